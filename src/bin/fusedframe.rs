@@ -1,0 +1,2 @@
+//! The `fusedframe` command line.
+fn main() {}

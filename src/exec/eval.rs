@@ -1,0 +1,240 @@
+//! Expression evaluation over a frame.
+//!
+//! [`evaluate`] computes an expression over one morsel, single-threaded: what pipelines call
+//! from their worker threads. [`evaluate_full`] computes it over a whole (materialized) frame,
+//! splitting elementwise parts into fixed morsels run in parallel, and computing aggregates and
+//! whole-column functions with their own parallel kernels.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray};
+use arrow::compute::kernels::zip::zip;
+use arrow::datatypes::DataType;
+use rayon::prelude::*;
+
+use super::kernels::{agg, arith, cmp, func};
+use super::value::{scalar_to_array, Value};
+use super::MORSEL_ROWS;
+use crate::error::{Error, Result};
+use crate::expr::{BinaryOp, Expr};
+use crate::frame::DataFrame;
+
+/// Evaluate `expr` over `df` on the calling thread.
+pub fn evaluate(expr: &Expr, df: &DataFrame) -> Result<Value> {
+    eval_with(expr, df, &mut |e, df| evaluate(e, df))
+}
+
+/// Evaluate `expr` over all of `df`, in parallel where the expression allows.
+pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
+    if expr.is_elementwise() && df.height() > MORSEL_ROWS && !expr.is_scalar() {
+        let n = df.height().div_ceil(MORSEL_ROWS);
+        let parts: Vec<ArrayRef> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let m = df.slice(i * MORSEL_ROWS, MORSEL_ROWS);
+                evaluate(expr, &m)?.into_array(m.height())
+            })
+            .collect::<Result<_>>()?;
+        let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+        return Ok(Value::Array(arrow::compute::concat(&refs)?));
+    }
+    eval_with(expr, df, &mut |e, df| evaluate_full(e, df))
+}
+
+/// Evaluate to an array of `df.height()` rows (scalars broadcast).
+pub fn evaluate_array(expr: &Expr, df: &DataFrame, full: bool) -> Result<ArrayRef> {
+    let v = if full {
+        evaluate_full(expr, df)?
+    } else {
+        evaluate(expr, df)?
+    };
+    let v = match v {
+        Value::Array(a) if a.len() != df.height() => {
+            return Err(Error::Compute(format!(
+                "{expr} gives {} rows but the frame has {}",
+                a.len(),
+                df.height()
+            )))
+        }
+        v => v,
+    };
+    v.into_array(df.height())
+}
+
+/// Evaluate a predicate to a boolean mask where null counts as false.
+pub fn evaluate_mask(expr: &Expr, df: &DataFrame, full: bool) -> Result<BooleanArray> {
+    let a = evaluate_array(expr, df, full)?;
+    let b = a
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .ok_or_else(|| Error::Type(format!("filter predicate {expr} is not boolean")))?;
+    Ok(if b.null_count() > 0 {
+        arrow::compute::prep_null_mask_filter(b)
+    } else {
+        b.clone()
+    })
+}
+
+/// Keep the rows of `df` where `mask` is true.
+pub fn filter_frame(df: &DataFrame, mask: &BooleanArray) -> Result<DataFrame> {
+    let selected = mask.true_count();
+    if selected == df.height() {
+        return Ok(df.clone());
+    }
+    if df.width() == 0 {
+        return Ok(DataFrame::with_height(selected));
+    }
+    let filter = arrow::compute::FilterBuilder::new(mask).optimize().build();
+    let cols = df
+        .columns()
+        .iter()
+        .map(|c| filter.filter(c))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    DataFrame::from_arrays(df.schema().clone(), cols)
+}
+
+fn eval_with(
+    expr: &Expr,
+    df: &DataFrame,
+    rec: &mut dyn FnMut(&Expr, &DataFrame) -> Result<Value>,
+) -> Result<Value> {
+    match expr {
+        Expr::Column(c) => Ok(Value::Array(df.column(c)?.clone())),
+        Expr::Literal(s) => Ok(Value::Scalar(s.clone())),
+        Expr::Alias(e, _) => rec(e, df),
+        Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
+            "selector {expr} reached evaluation unexpanded"
+        ))),
+        Expr::Cast(e, to) => match rec(e, df)? {
+            Value::Array(a) => Ok(Value::Array(cast_checked(&a, to, e)?)),
+            Value::Scalar(s) => {
+                let a = scalar_to_array(&s, &s.data_type(), 1)?;
+                let a = cast_checked(&a, to, e)?;
+                Ok(Value::Scalar(super::value::array_to_scalar(a.as_ref(), 0)?))
+            }
+        },
+        Expr::Binary { left, op, right } => {
+            let out = expr.data_type(df.schema())?;
+            let l = rec(left, df)?;
+            let r = rec(right, df)?;
+            match op {
+                BinaryOp::And | BinaryOp::Or => logical(*op, l, r, df.height()),
+                o if o.is_comparison() => cmp::compare(*o, l, r),
+                o => arith::binary(*o, l, r, &out),
+            }
+        }
+        Expr::Not(e) => match rec(e, df)? {
+            Value::Scalar(s) => Ok(Value::Scalar(match s {
+                crate::expr::Scalar::Boolean(b) => crate::expr::Scalar::Boolean(!b),
+                other => other,
+            })),
+            Value::Array(a) => {
+                let b = as_bool(&a, e)?;
+                Ok(Value::Array(Arc::new(arrow::compute::not(b)?)))
+            }
+        },
+        Expr::Negate(e) => {
+            let out = expr.data_type(df.schema())?;
+            arith::negate(rec(e, df)?, &out)
+        }
+        Expr::Function { func: f, args } => {
+            let out = expr.data_type(df.schema())?;
+            let vals = args
+                .iter()
+                .map(|a| rec(a, df))
+                .collect::<Result<Vec<_>>>()?;
+            func::apply(f, vals, &out)
+        }
+        Expr::Agg { func: f, expr: inner } => {
+            let values = rec(inner, df)?.into_array(df.height())?;
+            Ok(Value::Scalar(agg::aggregate(f, &values)?))
+        }
+        Expr::When {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let out = expr.data_type(df.schema())?;
+            let c = rec(cond, df)?;
+            let t = rec(then, df)?;
+            let o = rec(otherwise, df)?;
+            when(c, t, o, &out, df.height(), cond)
+        }
+    }
+}
+
+fn cast_checked(a: &ArrayRef, to: &DataType, e: &Expr) -> Result<ArrayRef> {
+    let opts = arrow::compute::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    arrow::compute::cast_with_options(a, to, &opts)
+        .map_err(|err| Error::Compute(format!("cannot cast {e} to {to}: {err}")))
+}
+
+fn as_bool<'a>(a: &'a ArrayRef, e: &Expr) -> Result<&'a BooleanArray> {
+    a.as_any()
+        .downcast_ref::<BooleanArray>()
+        .ok_or_else(|| Error::Type(format!("{e} is not boolean")))
+}
+
+fn logical(op: BinaryOp, l: Value, r: Value, len: usize) -> Result<Value> {
+    use crate::expr::Scalar;
+    if let (Value::Scalar(a), Value::Scalar(b)) = (&l, &r) {
+        let a = match a {
+            Scalar::Boolean(v) => Some(*v),
+            _ => None,
+        };
+        let b = match b {
+            Scalar::Boolean(v) => Some(*v),
+            _ => None,
+        };
+        // Kleene logic on scalars.
+        let out = match (op, a, b) {
+            (BinaryOp::And, Some(false), _) | (BinaryOp::And, _, Some(false)) => Some(false),
+            (BinaryOp::And, Some(true), Some(true)) => Some(true),
+            (BinaryOp::Or, Some(true), _) | (BinaryOp::Or, _, Some(true)) => Some(true),
+            (BinaryOp::Or, Some(false), Some(false)) => Some(false),
+            _ => None,
+        };
+        return Ok(Value::Scalar(out.map_or(Scalar::Null, Scalar::Boolean)));
+    }
+    let la = l.into_array_of(&DataType::Boolean, len)?;
+    let ra = r.into_array_of(&DataType::Boolean, len)?;
+    let (la, ra) = (
+        la.as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| Error::Internal("logical operand not boolean".into()))?,
+        ra.as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| Error::Internal("logical operand not boolean".into()))?,
+    );
+    let out = match op {
+        BinaryOp::And => arrow::compute::and_kleene(la, ra)?,
+        _ => arrow::compute::or_kleene(la, ra)?,
+    };
+    Ok(Value::Array(Arc::new(out)))
+}
+
+fn when(c: Value, t: Value, o: Value, out: &DataType, len: usize, cond: &Expr) -> Result<Value> {
+    use crate::expr::Scalar;
+    if let Value::Scalar(s) = &c {
+        let pick = matches!(s, Scalar::Boolean(true));
+        let v = if pick { t } else { o };
+        return Ok(match v {
+            Value::Scalar(s) if s.is_null() => Value::Array(scalar_to_array(&s, out, len)?),
+            Value::Scalar(s) => Value::Array(scalar_to_array(&s, out, len)?),
+            Value::Array(a) => Value::Array(arrow::compute::cast(&a, out)?),
+        });
+    }
+    let c = c.into_array(len)?;
+    let mask = as_bool(&c, cond)?;
+    let mask = if mask.null_count() > 0 {
+        arrow::compute::prep_null_mask_filter(mask)
+    } else {
+        mask.clone()
+    };
+    let t = t.into_array_of(out, len)?;
+    let o = o.into_array_of(out, len)?;
+    Ok(Value::Array(zip(&mask, &t, &o)?))
+}

@@ -1,0 +1,39 @@
+//! The rayon pools queries run on, one per thread count, built once and reused.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::error::{Error, Result};
+
+/// The pool for `threads` workers (`None`: `FUSEDFRAME_THREADS`, else all cores).
+pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
+    let n = match threads {
+        Some(0) => return Err(Error::Plan("thread count must be at least 1".into())),
+        Some(n) => n,
+        None => match std::env::var("FUSEDFRAME_THREADS") {
+            Ok(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::Plan(format!("FUSEDFRAME_THREADS must be a positive integer, got {v:?}"))
+            })?,
+            Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
+    };
+    static POOLS: Mutex<Option<HashMap<usize, Arc<ThreadPool>>>> = Mutex::new(None);
+    let mut guard = POOLS
+        .lock()
+        .map_err(|_| Error::Internal("thread-pool registry poisoned".into()))?;
+    let pools = guard.get_or_insert_with(HashMap::new);
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let pool = Arc::new(
+        ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("fusedframe-{i}"))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start {n} worker threads: {e}")))?,
+    );
+    pools.insert(n, pool.clone());
+    Ok(pool)
+}

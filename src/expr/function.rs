@@ -1,0 +1,160 @@
+//! The function and aggregate catalogue: what each `Function` and `AggFunc` is called in plan
+//! text, whether it can run morsel by morsel, and (in `types`) what type it returns.
+//!
+//! New operations are added here as a variant, a builder method in `builders`, a type rule in
+//! `types` and a kernel in `exec`.
+
+/// How a function relates input rows to output rows, which decides where it may run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// Row i of the output depends only on row i of the inputs: runs morsel by morsel.
+    Elementwise,
+    /// Same length as the input but needs the whole column (windows, sorts, fills from a
+    /// statistic): the executor materializes the input first.
+    WholeColumn,
+}
+
+/// Elementwise and whole-column functions. Extra inputs (a fill value, an exponent) are the
+/// `args` after the first of [`Expr::Function`](super::Expr::Function).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Function {
+    IsNan,
+    IsNotNan,
+    IsNull,
+    IsNotNull,
+    IsInfinite,
+    IsFinite,
+    Abs,
+    Sqrt,
+    Exp,
+    Ln,
+    Floor,
+    Ceil,
+    /// `args[1]` is the exponent.
+    Pow,
+    /// Bound values to `[min, max]`; NaN stays NaN.
+    Clip {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    /// Round half away from zero to this many decimals (NumPy rounds half to even; we follow
+    /// Polars here and document it).
+    Round(i32),
+    /// Replace NaN by `args[1]`.
+    FillNan,
+    /// Replace null by `args[1]`.
+    FillNull,
+}
+
+impl Function {
+    /// Where the function may run.
+    pub fn kind(&self) -> FunctionKind {
+        FunctionKind::Elementwise
+    }
+
+    /// The builder-method name, used in plan text and by the script interpreter.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Function::IsNan => "is_nan",
+            Function::IsNotNan => "is_not_nan",
+            Function::IsNull => "is_null",
+            Function::IsNotNull => "is_not_null",
+            Function::IsInfinite => "is_infinite",
+            Function::IsFinite => "is_finite",
+            Function::Abs => "abs",
+            Function::Sqrt => "sqrt",
+            Function::Exp => "exp",
+            Function::Ln => "ln",
+            Function::Floor => "floor",
+            Function::Ceil => "ceil",
+            Function::Pow => "pow",
+            Function::Clip { .. } => "clip",
+            Function::Round(_) => "round",
+            Function::FillNan => "fill_nan",
+            Function::FillNull => "fill_null",
+        }
+    }
+}
+
+/// Aggregates. Plain ones follow NumPy (NaN propagates); the `Nan*` family skips NaN; all skip
+/// nulls. `ddof` is explicit for `Std`/`Var` (NumPy's default is 0).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AggFunc {
+    Sum,
+    Mean,
+    Median,
+    Min,
+    Max,
+    Std(u8),
+    Var(u8),
+    /// Non-null values.
+    Count,
+    NullCount,
+    /// Linear interpolation between closest ranks (NumPy's default method).
+    Quantile(f64),
+    /// Index of the first minimum (the first NaN if any, as NumPy).
+    ArgMin,
+    /// Index of the first maximum (the first NaN if any, as NumPy).
+    ArgMax,
+    NanSum,
+    NanMean,
+    NanMedian,
+    NanMin,
+    NanMax,
+    NanStd(u8),
+    NanVar(u8),
+    First,
+    Last,
+}
+
+impl AggFunc {
+    /// The builder-method name, used in plan text and by the script interpreter.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Mean => "mean",
+            AggFunc::Median => "median",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Std(_) => "std",
+            AggFunc::Var(_) => "var",
+            AggFunc::Count => "count",
+            AggFunc::NullCount => "null_count",
+            AggFunc::Quantile(_) => "quantile",
+            AggFunc::ArgMin => "arg_min",
+            AggFunc::ArgMax => "arg_max",
+            AggFunc::NanSum => "nan_sum",
+            AggFunc::NanMean => "nan_mean",
+            AggFunc::NanMedian => "nan_median",
+            AggFunc::NanMin => "nan_min",
+            AggFunc::NanMax => "nan_max",
+            AggFunc::NanStd(_) => "nan_std",
+            AggFunc::NanVar(_) => "nan_var",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+        }
+    }
+
+    /// True when NaN values are skipped rather than propagated.
+    pub fn skips_nan(&self) -> bool {
+        matches!(
+            self,
+            AggFunc::NanSum
+                | AggFunc::NanMean
+                | AggFunc::NanMedian
+                | AggFunc::NanMin
+                | AggFunc::NanMax
+                | AggFunc::NanStd(_)
+                | AggFunc::NanVar(_)
+        )
+    }
+
+    /// True when the aggregate can be computed from per-morsel partial states merged in order
+    /// (so it streams); `Median`/`Quantile` need all values.
+    pub fn is_streamable(&self) -> bool {
+        !matches!(
+            self,
+            AggFunc::Median | AggFunc::NanMedian | AggFunc::Quantile(_)
+        )
+    }
+}

@@ -1,0 +1,346 @@
+//! Expressions: the `Expr` tree, its constructors (`col`, `lit`, `when`, ...), builder methods
+//! and operator overloads, and the options types they take.
+//!
+//! An `Expr` is pure description; [`types`] resolves its output type against a schema (so type
+//! errors appear before any data is read) and `exec::eval` computes it over a morsel or frame.
+
+mod builders;
+mod display;
+mod function;
+mod ops;
+pub mod types;
+
+pub use builders::{all_numeric, col, cols, lit, when, Then, When};
+pub use function::{AggFunc, Function, FunctionKind};
+
+use arrow::datatypes::{DataType, TimeUnit};
+
+/// A lazy column expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A column by name.
+    Column(String),
+    /// Several columns by name; expanded into one expression per column when planned.
+    Columns(Vec<String>),
+    /// Every numeric column of the input; expanded when planned.
+    AllNumeric,
+    /// A constant, broadcast to the frame's length where combined with columns.
+    Literal(Scalar),
+    /// Rename the output of an expression.
+    Alias(Box<Expr>, String),
+    /// Convert to another type (Arrow cast semantics; failed conversions are errors).
+    Cast(Box<Expr>, DataType),
+    /// Arithmetic, comparison or logical operator.
+    Binary {
+        left: Box<Expr>,
+        op: BinaryOp,
+        right: Box<Expr>,
+    },
+    /// Logical not.
+    Not(Box<Expr>),
+    /// Arithmetic negation.
+    Negate(Box<Expr>),
+    /// A function of one or more inputs (elementwise or whole-column; see [`FunctionKind`]).
+    Function { func: Function, args: Vec<Expr> },
+    /// An aggregate: one value per input, broadcast when combined with columns.
+    Agg { func: AggFunc, expr: Box<Expr> },
+    /// `when(cond).then(then).otherwise(otherwise)`; a null condition counts as false.
+    When {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+}
+
+/// Binary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Gt,
+    GtEq,
+    Lt,
+    LtEq,
+    Eq,
+    NotEq,
+    And,
+    Or,
+}
+
+impl BinaryOp {
+    /// True for `gt ge lt le eq neq`.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Gt
+                | BinaryOp::GtEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Eq
+                | BinaryOp::NotEq
+        )
+    }
+
+    /// True for `& |`.
+    pub fn is_logical(self) -> bool {
+        matches!(self, BinaryOp::And | BinaryOp::Or)
+    }
+
+    /// The Rust API method or operator spelling, used in plan text.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+            BinaryOp::Gt => "gt",
+            BinaryOp::GtEq => "ge",
+            BinaryOp::Lt => "lt",
+            BinaryOp::LtEq => "le",
+            BinaryOp::Eq => "eq",
+            BinaryOp::NotEq => "neq",
+            BinaryOp::And => "&",
+            BinaryOp::Or => "|",
+        }
+    }
+}
+
+/// A single typed value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// Untyped null (takes the type of what it is combined with).
+    Null,
+    Boolean(bool),
+    Int64(i64),
+    UInt64(u64),
+    Float64(f64),
+    Utf8(String),
+    /// Days since 1970-01-01.
+    Date32(i32),
+    /// A timestamp in the given unit since the epoch.
+    Timestamp(i64, TimeUnit),
+}
+
+impl Scalar {
+    /// The Arrow type of this value.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Scalar::Null => DataType::Null,
+            Scalar::Boolean(_) => DataType::Boolean,
+            Scalar::Int64(_) => DataType::Int64,
+            Scalar::UInt64(_) => DataType::UInt64,
+            Scalar::Float64(_) => DataType::Float64,
+            Scalar::Utf8(_) => DataType::Utf8,
+            Scalar::Date32(_) => DataType::Date32,
+            Scalar::Timestamp(_, u) => DataType::Timestamp(*u, None),
+        }
+    }
+
+    /// The value as `f64` when numeric (or boolean), else `None`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Boolean(b) => Some(f64::from(u8::from(*b))),
+            Scalar::Int64(v) => Some(*v as f64),
+            Scalar::UInt64(v) => Some(*v as f64),
+            Scalar::Float64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// True for [`Scalar::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Scalar::Null)
+    }
+}
+
+/// How `sort`, `sort_by` and `arg_sort` order values.
+///
+/// Sorting is always stable (equal keys keep their input order), NaN sorts after every number
+/// (before nulls when `nulls_last`), and nulls go last by default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortOptions {
+    /// Largest first.
+    pub descending: bool,
+    /// Nulls after all values (default `true`).
+    pub nulls_last: bool,
+    /// Keep the input order of equal keys (default `true`; `false` allows a faster unstable sort).
+    pub stable: bool,
+}
+
+impl Default for SortOptions {
+    fn default() -> Self {
+        Self {
+            descending: false,
+            nulls_last: true,
+            stable: true,
+        }
+    }
+}
+
+impl SortOptions {
+    /// Default options: ascending, stable, nulls last.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Set descending order.
+    pub fn descending(mut self, descending: bool) -> Self {
+        self.descending = descending;
+        self
+    }
+    /// Set where nulls go.
+    pub fn nulls_last(mut self, nulls_last: bool) -> Self {
+        self.nulls_last = nulls_last;
+        self
+    }
+    /// Set whether equal keys keep their order.
+    pub fn stable(mut self, stable: bool) -> Self {
+        self.stable = stable;
+        self
+    }
+}
+
+impl Expr {
+    /// The name the output column gets: the alias, else the first column the expression reads,
+    /// else `"literal"` (Polars' convention).
+    pub fn output_name(&self) -> String {
+        match self {
+            Expr::Column(c) => c.clone(),
+            Expr::Columns(cs) => cs.first().cloned().unwrap_or_default(),
+            Expr::AllNumeric => "all_numeric".into(),
+            Expr::Literal(_) => "literal".into(),
+            Expr::Alias(_, name) => name.clone(),
+            Expr::Cast(e, _) | Expr::Not(e) | Expr::Negate(e) => e.output_name(),
+            Expr::Binary { left, right, .. } => {
+                if matches!(**left, Expr::Literal(_)) {
+                    right.output_name()
+                } else {
+                    left.output_name()
+                }
+            }
+            Expr::Function { args, .. } => args.first().map_or("literal".into(), Expr::output_name),
+            Expr::Agg { expr, .. } => expr.output_name(),
+            Expr::When { then, .. } => then.output_name(),
+        }
+    }
+
+    /// Direct children, in evaluation order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric | Expr::Literal(_) => vec![],
+            Expr::Alias(e, _) | Expr::Cast(e, _) | Expr::Not(e) | Expr::Negate(e) => vec![e],
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::Function { args, .. } => args.iter().collect(),
+            Expr::Agg { expr, .. } => vec![expr],
+            Expr::When {
+                cond,
+                then,
+                otherwise,
+            } => vec![cond, then, otherwise],
+        }
+    }
+
+    /// Rebuild this node with its children replaced by `f(child)` (post-order helper for
+    /// rewrites in the optimizer and planner).
+    pub fn map_children(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+        let b = |e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(f(*e));
+        match self {
+            e @ (Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric | Expr::Literal(_)) => e,
+            Expr::Alias(e, n) => Expr::Alias(b(e, f), n),
+            Expr::Cast(e, t) => Expr::Cast(b(e, f), t),
+            Expr::Not(e) => Expr::Not(b(e, f)),
+            Expr::Negate(e) => Expr::Negate(b(e, f)),
+            Expr::Binary { left, op, right } => Expr::Binary {
+                left: b(left, f),
+                op,
+                right: b(right, f),
+            },
+            Expr::Function { func, args } => Expr::Function {
+                func,
+                args: args.into_iter().map(&mut *f).collect(),
+            },
+            Expr::Agg { func, expr } => Expr::Agg {
+                func,
+                expr: b(expr, f),
+            },
+            Expr::When {
+                cond,
+                then,
+                otherwise,
+            } => Expr::When {
+                cond: b(cond, f),
+                then: b(then, f),
+                otherwise: b(otherwise, f),
+            },
+        }
+    }
+
+    /// Rewrite bottom-up: children first, then `f` on the rebuilt node.
+    pub fn transform_up(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+        let e = self.map_children(&mut |c| c.transform_up(f));
+        f(e)
+    }
+
+    /// Visit every node, parents before children.
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        for c in self.children() {
+            c.visit(f);
+        }
+    }
+
+    /// Every column name the expression reads (selectors must be expanded first).
+    pub fn columns_used(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let Expr::Column(c) = e {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+            if let Expr::Columns(cs) = e {
+                for c in cs {
+                    if !out.contains(c) {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// True when every row of the output depends only on the same row of the input, so the
+    /// expression can run morsel by morsel (no aggregates, windows, sorts).
+    pub fn is_elementwise(&self) -> bool {
+        let mut ok = true;
+        self.visit(&mut |e| match e {
+            Expr::Agg { .. } | Expr::AllNumeric | Expr::Columns(_) => ok = false,
+            Expr::Function { func, .. } if func.kind() != FunctionKind::Elementwise => ok = false,
+            _ => {}
+        });
+        ok
+    }
+
+    /// True when the expression contains an aggregate anywhere.
+    pub fn has_aggregate(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= matches!(e, Expr::Agg { .. }));
+        found
+    }
+
+    /// True when the expression reduces to one row (an aggregate at the top, possibly combined
+    /// with literals and other aggregates: `col("x").max() - col("x").min()`).
+    pub fn is_scalar(&self) -> bool {
+        match self {
+            Expr::Agg { .. } | Expr::Literal(_) => true,
+            Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric => false,
+            Expr::Function { func, args } => {
+                func.kind() == FunctionKind::Elementwise && args.iter().all(Expr::is_scalar)
+            }
+            other => other.children().iter().all(|c| c.is_scalar()),
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Type resolution: the output field of an expression against an input schema, and the
+//! expansion of selectors (`cols`, `all_numeric`) into one expression per column.
+//!
+//! This runs while planning, so a type mismatch or an unknown column is reported before any
+//! data is read. The rules: int op int -> Int64; anything with a float -> Float64 (Float32 with
+//! Float32 stays Float32); `/` is true division; comparisons give Boolean; booleans count as
+//! integers in arithmetic; an untyped null takes the type of the other side.
+
+use arrow::datatypes::{DataType, Field, Schema};
+
+use super::{AggFunc, BinaryOp, Expr, Function};
+use crate::error::{Error, Result};
+use crate::frame::display::dtype_name;
+
+/// True for integer and float types.
+pub fn is_numeric(dt: &DataType) -> bool {
+    dt.is_integer() || dt.is_floating()
+}
+
+fn is_arith(dt: &DataType) -> bool {
+    is_numeric(dt) || matches!(dt, DataType::Boolean | DataType::Null)
+}
+
+fn is_temporal(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+    )
+}
+
+fn is_string(dt: &DataType) -> bool {
+    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// The type arithmetic computes in for these two operand types.
+pub fn arith_type(l: &DataType, r: &DataType) -> DataType {
+    use DataType::*;
+    match (l, r) {
+        (Float32, Float32) | (Float32, Null) | (Null, Float32) => Float32,
+        (a, b) if a.is_floating() || b.is_floating() => Float64,
+        (Null, Null) => Float64,
+        _ => Int64,
+    }
+}
+
+/// The float type a float-valued function of this input returns.
+pub fn float_type(dt: &DataType) -> DataType {
+    if *dt == DataType::Float32 {
+        DataType::Float32
+    } else {
+        DataType::Float64
+    }
+}
+
+/// The common type of two branches or of a value and its fill.
+pub fn supertype(l: &DataType, r: &DataType) -> Option<DataType> {
+    if l == r {
+        return Some(l.clone());
+    }
+    match (l, r) {
+        (DataType::Null, o) | (o, DataType::Null) => Some(o.clone()),
+        (a, b) if is_arith(a) && is_arith(b) => Some(arith_type(a, b)),
+        (a, b) if is_string(a) && is_string(b) => Some(DataType::Utf8),
+        _ => None,
+    }
+}
+
+fn describe(e: &Expr, dt: &DataType) -> String {
+    format!("{e} ({})", dtype_name(dt))
+}
+
+/// Replace `cols([..])` and `all_numeric()` with one expression per selected column.
+///
+/// ```
+/// use fusedframe::prelude::*;
+/// use arrow::datatypes::{DataType, Field, Schema};
+/// let schema = Schema::new(vec![Field::new("a", DataType::Float64, true),
+///     Field::new("s", DataType::Utf8, true), Field::new("b", DataType::Int64, true)]);
+/// let out = fusedframe::expr::types::expand_selectors(&[all_numeric().abs()], &schema)?;
+/// assert_eq!(out, vec![col("a").abs(), col("b").abs()]);
+/// # Ok::<(), fusedframe::Error>(())
+/// ```
+pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        let mut selected: Option<Vec<String>> = None;
+        e.visit(&mut |n| match n {
+            Expr::Columns(cs) if selected.is_none() => selected = Some(cs.clone()),
+            Expr::AllNumeric if selected.is_none() => {
+                selected = Some(
+                    schema
+                        .fields()
+                        .iter()
+                        .filter(|f| is_numeric(f.data_type()))
+                        .map(|f| f.name().clone())
+                        .collect(),
+                )
+            }
+            _ => {}
+        });
+        match selected {
+            None => out.push(e.clone()),
+            Some(names) => {
+                if names.len() > 1 && matches!(e, Expr::Alias(..)) {
+                    return Err(Error::Plan(format!(
+                        "{e}: an alias on a selector of {} columns would give them all one name",
+                        names.len()
+                    )));
+                }
+                for name in names {
+                    let one = e.clone().transform_up(&mut |n| match n {
+                        Expr::Columns(_) | Expr::AllNumeric => Expr::Column(name.clone()),
+                        other => other,
+                    });
+                    out.push(one);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Expr {
+    /// The output field (name and type) of this expression over `schema`.
+    pub fn to_field(&self, schema: &Schema) -> Result<Field> {
+        Ok(Field::new(self.output_name(), self.data_type(schema)?, true))
+    }
+
+    /// The output type of this expression over `schema`; errors name the offending expression.
+    pub fn data_type(&self, schema: &Schema) -> Result<DataType> {
+        match self {
+            Expr::Column(c) => schema
+                .field_with_name(c)
+                .map(|f| f.data_type().clone())
+                .map_err(|_| {
+                    Error::column_not_found(
+                        c,
+                        schema.fields().iter().map(|f| f.name().as_str()),
+                    )
+                }),
+            Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
+                "selector {self} reached type resolution unexpanded"
+            ))),
+            Expr::Literal(s) => Ok(s.data_type()),
+            Expr::Alias(e, _) => e.data_type(schema),
+            Expr::Cast(e, to) => {
+                let from = e.data_type(schema)?;
+                if arrow::compute::can_cast_types(&from, to) {
+                    Ok(to.clone())
+                } else {
+                    Err(Error::Type(format!(
+                        "cannot cast {} to {}",
+                        describe(e, &from),
+                        dtype_name(to)
+                    )))
+                }
+            }
+            Expr::Not(e) => {
+                let t = e.data_type(schema)?;
+                if matches!(t, DataType::Boolean | DataType::Null) {
+                    Ok(DataType::Boolean)
+                } else {
+                    Err(Error::Type(format!(
+                        "`!` needs a boolean, got {}",
+                        describe(e, &t)
+                    )))
+                }
+            }
+            Expr::Negate(e) => {
+                let t = e.data_type(schema)?;
+                if is_arith(&t) {
+                    Ok(arith_type(&t, &t))
+                } else {
+                    Err(Error::Type(format!(
+                        "unary `-` needs a number, got {}",
+                        describe(e, &t)
+                    )))
+                }
+            }
+            Expr::Binary { left, op, right } => {
+                let l = left.data_type(schema)?;
+                let r = right.data_type(schema)?;
+                binary_type(self, left, *op, right, &l, &r)
+            }
+            Expr::Function { func, args } => function_type(self, func, args, schema),
+            Expr::Agg { func, expr } => {
+                let t = expr.data_type(schema)?;
+                agg_type(self, func, &t)
+            }
+            Expr::When {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = cond.data_type(schema)?;
+                if !matches!(c, DataType::Boolean | DataType::Null) {
+                    return Err(Error::Type(format!(
+                        "when() needs a boolean condition, got {}",
+                        describe(cond, &c)
+                    )));
+                }
+                let t = then.data_type(schema)?;
+                let o = otherwise.data_type(schema)?;
+                supertype(&t, &o).ok_or_else(|| {
+                    Error::Type(format!(
+                        "then and otherwise have incompatible types: {} vs {}",
+                        describe(then, &t),
+                        describe(otherwise, &o)
+                    ))
+                })
+            }
+        }
+    }
+}
+
+fn binary_type(
+    e: &Expr,
+    left: &Expr,
+    op: BinaryOp,
+    right: &Expr,
+    l: &DataType,
+    r: &DataType,
+) -> Result<DataType> {
+    let mismatch = || {
+        Error::Type(format!(
+            "cannot apply `{}` to {} and {} in {e}",
+            op.symbol(),
+            describe(left, l),
+            describe(right, r)
+        ))
+    };
+    if op.is_logical() {
+        let ok = |t: &DataType| matches!(t, DataType::Boolean | DataType::Null);
+        return if ok(l) && ok(r) {
+            Ok(DataType::Boolean)
+        } else {
+            Err(mismatch())
+        };
+    }
+    if op.is_comparison() {
+        let ok = (is_arith(l) && is_arith(r))
+            || (is_string(l) && is_string(r))
+            || (is_temporal(l) && l == r)
+            || *l == DataType::Null
+            || *r == DataType::Null;
+        return if ok { Ok(DataType::Boolean) } else { Err(mismatch()) };
+    }
+    if !(is_arith(l) && is_arith(r)) {
+        return Err(mismatch());
+    }
+    if op == BinaryOp::Div {
+        return Ok(float_type(&arith_type(l, r)));
+    }
+    Ok(arith_type(l, r))
+}
+
+fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result<DataType> {
+    let t = arg.data_type(schema)?;
+    if is_arith(&t) {
+        Ok(t)
+    } else {
+        Err(Error::Type(format!(
+            "{}() needs a numeric input, got {} in {e}",
+            func.name(),
+            describe(arg, &t)
+        )))
+    }
+}
+
+fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
+    let first = args
+        .first()
+        .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
+    let second = || {
+        args.get(1)
+            .ok_or_else(|| Error::Internal(format!("{} without its argument", func.name())))
+    };
+    match func {
+        Function::IsNull | Function::IsNotNull => {
+            first.data_type(schema)?;
+            Ok(DataType::Boolean)
+        }
+        Function::IsNan | Function::IsNotNan | Function::IsInfinite | Function::IsFinite => {
+            numeric_arg(e, func, first, schema)?;
+            Ok(DataType::Boolean)
+        }
+        Function::Abs | Function::Floor | Function::Ceil | Function::Round(_) => {
+            let t = numeric_arg(e, func, first, schema)?;
+            Ok(arith_type(&t, &t))
+        }
+        Function::Sqrt | Function::Exp | Function::Ln | Function::Clip { .. } => {
+            let t = numeric_arg(e, func, first, schema)?;
+            Ok(float_type(&t))
+        }
+        Function::Pow => {
+            numeric_arg(e, func, first, schema)?;
+            numeric_arg(e, func, second()?, schema)?;
+            Ok(DataType::Float64)
+        }
+        Function::FillNan => {
+            let t = numeric_arg(e, func, first, schema)?;
+            let v = numeric_arg(e, func, second()?, schema)?;
+            Ok(arith_type(&t, &v))
+        }
+        Function::FillNull => {
+            let t = first.data_type(schema)?;
+            let v = second()?.data_type(schema)?;
+            supertype(&t, &v).ok_or_else(|| {
+                Error::Type(format!(
+                    "fill_null value {} does not fit {}",
+                    describe(&args[1], &v),
+                    describe(first, &t)
+                ))
+            })
+        }
+    }
+}
+
+fn agg_type(e: &Expr, func: &AggFunc, t: &DataType) -> Result<DataType> {
+    let numeric = || {
+        if is_arith(t) {
+            Ok(())
+        } else {
+            Err(Error::Type(format!(
+                "{}() needs a numeric input, got {} in {e}",
+                func.name(),
+                dtype_name(t)
+            )))
+        }
+    };
+    match func {
+        AggFunc::Count | AggFunc::NullCount => Ok(DataType::UInt64),
+        AggFunc::First | AggFunc::Last => Ok(t.clone()),
+        AggFunc::Min | AggFunc::Max | AggFunc::NanMin | AggFunc::NanMax => {
+            if is_arith(t) || is_string(t) || is_temporal(t) {
+                Ok(if *t == DataType::Boolean || *t == DataType::Null {
+                    DataType::Int64
+                } else {
+                    t.clone()
+                })
+            } else {
+                Err(Error::Type(format!(
+                    "{}() is not defined for {} in {e}",
+                    func.name(),
+                    dtype_name(t)
+                )))
+            }
+        }
+        AggFunc::ArgMin | AggFunc::ArgMax => {
+            numeric()?;
+            Ok(DataType::UInt64)
+        }
+        AggFunc::Sum | AggFunc::NanSum => {
+            numeric()?;
+            Ok(if t.is_floating() {
+                DataType::Float64
+            } else {
+                DataType::Int64
+            })
+        }
+        AggFunc::Mean
+        | AggFunc::Median
+        | AggFunc::Std(_)
+        | AggFunc::Var(_)
+        | AggFunc::Quantile(_)
+        | AggFunc::NanMean
+        | AggFunc::NanMedian
+        | AggFunc::NanStd(_)
+        | AggFunc::NanVar(_) => {
+            numeric()?;
+            if let AggFunc::Quantile(q) = func {
+                if !(0.0..=1.0).contains(q) {
+                    return Err(Error::Plan(format!(
+                        "quantile must be between 0 and 1, got {q} in {e}"
+                    )));
+                }
+            }
+            Ok(DataType::Float64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{col, lit};
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            Field::new("i", DataType::Int64, true),
+            Field::new("f", DataType::Float64, true),
+            Field::new("g", DataType::Float32, true),
+            Field::new("s", DataType::Utf8, true),
+        ])
+    }
+
+    #[test]
+    fn arithmetic_promotion() {
+        let s = schema();
+        assert_eq!((col("i") + 1).data_type(&s).unwrap(), DataType::Int64);
+        assert_eq!((col("i") + 1.5).data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!((col("i") / 2).data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!((col("g") * col("g")).data_type(&s).unwrap(), DataType::Float32);
+        assert_eq!((col("g") * col("f")).data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!(col("i").mean().data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!(col("i").sum().data_type(&s).unwrap(), DataType::Int64);
+        assert_eq!(col("f").count().data_type(&s).unwrap(), DataType::UInt64);
+    }
+
+    #[test]
+    fn type_mismatch_names_the_expression() {
+        let err = (col("s") + 1).data_type(&schema()).unwrap_err();
+        assert!(matches!(err, Error::Type(_)));
+        let msg = err.to_string();
+        assert!(msg.contains("col(\"s\") (str)"), "{msg}");
+        let err = col("f").gt(lit("a")).and(col("i")).data_type(&schema()).unwrap_err();
+        assert!(err.to_string().contains("`&`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_column_suggests() {
+        let err = col("ff").data_type(&schema()).unwrap_err();
+        assert!(err.to_string().contains("did you mean \"f\""), "{err}");
+    }
+}

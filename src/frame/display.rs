@@ -1,0 +1,193 @@
+//! `Display` for `DataFrame`, modelled on Polars: shape line, names, dtypes, and the first and
+//! last rows when the frame is long.
+
+use std::fmt;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::{DataType, TimeUnit};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use super::DataFrame;
+
+/// Rows shown before eliding the middle (like Polars' default of 10: five head, five tail).
+const MAX_ROWS: usize = 10;
+/// Cells longer than this are cut with an ellipsis.
+const MAX_CELL: usize = 32;
+
+/// Short dtype name as Polars prints it.
+pub fn dtype_name(dt: &DataType) -> String {
+    match dt {
+        DataType::Boolean => "bool".into(),
+        DataType::Int8 => "i8".into(),
+        DataType::Int16 => "i16".into(),
+        DataType::Int32 => "i32".into(),
+        DataType::Int64 => "i64".into(),
+        DataType::UInt8 => "u8".into(),
+        DataType::UInt16 => "u16".into(),
+        DataType::UInt32 => "u32".into(),
+        DataType::UInt64 => "u64".into(),
+        DataType::Float32 => "f32".into(),
+        DataType::Float64 => "f64".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "str".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Timestamp(u, _) => format!(
+            "datetime[{}]",
+            match u {
+                TimeUnit::Second => "s",
+                TimeUnit::Millisecond => "ms",
+                TimeUnit::Microsecond => "μs",
+                TimeUnit::Nanosecond => "ns",
+            }
+        ),
+        DataType::Null => "null".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Format one cell as the table (and the CLI's table output) shows it.
+pub fn format_cell(array: &ArrayRef, row: usize) -> String {
+    if array.is_null(row) {
+        return "null".into();
+    }
+    let s = match array.data_type() {
+        DataType::Float64 | DataType::Float32 => {
+            let v = arrow::compute::cast(&array.slice(row, 1), &DataType::Float64)
+                .ok()
+                .and_then(|a| {
+                    a.as_any()
+                        .downcast_ref::<arrow::array::Float64Array>()
+                        .map(|a| a.value(0))
+                });
+            match v {
+                Some(v) => format_float(v),
+                None => "?".into(),
+            }
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let f = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default());
+            match f {
+                Ok(f) => format!("\"{}\"", f.value(row)),
+                Err(_) => "?".into(),
+            }
+        }
+        _ => match ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()) {
+            Ok(f) => f.value(row).to_string(),
+            Err(_) => "?".into(),
+        },
+    };
+    if s.chars().count() > MAX_CELL {
+        let cut: String = s.chars().take(MAX_CELL - 1).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+/// Floats print like Polars: integral values keep a `.0`, specials are `NaN`, `inf`, `-inf`.
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.into()
+    } else if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.1}")
+    } else if v.abs() >= 1e15 || v.abs() < 1e-5 {
+        format!("{v:e}")
+    } else {
+        let s = format!("{v}");
+        // Six significant decimals, like Polars' default float formatting.
+        match s.split_once('.') {
+            Some((int, frac)) if frac.len() > 6 => {
+                let r = format!("{v:.6}");
+                let r = r.trim_end_matches('0');
+                let _ = int;
+                r.to_string()
+            }
+            _ => s,
+        }
+    }
+}
+
+impl fmt::Display for DataFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (h, w) = self.shape();
+        writeln!(f, "shape: ({h}, {w})")?;
+        if w == 0 {
+            return write!(f, "┌┐\n└┘");
+        }
+        let rows: Vec<Option<usize>> = if h > MAX_ROWS {
+            (0..MAX_ROWS / 2)
+                .map(Some)
+                .chain(std::iter::once(None))
+                .chain((h - MAX_ROWS / 2..h).map(Some))
+                .collect()
+        } else {
+            (0..h).map(Some).collect()
+        };
+        let mut cols: Vec<Vec<String>> = Vec::with_capacity(w);
+        for (field, array) in self.schema().fields().iter().zip(self.columns()) {
+            let mut c = vec![field.name().clone(), "---".into(), dtype_name(field.data_type())];
+            for r in &rows {
+                c.push(match r {
+                    Some(r) => format_cell(array, *r),
+                    None => "…".into(),
+                });
+            }
+            cols.push(c);
+        }
+        let widths: Vec<usize> = cols
+            .iter()
+            .map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(0))
+            .collect();
+        let line = |l: &str, m: &str, r: &str, fill: &str| -> String {
+            let parts: Vec<String> = widths.iter().map(|w| fill.repeat(w + 2)).collect();
+            format!("{l}{}{r}", parts.join(m))
+        };
+        writeln!(f, "{}", line("┌", "┬", "┐", "─"))?;
+        let n_lines = 3 + rows.len();
+        for i in 0..n_lines {
+            if i == 3 {
+                writeln!(f, "{}", line("╞", "╪", "╡", "═"))?;
+            }
+            let cells: Vec<String> = cols
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!(" {:<w$} ", c[i], w = *w))
+                .collect();
+            writeln!(f, "│{}│", cells.join("┆"))?;
+        }
+        write!(f, "{}", line("└", "┴", "┘", "─"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::df;
+
+    #[test]
+    fn display_small_frame() {
+        let df = df!("a" => [1, 2], "b" => [0.5, f64::NAN], "s" => ["x", "y"]).unwrap();
+        let s = df.to_string();
+        assert_eq!(
+            s,
+            "shape: (2, 3)
+┌─────┬─────┬─────┐
+│ a   ┆ b   ┆ s   │
+│ --- ┆ --- ┆ --- │
+│ i64 ┆ f64 ┆ str │
+╞═════╪═════╪═════╡
+│ 1   ┆ 0.5 ┆ \"x\" │
+│ 2   ┆ NaN ┆ \"y\" │
+└─────┴─────┴─────┘"
+        );
+    }
+
+    #[test]
+    fn display_elides_middle_rows() {
+        let df = df!("i" => (0..100).collect::<Vec<i64>>()).unwrap();
+        let s = df.to_string();
+        assert!(s.contains("│ …   │"), "{s}");
+        assert!(s.contains("│ 99  │"), "{s}");
+        assert!(!s.contains("│ 50  │"), "{s}");
+    }
+}

@@ -1,0 +1,227 @@
+//! File sources and sinks: CSV, Parquet and Arrow IPC.
+//!
+//! A scan is described by a [`ScanSource`] (path, format, options; schema inferred once and
+//! cached). At run time it opens into a [`MorselSource`]: a fixed list of morsels (CSV byte
+//! ranges, Parquet row groups, IPC record batches) that the executor decodes in parallel and in
+//! any order, while results keep morsel order. Only projected columns are decoded. Sinks write
+//! to a temporary file in the target's folder and rename it on success, so a failed query never
+//! leaves a half-written file.
+
+pub mod csv;
+pub mod ipc;
+pub mod parquet;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::SchemaRef;
+
+pub use self::csv::CsvOptions;
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::frame::DataFrame;
+use crate::plan::{LazyFrame, LogicalPlan};
+
+/// A decoded-on-demand list of morsels, each a frame of the projected columns.
+pub trait MorselSource: Send + Sync {
+    /// Schema of every morsel (the projection, in projection order).
+    fn schema(&self) -> SchemaRef;
+    /// How many morsels there are (fixed by the file, never by the thread count).
+    fn num_morsels(&self) -> usize;
+    /// Decode morsel `i`; called from several threads at once.
+    fn morsel(&self, i: usize) -> Result<DataFrame>;
+}
+
+/// The file format of a scan, with its options.
+#[derive(Clone, Debug)]
+pub enum FileFormat {
+    Csv(CsvOptions),
+    Parquet,
+    Ipc,
+}
+
+/// A file to scan: path, format, and its schema (inferred on first use, then cached).
+#[derive(Debug)]
+pub struct ScanSource {
+    path: PathBuf,
+    format: FileFormat,
+    schema: OnceLock<SchemaRef>,
+}
+
+impl ScanSource {
+    /// Describe a scan; nothing is read yet.
+    pub fn new(path: impl Into<PathBuf>, format: FileFormat) -> Self {
+        Self {
+            path: path.into(),
+            format,
+            schema: OnceLock::new(),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The format and its options.
+    pub fn format(&self) -> &FileFormat {
+        &self.format
+    }
+
+    /// `CSV`, `PARQUET` or `IPC`, for plan text.
+    pub fn format_name(&self) -> &'static str {
+        match self.format {
+            FileFormat::Csv(_) => "CSV",
+            FileFormat::Parquet => "PARQUET",
+            FileFormat::Ipc => "IPC",
+        }
+    }
+
+    /// The path as plan text shows it.
+    pub fn path_text(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The file's full schema (header / footer / inference; no full read).
+    pub fn schema(&self) -> Result<SchemaRef> {
+        if let Some(s) = self.schema.get() {
+            return Ok(s.clone());
+        }
+        let s = match &self.format {
+            FileFormat::Csv(o) => csv::infer_schema(&self.path, o)?,
+            FileFormat::Parquet => parquet::read_schema(&self.path)?,
+            FileFormat::Ipc => ipc::read_schema(&self.path)?,
+        };
+        Ok(self.schema.get_or_init(|| s).clone())
+    }
+
+    /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
+    /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
+    pub fn open(
+        &self,
+        projection: Option<&[String]>,
+        predicate: Option<&Expr>,
+    ) -> Result<Box<dyn MorselSource>> {
+        let schema = self.schema()?;
+        let columns: Vec<String> = match projection {
+            Some(p) => p.to_vec(),
+            None => schema.fields().iter().map(|f| f.name().clone()).collect(),
+        };
+        for c in &columns {
+            if schema.field_with_name(c).is_err() {
+                return Err(Error::column_not_found(
+                    c,
+                    schema.fields().iter().map(|f| f.name().as_str()),
+                ));
+            }
+        }
+        match &self.format {
+            FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
+            FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate),
+            FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
+        }
+    }
+}
+
+fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
+    LazyFrame::from_plan(LogicalPlan::Scan {
+        source: Arc::new(ScanSource::new(path.as_ref(), format)),
+        projection: None,
+        predicate: None,
+    })
+}
+
+/// Scan a CSV file with default options (header row, comma, schema inferred from the first
+/// 1000 rows). Errors (missing file, bad rows) surface at `schema()` or `collect()`.
+pub fn scan_csv(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Csv(CsvOptions::default()))
+}
+
+/// Scan a CSV file with options.
+///
+/// ```no_run
+/// use fusedframe::prelude::*;
+/// let lf = scan_csv_with("datasets/stocks.csv", CsvOptions::new().date_format("date", "%b %d %Y"));
+/// ```
+pub fn scan_csv_with(path: impl AsRef<Path>, options: CsvOptions) -> LazyFrame {
+    scan(path, FileFormat::Csv(options))
+}
+
+/// Scan a Parquet file; row groups are decoded in parallel.
+pub fn scan_parquet(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Parquet)
+}
+
+/// Scan an Arrow IPC (Feather v2) file, memory-mapped.
+pub fn scan_ipc(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Ipc)
+}
+
+/// Write `df` as CSV (header row, comma; nulls as empty fields).
+pub fn write_csv(df: &DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |w| csv::write(df, w))
+}
+
+/// Write `df` as Parquet (snappy).
+pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |w| parquet::write(df, w))
+}
+
+/// Write `df` as Arrow IPC.
+pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |w| ipc::write(df, w))
+}
+
+/// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
+/// error the temporary file is removed and `path` is left as it was.
+pub fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Plan(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        let mut w = BufWriter::new(file);
+        f(&mut w)?;
+        w.flush().map_err(|e| Error::io(path, e))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| Error::io(path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(path, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A short schema listing (`name: type` per line) for `fusedframe schema FILE`.
+pub fn schema_text(schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f.name(),
+                crate::frame::display::dtype_name(f.data_type())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+

@@ -1,0 +1,40 @@
+//! # fusedframe
+//!
+//! A lazy, dataframe-style query engine on Apache Arrow. Columns load from CSV, Parquet and
+//! Arrow IPC; a query is a lazy expression graph ([`LazyFrame`](plan::LazyFrame) holding
+//! [`Expr`](expr::Expr)s); an optimizer prunes and pushes it down; execution runs morsel by
+//! morsel on rayon with results bit-identical for any thread count.
+//!
+//! ```
+//! use fusedframe::prelude::*;
+//! let df = df!("x" => [1.0, f64::NAN, 3.0, -1.0], "g" => [1, 2, 3, 4])?;
+//! let out = df.lazy()
+//!     .filter(col("x").gt(0.0))
+//!     .select([col("x").sum().alias("total"), col("g").max()])
+//!     .collect()?;
+//! assert_eq!(out.column_f64("total")?, vec![Some(4.0)]);
+//! # Ok::<(), fusedframe::Error>(())
+//! ```
+
+pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod frame;
+pub mod io;
+pub mod ml;
+pub mod optimizer;
+pub mod plan;
+pub mod script;
+
+pub use error::{Error, Result};
+
+/// Everything a query needs: `use fusedframe::prelude::*;`.
+pub mod prelude {
+    pub use crate::df;
+    pub use crate::error::{Error, Result};
+    pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
+    pub use crate::frame::{Column, DataFrame};
+    pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+    pub use crate::plan::{ExecOptions, LazyFrame};
+    pub use arrow::datatypes::DataType;
+}

@@ -1,0 +1,1 @@
+//! Machine-learning terminal nodes: k-means, PCA and least squares.

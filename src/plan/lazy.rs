@@ -1,0 +1,263 @@
+//! `LazyFrame`: the builder users chain (`filter`, `select`, `with_columns`, ...), and the entry
+//! points that plan and run it (`schema`, `explain`, `collect`, `sink_*`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+
+use super::LogicalPlan;
+use crate::error::Result;
+use crate::expr::{Expr, SortOptions};
+use crate::frame::DataFrame;
+
+/// How a query runs.
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    /// Worker threads; `None` uses `FUSEDFRAME_THREADS` or else every core.
+    pub threads: Option<usize>,
+    /// Run the optimizer (on by default; off is for testing that rules preserve results).
+    pub optimize: bool,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            optimize: true,
+        }
+    }
+}
+
+impl ExecOptions {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Use this many worker threads.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+    /// Turn the optimizer on or off.
+    pub fn optimize(mut self, on: bool) -> Self {
+        self.optimize = on;
+        self
+    }
+}
+
+/// Sort options for one key or one per key: `SortOptions`, `[SortOptions; N]` or a `Vec`.
+pub trait IntoSortOptions {
+    /// Options for `n` keys (a single value applies to all of them).
+    fn into_sort_options(self, n: usize) -> Vec<SortOptions>;
+}
+
+impl IntoSortOptions for SortOptions {
+    fn into_sort_options(self, n: usize) -> Vec<SortOptions> {
+        vec![self; n]
+    }
+}
+
+impl IntoSortOptions for Vec<SortOptions> {
+    fn into_sort_options(self, _n: usize) -> Vec<SortOptions> {
+        self
+    }
+}
+
+impl<const N: usize> IntoSortOptions for [SortOptions; N] {
+    fn into_sort_options(self, _n: usize) -> Vec<SortOptions> {
+        self.to_vec()
+    }
+}
+
+/// A lazy query: a logical plan that runs when collected.
+///
+/// ```
+/// use fusedframe::prelude::*;
+/// let df = df!("x" => [1.0, -2.0, 3.0], "y" => [1, 2, 3])?;
+/// let out = df.lazy()
+///     .filter(col("x").gt(0.0))
+///     .with_columns([(col("x") - col("x").mean()).alias("xc")])
+///     .collect()?;
+/// assert_eq!(out.column_f64("xc")?, vec![Some(-1.0), Some(1.0)]);
+/// # Ok::<(), fusedframe::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct LazyFrame {
+    plan: Arc<LogicalPlan>,
+}
+
+impl LazyFrame {
+    /// Wrap a logical plan.
+    pub fn from_plan(plan: LogicalPlan) -> Self {
+        Self {
+            plan: Arc::new(plan),
+        }
+    }
+
+    /// A lazy query over an in-memory frame.
+    pub fn from_dataframe(df: DataFrame) -> Self {
+        Self::from_plan(LogicalPlan::InMemory {
+            df,
+            projection: None,
+        })
+    }
+
+    /// The logical plan as built (before optimization).
+    pub fn logical_plan(&self) -> &Arc<LogicalPlan> {
+        &self.plan
+    }
+
+    fn then(self, f: impl FnOnce(Arc<LogicalPlan>) -> LogicalPlan) -> Self {
+        Self::from_plan(f(self.plan))
+    }
+
+    /// Keep rows where `predicate` is true (null counts as false).
+    pub fn filter(self, predicate: impl Into<Expr>) -> Self {
+        let predicate = predicate.into();
+        self.then(|input| LogicalPlan::Filter { input, predicate })
+    }
+
+    /// Output exactly these expressions (aggregates alone give one row).
+    pub fn select<E: Into<Expr>>(self, exprs: impl IntoIterator<Item = E>) -> Self {
+        let exprs = exprs.into_iter().map(Into::into).collect();
+        self.then(|input| LogicalPlan::Select { input, exprs })
+    }
+
+    /// Add columns, or replace those with the same name.
+    pub fn with_columns<E: Into<Expr>>(self, exprs: impl IntoIterator<Item = E>) -> Self {
+        let exprs = exprs.into_iter().map(Into::into).collect();
+        self.then(|input| LogicalPlan::WithColumns { input, exprs })
+    }
+
+    /// Add or replace one column.
+    pub fn with_column(self, expr: impl Into<Expr>) -> Self {
+        self.with_columns([expr.into()])
+    }
+
+    /// Sort by one column.
+    pub fn sort(self, column: &str, options: SortOptions) -> Self {
+        self.sort_by([crate::expr::col(column)], options)
+    }
+
+    /// Sort by several keys (expressions), with one `SortOptions` for all or one per key.
+    pub fn sort_by<E: Into<Expr>>(
+        self,
+        by: impl IntoIterator<Item = E>,
+        options: impl IntoSortOptions,
+    ) -> Self {
+        let by: Vec<Expr> = by.into_iter().map(Into::into).collect();
+        let options = options.into_sort_options(by.len());
+        self.then(|input| LogicalPlan::Sort { input, by, options })
+    }
+
+    /// The first `n` rows.
+    pub fn head(self, n: usize) -> Self {
+        self.slice(0, n)
+    }
+
+    /// The last `n` rows.
+    pub fn tail(self, n: usize) -> Self {
+        self.then(|input| LogicalPlan::Slice {
+            input,
+            offset: -(n as i64),
+            len: n,
+        })
+    }
+
+    /// `len` rows from `offset` (negative counts from the end).
+    pub fn slice(self, offset: i64, len: usize) -> Self {
+        self.then(|input| LogicalPlan::Slice { input, offset, len })
+    }
+
+    /// Remove columns.
+    pub fn drop<S: Into<String>>(self, columns: impl IntoIterator<Item = S>) -> Self {
+        let columns = columns.into_iter().map(Into::into).collect();
+        self.then(|input| LogicalPlan::Drop { input, columns })
+    }
+
+    /// Rename columns pairwise.
+    pub fn rename<S: Into<String>, T: Into<String>>(
+        self,
+        existing: impl IntoIterator<Item = S>,
+        new: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let existing = existing.into_iter().map(Into::into).collect();
+        let new = new.into_iter().map(Into::into).collect();
+        self.then(|input| LogicalPlan::Rename {
+            input,
+            existing,
+            new,
+        })
+    }
+
+    /// Take rows at the positions `indices` gives (e.g. `col("x").arg_sort(..)`); an index
+    /// past the end is an error naming it.
+    pub fn gather(self, indices: impl Into<Expr>) -> Self {
+        let indices = indices.into();
+        self.then(|input| LogicalPlan::Gather { input, indices })
+    }
+
+    /// The output schema, from file metadata and type rules; reads no data rows.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        self.plan.schema()
+    }
+
+    /// The plan as text: optimized (`true`) or as built (`false`).
+    pub fn explain(&self, optimized: bool) -> Result<String> {
+        if optimized {
+            let plan = crate::optimizer::optimize(&self.plan)?;
+            Ok(plan.display_indent())
+        } else {
+            self.plan.schema()?;
+            Ok(self.plan.display_indent())
+        }
+    }
+
+    /// Every optimizer step: each rule's name and the plan after it (or "unchanged").
+    pub fn explain_verbose(&self) -> Result<String> {
+        let (plan, steps) = crate::optimizer::optimize_traced(&self.plan)?;
+        let mut out = format!("initial plan:\n{}\n", self.plan.display_indent());
+        for (rule, after) in steps {
+            match after {
+                Some(text) => out.push_str(&format!("\n{rule}:\n{text}\n")),
+                None => out.push_str(&format!("\n{rule}: unchanged\n")),
+            }
+        }
+        out.push_str(&format!("\noptimized plan:\n{}", plan.display_indent()));
+        Ok(out)
+    }
+
+    /// Run the query with default options.
+    pub fn collect(self) -> Result<DataFrame> {
+        self.collect_with(&ExecOptions::default())
+    }
+
+    /// Run the query with these options.
+    pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
+        let plan = if options.optimize {
+            crate::optimizer::optimize(&self.plan)?
+        } else {
+            crate::optimizer::resolve(&self.plan)?
+        };
+        crate::exec::execute(&plan, options)
+    }
+
+    /// Run the query and write CSV to `path` (via a temporary file renamed on success).
+    pub fn sink_csv(self, path: impl AsRef<Path>) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_csv(&df, path.as_ref())
+    }
+
+    /// Run the query and write Parquet to `path` (via a temporary file renamed on success).
+    pub fn sink_parquet(self, path: impl AsRef<Path>) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_parquet(&df, path.as_ref())
+    }
+
+    /// Run the query and write Arrow IPC to `path` (via a temporary file renamed on success).
+    pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_ipc(&df, path.as_ref())
+    }
+}

@@ -1,0 +1,274 @@
+//! Logical plans: the tree of query nodes a `LazyFrame` builds, its output schema (resolved
+//! without reading data), and its plan text.
+//!
+//! Nodes hold plain owned children (`Arc<LogicalPlan>`); the optimizer rewrites by building new
+//! trees. Plan text is one line per node, `NAME key=value`, two spaces of indent per level.
+
+mod explain;
+mod lazy;
+
+pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame};
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::{Error, Result};
+use crate::expr::types::expand_selectors;
+use crate::expr::{Expr, SortOptions};
+use crate::frame::DataFrame;
+use crate::io::ScanSource;
+
+/// One node of a logical plan.
+#[derive(Clone, Debug)]
+pub enum LogicalPlan {
+    /// A file scan. `projection` and `predicate` are filled in by the optimizer's pushdown
+    /// rules; `None` means all columns / no filter.
+    Scan {
+        source: Arc<ScanSource>,
+        projection: Option<Vec<String>>,
+        predicate: Option<Expr>,
+    },
+    /// A frame already in memory.
+    InMemory {
+        df: DataFrame,
+        projection: Option<Vec<String>>,
+    },
+    /// Keep rows where the predicate is true (false and null rows are dropped).
+    Filter {
+        input: Arc<LogicalPlan>,
+        predicate: Expr,
+    },
+    /// Output exactly these expressions.
+    Select {
+        input: Arc<LogicalPlan>,
+        exprs: Vec<Expr>,
+    },
+    /// Add or replace columns, keeping the rest.
+    WithColumns {
+        input: Arc<LogicalPlan>,
+        exprs: Vec<Expr>,
+    },
+    /// Sort rows by keys, each with its own options.
+    Sort {
+        input: Arc<LogicalPlan>,
+        by: Vec<Expr>,
+        options: Vec<SortOptions>,
+    },
+    /// Rows `offset..offset+len`; a negative offset counts from the end (`tail`).
+    Slice {
+        input: Arc<LogicalPlan>,
+        offset: i64,
+        len: usize,
+    },
+    /// Remove columns.
+    Drop {
+        input: Arc<LogicalPlan>,
+        columns: Vec<String>,
+    },
+    /// Rename columns (`existing[i]` becomes `new[i]`).
+    Rename {
+        input: Arc<LogicalPlan>,
+        existing: Vec<String>,
+        new: Vec<String>,
+    },
+    /// Take rows at the positions an integer expression gives (after `arg_sort`, say).
+    Gather {
+        input: Arc<LogicalPlan>,
+        indices: Expr,
+    },
+}
+
+impl LogicalPlan {
+    /// The plan's inputs.
+    pub fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
+        match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::InMemory { .. } => vec![],
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Select { input, .. }
+            | LogicalPlan::WithColumns { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Slice { input, .. }
+            | LogicalPlan::Drop { input, .. }
+            | LogicalPlan::Rename { input, .. }
+            | LogicalPlan::Gather { input, .. } => vec![input],
+        }
+    }
+
+    /// The same node over a new input (for single-input nodes; sources are returned as is).
+    pub fn with_input(&self, new_input: Arc<LogicalPlan>) -> LogicalPlan {
+        let mut p = self.clone();
+        match &mut p {
+            LogicalPlan::Scan { .. } | LogicalPlan::InMemory { .. } => {}
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Select { input, .. }
+            | LogicalPlan::WithColumns { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Slice { input, .. }
+            | LogicalPlan::Drop { input, .. }
+            | LogicalPlan::Rename { input, .. }
+            | LogicalPlan::Gather { input, .. } => *input = new_input,
+        }
+        p
+    }
+
+    /// The expressions this node evaluates (for rules that inspect or rewrite them).
+    pub fn expressions(&self) -> Vec<&Expr> {
+        match self {
+            LogicalPlan::Scan { predicate, .. } => predicate.iter().collect(),
+            LogicalPlan::Filter { predicate, .. } => vec![predicate],
+            LogicalPlan::Select { exprs, .. } | LogicalPlan::WithColumns { exprs, .. } => {
+                exprs.iter().collect()
+            }
+            LogicalPlan::Sort { by, .. } => by.iter().collect(),
+            LogicalPlan::Gather { indices, .. } => vec![indices],
+            _ => vec![],
+        }
+    }
+
+    /// The output schema, resolved from file metadata and type rules, without reading data.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        match self {
+            LogicalPlan::Scan {
+                source, projection, ..
+            } => {
+                let s = source.schema()?;
+                project_schema(&s, projection.as_deref())
+            }
+            LogicalPlan::InMemory { df, projection } => {
+                project_schema(df.schema(), projection.as_deref())
+            }
+            LogicalPlan::Filter { input, predicate } => {
+                let s = input.schema()?;
+                let t = predicate.data_type(&s)?;
+                if !matches!(t, DataType::Boolean | DataType::Null) {
+                    return Err(Error::Type(format!(
+                        "filter needs a boolean predicate, got {predicate} ({})",
+                        crate::frame::display::dtype_name(&t)
+                    )));
+                }
+                Ok(s)
+            }
+            LogicalPlan::Select { input, exprs } => {
+                let s = input.schema()?;
+                let exprs = expand_selectors(exprs, &s)?;
+                let fields = exprs
+                    .iter()
+                    .map(|e| e.to_field(&s))
+                    .collect::<Result<Vec<_>>>()?;
+                unique_schema(fields)
+            }
+            LogicalPlan::WithColumns { input, exprs } => {
+                let s = input.schema()?;
+                let exprs = expand_selectors(exprs, &s)?;
+                let mut fields: Vec<Field> =
+                    s.fields().iter().map(|f| f.as_ref().clone()).collect();
+                let mut seen = std::collections::HashSet::new();
+                for e in &exprs {
+                    let f = e.to_field(&s)?;
+                    if !seen.insert(f.name().clone()) {
+                        return Err(Error::Schema(format!(
+                            "with_columns sets \"{}\" twice",
+                            f.name()
+                        )));
+                    }
+                    match fields.iter().position(|g| g.name() == f.name()) {
+                        Some(i) => fields[i] = f,
+                        None => fields.push(f),
+                    }
+                }
+                Ok(Arc::new(Schema::new(fields)))
+            }
+            LogicalPlan::Sort { input, by, options } => {
+                let s = input.schema()?;
+                if by.len() != options.len() {
+                    return Err(Error::Plan(format!(
+                        "sort_by got {} keys but {} sort options",
+                        by.len(),
+                        options.len()
+                    )));
+                }
+                for e in by {
+                    e.data_type(&s)?;
+                }
+                Ok(s)
+            }
+            LogicalPlan::Slice { input, .. } => input.schema(),
+            LogicalPlan::Drop { input, columns } => {
+                let s = input.schema()?;
+                for c in columns {
+                    if s.field_with_name(c).is_err() {
+                        return Err(Error::column_not_found(
+                            c,
+                            s.fields().iter().map(|f| f.name().as_str()),
+                        ));
+                    }
+                }
+                let fields: Vec<Field> = s
+                    .fields()
+                    .iter()
+                    .filter(|f| !columns.contains(f.name()))
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                Ok(Arc::new(Schema::new(fields)))
+            }
+            LogicalPlan::Rename {
+                input,
+                existing,
+                new,
+            } => {
+                let s = input.schema()?;
+                let mut fields: Vec<Field> =
+                    s.fields().iter().map(|f| f.as_ref().clone()).collect();
+                for (old, new) in existing.iter().zip(new) {
+                    let i = s.index_of(old).map_err(|_| {
+                        Error::column_not_found(old, s.fields().iter().map(|f| f.name().as_str()))
+                    })?;
+                    fields[i] = fields[i].clone().with_name(new);
+                }
+                unique_schema(fields)
+            }
+            LogicalPlan::Gather { input, indices } => {
+                let s = input.schema()?;
+                let t = indices.data_type(&s)?;
+                if !t.is_integer() {
+                    return Err(Error::Type(format!(
+                        "gather needs integer indices, got {indices} ({})",
+                        crate::frame::display::dtype_name(&t)
+                    )));
+                }
+                Ok(s)
+            }
+        }
+    }
+}
+
+fn project_schema(s: &SchemaRef, projection: Option<&[String]>) -> Result<SchemaRef> {
+    match projection {
+        None => Ok(s.clone()),
+        Some(cols) => {
+            let fields = cols
+                .iter()
+                .map(|c| {
+                    s.field_with_name(c).cloned().map_err(|_| {
+                        Error::column_not_found(c, s.fields().iter().map(|f| f.name().as_str()))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(Schema::new(fields)))
+        }
+    }
+}
+
+fn unique_schema(fields: Vec<Field>) -> Result<SchemaRef> {
+    let mut seen = std::collections::HashSet::new();
+    for f in &fields {
+        if !seen.insert(f.name().as_str()) {
+            return Err(Error::Schema(format!(
+                "duplicate output column \"{}\"; give one of them an alias",
+                f.name()
+            )));
+        }
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}

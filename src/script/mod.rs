@@ -1,0 +1,1 @@
+//! Query scripts (`queries/*.fq`): Rust expression syntax interpreted into `LazyFrame`s.
