@@ -11,6 +11,7 @@ pub mod eval;
 pub mod kernels;
 mod pipeline;
 mod pool;
+pub use pool::set_progress_callback;
 pub mod value;
 
 use std::sync::Arc;

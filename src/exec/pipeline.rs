@@ -149,9 +149,15 @@ impl Pipeline {
     /// Every morsel, in order, as pieces.
     fn pieces(&self) -> Result<Vec<DataFrame>> {
         let n = self.source.num_morsels();
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let parts: Vec<Vec<DataFrame>> = (0..n)
             .into_par_iter()
-            .map(|i| self.process(i))
+            .map(|i| {
+                let r = self.process(i);
+                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                super::pool::report_progress(d, n);
+                r
+            })
             .collect::<Result<_>>()?;
         Ok(parts.into_iter().flatten().collect())
     }

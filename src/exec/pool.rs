@@ -37,3 +37,23 @@ pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
     pools.insert(n, pool.clone());
     Ok(pool)
 }
+
+type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
+
+static PROGRESS: Mutex<Option<Arc<ProgressFn>>> = Mutex::new(None);
+
+/// Install (or with `None` remove) a callback told `(morsels done, morsels total)` as
+/// pipelines run; the CLI drives its progress bar with it. Calls come from worker threads.
+pub fn set_progress_callback(callback: Option<Arc<ProgressFn>>) {
+    if let Ok(mut g) = PROGRESS.lock() {
+        *g = callback;
+    }
+}
+
+/// Report progress to the installed callback, if any.
+pub(crate) fn report_progress(done: usize, total: usize) {
+    let cb = PROGRESS.lock().ok().and_then(|g| g.clone());
+    if let Some(cb) = cb {
+        cb(done, total);
+    }
+}
