@@ -9,10 +9,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use fusedframe::script::output::Format;
+use fusedframe::script::output::{FileKind, Format};
 use fusedframe::script::run::{
-    expand_paths, explain_script, header, output_kind, run_script, schema_of_file,
-    stderr_is_terminal, RunOptions,
+    expand_paths, explain_script, header, run_script, schema_of_file, stderr_is_terminal,
+    RunOptions,
 };
 use fusedframe::script::Script;
 
@@ -123,7 +123,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         "--output takes the result of one script; several were given".into()
                     ));
                 }
-                output_kind(path).map_err(|e| Usage(e.to_string()))?;
+                if FileKind::from_path(path).is_none() {
+                    bail!(Usage(format!(
+                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .ipc or .json",
+                        path.display()
+                    )));
+                }
             }
             let options = RunOptions {
                 output,
