@@ -197,8 +197,6 @@ fn plan_nodes() {
     check("tail3_y", ys(lf().tail(3)));
     check("slice_2_4_y", ys(lf().slice(2, 4)));
     let sorted = lf()
-        .with_columns([lit(1).alias("one")])
-        .with_columns([(col("y") * 0 + col("one")).alias("k")])
         .sort_by(
             [col("y"), col("x")],
             [
