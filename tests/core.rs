@@ -272,3 +272,78 @@ fn plan_nodes() {
         &DataType::Float64
     );
 }
+
+#[test]
+fn empty_and_one_row_frames() {
+    let empty = df!("x" => Vec::<f64>::new(), "i" => Vec::<i64>::new()).unwrap();
+    let out = empty
+        .clone()
+        .lazy()
+        .filter(col("x").gt(0))
+        .with_columns([(col("x") * 2).alias("x2")])
+        .collect()
+        .unwrap();
+    assert_eq!(out.shape(), (0, 3));
+    let aggs = empty
+        .lazy()
+        .select([
+            col("x").sum().alias("s"),
+            col("x").mean().alias("m"),
+            col("x").min().alias("mn"),
+            col("i").count().alias("c"),
+            col("i").sum().alias("si"),
+        ])
+        .collect()
+        .unwrap();
+    assert_eq!(aggs.column_f64("s").unwrap(), vec![Some(0.0)]);
+    assert!(aggs.column_f64("m").unwrap()[0].unwrap().is_nan());
+    assert_eq!(aggs.column_f64("mn").unwrap(), vec![None]);
+    assert_eq!(aggs.column_f64("c").unwrap(), vec![Some(0.0)]);
+    assert_eq!(aggs.column_f64("si").unwrap(), vec![Some(0.0)]);
+
+    let one = df!("x" => [2.5]).unwrap();
+    let out = one
+        .lazy()
+        .select([
+            col("x").std(0).alias("s0"),
+            col("x").std(1).alias("s1"),
+            col("x").median().alias("med"),
+            (col("x") - col("x").mean()).alias("c"),
+        ])
+        .collect()
+        .unwrap();
+    assert_eq!(out.column_f64("s0").unwrap(), vec![Some(0.0)]);
+    assert!(out.column_f64("s1").unwrap()[0].unwrap().is_nan());
+    assert_eq!(out.column_f64("med").unwrap(), vec![Some(2.5)]);
+    assert_eq!(out.column_f64("c").unwrap(), vec![Some(0.0)]);
+}
+
+#[test]
+fn display_reads_like_polars() {
+    let df = df!("a" => [1, 2, 3], "b" => [Some(0.5), None, Some(f64::NAN)]).unwrap();
+    let s = df.to_string();
+    assert!(s.starts_with("shape: (3, 2)"), "{s}");
+    assert!(s.contains("│ i64 ┆ f64  │"), "{s}");
+    assert!(s.contains("null") && s.contains("NaN"), "{s}");
+}
+
+#[test]
+fn explain_is_indented_plan_text() {
+    let df = df!("x" => [1.0, 2.0], "y" => [1, 2]).unwrap();
+    let lf = df
+        .lazy()
+        .filter(col("x").gt(1))
+        .select([col("x").mean().alias("m")]);
+    let text = lf.explain(false).unwrap();
+    assert_eq!(
+        text,
+        "SELECT [col(\"x\").mean().alias(\"m\")]\n  FILTER col(\"x\").gt(1)\n    DATAFRAME rows=2 width=2"
+    );
+    let opt = lf.explain(true).unwrap();
+    assert!(
+        opt.contains("DATAFRAME rows=2 width=2 columns=[x]"),
+        "{opt}"
+    );
+    let verbose = lf.explain_verbose().unwrap();
+    assert!(verbose.contains("projection_pushdown"), "{verbose}");
+}
