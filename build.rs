@@ -43,8 +43,10 @@ fn main() {
     }
     writeln!(
         code,
-        "/// Every script: its file name in `queries/` and its compiled function.\n\
-         pub const QUERIES: &[(&str, fn() -> fusedframe::Result<fusedframe::script::Output>)] = &[\n{table}];"
+        "/// A compiled script.\n\
+         pub type QueryFn = fn() -> fusedframe::Result<fusedframe::script::Output>;\n\n\
+         /// Every script: its file name in `queries/` and its compiled function.\n\
+         pub const QUERIES: &[(&str, QueryFn)] = &[\n{table}];"
     )
     .expect("writing to a String cannot fail");
     fs::write(Path::new(&out_dir).join("query_scripts.rs"), code)

@@ -418,7 +418,9 @@ impl Interp {
             self.mark_moved(var, m.receiver.span());
         }
         let args: Vec<&SynExpr> = m.args.iter().collect();
-        let v = self.invoke(entry, &name, recv, &args, m.span())?;
+        // Point at `name(..)`, not at the whole receiver chain before it.
+        let call_span = mspan.join(m.paren_token.span.join()).unwrap_or(mspan);
+        let v = self.invoke(entry, &name, recv, &args, call_span)?;
         self.record(&v, mspan);
         Ok(v)
     }
