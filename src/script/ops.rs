@@ -233,8 +233,12 @@ pub(crate) fn negate(v: Value) -> Result<Value, OpError> {
                     None,
                 ));
             }
+            let value = i
+                .value
+                .checked_neg()
+                .ok_or_else(|| ("integer overflow in `-`".to_string(), None))?;
             Ok(Value::Int(IntLit {
-                value: -i.value,
+                value,
                 suffix: i.suffix,
             }))
         }
