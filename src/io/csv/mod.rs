@@ -240,7 +240,11 @@ impl Layout {
     /// ends after the last non-blank line, so every morsel holds only whole records.
     fn discover(buf: &[u8], path: &Path, options: &CsvOptions) -> Result<Self> {
         let dialect = dialect(options)?;
-        let mut pos = if buf.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let mut pos = if buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         let mut end = buf.len();
         while end > pos && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
             end -= 1;
