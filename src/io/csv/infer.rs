@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
+use super::seps::Seps;
 use super::split::{self, FieldErrorKind};
 use super::values::{self, ChronoFormat};
 use super::{CsvOptions, ErrorContext, Layout, NullValues};
@@ -95,6 +96,7 @@ pub(crate) fn infer_schema_bytes(
     let (mut pos, end) = (layout.data_start, layout.data_end);
     let mut rows = 0;
     let mut scratch = vec![];
+    let mut seps = Seps::new(buf, end, layout.dialect.delim);
     while pos < end && rows < limit {
         if let Some(next) = split::blank_line(buf, pos, end) {
             // A blank line is skipped, or a null in a one-column file: no vote either way.
@@ -108,6 +110,7 @@ pub(crate) fn infer_schema_bytes(
             pos,
             end,
             layout.dialect,
+            &mut seps,
             &mut scratch,
             |j, text, _, _| {
                 if let Some(Some(k)) = kinds.get_mut(j) {

@@ -22,6 +22,7 @@
 
 mod infer;
 mod parse;
+mod seps;
 mod split;
 mod values;
 mod write;
@@ -272,20 +273,28 @@ impl Layout {
         }
         let mut fields: Vec<String> = vec![];
         let mut scratch = vec![];
-        let (next, _) =
-            split::parse_record(buf, pos, end, dialect, &mut scratch, |_, text, _, _| {
+        let mut seps = seps::Seps::new(buf, end, dialect.delim);
+        let (next, _) = split::parse_record(
+            buf,
+            pos,
+            end,
+            dialect,
+            &mut seps,
+            &mut scratch,
+            |_, text, _, _| {
                 fields.push(String::from_utf8_lossy(text).into_owned());
                 Ok(())
-            })
-            .map_err(|e| {
-                let ctx = ErrorContext::new(path, buf);
-                let name = if options.has_header {
-                    "header".to_string()
-                } else {
-                    format!("column_{}", e.field + 1)
-                };
-                ctx.error(e.offset, name, split_error_message(e.kind))
-            })?;
+            },
+        )
+        .map_err(|e| {
+            let ctx = ErrorContext::new(path, buf);
+            let name = if options.has_header {
+                "header".to_string()
+            } else {
+                format!("column_{}", e.field + 1)
+            };
+            ctx.error(e.offset, name, split_error_message(e.kind))
+        })?;
         if options.has_header {
             Ok(Self {
                 names: header_names(fields),

@@ -23,6 +23,7 @@ use arrow::datatypes::{
 };
 
 use super::infer::{column_label, field_count_error, TypeSettings, UserFormat};
+use super::seps::Seps;
 use super::split::{self, FieldErrorKind};
 use super::values::{self, SecNanos};
 use super::{Bytes, CsvOptions, ErrorContext, Layout, NullValues};
@@ -223,7 +224,11 @@ impl Sink {
 
     /// Append one field. Empty fields and null texts are nulls, except that a quoted empty
     /// field in a text column is the empty string.
-    #[inline(always)]
+    ///
+    /// Kept out of line on purpose: inlined, its many arms make the per-field callback too big
+    /// for the compiler to inline into the record loop, and then every field, projected or
+    /// not, pays a call. Out of line, only projected fields do.
+    #[inline(never)]
     fn push(
         &mut self,
         b: &[u8],
@@ -462,6 +467,7 @@ impl CsvMorsels {
         let nulls = &self.nulls;
         let d = self.layout.dialect;
         let mut scratch = vec![];
+        let mut seps = Seps::new(buf, end, d.delim);
         let mut rows = 0usize;
         let mut pos = start;
         while pos < end {
@@ -477,12 +483,18 @@ impl CsvMorsels {
                 continue;
             }
             let record_start = pos;
-            let r = split::parse_record(buf, pos, end, d, &mut scratch, |j, text, quoted, _| {
-                match sink_of.get(j) {
+            let r = split::parse_record(
+                buf,
+                pos,
+                end,
+                d,
+                &mut seps,
+                &mut scratch,
+                |j, text, quoted, _| match sink_of.get(j) {
                     Some(Some(s)) => sinks[*s].push(text, quoted, nulls),
                     _ => Ok(()),
-                }
-            });
+                },
+            );
             let (next, n) = r.map_err(|e| self.field_error(e, &sinks, buf, i))?;
             if n != ncols {
                 let ctx = ErrorContext::new(&self.path, buf);
@@ -519,11 +531,13 @@ impl CsvMorsels {
                 let end = self.ranges[morsel].1;
                 let mut text = vec![];
                 let mut scratch = vec![];
+                let mut seps = Seps::new(buf, end, self.layout.dialect.delim);
                 let _ = split::parse_record(
                     buf,
                     e.offset,
                     end,
                     self.layout.dialect,
+                    &mut seps,
                     &mut scratch,
                     |j, t, _, _| {
                         if j == 0 {

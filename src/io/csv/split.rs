@@ -11,10 +11,14 @@
 //! - a quote anywhere else (`5'10"`) is an ordinary character, and text between a closing
 //!   quote and the next delimiter is kept as-is (`"ab"c` reads `abc`), as Python's csv does.
 //!
-//! Splitting is a serial scan that only visits quote characters (memchr) and looks for one
-//! line end per boundary, so a quote-free file costs one memchr pass.
+//! Splitting first checks, in parallel, whether the data holds any quote character; if not,
+//! each boundary is just the next line end. Otherwise it is a serial scan that only visits
+//! quote characters (memchr) and looks for one line end per boundary. Field ends come from
+//! [`Seps`], 64 bytes at a time.
 
 use memchr::memchr;
+
+use super::seps::Seps;
 
 /// The record separator. A lone `\r` (classic Mac OS) is not a line end.
 pub(crate) const NL: u8 = b'\n';
@@ -43,40 +47,6 @@ pub(crate) struct FieldError {
     pub offset: usize,
 }
 
-/// Position of the first `a` or `b` in `buf[i..end]`, or `end`.
-///
-/// Fields are short (a few to a few dozen bytes), where a memchr call costs more than it
-/// saves, so this tests eight bytes per step in a `u64` (SWAR): a byte equal to `a` becomes a
-/// zero byte of `w ^ splat(a)`, and `(x - 0x01..) & !x & 0x80..` flags zero bytes. Flags above
-/// the lowest one can be false (borrows), but the lowest one is always exact, and only the
-/// lowest is used.
-#[inline(always)]
-pub(crate) fn find2(buf: &[u8], mut i: usize, end: usize, a: u8, b: u8) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let (pa, pb) = (LO * u64::from(a), LO * u64::from(b));
-    while i + 8 <= end {
-        let Ok(chunk) = <[u8; 8]>::try_from(&buf[i..i + 8]) else {
-            break;
-        };
-        let w = u64::from_le_bytes(chunk);
-        let (xa, xb) = (w ^ pa, w ^ pb);
-        let m = ((xa.wrapping_sub(LO) & !xa) | (xb.wrapping_sub(LO) & !xb)) & HI;
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < end {
-        let c = buf[i];
-        if c == a || c == b {
-            return i;
-        }
-        i += 1;
-    }
-    end
-}
-
 /// If a blank line starts at `pos` (`\n` or `\r\n`, or a final `\r`), the position after it.
 #[inline(always)]
 pub(crate) fn blank_line(buf: &[u8], pos: usize, end: usize) -> Option<usize> {
@@ -88,7 +58,8 @@ pub(crate) fn blank_line(buf: &[u8], pos: usize, end: usize) -> Option<usize> {
     }
 }
 
-/// Split the record starting at `pos` (which must be `< end`), calling
+/// Split the record starting at `pos` (which must be `< end`; `seps` must search the same
+/// `buf[..end]`), calling
 /// `on_field(index, text, quoted, offset)` for each field in order. `text` has its quotes
 /// removed and doubled quotes undone (using `scratch` only when it must be rewritten).
 /// Returns the start of the next record and the number of fields.
@@ -98,6 +69,7 @@ pub(crate) fn parse_record<F>(
     mut pos: usize,
     end: usize,
     d: Dialect,
+    seps: &mut Seps<'_>,
     scratch: &mut Vec<u8>,
     mut on_field: F,
 ) -> Result<(usize, usize), FieldError>
@@ -109,7 +81,7 @@ where
         let fstart = pos;
         let term; // position of the delimiter or newline ending this field, or `end`
         if pos < end && buf[pos] == d.quote {
-            let (t, text) = quoted_field(buf, pos, end, d, scratch).ok_or(FieldError {
+            let (t, text) = quoted_field(buf, pos, end, d, seps, scratch).ok_or(FieldError {
                 kind: FieldErrorKind::Unterminated,
                 field: i,
                 offset: fstart,
@@ -125,9 +97,9 @@ where
                 offset: fstart,
             })?;
         } else {
-            term = find2(buf, pos, end, d.delim, NL);
+            term = seps.next(pos);
             let mut fend = term;
-            if fend > pos && buf[fend - 1] == b'\r' && (term == end || buf[term] == NL) {
+            if (term == end || buf[term] == NL) && fend > pos && buf[fend - 1] == b'\r' {
                 fend -= 1;
             }
             on_field(i, &buf[pos..fend], false, fstart).map_err(|kind| FieldError {
@@ -157,6 +129,7 @@ fn quoted_field(
     open: usize,
     end: usize,
     d: Dialect,
+    seps: &mut Seps<'_>,
     scratch: &mut Vec<u8>,
 ) -> Option<(usize, Option<(usize, usize)>)> {
     let start = open + 1;
@@ -190,7 +163,7 @@ fn quoted_field(
         Some(t) => t,
         None => {
             // Text after the closing quote is kept, as Python's csv module does.
-            let t = find2(buf, after, end, d.delim, NL);
+            let t = seps.next(after);
             let mut tail = &buf[after..t];
             if (t == end || buf[t] == NL) && tail.last() == Some(&b'\r') {
                 tail = &tail[..tail.len() - 1];
@@ -330,6 +303,22 @@ pub(crate) fn morsel_ranges(
     d: Dialect,
     target: usize,
 ) -> Vec<(usize, usize)> {
+    // Most files have no quote at all. Checking that in parallel first spares the serial scan
+    // (and takes the page faults of a fresh mapping on all workers); the boundaries are the
+    // same either way, as without quotes every line end is a record end.
+    let quoted = contains_in_parallel(&buf[start..end], d.quote, target);
+    ranges_by(buf, start, end, d, target, quoted)
+}
+
+/// [`morsel_ranges`], told whether the data may hold quotes.
+fn ranges_by(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    d: Dialect,
+    target: usize,
+    quoted: bool,
+) -> Vec<(usize, usize)> {
     let mut ranges = vec![];
     let mut scan = QuoteScan::new(buf, start, end, d);
     let mut s = start;
@@ -337,13 +326,22 @@ pub(crate) fn morsel_ranges(
         let t = s.saturating_add(target.max(1));
         let b = if t >= end {
             end
-        } else {
+        } else if quoted {
             scan.next_record_start(t)
+        } else {
+            memchr(NL, &buf[t..end]).map_or(end, |k| t + k + 1)
         };
         ranges.push((s, b));
         s = b;
     }
     ranges
+}
+
+/// Whether `byte` occurs in `buf`, searched in chunks of `chunk` bytes on the rayon pool.
+fn contains_in_parallel(buf: &[u8], byte: u8, chunk: usize) -> bool {
+    use rayon::prelude::*;
+    buf.par_chunks(chunk.max(1 << 16))
+        .any(|c| memchr(byte, c).is_some())
 }
 
 #[cfg(test)]
@@ -360,12 +358,21 @@ mod tests {
         let mut out = vec![];
         let mut pos = 0;
         let mut scratch = vec![];
+        let mut seps = Seps::new(buf, buf.len(), D.delim);
         while pos < buf.len() {
             let mut rec = vec![];
-            let (next, n) = parse_record(buf, pos, buf.len(), D, &mut scratch, |_, t, q, _| {
-                rec.push((String::from_utf8_lossy(t).into_owned(), q));
-                Ok(())
-            })?;
+            let (next, n) = parse_record(
+                buf,
+                pos,
+                buf.len(),
+                D,
+                &mut seps,
+                &mut scratch,
+                |_, t, q, _| {
+                    rec.push((String::from_utf8_lossy(t).into_owned(), q));
+                    Ok(())
+                },
+            )?;
             assert_eq!(n, rec.len());
             out.push(rec);
             pos = next;
@@ -379,21 +386,6 @@ mod tests {
             .into_iter()
             .map(|r| r.into_iter().map(|(t, _)| t).collect())
             .collect()
-    }
-
-    #[test]
-    fn finds_bytes_at_every_offset() {
-        for len in 0..20 {
-            for at in 0..=len {
-                let mut v = vec![b'x'; len];
-                if at < len {
-                    v[at] = b',';
-                }
-                for from in 0..=at.min(len) {
-                    assert_eq!(find2(&v, from, len, b',', b'\n'), at.min(len));
-                }
-            }
-        }
     }
 
     #[test]
@@ -430,14 +422,28 @@ mod tests {
         let mut starts = vec![];
         let mut pos = 0;
         let mut scratch = vec![];
+        let mut seps = Seps::new(s, s.len(), D.delim);
         while pos < s.len() {
             starts.push(pos);
-            match parse_record(s, pos, s.len(), D, &mut scratch, |_, _, _, _| Ok(())) {
+            match parse_record(s, pos, s.len(), D, &mut seps, &mut scratch, |_, _, _, _| {
+                Ok(())
+            }) {
                 Ok((next, _)) => pos = next,
                 Err(_) => break,
             }
         }
         starts
+    }
+
+    #[test]
+    fn quote_free_shortcut_gives_the_same_boundaries() {
+        let text = b"a,b\n1,2\n\n333,4444\n5,6\r\n7,8";
+        for target in 1..text.len() + 2 {
+            let fast = ranges_by(text, 4, text.len(), D, target, false);
+            let scanned = ranges_by(text, 4, text.len(), D, target, true);
+            assert_eq!(fast, scanned, "target {target}");
+            assert_eq!(morsel_ranges(text, 4, text.len(), D, target), fast);
+        }
     }
 
     #[test]
