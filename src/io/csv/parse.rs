@@ -10,12 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::builder::{BooleanBufferBuilder, NullBufferBuilder};
+use arrow::array::builder::BooleanBufferBuilder;
 use arrow::array::{
     ArrayRef, BooleanArray, PrimitiveArray, StringArray, TimestampMicrosecondArray,
     TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
 };
-use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Field, Float32Type, Float64Type, Int16Type,
     Int32Type, Int64Type, Int8Type, Schema, SchemaRef, TimeUnit, UInt16Type, UInt32Type,
@@ -31,17 +31,59 @@ use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::io::MorselSource;
 
+/// A validity bitmap that costs one counter increment per valid value until the first null,
+/// when the bitmap is allocated (Arrow's builder does the same, but is not inlined across
+/// crates, and this is called for every value).
+struct Validity {
+    len: usize,
+    capacity: usize,
+    bits: Option<BooleanBufferBuilder>,
+}
+
+impl Validity {
+    fn new(capacity: usize) -> Self {
+        Self {
+            len: 0,
+            capacity,
+            bits: None,
+        }
+    }
+
+    #[inline(always)]
+    fn append_non_null(&mut self) {
+        self.len += 1;
+        if let Some(b) = &mut self.bits {
+            b.append(true);
+        }
+    }
+
+    #[inline]
+    fn append_null(&mut self) {
+        let bits = self.bits.get_or_insert_with(|| {
+            let mut b = BooleanBufferBuilder::new(self.capacity.max(self.len + 1));
+            b.append_n(self.len, true);
+            b
+        });
+        bits.append(false);
+        self.len += 1;
+    }
+
+    fn finish(&mut self) -> Option<NullBuffer> {
+        self.bits.take().map(|mut b| NullBuffer::new(b.finish()))
+    }
+}
+
 /// A column of one primitive type being built.
 struct Prim<T: ArrowPrimitiveType> {
     values: Vec<T::Native>,
-    nulls: NullBufferBuilder,
+    nulls: Validity,
 }
 
 impl<T: ArrowPrimitiveType> Prim<T> {
     fn new(capacity: usize) -> Self {
         Self {
             values: Vec::with_capacity(capacity),
-            nulls: NullBufferBuilder::new(capacity),
+            nulls: Validity::new(capacity),
         }
     }
 
@@ -137,7 +179,7 @@ fn to_unit((secs, nanos): SecNanos, unit: TimeUnit) -> Option<i64> {
 
 /// One projected column being decoded.
 enum Sink {
-    Bool(BooleanBufferBuilder, NullBufferBuilder),
+    Bool(BooleanBufferBuilder, Validity),
     I8(Prim<Int8Type>),
     I16(Prim<Int16Type>),
     I32(Prim<Int32Type>),
@@ -149,17 +191,15 @@ enum Sink {
     F32(Prim<Float32Type>),
     F64(Prim<Float64Type>),
     /// Offsets, bytes, validity.
-    Utf8(Vec<i32>, Vec<u8>, NullBufferBuilder),
+    Utf8(Vec<i32>, Vec<u8>, Validity),
     Date32(Prim<Date32Type>, Temporal),
-    Timestamp(Vec<i64>, NullBufferBuilder, TimeUnit, Temporal),
+    Timestamp(Vec<i64>, Validity, TimeUnit, Temporal),
 }
 
 impl Sink {
     fn new(t: &DataType, temporal: Temporal, cap: usize) -> Result<Self> {
         Ok(match t {
-            DataType::Boolean => {
-                Sink::Bool(BooleanBufferBuilder::new(cap), NullBufferBuilder::new(cap))
-            }
+            DataType::Boolean => Sink::Bool(BooleanBufferBuilder::new(cap), Validity::new(cap)),
             DataType::Int8 => Sink::I8(Prim::new(cap)),
             DataType::Int16 => Sink::I16(Prim::new(cap)),
             DataType::Int32 => Sink::I32(Prim::new(cap)),
@@ -173,19 +213,12 @@ impl Sink {
             DataType::Utf8 => {
                 let mut offsets = Vec::with_capacity(cap + 1);
                 offsets.push(0);
-                Sink::Utf8(
-                    offsets,
-                    Vec::with_capacity(cap * 8),
-                    NullBufferBuilder::new(cap),
-                )
+                Sink::Utf8(offsets, Vec::with_capacity(cap * 8), Validity::new(cap))
             }
             DataType::Date32 => Sink::Date32(Prim::new(cap), temporal),
-            DataType::Timestamp(unit, None) => Sink::Timestamp(
-                Vec::with_capacity(cap),
-                NullBufferBuilder::new(cap),
-                *unit,
-                temporal,
-            ),
+            DataType::Timestamp(unit, None) => {
+                Sink::Timestamp(Vec::with_capacity(cap), Validity::new(cap), *unit, temporal)
+            }
             other => {
                 return Err(Error::Schema(format!(
                     "the CSV reader cannot produce a {other} column"

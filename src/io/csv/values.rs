@@ -87,11 +87,135 @@ fn parse_special(b: &[u8]) -> Option<f64> {
 /// A float: decimal or exponent notation, or a special (`NaN`, `inf`, `-Infinity`, ...).
 #[inline]
 pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {
+    if let Some(v) = fast_f64(b) {
+        return Some(v);
+    }
     with_trim(b, |b| {
         lexical_core::parse::<f64>(b)
             .ok()
             .or_else(|| parse_special(b))
     })
+}
+
+/// Exact powers of ten representable in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Eight ASCII digits (little-endian word) as their value, or `None` if any is not a digit.
+#[inline(always)]
+fn eight_digits(w: u64) -> Option<u64> {
+    // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3 (no carry past 9).
+    let is_digits = (w & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030
+        && (w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030;
+    if !is_digits {
+        return None;
+    }
+    // Combine digit pairs, then pairs of pairs, then the two halves (the first byte is the
+    // most significant digit).
+    let w = w - 0x3030_3030_3030_3030;
+    let w = (w * 10 + (w >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let w = (w * 100 + (w >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((w * 10_000 + (w >> 32)) & 0xFFFF_FFFF)
+}
+
+/// Digits at `b[*i..]` appended to `m`, counting them in `n`; stops at the first non-digit.
+#[inline(always)]
+fn digits(b: &[u8], i: &mut usize, m: &mut u64, n: &mut usize) {
+    while *i + 8 <= b.len() && *n + 8 <= 19 {
+        let Ok(chunk) = <[u8; 8]>::try_from(&b[*i..*i + 8]) else {
+            break;
+        };
+        match eight_digits(u64::from_le_bytes(chunk)) {
+            Some(v) => {
+                *m = *m * 100_000_000 + v;
+                *n += 8;
+                *i += 8;
+            }
+            None => break,
+        }
+    }
+    while *i < b.len() {
+        let d = b[*i].wrapping_sub(b'0');
+        if d >= 10 {
+            return;
+        }
+        // Past 19 digits the mantissa could overflow; count on so the caller declines.
+        if *n < 19 {
+            *m = *m * 10 + u64::from(d);
+        }
+        *n += 1;
+        *i += 1;
+    }
+}
+
+/// The common float shapes (`-12.5`, `0.1234567890123456`, `1e-3`) without a library call,
+/// when the result is exact by Clinger's fast path: a mantissa of at most 2^53 and a power of
+/// ten of at most 22 are both exact in an `f64`, so one IEEE multiplication or division gives
+/// the correctly rounded value. Anything else (longer mantissas, large exponents, specials,
+/// odd syntax) returns `None` and goes to lexical.
+#[inline]
+fn fast_f64(b: &[u8]) -> Option<f64> {
+    let mut i = 0;
+    let neg = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let mut m = 0u64;
+    let mut n = 0usize;
+    digits(b, &mut i, &mut m, &mut n);
+    let int_digits = n;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        digits(b, &mut i, &mut m, &mut n);
+    }
+    if n == 0 || n > 19 {
+        return None;
+    }
+    let mut e10 = -((n - int_digits) as i64);
+    if i < b.len() && (b[i] | 0x20) == b'e' {
+        i += 1;
+        let eneg = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        let mut e = 0i64;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 4 {
+            e = e * 10 + i64::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        e10 += if eneg { -e } else { e };
+    }
+    if i != b.len() || m > (1u64 << 53) {
+        return None;
+    }
+    let v = m as f64;
+    let v = match e10 {
+        0 => v,
+        1..=22 => v * POW10[e10 as usize],
+        -22..=-1 => v / POW10[(-e10) as usize],
+        _ => return None,
+    };
+    Some(if neg { -v } else { v })
 }
 
 /// As [`parse_f64`], rounded to the nearest `f32` by the parser itself (not via `f64`).
@@ -307,6 +431,84 @@ mod tests {
             assert_eq!(parse_f64(s.as_bytes()), None, "{s}");
         }
         assert_eq!(parse_f32(b"0.1"), Some(0.1f32));
+    }
+
+    #[test]
+    fn fast_float_path_agrees_with_the_standard_parser() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "-0.0",
+            "1",
+            "+1.5",
+            "12.",
+            ".5",
+            "1e5",
+            "1E-5",
+            "2.5e+3",
+            "9007199254740992",
+            "9007199254740993",
+            "0.1",
+            "0.30000000000000004",
+            "123456789012345678",
+            "1234567890123456789",
+            "12345678901234567890",
+            "1e22",
+            "1e23",
+            "1e-22",
+            "1e-23",
+            "4.9e-324",
+            "1.7976931348623157e308",
+            "00000000000000000001",
+            "1.e",
+            "1e+",
+            "--1",
+            "1.2.3",
+            "e5",
+            ".",
+            "1_0",
+            "12345678.87654321",
+            "99999999.99999999",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut state = 7u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let x = f64::from_bits(state >> 2) * if state & 1 == 0 { 1.0 } else { -1.0 };
+            if x.is_finite() {
+                cases.push(format!("{x}"));
+                cases.push(format!("{x:e}"));
+            }
+            let scaled = (state >> 11) as f64 / (1u64 << 20) as f64;
+            cases.push(format!("{scaled}"));
+            cases.push(format!("{scaled:.3}"));
+        }
+        for c in &cases {
+            let want = c.parse::<f64>().ok();
+            let fast = fast_f64(c.as_bytes());
+            if let Some(v) = fast {
+                assert_eq!(Some(v.to_bits()), want.map(f64::to_bits), "{c}");
+            }
+            assert_eq!(
+                parse_f64(c.as_bytes()).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{c}"
+            );
+        }
+        for w in [
+            *b"12345678",
+            *b"00000000",
+            *b"99999999",
+            *b"1234567a",
+            *b"1234567/",
+        ] {
+            let want = std::str::from_utf8(&w).unwrap().parse::<u64>().ok();
+            assert_eq!(eight_digits(u64::from_le_bytes(w)), want);
+        }
     }
 
     #[test]
