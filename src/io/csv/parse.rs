@@ -412,6 +412,10 @@ pub(crate) struct CsvMorsels {
     nulls: NullValues,
     /// Average bytes per record in the data, to size buffers once.
     bytes_per_row: usize,
+    /// For each file column, whether its type was inferred (not set by the user), and from
+    /// how many rows: a value that does not fit then gets a hint on how to fix it.
+    inferred: Vec<bool>,
+    infer_rows: Option<usize>,
 }
 
 impl CsvMorsels {
@@ -483,6 +487,8 @@ impl CsvMorsels {
             output,
             nulls: NullValues::new(options),
             bytes_per_row,
+            inferred: settings.fixed.iter().map(Option::is_none).collect(),
+            infer_rows: options.infer_schema_length,
         })
     }
 
@@ -585,10 +591,20 @@ impl CsvMorsels {
                     .copied()
                     .flatten()
                     .map_or_else(|| "a value".to_string(), |s| sinks[s].expected());
+                let hint = match (self.inferred.get(e.field), self.infer_rows) {
+                    (Some(true), Some(n)) => format!(
+                        "; the type was inferred from the first {n} rows: raise \
+                         infer_schema_length or set a schema_override for this column"
+                    ),
+                    _ => String::new(),
+                };
                 ctx.error(
                     e.offset,
                     name,
-                    format!("cannot parse {} as {expected}", super::show_text(&text)),
+                    format!(
+                        "cannot parse {} as {expected}{hint}",
+                        super::show_text(&text)
+                    ),
                 )
             }
         }
@@ -798,6 +814,18 @@ mod tests {
         );
         let e = read_with(b"s\n\xff\xfe\n", &CsvOptions::new(), None, 4).unwrap_err();
         assert_eq!(csv_error(e).0, 2);
+    }
+
+    #[test]
+    fn inferred_types_that_do_not_fit_later_rows_say_how_to_fix_it() {
+        let o = CsvOptions::new().infer_schema_length(Some(2));
+        let e = read_with(b"a\n1\n2\n1.5\n", &o, None, 4).unwrap_err();
+        let (line, _, msg) = csv_error(e);
+        assert_eq!(line, 4);
+        assert!(
+            msg.contains("first 2 rows") && msg.contains("schema_override"),
+            "{msg}"
+        );
     }
 
     #[test]
