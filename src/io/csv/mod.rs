@@ -64,6 +64,9 @@ pub struct CsvOptions {
     pub date_formats: Vec<(String, String)>,
     /// Columns parsed as microsecond timestamps with a chrono format such as `%Y/%m/%d %H:%M`.
     pub datetime_formats: Vec<(String, String)>,
+    /// Lines to skip before the header (or the first row without one), such as a preamble.
+    /// They are physical lines, not records: quotes in them are not interpreted. Default 0.
+    pub skip_rows: usize,
 }
 
 impl Default for CsvOptions {
@@ -77,6 +80,7 @@ impl Default for CsvOptions {
             schema_overrides: vec![],
             date_formats: vec![],
             datetime_formats: vec![],
+            skip_rows: 0,
         }
     }
 }
@@ -124,6 +128,11 @@ impl CsvOptions {
     /// Parse a column as timestamps (microseconds) with a chrono format.
     pub fn datetime_format(mut self, column: impl Into<String>, format: impl Into<String>) -> Self {
         self.datetime_formats.push((column.into(), format.into()));
+        self
+    }
+    /// Skip this many lines (a preamble) before the header.
+    pub fn skip_rows(mut self, n: usize) -> Self {
+        self.skip_rows = n;
         self
     }
 }
@@ -246,6 +255,9 @@ impl Layout {
         } else {
             0
         };
+        for _ in 0..options.skip_rows {
+            pos = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |k| pos + k + 1);
+        }
         let mut end = buf.len();
         while end > pos && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
             end -= 1;

@@ -829,6 +829,16 @@ mod tests {
     }
 
     #[test]
+    fn skip_rows_skips_a_preamble_and_keeps_line_numbers() {
+        let o = CsvOptions::new().skip_rows(2);
+        let text = b"exported by a tool\n\"unbalanced quote\na,b\n1,2\n3,x\n";
+        let df = read_with(text, &o, Some(&["a"]), 4).unwrap();
+        assert_eq!(df.column_f64("a").unwrap(), [Some(1.0), Some(3.0)]);
+        let e = read_with(text, &o.schema_override("b", DataType::Int64), None, 4).unwrap_err();
+        assert_eq!(csv_error(e).0, 5);
+    }
+
+    #[test]
     fn one_column_blank_lines_are_nulls() {
         let df = read("x\n1\n\n3\n\n\n");
         assert_eq!(df.column_f64("x").unwrap(), [Some(1.0), None, Some(3.0)]);
