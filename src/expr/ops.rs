@@ -75,8 +75,6 @@ mod tests {
 
     #[test]
     fn literals_on_either_side() {
-        // Annotated: `2.0 * col(..)` alone does not fix the float type (the f32 and f64 impls
-        // both apply), so a method call on it needs the type spelled out.
         let e: crate::expr::Expr = 2.0 * col("x") + 1 - col("x").mean() / lit(3);
         assert_eq!(
             e.to_string(),
