@@ -10,7 +10,9 @@ use fusedframe::script::{Output, Script};
 include!(concat!(env!("OUT_DIR"), "/query_scripts.rs"));
 
 fn interpreted(file: &str) -> Output {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("queries")
+        .join(file);
     let script = Script::from_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
     match script.eval() {
         Ok(ev) => ev.output,
@@ -41,13 +43,21 @@ fn interpreted_and_compiled_scripts_agree() {
         let a = interpreted(file);
         let b = compiled().unwrap_or_else(|e| panic!("{file} (compiled): {e}"));
         for optimized in [false, true] {
-            let pa = a.explain(optimized).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let pb = b.explain(optimized).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let pa = a
+                .explain(optimized)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            let pb = b
+                .explain(optimized)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(pa, pb, "{file}: plan text differs (optimized: {optimized})");
         }
         let options = ExecOptions::new();
-        let da = a.collect_with(&options).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let db = b.collect_with(&options).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let da = a
+            .collect_with(&options)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let db = b
+            .collect_with(&options)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(da.equals(&db), "{file}: results differ\n{da}\n{db}");
     }
 }

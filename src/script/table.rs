@@ -190,6 +190,7 @@ pub fn register(r: &mut Registry) {
         schema_override(column: String, dtype: DataType);
         date_format(column: String, format: String);
         datetime_format(column: String, format: String);
+        skip_rows(n: usize);
     );
 
     methods!(r, ExecOptions;
