@@ -39,12 +39,13 @@ pub(crate) fn function_type(
         })
     };
     match func {
-        Function::FillNanWith(fill) => {
+        Function::FillNanWith(_) => {
+            // Integers hold no NaN: they pass through with their type.
             let t = numeric(e, func, first()?, schema)?;
-            Ok(match fill {
-                Fill::Mean | Fill::Median if !t.is_floating() => DataType::Float64,
-                _ if t == DataType::Null => DataType::Float64,
-                _ => t,
+            Ok(if t == DataType::Null {
+                DataType::Float64
+            } else {
+                t
             })
         }
         Function::FillNullWith(fill) => {

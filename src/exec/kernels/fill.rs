@@ -161,17 +161,20 @@ fn carry<'a>(
 ) -> (Vec<f64>, impl Fn(usize) -> bool + 'a) {
     let n = v.len();
     let chunks = n.div_ceil(CHUNK);
-    // Each chunk's last (first, backward) source row, then the value carried into each chunk.
-    let edge: Vec<Option<usize>> = (0..chunks)
+    // Each chunk's first and last source row, then the value carried into each chunk.
+    let edges: Vec<Option<(usize, usize)>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
             let (s, e) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
-            if forward {
-                (s..e).rev().find(|&i| source(i))
-            } else {
-                (s..e).find(|&i| source(i))
-            }
+            let first = (s..e).find(|&i| source(i))?;
+            let last = (first..e).rev().find(|&i| source(i)).unwrap_or(first);
+            Some((first, last))
         })
+        .collect();
+    // The row a chunk hands on: its last source (first, backward).
+    let edge: Vec<Option<usize>> = edges
+        .iter()
+        .map(|e| e.map(|(f, l)| if forward { l } else { f }))
         .collect();
     let mut carry_in: Vec<Option<f64>> = vec![None; chunks];
     let mut cur = None;
@@ -186,10 +189,11 @@ fn carry<'a>(
             cur = Some(v[i]);
         }
     }
+    // The first source overall (the last one, backward): gaps past it get filled.
     let first_source = if forward {
-        edge.iter().flatten().next().copied()
+        edges.iter().flatten().next().map(|e| e.0)
     } else {
-        edge.iter().rev().flatten().next().copied()
+        edges.iter().rev().flatten().next().map(|e| e.1)
     };
     let mut out = vec![0.0f64; n];
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
@@ -240,6 +244,7 @@ mod tests {
         let v: Vec<Option<f64>> = (0..n)
             .map(|i| match i {
                 3 => Some(7.0),
+                6 => Some(8.0),
                 i if i == CHUNK + 1 => Some(f64::NAN),
                 i if i == n - 2 => Some(9.0),
                 _ => None,
@@ -249,11 +254,12 @@ mod tests {
         let f = vals(&fill_null_with(&a, Fill::Forward, &DataType::Float64).unwrap());
         assert_eq!(&f[..5], &[None, None, None, Some(7.0), Some(7.0)]);
         assert!(f[CHUNK + 1].unwrap().is_nan());
-        assert_eq!(f[2 * CHUNK], Some(7.0));
+        assert_eq!((f[5], f[7]), (Some(7.0), Some(8.0)));
+        assert_eq!(f[2 * CHUNK], Some(8.0));
         assert_eq!(f[n - 1], Some(9.0));
         let b = vals(&fill_null_with(&a, Fill::Backward, &DataType::Float64).unwrap());
         assert_eq!(b[0], Some(7.0));
-        assert_eq!(b[4], Some(9.0));
+        assert_eq!((b[4], b[7]), (Some(8.0), Some(9.0)));
         assert_eq!(b[n - 1], None);
     }
 

@@ -301,7 +301,15 @@ impl Window for SumWin {
     }
     #[inline(always)]
     fn get(&self, count: usize) -> Option<f64> {
-        let s = self.special.sum_override().unwrap_or(self.sum + self.comp);
+        // A sum overflowing to ±inf poisons the compensation; report the overflow itself.
+        let s = self
+            .special
+            .sum_override()
+            .unwrap_or(if self.sum.is_finite() {
+                self.sum + self.comp
+            } else {
+                self.sum
+            });
         Some(if self.mean { s / count as f64 } else { s })
     }
 }
@@ -357,15 +365,16 @@ impl Window for VarWin {
         neumaier(&mut self.s2.0, &mut self.s2.1, -(d * d));
         self.finite -= 1;
     }
-    fn get(&self, _count: usize) -> Option<f64> {
+    fn get(&self, count: usize) -> Option<f64> {
+        // Too few values is null even when one of them is NaN (Polars' order).
+        if count as f64 - f64::from(self.ddof) <= 0.0 {
+            return None;
+        }
         if self.special.any() {
             return Some(f64::NAN);
         }
         let n = self.finite as f64;
         let dof = n - f64::from(self.ddof);
-        if dof <= 0.0 {
-            return None;
-        }
         let s1 = self.s1.0 + self.s1.1;
         let s2 = self.s2.0 + self.s2.1;
         let var = ((s2 - s1 * (s1 / n)) / dof).max(0.0);
@@ -627,6 +636,10 @@ mod tests {
                     .filter_map(|p| v[p as usize])
                     .collect();
                 if xs.len() < o.min_periods_or_window() {
+                    return None;
+                }
+                let var = matches!(kind, RollingKind::Var | RollingKind::Std);
+                if var && xs.len() <= o.ddof as usize {
                     return None;
                 }
                 if xs.iter().any(|x| x.is_nan()) {

@@ -148,6 +148,8 @@ pub fn moments(a: &ArrayRef) -> Result<Moments> {
         max: f64::NEG_INFINITY,
     };
     let mut sum = Compensated::default();
+    // ±inf breaks the compensation (inf - inf); a plain sum carries them (NumPy's result).
+    let mut plain = 0.0;
     for (m, s) in parts {
         total.min = total.min.min(m.min);
         total.max = total.max.max(m.max);
@@ -156,6 +158,7 @@ pub fn moments(a: &ArrayRef) -> Result<Moments> {
         }
         sum.add(s.sum);
         sum.add(s.comp);
+        plain += s.sum;
         if total.n == 0 {
             total.n = m.n;
             total.mean = m.mean;
@@ -170,7 +173,12 @@ pub fn moments(a: &ArrayRef) -> Result<Moments> {
     }
     if total.n > 0 {
         // The compensated total sum gives a more accurate mean than Chan's running update.
-        total.mean = sum.value() / total.n as f64;
+        let s = if plain.is_finite() {
+            sum.value()
+        } else {
+            plain
+        };
+        total.mean = s / total.n as f64;
     }
     Ok(total)
 }
@@ -180,12 +188,18 @@ pub fn nan_mean(a: &ArrayRef) -> Result<Option<f64>> {
     let f = to_f64(a)?;
     let parts = par_chunks_nan_masked(&f, nan_sum_count);
     let mut sum = Compensated::default();
-    let mut n = 0usize;
+    let (mut plain, mut n) = (0.0, 0usize);
     for (s, c) in parts {
         sum.add(s);
+        plain += s;
         n += c;
     }
-    Ok((n > 0).then(|| sum.value() / n as f64))
+    let s = if plain.is_finite() {
+        sum.value()
+    } else {
+        plain
+    };
+    Ok((n > 0).then(|| s / n as f64))
 }
 
 /// Smallest and largest valid value (`None` when there are none).
