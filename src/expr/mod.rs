@@ -9,9 +9,17 @@ mod display;
 mod function;
 mod ops;
 pub mod types;
+// Issue 4 part A: missing values, scaling, windows
+mod seed_a;
+mod seed_a_types;
 
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use function::{AggFunc, Function, FunctionKind};
+// Issue 4 part A: missing values, scaling, windows
+pub use seed_a::{
+    map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
+    RollingKind, RollingOptions, RowUdf,
+};
 
 use arrow::datatypes::{DataType, TimeUnit};
 
