@@ -2,6 +2,7 @@
 //! aggregates and sorting. Each takes `Value`s (arrays or broadcast scalars) and returns one.
 
 pub mod agg;
+pub mod argsort;
 pub mod arith;
 pub mod cmp;
 pub mod func;
