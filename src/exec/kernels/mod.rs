@@ -6,5 +6,6 @@ pub mod argsort;
 pub mod arith;
 pub mod cmp;
 pub mod func;
+pub mod random;
 pub mod sort;
 pub mod stats;
