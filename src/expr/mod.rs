@@ -8,10 +8,12 @@ mod builders;
 mod display;
 mod function;
 mod ops;
+mod seed_b;
 pub mod types;
 
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use function::{AggFunc, Function, FunctionKind};
+pub use seed_b::{rand_int, rand_normal, rand_uniform, row_index, sort_options_text};
 
 use arrow::datatypes::{DataType, TimeUnit};
 

@@ -276,6 +276,10 @@ fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result
 }
 
 fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
+    // Issue 4 part B: functions without input (random values, row_index) have no `first`.
+    if args.is_empty() {
+        return super::seed_b::function_type(e, func, args, schema);
+    }
     let first = args
         .first()
         .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
@@ -321,6 +325,20 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
                 ))
             })
         }
+        // Issue 4 part B: sorting, indexing, random
+        Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => super::seed_b::function_type(e, func, args, schema),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod explain;
 mod lazy;
+mod sampling;
 
 pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame};
 

@@ -6,6 +6,7 @@ pub mod argsort;
 pub mod arith;
 pub mod cmp;
 pub mod func;
+pub mod gather;
 pub mod random;
 pub mod sort;
 pub mod stats;

@@ -23,11 +23,16 @@
 //! with rejections) run sequentially. Across platforms `ln`, `sin` and `cos` may differ in the
 //! last bit, so normal values are reproducible per platform; the others everywhere.
 
+use std::sync::Arc;
+
+use arrow::array::{Float64Array, Int64Array, UInt64Array};
 use rand_core::Rng;
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::exec::value::Value;
+use crate::expr::Function;
 
 /// Rows per parallel block (any fixed even number gives the same values; this is the cost of
 /// a block's `advance`, amortized).
@@ -302,6 +307,28 @@ pub fn sample(n: usize, k: usize, replace: bool, seed: u64) -> Result<Vec<u64>> 
     let mut idx: Vec<u64> = (0..n as u64).collect();
     shuffle_tail(&mut idx, k, seed);
     Ok(idx.split_off(n - k))
+}
+
+/// Evaluate an input-less function (`row_index`, `rand_*`) over a frame of `len` rows.
+pub fn nullary(func: &Function, len: usize) -> Result<Value> {
+    Ok(Value::Array(match func {
+        Function::RowIndex => Arc::new(UInt64Array::from_iter_values(0..len as u64)),
+        Function::RandUniform { low, high, seed } => {
+            Arc::new(Float64Array::from(uniform(len, *low, *high, *seed)))
+        }
+        Function::RandNormal { mean, std, seed } => {
+            Arc::new(Float64Array::from(normal(len, *mean, *std, *seed)))
+        }
+        Function::RandInt { low, high, seed } => {
+            Arc::new(Int64Array::from(integers(len, *low, *high, *seed)?))
+        }
+        other => {
+            return Err(Error::Internal(format!(
+                "{} needs an input expression",
+                other.name()
+            )))
+        }
+    }))
 }
 
 #[cfg(test)]
