@@ -133,9 +133,19 @@ impl MorselSource for ParquetMorsels {
 
 /// Write `df` as one Parquet file (snappy, 1M-row row groups).
 pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
+    write_with_row_groups(df, w, 1 << 20)
+}
+
+/// Write `df` as Parquet with row groups of at most `rows` rows (with min/max statistics,
+/// which predicate pushdown uses to skip row groups).
+pub fn write_with_row_groups<W: Write + Send>(
+    df: &DataFrame,
+    w: &mut W,
+    rows: usize,
+) -> Result<()> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 20))
+        .set_max_row_group_row_count(Some(rows.max(1)))
         .build();
     let batch = df.to_record_batch()?;
     let mut writer = ArrowWriter::try_new(w, df.schema().clone(), Some(props))
