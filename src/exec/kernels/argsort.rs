@@ -64,6 +64,13 @@ unsafe impl Send for Out {}
 // SAFETY: as above; shared references to `Out` only hand out the pointer value.
 unsafe impl Sync for Out {}
 
+impl Out {
+    /// The pointer (a method, so closures capture the whole `Send` wrapper, not the field).
+    fn ptr(self) -> *mut Pair {
+        self.0
+    }
+}
+
 /// Sort `pairs` by key, stably (equal keys keep their order), in parallel on the current pool.
 pub fn sort_pairs(pairs: &mut Vec<Pair>) {
     let n = pairs.len();
@@ -174,7 +181,6 @@ fn scatter(
         .par_chunks(chunk)
         .zip(starts.into_par_iter())
         .map(|(c, mut at)| {
-            let out = out;
             let mut next_counts =
                 vec![[0usize; 256]; if next_shift.is_some() { n_chunks } else { 0 }];
             for p in c {
@@ -185,7 +191,7 @@ fn scatter(
                 // of the counts before it and holds exactly this chunk's count of byte `b`
                 // pairs; the ranges of all (chunk, byte) pairs are disjoint and cover `0..n`,
                 // so `i < n == dst.len()` and no other task writes position `i`.
-                unsafe { out.0.add(i).write(*p) };
+                unsafe { out.ptr().add(i).write(*p) };
                 if let Some(s) = next_shift {
                     next_counts[i / chunk][((p.key >> s) & 0xFF) as usize] += 1;
                 }
