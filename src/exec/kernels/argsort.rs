@@ -71,46 +71,54 @@ impl Out {
     }
 }
 
+/// Pairs per chunk for `n` pairs on the current pool (any value gives the same result).
+fn chunk_len(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads().max(1))
+        .max(MIN_CHUNK)
+}
+
+fn min_max(a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    (a.0.min(b.0), a.1.max(b.1))
+}
+
 /// Sort `pairs` by key, stably (equal keys keep their order), in parallel on the current pool.
 pub fn sort_pairs(pairs: &mut Vec<Pair>) {
-    let n = pairs.len();
-    if n <= SMALL {
+    if pairs.len() <= SMALL {
         pairs.sort_by_key(|p| p.key);
         return;
     }
-    let threads = rayon::current_num_threads().max(1);
-    let chunk = n.div_ceil(threads).max(MIN_CHUNK);
-    let n_chunks = n.div_ceil(chunk);
-
-    // Subtract the minimum and find which bytes differ between keys.
-    let (min, or_diff) = pairs
+    let chunk = chunk_len(pairs.len());
+    let range = pairs
         .par_chunks(chunk)
         .map(|c| {
-            let mn = c.iter().map(|p| p.key).min().unwrap_or(u64::MAX);
-            let mx = c.iter().map(|p| p.key).max().unwrap_or(0);
-            (mn, mx)
+            c.iter()
+                .fold((u64::MAX, 0), |m, p| min_max(m, (p.key, p.key)))
         })
-        .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let range = or_diff.saturating_sub(min);
+        .reduce(|| (u64::MAX, 0), min_max);
+    sort_ranged(pairs, range, true);
+}
+
+/// [`sort_pairs`] given the smallest and largest key; `restore_keys` puts the keys back as
+/// they were (callers that only want the row order skip that pass).
+fn sort_ranged(pairs: &mut Vec<Pair>, (min, max): (u64, u64), restore_keys: bool) {
+    let n = pairs.len();
+    let chunk = chunk_len(n);
+    let n_chunks = n.div_ceil(chunk);
+    let range = max.saturating_sub(min);
     if range == 0 {
         return; // every key equal: the input order is the stable order
     }
     let bytes = (64 - range.leading_zeros()).div_ceil(8) as usize;
-    if min != 0 {
-        pairs.par_chunks_mut(chunk).for_each(|c| {
-            for p in c {
-                p.key -= min;
-            }
-        });
-    }
 
-    // Counts of every byte per chunk, for all passes at once (chunk boundaries are the same in
-    // the first pass; later passes get theirs from the scatter).
+    // Subtract the minimum (narrow ranges need fewer bytes) and count every byte per chunk, for
+    // all passes at once (chunk boundaries are the same in the first pass; later passes get
+    // theirs from the scatter).
     let mut counts: Vec<Vec<[usize; 256]>> = pairs
-        .par_chunks(chunk)
+        .par_chunks_mut(chunk)
         .map(|c| {
             let mut h = vec![[0usize; 256]; bytes];
             for p in c {
+                p.key -= min;
                 for (d, hd) in h.iter_mut().enumerate() {
                     hd[((p.key >> (8 * d)) & 0xFF) as usize] += 1;
                 }
@@ -124,7 +132,9 @@ pub fn sort_pairs(pairs: &mut Vec<Pair>) {
         .collect();
     let passes: Vec<usize> = (0..bytes).filter(|d| !trivial[*d]).collect();
     if passes.is_empty() {
-        restore(pairs, min, chunk);
+        if restore_keys {
+            restore(pairs, min, chunk);
+        }
         return;
     }
 
@@ -139,7 +149,9 @@ pub fn sort_pairs(pairs: &mut Vec<Pair>) {
     }
     counts.clear();
     *pairs = src;
-    restore(pairs, min, chunk);
+    if restore_keys {
+        restore(pairs, min, chunk);
+    }
 }
 
 fn restore(pairs: &mut [Pair], min: u64, chunk: usize) {
@@ -217,25 +229,37 @@ pub fn argsort_keys(
     rows: Option<&[u32]>,
     n: usize,
 ) -> Vec<u32> {
-    let mut pairs: Vec<Pair> = match rows {
-        None => (0..n as u32)
-            .into_par_iter()
-            .with_min_len(MIN_CHUNK)
-            .map(|r| Pair {
+    let m = rows.map_or(n, <[u32]>::len);
+    let row_at = |i: usize| rows.map_or(i as u32, |rs| rs[i]);
+    let mut pairs = vec![Pair::default(); m];
+    if m <= SMALL {
+        for (i, p) in pairs.iter_mut().enumerate() {
+            let r = row_at(i);
+            *p = Pair {
                 key: keys(r as usize),
                 row: r,
-            })
-            .collect(),
-        Some(rs) => rs
-            .par_iter()
-            .with_min_len(MIN_CHUNK)
-            .map(|&r| Pair {
-                key: keys(r as usize),
-                row: r,
-            })
-            .collect(),
-    };
-    sort_pairs(&mut pairs);
+            };
+        }
+        pairs.sort_by_key(|p| p.key);
+        return pairs.into_iter().map(|p| p.row).collect();
+    }
+    // Build the pairs and find the key range in one parallel pass.
+    let chunk = chunk_len(m);
+    let range = pairs
+        .par_chunks_mut(chunk)
+        .enumerate()
+        .map(|(c, part)| {
+            let mut mm = (u64::MAX, 0);
+            for (j, p) in part.iter_mut().enumerate() {
+                let r = row_at(c * chunk + j);
+                let key = keys(r as usize);
+                mm = min_max(mm, (key, key));
+                *p = Pair { key, row: r };
+            }
+            mm
+        })
+        .reduce(|| (u64::MAX, 0), min_max);
+    sort_ranged(&mut pairs, range, false);
     pairs
         .into_par_iter()
         .with_min_len(MIN_CHUNK)
