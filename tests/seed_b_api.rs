@@ -429,3 +429,20 @@ fn ndarray_round_trips() {
     let one = DataFrame::new(vec![Column::new("x", arr)]).unwrap();
     assert_eq!(one.to_ndarray::<f64>().unwrap()[[0, 0]], 7.0);
 }
+
+#[test]
+fn queries_that_read_no_column_keep_the_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let df = df!("x" => [1.0, 2.0, 3.0], "y" => [4, 5, 6]).unwrap();
+    let pq = dir.path().join("t.parquet");
+    let ipc = dir.path().join("t.arrow");
+    df.clone().lazy().sink_parquet(&pq).unwrap();
+    df.clone().lazy().sink_ipc(&ipc).unwrap();
+    for lf in [df.lazy(), scan_parquet(&pq), scan_ipc(&ipc)] {
+        let out = run(
+            lf.select([row_index().alias("i"), rand_int(0, 2, 1).alias("k")]),
+            2,
+        );
+        assert_eq!(f(&out, "i"), vec![0.0, 1.0, 2.0]);
+    }
+}
