@@ -145,6 +145,11 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
+            // Issue 4 part B: functions without input (random values, row_index) produce one
+            // value per row of the frame they run over.
+            if args.is_empty() {
+                return super::kernels::random::nullary(f, df.height());
+            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))

@@ -8,6 +8,7 @@
 mod describe;
 mod explain;
 mod lazy;
+mod sampling;
 
 pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame};
 
