@@ -1,12 +1,16 @@
 //! Projection pushdown: find the columns each node's consumers need and tell sources to read
 //! only those, dropping `with_columns` outputs and `select` expressions nobody uses.
+//!
+//! A `with_columns` whose output carries columns nobody above reads becomes a `select` of just
+//! the needed ones: the unused columns would otherwise be copied at every point where the
+//! plan materializes (sorts, windows, hoisted aggregates). The root keeps its full schema.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::LogicalPlan;
+use crate::plan::{FusedOp, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -17,13 +21,8 @@ impl OptimizerRule for ProjectionPushdown {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
         let after = push(&plan, None)?;
-        let changed = after.display_indent() != before;
-        Ok(Transformed {
-            data: after,
-            changed,
-        })
+        Ok(Transformed::compare(&plan, after))
     }
 }
 
@@ -43,6 +42,35 @@ fn expr_cols<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Vec<String> {
     out
 }
 
+/// A `select` standing for `node` (a `with_columns`) that outputs only the `required` columns,
+/// when that drops any; `None` when every output column is needed.
+fn trimmed(node: &LogicalPlan, required: &[String]) -> Result<Option<LogicalPlan>> {
+    let LogicalPlan::WithColumns { input, exprs } = node else {
+        return Ok(None);
+    };
+    let out = node.schema()?;
+    let keep: Vec<Expr> = out
+        .fields()
+        .iter()
+        .filter(|f| required.contains(f.name()))
+        .map(|f| {
+            exprs
+                .iter()
+                .find(|e| e.output_name() == *f.name())
+                .cloned()
+                .unwrap_or_else(|| crate::expr::col(f.name()))
+        })
+        .collect();
+    // An empty select would lose the row count; a full one drops nothing.
+    if keep.is_empty() || keep.len() == out.fields().len() {
+        return Ok(None);
+    }
+    Ok(Some(LogicalPlan::Select {
+        input: input.clone(),
+        exprs: keep,
+    }))
+}
+
 /// Rewrite `plan` so it produces (at least) `required` columns, `None` meaning all of them.
 fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<LogicalPlan>> {
     let node = match plan.as_ref() {
@@ -50,6 +78,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             source,
             projection,
             predicate,
+            limit,
         } => {
             let schema = source.schema()?;
             let projection = match required {
@@ -72,6 +101,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 source: source.clone(),
                 projection,
                 predicate: predicate.clone(),
+                limit: *limit,
             }
         }
         LogicalPlan::InMemory { df, projection } => {
@@ -134,14 +164,21 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                     .cloned()
                     .collect();
                 let produced: Vec<String> = kept.iter().map(Expr::output_name).collect();
-                let mut below: Vec<String> =
-                    req.into_iter().filter(|c| !produced.contains(c)).collect();
+                let mut below: Vec<String> = req
+                    .iter()
+                    .filter(|c| !produced.contains(c))
+                    .cloned()
+                    .collect();
                 add(&mut below, expr_cols(&kept));
                 let input = push(input, Some(below))?;
                 if kept.is_empty() {
                     return Ok(input);
                 }
-                LogicalPlan::WithColumns { input, exprs: kept }
+                let node = LogicalPlan::WithColumns { input, exprs: kept };
+                match trimmed(&node, &req)? {
+                    Some(select) => select,
+                    None => node,
+                }
             }
         },
         LogicalPlan::Sort { input, by, options } => {
@@ -166,6 +203,36 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             }
         }
         LogicalPlan::Slice { input, .. } => plan.with_input(push(input, required)?),
+        LogicalPlan::Aggregates { input, aggs } => {
+            let req = required.map(|mut r| {
+                add(&mut r, expr_cols(aggs.iter().map(|(_, e)| e)));
+                r
+            });
+            plan.with_input(push(input, req)?)
+        }
+        LogicalPlan::Fused { input, ops } => {
+            // Fused chains are built after this rule has run, from already-pruned nodes: only
+            // pass the requirement on, operator by operator from the last.
+            let mut req = required;
+            for op in ops.iter().rev() {
+                req = match (op, req) {
+                    (FusedOp::Select(es), _) => Some(expr_cols(es)),
+                    (_, None) => None,
+                    (FusedOp::Filter(e), Some(mut r)) => {
+                        add(&mut r, e.columns_used());
+                        Some(r)
+                    }
+                    (FusedOp::WithColumns(es), Some(r)) => {
+                        let produced: Vec<String> = es.iter().map(Expr::output_name).collect();
+                        let mut below: Vec<String> =
+                            r.into_iter().filter(|c| !produced.contains(c)).collect();
+                        add(&mut below, expr_cols(es));
+                        Some(below)
+                    }
+                };
+            }
+            plan.with_input(push(input, req)?)
+        }
         LogicalPlan::Drop { input, columns } => {
             let req = match required {
                 Some(r) => r,
