@@ -147,10 +147,21 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             if kept.is_empty() {
                 kept = exprs.clone();
             }
-            LogicalPlan::Select {
-                input: push(input, Some(expr_cols(&kept)))?,
-                exprs: kept,
+            let input = push(input, Some(expr_cols(&kept)))?;
+            // A select that passes its input through unchanged (left behind by the trimming
+            // below) is dropped.
+            let identity = {
+                let s = input.schema()?;
+                s.fields().len() == kept.len()
+                    && s.fields()
+                        .iter()
+                        .zip(&kept)
+                        .all(|(f, e)| matches!(e, Expr::Column(c) if c == f.name()))
+            };
+            if identity {
+                return Ok(input);
             }
+            LogicalPlan::Select { input, exprs: kept }
         }
         LogicalPlan::WithColumns { input, exprs } => match required {
             None => LogicalPlan::WithColumns {
@@ -291,4 +302,88 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
         }
     };
     Ok(Arc::new(node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizer::test_util::{frame, show, sorted_parquet};
+    use crate::prelude::*;
+
+    #[test]
+    fn scans_read_only_used_columns() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .filter(col("g").eq(1))
+            .select([(col("x") * 2).alias("x2")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [(col("x") * 2).alias("x2")]
+              FILTER col("g").eq(1)
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            SELECT [(col("x") * 2).alias("x2")]
+              FILTER col("g").eq(1)
+                SCAN PARQUET path=TMP/t.parquet columns=[x, g]
+            "#);
+    }
+
+    #[test]
+    fn unused_with_columns_outputs_go_and_the_rest_is_trimmed() {
+        let lf = frame()
+            .lazy()
+            .with_columns([(col("a") * 2).alias("a2"), (col("b") + 1).alias("b1")])
+            .sort("c", SortOptions::default())
+            .select([col("a2"), col("c")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("a2"), col("c")]
+              SORT by=[col("c")]
+                WITH_COLUMNS [(col("a") * 2).alias("a2"), (col("b") + 1).alias("b1")]
+                  DATAFRAME rows=4 width=4
+            =>
+            SELECT [col("a2"), col("c")]
+              SORT by=[col("c")]
+                SELECT [col("c"), (col("a") * 2).alias("a2")]
+                  DATAFRAME rows=4 width=4 columns=[a, c]
+            "#);
+    }
+
+    #[test]
+    fn renames_drops_and_hoisted_aggregates() {
+        let lf = frame()
+            .lazy()
+            .rename(["a"], ["alpha"])
+            .drop(["s"])
+            .with_columns([(col("alpha") - col("alpha").mean()).alias("d")])
+            .select([col("d")]);
+        let plan = crate::optimizer::optimize_with(
+            lf.logical_plan(),
+            &[Box::new(crate::optimizer::AggregateHoisting)],
+        )
+        .unwrap()
+        .0;
+        let lf = LazyFrame::from_plan(plan.as_ref().clone());
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("d")]
+              WITH_COLUMNS [(col("alpha") - $alpha_mean).alias("d")]
+                AGGREGATES [$alpha_mean = col("alpha").mean()]
+                  DROP [s]
+                    RENAME [a -> alpha]
+                      DATAFRAME rows=4 width=4
+            =>
+            SELECT [(col("alpha") - $alpha_mean).alias("d")]
+              AGGREGATES [$alpha_mean = col("alpha").mean()]
+                RENAME [a -> alpha]
+                  DATAFRAME rows=4 width=4 columns=[a]
+            "#);
+    }
+
+    #[test]
+    fn the_root_keeps_every_column() {
+        let lf = frame().lazy().with_columns([(col("a") * 2).alias("a2")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            WITH_COLUMNS [(col("a") * 2).alias("a2")]
+              DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
 }
