@@ -97,10 +97,16 @@ fn fuse(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         });
     }
     let bottom = fuse(&cur)?;
-    let ops = merge_projections(chain.into_iter().rev().flatten().collect());
-    if ops.len() < 2 {
+    if chain.len() == 1 && chain[0].len() == 1 {
         // A single operator is a pipeline already; keep the plain node.
         return Ok(Arc::new(plan.with_input(bottom)));
+    }
+    let mut ops = merge_projections(chain.into_iter().rev().flatten().collect());
+    if ops.len() == 1 {
+        // Projections merged into one: a plain select.
+        if let Some(op) = ops.pop() {
+            return Ok(Arc::new(op.to_plan(bottom)));
+        }
     }
     Ok(Arc::new(LogicalPlan::Fused { input: bottom, ops }))
 }

@@ -42,29 +42,45 @@ fn expr_cols<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Vec<String> {
     out
 }
 
-/// A `select` standing for `node` (a `with_columns`) that outputs only the `required` columns,
-/// when that drops any; `None` when every output column is needed.
-fn trimmed(node: &LogicalPlan, required: &[String]) -> Result<Option<LogicalPlan>> {
+/// A `select` standing for `node` (a pruned `with_columns`) that outputs only the `required`
+/// columns, in the order the original node (`original` schema) had them; `None` when `node`
+/// already outputs exactly that. (A column the node replaces may have been pruned from its
+/// input, which would move it to the end.)
+fn trimmed(
+    node: &LogicalPlan,
+    original: &arrow::datatypes::SchemaRef,
+    required: &[String],
+) -> Result<Option<LogicalPlan>> {
     let LogicalPlan::WithColumns { input, exprs } = node else {
         return Ok(None);
     };
-    let out = node.schema()?;
-    let keep: Vec<Expr> = out
+    let wanted: Vec<&String> = original
         .fields()
         .iter()
-        .filter(|f| required.contains(f.name()))
-        .map(|f| {
-            exprs
-                .iter()
-                .find(|e| e.output_name() == *f.name())
-                .cloned()
-                .unwrap_or_else(|| crate::expr::col(f.name()))
-        })
+        .map(|f| f.name())
+        .filter(|n| required.contains(n))
         .collect();
-    // An empty select would lose the row count; a full one drops nothing.
-    if keep.is_empty() || keep.len() == out.fields().len() {
+    let out = node.schema()?;
+    let same = out.fields().len() == wanted.len()
+        && out
+            .fields()
+            .iter()
+            .zip(&wanted)
+            .all(|(f, w)| f.name() == *w);
+    // An empty select would lose the row count.
+    if same || wanted.is_empty() {
         return Ok(None);
     }
+    let keep = wanted
+        .into_iter()
+        .map(|name| {
+            exprs
+                .iter()
+                .find(|e| e.output_name() == *name)
+                .cloned()
+                .unwrap_or_else(|| crate::expr::col(name.as_str()))
+        })
+        .collect();
     Ok(Some(LogicalPlan::Select {
         input: input.clone(),
         exprs: keep,
@@ -186,7 +202,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                     return Ok(input);
                 }
                 let node = LogicalPlan::WithColumns { input, exprs: kept };
-                match trimmed(&node, &req)? {
+                match trimmed(&node, &plan.schema()?, &req)? {
                     Some(select) => select,
                     None => node,
                 }
