@@ -100,7 +100,11 @@ pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
         }
         LogicalPlan::Gather { input, indices } => {
             let df = run(input)?;
-            let idx = evaluate_full(indices, &df)?.into_array(df.height())?;
+            // A scalar index picks one row; a column of indices picks one row per entry.
+            let idx = match evaluate_full(indices, &df)? {
+                value::Value::Scalar(s) => value::scalar_to_array(&s, &s.data_type(), 1)?,
+                value::Value::Array(a) => a,
+            };
             let idx = arrow::compute::cast(&idx, &arrow::datatypes::DataType::Int64)?;
             let idx = idx
                 .as_any()

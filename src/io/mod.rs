@@ -194,6 +194,17 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| parquet::write(df, w))
 }
 
+/// Write `df` as Parquet with row groups of at most `row_group_rows` rows.
+pub fn write_parquet_with_row_groups(
+    df: &DataFrame,
+    path: &Path,
+    row_group_rows: usize,
+) -> Result<()> {
+    write_atomic(path, |w| {
+        parquet::write_with_row_groups(df, w, row_group_rows)
+    })
+}
+
 /// Write `df` as Arrow IPC.
 pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| ipc::write(df, w))

@@ -157,7 +157,8 @@ pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
     write_with_row_groups(df, w, 1 << 20)
 }
 
-/// Write `df` as one Parquet file (snappy) with row groups of at most `rows` rows.
+/// Write `df` as Parquet (snappy) with row groups of at most `rows` rows (with min/max
+/// statistics, which predicate pushdown uses to skip row groups).
 pub fn write_with_row_groups<W: Write + Send>(
     df: &DataFrame,
     w: &mut W,
