@@ -141,3 +141,4 @@ impl IntoArray for &[&str] {
         self.to_vec().into_array()
     }
 }
+

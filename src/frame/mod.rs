@@ -256,6 +256,7 @@ impl DataFrame {
                 .zip(&other.columns)
                 .all(|(a, b)| a.to_data() == b.to_data())
     }
+
 }
 
 impl PartialEq for DataFrame {

@@ -95,10 +95,7 @@ pub fn optimize_traced(
         for rule in rules() {
             let t = rule.rewrite(plan.clone())?;
             let after = t.data.schema().map_err(|e| {
-                Error::Internal(format!(
-                    "rule {} produced an invalid plan: {e}",
-                    rule.name()
-                ))
+                Error::Internal(format!("rule {} produced an invalid plan: {e}", rule.name()))
             })?;
             if after != schema {
                 return Err(Error::Internal(format!(
