@@ -189,7 +189,11 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
                 let out = plan.schema()?;
                 p.push(Op::Filter(pred.clone()), p.schema().clone());
                 if p.schema().fields().len() != out.fields().len() {
-                    let keep = out.fields().iter().map(|f| crate::expr::col(f.name())).collect();
+                    let keep = out
+                        .fields()
+                        .iter()
+                        .map(|f| crate::expr::col(f.name()))
+                        .collect();
                     p.push(Op::Select(keep), out);
                 }
             }

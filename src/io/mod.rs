@@ -176,10 +176,7 @@ pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
 /// error the temporary file is removed and `path` is left as it was.
-pub fn write_atomic(
-    path: &Path,
-    f: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
+pub fn write_atomic(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -224,4 +221,3 @@ pub fn schema_text(schema: &SchemaRef) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-

@@ -65,9 +65,9 @@ pub fn open(
     let mut indices: Vec<usize> = columns
         .iter()
         .map(|c| {
-            file_schema
-                .index_of(c)
-                .map_err(|_| Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str())))
+            file_schema.index_of(c).map_err(|_| {
+                Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
+            })
         })
         .collect::<Result<_>>()?;
     let requested = indices.clone();
@@ -117,7 +117,11 @@ impl MorselSource for ParquetMorsels {
         let mut parts = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
-            let cols = self.order.iter().map(|&j| batch.column(j).clone()).collect();
+            let cols = self
+                .order
+                .iter()
+                .map(|&j| batch.column(j).clone())
+                .collect();
             parts.push(DataFrame::from_arrays(self.schema.clone(), cols)?);
         }
         if parts.is_empty() {
