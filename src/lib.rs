@@ -35,9 +35,7 @@ pub mod prelude {
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
     pub use crate::frame::{Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
-    pub use crate::ml::{
-        KMeans, KMeansModel, LinearModel, LinearRegression, Pca, PcaModel, PcaSolver,
-    };
+    pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};
     pub use arrow::datatypes::DataType;
 }

@@ -21,3 +21,10 @@ pub use kmeans::{KMeans, KMeansModel};
 pub use lazy::{LazyKMeans, LazyLinearRegression, LazyPca};
 pub use linear::{LinearModel, LinearRegression};
 pub use pca::{NComponents, Pca, PcaModel, PcaSolver};
+
+/// The model types the crate prelude re-exports.
+pub mod prelude {
+    pub use super::{
+        KMeans, KMeansModel, LinearModel, LinearRegression, NComponents, Pca, PcaModel, PcaSolver,
+    };
+}
