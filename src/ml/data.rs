@@ -16,7 +16,9 @@ use crate::frame::DataFrame;
 /// partial sums, and therefore results, do not depend on how many threads run them.
 pub(crate) const CHUNK: usize = 4096;
 
-/// Feature columns as `Float64` arrays, checked free of nulls and NaN.
+/// Feature columns as `Float64` arrays, checked free of nulls. NaN and infinity are caught by
+/// [`Features::check_finite`] from sums the models compute anyway (a NaN or infinite value makes
+/// its column's sum non-finite), which saves a separate pass over the data.
 pub(crate) struct Features {
     pub names: Vec<String>,
     arrays: Vec<Float64Array>,
@@ -24,8 +26,8 @@ pub(crate) struct Features {
 }
 
 impl Features {
-    /// Take `names` from `df`, cast to `f64`; a null or NaN is an [`Error::Model`] naming the
-    /// column (and the first bad row).
+    /// Take `names` from `df`, cast to `f64`; a null is an [`Error::Model`] naming the column
+    /// (and the first null row).
     pub(crate) fn from_frame(df: &DataFrame, names: &[String], model: &str) -> Result<Self> {
         let mut arrays = Vec::with_capacity(names.len());
         for name in names {
@@ -49,12 +51,6 @@ impl Features {
                     c.null_count()
                 )));
             }
-            if let Some(i) = first_nan(c.values()) {
-                return Err(Error::Model(format!(
-                    "{model}: feature column \"{name}\" has NaN (first at row {i}); \
-                     replace them first, e.g. with fill_nan"
-                )));
-            }
             arrays.push(c);
         }
         Ok(Self {
@@ -70,6 +66,31 @@ impl Features {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let df = DataFrame::from_ndarray(x, &refs)?;
         Self::from_frame(&df, &names, model)
+    }
+
+    /// Given per-column sums (or means) of the data, report the first NaN or infinite value of
+    /// any column whose sum is not finite as an [`Error::Model`] naming the column and row.
+    pub(crate) fn check_finite(&self, sums: &[f64], model: &str) -> Result<()> {
+        for (j, s) in sums.iter().enumerate() {
+            if s.is_finite() {
+                continue;
+            }
+            if let Some(i) = first_non_finite(self.col(j)) {
+                let name = &self.names[j];
+                let v = self.col(j)[i];
+                return Err(Error::Model(if v.is_nan() {
+                    format!(
+                        "{model}: feature column \"{name}\" has NaN (first at row {i}); \
+                         replace them first, e.g. with fill_nan"
+                    )
+                } else {
+                    format!(
+                        "{model}: feature column \"{name}\" has an infinite value (first at row {i})"
+                    )
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// Number of features.
@@ -105,37 +126,53 @@ impl Features {
         total.iter().map(|s| s / n as f64).collect()
     }
 
-    /// The matrix minus `shift`, row-major (n x d), built in parallel row chunks.
-    pub(crate) fn row_major_minus(&self, shift: &[f64]) -> Vec<f64> {
+    /// The matrix minus `shift`, row-major (n x d), built in parallel row chunks, with the
+    /// per-column sums of squares of the shifted values (merged in chunk order) computed on
+    /// the way, since the values are loaded anyway.
+    pub(crate) fn row_major_minus(&self, shift: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let (n, d) = (self.n, self.d());
         let mut out = vec![0.0; n * d];
         if d == 0 {
-            return out;
+            return (out, vec![]);
         }
-        out.par_chunks_mut(CHUNK * d)
+        let parts: Vec<Vec<f64>> = out
+            .par_chunks_mut(CHUNK * d)
             .enumerate()
-            .for_each(|(c, block)| {
+            .map(|(c, block)| {
                 let lo = c * CHUNK;
                 let rows = block.len() / d;
+                let mut sq = vec![0.0; d];
                 for j in 0..d {
                     let col = &self.col(j)[lo..lo + rows];
                     let s = shift[j];
+                    let mut acc = [0.0f64; 4];
                     for (i, v) in col.iter().enumerate() {
-                        block[i * d + j] = v - s;
+                        let t = v - s;
+                        block[i * d + j] = t;
+                        acc[i % 4] += t * t;
                     }
+                    sq[j] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
                 }
-            });
-        out
+                sq
+            })
+            .collect();
+        let mut sq = vec![0.0; d];
+        for p in parts {
+            for (t, v) in sq.iter_mut().zip(p) {
+                *t += v;
+            }
+        }
+        (out, sq)
     }
 }
 
-/// Index of the first NaN, if any (checked in parallel chunks).
-fn first_nan(v: &[f64]) -> Option<usize> {
+/// Index of the first NaN or infinite value, if any (checked in parallel chunks).
+fn first_non_finite(v: &[f64]) -> Option<usize> {
     v.par_chunks(CHUNK * 16)
         .enumerate()
         .find_map_first(|(c, s)| {
             s.iter()
-                .position(|x| x.is_nan())
+                .position(|x| !x.is_finite())
                 .map(|i| c * CHUNK * 16 + i)
         })
 }
@@ -198,7 +235,9 @@ mod tests {
     #[test]
     fn nan_and_null_name_the_column() {
         let df = df!("a" => [1.0, 2.0], "b" => [1.0, f64::NAN]).expect("df");
-        let e = Features::from_frame(&df, &["a".into(), "b".into()], "kmeans")
+        let f = Features::from_frame(&df, &["a".into(), "b".into()], "kmeans").expect("no nulls");
+        let e = f
+            .check_finite(&f.means(), "kmeans")
             .err()
             .expect("NaN error");
         assert!(matches!(e, Error::Model(_)));
@@ -218,9 +257,8 @@ mod tests {
         let df = df!("a" => [1.0, 2.0, 3.0], "b" => [10, 20, 30]).expect("df");
         let f = Features::from_frame(&df, &["a".into(), "b".into()], "t").expect("features");
         assert_eq!(f.means(), vec![2.0, 20.0]);
-        assert_eq!(
-            f.row_major_minus(&[1.0, 0.0]),
-            vec![0.0, 10.0, 1.0, 20.0, 2.0, 30.0]
-        );
+        let (x, sq) = f.row_major_minus(&[1.0, 0.0]);
+        assert_eq!(x, vec![0.0, 10.0, 1.0, 20.0, 2.0, 30.0]);
+        assert_eq!(sq, vec![5.0, 1400.0]);
     }
 }

@@ -114,9 +114,10 @@ impl KMeans {
         self.validate(n, d)?;
         let isa = Isa::detect();
         let means = f.means();
-        let x = f.row_major_minus(&means);
+        f.check_finite(&means, "kmeans")?;
+        let (x, sq) = f.row_major_minus(&means);
         // scikit-learn: tol * mean(var(X, axis=0)), population variance.
-        let var_mean = column_sq_sums(&x, d).iter().sum::<f64>() / (n as f64 * d as f64);
+        let var_mean = sq.iter().sum::<f64>() / (n as f64 * d as f64);
         let tol = self.tol * var_mean;
         let mut best: Option<Run> = None;
         if let Some(init) = &self.init {
@@ -165,7 +166,10 @@ impl KMeans {
         if self.max_iter == 0 {
             return Err(Error::Model("kmeans: max_iter must be at least 1".into()));
         }
-        if !(self.tol >= 0.0) {
+        if d == 0 {
+            return Err(Error::Model("kmeans: no feature columns".into()));
+        }
+        if self.tol.is_nan() || self.tol < 0.0 {
             return Err(Error::Model(format!(
                 "kmeans: tol must be >= 0, got {}",
                 self.tol
@@ -338,29 +342,6 @@ struct Run {
     labels: Vec<u32>,
     inertia: f64,
     n_iter: usize,
-}
-
-/// Per-column sums of squares of row-major `x` (the centred data: n * variance).
-fn column_sq_sums(x: &[f64], d: usize) -> Vec<f64> {
-    let parts: Vec<Vec<f64>> = x
-        .par_chunks(CHUNK * d)
-        .map(|block| {
-            let mut s = vec![0.0; d];
-            for row in block.chunks_exact(d) {
-                for (acc, v) in s.iter_mut().zip(row) {
-                    *acc += v * v;
-                }
-            }
-            s
-        })
-        .collect();
-    let mut total = vec![0.0; d];
-    for p in parts {
-        for (t, v) in total.iter_mut().zip(p) {
-            *t += v;
-        }
-    }
-    total
 }
 
 /// A uniform f64 in [0, 1) from the top 53 bits of the generator's next u64.

@@ -7,8 +7,9 @@
 use super::data::{check_features, numeric_columns, Features};
 use super::{KMeans, KMeansModel, LinearModel, LinearRegression, Pca, PcaModel};
 use crate::error::Result;
-use crate::expr::col;
-use crate::plan::LazyFrame;
+use crate::expr::{col, Expr};
+use crate::frame::DataFrame;
+use crate::plan::{ExecOptions, LazyFrame, LogicalPlan};
 
 impl LazyFrame {
     /// k-means on this query's output (every numeric column unless `KMeans::features` names
@@ -70,6 +71,34 @@ fn model_input(input: &LazyFrame, columns: &[String]) -> LazyFrame {
         .select(columns.iter().map(|c| col(c.as_str())))
 }
 
+/// Run the model's input query. A `select` of bare columns straight over an in-memory frame is
+/// answered with the frame's own (zero-copy) columns: the executor would otherwise cut the
+/// frame into morsels and concatenate them again, a full copy of the model's input.
+fn collect_input(input: &LazyFrame, columns: &[String]) -> Result<DataFrame> {
+    let lf = model_input(input, columns);
+    let plan = crate::optimizer::optimize(lf.logical_plan())?;
+    if let LogicalPlan::Select { input, exprs } = plan.as_ref() {
+        if let LogicalPlan::InMemory { df, .. } = input.as_ref() {
+            let bare: Option<Vec<&str>> = exprs
+                .iter()
+                .map(|e| match e {
+                    Expr::Column(c) => Some(c.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(names) = bare {
+                let schema = plan.schema()?;
+                let cols = names
+                    .iter()
+                    .map(|n| df.column(n).cloned())
+                    .collect::<Result<Vec<_>>>()?;
+                return DataFrame::from_arrays(schema, cols);
+            }
+        }
+    }
+    crate::exec::execute(&plan, &ExecOptions::default())
+}
+
 /// `line` above `plan`, indented one level.
 fn with_header(line: String, plan: &str) -> String {
     let mut out = line;
@@ -103,7 +132,7 @@ impl LazyKMeans {
     /// Run the input query (only the feature columns) and fit on the current rayon pool.
     pub fn fit(self) -> Result<KMeansModel> {
         let f = self.features()?;
-        let df = model_input(&self.input, &f).collect()?;
+        let df = collect_input(&self.input, &f)?;
         self.config
             .fit_features(&Features::from_frame(&df, &f, "kmeans")?)
     }
@@ -132,7 +161,7 @@ impl LazyPca {
     /// Run the input query (only the feature columns) and fit on the current rayon pool.
     pub fn fit(self) -> Result<PcaModel> {
         let f = self.features()?;
-        let df = model_input(&self.input, &f).collect()?;
+        let df = collect_input(&self.input, &f)?;
         self.config
             .fit_features(&Features::from_frame(&df, &f, "pca")?)
     }
@@ -163,7 +192,7 @@ impl LazyLinearRegression {
     /// Run the input query (only the target and feature columns) and fit.
     pub fn fit(self) -> Result<LinearModel> {
         let cols = self.columns()?;
-        let df = model_input(&self.input, &cols).collect()?;
+        let df = collect_input(&self.input, &cols)?;
         let target = Features::from_frame(&df, &cols[..1], "linear_regression")?;
         let features = Features::from_frame(&df, &cols[1..], "linear_regression")?;
         self.config.fit_features(&features, &target)

@@ -75,7 +75,7 @@ fn check_rank(diag: &[f64], n: usize, names: &[String]) -> Result<()> {
     let max = diag.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let tol = max * rank_tol(n, diag.len());
     for (j, v) in diag.iter().enumerate() {
-        if !(v.abs() > tol) {
+        if v.abs() <= tol || v.is_nan() {
             let name = names.get(j).map_or("?", String::as_str);
             return Err(Error::Model(format!(
                 "least squares: feature \"{name}\" is constant or a linear combination of the \

@@ -72,15 +72,20 @@ impl LinearRegression {
     /// Fit on checked feature and target columns.
     pub(crate) fn fit_features(&self, f: &Features, target: &Features) -> Result<LinearModel> {
         let (n, d) = (f.n, f.d());
+        if d == 0 {
+            return Err(Error::Model("linear_regression: no feature columns".into()));
+        }
         if n < d + 1 {
             return Err(Error::Model(format!(
                 "linear_regression: {n} rows cannot determine {d} coefficients and an intercept"
             )));
         }
         let means = f.means();
+        f.check_finite(&means, "linear_regression")?;
         let y = target.col(0);
         let y_mean = target.means()[0];
-        let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&means))
+        target.check_finite(&[y_mean], "linear_regression")?;
+        let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&means).0)
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
         let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
         let coef = linalg::lstsq_qr(&xc, &yc, &f.names)?;

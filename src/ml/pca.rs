@@ -144,14 +144,17 @@ impl Pca {
         if n < 2 {
             return Err(Error::Model(format!("pca: needs at least 2 rows, got {n}")));
         }
+        if d == 0 {
+            return Err(Error::Model("pca: no feature columns".into()));
+        }
         match self.n_components {
             NComponents::Count(k) if k == 0 || k > n.min(d) => Err(Error::Model(format!(
                 "pca: n_components = {k} must be between 1 and min(rows, features) = {}",
                 n.min(d)
             ))),
-            NComponents::Variance(f) if !(f > 0.0 && f < 1.0) => Err(Error::Model(format!(
-                "pca: a variance fraction must be strictly between 0 and 1, got {f}"
-            ))),
+            NComponents::Variance(f) if f.is_nan() || f <= 0.0 || f >= 1.0 => Err(Error::Model(
+                format!("pca: a variance fraction must be strictly between 0 and 1, got {f}"),
+            )),
             _ => Ok(()),
         }
     }
@@ -243,6 +246,7 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
             *t += v;
         }
     }
+    f.check_finite(&s, "pca")?;
     let nf = n as f64;
     let m: Vec<f64> = s.iter().map(|v| v / nf).collect();
     let cov = Array2::from_shape_fn((d, d), |(i, j)| {
@@ -260,7 +264,8 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
 fn full_svd(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     let (n, d) = (f.n, f.d());
     let mean = f.means();
-    let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&mean))
+    f.check_finite(&mean, "pca")?;
+    let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&mean).0)
         .map_err(|e| Error::Internal(format!("centred matrix shape: {e}")))?;
     let (s, vt) = linalg::thin_svd(&xc)?;
     let ev = s.iter().map(|v| v * v / (n as f64 - 1.0)).collect();
