@@ -66,7 +66,18 @@ fn main() {
         "data: {N} x {D} (checksum {checksum:.10e}), rayon threads: {}",
         rayon::current_num_threads()
     );
+    // ML_BENCH=kmeans or ML_BENCH=pca runs one workload (for profiling).
+    let only = std::env::var("ML_BENCH").unwrap_or_default();
     let init = Array2::from_shape_fn((K, D), |(i, j)| value((i * D + j) as u64, SEED));
+    if only != "pca" {
+        kmeans_bench(&df, &init);
+    }
+    if only != "kmeans" {
+        pca_bench(&df);
+    }
+}
+
+fn kmeans_bench(df: &DataFrame, init: &Array2<f64>) {
     let (t, km) = best_of(3, || {
         df.clone()
             .lazy()
@@ -78,7 +89,10 @@ fn main() {
         "fusedframe kmeans 1M x 16 k=8 {ITERS} iters: {t:.4} s (n_iter={}, inertia={:.6e})",
         km.n_iter, km.inertia
     );
-    let (t, p) = best_of(3, || {
+}
+
+fn pca_bench(df: &DataFrame) {
+    let (t, p) = best_of(5, || {
         df.clone()
             .lazy()
             .pca(Pca::new(4).solver(PcaSolver::CovarianceEigh))

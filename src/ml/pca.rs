@@ -208,6 +208,11 @@ impl Pca {
     }
 }
 
+thread_local! {
+    /// The covariance pass's per-thread block of shifted values (column-major, CHUNK x d).
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The covariance path: `(mean, eigenvalues descending clipped at 0, eigenvectors as rows)`.
 fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     let (n, d) = (f.n, f.d());
@@ -216,12 +221,17 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0]).collect();
     let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .map_init(
-            || vec![0.0; CHUNK * d],
-            |buf, c| {
-                let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
-                let rows = hi - lo;
-                let mut sums = vec![0.0; d];
+        .map(|c| {
+            let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+            let rows = hi - lo;
+            let mut sums = vec![0.0; d];
+            let mut g = vec![0.0; d * d];
+            // One scratch block per worker thread: rayon's `map_init` would allocate one per
+            // split, and blocks this size come from mmap, paying page faults every time.
+            SCRATCH.with(|cell| {
+                let mut buf = cell.borrow_mut();
+                buf.clear();
+                buf.resize(rows * d, 0.0);
                 for j in 0..d {
                     let s = shift[j];
                     let dst = &mut buf[j * rows..(j + 1) * rows];
@@ -230,11 +240,10 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
                     }
                     sums[j] = super::data::sum4(dst);
                 }
-                let mut g = vec![0.0; d * d];
-                linalg::gram_add(&mut g, &buf[..rows * d], rows, d);
-                (g, sums)
-            },
-        )
+                linalg::gram_add(&mut g, &buf, rows, d);
+            });
+            (g, sums)
+        })
         .collect();
     let mut g = vec![0.0; d * d];
     let mut s = vec![0.0; d];
