@@ -6,14 +6,16 @@ with the same method (best of 3 wall-clock runs) and prints the same lines.
 
 Usage: python benches/peers.py DATA_DIR N [GROUPS_OR_WORKLOADS]
   DATA_DIR holds what benches/gen_data.py wrote (seed_N.parquet, seed_N.csv, blobs_*).
-  The optional third argument is a comma list of groups (pipeline, describe, filter_agg, ops,
-  csv, kmeans, pca, mem) and/or workload names; by default every group runs.
+  The optional third argument is a comma list of groups (scan, pipeline, describe, filter_agg,
+  ops, csv, kmeans, pca, mem) and/or workload names; by default every group runs.
 Output: one line per workload and system, `name<TAB>system<TAB>seconds` (best of 3), and for
 the `mem` group `peak_rss:name<TAB>system<TAB>peak_bytes<TAB>baseline_bytes` (the peak RSS of a
 fresh interpreter running the workload once, and of one that only imports the library).
 
 Workloads (x, y, z are the seed table's float columns; "in memory" ones load the data first and
 time only the operation):
+  scan_parquet_xz                  read columns x and z from Parquet into memory (the I/O floor
+                                   of filter_agg_parquet)
   pipeline_parquet / pipeline_csv  filter z > 0, fill NaN in x with the mean, min-max scale,
                                    rolling mean 20, arg_sort (the DESIGN.md example pipeline)
   describe_parquet                 mean, median, std of x and y
@@ -35,7 +37,7 @@ from sklearn.decomposition import PCA
 d, n = sys.argv[1], int(sys.argv[2])
 P, C = f"{d}/seed_{n}.parquet", f"{d}/seed_{n}.csv"
 B = f"{d}/blobs_1000000x16.parquet"
-GROUPS = ["pipeline", "describe", "filter_agg", "ops", "csv", "kmeans", "pca", "mem"]
+GROUPS = ["scan", "pipeline", "describe", "filter_agg", "ops", "csv", "kmeans", "pca", "mem"]
 which = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else set(GROUPS)
 
 def best(f, reps=3):
@@ -96,6 +98,10 @@ SCHEMA = {"id": pl.Int64, "ts": pl.Datetime("us"), "x": pl.Float64, "y": pl.Floa
 DUCK_COLUMNS = "{'id': 'BIGINT', 'ts': 'TIMESTAMP', 'x': 'DOUBLE', 'y': 'DOUBLE', 'z': 'DOUBLE', 'label': 'BIGINT'}"
 csv = lambda p: pl.scan_csv(p, schema=SCHEMA)
 
+if wanted("scan", "scan_parquet_xz"):
+    rows("scan_parquet_xz", "polars", lambda: pl.scan_parquet(P).select("x", "z").collect())
+    rows("scan_parquet_xz", "numpy", lambda: [c.to_numpy() for c in pq.read_table(P, columns=["x", "z"]).columns])
+    rows("scan_parquet_xz", "duckdb", lambda: duckdb.sql(f"select x, z from '{P}'").fetchnumpy())
 if wanted("pipeline", "pipeline_parquet"):
     rows("pipeline_parquet", "polars", lambda: pipeline_polars(P, pl.scan_parquet))
     rows("pipeline_parquet", "numpy", lambda: pipeline_numpy(P))
