@@ -145,7 +145,10 @@ fn eval_with(
                 .collect::<Result<Vec<_>>>()?;
             func::apply(f, vals, &out)
         }
-        Expr::Agg { func: f, expr: inner } => {
+        Expr::Agg {
+            func: f,
+            expr: inner,
+        } => {
             let values = rec(inner, df)?.into_array(df.height())?;
             Ok(Value::Scalar(agg::aggregate(f, &values)?))
         }

@@ -93,7 +93,11 @@ pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
         }
         LogicalPlan::Gather { input, indices } => {
             let df = run(input)?;
-            let idx = evaluate_full(indices, &df)?.into_array(df.height())?;
+            // A scalar index picks one row; a column of indices picks one row per entry.
+            let idx = match evaluate_full(indices, &df)? {
+                value::Value::Scalar(s) => value::scalar_to_array(&s, &s.data_type(), 1)?,
+                value::Value::Array(a) => a,
+            };
             let idx = arrow::compute::cast(&idx, &arrow::datatypes::DataType::Int64)?;
             let idx = idx
                 .as_any()
@@ -189,7 +193,11 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
                 let out = plan.schema()?;
                 p.push(Op::Filter(pred.clone()), p.schema().clone());
                 if p.schema().fields().len() != out.fields().len() {
-                    let keep = out.fields().iter().map(|f| crate::expr::col(f.name())).collect();
+                    let keep = out
+                        .fields()
+                        .iter()
+                        .map(|f| crate::expr::col(f.name()))
+                        .collect();
                     p.push(Op::Select(keep), out);
                 }
             }

@@ -17,7 +17,15 @@ impl fmt::Display for Scalar {
                 if v.is_nan() {
                     write!(f, "f64::NAN")
                 } else if v.is_infinite() {
-                    write!(f, "{}", if *v > 0.0 { "f64::INFINITY" } else { "f64::NEG_INFINITY" })
+                    write!(
+                        f,
+                        "{}",
+                        if *v > 0.0 {
+                            "f64::INFINITY"
+                        } else {
+                            "f64::NEG_INFINITY"
+                        }
+                    )
                 } else if *v == v.trunc() && v.abs() < 1e15 {
                     write!(f, "{v:.1}")
                 } else {
@@ -57,17 +65,15 @@ impl fmt::Display for Expr {
                 write!(f, "{first}.{}(", func.name())?;
                 let mut parts: Vec<String> = rest.iter().map(ToString::to_string).collect();
                 match func {
-                    Function::Clip { min, max } => {
-                        match (min, max) {
-                            (Some(a), Some(b)) => {
-                                parts.push(format_float(*a));
-                                parts.push(format_float(*b));
-                            }
-                            (Some(a), None) => parts.push(format!("min={}", format_float(*a))),
-                            (None, Some(b)) => parts.push(format!("max={}", format_float(*b))),
-                            (None, None) => {}
+                    Function::Clip { min, max } => match (min, max) {
+                        (Some(a), Some(b)) => {
+                            parts.push(format_float(*a));
+                            parts.push(format_float(*b));
                         }
-                    }
+                        (Some(a), None) => parts.push(format!("min={}", format_float(*a))),
+                        (None, Some(b)) => parts.push(format!("max={}", format_float(*b))),
+                        (None, None) => {}
+                    },
                     Function::Round(d) => parts.push(d.to_string()),
                     _ => {}
                 }

@@ -29,7 +29,10 @@ fn is_temporal(dt: &DataType) -> bool {
 }
 
 fn is_string(dt: &DataType) -> bool {
-    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 /// The type arithmetic computes in for these two operand types.
@@ -123,7 +126,11 @@ pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
 impl Expr {
     /// The output field (name and type) of this expression over `schema`.
     pub fn to_field(&self, schema: &Schema) -> Result<Field> {
-        Ok(Field::new(self.output_name(), self.data_type(schema)?, true))
+        Ok(Field::new(
+            self.output_name(),
+            self.data_type(schema)?,
+            true,
+        ))
     }
 
     /// The output type of this expression over `schema`; errors name the offending expression.
@@ -133,10 +140,7 @@ impl Expr {
                 .field_with_name(c)
                 .map(|f| f.data_type().clone())
                 .map_err(|_| {
-                    Error::column_not_found(
-                        c,
-                        schema.fields().iter().map(|f| f.name().as_str()),
-                    )
+                    Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
                 }),
             Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
                 "selector {self} reached type resolution unexpanded"
@@ -243,7 +247,11 @@ fn binary_type(
             || (is_temporal(l) && l == r)
             || *l == DataType::Null
             || *r == DataType::Null;
-        return if ok { Ok(DataType::Boolean) } else { Err(mismatch()) };
+        return if ok {
+            Ok(DataType::Boolean)
+        } else {
+            Err(mismatch())
+        };
     }
     if !(is_arith(l) && is_arith(r)) {
         return Err(mismatch());
@@ -383,7 +391,7 @@ fn agg_type(e: &Expr, func: &AggFunc, t: &DataType) -> Result<DataType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::{col, lit};
+    use crate::expr::col;
 
     fn schema() -> Schema {
         Schema::new(vec![
@@ -400,8 +408,14 @@ mod tests {
         assert_eq!((col("i") + 1).data_type(&s).unwrap(), DataType::Int64);
         assert_eq!((col("i") + 1.5).data_type(&s).unwrap(), DataType::Float64);
         assert_eq!((col("i") / 2).data_type(&s).unwrap(), DataType::Float64);
-        assert_eq!((col("g") * col("g")).data_type(&s).unwrap(), DataType::Float32);
-        assert_eq!((col("g") * col("f")).data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!(
+            (col("g") * col("g")).data_type(&s).unwrap(),
+            DataType::Float32
+        );
+        assert_eq!(
+            (col("g") * col("f")).data_type(&s).unwrap(),
+            DataType::Float64
+        );
         assert_eq!(col("i").mean().data_type(&s).unwrap(), DataType::Float64);
         assert_eq!(col("i").sum().data_type(&s).unwrap(), DataType::Int64);
         assert_eq!(col("f").count().data_type(&s).unwrap(), DataType::UInt64);
@@ -413,7 +427,11 @@ mod tests {
         assert!(matches!(err, Error::Type(_)));
         let msg = err.to_string();
         assert!(msg.contains("col(\"s\") (str)"), "{msg}");
-        let err = col("f").gt(lit("a")).and(col("i")).data_type(&schema()).unwrap_err();
+        let err = col("f")
+            .gt(1)
+            .and(col("i"))
+            .data_type(&schema())
+            .unwrap_err();
         assert!(err.to_string().contains("`&`"), "{err}");
     }
 

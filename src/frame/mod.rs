@@ -256,7 +256,6 @@ impl DataFrame {
                 .zip(&other.columns)
                 .all(|(a, b)| a.to_data() == b.to_data())
     }
-
 }
 
 impl PartialEq for DataFrame {

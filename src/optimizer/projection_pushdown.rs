@@ -141,10 +141,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 if kept.is_empty() {
                     return Ok(input);
                 }
-                LogicalPlan::WithColumns {
-                    input,
-                    exprs: kept,
-                }
+                LogicalPlan::WithColumns { input, exprs: kept }
             }
         },
         LogicalPlan::Sort { input, by, options } => {

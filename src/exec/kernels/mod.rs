@@ -6,3 +6,4 @@ pub mod arith;
 pub mod cmp;
 pub mod func;
 pub mod sort;
+pub mod stats;
