@@ -38,7 +38,11 @@ fi
   echo "commit: $(git -C "$repo" rev-parse --short HEAD) ($(git -C "$repo" rev-parse --abbrev-ref HEAD))"
   echo "nproc: $(nproc)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-  echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
+  echo "L3: $(lscpu 2>/dev/null | awk -F: '/L3 cache/ {gsub(/^ +/, "", $2); print $2}')"
+  echo "kernel: $(uname -sr)"
+  echo "free -h:"; free -h | sed 's/^/  /'
+  echo "rustc: $(rustc --version)"
+  echo "peers: $("$PYTHON" -c 'import sys, polars, numpy, duckdb, sklearn, pyarrow; print("python", sys.version.split()[0], "polars", polars.__version__, "numpy", numpy.__version__, "duckdb", duckdb.__version__, "scikit-learn", sklearn.__version__, "pyarrow", pyarrow.__version__)' 2>&1)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "data: $DATA_DIR (N=$N)"
 } > "$OUT_DIR/machine.txt"
