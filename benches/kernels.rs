@@ -66,7 +66,7 @@ fn filter_sum(c: &mut Criterion) {
         return;
     }
     let mut g = c.benchmark_group("in_memory");
-    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(ROWS_10M as u64));
     g.bench_function("filter_sum_10m", |b| {
         b.iter(|| query(&df).expect("filter_sum"))
@@ -83,7 +83,7 @@ fn parquet_scan(c: &mut Criterion) {
         return;
     }
     let mut g = c.benchmark_group("io");
-    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(ROWS_10M as u64));
     g.bench_function("parquet_scan_10m", |b| {
         b.iter(|| query(&path).expect("parquet scan"))
@@ -122,7 +122,7 @@ fn csv_parse(c: &mut Criterion) {
         return;
     }
     let mut g = c.benchmark_group("io");
-    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Bytes(bytes));
     g.bench_function("csv_parse_1m", |b| {
         b.iter(|| query(&path).expect("CSV parse"))
