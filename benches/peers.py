@@ -46,9 +46,18 @@ def best(f, reps=3):
         t0 = time.perf_counter(); r = f(); ts.append(time.perf_counter() - t0)
     return min(ts), r
 
+def check(r):
+    """One line about a result, for comparing answers with engine.rs's `# check` lines."""
+    if isinstance(r, pl.DataFrame):
+        return " ".join(f"{k}={v}" for k, v in r.row(0, named=True).items()) if r.height == 1 else f"{r.height} rows x {r.width} columns"
+    if isinstance(r, list) and 0 < len(r) <= 4 and all(isinstance(t, tuple) for t in r):
+        return " ".join(str(v) for t in r for v in t)
+    return type(r).__name__
+
 def rows(name, system, f):
-    s, _ = best(f)
+    s, r = best(f)
     print(f"{name}\t{system}\t{s:.3f}", flush=True)
+    print(f"# check {name} {system}: {check(r)}", file=sys.stderr, flush=True)
 
 def wanted(group, *names):
     return group in which or any(nm in which for nm in names)
