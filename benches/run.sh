@@ -58,7 +58,8 @@ if [[ "${SKIP_PEERS:-0}" == 1 ]]; then
 else
   echo "== peers ($PYTHON benches/peers.py)" >&2
   # scan_parquet_xz is a peers.py group too; peers.py ignores names it does not know.
-  "$PYTHON" "$here/peers.py" "$DATA_DIR" "$N" "$which" | tee "$OUT_DIR/peers.tsv" >&2
+  "$PYTHON" "$here/peers.py" "$DATA_DIR" "$N" "$which" \
+    2> >(tee "$OUT_DIR/peers.err" >&2) | tee "$OUT_DIR/peers.tsv" >&2
 fi
 
 echo "== fusedframe (cargo bench --bench engine)" >&2
