@@ -58,16 +58,12 @@ impl Draw {
 
 fn seed_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new(
-            "ts",
-            DataType::Timestamp(TimeUnit::Microsecond, None),
-            false,
-        ),
-        Field::new("x", DataType::Float64, false),
-        Field::new("y", DataType::Float64, false),
-        Field::new("z", DataType::Float64, false),
-        Field::new("label", DataType::Int64, false),
+        Field::new("id", DataType::Int64, true),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        Field::new("x", DataType::Float64, true),
+        Field::new("y", DataType::Float64, true),
+        Field::new("z", DataType::Float64, true),
+        Field::new("label", DataType::Int64, true),
     ]))
 }
 
@@ -188,7 +184,7 @@ fn gen_blobs(out: &Path) {
     let centers: Vec<f64> = (0..k * d).map(|_| 20.0 * draw.uniform() - 10.0).collect();
     let schema = Arc::new(Schema::new(
         (0..d)
-            .map(|i| Field::new(format!("f{i}"), DataType::Float64, false))
+            .map(|i| Field::new(format!("f{i}"), DataType::Float64, true))
             .collect::<Vec<_>>(),
     ));
     let path = out.join(format!("blobs_{m}x{d}.parquet"));
