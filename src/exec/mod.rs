@@ -20,7 +20,7 @@ use arrow::array::{Array, UInt64Array};
 
 use self::eval::{evaluate_array, evaluate_full, evaluate_mask, filter_frame};
 use self::pipeline::{Op, Pipeline, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::expr::types::expand_selectors;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -93,34 +93,11 @@ pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
         }
         LogicalPlan::Gather { input, indices } => {
             let df = run(input)?;
-            // A scalar index picks one row; a column of indices picks one row per entry.
-            let idx = match evaluate_full(indices, &df)? {
-                value::Value::Scalar(s) => value::scalar_to_array(&s, &s.data_type(), 1)?,
-                value::Value::Array(a) => a,
-            };
-            let idx = arrow::compute::cast(&idx, &arrow::datatypes::DataType::Int64)?;
-            let idx = idx
-                .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
-                .ok_or_else(|| Error::Internal("gather indices not Int64 after cast".into()))?;
-            let h = df.height() as i64;
-            let mut out = Vec::with_capacity(idx.len());
-            for (pos, v) in idx.iter().enumerate() {
-                match v {
-                    Some(i) if (0..h).contains(&i) => out.push(i as u64),
-                    Some(i) => {
-                        return Err(Error::Compute(format!(
-                            "gather index {i} (at position {pos} of {indices}) is out of range for {h} rows"
-                        )))
-                    }
-                    None => {
-                        return Err(Error::Compute(format!(
-                            "gather index at position {pos} of {indices} is null"
-                        )))
-                    }
-                }
-            }
-            take_frame(&df, &UInt64Array::from(out))
+            // A scalar index picks one row (NumPy's `a[[i]]`); negative indices count from the
+            // end and a null index gives a row of nulls (see `kernels::gather`).
+            let idx = evaluate_full(indices, &df)?.into_array(1)?;
+            let idx = kernels::gather::resolve_indices(&idx, df.height(), indices)?;
+            take_frame(&df, &idx)
         }
         _ => pipeline_of(plan)?.collect(),
     }
@@ -206,6 +183,8 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
         LogicalPlan::InMemory { df, projection } => {
             let df = match projection {
                 None => df.clone(),
+                // No column needed (`select([row_index()])`): keep the height all the same.
+                Some(cols) if cols.is_empty() => DataFrame::with_height(df.height()),
                 Some(cols) => {
                     let schema = plan.schema()?;
                     let arrays = cols
