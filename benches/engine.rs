@@ -10,12 +10,11 @@
 //! `FUSEDFRAME_BENCH_DATA` / `FUSEDFRAME_BENCH_N`); `benches/run.sh` runs it next to the peers.
 //! Threads: all cores, or `FUSEDFRAME_THREADS`.
 //!
-//! Workloads are written against the API of DESIGN.md section 4. Expression methods that are
-//! not in the engine yet come from the [`PendingExpr`] shims below: inherent methods take
-//! precedence over trait methods, so when `Expr::rolling_mean` (say) lands, the calls here use
-//! it with no edit; until then the shim records the name and the workload reports it as
-//! unsupported. Workloads that need new types (`KMeans`, `Pca`, `Fill`) are written out in
-//! comments in their functions, to switch on when the types exist.
+//! Workloads are written against the API of DESIGN.md section 4, one small setup function
+//! each. Those that need API the engine does not have yet (`KMeans`, `Pca`) return an error
+//! naming it, with the intended query in a comment, to switch on when it lands. (Until the
+//! expression methods landed, trait shims stood in for them: an inherent method shadows a
+//! trait method of the same name, so the real one took over with no edit.)
 
 use std::cell::OnceCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -75,68 +74,28 @@ impl Data {
     }
 }
 
-/// Expression methods named by DESIGN.md section 4 that the engine does not have yet.
-///
-/// Each shim records its name and returns its input, so the plan still builds; [`collect`]
-/// then reports the workload as unsupported. Once the real method lands it shadows the shim
-/// (inherent methods win), and the shim is simply never called again; delete it then.
-#[allow(dead_code)] // shims go unused, one by one, as the real methods land
-trait PendingExpr: Sized {
-    fn rolling_mean(self, window: usize) -> Expr;
-    fn arg_sort(self, options: SortOptions) -> Expr;
-    fn min_max_scale(self) -> Expr;
-}
-
-#[allow(dead_code)]
-impl PendingExpr for Expr {
-    fn rolling_mean(self, _window: usize) -> Expr {
-        pending::record("Expr::rolling_mean");
-        self
-    }
-    fn arg_sort(self, _options: SortOptions) -> Expr {
-        pending::record("Expr::arg_sort");
-        self
-    }
-    fn min_max_scale(self) -> Expr {
-        pending::record("Expr::min_max_scale");
-        self
-    }
-}
-
-/// The names of pending API the current thread used while building a plan.
-#[allow(dead_code)]
-mod pending {
-    use std::cell::RefCell;
-
-    thread_local! {
-        static MISSING: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
-    }
-
-    pub fn record(name: &'static str) {
-        MISSING.with(|m| m.borrow_mut().push(name));
-    }
-
-    pub fn take() -> Vec<&'static str> {
-        MISSING.with(|m| std::mem::take(&mut *m.borrow_mut()))
-    }
-}
-
-/// Collect `lf` and summarize the result; pending API used to build it is an error.
+/// Collect `lf` and summarize the result.
 fn collect(lf: LazyFrame) -> Run {
-    let mut missing = pending::take();
-    if !missing.is_empty() {
-        missing.dedup();
-        return Err(format!("{} not in the API yet", missing.join(", ")));
-    }
     let df = lf.collect().map_err(|e| e.to_string())?;
     Ok(summary(&df))
 }
 
-/// One line about a result: the values of a one-row frame, else its shape.
+/// One line about a result: the values of a one-row frame, else its shape and the first
+/// column's first three and last values (peers.py prints the same for its results).
 fn summary(df: &DataFrame) -> String {
     if df.height() != 1 {
         let (h, w) = df.shape();
-        return format!("{h} rows x {w} columns");
+        let Some(c) = df.columns().first().filter(|_| h > 3) else {
+            return format!("{h} rows x {w} columns");
+        };
+        let v = |i: usize| array_value_to_string(c.as_ref(), i).unwrap_or_else(|e| e.to_string());
+        return format!(
+            "{h} rows x {w} columns: {}, {}, {} .. {}",
+            v(0),
+            v(1),
+            v(2),
+            v(h - 1)
+        );
     }
     df.column_names()
         .iter()
@@ -164,9 +123,8 @@ fn seed_csv_options() -> CsvOptions {
 fn pipeline(lf: LazyFrame) -> LazyFrame {
     let x = col("x");
     lf.filter(col("z").gt(0.0))
-        // Written as peers.py writes it for Polars; DESIGN.md's sugar for the same thing is
-        // `col("x").fill_nan_with(Fill::Mean)`: switch once `Fill` lands.
-        .with_columns([x.clone().fill_nan(x.nan_mean()).alias("xf")])
+        // Polars spells this `x.fill_nan(x.fill_nan(None).mean())` (peers.py).
+        .with_columns([x.fill_nan_with(Fill::Mean).alias("xf")])
         .with_columns([col("xf").min_max_scale().alias("xs")])
         .with_columns([col("xs").rolling_mean(20).alias("xr")])
         .select([col("xr").arg_sort(SortOptions::default()).alias("order")])
@@ -246,8 +204,7 @@ fn on_x(d: &Data, expr: impl Fn() -> Expr + 'static) -> Result<Timed, String> {
 }
 
 fn fill_nan_mean(d: &Data) -> Result<Timed, String> {
-    // DESIGN.md's sugar: `col("x").fill_nan_with(Fill::Mean)`; switch once `Fill` lands.
-    on_x(d, || col("x").fill_nan(col("x").nan_mean()))
+    on_x(d, || col("x").fill_nan_with(Fill::Mean))
 }
 
 fn min_max_scale(d: &Data) -> Result<Timed, String> {

@@ -48,8 +48,14 @@ def best(f, reps=3):
 
 def check(r):
     """One line about a result, for comparing answers with engine.rs's `# check` lines."""
+    def ends(name, a):
+        return f"{name}: {a[0]}, {a[1]}, {a[2]} .. {a[-1]}" if len(a) > 3 else name
     if isinstance(r, pl.DataFrame):
-        return " ".join(f"{k}={v}" for k, v in r.row(0, named=True).items()) if r.height == 1 else f"{r.height} rows x {r.width} columns"
+        if r.height == 1:
+            return " ".join(f"{k}={v}" for k, v in r.row(0, named=True).items())
+        return ends(f"{r.height} rows x {r.width} columns", r.to_series(0).to_list())
+    if isinstance(r, np.ndarray) and r.ndim == 1:
+        return ends(f"{len(r)} rows x 1 columns", r.tolist())
     if isinstance(r, list) and 0 < len(r) <= 4 and all(isinstance(t, tuple) for t in r):
         return " ".join(str(v) for t in r for v in t)
     return type(r).__name__
