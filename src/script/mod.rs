@@ -41,13 +41,14 @@
 //! method goes in the `LazyFrame` list the same way. A new type (`KMeans`) is one name in
 //! `script_types_from!` (`value.rs`), then `KMeans::new(k: usize);` under `functions!`, its
 //! builder methods under `methods!(r, KMeans; ...)`, and enum variants such as `Fill::Mean`
-//! under `constants!`. A type a script may end with (a model builder) also needs a variant of
-//! [`Output`]. See the top of `table.rs` for parameter types and custom calls.
+//! under `constants!`. A type a script may end with (a model) also needs a variant of
+//! [`Model`] (`outcome.rs`). See the top of `table.rs` for parameter types and custom calls.
 
 mod diag;
 pub(crate) mod dispatch;
 mod interp;
 mod ops;
+mod outcome;
 pub mod output;
 mod parse;
 pub mod run;
@@ -57,55 +58,12 @@ pub mod value;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::frame::DataFrame;
-use crate::plan::{ExecOptions, LazyFrame};
+use crate::plan::LazyFrame;
 
 use self::diag::Diag;
 use self::value::Value;
 
-/// What a script evaluates to.
-#[derive(Clone, Debug)]
-pub enum Output {
-    /// A lazy query (the usual case): the CLI explains or collects it.
-    Lazy(LazyFrame),
-    /// A frame the script already collected (`.collect()?`).
-    Frame(DataFrame),
-}
-
-impl From<LazyFrame> for Output {
-    fn from(lf: LazyFrame) -> Self {
-        Output::Lazy(lf)
-    }
-}
-
-impl From<DataFrame> for Output {
-    fn from(df: DataFrame) -> Self {
-        Output::Frame(df)
-    }
-}
-
-impl Output {
-    /// A lazy frame for either kind (a collected frame becomes an in-memory scan).
-    pub fn into_lazy(self) -> LazyFrame {
-        match self {
-            Output::Lazy(lf) => lf,
-            Output::Frame(df) => df.lazy(),
-        }
-    }
-
-    /// Plan text: optimized (`true`) or as built (`false`).
-    pub fn explain(&self, optimized: bool) -> Result<String> {
-        self.clone().into_lazy().explain(optimized)
-    }
-
-    /// The result as a frame.
-    pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
-        match self {
-            Output::Lazy(lf) => lf.collect_with(options),
-            Output::Frame(df) => Ok(df),
-        }
-    }
-}
+pub use self::outcome::{Model, Output};
 
 /// A script's text and the name its errors use (its path, or `-e`).
 #[derive(Clone, Debug)]
@@ -154,15 +112,9 @@ impl Script {
         let stmts = parse::parse(&self.source).map_err(diag)?;
         let mut interp = interp::Interp::new();
         let value = interp.run(&stmts).map_err(diag)?;
-        let output = match value {
-            Value::Object(_) => match value.into_object::<LazyFrame>() {
-                Ok(lf) => Output::Lazy(lf),
-                Err(v) => match v.into_object::<DataFrame>() {
-                    Ok(df) => Output::Frame(df),
-                    Err(v) => return Err(diag(final_value_error(&v, &stmts))),
-                },
-            },
-            v => return Err(diag(final_value_error(&v, &stmts))),
+        let output = match Output::from_value(value) {
+            Ok(o) => o,
+            Err(v) => return Err(diag(final_value_error(&v, &stmts))),
         };
         Ok(Evaluated {
             output,
@@ -176,7 +128,7 @@ impl Script {
 fn final_value_error(v: &Value, stmts: &[syn::Stmt]) -> Diag {
     use syn::spanned::Spanned;
     let msg = format!(
-        "a script must end with a LazyFrame or DataFrame, but this is `{}`",
+        "a script must end with a LazyFrame, a DataFrame or a model, but this is `{}`",
         v.kind()
     );
     let help = match v {

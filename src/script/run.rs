@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{write_file, write_stdout, FileKind, Format};
-use super::Script;
+use super::{Output, Script};
 use crate::error::{Error, Result};
 use crate::exec::set_progress_callback;
 use crate::plan::ExecOptions;
@@ -77,16 +77,23 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
     };
     let mut exec = ExecOptions::new();
     exec.threads = options.threads;
-    let df = {
+    // A model prints its summary; its table is what CSV/JSON/--output carry.
+    let (df, summary) = {
         let _bar = Progress::start(options.progress);
-        ev.output
-            .clone()
-            .collect_with(&exec)
-            .map_err(|e| ev.locate(e))?
+        match ev.output.clone() {
+            Output::Model(m) => {
+                let fitted = m.fit().map_err(|e| ev.locate(e))?;
+                (fitted.table, Some(fitted.summary))
+            }
+            other => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
+        }
     };
-    match target {
-        Some((path, kind)) => write_file(&df, kind, path),
-        None => write_stdout(&df, options.format, out),
+    match (target, summary) {
+        (Some((path, kind)), _) => write_file(&df, kind, path),
+        (None, Some(summary)) if options.format == Format::Table => {
+            writeln!(out, "{summary}").map_err(|e| Error::io("<stdout>", e))
+        }
+        (None, _) => write_stdout(&df, options.format, out),
     }
 }
 
@@ -104,7 +111,7 @@ pub fn output_kind(path: &Path) -> Result<FileKind> {
 pub fn explain_script(script: &Script, verbose: bool) -> Result<String> {
     let ev = script.eval()?;
     let text = if verbose {
-        ev.output.clone().into_lazy().explain_verbose()
+        ev.output.explain_verbose()
     } else {
         ev.output.explain(true)
     };

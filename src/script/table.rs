@@ -26,6 +26,10 @@ use crate::expr::{
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
 use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+use crate::ml::{
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
+    PcaSolver,
+};
 use crate::plan::{ExecOptions, LazyFrame};
 
 /// Fill the registry.
@@ -64,6 +68,11 @@ pub fn register(r: &mut Registry) {
         min_horizontal(exprs: Vec<Expr>);
         max_horizontal(exprs: Vec<Expr>);
         RollingOptions::new(window: usize);
+        // Models.
+        KMeans::new(k: usize);
+        Pca::new(n: usize);
+        Pca::variance(fraction: f64);
+        Pca::all();
     );
 
     constants!(r;
@@ -112,6 +121,9 @@ pub fn register(r: &mut Registry) {
         RollingKind::Std;
         RollingKind::Var;
         RollingKind::Median;
+        PcaSolver::Auto;
+        PcaSolver::CovarianceEigh;
+        PcaSolver::Full;
     );
 
     methods!(r, Expr;
@@ -234,6 +246,48 @@ pub fn register(r: &mut Registry) {
         sample_n(n: usize, seed: u64, replace: bool);
         sample_frac(frac: f64, seed: u64, replace: bool);
         shuffle(seed: u64);
+        kmeans(config: KMeans);
+        pca(config: Pca);
+        linear_regression(target: String, features: Vec<String>);
+    );
+
+    methods!(r, KMeans;
+        seed(seed: u64);
+        n_init(n_init: usize);
+        max_iter(max_iter: usize);
+        tol(tol: f64);
+        features(names: Vec<String>);
+    );
+    methods!(r, Pca;
+        whiten(whiten: bool);
+        solver(solver: PcaSolver);
+        features(names: Vec<String>);
+    );
+    methods!(r, LazyKMeans;
+        fit();
+    );
+    methods!(r, LazyPca;
+        fit();
+    );
+    methods!(r, LazyLinearRegression;
+        fit();
+    );
+    // Fitted models score new data lazily; their methods borrow the model.
+    methods!(r, ref KMeansModel;
+        predict(lf: LazyFrame);
+        to_dataframe();
+        k();
+    );
+    methods!(r, ref PcaModel;
+        transform(lf: LazyFrame);
+        component_exprs();
+        to_dataframe();
+        n_components();
+    );
+    methods!(r, ref LinearModel;
+        predict(lf: LazyFrame);
+        prediction_expr();
+        to_dataframe();
     );
 
     methods!(r, RollingOptions;

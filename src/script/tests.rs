@@ -18,7 +18,7 @@ fn eval(body: &str) -> crate::Result<Output> {
 
 fn plan(body: &str) -> String {
     match eval(body) {
-        Ok(o) => o.into_lazy().logical_plan().display_indent(),
+        Ok(o) => o.into_lazy().unwrap().logical_plan().display_indent(),
         Err(e) => panic!("{e}"),
     }
 }
@@ -262,7 +262,7 @@ fn rust_typing_rules() {
     );
     let e = err("df.lazy().collect()");
     assert!(
-        e.contains("must end with a LazyFrame or DataFrame") && e.contains("add `?`"),
+        e.contains("must end with a LazyFrame, a DataFrame or a model") && e.contains("add `?`"),
         "{e}"
     );
 }
@@ -292,7 +292,10 @@ fn unsupported_syntax_says_what_is_supported() {
         ("df.lazy();", "the script ends with `;`"),
         ("let a = df.lazy();", "the script ends with a `let`"),
         ("df.lazy(", "syntax error"),
-        ("col(\"x\")", "must end with a LazyFrame or DataFrame"),
+        (
+            "col(\"x\")",
+            "must end with a LazyFrame, a DataFrame or a model",
+        ),
         (
             "df.lazy().head(SortOptions::new().descending)",
             "field access",
@@ -421,6 +424,10 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
     // `&self` inspectors (schema, explain) and methods whose signature names `Fn` are skipped
     // automatically; these take closures through a wrapper type.
     ("Expr::map_columns", "takes a Rust closure (ColumnUdf)"),
+    (
+        "KMeans::init",
+        "takes an ndarray matrix of starting centres",
+    ),
 ];
 
 #[test]
@@ -480,7 +487,12 @@ fn windows_fills_random_and_sources() {
             .drop_nulls_in(["x"]),
     );
     let src = "full(3, [\"a\", \"b\"], Some(2.5)).with_columns([sum_horizontal([col(\"a\"), col(\"b\")]).alias(\"s\")])";
-    let got = Script::new("t.fq", src).eval().unwrap().output.into_lazy();
+    let got = Script::new("t.fq", src)
+        .eval()
+        .unwrap()
+        .output
+        .into_lazy()
+        .unwrap();
     let want = full(3, ["a", "b"], Some(2.5))
         .with_columns([sum_horizontal([col("a"), col("b")]).alias("s")]);
     assert_eq!(
@@ -491,4 +503,30 @@ fn windows_fills_random_and_sources() {
     assert!(e.contains("does not convert into f64 losslessly"), "{e}");
     let e = err("df.lazy().with_columns([col(\"x\").fill_null_with(Fill::Average)])");
     assert!(e.contains("unknown constant `Fill::Average`"), "{e}");
+}
+
+#[test]
+fn models_are_terminal_values() {
+    let out = eval("df.lazy().kmeans(KMeans::new(2).seed(1).n_init(2).features([\"x\"]))").unwrap();
+    let want = frame()
+        .lazy()
+        .kmeans(KMeans::new(2).seed(1).n_init(2).features(["x"]));
+    assert_eq!(out.explain(false).unwrap(), want.explain(false).unwrap());
+    let Output::Model(m) = out else {
+        panic!("not a model")
+    };
+    let fitted = m.fit().unwrap();
+    assert_eq!(fitted.table.height(), 2);
+    assert!(
+        fitted.summary.starts_with("KMeans: k=2"),
+        "{}",
+        fitted.summary
+    );
+    let out = eval(
+        "let m = df.clone().lazy().linear_regression(\"x\", [\"y\"]).fit()?;\nlet e = m.prediction_expr();\nm.predict(df.lazy()).with_columns([e.alias(\"again\")])",
+    )
+    .unwrap();
+    assert!(matches!(out, Output::Lazy(_)));
+    let e = err("df.lazy().pca(Pca::new(2).solver(PcaSolver::Fastest))");
+    assert!(e.contains("unknown constant `PcaSolver::Fastest`"), "{e}");
 }

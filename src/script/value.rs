@@ -16,6 +16,10 @@ use crate::error::Error;
 use crate::expr::{Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, Then, When};
 use crate::frame::{Column, DataFrame, IntoArray};
 use crate::io::CsvOptions;
+use crate::ml::{
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
+    PcaSolver,
+};
 use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame};
 
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
@@ -278,7 +282,16 @@ script_types_from!(
     ExecOptions,
     Fill,
     RollingKind,
-    RollingOptions
+    RollingOptions,
+    KMeans,
+    Pca,
+    PcaSolver,
+    LazyKMeans,
+    LazyPca,
+    LazyLinearRegression,
+    KMeansModel,
+    PcaModel,
+    LinearModel
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API
@@ -465,6 +478,12 @@ impl IntoValue for () {
 impl IntoValue for Value {
     fn into_value(self) -> Value {
         self
+    }
+}
+
+impl<T: IntoValue> IntoValue for Vec<T> {
+    fn into_value(self) -> Value {
+        Value::Array(self.into_iter().map(IntoValue::into_value).collect())
     }
 }
 
