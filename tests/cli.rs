@@ -149,6 +149,21 @@ fn inline_scripts_and_formats() {
     let out = fusedframe(&["run", "-e", e, "--format", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "[\n  {\"a\": 2, \"b\": null}\n]\n");
+    // A model prints its summary as a table, and its table in the other formats.
+    let m = "df!(\"x\" => [1.0, 2.0, 3.0], \"y\" => [2.0, 4.0, 6.0])?.lazy().linear_regression(\"y\", [\"x\"])";
+    let out = fusedframe(&["run", "-e", m, "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("term,coefficient\nintercept,"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fusedframe(&["run", "-e", m]);
+    assert!(
+        text(&out.stdout).starts_with("LinearRegression: y ~ x"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = fusedframe(&["run", "-e", "df!(\"a\" => [1])?.lazy().sortt()"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

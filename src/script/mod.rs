@@ -1,11 +1,12 @@
 //! Query scripts (`queries/*.fq`): Rust source text, parsed with `syn` and interpreted into the
 //! same `LazyFrame` the Rust API builds.
 //!
-//! A script is zero or more `let name = <expr>;` statements and one final expression, written
-//! with exactly the names and argument forms of the Rust API, so that pasting it into
-//! `fn q() -> Result<Output> { use fusedframe::prelude::*; Ok(Output::from({ <script> })) }`
-//! compiles and builds the same plan (`tests/script_equivalence.rs` checks this for every
-//! script in `queries/`):
+//! A script is zero or more `let name = <expr>;` statements and one final expression (a
+//! `LazyFrame`, a collected `DataFrame`, or a model such as `lf.kmeans(KMeans::new(3))`, which
+//! the CLI fits and summarises; see [`Output`]), written with exactly the names and argument
+//! forms of the Rust API, so that pasting it into `fn q() -> Result<Output> { use
+//! fusedframe::prelude::*; Ok(Output::from({ <script> })) }` compiles and builds the same plan
+//! (`tests/script_equivalence.rs` checks this for every script in `queries/`):
 //!
 //! ```text
 //! // Iris rows with long sepals, widest petals first
