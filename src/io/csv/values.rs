@@ -103,50 +103,89 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Eight ASCII digits (little-endian word) as their value, or `None` if any is not a digit.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The value of eight ASCII digits in a little-endian word (the first byte is the most
+/// significant digit); the caller has checked they are digits.
 #[inline(always)]
-fn eight_digits(w: u64) -> Option<u64> {
-    // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3 (no carry past 9).
-    let is_digits = (w & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030
-        && (w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030;
-    if !is_digits {
-        return None;
-    }
-    // Combine digit pairs, then pairs of pairs, then the two halves (the first byte is the
-    // most significant digit).
-    let w = w - 0x3030_3030_3030_3030;
+fn eight_digits_value(w: u64) -> u64 {
+    // Combine digit pairs, then pairs of pairs, then the two halves.
+    let w = w - ZEROS;
     let w = (w * 10 + (w >> 8)) & 0x00FF_00FF_00FF_00FF;
     let w = (w * 100 + (w >> 16)) & 0x0000_FFFF_0000_FFFF;
-    Some((w * 10_000 + (w >> 32)) & 0xFFFF_FFFF)
+    (w * 10_000 + (w >> 32)) & 0xFFFF_FFFF
 }
 
-/// Digits at `b[*i..]` appended to `m`, counting them in `n`; stops at the first non-digit.
+/// How many of the word's bytes, from the first, are ASCII digits (0..=8).
+#[inline(always)]
+fn leading_digits(w: u64) -> usize {
+    let x = w ^ ZEROS;
+    // High bit of a byte set iff it is not a digit: x >= 10 there, tested without carries
+    // between bytes (the low 7 bits plus 0x76 stay below 0x100).
+    let non_digit =
+        (((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+    (non_digit.trailing_zeros() / 8) as usize
+}
+
+/// Up to eight bytes from `b[i..]` as a little-endian word, zero-filled past the end.
+#[inline(always)]
+fn load_word(b: &[u8], i: usize) -> u64 {
+    if let Some(chunk) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        return u64::from_le_bytes(a);
+    }
+    if b.len() >= 8 {
+        // The field's last eight bytes, shifted so `b[i]` is the first.
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[b.len() - 8..]);
+        return u64::from_le_bytes(a) >> (8 * (i + 8 - b.len()));
+    }
+    let mut w = 0u64;
+    for (k, c) in b[i.min(b.len())..].iter().enumerate() {
+        w |= u64::from(*c) << (8 * k);
+    }
+    w
+}
+
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// Digits at `b[*i..]` appended to `m`, eight at a time, counting them in `n`; stops at the
+/// first non-digit. Past 19 digits `m` could overflow, so it stops with `n > 19` and the
+/// caller declines.
 #[inline(always)]
 fn digits(b: &[u8], i: &mut usize, m: &mut u64, n: &mut usize) {
-    while *i + 8 <= b.len() && *n + 8 <= 19 {
-        let Ok(chunk) = <[u8; 8]>::try_from(&b[*i..*i + 8]) else {
-            break;
-        };
-        match eight_digits(u64::from_le_bytes(chunk)) {
-            Some(v) => {
-                *m = *m * 100_000_000 + v;
-                *n += 8;
-                *i += 8;
-            }
-            None => break,
-        }
-    }
     while *i < b.len() {
-        let d = b[*i].wrapping_sub(b'0');
-        if d >= 10 {
+        let w = load_word(b, *i);
+        let t = leading_digits(w);
+        if t == 0 {
             return;
         }
-        // Past 19 digits the mantissa could overflow; count on so the caller declines.
-        if *n < 19 {
-            *m = *m * 10 + u64::from(d);
+        *n += t;
+        if *n > 19 {
+            return;
         }
-        *n += 1;
-        *i += 1;
+        // Move the t digits to the end of the word and fill the front with '0's.
+        let v = if t == 8 {
+            eight_digits_value(w)
+        } else {
+            eight_digits_value((w << (8 * (8 - t))) | (ZEROS >> (8 * t)))
+        };
+        *m = *m * POW10_U64[t] + v;
+        *i += t;
+        if t < 8 {
+            return;
+        }
     }
 }
 
@@ -506,8 +545,32 @@ mod tests {
             *b"1234567a",
             *b"1234567/",
         ] {
-            let want = std::str::from_utf8(&w).unwrap().parse::<u64>().ok();
-            assert_eq!(eight_digits(u64::from_le_bytes(w)), want);
+            let s = std::str::from_utf8(&w).unwrap();
+            let lead = s.bytes().take_while(u8::is_ascii_digit).count();
+            assert_eq!(leading_digits(u64::from_le_bytes(w)), lead, "{s}");
+            if lead == 8 {
+                assert_eq!(
+                    Some(eight_digits_value(u64::from_le_bytes(w))),
+                    s.parse().ok()
+                );
+            }
+        }
+        for c in 0..=255u8 {
+            let w = u64::from_le_bytes([b'1', c, b'2', b'3', b'4', b'5', b'6', b'7']);
+            let want = if c.is_ascii_digit() { 8 } else { 1 };
+            assert_eq!(leading_digits(w), want, "{c}");
+        }
+        // Short fields, and digits running into the field's end from every offset.
+        for s in [
+            "1",
+            "12",
+            "1.5",
+            "-7.25",
+            "1234567.12345678",
+            "0.000001",
+            "5e-7",
+        ] {
+            assert_eq!(fast_f64(s.as_bytes()), s.parse().ok(), "{s}");
         }
     }
 
