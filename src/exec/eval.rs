@@ -26,7 +26,13 @@ pub fn evaluate(expr: &Expr, df: &DataFrame) -> Result<Value> {
 
 /// Evaluate `expr` over all of `df`, in parallel where the expression allows.
 pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
-    if expr.is_elementwise() && df.height() > MORSEL_ROWS && !expr.is_scalar() {
+    // A bare column is already there: splitting it into morsels would only copy it (whole-
+    // column kernels such as rolling windows read their input column this way).
+    if expr.is_elementwise()
+        && df.height() > MORSEL_ROWS
+        && !expr.is_scalar()
+        && !matches!(expr, Expr::Column(_))
+    {
         let n = df.height().div_ceil(MORSEL_ROWS);
         let parts: Vec<ArrayRef> = (0..n)
             .into_par_iter()
@@ -139,13 +145,21 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
+            // Issue 4 part B: functions without input (random values, row_index) produce one
+            // value per row of the frame they run over.
+            if args.is_empty() {
+                return super::kernels::random::nullary(f, df.height());
+            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))
                 .collect::<Result<Vec<_>>>()?;
             func::apply(f, vals, &out)
         }
-        Expr::Agg { func: f, expr: inner } => {
+        Expr::Agg {
+            func: f,
+            expr: inner,
+        } => {
             let values = rec(inner, df)?.into_array(df.height())?;
             Ok(Value::Scalar(agg::aggregate(f, &values)?))
         }

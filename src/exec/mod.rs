@@ -20,7 +20,7 @@ use arrow::array::{Array, UInt64Array};
 
 use self::eval::{evaluate_array, evaluate_full, evaluate_mask, filter_frame};
 use self::pipeline::{Op, Pipeline, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::expr::types::expand_selectors;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -93,30 +93,11 @@ pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
         }
         LogicalPlan::Gather { input, indices } => {
             let df = run(input)?;
-            let idx = evaluate_full(indices, &df)?.into_array(df.height())?;
-            let idx = arrow::compute::cast(&idx, &arrow::datatypes::DataType::Int64)?;
-            let idx = idx
-                .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
-                .ok_or_else(|| Error::Internal("gather indices not Int64 after cast".into()))?;
-            let h = df.height() as i64;
-            let mut out = Vec::with_capacity(idx.len());
-            for (pos, v) in idx.iter().enumerate() {
-                match v {
-                    Some(i) if (0..h).contains(&i) => out.push(i as u64),
-                    Some(i) => {
-                        return Err(Error::Compute(format!(
-                            "gather index {i} (at position {pos} of {indices}) is out of range for {h} rows"
-                        )))
-                    }
-                    None => {
-                        return Err(Error::Compute(format!(
-                            "gather index at position {pos} of {indices} is null"
-                        )))
-                    }
-                }
-            }
-            take_frame(&df, &UInt64Array::from(out))
+            // A scalar index picks one row (NumPy's `a[[i]]`); negative indices count from the
+            // end and a null index gives a row of nulls (see `kernels::gather`).
+            let idx = evaluate_full(indices, &df)?.into_array(1)?;
+            let idx = kernels::gather::resolve_indices(&idx, df.height(), indices)?;
+            take_frame(&df, &idx)
         }
         _ => pipeline_of(plan)?.collect(),
     }
@@ -189,7 +170,11 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
                 let out = plan.schema()?;
                 p.push(Op::Filter(pred.clone()), p.schema().clone());
                 if p.schema().fields().len() != out.fields().len() {
-                    let keep = out.fields().iter().map(|f| crate::expr::col(f.name())).collect();
+                    let keep = out
+                        .fields()
+                        .iter()
+                        .map(|f| crate::expr::col(f.name()))
+                        .collect();
                     p.push(Op::Select(keep), out);
                 }
             }
@@ -198,6 +183,8 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
         LogicalPlan::InMemory { df, projection } => {
             let df = match projection {
                 None => df.clone(),
+                // No column needed (`select([row_index()])`): keep the height all the same.
+                Some(cols) if cols.is_empty() => DataFrame::with_height(df.height()),
                 Some(cols) => {
                     let schema = plan.schema()?;
                     let arrays = cols

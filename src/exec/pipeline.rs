@@ -93,9 +93,7 @@ impl Pipeline {
                     let cols = exprs
                         .iter()
                         .zip(schema.fields())
-                        .map(|(e, f)| {
-                            evaluate(e, &df)?.into_array_of(f.data_type(), df.height())
-                        })
+                        .map(|(e, f)| evaluate(e, &df)?.into_array_of(f.data_type(), df.height()))
                         .collect::<Result<Vec<_>>>()?;
                     if cols.is_empty() {
                         DataFrame::with_height(df.height())
@@ -173,7 +171,9 @@ impl Pipeline {
             return Ok(DataFrame::empty(schema));
         }
         if schema.fields().is_empty() {
-            return Ok(DataFrame::with_height(pieces.iter().map(|p| p.height()).sum()));
+            return Ok(DataFrame::with_height(
+                pieces.iter().map(|p| p.height()).sum(),
+            ));
         }
         DataFrame::vstack(schema, &pieces)
     }
@@ -260,16 +260,14 @@ pub fn streaming_aggregate(input: &Arc<LogicalPlan>, exprs: &[Expr]) -> Result<O
     let specs: Vec<(crate::expr::AggFunc, Expr, arrow::datatypes::DataType)> = aggs
         .iter()
         .map(|a| match a {
-            Expr::Agg { func, expr } => Ok((func.clone(), (**expr).clone(), expr.data_type(&in_schema)?)),
+            Expr::Agg { func, expr } => {
+                Ok((func.clone(), (**expr).clone(), expr.data_type(&in_schema)?))
+            }
             _ => Err(Error::Internal("non-aggregate in aggregate list".into())),
         })
         .collect::<Result<_>>()?;
-    let new_states = || -> Vec<AggState> {
-        specs
-            .iter()
-            .map(|(f, _, t)| AggState::new(f, t))
-            .collect()
-    };
+    let new_states =
+        || -> Vec<AggState> { specs.iter().map(|(f, _, t)| AggState::new(f, t)).collect() };
     let n = pipeline.source.num_morsels();
     let partials: Vec<Vec<AggState>> = (0..n)
         .into_par_iter()
@@ -305,12 +303,12 @@ pub fn streaming_aggregate(input: &Arc<LogicalPlan>, exprs: &[Expr]) -> Result<O
         .iter()
         .zip(out_schema.fields())
         .map(|(e, f)| {
-            let replaced = e.clone().transform_up(&mut |n| {
-                match aggs.iter().position(|a| *a == n) {
-                    Some(i) => Expr::Literal(results[i].clone()),
-                    None => n,
-                }
-            });
+            let replaced =
+                e.clone()
+                    .transform_up(&mut |n| match aggs.iter().position(|a| *a == n) {
+                        Some(i) => Expr::Literal(results[i].clone()),
+                        None => n,
+                    });
             match evaluate(&replaced, &one)? {
                 Value::Scalar(s) => super::value::scalar_to_array(&s, f.data_type(), 1),
                 Value::Array(a) => Ok(arrow::compute::cast(&a, f.data_type())?),

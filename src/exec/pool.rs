@@ -13,9 +13,16 @@ pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
         Some(0) => return Err(Error::Plan("thread count must be at least 1".into())),
         Some(n) => n,
         None => match std::env::var("FUSEDFRAME_THREADS") {
-            Ok(v) => v.trim().parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                Error::Plan(format!("FUSEDFRAME_THREADS must be a positive integer, got {v:?}"))
-            })?,
+            Ok(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    Error::Plan(format!(
+                        "FUSEDFRAME_THREADS must be a positive integer, got {v:?}"
+                    ))
+                })?,
             Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
     };

@@ -17,7 +17,15 @@ impl fmt::Display for Scalar {
                 if v.is_nan() {
                     write!(f, "f64::NAN")
                 } else if v.is_infinite() {
-                    write!(f, "{}", if *v > 0.0 { "f64::INFINITY" } else { "f64::NEG_INFINITY" })
+                    write!(
+                        f,
+                        "{}",
+                        if *v > 0.0 {
+                            "f64::INFINITY"
+                        } else {
+                            "f64::NEG_INFINITY"
+                        }
+                    )
                 } else if *v == v.trunc() && v.abs() < 1e15 {
                     write!(f, "{v:.1}")
                 } else {
@@ -49,7 +57,20 @@ impl fmt::Display for Expr {
                     write!(f, "({left} {} {right})", op.symbol())
                 }
             }
+            // Issue 4 part B: functions without input print as calls: `rand_uniform(0.0, 1.0, 42)`.
+            Expr::Function { func, args } if args.is_empty() => {
+                write!(
+                    f,
+                    "{}({})",
+                    func.name(),
+                    super::seed_b::params(func).join(", ")
+                )
+            }
             Expr::Function { func, args } => {
+                // Issue 4 part A: missing values, scaling, windows (text in `seed_a_types`).
+                if let Some(text) = super::seed_a_types::display(func, args) {
+                    return f.write_str(&text);
+                }
                 let (first, rest) = match args.split_first() {
                     Some((a, r)) => (a.to_string(), r),
                     None => (String::new(), &[][..]),
@@ -57,18 +78,24 @@ impl fmt::Display for Expr {
                 write!(f, "{first}.{}(", func.name())?;
                 let mut parts: Vec<String> = rest.iter().map(ToString::to_string).collect();
                 match func {
-                    Function::Clip { min, max } => {
-                        match (min, max) {
-                            (Some(a), Some(b)) => {
-                                parts.push(format_float(*a));
-                                parts.push(format_float(*b));
-                            }
-                            (Some(a), None) => parts.push(format!("min={}", format_float(*a))),
-                            (None, Some(b)) => parts.push(format!("max={}", format_float(*b))),
-                            (None, None) => {}
+                    Function::Clip { min, max } => match (min, max) {
+                        (Some(a), Some(b)) => {
+                            parts.push(format_float(*a));
+                            parts.push(format_float(*b));
                         }
-                    }
+                        (Some(a), None) => parts.push(format!("min={}", format_float(*a))),
+                        (None, Some(b)) => parts.push(format!("max={}", format_float(*b))),
+                        (None, None) => {}
+                    },
                     Function::Round(d) => parts.push(d.to_string()),
+                    // Issue 4 part B: sorting, indexing, random
+                    Function::ArgSort(_)
+                    | Function::Sort(_)
+                    | Function::TopK(_)
+                    | Function::BottomK(_)
+                    | Function::Shuffle { .. }
+                    | Function::SampleN { .. }
+                    | Function::SampleFrac { .. } => parts.extend(super::seed_b::params(func)),
                     _ => {}
                 }
                 write!(f, "{})", parts.join(", "))

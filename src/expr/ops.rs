@@ -21,7 +21,9 @@ macro_rules! impl_op {
                 bin(self, $op, rhs.into())
             }
         }
-        impl_op!(@lhs $tr, $m, $op; f64, f32, i32, i64, u32, u64, usize);
+        // Only f64 and i32 on the left: with one impl per literal kind, `2.0 * col("x")` and
+        // `1 - col("x")` infer their literal types (more impls would make them ambiguous).
+        impl_op!(@lhs $tr, $m, $op; f64, i32);
     };
     (@lhs $tr:ident, $m:ident, $op:expr; $($t:ty),*) => {$(
         impl $tr<Expr> for $t {

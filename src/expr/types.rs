@@ -29,7 +29,10 @@ fn is_temporal(dt: &DataType) -> bool {
 }
 
 fn is_string(dt: &DataType) -> bool {
-    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+    matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
 }
 
 /// The type arithmetic computes in for these two operand types.
@@ -83,6 +86,8 @@ fn describe(e: &Expr, dt: &DataType) -> String {
 pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
     let mut out = Vec::with_capacity(exprs.len());
     for e in exprs {
+        // Issue 4 part A: selectors among a horizontal function's inputs expand in place.
+        let e = &super::seed_a_types::expand_selector_args(e, schema);
         let mut selected: Option<Vec<String>> = None;
         e.visit(&mut |n| match n {
             Expr::Columns(cs) if selected.is_none() => selected = Some(cs.clone()),
@@ -123,7 +128,11 @@ pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
 impl Expr {
     /// The output field (name and type) of this expression over `schema`.
     pub fn to_field(&self, schema: &Schema) -> Result<Field> {
-        Ok(Field::new(self.output_name(), self.data_type(schema)?, true))
+        Ok(Field::new(
+            self.output_name(),
+            self.data_type(schema)?,
+            true,
+        ))
     }
 
     /// The output type of this expression over `schema`; errors name the offending expression.
@@ -133,10 +142,7 @@ impl Expr {
                 .field_with_name(c)
                 .map(|f| f.data_type().clone())
                 .map_err(|_| {
-                    Error::column_not_found(
-                        c,
-                        schema.fields().iter().map(|f| f.name().as_str()),
-                    )
+                    Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
                 }),
             Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
                 "selector {self} reached type resolution unexpanded"
@@ -243,7 +249,11 @@ fn binary_type(
             || (is_temporal(l) && l == r)
             || *l == DataType::Null
             || *r == DataType::Null;
-        return if ok { Ok(DataType::Boolean) } else { Err(mismatch()) };
+        return if ok {
+            Ok(DataType::Boolean)
+        } else {
+            Err(mismatch())
+        };
     }
     if !(is_arith(l) && is_arith(r)) {
         return Err(mismatch());
@@ -268,6 +278,14 @@ fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result
 }
 
 fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
+    // Issue 4 part A: missing values, scaling, windows (rules in `seed_a_types`).
+    if func.is_seed_a() {
+        return super::seed_a_types::function_type(e, func, args, schema);
+    }
+    // Issue 4 part B: functions without input (random values, row_index) have no `first`.
+    if args.is_empty() {
+        return super::seed_b::function_type(e, func, args, schema);
+    }
     let first = args
         .first()
         .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
@@ -313,6 +331,34 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
                 ))
             })
         }
+        // Issue 4 part A: missing values, scaling, windows (handled above).
+        Function::FillNanWith(_)
+        | Function::FillNullWith(_)
+        | Function::MinMaxScale { .. }
+        | Function::Standardize
+        | Function::Rolling { .. }
+        | Function::SumHorizontal
+        | Function::MeanHorizontal
+        | Function::MinHorizontal
+        | Function::MaxHorizontal
+        | Function::MapRows(_)
+        | Function::MapColumns(_)
+        | Function::DescribeStats
+        | Function::Stack => super::seed_a_types::function_type(e, func, args, schema),
+        // Issue 4 part B: sorting, indexing, random
+        Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => super::seed_b::function_type(e, func, args, schema),
     }
 }
 
@@ -383,7 +429,7 @@ fn agg_type(e: &Expr, func: &AggFunc, t: &DataType) -> Result<DataType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::{col, lit};
+    use crate::expr::col;
 
     fn schema() -> Schema {
         Schema::new(vec![
@@ -400,8 +446,14 @@ mod tests {
         assert_eq!((col("i") + 1).data_type(&s).unwrap(), DataType::Int64);
         assert_eq!((col("i") + 1.5).data_type(&s).unwrap(), DataType::Float64);
         assert_eq!((col("i") / 2).data_type(&s).unwrap(), DataType::Float64);
-        assert_eq!((col("g") * col("g")).data_type(&s).unwrap(), DataType::Float32);
-        assert_eq!((col("g") * col("f")).data_type(&s).unwrap(), DataType::Float64);
+        assert_eq!(
+            (col("g") * col("g")).data_type(&s).unwrap(),
+            DataType::Float32
+        );
+        assert_eq!(
+            (col("g") * col("f")).data_type(&s).unwrap(),
+            DataType::Float64
+        );
         assert_eq!(col("i").mean().data_type(&s).unwrap(), DataType::Float64);
         assert_eq!(col("i").sum().data_type(&s).unwrap(), DataType::Int64);
         assert_eq!(col("f").count().data_type(&s).unwrap(), DataType::UInt64);
@@ -413,7 +465,11 @@ mod tests {
         assert!(matches!(err, Error::Type(_)));
         let msg = err.to_string();
         assert!(msg.contains("col(\"s\") (str)"), "{msg}");
-        let err = col("f").gt(lit("a")).and(col("i")).data_type(&schema()).unwrap_err();
+        let err = col("f")
+            .gt(1)
+            .and(col("i"))
+            .data_type(&schema())
+            .unwrap_err();
         assert!(err.to_string().contains("`&`"), "{err}");
     }
 

@@ -141,4 +141,3 @@ impl IntoArray for &[&str] {
         self.to_vec().into_array()
     }
 }
-

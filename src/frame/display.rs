@@ -126,7 +126,11 @@ impl fmt::Display for DataFrame {
         };
         let mut cols: Vec<Vec<String>> = Vec::with_capacity(w);
         for (field, array) in self.schema().fields().iter().zip(self.columns()) {
-            let mut c = vec![field.name().clone(), "---".into(), dtype_name(field.data_type())];
+            let mut c = vec![
+                field.name().clone(),
+                "---".into(),
+                dtype_name(field.data_type()),
+            ];
             for r in &rows {
                 c.push(match r {
                     Some(r) => format_cell(array, *r),

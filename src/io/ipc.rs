@@ -63,8 +63,8 @@ fn read_footer(path: &Path, buf: &Buffer) -> Result<Footer> {
     if footer_len > trailer_start {
         return Err(ierr(path, "footer length past the start of the file"));
     }
-    let footer =
-        root_as_footer(&buf[trailer_start - footer_len..trailer_start]).map_err(|e| ierr(path, e))?;
+    let footer = root_as_footer(&buf[trailer_start - footer_len..trailer_start])
+        .map_err(|e| ierr(path, e))?;
     let schema = footer
         .schema()
         .ok_or_else(|| ierr(path, "footer has no schema"))?;
@@ -110,8 +110,8 @@ pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<d
         })
         .collect::<Result<_>>()?;
     let out_schema = Arc::new(footer.schema.project(&projection)?);
-    let mut decoder = FileDecoder::new(footer.schema.clone(), footer.decoder_version)
-        .with_projection(projection);
+    let mut decoder =
+        FileDecoder::new(footer.schema.clone(), footer.decoder_version).with_projection(projection);
     for block in &footer.dictionaries {
         let data = block_data(path, &buf, block)?;
         decoder

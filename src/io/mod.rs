@@ -175,6 +175,17 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| parquet::write(df, w))
 }
 
+/// Write `df` as Parquet with row groups of at most `row_group_rows` rows.
+pub fn write_parquet_with_row_groups(
+    df: &DataFrame,
+    path: &Path,
+    row_group_rows: usize,
+) -> Result<()> {
+    write_atomic(path, |w| {
+        parquet::write_with_row_groups(df, w, row_group_rows)
+    })
+}
+
 /// Write `df` as Arrow IPC.
 pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| ipc::write(df, w))
@@ -182,10 +193,7 @@ pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
 /// error the temporary file is removed and `path` is left as it was.
-pub fn write_atomic(
-    path: &Path,
-    f: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
+pub fn write_atomic(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -230,4 +238,3 @@ pub fn schema_text(schema: &SchemaRef) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-

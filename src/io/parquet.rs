@@ -65,9 +65,9 @@ pub fn open(
     let mut indices: Vec<usize> = columns
         .iter()
         .map(|c| {
-            file_schema
-                .index_of(c)
-                .map_err(|_| Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str())))
+            file_schema.index_of(c).map_err(|_| {
+                Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
+            })
         })
         .collect::<Result<_>>()?;
     let requested = indices.clone();
@@ -117,7 +117,11 @@ impl MorselSource for ParquetMorsels {
         let mut parts = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
-            let cols = self.order.iter().map(|&j| batch.column(j).clone()).collect();
+            let cols = self
+                .order
+                .iter()
+                .map(|&j| batch.column(j).clone())
+                .collect();
             parts.push(DataFrame::from_arrays(self.schema.clone(), cols)?);
         }
         if parts.is_empty() {
@@ -129,9 +133,19 @@ impl MorselSource for ParquetMorsels {
 
 /// Write `df` as one Parquet file (snappy, 1M-row row groups).
 pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
+    write_with_row_groups(df, w, 1 << 20)
+}
+
+/// Write `df` as Parquet with row groups of at most `rows` rows (with min/max statistics,
+/// which predicate pushdown uses to skip row groups).
+pub fn write_with_row_groups<W: Write + Send>(
+    df: &DataFrame,
+    w: &mut W,
+    rows: usize,
+) -> Result<()> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 20))
+        .set_max_row_group_row_count(Some(rows.max(1)))
         .build();
     let batch = df.to_record_batch()?;
     let mut writer = ArrowWriter::try_new(w, df.schema().clone(), Some(props))

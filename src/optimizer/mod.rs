@@ -82,11 +82,11 @@ pub fn optimize(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
     Ok(optimize_traced(plan)?.0)
 }
 
-/// Optimize a plan, recording each rule application: `(rule name, Some(plan text) if it changed
-/// the plan else None)`.
-pub fn optimize_traced(
-    plan: &Arc<LogicalPlan>,
-) -> Result<(Arc<LogicalPlan>, Vec<(String, Option<String>)>)> {
+/// One recorded optimizer step: the rule's label and the plan text after it (`None`: unchanged).
+pub type Step = (String, Option<String>);
+
+/// Optimize a plan, recording each rule application.
+pub fn optimize_traced(plan: &Arc<LogicalPlan>) -> Result<(Arc<LogicalPlan>, Vec<Step>)> {
     let mut plan = resolve(plan)?;
     let schema = plan.schema()?;
     let mut steps = vec![];
@@ -95,7 +95,10 @@ pub fn optimize_traced(
         for rule in rules() {
             let t = rule.rewrite(plan.clone())?;
             let after = t.data.schema().map_err(|e| {
-                Error::Internal(format!("rule {} produced an invalid plan: {e}", rule.name()))
+                Error::Internal(format!(
+                    "rule {} produced an invalid plan: {e}",
+                    rule.name()
+                ))
             })?;
             if after != schema {
                 return Err(Error::Internal(format!(

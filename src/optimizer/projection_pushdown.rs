@@ -65,6 +65,14 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                     if let Some(p) = projection {
                         cols.retain(|c| p.contains(c));
                     }
+                    // Reading no column would lose the row count that input-less expressions
+                    // (`row_index()`, `rand_uniform(..)`) need: keep the first one.
+                    if cols.is_empty() {
+                        let first = projection.as_ref().and_then(|p| p.first().cloned());
+                        cols.extend(
+                            first.or_else(|| schema.fields().first().map(|f| f.name().clone())),
+                        );
+                    }
                     Some(cols)
                 }
             };
@@ -141,10 +149,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 if kept.is_empty() {
                     return Ok(input);
                 }
-                LogicalPlan::WithColumns {
-                    input,
-                    exprs: kept,
-                }
+                LogicalPlan::WithColumns { input, exprs: kept }
             }
         },
         LogicalPlan::Sort { input, by, options } => {

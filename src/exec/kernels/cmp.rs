@@ -1,10 +1,195 @@
-//! Comparisons with NumPy's NaN semantics (NaN compares false, except `!=`).
+//! Comparisons with NumPy's NaN semantics: every comparison with NaN is false except `!=`.
+//!
+//! Arrow's own comparison kernels order floats totally (NaN greater than everything, equal to
+//! itself), which would make `filter(x > 0)` keep NaN rows; numbers therefore go through a plain
+//! IEEE comparison loop here (which also vectorizes well), other types through Arrow.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, PrimitiveArray, Scalar as ArrowScalar};
+use arrow::buffer::{BooleanBuffer, NullBuffer};
+use arrow::compute::kernels::cmp as acmp;
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Float32Type, Float64Type, Int64Type};
 
 use crate::error::{Error, Result};
-use crate::exec::value::Value;
+use crate::exec::value::{array_to_scalar, scalar_to_array, Value};
+use crate::expr::types::{arith_type, is_numeric};
 use crate::expr::BinaryOp;
 
 /// `l op r` as a boolean value.
-pub fn compare(_op: BinaryOp, _l: Value, _r: Value) -> Result<Value> {
-    Err(Error::Internal("cmp".into()))
+pub fn compare(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
+    let (lt, rt) = (l.data_type(), r.data_type());
+    let both_scalar = matches!((&l, &r), (Value::Scalar(_), Value::Scalar(_)));
+    let numeric = |t: &DataType| is_numeric(t) || matches!(t, DataType::Boolean | DataType::Null);
+    let common =
+        if numeric(&lt) && numeric(&rt) && !(lt == DataType::Boolean && rt == DataType::Boolean) {
+            arith_type(&lt, &rt)
+        } else if lt == DataType::Null {
+            rt.clone()
+        } else {
+            lt.clone()
+        };
+    let to_array = |v: Value| -> Result<(ArrayRef, bool)> {
+        match v {
+            Value::Array(a) if *a.data_type() == common => Ok((a, false)),
+            Value::Array(a) => Ok((arrow::compute::cast(&a, &common)?, false)),
+            Value::Scalar(s) => Ok((scalar_to_array(&s, &common, 1)?, true)),
+        }
+    };
+    let (la, ls) = to_array(l)?;
+    let (ra, rs) = to_array(r)?;
+    let out: BooleanArray = match &common {
+        DataType::Float64 => prim::<Float64Type>(op, &la, ls, &ra, rs),
+        DataType::Float32 => prim::<Float32Type>(op, &la, ls, &ra, rs),
+        DataType::Int64 => prim::<Int64Type>(op, &la, ls, &ra, rs),
+        _ => {
+            let a: &dyn arrow::array::Datum = &la;
+            let b: &dyn arrow::array::Datum = &ra;
+            let sa;
+            let sb;
+            let a = if ls {
+                sa = ArrowScalar::new(la.clone());
+                &sa as &dyn arrow::array::Datum
+            } else {
+                a
+            };
+            let b = if rs {
+                sb = ArrowScalar::new(ra.clone());
+                &sb as &dyn arrow::array::Datum
+            } else {
+                b
+            };
+            match op {
+                BinaryOp::Gt => acmp::gt(a, b),
+                BinaryOp::GtEq => acmp::gt_eq(a, b),
+                BinaryOp::Lt => acmp::lt(a, b),
+                BinaryOp::LtEq => acmp::lt_eq(a, b),
+                BinaryOp::Eq => acmp::eq(a, b),
+                BinaryOp::NotEq => acmp::neq(a, b),
+                other => return Err(Error::Internal(format!("{other} is not a comparison"))),
+            }?
+        }
+    };
+    if both_scalar {
+        Ok(Value::Scalar(array_to_scalar(&out, 0)?))
+    } else {
+        Ok(Value::Array(Arc::new(out)))
+    }
+}
+
+fn prim<T: ArrowPrimitiveType>(
+    op: BinaryOp,
+    l: &ArrayRef,
+    l_scalar: bool,
+    r: &ArrayRef,
+    r_scalar: bool,
+) -> BooleanArray
+where
+    T::Native: PartialOrd,
+{
+    let la: &PrimitiveArray<T> = l.as_primitive::<T>();
+    let ra: &PrimitiveArray<T> = r.as_primitive::<T>();
+    let len = if l_scalar && !r_scalar {
+        ra.len()
+    } else {
+        la.len()
+    };
+    let f: fn(&T::Native, &T::Native) -> bool = match op {
+        BinaryOp::Gt => |a, b| a > b,
+        BinaryOp::GtEq => |a, b| a >= b,
+        BinaryOp::Lt => |a, b| a < b,
+        BinaryOp::LtEq => |a, b| a <= b,
+        BinaryOp::Eq => |a, b| a == b,
+        _ => |a, b| a != b,
+    };
+    let (lv, rv) = (la.values(), ra.values());
+    // A null scalar makes every result null.
+    let scalar_null = (l_scalar && la.is_null(0)) || (r_scalar && ra.is_null(0));
+    let values = match (l_scalar, r_scalar) {
+        (true, false) => {
+            let s = lv[0];
+            BooleanBuffer::collect_bool(len, |i| f(&s, &rv[i]))
+        }
+        (false, true) => {
+            let s = rv[0];
+            BooleanBuffer::collect_bool(len, |i| f(&lv[i], &s))
+        }
+        _ => BooleanBuffer::collect_bool(len, |i| f(&lv[i], &rv[i])),
+    };
+    let nulls = if scalar_null {
+        Some(NullBuffer::new_null(len))
+    } else {
+        NullBuffer::union(
+            if l_scalar { None } else { la.nulls() },
+            if r_scalar { None } else { ra.nulls() },
+        )
+    };
+    BooleanArray::new(values, nulls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Scalar;
+    use arrow::array::Float64Array;
+
+    fn run(op: BinaryOp, vals: Vec<Option<f64>>, s: f64) -> Vec<Option<bool>> {
+        let a: ArrayRef = Arc::new(Float64Array::from(vals));
+        let out = compare(op, Value::Array(a), Value::Scalar(Scalar::Float64(s)))
+            .unwrap()
+            .into_array(0)
+            .unwrap();
+        out.as_boolean().iter().collect()
+    }
+
+    #[test]
+    fn nan_compares_false_except_neq() {
+        let v = vec![Some(1.0), Some(f64::NAN), None, Some(-1.0)];
+        assert_eq!(
+            run(BinaryOp::Gt, v.clone(), 0.0),
+            vec![Some(true), Some(false), None, Some(false)]
+        );
+        assert_eq!(
+            run(BinaryOp::NotEq, v.clone(), 1.0),
+            vec![Some(false), Some(true), None, Some(true)]
+        );
+        assert_eq!(
+            run(BinaryOp::Eq, v, f64::NAN),
+            vec![Some(false), Some(false), None, Some(false)]
+        );
+    }
+
+    #[test]
+    fn int_column_against_float_literal() {
+        let a: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![1, 2, 3]));
+        let out = compare(
+            BinaryOp::GtEq,
+            Value::Array(a),
+            Value::Scalar(Scalar::Float64(2.5)),
+        )
+        .unwrap()
+        .into_array(3)
+        .unwrap();
+        assert_eq!(
+            out.as_boolean().iter().collect::<Vec<_>>(),
+            vec![Some(false), Some(false), Some(true)]
+        );
+    }
+
+    #[test]
+    fn strings_compare_with_arrow() {
+        let a: ArrayRef = Arc::new(arrow::array::StringArray::from(vec!["a", "b"]));
+        let out = compare(
+            BinaryOp::Eq,
+            Value::Array(a),
+            Value::Scalar(Scalar::Utf8("b".into())),
+        )
+        .unwrap()
+        .into_array(2)
+        .unwrap();
+        assert_eq!(
+            out.as_boolean().iter().collect::<Vec<_>>(),
+            vec![Some(false), Some(true)]
+        );
+    }
 }

@@ -1,0 +1,84 @@
+//! Numeric building blocks shared by aggregates and window kernels: compensated and pairwise
+//! summation, and NumPy-compatible median and quantile by selection.
+
+/// Neumaier-compensated running sum.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compensated {
+    pub sum: f64,
+    pub comp: f64,
+}
+
+impl Compensated {
+    pub fn add(&mut self, v: f64) {
+        let t = self.sum + v;
+        if self.sum.abs() >= v.abs() {
+            self.comp += (self.sum - t) + v;
+        } else {
+            self.comp += (v - t) + self.sum;
+        }
+        self.sum = t;
+    }
+    pub fn value(&self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// Pairwise sum (NumPy's scheme: blocks of 128 summed in 8 lanes, halves recursively).
+pub fn pairwise_sum(v: &[f64]) -> f64 {
+    if v.len() <= 128 {
+        let mut lanes = [0.0f64; 8];
+        let chunks = v.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                lanes[k] += c[k];
+            }
+        }
+        let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for x in rest {
+            s += x;
+        }
+        s
+    } else {
+        let mid = (v.len() / 2) / 8 * 8;
+        pairwise_sum(&v[..mid]) + pairwise_sum(&v[mid..])
+    }
+}
+
+fn kth(v: &mut [f64], k: usize) -> f64 {
+    let (_, x, _) = v.select_nth_unstable_by(k, f64::total_cmp);
+    *x
+}
+
+/// NumPy's median: the middle value, or the mean of the two middle values.
+pub fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    let hi = kth(v, n / 2);
+    if n % 2 == 1 {
+        hi
+    } else {
+        // After selecting n/2, everything before it is <= it: the lower middle is their max.
+        let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo + hi) / 2.0
+    }
+}
+
+/// NumPy's default ("linear") quantile, with its interpolation formula.
+pub fn quantile(v: &mut [f64], q: f64) -> f64 {
+    let n = v.len();
+    let pos = q * (n - 1) as f64;
+    let lo_i = pos.floor() as usize;
+    let t = pos - lo_i as f64;
+    let a = kth(v, lo_i);
+    if t == 0.0 || lo_i + 1 >= n {
+        return a;
+    }
+    let b = v[lo_i + 1..].iter().copied().fold(f64::INFINITY, f64::min);
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
+}
