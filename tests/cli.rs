@@ -241,3 +241,17 @@ fn output_is_never_left_partial() {
     assert!(json.ends_with("}\n]\n"), "{json}");
     assert_eq!(listing(dir.path()), vec!["ok.json".to_string()]);
 }
+
+#[test]
+fn every_script_gives_the_same_output_for_any_thread_count() {
+    let run = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+            .args(["run", "queries/", "--threads", threads])
+            .current_dir(root())
+            .output()
+            .expect("the fusedframe binary runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(run("1"), run("3"));
+}

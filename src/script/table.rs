@@ -18,9 +18,13 @@
 use arrow::datatypes::DataType;
 
 use super::dispatch::{constants, functions, methods, Registry};
-use super::value::{ArrayArg, Ref, SortArg};
-use crate::expr::{all_numeric, col, cols, lit, when, Expr, Scalar, SortOptions, Then, When};
-use crate::frame::{Column, DataFrame};
+use super::value::{ArrayArg, IntoF64, Ref, SortArg};
+use crate::expr::{
+    all_numeric, col, cols, lit, max_horizontal, mean_horizontal, min_horizontal, rand_int,
+    rand_normal, rand_uniform, row_index, sum_horizontal, when, Expr, Fill, RollingKind,
+    RollingOptions, Scalar, SortOptions, Then, When,
+};
+use crate::frame::{full, ones, range, zeros, Column, DataFrame};
 use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
 use crate::plan::{ExecOptions, LazyFrame};
 
@@ -45,6 +49,21 @@ pub fn register(r: &mut Registry) {
         DataFrame::new(columns: Vec<Column>);
         Column::new(name: String, values: ArrayArg);
         LazyFrame::from_dataframe(df: DataFrame);
+        // Sources.
+        range(start: i64, end: i64);
+        zeros(n: usize, cols: Vec<String>);
+        ones(n: usize, cols: Vec<String>);
+        full(n: usize, cols: Vec<String>, value: Scalar);
+        // Row-wise and generated columns.
+        row_index();
+        rand_uniform(low: IntoF64, high: IntoF64, seed: u64);
+        rand_normal(mean: IntoF64, std: IntoF64, seed: u64);
+        rand_int(low: i64, high: i64, seed: u64);
+        sum_horizontal(exprs: Vec<Expr>);
+        mean_horizontal(exprs: Vec<Expr>);
+        min_horizontal(exprs: Vec<Expr>);
+        max_horizontal(exprs: Vec<Expr>);
+        RollingOptions::new(window: usize);
     );
 
     constants!(r;
@@ -79,6 +98,20 @@ pub fn register(r: &mut Registry) {
         DataType::Date32;
         DataType::Date64;
         DataType::Null;
+        Fill::Mean;
+        Fill::Median;
+        Fill::Min;
+        Fill::Max;
+        Fill::Zero;
+        Fill::Forward;
+        Fill::Backward;
+        RollingKind::Sum;
+        RollingKind::Mean;
+        RollingKind::Min;
+        RollingKind::Max;
+        RollingKind::Std;
+        RollingKind::Var;
+        RollingKind::Median;
     );
 
     methods!(r, Expr;
@@ -133,6 +166,38 @@ pub fn register(r: &mut Registry) {
         nan_var(ddof: u8);
         first();
         last();
+        // Sorting, indexing, sampling.
+        arg_sort(options: SortOptions);
+        sort(options: SortOptions);
+        gather(indices: Expr);
+        take(indices: Expr);
+        filter(mask: Expr);
+        top_k(k: usize);
+        bottom_k(k: usize);
+        shuffle(seed: u64);
+        sample_n(n: usize, seed: u64, replace: bool);
+        sample_frac(frac: f64, seed: u64, replace: bool);
+        // Missing values, scaling, windows.
+        fill_nan_with(fill: Fill);
+        fill_null_with(fill: Fill);
+        min_max_scale();
+        min_max_scale_range(lo: f64, hi: f64);
+        standardize();
+        rolling(kind: RollingKind, options: RollingOptions);
+        rolling_sum(window: usize);
+        rolling_mean(window: usize);
+        rolling_min(window: usize);
+        rolling_max(window: usize);
+        rolling_std(window: usize);
+        rolling_var(window: usize);
+        rolling_median(window: usize);
+        rolling_sum_with(options: RollingOptions);
+        rolling_mean_with(options: RollingOptions);
+        rolling_min_with(options: RollingOptions);
+        rolling_max_with(options: RollingOptions);
+        rolling_std_with(options: RollingOptions);
+        rolling_var_with(options: RollingOptions);
+        rolling_median_with(options: RollingOptions);
     );
 
     methods!(r, When;
@@ -161,6 +226,21 @@ pub fn register(r: &mut Registry) {
         sink_csv(path: String);
         sink_parquet(path: String);
         sink_ipc(path: String);
+        describe();
+        drop_nans();
+        drop_nulls();
+        drop_nans_in(columns: Vec<String>);
+        drop_nulls_in(columns: Vec<String>);
+        sample_n(n: usize, seed: u64, replace: bool);
+        sample_frac(frac: f64, seed: u64, replace: bool);
+        shuffle(seed: u64);
+    );
+
+    methods!(r, RollingOptions;
+        min_periods(n: usize);
+        center(center: bool);
+        weights(weights: Vec<f64>);
+        ddof(ddof: u8);
     );
 
     methods!(r, DataFrame;

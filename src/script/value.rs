@@ -13,7 +13,7 @@ use arrow::array::ArrayRef;
 use arrow::datatypes::DataType;
 
 use crate::error::Error;
-use crate::expr::{Expr, Scalar, SortOptions, Then, When};
+use crate::expr::{Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, Then, When};
 use crate::frame::{Column, DataFrame, IntoArray};
 use crate::io::CsvOptions;
 use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame};
@@ -275,7 +275,10 @@ script_types_from!(
     DataType,
     SortOptions,
     CsvOptions,
-    ExecOptions
+    ExecOptions,
+    Fill,
+    RollingKind,
+    RollingOptions
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API
@@ -323,6 +326,11 @@ impl FromValue for Scalar {
             Value::Float(f) => Ok(float_scalar(f)),
             Value::Str(s) => Ok(Scalar::Utf8(s)),
             Value::Bool(b) => Ok(Scalar::Boolean(b)),
+            // `impl<T: Into<Scalar>> From<Option<T>> for Scalar`; a bare `None` has no `T`.
+            Value::Opt(Some(v)) => Scalar::from_value(*v),
+            Value::Opt(None) => Err("`None` has no type here (Rust: type annotations needed); \
+                 write `None::<f64>` in Rust, or use a value"
+                .into()),
             other => Err(expected::<Self>(&other)),
         }
     }
@@ -491,6 +499,45 @@ impl<T: FromValue> FromValue for Option<T> {
         match v {
             Value::Opt(None) => Ok(None),
             Value::Opt(Some(v)) => T::from_value(*v).map(Some),
+            other => Err(expected::<Self>(&other)),
+        }
+    }
+}
+
+/// An `impl Into<f64>` parameter: floats, and the integer types with a lossless `From`
+/// (`i8`..`i32`, `u8`..`u32`; an unsuffixed integer is an `i32`).
+pub struct IntoF64(pub f64);
+
+impl From<IntoF64> for f64 {
+    fn from(v: IntoF64) -> f64 {
+        v.0
+    }
+}
+
+impl FromValue for IntoF64 {
+    fn type_name() -> String {
+        "impl Into<f64>".into()
+    }
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Float(f) if f.suffix == Some("f32") => Ok(IntoF64(f64::from(f.value as f32))),
+            Value::Float(f) => Ok(IntoF64(f.value)),
+            Value::Int(i) => {
+                let ty = i.suffix.unwrap_or("i32");
+                let ok = match ty {
+                    "i8" => i8::try_from(i.value).is_ok(),
+                    "i16" => i16::try_from(i.value).is_ok(),
+                    "i32" => i32::try_from(i.value).is_ok(),
+                    "u8" => u8::try_from(i.value).is_ok(),
+                    "u16" => u16::try_from(i.value).is_ok(),
+                    "u32" => u32::try_from(i.value).is_ok(),
+                    _ => return Err(format!("a `{ty}` does not convert into f64 losslessly")),
+                };
+                if !ok {
+                    return Err(format!("literal `{}` out of range for {ty}", i.value));
+                }
+                Ok(IntoF64(i.value as f64))
+            }
             other => Err(expected::<Self>(&other)),
         }
     }
