@@ -26,7 +26,13 @@ pub fn evaluate(expr: &Expr, df: &DataFrame) -> Result<Value> {
 
 /// Evaluate `expr` over all of `df`, in parallel where the expression allows.
 pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
-    if expr.is_elementwise() && df.height() > MORSEL_ROWS && !expr.is_scalar() {
+    // A bare column is already there: splitting it into morsels would only copy it (whole-
+    // column kernels such as rolling windows read their input column this way).
+    if expr.is_elementwise()
+        && df.height() > MORSEL_ROWS
+        && !expr.is_scalar()
+        && !matches!(expr, Expr::Column(_))
+    {
         let n = df.height().div_ceil(MORSEL_ROWS);
         let parts: Vec<ArrayRef> = (0..n)
             .into_par_iter()

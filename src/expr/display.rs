@@ -67,6 +67,10 @@ impl fmt::Display for Expr {
                 )
             }
             Expr::Function { func, args } => {
+                // Issue 4 part A: missing values, scaling, windows (text in `seed_a_types`).
+                if let Some(text) = super::seed_a_types::display(func, args) {
+                    return f.write_str(&text);
+                }
                 let (first, rest) = match args.split_first() {
                     Some((a, r)) => (a.to_string(), r),
                     None => (String::new(), &[][..]),

@@ -10,9 +10,17 @@ mod function;
 mod ops;
 mod seed_b;
 pub mod types;
+// Issue 4 part A: missing values, scaling, windows
+mod seed_a;
+mod seed_a_types;
 
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use function::{AggFunc, Function, FunctionKind};
+// Issue 4 part A: missing values, scaling, windows
+pub use seed_a::{
+    map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
+    RollingKind, RollingOptions, RowUdf,
+};
 pub use seed_b::{rand_int, rand_normal, rand_uniform, row_index, sort_options_text};
 
 use arrow::datatypes::{DataType, TimeUnit};

@@ -86,6 +86,8 @@ fn describe(e: &Expr, dt: &DataType) -> String {
 pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
     let mut out = Vec::with_capacity(exprs.len());
     for e in exprs {
+        // Issue 4 part A: selectors among a horizontal function's inputs expand in place.
+        let e = &super::seed_a_types::expand_selector_args(e, schema);
         let mut selected: Option<Vec<String>> = None;
         e.visit(&mut |n| match n {
             Expr::Columns(cs) if selected.is_none() => selected = Some(cs.clone()),
@@ -276,6 +278,10 @@ fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result
 }
 
 fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
+    // Issue 4 part A: missing values, scaling, windows (rules in `seed_a_types`).
+    if func.is_seed_a() {
+        return super::seed_a_types::function_type(e, func, args, schema);
+    }
     // Issue 4 part B: functions without input (random values, row_index) have no `first`.
     if args.is_empty() {
         return super::seed_b::function_type(e, func, args, schema);
@@ -325,6 +331,20 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
                 ))
             })
         }
+        // Issue 4 part A: missing values, scaling, windows (handled above).
+        Function::FillNanWith(_)
+        | Function::FillNullWith(_)
+        | Function::MinMaxScale { .. }
+        | Function::Standardize
+        | Function::Rolling { .. }
+        | Function::SumHorizontal
+        | Function::MeanHorizontal
+        | Function::MinHorizontal
+        | Function::MaxHorizontal
+        | Function::MapRows(_)
+        | Function::MapColumns(_)
+        | Function::DescribeStats
+        | Function::Stack => super::seed_a_types::function_type(e, func, args, schema),
         // Issue 4 part B: sorting, indexing, random
         Function::ArgSort(_)
         | Function::Sort(_)

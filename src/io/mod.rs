@@ -161,7 +161,13 @@ pub fn scan_ipc(path: impl AsRef<Path>) -> LazyFrame {
 
 /// Write `df` as CSV (header row, comma; nulls as empty fields).
 pub fn write_csv(df: &DataFrame, path: &Path) -> Result<()> {
-    write_atomic(path, |w| csv::write(df, w))
+    // `csv::write` only sees a writer; name the file in its I/O errors here.
+    write_atomic(path, |w| {
+        csv::write(df, w).map_err(|e| match e {
+            Error::Io { path: p, source } if p.as_os_str().is_empty() => Error::io(path, source),
+            e => e,
+        })
+    })
 }
 
 /// Write `df` as Parquet (snappy).

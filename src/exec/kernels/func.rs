@@ -16,6 +16,10 @@ use crate::expr::Function;
 
 /// Apply `func` to its evaluated arguments; `out` is the resolved output type.
 pub fn apply(func: &Function, args: Vec<Value>, out: &DataType) -> Result<Value> {
+    // Issue 4 part A: missing values, scaling, windows (kernels in their own files).
+    if func.is_seed_a() {
+        return super::seed_a::apply(func, args, out);
+    }
     // Issue 4 part B: sorting, indexing, random. These change the length or order, so they
     // skip the scalar-in-scalar-out path below.
     if let Function::ArgSort(_)
@@ -223,6 +227,23 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
                 Value::Array(v) => Ok(zip(&mask, &cast_to(&v, out)?, &a)?),
             }
         }
+        // Issue 4 part A: dispatched to `seed_a::apply` before reaching here.
+        Function::FillNanWith(_)
+        | Function::FillNullWith(_)
+        | Function::MinMaxScale { .. }
+        | Function::Standardize
+        | Function::Rolling { .. }
+        | Function::SumHorizontal
+        | Function::MeanHorizontal
+        | Function::MinHorizontal
+        | Function::MaxHorizontal
+        | Function::MapRows(_)
+        | Function::MapColumns(_)
+        | Function::DescribeStats
+        | Function::Stack => Err(Error::Internal(format!(
+            "{} reached the elementwise kernel",
+            func.name()
+        ))),
         // Issue 4 part B: sorting, indexing, random (dispatched in `apply`; the input-less
         // ones are evaluated with the frame's height in `eval`).
         Function::ArgSort(_)

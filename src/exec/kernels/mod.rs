@@ -10,3 +10,10 @@ pub mod gather;
 pub mod random;
 pub mod sort;
 pub mod stats;
+// Issue 4 part A: missing values, scaling, windows
+pub mod describe;
+pub mod fill;
+pub mod horizontal;
+pub mod rolling;
+pub mod scale;
+pub mod seed_a;
