@@ -11,14 +11,13 @@
 //! Threads: all cores, or `FUSEDFRAME_THREADS`.
 //!
 //! Workloads are written against the API of DESIGN.md section 4, one small setup function
-//! each. Those that need API the engine does not have yet (`KMeans`, `Pca`) return an error
-//! naming it, with the intended query in a comment, to switch on when it lands. (Until the
-//! expression methods landed, trait shims stood in for them: an inherent method shadows a
-//! trait method of the same name, so the real one took over with no edit.)
+//! each; the in-memory ones (per-operation kernels, k-means, PCA) load their input in the
+//! setup, outside the timing, as peers.py does. A workload that fails reports the engine's
+//! error as `unsupported`, so new engine gaps show up without breaking the run.
 
 use std::cell::OnceCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -26,6 +25,7 @@ use std::time::Instant;
 use arrow::datatypes::TimeUnit;
 use arrow::util::display::array_value_to_string;
 use fusedframe::prelude::*;
+use ndarray::Array2;
 
 /// A timed run: the workload's result summarized in one line, or why it could not run.
 type Run = Result<String, String>;
@@ -245,33 +245,108 @@ fn argsort_5m(_d: &Data) -> Result<Timed, String> {
     }))
 }
 
+/// Read a little-endian float64, C-order, 2-D `.npy` file (what `np.save` writes for
+/// `blobs_init.npy`).
+fn read_npy_f64(path: &Path) -> Result<Array2<f64>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad = |what: &str| format!("{}: {what}", path.display());
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file"));
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return Err(bad("truncated header")),
+    };
+    let header = std::str::from_utf8(
+        bytes
+            .get(start..start + header_len)
+            .ok_or_else(|| bad("truncated header"))?,
+    )
+    .map_err(|_| bad("header is not text"))?;
+    if !header.contains("'descr': '<f8'") || !header.contains("'fortran_order': False") {
+        return Err(bad(
+            "only little-endian float64 C-order arrays are supported",
+        ));
+    }
+    let shape = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .ok_or_else(|| bad("no shape"))?;
+    let dims: Vec<usize> = shape
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| bad("bad shape")))
+        .collect::<Result<_, _>>()?;
+    let [rows, cols] = dims[..] else {
+        return Err(bad("not a 2-D array"));
+    };
+    let data = &bytes[start + header_len..];
+    if data.len() != rows * cols * 8 {
+        return Err(bad("data length does not match the shape"));
+    }
+    let values = data
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk")))
+        .collect();
+    Array2::from_shape_vec((rows, cols), values).map_err(|e| bad(&e.to_string()))
+}
+
+/// The blobs table in memory (read once, outside any timing, as peers.py loads `X`).
+fn blobs(d: &Data) -> Result<DataFrame, String> {
+    scan_parquet(d.blobs()).collect().map_err(|e| e.to_string())
+}
+
+/// Summarize a fitted model for the `# check` line.
+fn fitted<M>(r: fusedframe::Result<M>, f: impl FnOnce(&M) -> String) -> Run {
+    r.map(|m| f(&m)).map_err(|e| e.to_string())
+}
+
 fn kmeans_20it(d: &Data) -> Result<Timed, String> {
     // scikit-learn: KMeans(8, init=blobs_init.npy, n_init=1, max_iter=20, tol=0, lloyd).
-    // Once `KMeans` lands (DESIGN.md section 8), with its explicit-init option:
-    //   scan_parquet(d.blobs()).kmeans(KMeans::new(8).init(init).max_iter(20).tol(0.0)).fit()
-    let _ = d.blobs();
-    Err("KMeans is not in the API yet (DESIGN.md section 8)".into())
+    let x = blobs(d)?;
+    let init = read_npy_f64(&d.dir.join("blobs_init.npy"))?;
+    Ok(Box::new(move || {
+        let km = KMeans::new(8).init(init.clone()).max_iter(20).tol(0.0);
+        fitted(x.clone().lazy().kmeans(km).fit(), |m| {
+            format!("n_iter={} inertia={:.6e}", m.n_iter, m.inertia)
+        })
+    }))
 }
 
 fn kmeans_auto(d: &Data) -> Result<Timed, String> {
-    // scikit-learn: KMeans(8, n_init=1, random_state=0). Once `KMeans` lands:
-    //   scan_parquet(d.blobs()).kmeans(KMeans::new(8).seed(0)).fit()
-    let _ = d.blobs();
-    Err("KMeans is not in the API yet (DESIGN.md section 8)".into())
+    // scikit-learn: KMeans(8, n_init=1, random_state=0): k-means++, tol 1e-4, up to 300 steps.
+    let x = blobs(d)?;
+    Ok(Box::new(move || {
+        fitted(x.clone().lazy().kmeans(KMeans::new(8).seed(0)).fit(), |m| {
+            format!("n_iter={} inertia={:.6e}", m.n_iter, m.inertia)
+        })
+    }))
+}
+
+fn pca_with(d: &Data, solver: PcaSolver) -> Result<Timed, String> {
+    let x = blobs(d)?;
+    Ok(Box::new(move || {
+        fitted(
+            x.clone().lazy().pca(Pca::new(4).solver(solver)).fit(),
+            |m| format!("explained_variance[0]={:.6e}", m.explained_variance[0]),
+        )
+    }))
 }
 
 fn pca_full(d: &Data) -> Result<Timed, String> {
-    // scikit-learn: PCA(4, svd_solver="full"). Once `Pca` lands:
-    //   scan_parquet(d.blobs()).pca(Pca::new(4)).fit()   (thin-SVD solver)
-    let _ = d.blobs();
-    Err("Pca is not in the API yet (DESIGN.md section 8)".into())
+    // scikit-learn: PCA(4, svd_solver="full").
+    pca_with(d, PcaSolver::Full)
 }
 
 fn pca_eigh(d: &Data) -> Result<Timed, String> {
-    // scikit-learn: PCA(4, svd_solver="covariance_eigh"). Once `Pca` lands:
-    //   scan_parquet(d.blobs()).pca(Pca::new(4)).fit()   (covariance path, one streaming pass)
-    let _ = d.blobs();
-    Err("Pca is not in the API yet (DESIGN.md section 8)".into())
+    // scikit-learn: PCA(4, svd_solver="covariance_eigh").
+    pca_with(d, PcaSolver::CovarianceEigh)
 }
 
 /// A named workload in a group, and its (untimed) setup.

@@ -54,6 +54,10 @@ def check(r):
         if r.height == 1:
             return " ".join(f"{k}={v}" for k, v in r.row(0, named=True).items())
         return ends(f"{r.height} rows x {r.width} columns", r.to_series(0).to_list())
+    if hasattr(r, "inertia_"):
+        return f"n_iter={r.n_iter_} inertia={r.inertia_:.6e}"
+    if hasattr(r, "explained_variance_"):
+        return f"explained_variance[0]={r.explained_variance_[0]:.6e}"
     if isinstance(r, np.ndarray) and r.ndim == 1:
         return ends(f"{len(r)} rows x 1 columns", r.tolist())
     if isinstance(r, list) and 0 < len(r) <= 4 and all(isinstance(t, tuple) for t in r):

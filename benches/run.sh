@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run the peer comparison end to end: build fusedframe's engine bench (release), time the peers
 # (benches/peers.py: Polars, NumPy, DuckDB, scikit-learn) and fusedframe (benches/engine.rs) on
-# the same files, and print one table: each workload's seconds per system and the ratio
-# fusedframe / best peer (below 1 means fusedframe is faster), then peak memory.
+# the same files, group by group in turn, and print one table: each workload's seconds per
+# system and the ratio fusedframe / best peer (below 1 means fusedframe is faster), then peak
+# memory.
 #
 # Usage: benches/run.sh [GROUPS_OR_WORKLOADS]
 # Environment (all optional):
@@ -50,21 +51,30 @@ fi
 echo "== building (cargo bench --no-run, release profile)" >&2
 (cd "$repo" && cargo bench --bench engine --no-run) >&2
 
+engine() {
+  (cd "$repo" && cargo bench -q --bench engine -- "$DATA_DIR" "$N" "$1") \
+    2> >(tee -a "$OUT_DIR/engine.err" >&2) | tee -a "$OUT_DIR/engine.tsv" >&2
+}
+: > "$OUT_DIR/engine.tsv"; : > "$OUT_DIR/engine.err"
 if [[ "${SKIP_PEERS:-0}" == 1 ]]; then
   src="${PEERS_TSV:-$OUT_DIR/peers.tsv}"
   [[ -f "$src" ]] || { echo "SKIP_PEERS=1 but no $src" >&2; exit 1; }
   [[ "$src" -ef "$OUT_DIR/peers.tsv" ]] || cp "$src" "$OUT_DIR/peers.tsv"
-  echo "== peers: reusing $src" >&2
+  echo "== peers: reusing $src; fusedframe (cargo bench --bench engine)" >&2
+  engine "$which"
 else
-  echo "== peers ($PYTHON benches/peers.py)" >&2
-  # scan_parquet_xz is a peers.py group too; peers.py ignores names it does not know.
-  "$PYTHON" "$here/peers.py" "$DATA_DIR" "$N" "$which" \
-    2> >(tee "$OUT_DIR/peers.err" >&2) | tee "$OUT_DIR/peers.tsv" >&2
+  # Peers and fusedframe alternate group by group, so both see about the same machine load
+  # (on a shared machine it drifts over minutes).
+  : > "$OUT_DIR/peers.tsv"; : > "$OUT_DIR/peers.err"
+  IFS=, read -ra items <<< "$which"
+  for g in "${items[@]}"; do
+    echo "== $g: load $(cut -d' ' -f1 /proc/loadavg); peers ($PYTHON benches/peers.py), then fusedframe" >&2
+    echo "load at $g: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT_DIR/machine.txt"
+    "$PYTHON" "$here/peers.py" "$DATA_DIR" "$N" "$g" \
+      2> >(tee -a "$OUT_DIR/peers.err" >&2) | tee -a "$OUT_DIR/peers.tsv" >&2
+    engine "$g"
+  done
 fi
-
-echo "== fusedframe (cargo bench --bench engine)" >&2
-(cd "$repo" && cargo bench --bench engine -- "$DATA_DIR" "$N" "$which") \
-  2> >(tee "$OUT_DIR/engine.err" >&2) | tee "$OUT_DIR/engine.tsv" >&2
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT_DIR/machine.txt"
 
 # The table: one row per workload, one column per system, then the ratio.

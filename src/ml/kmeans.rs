@@ -312,6 +312,11 @@ pub(crate) fn sum_exprs(terms: impl IntoIterator<Item = Expr>) -> Expr {
 /// ties, like argmin); a null or NaN distance matches no branch and gives null.
 fn argmin_expr(dists: &[String]) -> Expr {
     let k = dists.len();
+    let null = lit(crate::expr::Scalar::Null).cast(arrow::datatypes::DataType::Int64);
+    if k == 0 {
+        // A hand-built model without centroids assigns nothing.
+        return null;
+    }
     let cond = |j: usize| -> Expr {
         let mut c: Option<Expr> = None;
         for i in 0..k {
@@ -333,7 +338,7 @@ fn argmin_expr(dists: &[String]) -> Expr {
     for j in 1..k {
         chain = chain.when(cond(j)).then(lit(j as i64));
     }
-    chain.otherwise(lit(crate::expr::Scalar::Null).cast(arrow::datatypes::DataType::Int64))
+    chain.otherwise(null)
 }
 
 /// One k-means run's result (centres in centred coordinates, row-major).
