@@ -25,7 +25,7 @@ use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::seed_a::{f64_out, to_f64, CHUNK};
+use super::seed_a::{f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::error::Result;
 use crate::expr::{RollingKind, RollingOptions};
 
@@ -74,7 +74,7 @@ pub fn rolling(
     // Fixed by the length and window only; a multiple of 64 so each chunk owns whole words
     // of the validity bitmap.
     let chunk = CHUNK.max(4 * g.w).next_multiple_of(64);
-    let mut values = vec![0.0f64; n];
+    let mut values = zeroed_f64(n);
     let mut bits = vec![0u64; n.div_ceil(64)];
     values
         .par_chunks_mut(chunk)
