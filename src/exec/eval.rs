@@ -111,6 +111,9 @@ fn eval_with(
         Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
             "selector {expr} reached evaluation unexpanded"
         ))),
+        Expr::Param { .. } => Err(Error::Internal(format!(
+            "parameter {expr} reached evaluation unbound"
+        ))),
         Expr::Cast(e, to) => match rec(e, df)? {
             Value::Array(a) => Ok(Value::Array(cast_checked(&a, to, e)?)),
             Value::Scalar(s) => {
@@ -145,6 +148,11 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
+            // Issue 4 part B: functions without input (random values, row_index) produce one
+            // value per row of the frame they run over.
+            if args.is_empty() {
+                return super::kernels::random::nullary(f, df.height());
+            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))

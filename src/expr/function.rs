@@ -79,6 +79,55 @@ pub enum Function {
     DescribeStats,
     /// The values of scalar args stacked into one column, one row each (`describe()`'s labels).
     Stack,
+    // Issue 4 part B: sorting, indexing, random
+    /// Row order that sorts the input (UInt64 indices).
+    ArgSort(super::SortOptions),
+    /// The input's values in sorted order.
+    Sort(super::SortOptions),
+    /// Values at the positions `args[1]` gives (negative counts from the end, null gives null).
+    Gather,
+    /// Values where the boolean `args[1]` is true (null counts as false); changes the length.
+    Filter,
+    /// The `k` largest values, largest first (NaN counts as largest, nulls only if needed).
+    TopK(usize),
+    /// The `k` smallest values, smallest first.
+    BottomK(usize),
+    /// The input's values in a random order (NumPy's `permutation`).
+    Shuffle {
+        seed: u64,
+    },
+    /// `n` random values (without replacement: no row twice).
+    SampleN {
+        n: usize,
+        seed: u64,
+        replace: bool,
+    },
+    /// `floor(frac * len)` random values.
+    SampleFrac {
+        frac: f64,
+        seed: u64,
+        replace: bool,
+    },
+    /// No input: `0, 1, .., len - 1` (UInt64) over the frame it is evaluated in.
+    RowIndex,
+    /// No input: uniform Float64 values in `[low, high)`, one per row.
+    RandUniform {
+        low: f64,
+        high: f64,
+        seed: u64,
+    },
+    /// No input: normal Float64 values, one per row.
+    RandNormal {
+        mean: f64,
+        std: f64,
+        seed: u64,
+    },
+    /// No input: uniform Int64 values in `[low, high)`, one per row.
+    RandInt {
+        low: i64,
+        high: i64,
+        seed: u64,
+    },
 }
 
 impl Function {
@@ -88,7 +137,24 @@ impl Function {
         if let Some(kind) = self.seed_a_kind() {
             return kind;
         }
-        FunctionKind::Elementwise
+        match self {
+            // Issue 4 part B: sorting, indexing, random. Random values depend on the row's
+            // position in the whole frame, so they too need the materialized input.
+            Function::ArgSort(_)
+            | Function::Sort(_)
+            | Function::Gather
+            | Function::Filter
+            | Function::TopK(_)
+            | Function::BottomK(_)
+            | Function::Shuffle { .. }
+            | Function::SampleN { .. }
+            | Function::SampleFrac { .. }
+            | Function::RowIndex
+            | Function::RandUniform { .. }
+            | Function::RandNormal { .. }
+            | Function::RandInt { .. } => FunctionKind::WholeColumn,
+            _ => FunctionKind::Elementwise,
+        }
     }
 
     /// The builder-method name, used in plan text and by the script interpreter.
@@ -125,6 +191,20 @@ impl Function {
             Function::MapColumns(_) => "map_columns",
             Function::DescribeStats => "describe_stats",
             Function::Stack => "stack",
+            // Issue 4 part B: sorting, indexing, random
+            Function::ArgSort(_) => "arg_sort",
+            Function::Sort(_) => "sort",
+            Function::Gather => "gather",
+            Function::Filter => "filter",
+            Function::TopK(_) => "top_k",
+            Function::BottomK(_) => "bottom_k",
+            Function::Shuffle { .. } => "shuffle",
+            Function::SampleN { .. } => "sample_n",
+            Function::SampleFrac { .. } => "sample_frac",
+            Function::RowIndex => "row_index",
+            Function::RandUniform { .. } => "rand_uniform",
+            Function::RandNormal { .. } => "rand_normal",
+            Function::RandInt { .. } => "rand_int",
         }
     }
 }

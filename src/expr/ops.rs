@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn literals_on_either_side() {
-        let e = 2.0 * col("x") + 1 - col("x").mean() / lit(3);
+        let e: crate::expr::Expr = 2.0 * col("x") + 1 - col("x").mean() / lit(3);
         assert_eq!(
             e.to_string(),
             "(((2.0 * col(\"x\")) + 1) - (col(\"x\").mean() / 3))"

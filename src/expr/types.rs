@@ -148,6 +148,7 @@ impl Expr {
                 "selector {self} reached type resolution unexpanded"
             ))),
             Expr::Literal(s) => Ok(s.data_type()),
+            Expr::Param { dtype, .. } => Ok(dtype.clone()),
             Expr::Alias(e, _) => e.data_type(schema),
             Expr::Cast(e, to) => {
                 let from = e.data_type(schema)?;
@@ -282,6 +283,10 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
     if func.is_seed_a() {
         return super::seed_a_types::function_type(e, func, args, schema);
     }
+    // Issue 4 part B: functions without input (random values, row_index) have no `first`.
+    if args.is_empty() {
+        return super::seed_b::function_type(e, func, args, schema);
+    }
     let first = args
         .first()
         .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
@@ -341,6 +346,20 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
         | Function::MapColumns(_)
         | Function::DescribeStats
         | Function::Stack => super::seed_a_types::function_type(e, func, args, schema),
+        // Issue 4 part B: sorting, indexing, random
+        Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => super::seed_b::function_type(e, func, args, schema),
     }
 }
 

@@ -20,6 +20,20 @@ pub fn apply(func: &Function, args: Vec<Value>, out: &DataType) -> Result<Value>
     if func.is_seed_a() {
         return super::seed_a::apply(func, args, out);
     }
+    // Issue 4 part B: sorting, indexing, random. These change the length or order, so they
+    // skip the scalar-in-scalar-out path below.
+    if let Function::ArgSort(_)
+    | Function::Sort(_)
+    | Function::Gather
+    | Function::Filter
+    | Function::TopK(_)
+    | Function::BottomK(_)
+    | Function::Shuffle { .. }
+    | Function::SampleN { .. }
+    | Function::SampleFrac { .. } = func
+    {
+        return super::gather::apply(func, args, out);
+    }
     if args.iter().all(|a| matches!(a, Value::Scalar(_))) {
         let arrays = args
             .into_iter()
@@ -226,8 +240,23 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
         | Function::MapRows(_)
         | Function::MapColumns(_)
         | Function::DescribeStats
-        | Function::Stack => Err(Error::Internal(format!(
-            "{} reached the elementwise kernel",
+        | Function::Stack
+        // Issue 4 part B: dispatched in `apply`; the input-less ones are evaluated with the
+        // frame's height in `eval`.
+        | Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => Err(Error::Internal(format!(
+            "{} reached the elementwise kernels",
             func.name()
         ))),
     }
