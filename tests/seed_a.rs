@@ -605,3 +605,31 @@ fn empty_and_float32_columns() {
         .unwrap();
     assert_eq!(out.shape(), (0, 2));
 }
+
+#[test]
+fn rolling_var_keeps_its_digits_next_to_a_drifting_offset() {
+    // A random walk around 1e9: the running shift must follow it.
+    let n = 300_000usize;
+    let mut x = 1e9;
+    let v: Vec<f64> = (0..n)
+        .map(|i| {
+            x += ((i as u64).wrapping_mul(2654435761) % 2001) as f64 / 1000.0 - 1.0;
+            x
+        })
+        .collect();
+    let w = 50;
+    let df = DataFrame::new(vec![Column::new("x", v.clone())]).unwrap();
+    let out = df
+        .lazy()
+        .select([col("x").rolling_var(w).alias("v")])
+        .collect()
+        .unwrap();
+    let got = out.column_f64("v").unwrap();
+    for i in (w - 1..n).step_by(997) {
+        let win = &v[i + 1 - w..=i];
+        let m = win.iter().sum::<f64>() / w as f64;
+        let want = win.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (w - 1) as f64;
+        let g = got[i].unwrap();
+        assert!((g - want).abs() <= 1e-12 * want, "row {i}: {g} vs {want}");
+    }
+}
