@@ -236,10 +236,7 @@ mod tests {
     fn nan_and_null_name_the_column() {
         let df = df!("a" => [1.0, 2.0], "b" => [1.0, f64::NAN]).expect("df");
         let f = Features::from_frame(&df, &["a".into(), "b".into()], "kmeans").expect("no nulls");
-        let e = f
-            .check_finite(&f.means(), "kmeans")
-            .err()
-            .expect("NaN error");
+        let e = f.check_finite(&f.means(), "kmeans").expect_err("NaN error");
         assert!(matches!(e, Error::Model(_)));
         assert!(
             e.to_string().contains("\"b\" has NaN (first at row 1)"),

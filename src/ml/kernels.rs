@@ -141,6 +141,9 @@ fn drive(
 }
 
 /// The portable tile: plain multiply-add (no FMA), branch-free argmin by a comparison mask.
+// `f` walks the rows' features and the packed centres in lock-step; an iterator over either
+// would hide that pairing.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn tile_baseline(xr: &[&[f64]; ROWS], c: &PackedCentres, jb: usize) -> TileMin {
     let (d, kp) = (c.d, c.kp);
