@@ -19,6 +19,7 @@ pub(crate) const CHUNK: usize = 4096;
 /// Feature columns as `Float64` arrays, checked free of nulls. NaN and infinity are caught by
 /// [`Features::check_finite`] from sums the models compute anyway (a NaN or infinite value makes
 /// its column's sum non-finite), which saves a separate pass over the data.
+#[derive(Debug)]
 pub(crate) struct Features {
     pub names: Vec<String>,
     arrays: Vec<Float64Array>,
@@ -236,19 +237,14 @@ mod tests {
     fn nan_and_null_name_the_column() {
         let df = df!("a" => [1.0, 2.0], "b" => [1.0, f64::NAN]).expect("df");
         let f = Features::from_frame(&df, &["a".into(), "b".into()], "kmeans").expect("no nulls");
-        let e = f
-            .check_finite(&f.means(), "kmeans")
-            .err()
-            .expect("NaN error");
+        let e = f.check_finite(&f.means(), "kmeans").expect_err("NaN error");
         assert!(matches!(e, Error::Model(_)));
         assert!(
             e.to_string().contains("\"b\" has NaN (first at row 1)"),
             "{e}"
         );
         let df = df!("a" => [Some(1.0), None]).expect("df");
-        let e = Features::from_frame(&df, &["a".into()], "pca")
-            .err()
-            .expect("null error");
+        let e = Features::from_frame(&df, &["a".into()], "pca").expect_err("null error");
         assert!(e.to_string().contains("\"a\" has 1 null values"), "{e}");
     }
 

@@ -91,10 +91,10 @@ impl LinearRegression {
         let coef = linalg::lstsq_qr(&xc, &yc, &f.names)?;
         let intercept = y_mean - means.iter().zip(&coef).map(|(m, c)| m * c).sum::<f64>();
         let (mut ss_res, mut ss_tot) = (0.0, 0.0);
-        for i in 0..n {
+        for (i, yi) in y.iter().enumerate() {
             let pred = intercept + (0..d).map(|j| f.col(j)[i] * coef[j]).sum::<f64>();
-            ss_res += (y[i] - pred).powi(2);
-            ss_tot += (y[i] - y_mean).powi(2);
+            ss_res += (yi - pred).powi(2);
+            ss_tot += (yi - y_mean).powi(2);
         }
         let r2 = if ss_tot > 0.0 {
             1.0 - ss_res / ss_tot
