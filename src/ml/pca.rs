@@ -230,8 +230,11 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
             // split, and blocks this size come from mmap, paying page faults every time.
             SCRATCH.with(|cell| {
                 let mut buf = cell.borrow_mut();
-                buf.clear();
-                buf.resize(rows * d, 0.0);
+                // Grow once; every value used below is overwritten first, so no re-zeroing.
+                if buf.len() < rows * d {
+                    buf.resize(rows * d, 0.0);
+                }
+                let buf = &mut buf[..rows * d];
                 for j in 0..d {
                     let s = shift[j];
                     let dst = &mut buf[j * rows..(j + 1) * rows];
@@ -240,7 +243,7 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
                     }
                     sums[j] = super::data::sum4(dst);
                 }
-                linalg::gram_add(&mut g, &buf, rows, d);
+                linalg::gram_add(&mut g, buf, rows, d);
             });
             (g, sums)
         })
