@@ -33,7 +33,13 @@ pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
-    pub use crate::frame::{Column, DataFrame};
+    // Issue 4 part A: missing values, scaling, windows
+    pub use crate::expr::{
+        map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
+        RollingKind, RollingOptions, RowUdf,
+    };
+    pub use crate::expr::{rand_int, rand_normal, rand_uniform, row_index};
+    pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};

@@ -26,7 +26,13 @@ pub fn evaluate(expr: &Expr, df: &DataFrame) -> Result<Value> {
 
 /// Evaluate `expr` over all of `df`, in parallel where the expression allows.
 pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
-    if expr.is_elementwise() && df.height() > MORSEL_ROWS && !expr.is_scalar() {
+    // A bare column is already there: splitting it into morsels would only copy it (whole-
+    // column kernels such as rolling windows read their input column this way).
+    if expr.is_elementwise()
+        && df.height() > MORSEL_ROWS
+        && !expr.is_scalar()
+        && !matches!(expr, Expr::Column(_))
+    {
         let n = df.height().div_ceil(MORSEL_ROWS);
         let parts: Vec<ArrayRef> = (0..n)
             .into_par_iter()
@@ -105,6 +111,9 @@ fn eval_with(
         Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
             "selector {expr} reached evaluation unexpanded"
         ))),
+        Expr::Param { .. } => Err(Error::Internal(format!(
+            "parameter {expr} reached evaluation unbound"
+        ))),
         Expr::Cast(e, to) => match rec(e, df)? {
             Value::Array(a) => Ok(Value::Array(cast_checked(&a, to, e)?)),
             Value::Scalar(s) => {
@@ -139,6 +148,11 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
+            // Issue 4 part B: functions without input (random values, row_index) produce one
+            // value per row of the frame they run over.
+            if args.is_empty() {
+                return super::kernels::random::nullary(f, df.height());
+            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))

@@ -57,7 +57,20 @@ impl fmt::Display for Expr {
                     write!(f, "({left} {} {right})", op.symbol())
                 }
             }
+            // Issue 4 part B: functions without input print as calls: `rand_uniform(0.0, 1.0, 42)`.
+            Expr::Function { func, args } if args.is_empty() => {
+                write!(
+                    f,
+                    "{}({})",
+                    func.name(),
+                    super::seed_b::params(func).join(", ")
+                )
+            }
             Expr::Function { func, args } => {
+                // Issue 4 part A: missing values, scaling, windows (text in `seed_a_types`).
+                if let Some(text) = super::seed_a_types::display(func, args) {
+                    return f.write_str(&text);
+                }
                 let (first, rest) = match args.split_first() {
                     Some((a, r)) => (a.to_string(), r),
                     None => (String::new(), &[][..]),
@@ -75,6 +88,14 @@ impl fmt::Display for Expr {
                         (None, None) => {}
                     },
                     Function::Round(d) => parts.push(d.to_string()),
+                    // Issue 4 part B: sorting, indexing, random
+                    Function::ArgSort(_)
+                    | Function::Sort(_)
+                    | Function::TopK(_)
+                    | Function::BottomK(_)
+                    | Function::Shuffle { .. }
+                    | Function::SampleN { .. }
+                    | Function::SampleFrac { .. } => parts.extend(super::seed_b::params(func)),
                     _ => {}
                 }
                 write!(f, "{})", parts.join(", "))
@@ -93,6 +114,7 @@ impl fmt::Display for Expr {
                 then,
                 otherwise,
             } => write!(f, "when({cond}).then({then}).otherwise({otherwise})"),
+            Expr::Param { name, .. } => write!(f, "${name}"),
         }
     }
 }

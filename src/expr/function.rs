@@ -4,6 +4,8 @@
 //! New operations are added here as a variant, a builder method in `builders`, a type rule in
 //! `types` and a kernel in `exec`.
 
+use super::seed_a::{ColumnUdf, Fill, RollingKind, RollingOptions, RowUdf};
+
 /// How a function relates input rows to output rows, which decides where it may run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FunctionKind {
@@ -44,12 +46,115 @@ pub enum Function {
     FillNan,
     /// Replace null by `args[1]`.
     FillNull,
+    // Issue 4 part A: missing values, scaling, windows
+    /// Replace NaN by a statistic of the column or a neighbour (nulls untouched).
+    FillNanWith(Fill),
+    /// Replace null by a statistic of the column or a neighbour (NaN untouched).
+    FillNullWith(Fill),
+    /// `(x - nan_min) / (nan_max - nan_min)` mapped onto `[lo, hi]`; a constant column gives `lo`.
+    MinMaxScale {
+        lo: f64,
+        hi: f64,
+    },
+    /// `(x - nan_mean) / nan_std(ddof 0)`; a constant column gives 0.
+    Standardize,
+    /// A sliding-window statistic (same length as the input).
+    Rolling {
+        kind: RollingKind,
+        options: RollingOptions,
+    },
+    /// Row-wise sum of the args (nulls count as 0; NaN propagates).
+    SumHorizontal,
+    /// Row-wise mean of the args (nulls skipped; NaN propagates).
+    MeanHorizontal,
+    /// Row-wise minimum of the args (nulls and NaN skipped).
+    MinHorizontal,
+    /// Row-wise maximum of the args (nulls and NaN skipped).
+    MaxHorizontal,
+    /// A Rust closure over each row of the args.
+    MapRows(RowUdf),
+    /// A Rust closure over the whole column.
+    MapColumns(ColumnUdf),
+    /// `describe()`'s nine statistics of one column (nine rows, not the input's length).
+    DescribeStats,
+    /// The values of scalar args stacked into one column, one row each (`describe()`'s labels).
+    Stack,
+    // Issue 4 part B: sorting, indexing, random
+    /// Row order that sorts the input (UInt64 indices).
+    ArgSort(super::SortOptions),
+    /// The input's values in sorted order.
+    Sort(super::SortOptions),
+    /// Values at the positions `args[1]` gives (negative counts from the end, null gives null).
+    Gather,
+    /// Values where the boolean `args[1]` is true (null counts as false); changes the length.
+    Filter,
+    /// The `k` largest values, largest first (NaN counts as largest, nulls only if needed).
+    TopK(usize),
+    /// The `k` smallest values, smallest first.
+    BottomK(usize),
+    /// The input's values in a random order (NumPy's `permutation`).
+    Shuffle {
+        seed: u64,
+    },
+    /// `n` random values (without replacement: no row twice).
+    SampleN {
+        n: usize,
+        seed: u64,
+        replace: bool,
+    },
+    /// `floor(frac * len)` random values.
+    SampleFrac {
+        frac: f64,
+        seed: u64,
+        replace: bool,
+    },
+    /// No input: `0, 1, .., len - 1` (UInt64) over the frame it is evaluated in.
+    RowIndex,
+    /// No input: uniform Float64 values in `[low, high)`, one per row.
+    RandUniform {
+        low: f64,
+        high: f64,
+        seed: u64,
+    },
+    /// No input: normal Float64 values, one per row.
+    RandNormal {
+        mean: f64,
+        std: f64,
+        seed: u64,
+    },
+    /// No input: uniform Int64 values in `[low, high)`, one per row.
+    RandInt {
+        low: i64,
+        high: i64,
+        seed: u64,
+    },
 }
 
 impl Function {
     /// Where the function may run.
     pub fn kind(&self) -> FunctionKind {
-        FunctionKind::Elementwise
+        // Issue 4 part A: missing values, scaling, windows
+        if let Some(kind) = self.seed_a_kind() {
+            return kind;
+        }
+        match self {
+            // Issue 4 part B: sorting, indexing, random. Random values depend on the row's
+            // position in the whole frame, so they too need the materialized input.
+            Function::ArgSort(_)
+            | Function::Sort(_)
+            | Function::Gather
+            | Function::Filter
+            | Function::TopK(_)
+            | Function::BottomK(_)
+            | Function::Shuffle { .. }
+            | Function::SampleN { .. }
+            | Function::SampleFrac { .. }
+            | Function::RowIndex
+            | Function::RandUniform { .. }
+            | Function::RandNormal { .. }
+            | Function::RandInt { .. } => FunctionKind::WholeColumn,
+            _ => FunctionKind::Elementwise,
+        }
     }
 
     /// The builder-method name, used in plan text and by the script interpreter.
@@ -72,6 +177,34 @@ impl Function {
             Function::Round(_) => "round",
             Function::FillNan => "fill_nan",
             Function::FillNull => "fill_null",
+            // Issue 4 part A: missing values, scaling, windows
+            Function::FillNanWith(_) => "fill_nan_with",
+            Function::FillNullWith(_) => "fill_null_with",
+            Function::MinMaxScale { .. } => "min_max_scale",
+            Function::Standardize => "standardize",
+            Function::Rolling { kind, .. } => kind.method_name(),
+            Function::SumHorizontal => "sum_horizontal",
+            Function::MeanHorizontal => "mean_horizontal",
+            Function::MinHorizontal => "min_horizontal",
+            Function::MaxHorizontal => "max_horizontal",
+            Function::MapRows(_) => "map_rows",
+            Function::MapColumns(_) => "map_columns",
+            Function::DescribeStats => "describe_stats",
+            Function::Stack => "stack",
+            // Issue 4 part B: sorting, indexing, random
+            Function::ArgSort(_) => "arg_sort",
+            Function::Sort(_) => "sort",
+            Function::Gather => "gather",
+            Function::Filter => "filter",
+            Function::TopK(_) => "top_k",
+            Function::BottomK(_) => "bottom_k",
+            Function::Shuffle { .. } => "shuffle",
+            Function::SampleN { .. } => "sample_n",
+            Function::SampleFrac { .. } => "sample_frac",
+            Function::RowIndex => "row_index",
+            Function::RandUniform { .. } => "rand_uniform",
+            Function::RandNormal { .. } => "rand_normal",
+            Function::RandInt { .. } => "rand_int",
         }
     }
 }

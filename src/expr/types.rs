@@ -86,6 +86,8 @@ fn describe(e: &Expr, dt: &DataType) -> String {
 pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
     let mut out = Vec::with_capacity(exprs.len());
     for e in exprs {
+        // Issue 4 part A: selectors among a horizontal function's inputs expand in place.
+        let e = &super::seed_a_types::expand_selector_args(e, schema);
         let mut selected: Option<Vec<String>> = None;
         e.visit(&mut |n| match n {
             Expr::Columns(cs) if selected.is_none() => selected = Some(cs.clone()),
@@ -146,6 +148,7 @@ impl Expr {
                 "selector {self} reached type resolution unexpanded"
             ))),
             Expr::Literal(s) => Ok(s.data_type()),
+            Expr::Param { dtype, .. } => Ok(dtype.clone()),
             Expr::Alias(e, _) => e.data_type(schema),
             Expr::Cast(e, to) => {
                 let from = e.data_type(schema)?;
@@ -276,6 +279,14 @@ fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result
 }
 
 fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
+    // Issue 4 part A: missing values, scaling, windows (rules in `seed_a_types`).
+    if func.is_seed_a() {
+        return super::seed_a_types::function_type(e, func, args, schema);
+    }
+    // Issue 4 part B: functions without input (random values, row_index) have no `first`.
+    if args.is_empty() {
+        return super::seed_b::function_type(e, func, args, schema);
+    }
     let first = args
         .first()
         .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
@@ -321,6 +332,34 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
                 ))
             })
         }
+        // Issue 4 part A: missing values, scaling, windows (handled above).
+        Function::FillNanWith(_)
+        | Function::FillNullWith(_)
+        | Function::MinMaxScale { .. }
+        | Function::Standardize
+        | Function::Rolling { .. }
+        | Function::SumHorizontal
+        | Function::MeanHorizontal
+        | Function::MinHorizontal
+        | Function::MaxHorizontal
+        | Function::MapRows(_)
+        | Function::MapColumns(_)
+        | Function::DescribeStats
+        | Function::Stack => super::seed_a_types::function_type(e, func, args, schema),
+        // Issue 4 part B: sorting, indexing, random
+        Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => super::seed_b::function_type(e, func, args, schema),
     }
 }
 

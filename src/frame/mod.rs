@@ -7,8 +7,11 @@
 mod column;
 pub mod display;
 mod ndarray_conv;
+mod sources;
 
 pub use column::{Column, IntoArray};
+pub use ndarray_conv::NdElement;
+pub use sources::{full, ones, range, zeros};
 
 use std::sync::Arc;
 

@@ -191,8 +191,17 @@ impl LazyFrame {
         })
     }
 
-    /// Take rows at the positions `indices` gives (e.g. `col("x").arg_sort(..)`); an index
-    /// past the end is an error naming it.
+    /// Take rows at the positions `indices` gives (e.g. `col("x").arg_sort(..)`): a negative
+    /// index counts from the end, a null index gives a row of nulls, a scalar index one row; an
+    /// index out of range is an error naming it.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("x" => [3.0, 1.0, 2.0], "y" => ["c", "a", "b"])?;
+    /// let out = df.lazy().gather(col("x").arg_sort(SortOptions::default())).collect()?;
+    /// assert_eq!(out.column_f64("x")?, vec![Some(1.0), Some(2.0), Some(3.0)]);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
     pub fn gather(self, indices: impl Into<Expr>) -> Self {
         let indices = indices.into();
         self.then(|input| LogicalPlan::Gather { input, indices })

@@ -16,6 +16,24 @@ use crate::expr::Function;
 
 /// Apply `func` to its evaluated arguments; `out` is the resolved output type.
 pub fn apply(func: &Function, args: Vec<Value>, out: &DataType) -> Result<Value> {
+    // Issue 4 part A: missing values, scaling, windows (kernels in their own files).
+    if func.is_seed_a() {
+        return super::seed_a::apply(func, args, out);
+    }
+    // Issue 4 part B: sorting, indexing, random. These change the length or order, so they
+    // skip the scalar-in-scalar-out path below.
+    if let Function::ArgSort(_)
+    | Function::Sort(_)
+    | Function::Gather
+    | Function::Filter
+    | Function::TopK(_)
+    | Function::BottomK(_)
+    | Function::Shuffle { .. }
+    | Function::SampleN { .. }
+    | Function::SampleFrac { .. } = func
+    {
+        return super::gather::apply(func, args, out);
+    }
     if args.iter().all(|a| matches!(a, Value::Scalar(_))) {
         let arrays = args
             .into_iter()
@@ -209,6 +227,38 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
                 Value::Array(v) => Ok(zip(&mask, &cast_to(&v, out)?, &a)?),
             }
         }
+        // Issue 4 part A: dispatched to `seed_a::apply` before reaching here.
+        Function::FillNanWith(_)
+        | Function::FillNullWith(_)
+        | Function::MinMaxScale { .. }
+        | Function::Standardize
+        | Function::Rolling { .. }
+        | Function::SumHorizontal
+        | Function::MeanHorizontal
+        | Function::MinHorizontal
+        | Function::MaxHorizontal
+        | Function::MapRows(_)
+        | Function::MapColumns(_)
+        | Function::DescribeStats
+        | Function::Stack
+        // Issue 4 part B: dispatched in `apply`; the input-less ones are evaluated with the
+        // frame's height in `eval`.
+        | Function::ArgSort(_)
+        | Function::Sort(_)
+        | Function::Gather
+        | Function::Filter
+        | Function::TopK(_)
+        | Function::BottomK(_)
+        | Function::Shuffle { .. }
+        | Function::SampleN { .. }
+        | Function::SampleFrac { .. }
+        | Function::RowIndex
+        | Function::RandUniform { .. }
+        | Function::RandNormal { .. }
+        | Function::RandInt { .. } => Err(Error::Internal(format!(
+            "{} reached the elementwise kernels",
+            func.name()
+        ))),
     }
 }
 

@@ -1,0 +1,303 @@
+//! Scalers (`min_max_scale`, `standardize`) and the NaN- and null-skipping column statistics
+//! they and the fills share.
+//!
+//! Statistics run over fixed chunks in parallel and merge in chunk order (sums pairwise within
+//! a chunk and Neumaier-compensated across chunks, variances with Chan's formula), so they are
+//! bit-identical for any thread count. Scaling is then one parallel elementwise pass that
+//! keeps the input's validity; NaN stays NaN through the arithmetic.
+
+use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::DataType;
+
+use super::seed_a::{f64_out, par_chunks_nan_masked, par_map, to_f64};
+use super::stats::Compensated;
+use crate::error::Result;
+
+/// Pairwise (NumPy-style, 8 lanes, blocks of 128) sum of the non-NaN values, and their count.
+pub fn nan_sum_count(v: &[f64]) -> (f64, usize) {
+    if v.len() <= 128 {
+        let mut lanes = [0.0f64; 8];
+        let mut n = 0usize;
+        let chunks = v.chunks_exact(8);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..8 {
+                let x = c[k];
+                let ok = !x.is_nan();
+                lanes[k] += if ok { x } else { 0.0 };
+                n += usize::from(ok);
+            }
+        }
+        let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for &x in rest {
+            if !x.is_nan() {
+                s += x;
+                n += 1;
+            }
+        }
+        (s, n)
+    } else {
+        let mid = (v.len() / 2) / 8 * 8;
+        let (a, na) = nan_sum_count(&v[..mid]);
+        let (b, nb) = nan_sum_count(&v[mid..]);
+        (a + b, na + nb)
+    }
+}
+
+/// Smallest and largest non-NaN value and the count of non-NaN values.
+pub fn nan_min_max(v: &[f64]) -> (f64, f64, usize) {
+    let mut mn = [f64::INFINITY; 4];
+    let mut mx = [f64::NEG_INFINITY; 4];
+    let mut n = [0usize; 4];
+    let chunks = v.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            let x = c[k];
+            // Comparisons with NaN are false, so NaN never wins.
+            mn[k] = if x < mn[k] { x } else { mn[k] };
+            mx[k] = if x > mx[k] { x } else { mx[k] };
+            n[k] += usize::from(!x.is_nan());
+        }
+    }
+    let (mut lo, mut hi) = (
+        mn[0].min(mn[1]).min(mn[2].min(mn[3])),
+        mx[0].max(mx[1]).max(mx[2].max(mx[3])),
+    );
+    let mut cnt = n.iter().sum::<usize>();
+    for &x in rest {
+        if !x.is_nan() {
+            lo = lo.min(x);
+            hi = hi.max(x);
+            cnt += 1;
+        }
+    }
+    (lo, hi, cnt)
+}
+
+/// Count, mean, sum of squared deviations, min and max of the valid (non-null, non-NaN)
+/// values of a column.
+#[derive(Clone, Copy, Debug)]
+pub struct Moments {
+    pub n: usize,
+    pub mean: f64,
+    pub m2: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Moments {
+    /// Population (`ddof = 0`) or sample variance; NaN when `n <= ddof`.
+    pub fn var(&self, ddof: u8) -> f64 {
+        let d = self.n as f64 - f64::from(ddof);
+        if d <= 0.0 {
+            f64::NAN
+        } else {
+            self.m2 / d
+        }
+    }
+    /// True when every valid value is the same finite number.
+    pub fn is_constant(&self) -> bool {
+        self.n > 0 && self.min == self.max && self.min.is_finite()
+    }
+}
+
+fn chunk_moments(v: &[f64]) -> (Moments, Compensated) {
+    let (sum, n) = nan_sum_count(v);
+    let (min, max, _) = nan_min_max(v);
+    if n == 0 {
+        let m = Moments {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min,
+            max,
+        };
+        return (m, Compensated::default());
+    }
+    let mean = sum / n as f64;
+    let m2 = v
+        .iter()
+        .filter(|x| !x.is_nan())
+        .map(|x| (x - mean) * (x - mean))
+        .sum();
+    let mut c = Compensated::default();
+    c.add(sum);
+    (
+        Moments {
+            n,
+            mean,
+            m2,
+            min,
+            max,
+        },
+        c,
+    )
+}
+
+/// Moments of the valid values of a column (in parallel fixed chunks, merged in order).
+pub fn moments(a: &ArrayRef) -> Result<Moments> {
+    let f = to_f64(a)?;
+    let parts = par_chunks_nan_masked(&f, chunk_moments);
+    let mut total = Moments {
+        n: 0,
+        mean: 0.0,
+        m2: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+    let mut sum = Compensated::default();
+    // ±inf breaks the compensation (inf - inf); a plain sum carries them (NumPy's result).
+    let mut plain = 0.0;
+    for (m, s) in parts {
+        total.min = total.min.min(m.min);
+        total.max = total.max.max(m.max);
+        if m.n == 0 {
+            continue;
+        }
+        sum.add(s.sum);
+        sum.add(s.comp);
+        plain += s.sum;
+        if total.n == 0 {
+            total.n = m.n;
+            total.mean = m.mean;
+            total.m2 = m.m2;
+            continue;
+        }
+        // Chan et al.: combine two (n, mean, M2) summaries.
+        let (na, nb) = (total.n as f64, m.n as f64);
+        let delta = m.mean - total.mean;
+        total.m2 += m.m2 + delta * delta * na * nb / (na + nb);
+        total.n += m.n;
+    }
+    if total.n > 0 {
+        // The compensated total sum gives a more accurate mean than Chan's running update.
+        let s = if plain.is_finite() {
+            sum.value()
+        } else {
+            plain
+        };
+        total.mean = s / total.n as f64;
+    }
+    Ok(total)
+}
+
+/// Mean of the valid values (`None` when there are none).
+pub fn nan_mean(a: &ArrayRef) -> Result<Option<f64>> {
+    let f = to_f64(a)?;
+    let parts = par_chunks_nan_masked(&f, nan_sum_count);
+    let mut sum = Compensated::default();
+    let (mut plain, mut n) = (0.0, 0usize);
+    for (s, c) in parts {
+        sum.add(s);
+        plain += s;
+        n += c;
+    }
+    let s = if plain.is_finite() {
+        sum.value()
+    } else {
+        plain
+    };
+    Ok((n > 0).then(|| s / n as f64))
+}
+
+/// Smallest and largest valid value (`None` when there are none).
+pub fn nan_range(a: &ArrayRef) -> Result<Option<(f64, f64)>> {
+    let f = to_f64(a)?;
+    let parts = par_chunks_nan_masked(&f, nan_min_max);
+    let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+    for (a, b, c) in parts {
+        lo = lo.min(a);
+        hi = hi.max(b);
+        n += c;
+    }
+    Ok((n > 0).then_some((lo, hi)))
+}
+
+/// `lo + (x - min) / (max - min) * (hi - lo)`; constant columns give `lo`.
+pub fn min_max_scale(a: &ArrayRef, lo: f64, hi: f64, out: &DataType) -> Result<ArrayRef> {
+    let f = to_f64(a)?;
+    let nulls = f.nulls().cloned();
+    let Some((mn, mx)) = nan_range(a)? else {
+        // No valid value: every non-null value is NaN already.
+        return f64_out(f.values().to_vec(), nulls, out);
+    };
+    let values = if mn == mx && mn.is_finite() {
+        par_map(&f, |x| if x.is_nan() { x } else { lo })
+    } else if lo == 0.0 && hi == 1.0 {
+        // The exact formula of the docs, so results match NumPy bit for bit.
+        let range = mx - mn;
+        par_map(&f, |x| (x - mn) / range)
+    } else {
+        let (range, span) = (mx - mn, hi - lo);
+        par_map(&f, |x| lo + (x - mn) / range * span)
+    };
+    f64_out(values, nulls, out)
+}
+
+/// `(x - mean) / std(ddof 0)`; constant columns give 0.
+pub fn standardize(a: &ArrayRef, out: &DataType) -> Result<ArrayRef> {
+    let f = to_f64(a)?;
+    let nulls = f.nulls().cloned();
+    let m = moments(a)?;
+    let values = if m.n == 0 {
+        f.values().to_vec()
+    } else if m.is_constant() {
+        par_map(&f, |x| if x.is_nan() { x } else { 0.0 })
+    } else {
+        let (mean, std) = (m.mean, m.var(0).sqrt());
+        par_map(&f, |x| (x - mean) / std)
+    };
+    f64_out(values, nulls, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Float64Array;
+    use std::sync::Arc;
+
+    #[test]
+    fn sums_skip_nan_across_block_sizes() {
+        for n in [0usize, 1, 7, 8, 9, 127, 128, 129, 1000] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| if i % 5 == 3 { f64::NAN } else { i as f64 })
+                .collect();
+            let expect: f64 = v.iter().filter(|x| !x.is_nan()).sum();
+            let cnt = v.iter().filter(|x| !x.is_nan()).count();
+            assert_eq!(nan_sum_count(&v), (expect, cnt), "n={n}");
+            let (lo, hi, c) = nan_min_max(&v);
+            assert_eq!(c, cnt);
+            if cnt > 0 {
+                assert_eq!(lo, 0.0);
+                assert!(hi >= lo);
+            }
+        }
+    }
+
+    #[test]
+    fn moments_merge_over_chunks_with_nulls() {
+        let n = 3 * super::super::seed_a::CHUNK + 11;
+        let v: Vec<Option<f64>> = (0..n)
+            .map(|i| match i % 7 {
+                0 => None,
+                1 => Some(f64::NAN),
+                _ => Some(1e9 + (i % 13) as f64),
+            })
+            .collect();
+        let a: ArrayRef = Arc::new(Float64Array::from(v.clone()));
+        let m = moments(&a).unwrap();
+        let valid: Vec<f64> = v
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .collect();
+        let mean = valid.iter().map(|x| x - 1e9).sum::<f64>() / valid.len() as f64 + 1e9;
+        let var = valid.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / valid.len() as f64;
+        assert_eq!(m.n, valid.len());
+        assert!((m.mean - mean).abs() < 1e-6, "{} {}", m.mean, mean);
+        assert!((m.var(0) - var).abs() / var < 1e-9, "{} {}", m.var(0), var);
+    }
+}

@@ -1,0 +1,432 @@
+//! CSV reader and writer.
+//!
+//! Reading is two steps. [`infer_schema`] reads the header and the first
+//! `infer_schema_length` rows to find column types (see [`infer`] for the rules), applying
+//! the user's formats and overrides. [`open`] maps the file, cuts its data rows into byte-range
+//! morsels of about [`MORSEL_BYTES`] each (boundaries moved to the next record start, aware of
+//! quoted newlines, fixed by the file's bytes so results never depend on the thread count),
+//! and returns a [`MorselSource`] whose `morsel(i)` parses only the projected columns of its
+//! range straight into Arrow buffers. [`write`] does the reverse.
+//!
+//! Semantics, as users of Polars and pandas expect them:
+//! - an empty field is null; so is any text in `null_values`. In a text column a quoted empty
+//!   field (`""`) is the empty string, so nulls and empty strings survive a round trip;
+//! - `nan`, `inf`, `infinity` (any case, optional sign) are float specials, not nulls;
+//! - blank lines are skipped (in a one-column file a blank line inside the data is a null row),
+//!   and so are blank lines at the very end; a UTF-8 byte-order mark is ignored;
+//! - line numbers in errors are physical lines of the file, 1-based, counting the header.
+//!   They are computed from the byte offset only when an error is reported, so the fast path
+//!   never counts lines;
+//! - the file is memory-mapped: like every mmap-based reader, it must not be truncated by
+//!   another process while a query reads it.
+
+mod infer;
+mod parse;
+mod seps;
+mod sink;
+mod split;
+mod values;
+mod write;
+
+use std::fs::File;
+use std::io::Read;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, SchemaRef};
+
+use self::split::{Dialect, FieldErrorKind};
+use super::MorselSource;
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+
+/// Target size of one morsel's byte range. Large enough that per-morsel overhead (builders,
+/// a frame, a task) is negligible and that a 2-core machine gets many morsels from a few
+/// hundred MB, small enough to keep memory per worker bounded and the work balanced.
+pub const MORSEL_BYTES: usize = 4 << 20;
+
+/// Options for `scan_csv_with`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvOptions {
+    /// Field separator (default `,`).
+    pub delimiter: u8,
+    /// First line holds column names (default `true`); otherwise columns are `column_1`, ...
+    pub has_header: bool,
+    /// Quote character (default `"`); a doubled quote inside a quoted field is a literal quote.
+    pub quote: u8,
+    /// Extra field texts read as null, besides the empty field (e.g. `"NA"`).
+    pub null_values: Vec<String>,
+    /// Rows read to infer column types (`None`: all rows). Default 1000.
+    pub infer_schema_length: Option<usize>,
+    /// Column types that replace inferred ones.
+    pub schema_overrides: Vec<(String, DataType)>,
+    /// Columns parsed as `Date32` with a chrono format such as `%Y/%m/%d` or `%b %d %Y`.
+    pub date_formats: Vec<(String, String)>,
+    /// Columns parsed as microsecond timestamps with a chrono format such as `%Y/%m/%d %H:%M`.
+    pub datetime_formats: Vec<(String, String)>,
+    /// Lines to skip before the header (or the first row without one), such as a preamble.
+    /// They are physical lines, not records: quotes in them are not interpreted. Default 0.
+    pub skip_rows: usize,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            has_header: true,
+            quote: b'"',
+            null_values: vec![],
+            infer_schema_length: Some(1000),
+            schema_overrides: vec![],
+            date_formats: vec![],
+            datetime_formats: vec![],
+            skip_rows: 0,
+        }
+    }
+}
+
+impl CsvOptions {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Set the field separator.
+    pub fn delimiter(mut self, d: u8) -> Self {
+        self.delimiter = d;
+        self
+    }
+    /// Set whether the first line is a header.
+    pub fn has_header(mut self, h: bool) -> Self {
+        self.has_header = h;
+        self
+    }
+    /// Set the quote character.
+    pub fn quote(mut self, q: u8) -> Self {
+        self.quote = q;
+        self
+    }
+    /// Add a text that reads as null.
+    pub fn null_value(mut self, v: impl Into<String>) -> Self {
+        self.null_values.push(v.into());
+        self
+    }
+    /// Set how many rows type inference reads (`None`: all).
+    pub fn infer_schema_length(mut self, n: Option<usize>) -> Self {
+        self.infer_schema_length = n;
+        self
+    }
+    /// Force a column's type.
+    pub fn schema_override(mut self, column: impl Into<String>, dtype: DataType) -> Self {
+        self.schema_overrides.push((column.into(), dtype));
+        self
+    }
+    /// Parse a column as dates with a chrono format.
+    pub fn date_format(mut self, column: impl Into<String>, format: impl Into<String>) -> Self {
+        self.date_formats.push((column.into(), format.into()));
+        self
+    }
+    /// Parse a column as timestamps (microseconds) with a chrono format.
+    pub fn datetime_format(mut self, column: impl Into<String>, format: impl Into<String>) -> Self {
+        self.datetime_formats.push((column.into(), format.into()));
+        self
+    }
+    /// Skip this many lines (a preamble) before the header.
+    pub fn skip_rows(mut self, n: usize) -> Self {
+        self.skip_rows = n;
+        self
+    }
+}
+
+/// Infer the schema from the header and the first `infer_schema_length` rows.
+///
+/// Column names come from the header (empty names become `column_N`, repeated names get a
+/// `_duplicated_K` suffix) or are `column_1`, `column_2`, ... without one. An empty file is an
+/// error when a header is expected, and an empty schema otherwise.
+pub fn infer_schema(path: &Path, options: &CsvOptions) -> Result<SchemaRef> {
+    let data = Bytes::load(path)?;
+    infer::infer_schema_bytes(&data, path, options)
+}
+
+/// Open for reading the given columns (in this order), with the schema [`infer_schema`] gave.
+pub fn open(
+    path: &Path,
+    options: &CsvOptions,
+    schema: &SchemaRef,
+    columns: &[String],
+) -> Result<Box<dyn MorselSource>> {
+    let data = Arc::new(Bytes::load(path)?);
+    Ok(Box::new(parse::CsvMorsels::new(
+        data,
+        path,
+        options,
+        schema,
+        columns,
+        MORSEL_BYTES,
+    )?))
+}
+
+/// Write `df` as CSV: a header row, then one line per row, comma-separated, `\n` line ends.
+///
+/// Floats are written as the shortest text that reads back to the same value (`NaN`, `inf`,
+/// `-inf` for specials), nulls as empty fields, text quoted only when it must be (it holds a
+/// comma, quote or line break, has leading or trailing spaces, or is empty, which
+/// distinguishes it from null), dates as `YYYY-MM-DD`, timestamps as
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, booleans as `true`/`false`. Nested types are an error.
+pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
+    write::write_frame(df, w)
+}
+
+/// The file's bytes: memory-mapped, or read into memory where mapping is not possible
+/// (empty files, pipes).
+pub(crate) enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn load(path: &Path) -> Result<Self> {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len > 0 {
+            // SAFETY: the mapping is read-only; if another process truncates the file while
+            // it is mapped, reads fault (the documented contract of file scans, as for IPC).
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&file) } {
+                return Ok(Bytes::Mapped(m));
+            }
+        }
+        let mut v = vec![];
+        file.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
+        Ok(Bytes::Owned(v))
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Texts (besides the empty field) that read as null.
+#[derive(Debug, Default)]
+pub(crate) struct NullValues(Vec<Vec<u8>>);
+
+impl NullValues {
+    fn new(options: &CsvOptions) -> Self {
+        Self(
+            options
+                .null_values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
+        )
+    }
+
+    /// Whether a non-empty field text is one of the null texts.
+    #[inline(always)]
+    fn matches(&self, b: &[u8]) -> bool {
+        !self.0.is_empty() && self.0.iter().any(|v| v.as_slice() == b)
+    }
+}
+
+/// Where the header and the data rows are in a file's bytes.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// Column names (from the header, or `column_N`).
+    pub names: Vec<String>,
+    /// First byte of the first data row.
+    pub data_start: usize,
+    /// End of the data, without trailing line ends.
+    pub data_end: usize,
+    pub dialect: Dialect,
+}
+
+impl Layout {
+    /// Find the header and the data region. The data region starts at a record start and
+    /// ends after the last non-blank line, so every morsel holds only whole records.
+    fn discover(buf: &[u8], path: &Path, options: &CsvOptions) -> Result<Self> {
+        let dialect = dialect(options)?;
+        let mut pos = if buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        for _ in 0..options.skip_rows {
+            pos = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |k| pos + k + 1);
+        }
+        let mut end = buf.len();
+        while end > pos && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+            end -= 1;
+        }
+        while pos < end {
+            match split::blank_line(buf, pos, end) {
+                Some(next) => pos = next,
+                None => break,
+            }
+        }
+        if pos >= end {
+            if options.has_header {
+                return Err(Error::File {
+                    format: "CSV",
+                    path: path.to_path_buf(),
+                    message: "the file is empty: there is no header line".into(),
+                });
+            }
+            return Ok(Self {
+                names: vec![],
+                data_start: end,
+                data_end: end,
+                dialect,
+            });
+        }
+        let mut fields: Vec<String> = vec![];
+        let mut scratch = vec![];
+        let mut seps = seps::Seps::new(buf, end, dialect.delim);
+        let (next, _) = split::parse_record(
+            buf,
+            pos,
+            end,
+            dialect,
+            &mut seps,
+            &mut scratch,
+            |_, text, _, _| {
+                fields.push(String::from_utf8_lossy(text).into_owned());
+                Ok(())
+            },
+        )
+        .map_err(|e| {
+            let ctx = ErrorContext::new(path, buf);
+            let name = if options.has_header {
+                "header".to_string()
+            } else {
+                format!("column_{}", e.field + 1)
+            };
+            ctx.error(e.offset, name, split_error_message(e.kind))
+        })?;
+        if options.has_header {
+            Ok(Self {
+                names: header_names(fields),
+                data_start: next,
+                data_end: end,
+                dialect,
+            })
+        } else {
+            Ok(Self {
+                names: (1..=fields.len()).map(|i| format!("column_{i}")).collect(),
+                data_start: pos,
+                data_end: end,
+                dialect,
+            })
+        }
+    }
+}
+
+/// Column names from header fields: an empty name becomes `column_N` (its 1-based position)
+/// and a repeated one gets `_duplicated_K` (as Polars does), so every column is addressable.
+fn header_names(fields: Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(fields.len());
+    for (i, f) in fields.into_iter().enumerate() {
+        let base = if f.is_empty() {
+            format!("column_{}", i + 1)
+        } else {
+            f
+        };
+        let mut name = base.clone();
+        let mut k = 0;
+        while names.contains(&name) {
+            name = format!("{base}_duplicated_{k}");
+            k += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// Check the delimiter and quote characters can work together.
+fn dialect(options: &CsvOptions) -> Result<Dialect> {
+    let (d, q) = (options.delimiter, options.quote);
+    let bad = |c: u8| c == b'\n' || c == b'\r';
+    if bad(d) || bad(q) || d == q {
+        return Err(Error::Plan(format!(
+            "invalid CSV options: delimiter {:?} and quote {:?} must differ and not be line breaks",
+            d as char, q as char
+        )));
+    }
+    Ok(Dialect { delim: d, quote: q })
+}
+
+fn split_error_message(kind: FieldErrorKind) -> String {
+    match kind {
+        FieldErrorKind::Unterminated => {
+            "unterminated quoted field: no closing quote before the end of the file".into()
+        }
+        FieldErrorKind::Rejected => "invalid value".into(),
+    }
+}
+
+/// Builds [`Error::Csv`] values for one file, turning byte offsets into line numbers.
+pub(crate) struct ErrorContext<'a> {
+    path: &'a Path,
+    buf: &'a [u8],
+}
+
+impl<'a> ErrorContext<'a> {
+    pub fn new(path: &'a Path, buf: &'a [u8]) -> Self {
+        Self { path, buf }
+    }
+
+    /// The 1-based physical line holding byte `offset` (counting the header line). Counting
+    /// happens only here, on the error path.
+    pub fn line_of(&self, offset: usize) -> u64 {
+        let upto = offset.min(self.buf.len());
+        1 + memchr::memchr_iter(b'\n', &self.buf[..upto]).count() as u64
+    }
+
+    pub fn error(&self, offset: usize, column: String, message: String) -> Error {
+        Error::Csv {
+            path: PathBuf::from(self.path),
+            line: self.line_of(offset),
+            column,
+            message,
+        }
+    }
+}
+
+/// A field's text for an error message: lossy UTF-8, cut short when long.
+pub(crate) fn show_text(b: &[u8]) -> String {
+    const MAX: usize = 60;
+    let s = String::from_utf8_lossy(b);
+    if s.chars().count() > MAX {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut:?}...")
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// Whether the reader can produce this type (the set `schema_overrides` accepts).
+pub(crate) fn supported_type(t: &DataType) -> bool {
+    use arrow::datatypes::DataType as T;
+    matches!(
+        t,
+        T::Boolean
+            | T::Int8
+            | T::Int16
+            | T::Int32
+            | T::Int64
+            | T::UInt8
+            | T::UInt16
+            | T::UInt32
+            | T::UInt64
+            | T::Float32
+            | T::Float64
+            | T::Utf8
+            | T::Date32
+            | T::Timestamp(_, None)
+    )
+}
