@@ -369,7 +369,10 @@ fn explain_shows_the_model_node_over_a_pruned_input() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("KMEANS k=3 features=[a, b] seed=42"));
     // The optimizer folds the feature selection into the source's projection.
-    assert!(text.lines().nth(1).is_some_and(|l| l.starts_with("  ")), "{text}");
+    assert!(
+        text.lines().nth(1).is_some_and(|l| l.starts_with("  ")),
+        "{text}"
+    );
     // Projection pushdown reaches the source: the unused column and expression are gone.
     assert!(text.contains("columns=[a, b]"), "{text}");
     assert!(!text.contains("a2"), "{text}");

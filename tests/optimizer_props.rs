@@ -136,7 +136,7 @@ fn step(lf: LazyFrame, step: usize, op: (u32, u32, u32, u32)) -> LazyFrame {
 /// Optionally end with an aggregation.
 fn finish(lf: LazyFrame, end: u32) -> LazyFrame {
     let cols = numeric(&lf);
-    if cols.is_empty() || end % 3 != 0 {
+    if cols.is_empty() || !end.is_multiple_of(3) {
         return lf;
     }
     let x = pick(&cols, end / 3);
