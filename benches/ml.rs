@@ -1,7 +1,7 @@
 //! ML speed check: k-means (1M x 16, k = 8, 20 Lloyd iterations from given centres) and PCA
 //! (1M x 16 to 4 components, covariance path) on deterministic generated data, printing
-//! seconds (best of 3). `benches/ml_sklearn.py` runs scikit-learn on bit-identical data for the
-//! comparison figure.
+//! seconds (best of 3 runs for k-means, 5 for PCA). `benches/ml_sklearn.py` runs
+//! scikit-learn on bit-identical data for the comparison figure.
 //!
 //! ```text
 //! cargo bench --bench ml            # fusedframe

@@ -19,6 +19,7 @@ pub(crate) const CHUNK: usize = 4096;
 /// Feature columns as `Float64` arrays, checked free of nulls. NaN and infinity are caught by
 /// [`Features::check_finite`] from sums the models compute anyway (a NaN or infinite value makes
 /// its column's sum non-finite), which saves a separate pass over the data.
+#[derive(Debug)]
 pub(crate) struct Features {
     pub names: Vec<String>,
     arrays: Vec<Float64Array>,
@@ -243,9 +244,7 @@ mod tests {
             "{e}"
         );
         let df = df!("a" => [Some(1.0), None]).expect("df");
-        let e = Features::from_frame(&df, &["a".into()], "pca")
-            .err()
-            .expect("null error");
+        let e = Features::from_frame(&df, &["a".into()], "pca").expect_err("null error");
         assert!(e.to_string().contains("\"a\" has 1 null values"), "{e}");
     }
 

@@ -1,11 +1,12 @@
 //! The hot inner loops of the models, written so that they vectorize: row-major f64 blocks,
 //! centres in fixed 8-wide tiles held in registers, no allocation per point.
 //!
-//! Each kernel has one generic body (`#[inline(always)]`) compiled three times: for AVX-512F,
-//! for AVX2+FMA, and for the baseline target; [`Isa::detect`] picks one at run time (the crate
-//! is built for the baseline x86-64 target, so without this the loops would use SSE2 only).
-//! The FMA versions round differently from the baseline one, so results can differ in the
-//! last bits between machines, but never between runs or thread counts on one machine.
+//! Each kernel is compiled twice: for AVX2+FMA and for the baseline target; [`Isa::detect`]
+//! picks one at run time (the crate is built for the baseline x86-64 target, so without this
+//! the loops would use SSE2 only). AVX-512 would be faster still on CPUs with full-width units,
+//! but its intrinsics and target feature need Rust 1.89 and the crate's MSRV is 1.85. The FMA
+//! version rounds differently from the baseline one, so results can differ in the last bits
+//! between machines, but never between runs or thread counts on one machine.
 
 /// Centres per register tile.
 pub(crate) const TILE: usize = 8;
@@ -16,7 +17,6 @@ const ROWS: usize = 4;
 /// The instruction set the kernels run with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Isa {
-    Avx512,
     Avx2,
     Baseline,
 }
@@ -26,11 +26,6 @@ impl Isa {
     pub(crate) fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Isa::Avx512;
-            }
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
@@ -82,9 +77,6 @@ pub(crate) fn assign(
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Isa::detect` returned this variant only after checking the CPU features.
-        Isa::Avx512 => unsafe { x86::assign_avx512(x, c, labels, sums) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
         Isa::Avx2 => unsafe { x86::assign_avx2(x, c, labels, sums) },
         _ => drive(x, c, labels, sums, |xr, jb| tile_baseline(xr, c, jb)),
     }
@@ -170,26 +162,12 @@ fn tile_baseline(xr: &[&[f64]; ROWS], c: &PackedCentres, jb: usize) -> TileMin {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    //! The tile with explicit AVX-512 / AVX2 intrinsics: the four rows' accumulators stay in
-    //! registers (auto-vectorized code spilled them to the stack on every step). Both use
-    //! FMA in the same order, so they give bit-identical results.
+    //! The tile with explicit AVX2+FMA intrinsics: the four rows' accumulators stay in
+    //! registers (auto-vectorized code spilled them to the stack on every step).
 
     use std::arch::x86_64::*;
 
     use super::{drive, PackedCentres, TileMin, ROWS};
-
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn assign_avx512(
-        x: &[f64],
-        c: &PackedCentres,
-        labels: &mut [u32],
-        sums: Option<(&mut [f64], &mut [u64])>,
-    ) {
-        // SAFETY: this function only runs where AVX-512F is available (see `Isa::detect`).
-        drive(x, c, labels, sums, |xr, jb| unsafe {
-            tile_avx512(xr, c, jb)
-        })
-    }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn assign_avx2(
@@ -205,48 +183,6 @@ mod x86 {
     // Four named accumulators per tile, not an array: an array that a closure borrows lives
     // on the stack, and LLVM then stores it back on every step of the loop.
     const _: () = assert!(ROWS == 4);
-
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    #[inline]
-    unsafe fn tile_avx512(xr: &[&[f64]; ROWS], c: &PackedCentres, jb: usize) -> TileMin {
-        let (d, kp) = (c.d, c.kp);
-        let ct = c.ct.as_ptr().add(jb);
-        let (x0, x1, x2, x3) = (
-            xr[0].as_ptr(),
-            xr[1].as_ptr(),
-            xr[2].as_ptr(),
-            xr[3].as_ptr(),
-        );
-        let (mut a0, mut a1, mut a2, mut a3) = (
-            _mm512_setzero_pd(),
-            _mm512_setzero_pd(),
-            _mm512_setzero_pd(),
-            _mm512_setzero_pd(),
-        );
-        for f in 0..d {
-            // In bounds: ct holds d * kp values with jb + 8 <= kp, and every row has d values.
-            let cv = _mm512_loadu_pd(ct.add(f * kp));
-            a0 = _mm512_fmadd_pd(_mm512_set1_pd(*x0.add(f)), cv, a0);
-            a1 = _mm512_fmadd_pd(_mm512_set1_pd(*x1.add(f)), cv, a1);
-            a2 = _mm512_fmadd_pd(_mm512_set1_pd(*x2.add(f)), cv, a2);
-            a3 = _mm512_fmadd_pd(_mm512_set1_pd(*x3.add(f)), cv, a3);
-        }
-        let norms = _mm512_loadu_pd(c.norms.as_ptr().add(jb));
-        [
-            min512(_mm512_add_pd(norms, a0)),
-            min512(_mm512_add_pd(norms, a1)),
-            min512(_mm512_add_pd(norms, a2)),
-            min512(_mm512_add_pd(norms, a3)),
-        ]
-    }
-
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    #[inline]
-    unsafe fn min512(v: __m512d) -> (f64, u32) {
-        let m = _mm512_reduce_min_pd(v);
-        let mask = _mm512_cmpeq_pd_mask(v, _mm512_set1_pd(m));
-        (m, u32::from(mask).trailing_zeros())
-    }
 
     #[target_feature(enable = "avx2,fma")]
     #[inline]
@@ -316,18 +252,9 @@ pub(crate) fn inertia(isa: Isa, x: &[f64], d: usize, centres: &[f64], labels: &[
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Isa::detect` checked the features.
-        Isa::Avx512 => unsafe { inertia_avx512(x, d, centres, labels) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
         Isa::Avx2 => unsafe { inertia_avx2(x, d, centres, labels) },
         _ => inertia_impl(x, d, centres, labels),
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn inertia_avx512(x: &[f64], d: usize, centres: &[f64], labels: &[u32]) -> f64 {
-    inertia_impl(x, d, centres, labels)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -409,10 +336,8 @@ mod tests {
     /// Every instruction set this machine can run.
     fn available() -> Vec<Isa> {
         let mut v = vec![Isa::Baseline];
-        match Isa::detect() {
-            Isa::Avx512 => v.extend([Isa::Avx2, Isa::Avx512]),
-            Isa::Avx2 => v.push(Isa::Avx2),
-            Isa::Baseline => {}
+        if Isa::detect() == Isa::Avx2 {
+            v.push(Isa::Avx2);
         }
         v
     }

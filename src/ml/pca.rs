@@ -208,8 +208,13 @@ impl Pca {
     }
 }
 
+/// Rows per block of the covariance pass: longer runs per column than [`CHUNK`] keep the
+/// hardware prefetcher streaming (the pass is bound by reading the data once); fixed, so the
+/// result does not depend on the thread count.
+const COV_CHUNK: usize = 4 * CHUNK;
+
 thread_local! {
-    /// The covariance pass's per-thread block of shifted values (column-major, CHUNK x d).
+    /// The covariance pass's per-thread block of shifted values (column-major, COV_CHUNK x d).
     static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -219,10 +224,10 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     // Provisional mean: the first row. Sums of (x - shift) stay small, so the correction
     // n m mᵀ below subtracts little and loses little.
     let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0]).collect();
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(COV_CHUNK))
         .into_par_iter()
         .map(|c| {
-            let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+            let (lo, hi) = (c * COV_CHUNK, ((c + 1) * COV_CHUNK).min(n));
             let rows = hi - lo;
             let mut sums = vec![0.0; d];
             let mut g = vec![0.0; d * d];
@@ -230,8 +235,11 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
             // split, and blocks this size come from mmap, paying page faults every time.
             SCRATCH.with(|cell| {
                 let mut buf = cell.borrow_mut();
-                buf.clear();
-                buf.resize(rows * d, 0.0);
+                // Grow once; every value used below is overwritten first, so no re-zeroing.
+                if buf.len() < rows * d {
+                    buf.resize(rows * d, 0.0);
+                }
+                let buf = &mut buf[..rows * d];
                 for j in 0..d {
                     let s = shift[j];
                     let dst = &mut buf[j * rows..(j + 1) * rows];
@@ -240,7 +248,7 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
                     }
                     sums[j] = super::data::sum4(dst);
                 }
-                linalg::gram_add(&mut g, &buf, rows, d);
+                linalg::gram_add(&mut g, buf, rows, d);
             });
             (g, sums)
         })
