@@ -95,7 +95,7 @@ fn min_max(a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
 }
 
 /// Sort `pairs` by key, stably (equal keys keep their order), in parallel on the current pool.
-pub fn sort_pairs(pairs: &mut Vec<Pair>) {
+pub fn sort_pairs(pairs: &mut [Pair]) {
     if pairs.len() <= SMALL {
         pairs.sort_by_key(|p| p.key);
         return;
