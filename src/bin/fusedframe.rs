@@ -1,2 +1,196 @@
-//! The `fusedframe` command line.
-fn main() {}
+//! The `fusedframe` command line: parses arguments and calls `fusedframe::script::run`.
+//!
+//! Exit codes: 0 success, 1 a query failed (script error, engine error, I/O), 2 usage error
+//! (bad arguments; clap's own errors also exit with 2).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use fusedframe::script::output::{FileKind, Format};
+use fusedframe::script::run::{
+    expand_paths, explain_script, header, run_script, schema_of_file, stderr_is_terminal,
+    RunOptions,
+};
+use fusedframe::script::Script;
+
+#[derive(Parser)]
+#[command(
+    name = "fusedframe",
+    version,
+    about = "Run fusedframe query scripts (*.fq)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scripts (a directory runs its *.fq files in name order) and print or write results.
+    Run {
+        /// Script files or directories of scripts.
+        #[arg(value_name = "SCRIPT_OR_DIR")]
+        scripts: Vec<PathBuf>,
+        /// A script given inline, run after the files.
+        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+        expr: Option<String>,
+        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .json) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// How to print results on stdout.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        /// Worker threads (default: FUSEDFRAME_THREADS, else every core).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        threads: Option<u32>,
+        /// Print the optimized plan instead of running.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Print a script's optimized plan.
+    Explain {
+        script: PathBuf,
+        /// Show the plan after every optimizer rule.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc).
+    Schema { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+/// A mistake in the arguments rather than in a query (exit code 2).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is::<Usage>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run {
+            scripts,
+            expr,
+            output,
+            format,
+            threads,
+            explain,
+        } => {
+            let mut list = Vec::new();
+            for path in expand_paths(&scripts)? {
+                list.push(Script::from_file(&path)?);
+            }
+            if let Some(src) = expr {
+                list.push(Script::new("-e", src));
+            }
+            if list.is_empty() {
+                bail!(Usage(
+                    "nothing to run: give script files, a directory, or -e 'EXPR'".into()
+                ));
+            }
+            if let Some(path) = &output {
+                if list.len() > 1 {
+                    bail!(Usage(
+                        "--output takes the result of one script; several were given".into()
+                    ));
+                }
+                if FileKind::from_path(path).is_none() {
+                    bail!(Usage(format!(
+                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .ipc or .json",
+                        path.display()
+                    )));
+                }
+            }
+            let options = RunOptions {
+                output,
+                format: match format {
+                    FormatArg::Table => Format::Table,
+                    FormatArg::Csv => Format::Csv,
+                    FormatArg::Json => Format::Json,
+                },
+                threads: threads.map(|n| n as usize),
+                explain,
+                progress: stderr_is_terminal(),
+            };
+            run_all(&list, &options)
+        }
+        Command::Explain { script, verbose } => {
+            let script = Script::from_file(&script)?;
+            println!("{}", explain_script(&script, verbose)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { file } => {
+            let ext_ok = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["csv", "parquet", "arrow", "ipc", "feather"]
+                    .contains(&e.to_ascii_lowercase().as_str())
+            });
+            if !ext_ok {
+                bail!(Usage(format!(
+                    "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                    file.display()
+                )));
+            }
+            println!("{}", schema_of_file(&file)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Run each script; with several, print a header before each and keep going after a failure
+/// (reported on stderr), exiting 1 if any failed.
+fn run_all(scripts: &[Script], options: &RunOptions) -> anyhow::Result<ExitCode> {
+    let many = scripts.len() > 1;
+    let mut failed = 0;
+    let stdout = std::io::stdout();
+    for (i, script) in scripts.iter().enumerate() {
+        let mut out = stdout.lock();
+        if many {
+            let sep = if i == 0 { "" } else { "\n" };
+            writeln!(out, "{sep}{}", header(script)).context("writing to stdout")?;
+        }
+        let result = run_script(script, options, &mut out);
+        out.flush().context("writing to stdout")?;
+        match result {
+            Ok(()) => {}
+            Err(e) if many => {
+                eprintln!("error: {e}");
+                failed += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if failed > 0 {
+        eprintln!("error: {failed} of {} scripts failed", scripts.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -111,6 +111,9 @@ fn eval_with(
         Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
             "selector {expr} reached evaluation unexpanded"
         ))),
+        Expr::Param { .. } => Err(Error::Internal(format!(
+            "parameter {expr} reached evaluation unbound"
+        ))),
         Expr::Cast(e, to) => match rec(e, df)? {
             Value::Array(a) => Ok(Value::Array(cast_checked(&a, to, e)?)),
             Value::Scalar(s) => {

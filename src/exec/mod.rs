@@ -8,6 +8,7 @@
 //! states merged in morsel order, so results are bit-identical for any thread count.
 
 pub mod eval;
+mod hoisted;
 pub mod kernels;
 mod pipeline;
 mod pool;
@@ -24,7 +25,7 @@ use crate::error::Result;
 use crate::expr::types::expand_selectors;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
-use crate::plan::{ExecOptions, LogicalPlan};
+use crate::plan::{ExecOptions, FusedOp, LogicalPlan};
 
 /// Rows per morsel piece: small enough for intermediates to stay in cache, large enough to
 /// amortize per-morsel overhead. Fixed, so results never depend on the thread count.
@@ -39,6 +40,12 @@ pub fn execute(plan: &LogicalPlan, options: &ExecOptions) -> Result<DataFrame> {
 
 /// Run a plan on the current rayon pool.
 pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
+    // Hoisted aggregates first, lowest first: each run binds its values into the plan above.
+    if plan_has_aggregates(plan) {
+        if let Some(bound) = hoisted::bind_lowest(&Arc::new(plan.clone()))? {
+            return run(&bound);
+        }
+    }
     match plan {
         LogicalPlan::Select { input, exprs } => {
             let schema = input.schema()?;
@@ -103,6 +110,11 @@ pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
     }
 }
 
+fn plan_has_aggregates(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Aggregates { .. })
+        || plan.inputs().iter().any(|i| plan_has_aggregates(i))
+}
+
 fn select_full(df: &DataFrame, exprs: &[Expr], plan: &LogicalPlan) -> Result<DataFrame> {
     let schema = plan.schema()?;
     let values = exprs
@@ -149,6 +161,7 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
             source,
             projection,
             predicate,
+            limit,
         } => {
             // The scan reads the predicate's columns too, even where the projection drops them.
             let read: Option<Vec<String>> = match (projection, predicate) {
@@ -163,7 +176,7 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
                 }
                 (p, _) => p.clone(),
             };
-            let src = source.open(read.as_deref(), predicate.as_ref())?;
+            let src = source.open(read.as_deref(), predicate.as_ref(), *limit)?;
             let mut p = Pipeline::new(Source::Morsels(Arc::from(src)));
             if let Some(pred) = predicate {
                 // The scan may read predicate columns that the projection leaves out.
@@ -204,7 +217,11 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
         }
         LogicalPlan::Select { input, exprs } => {
             let exprs = expand_selectors(exprs, input.schema()?.as_ref())?;
-            if exprs.iter().all(Expr::is_elementwise) && !exprs.is_empty() {
+            // All-scalar selects (`select([lit(1)])`) give one row, not one per input row.
+            if exprs.iter().all(Expr::is_elementwise)
+                && !exprs.is_empty()
+                && !exprs.iter().all(Expr::is_scalar)
+            {
                 let mut p = pipeline_of(input)?;
                 p.push(Op::Select(exprs), plan.schema()?);
                 Ok(p)
@@ -221,6 +238,34 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
             } else {
                 Ok(Pipeline::new(Source::Frame(run(plan)?)))
             }
+        }
+        LogicalPlan::Fused { input, ops } => {
+            let elementwise = ops
+                .iter()
+                .all(|op| op.exprs().iter().all(|e| e.is_elementwise()));
+            if !elementwise {
+                // Not what fusion builds, but still meaningful: run the plain nodes.
+                let mut cur = input.clone();
+                for op in ops {
+                    cur = Arc::new(op.to_plan(cur));
+                }
+                return pipeline_of(&cur);
+            }
+            let mut p = pipeline_of(input)?;
+            let mut cur = input.clone();
+            for op in ops {
+                cur = Arc::new(op.to_plan(cur));
+                let schema = cur.schema()?;
+                let op = match op {
+                    FusedOp::Filter(e) => Op::Filter(e.clone()),
+                    FusedOp::Select(es) => Op::Select(expand_selectors(es, p.schema().as_ref())?),
+                    FusedOp::WithColumns(es) => {
+                        Op::WithColumns(expand_selectors(es, p.schema().as_ref())?)
+                    }
+                };
+                p.push(op, schema);
+            }
+            Ok(p)
         }
         LogicalPlan::Drop { input, .. } => {
             let out = plan.schema()?;

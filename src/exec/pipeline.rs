@@ -236,15 +236,17 @@ fn concat_or_empty(schema: &SchemaRef, parts: &[DataFrame], rows: usize) -> Resu
 }
 
 /// Aggregates over a pipeline without materializing it: each piece updates partial states,
-/// merged in morsel order. Returns `None` when an aggregate cannot stream (median, nested
-/// aggregates, non-elementwise inputs), leaving the caller to materialize.
+/// merged in morsel order. Returns `None` when an aggregate cannot stream (nested aggregates,
+/// non-elementwise inputs), leaving the caller to materialize. Medians and quantiles stream
+/// too: their state keeps the values of their one column (less than materializing the input),
+/// and a plain median drops them as soon as a NaN decides the result.
 pub fn streaming_aggregate(input: &Arc<LogicalPlan>, exprs: &[Expr]) -> Result<Option<DataFrame>> {
     let mut aggs: Vec<Expr> = vec![];
     let mut ok = true;
     for e in exprs {
         e.visit(&mut |n| {
-            if let Expr::Agg { func, expr } = n {
-                if !func.is_streamable() || !expr.is_elementwise() || expr.has_aggregate() {
+            if let Expr::Agg { expr, .. } = n {
+                if !expr.is_elementwise() || expr.has_aggregate() {
                     ok = false;
                 } else if !aggs.contains(n) {
                     aggs.push(n.clone());

@@ -114,6 +114,7 @@ impl fmt::Display for Expr {
                 then,
                 otherwise,
             } => write!(f, "when({cond}).then({then}).otherwise({otherwise})"),
+            Expr::Param { name, .. } => write!(f, "${name}"),
         }
     }
 }

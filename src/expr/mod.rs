@@ -60,6 +60,10 @@ pub enum Expr {
         then: Box<Expr>,
         otherwise: Box<Expr>,
     },
+    /// A scalar computed once by an `AGGREGATES` plan node below the node that uses it (the
+    /// optimizer's aggregate hoisting puts it there); the executor binds it to its value
+    /// before running the nodes above. Shown as `$name`.
+    Param { name: String, dtype: DataType },
 }
 
 /// Binary operators.
@@ -234,13 +238,18 @@ impl Expr {
             Expr::Function { args, .. } => args.first().map_or("literal".into(), Expr::output_name),
             Expr::Agg { expr, .. } => expr.output_name(),
             Expr::When { then, .. } => then.output_name(),
+            Expr::Param { name, .. } => name.clone(),
         }
     }
 
     /// Direct children, in evaluation order.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric | Expr::Literal(_) => vec![],
+            Expr::Column(_)
+            | Expr::Columns(_)
+            | Expr::AllNumeric
+            | Expr::Literal(_)
+            | Expr::Param { .. } => vec![],
             Expr::Alias(e, _) | Expr::Cast(e, _) | Expr::Not(e) | Expr::Negate(e) => vec![e],
             Expr::Binary { left, right, .. } => vec![left, right],
             Expr::Function { args, .. } => args.iter().collect(),
@@ -258,7 +267,11 @@ impl Expr {
     pub fn map_children(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
         let b = |e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr| Box::new(f(*e));
         match self {
-            e @ (Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric | Expr::Literal(_)) => e,
+            e @ (Expr::Column(_)
+            | Expr::Columns(_)
+            | Expr::AllNumeric
+            | Expr::Literal(_)
+            | Expr::Param { .. }) => e,
             Expr::Alias(e, n) => Expr::Alias(b(e, f), n),
             Expr::Cast(e, t) => Expr::Cast(b(e, f), t),
             Expr::Not(e) => Expr::Not(b(e, f)),
@@ -345,7 +358,7 @@ impl Expr {
     /// with literals and other aggregates: `col("x").max() - col("x").min()`).
     pub fn is_scalar(&self) -> bool {
         match self {
-            Expr::Agg { .. } | Expr::Literal(_) => true,
+            Expr::Agg { .. } | Expr::Literal(_) | Expr::Param { .. } => true,
             Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric => false,
             Expr::Function { func, args } => {
                 func.kind() == FunctionKind::Elementwise && args.iter().all(Expr::is_scalar)

@@ -148,6 +148,7 @@ impl Expr {
                 "selector {self} reached type resolution unexpanded"
             ))),
             Expr::Literal(s) => Ok(s.data_type()),
+            Expr::Param { dtype, .. } => Ok(dtype.clone()),
             Expr::Alias(e, _) => e.data_type(schema),
             Expr::Cast(e, to) => {
                 let from = e.data_type(schema)?;

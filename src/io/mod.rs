@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod ipc;
 pub mod parquet;
+pub mod parquet_prune;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -48,6 +49,8 @@ pub struct ScanSource {
     path: PathBuf,
     format: FileFormat,
     schema: OnceLock<SchemaRef>,
+    /// Parquet footer, read once for plan text (`row_groups=kept/total`); scans re-read it.
+    parquet_meta: OnceLock<Option<::parquet::arrow::arrow_reader::ArrowReaderMetadata>>,
 }
 
 impl ScanSource {
@@ -57,6 +60,7 @@ impl ScanSource {
             path: path.into(),
             format,
             schema: OnceLock::new(),
+            parquet_meta: OnceLock::new(),
         }
     }
 
@@ -97,12 +101,32 @@ impl ScanSource {
         Ok(self.schema.get_or_init(|| s).clone())
     }
 
+    /// For a Parquet file and a predicate: how many row groups the statistics check keeps, of
+    /// how many (`None` for other formats, without a predicate, or if the footer is unreadable,
+    /// which the scan itself will then report).
+    pub fn row_groups_kept(&self, predicate: Option<&Expr>) -> Option<(usize, usize)> {
+        let predicate = predicate?;
+        if !matches!(self.format, FileFormat::Parquet) {
+            return None;
+        }
+        let meta = self
+            .parquet_meta
+            .get_or_init(|| parquet::read_metadata(&self.path).ok())
+            .as_ref()?;
+        let schema = self.schema().ok()?;
+        let kept = parquet_prune::kept_row_groups(Some(predicate), meta.metadata(), &schema);
+        Some((kept.len(), meta.metadata().num_row_groups()))
+    }
+
     /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
     /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
+    /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
+    /// stop early.
     pub fn open(
         &self,
         projection: Option<&[String]>,
         predicate: Option<&Expr>,
+        limit: Option<usize>,
     ) -> Result<Box<dyn MorselSource>> {
         let schema = self.schema()?;
         let columns: Vec<String> = match projection {
@@ -119,7 +143,7 @@ impl ScanSource {
         }
         match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
-            FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate),
+            FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate, limit),
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         }
     }
@@ -130,6 +154,7 @@ fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
         source: Arc::new(ScanSource::new(path.as_ref(), format)),
         projection: None,
         predicate: None,
+        limit: None,
     })
 }
 

@@ -1,5 +1,7 @@
 //! Parquet reader and writer. A morsel is a row group; only projected columns are decoded,
-//! and row groups are decoded in parallel by the executor.
+//! and row groups are decoded in parallel by the executor. Row groups whose statistics prove
+//! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
+//! once enough rows are read.
 
 use std::fs::File;
 use std::io::Write;
@@ -50,15 +52,21 @@ struct ParquetMorsels {
     mask: ProjectionMask,
     /// Output position -> position among the decoded (file-ordered) columns.
     order: Vec<usize>,
-    row_groups: Vec<usize>,
+    /// The row groups to read, each with how many of its leading rows are needed (all of
+    /// them unless a limit cuts the last one short).
+    row_groups: Vec<(usize, usize)>,
 }
 
-/// Open `path` for the given columns. `_predicate` is reserved for row-group pruning.
+/// Open `path` for the given columns, skipping row groups where `predicate` is provably
+/// false, and (when `limit` is set) reading only the leading rows that cover it. With a
+/// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
+/// the executor then pulls row groups lazily.
 pub fn open(
     path: &Path,
     schema: &SchemaRef,
     columns: &[String],
-    _predicate: Option<&Expr>,
+    predicate: Option<&Expr>,
+    limit: Option<usize>,
 ) -> Result<Box<dyn MorselSource>> {
     let meta = read_metadata(path)?;
     let file_schema = meta.schema().clone();
@@ -84,7 +92,20 @@ pub fn open(
             .map(|c| schema.field_with_name(c).cloned())
             .collect::<std::result::Result<Vec<_>, _>>()?,
     ));
-    let row_groups = (0..meta.metadata().num_row_groups()).collect();
+    let kept = super::parquet_prune::kept_row_groups(predicate, meta.metadata(), schema);
+    let mut row_groups = Vec::with_capacity(kept.len());
+    let mut left = match (limit, predicate) {
+        (Some(n), None) => n,
+        _ => usize::MAX,
+    };
+    for rg in kept {
+        if left == 0 {
+            break;
+        }
+        let rows = usize::try_from(meta.metadata().row_group(rg).num_rows()).unwrap_or(0);
+        row_groups.push((rg, rows.min(left)));
+        left = left.saturating_sub(rows);
+    }
     Ok(Box::new(ParquetMorsels {
         path: path.to_path_buf(),
         meta,
@@ -105,13 +126,13 @@ impl MorselSource for ParquetMorsels {
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
-        let rg = self.row_groups[i];
-        let rows = self.meta.metadata().row_group(rg).num_rows().max(1) as usize;
+        let (rg, rows) = self.row_groups[i];
         let file = open_file(&self.path)?;
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
             .with_projection(self.mask.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(rows)
+            .with_batch_size(rows.max(1))
+            .with_limit(rows)
             .build()
             .map_err(|e| perr(&self.path, e))?;
         let mut parts = Vec::new();
@@ -136,8 +157,8 @@ pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
     write_with_row_groups(df, w, 1 << 20)
 }
 
-/// Write `df` as Parquet with row groups of at most `rows` rows (with min/max statistics,
-/// which predicate pushdown uses to skip row groups).
+/// Write `df` as Parquet (snappy) with row groups of at most `rows` rows (with min/max
+/// statistics, which predicate pushdown uses to skip row groups).
 pub fn write_with_row_groups<W: Write + Send>(
     df: &DataFrame,
     w: &mut W,

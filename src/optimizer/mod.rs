@@ -1,12 +1,33 @@
 //! The optimizer: an ordered list of rewrite rules, one per file, run to a fixed point.
 //!
-//! Each rule implements [`OptimizerRule`]. After every rule the driver checks that the plan's
-//! output schema is unchanged (a rule that changes it is a bug, reported with the rule's name)
-//! and records the plan text for `explain --verbose`.
+//! Each rule is a small struct implementing [`OptimizerRule`]: a name and a `rewrite` from plan
+//! to plan that says whether it changed anything. The driver ([`optimize_traced`]) first
+//! resolves the plan (selectors expanded, types checked), then runs the rule list in order,
+//! pass after pass, until a whole pass changes nothing (or [`MAX_PASSES`]). After every rule it
+//! checks that the plan still type-checks and that its output schema is unchanged (a rule that
+//! breaks either is a bug, reported with the rule's name), and records the step for
+//! `explain --verbose`: the rule's name and the plan text after it, or "unchanged".
+//!
+//! Rules are written so that a plan they cannot improve comes back unchanged (they compare
+//! before and after rather than guessing), which is what makes the fixed point reachable.
 
+mod aggregate_hoisting;
+mod cse;
+mod fusion;
+mod predicate_pushdown;
 mod projection_pushdown;
+mod simplify;
+mod slice_pushdown;
+#[cfg(test)]
+pub(crate) mod test_util;
 
+pub use aggregate_hoisting::AggregateHoisting;
+pub use cse::CommonSubexpressions;
+pub use fusion::Fusion;
+pub use predicate_pushdown::PredicatePushdown;
 pub use projection_pushdown::ProjectionPushdown;
+pub use simplify::Simplify;
+pub use slice_pushdown::SlicePushdown;
 
 use std::sync::Arc;
 
@@ -38,22 +59,57 @@ impl<T> Transformed<T> {
     }
 }
 
+impl Transformed<Arc<LogicalPlan>> {
+    /// `after`, marked changed when its plan text differs from `before`'s. Rules that rebuild
+    /// whole trees use this instead of tracking every edit.
+    pub fn compare(before: &LogicalPlan, after: Arc<LogicalPlan>) -> Self {
+        let changed = before.display_indent() != after.display_indent();
+        Self {
+            data: after,
+            changed,
+        }
+    }
+}
+
 /// One rewrite rule.
 pub trait OptimizerRule: Send + Sync {
     /// The rule's name as `explain --verbose` prints it.
     fn name(&self) -> &'static str;
-    /// Rewrite the plan (or return it unchanged).
+    /// Rewrite the plan (or return it unchanged). The output schema must stay the same.
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>>;
 }
 
-/// The rules in the order they run. Projection pushdown runs last so that it sees the final
-/// shape of every expression (rules that add or remove expressions change what is read).
-fn rules() -> Vec<Box<dyn OptimizerRule>> {
-    vec![Box::new(ProjectionPushdown)]
+/// The rules in the order they run; why this order:
+///
+/// 1. `simplify` first, so every later rule sees folded constants and plain predicates (a
+///    `filter(lit(true))` is gone before anything tries to push it).
+/// 2. `predicate_pushdown` next: filters move towards the scans (and into them) while the
+///    plan still has its original shape, before slices are pinned to scans.
+/// 3. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
+///    settled, a slice moves down through row-preserving nodes only.
+/// 4. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
+///    which the node is elementwise and its repeated subexpressions are visible to CSE.
+/// 5. `cse` then computes repeated subexpressions once, as temporary columns.
+/// 6. `projection_pushdown` after every rule that adds or removes expressions, so scans read
+///    exactly the columns the final expressions use (including the temporaries and the
+///    inputs of hoisted aggregates).
+/// 7. `fusion` last: it packs the settled chains of elementwise nodes into `FUSED` nodes,
+///    which the other rules treat as opaque on later passes.
+pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
+    vec![
+        Box::new(Simplify),
+        Box::new(PredicatePushdown),
+        Box::new(SlicePushdown),
+        Box::new(AggregateHoisting),
+        Box::new(CommonSubexpressions),
+        Box::new(ProjectionPushdown),
+        Box::new(Fusion),
+    ]
 }
 
-/// Passes over the rule list before giving up on a fixed point.
-const MAX_PASSES: usize = 8;
+/// Passes over the rule list before giving up on a fixed point (every rule here settles in two
+/// or three; the cap guards against a rule that keeps reporting changes).
+pub const MAX_PASSES: usize = 8;
 
 /// Expand selectors (`cols`, `all_numeric`) everywhere and type-check the plan; what every plan
 /// goes through before running, optimized or not.
@@ -87,25 +143,22 @@ pub type Step = (String, Option<String>);
 
 /// Optimize a plan, recording each rule application.
 pub fn optimize_traced(plan: &Arc<LogicalPlan>) -> Result<(Arc<LogicalPlan>, Vec<Step>)> {
+    optimize_with(plan, &rules())
+}
+
+/// Run `rules` in order to a fixed point over `plan`, recording each step.
+pub fn optimize_with(
+    plan: &Arc<LogicalPlan>,
+    rules: &[Box<dyn OptimizerRule>],
+) -> Result<(Arc<LogicalPlan>, Vec<Step>)> {
     let mut plan = resolve(plan)?;
     let schema = plan.schema()?;
     let mut steps = vec![];
     for pass in 0..MAX_PASSES {
         let mut changed_any = false;
-        for rule in rules() {
+        for rule in rules {
             let t = rule.rewrite(plan.clone())?;
-            let after = t.data.schema().map_err(|e| {
-                Error::Internal(format!(
-                    "rule {} produced an invalid plan: {e}",
-                    rule.name()
-                ))
-            })?;
-            if after != schema {
-                return Err(Error::Internal(format!(
-                    "rule {} changed the output schema",
-                    rule.name()
-                )));
-            }
+            check_schema(rule.name(), &t.data, &schema)?;
             let label = format!("pass {} / {}", pass + 1, rule.name());
             if t.changed {
                 steps.push((label, Some(t.data.display_indent())));
@@ -120,4 +173,156 @@ pub fn optimize_traced(plan: &Arc<LogicalPlan>) -> Result<(Arc<LogicalPlan>, Vec
         }
     }
     Ok((plan, steps))
+}
+
+/// The plan after `rule` must still type-check and produce exactly `schema`.
+fn check_schema(
+    rule: &str,
+    plan: &LogicalPlan,
+    schema: &arrow::datatypes::SchemaRef,
+) -> Result<()> {
+    let after = plan.schema().map_err(|e| {
+        Error::Internal(format!(
+            "optimizer rule {rule} produced an invalid plan: {e}"
+        ))
+    })?;
+    if after != *schema {
+        let names = |s: &arrow::datatypes::SchemaRef| {
+            s.fields()
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), f.data_type()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(Error::Internal(format!(
+            "optimizer rule {rule} changed the output schema from [{}] to [{}]",
+            names(schema),
+            names(&after)
+        )));
+    }
+    Ok(())
+}
+
+/// Rebuild `plan` bottom-up: inputs first, then `f` on the node over its new inputs.
+pub(crate) fn transform_up(
+    plan: &Arc<LogicalPlan>,
+    f: &mut dyn FnMut(Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>>,
+) -> Result<Arc<LogicalPlan>> {
+    let node = match plan.inputs().first() {
+        Some(input) => {
+            let new_input = transform_up(input, f)?;
+            if Arc::ptr_eq(&new_input, input) {
+                plan.clone()
+            } else {
+                Arc::new(plan.with_input(new_input))
+            }
+        }
+        None => plan.clone(),
+    };
+    f(node)
+}
+
+/// Column names of a schema, for rules that need to pick fresh names.
+pub(crate) fn column_names(plan: &LogicalPlan) -> Result<Vec<String>> {
+    Ok(plan
+        .schema()?
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::frame;
+    use super::*;
+    use crate::prelude::*;
+
+    /// A rule that breaks the schema, to see the driver name it.
+    struct Broken;
+    impl OptimizerRule for Broken {
+        fn name(&self) -> &'static str {
+            "broken"
+        }
+        fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+            Ok(Transformed::yes(Arc::new(LogicalPlan::Drop {
+                input: plan,
+                columns: vec!["a".into()],
+            })))
+        }
+    }
+
+    #[test]
+    fn driver_names_a_rule_that_changes_the_schema() {
+        let lf = frame().lazy();
+        let err = optimize_with(lf.logical_plan(), &[Box::new(Broken)]).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"internal error (a bug in fusedframe): optimizer rule broken changed the output schema from [a: Float64, b: Float64, c: Int64, s: Utf8] to [b: Float64, c: Int64, s: Utf8]");
+    }
+
+    #[test]
+    fn explain_verbose_lists_every_step() {
+        let lf = frame()
+            .lazy()
+            .filter(col("a").gt(lit(1.0) + lit(1.0)))
+            .select([col("a") * 2]);
+        insta::assert_snapshot!(lf.explain_verbose().unwrap(), @r#"
+            initial plan:
+            SELECT [(col("a") * 2)]
+              FILTER col("a").gt((1.0 + 1.0))
+                DATAFRAME rows=4 width=4
+
+            pass 1 / simplify:
+            SELECT [(col("a") * 2)]
+              FILTER col("a").gt(2.0)
+                DATAFRAME rows=4 width=4
+
+            pass 1 / predicate_pushdown: unchanged
+
+            pass 1 / slice_pushdown: unchanged
+
+            pass 1 / aggregate_hoisting: unchanged
+
+            pass 1 / cse: unchanged
+
+            pass 1 / projection_pushdown:
+            SELECT [(col("a") * 2)]
+              FILTER col("a").gt(2.0)
+                DATAFRAME rows=4 width=4 columns=[a]
+
+            pass 1 / fusion:
+            FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
+              DATAFRAME rows=4 width=4 columns=[a]
+
+            pass 2 / simplify: unchanged
+
+            pass 2 / predicate_pushdown: unchanged
+
+            pass 2 / slice_pushdown: unchanged
+
+            pass 2 / aggregate_hoisting: unchanged
+
+            pass 2 / cse: unchanged
+
+            pass 2 / projection_pushdown: unchanged
+
+            pass 2 / fusion: unchanged
+
+            optimized plan:
+            FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
+              DATAFRAME rows=4 width=4 columns=[a]
+            "#);
+    }
+
+    #[test]
+    fn fixed_point_is_reached() {
+        let lf = frame()
+            .lazy()
+            .with_columns([(col("a") - col("a").mean()).alias("d")])
+            .filter(col("d").gt(0.0))
+            .select([col("d") * col("d")]);
+        let (_, steps) = optimize_traced(lf.logical_plan()).unwrap();
+        // The last pass changes nothing.
+        let n = rules().len();
+        assert!(steps.len() >= n && steps[steps.len() - n..].iter().all(|(_, s)| s.is_none()));
+    }
 }

@@ -1,12 +1,16 @@
 //! Projection pushdown: find the columns each node's consumers need and tell sources to read
 //! only those, dropping `with_columns` outputs and `select` expressions nobody uses.
+//!
+//! A `with_columns` whose output carries columns nobody above reads becomes a `select` of just
+//! the needed ones: the unused columns would otherwise be copied at every point where the
+//! plan materializes (sorts, windows, hoisted aggregates). The root keeps its full schema.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::LogicalPlan;
+use crate::plan::{FusedOp, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -17,13 +21,8 @@ impl OptimizerRule for ProjectionPushdown {
     }
 
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
-        let before = plan.display_indent();
         let after = push(&plan, None)?;
-        let changed = after.display_indent() != before;
-        Ok(Transformed {
-            data: after,
-            changed,
-        })
+        Ok(Transformed::compare(&plan, after))
     }
 }
 
@@ -43,6 +42,51 @@ fn expr_cols<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Vec<String> {
     out
 }
 
+/// A `select` standing for `node` (a pruned `with_columns`) that outputs only the `required`
+/// columns, in the order the original node (`original` schema) had them; `None` when `node`
+/// already outputs exactly that. (A column the node replaces may have been pruned from its
+/// input, which would move it to the end.)
+fn trimmed(
+    node: &LogicalPlan,
+    original: &arrow::datatypes::SchemaRef,
+    required: &[String],
+) -> Result<Option<LogicalPlan>> {
+    let LogicalPlan::WithColumns { input, exprs } = node else {
+        return Ok(None);
+    };
+    let wanted: Vec<&String> = original
+        .fields()
+        .iter()
+        .map(|f| f.name())
+        .filter(|n| required.contains(n))
+        .collect();
+    let out = node.schema()?;
+    let same = out.fields().len() == wanted.len()
+        && out
+            .fields()
+            .iter()
+            .zip(&wanted)
+            .all(|(f, w)| f.name() == *w);
+    // An empty select would lose the row count.
+    if same || wanted.is_empty() {
+        return Ok(None);
+    }
+    let keep = wanted
+        .into_iter()
+        .map(|name| {
+            exprs
+                .iter()
+                .find(|e| e.output_name() == *name)
+                .cloned()
+                .unwrap_or_else(|| crate::expr::col(name.as_str()))
+        })
+        .collect();
+    Ok(Some(LogicalPlan::Select {
+        input: input.clone(),
+        exprs: keep,
+    }))
+}
+
 /// Rewrite `plan` so it produces (at least) `required` columns, `None` meaning all of them.
 fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<LogicalPlan>> {
     let node = match plan.as_ref() {
@@ -50,6 +94,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             source,
             projection,
             predicate,
+            limit,
         } => {
             let schema = source.schema()?;
             let projection = match required {
@@ -80,6 +125,7 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 source: source.clone(),
                 projection,
                 predicate: predicate.clone(),
+                limit: *limit,
             }
         }
         LogicalPlan::InMemory { df, projection } => {
@@ -125,10 +171,21 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             if kept.is_empty() {
                 kept = exprs.clone();
             }
-            LogicalPlan::Select {
-                input: push(input, Some(expr_cols(&kept)))?,
-                exprs: kept,
+            let input = push(input, Some(expr_cols(&kept)))?;
+            // A select that passes its input through unchanged (left behind by the trimming
+            // below) is dropped.
+            let identity = {
+                let s = input.schema()?;
+                s.fields().len() == kept.len()
+                    && s.fields()
+                        .iter()
+                        .zip(&kept)
+                        .all(|(f, e)| matches!(e, Expr::Column(c) if c == f.name()))
+            };
+            if identity {
+                return Ok(input);
             }
+            LogicalPlan::Select { input, exprs: kept }
         }
         LogicalPlan::WithColumns { input, exprs } => match required {
             None => LogicalPlan::WithColumns {
@@ -142,14 +199,21 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                     .cloned()
                     .collect();
                 let produced: Vec<String> = kept.iter().map(Expr::output_name).collect();
-                let mut below: Vec<String> =
-                    req.into_iter().filter(|c| !produced.contains(c)).collect();
+                let mut below: Vec<String> = req
+                    .iter()
+                    .filter(|c| !produced.contains(c))
+                    .cloned()
+                    .collect();
                 add(&mut below, expr_cols(&kept));
                 let input = push(input, Some(below))?;
                 if kept.is_empty() {
                     return Ok(input);
                 }
-                LogicalPlan::WithColumns { input, exprs: kept }
+                let node = LogicalPlan::WithColumns { input, exprs: kept };
+                match trimmed(&node, &plan.schema()?, &req)? {
+                    Some(select) => select,
+                    None => node,
+                }
             }
         },
         LogicalPlan::Sort { input, by, options } => {
@@ -174,6 +238,36 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             }
         }
         LogicalPlan::Slice { input, .. } => plan.with_input(push(input, required)?),
+        LogicalPlan::Aggregates { input, aggs } => {
+            let req = required.map(|mut r| {
+                add(&mut r, expr_cols(aggs.iter().map(|(_, e)| e)));
+                r
+            });
+            plan.with_input(push(input, req)?)
+        }
+        LogicalPlan::Fused { input, ops } => {
+            // Fused chains are built after this rule has run, from already-pruned nodes: only
+            // pass the requirement on, operator by operator from the last.
+            let mut req = required;
+            for op in ops.iter().rev() {
+                req = match (op, req) {
+                    (FusedOp::Select(es), _) => Some(expr_cols(es)),
+                    (_, None) => None,
+                    (FusedOp::Filter(e), Some(mut r)) => {
+                        add(&mut r, e.columns_used());
+                        Some(r)
+                    }
+                    (FusedOp::WithColumns(es), Some(r)) => {
+                        let produced: Vec<String> = es.iter().map(Expr::output_name).collect();
+                        let mut below: Vec<String> =
+                            r.into_iter().filter(|c| !produced.contains(c)).collect();
+                        add(&mut below, expr_cols(es));
+                        Some(below)
+                    }
+                };
+            }
+            plan.with_input(push(input, req)?)
+        }
         LogicalPlan::Drop { input, columns } => {
             let req = match required {
                 Some(r) => r,
@@ -232,4 +326,88 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
         }
     };
     Ok(Arc::new(node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizer::test_util::{frame, show, sorted_parquet};
+    use crate::prelude::*;
+
+    #[test]
+    fn scans_read_only_used_columns() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .filter(col("g").eq(1))
+            .select([(col("x") * 2).alias("x2")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [(col("x") * 2).alias("x2")]
+              FILTER col("g").eq(1)
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            SELECT [(col("x") * 2).alias("x2")]
+              FILTER col("g").eq(1)
+                SCAN PARQUET path=TMP/t.parquet columns=[x, g]
+            "#);
+    }
+
+    #[test]
+    fn unused_with_columns_outputs_go_and_the_rest_is_trimmed() {
+        let lf = frame()
+            .lazy()
+            .with_columns([(col("a") * 2).alias("a2"), (col("b") + 1).alias("b1")])
+            .sort("c", SortOptions::default())
+            .select([col("a2"), col("c")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("a2"), col("c")]
+              SORT by=[col("c")]
+                WITH_COLUMNS [(col("a") * 2).alias("a2"), (col("b") + 1).alias("b1")]
+                  DATAFRAME rows=4 width=4
+            =>
+            SELECT [col("a2"), col("c")]
+              SORT by=[col("c")]
+                SELECT [col("c"), (col("a") * 2).alias("a2")]
+                  DATAFRAME rows=4 width=4 columns=[a, c]
+            "#);
+    }
+
+    #[test]
+    fn renames_drops_and_hoisted_aggregates() {
+        let lf = frame()
+            .lazy()
+            .rename(["a"], ["alpha"])
+            .drop(["s"])
+            .with_columns([(col("alpha") - col("alpha").mean()).alias("d")])
+            .select([col("d")]);
+        let plan = crate::optimizer::optimize_with(
+            lf.logical_plan(),
+            &[Box::new(crate::optimizer::AggregateHoisting)],
+        )
+        .unwrap()
+        .0;
+        let lf = LazyFrame::from_plan(plan.as_ref().clone());
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("d")]
+              WITH_COLUMNS [(col("alpha") - $alpha_mean).alias("d")]
+                AGGREGATES [$alpha_mean = col("alpha").mean()]
+                  DROP [s]
+                    RENAME [a -> alpha]
+                      DATAFRAME rows=4 width=4
+            =>
+            SELECT [(col("alpha") - $alpha_mean).alias("d")]
+              AGGREGATES [$alpha_mean = col("alpha").mean()]
+                RENAME [a -> alpha]
+                  DATAFRAME rows=4 width=4 columns=[a]
+            "#);
+    }
+
+    #[test]
+    fn the_root_keeps_every_column() {
+        let lf = frame().lazy().with_columns([(col("a") * 2).alias("a2")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            WITH_COLUMNS [(col("a") * 2).alias("a2")]
+              DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::LogicalPlan;
+use super::{FusedOp, LogicalPlan};
 use crate::expr::Expr;
 
 fn list(exprs: &[Expr]) -> String {
@@ -35,6 +35,7 @@ impl LogicalPlan {
                 source,
                 projection,
                 predicate,
+                limit,
             } => {
                 let mut s = format!("SCAN {} path={}", source.format_name(), source.path_text());
                 match projection {
@@ -43,6 +44,13 @@ impl LogicalPlan {
                 }
                 if let Some(p) = predicate {
                     s.push_str(&format!(" predicate={p}"));
+                }
+                if let Some(n) = limit {
+                    s.push_str(&format!(" limit={n}"));
+                }
+                // Parquet: how many row groups the predicate's statistics check keeps.
+                if let Some((kept, total)) = source.row_groups_kept(predicate.as_ref()) {
+                    s.push_str(&format!(" row_groups={kept}/{total}"));
                 }
                 s
             }
@@ -85,6 +93,25 @@ impl LogicalPlan {
                 format!("RENAME [{}]", pairs.join(", "))
             }
             LogicalPlan::Gather { indices, .. } => format!("GATHER {indices}"),
+            LogicalPlan::Fused { ops, .. } => {
+                let ops: Vec<String> = ops.iter().map(FusedOp::to_string).collect();
+                format!("FUSED {}", ops.join(" -> "))
+            }
+            LogicalPlan::Aggregates { aggs, .. } => {
+                let parts: Vec<String> = aggs.iter().map(|(n, e)| format!("${n} = {e}")).collect();
+                format!("AGGREGATES [{}]", parts.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for FusedOp {
+    /// In the builder's spelling: `filter(..)`, `select([..])`, `with_columns([..])`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FusedOp::Filter(p) => write!(f, "filter({p})"),
+            FusedOp::Select(es) => write!(f, "select({})", list(es)),
+            FusedOp::WithColumns(es) => write!(f, "with_columns({})", list(es)),
         }
     }
 }

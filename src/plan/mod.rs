@@ -25,12 +25,16 @@ use crate::io::ScanSource;
 /// One node of a logical plan.
 #[derive(Clone, Debug)]
 pub enum LogicalPlan {
-    /// A file scan. `projection` and `predicate` are filled in by the optimizer's pushdown
-    /// rules; `None` means all columns / no filter.
+    /// A file scan. `projection`, `predicate` and `limit` are filled in by the optimizer's
+    /// pushdown rules; `None` means all columns / no filter / every row. The predicate filters
+    /// each morsel right after decoding (and lets Parquet skip row groups by their statistics);
+    /// `limit` says only the first `limit` rows that pass the predicate are needed, so a reader
+    /// may stop early (a `SLICE` above still cuts the exact rows).
     Scan {
         source: Arc<ScanSource>,
         projection: Option<Vec<String>>,
         predicate: Option<Expr>,
+        limit: Option<usize>,
     },
     /// A frame already in memory.
     InMemory {
@@ -80,6 +84,58 @@ pub enum LogicalPlan {
         input: Arc<LogicalPlan>,
         indices: Expr,
     },
+    /// A chain of elementwise operators run as one pipeline, morsel by morsel, in order (the
+    /// optimizer's fusion rule builds it from `FILTER` / `SELECT` / `WITH_COLUMNS` chains).
+    Fused {
+        input: Arc<LogicalPlan>,
+        ops: Vec<FusedOp>,
+    },
+    /// Named scalar aggregates over the input, computed together in one pass; the rows pass
+    /// through unchanged and the nodes above read the values as `Expr::Param`s (the
+    /// optimizer's aggregate hoisting builds it). A pipeline breaker: the input is
+    /// materialized, since the rows above are needed again after the aggregates are known.
+    Aggregates {
+        input: Arc<LogicalPlan>,
+        aggs: Vec<(String, Expr)>,
+    },
+}
+
+/// One operator of a [`LogicalPlan::Fused`] chain; each has the meaning of the node it came
+/// from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FusedOp {
+    Filter(Expr),
+    Select(Vec<Expr>),
+    WithColumns(Vec<Expr>),
+}
+
+impl FusedOp {
+    /// The expressions the operator evaluates.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            FusedOp::Filter(e) => vec![e],
+            FusedOp::Select(es) | FusedOp::WithColumns(es) => es.iter().collect(),
+        }
+    }
+
+    /// The same operator as a plain plan node over `input` (what it means, and how its schema
+    /// is found).
+    pub fn to_plan(&self, input: Arc<LogicalPlan>) -> LogicalPlan {
+        match self {
+            FusedOp::Filter(predicate) => LogicalPlan::Filter {
+                input,
+                predicate: predicate.clone(),
+            },
+            FusedOp::Select(exprs) => LogicalPlan::Select {
+                input,
+                exprs: exprs.clone(),
+            },
+            FusedOp::WithColumns(exprs) => LogicalPlan::WithColumns {
+                input,
+                exprs: exprs.clone(),
+            },
+        }
+    }
 }
 
 impl LogicalPlan {
@@ -94,7 +150,9 @@ impl LogicalPlan {
             | LogicalPlan::Slice { input, .. }
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
-            | LogicalPlan::Gather { input, .. } => vec![input],
+            | LogicalPlan::Gather { input, .. }
+            | LogicalPlan::Fused { input, .. }
+            | LogicalPlan::Aggregates { input, .. } => vec![input],
         }
     }
 
@@ -110,7 +168,9 @@ impl LogicalPlan {
             | LogicalPlan::Slice { input, .. }
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
-            | LogicalPlan::Gather { input, .. } => *input = new_input,
+            | LogicalPlan::Gather { input, .. }
+            | LogicalPlan::Fused { input, .. }
+            | LogicalPlan::Aggregates { input, .. } => *input = new_input,
         }
         p
     }
@@ -125,8 +185,45 @@ impl LogicalPlan {
             }
             LogicalPlan::Sort { by, .. } => by.iter().collect(),
             LogicalPlan::Gather { indices, .. } => vec![indices],
+            LogicalPlan::Fused { ops, .. } => ops.iter().flat_map(FusedOp::exprs).collect(),
+            LogicalPlan::Aggregates { aggs, .. } => aggs.iter().map(|(_, e)| e).collect(),
             _ => vec![],
         }
+    }
+
+    /// The same node with every expression it holds replaced by `f(expr)` (inputs unchanged).
+    pub fn map_expressions(&self, f: &mut impl FnMut(Expr) -> Expr) -> LogicalPlan {
+        let mut p = self.clone();
+        let all = |es: &mut Vec<Expr>, f: &mut dyn FnMut(Expr) -> Expr| {
+            *es = std::mem::take(es).into_iter().map(&mut *f).collect();
+        };
+        match &mut p {
+            LogicalPlan::Scan { predicate, .. } => *predicate = predicate.take().map(&mut *f),
+            LogicalPlan::Filter { predicate, .. } => *predicate = f(predicate.clone()),
+            LogicalPlan::Select { exprs, .. } | LogicalPlan::WithColumns { exprs, .. } => {
+                all(exprs, f)
+            }
+            LogicalPlan::Sort { by, .. } => all(by, f),
+            LogicalPlan::Gather { indices, .. } => *indices = f(indices.clone()),
+            LogicalPlan::Fused { ops, .. } => {
+                for op in ops {
+                    match op {
+                        FusedOp::Filter(e) => *e = f(e.clone()),
+                        FusedOp::Select(es) | FusedOp::WithColumns(es) => all(es, f),
+                    }
+                }
+            }
+            LogicalPlan::Aggregates { aggs, .. } => {
+                for (_, e) in aggs {
+                    *e = f(e.clone());
+                }
+            }
+            LogicalPlan::InMemory { .. }
+            | LogicalPlan::Slice { .. }
+            | LogicalPlan::Drop { .. }
+            | LogicalPlan::Rename { .. } => {}
+        }
+        p
     }
 
     /// The output schema, resolved from file metadata and type rules, without reading data.
@@ -239,6 +336,26 @@ impl LogicalPlan {
                         "gather needs integer indices, got {indices} ({})",
                         crate::frame::display::dtype_name(&t)
                     )));
+                }
+                Ok(s)
+            }
+            LogicalPlan::Fused { input, ops } => {
+                // Each operator's schema is that of the plain node it stands for.
+                let mut cur = input.clone();
+                for op in ops {
+                    cur = Arc::new(op.to_plan(cur));
+                }
+                cur.schema()
+            }
+            LogicalPlan::Aggregates { input, aggs } => {
+                let s = input.schema()?;
+                for (_, e) in aggs {
+                    if !e.is_scalar() {
+                        return Err(Error::Internal(format!(
+                            "AGGREGATES holds a non-scalar expression {e}"
+                        )));
+                    }
+                    e.data_type(&s)?;
                 }
                 Ok(s)
             }

@@ -341,8 +341,13 @@ impl AggState {
             State::Values {
                 v, nan, skip_nan, ..
             } => {
+                // Once a NaN makes a plain median/quantile NaN, the values are not needed.
+                if *nan {
+                    return Ok(());
+                }
                 let sk = *skip_nan;
                 let mut saw_nan = false;
+                v.reserve(values.len() - values.null_count());
                 for_each_valid(values, |_, x| {
                     if x.is_nan() {
                         saw_nan = true;
@@ -350,8 +355,9 @@ impl AggState {
                         v.push(x);
                     }
                 })?;
-                if !sk {
-                    *nan |= saw_nan;
+                if !sk && saw_nan {
+                    *nan = true;
+                    *v = vec![];
                 }
             }
             State::Arg {
@@ -483,8 +489,13 @@ impl AggState {
                     v: v2, nan: nan2, ..
                 },
             ) => {
-                v.extend(v2);
                 *nan |= nan2;
+                if *nan {
+                    // Only set for plain median/quantile, whose result is then NaN.
+                    *v = vec![];
+                } else {
+                    v.extend(v2);
+                }
             }
             (
                 State::Arg {
@@ -694,6 +705,28 @@ mod tests {
         assert_eq!(agg(AggFunc::Count, v.clone()), Scalar::UInt64(3));
         assert_eq!(agg(AggFunc::NullCount, v.clone()), Scalar::UInt64(1));
         assert_eq!(agg(AggFunc::ArgMax, v), Scalar::UInt64(1));
+    }
+
+    #[test]
+    fn a_nan_in_any_piece_makes_the_median_nan() {
+        let piece = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        for func in [AggFunc::Median, AggFunc::NanMedian, AggFunc::Quantile(0.5)] {
+            let mut s = AggState::new(&func, &DataType::Float64);
+            s.update(&piece(vec![1.0, 2.0])).unwrap();
+            let mut b = AggState::new(&func, &DataType::Float64);
+            b.update(&piece(vec![f64::NAN, 9.0])).unwrap();
+            b.update(&piece(vec![4.0])).unwrap();
+            s.merge(b).unwrap();
+            let mut c = AggState::new(&func, &DataType::Float64);
+            c.update(&piece(vec![3.0])).unwrap();
+            s.merge(c).unwrap();
+            let m = f(s.finish().unwrap());
+            if func == AggFunc::NanMedian {
+                assert_eq!(m, 3.0);
+            } else {
+                assert!(m.is_nan(), "{func:?}");
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::agg::aggregate;
 use super::scale::{nan_mean, nan_range};
-use super::seed_a::{cast_to, f64_out, to_f64, CHUNK};
+use super::seed_a::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::error::Result;
 use crate::exec::value::scalar_to_array;
 use crate::expr::{AggFunc, Fill, Scalar};
@@ -140,7 +140,7 @@ fn fill_null_exact(
 
 /// `v` with `value` wherever `gap(x, i)`, in parallel fixed chunks.
 fn replace(v: &[f64], gap: impl Fn(f64, usize) -> bool + Sync + Send, value: f64) -> Vec<f64> {
-    let mut out = vec![0.0f64; v.len()];
+    let mut out = zeroed_f64(v.len());
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
         let base = c * CHUNK;
         for (k, d) in dst.iter_mut().enumerate() {
@@ -195,7 +195,7 @@ fn carry<'a>(
     } else {
         edges.iter().rev().flatten().next().map(|e| e.1)
     };
-    let mut out = vec![0.0f64; n];
+    let mut out = zeroed_f64(n);
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
         let base = c * CHUNK;
         let mut cur = carry_in[c];

@@ -240,13 +240,10 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
         | Function::MapRows(_)
         | Function::MapColumns(_)
         | Function::DescribeStats
-        | Function::Stack => Err(Error::Internal(format!(
-            "{} reached the elementwise kernel",
-            func.name()
-        ))),
-        // Issue 4 part B: sorting, indexing, random (dispatched in `apply`; the input-less
-        // ones are evaluated with the frame's height in `eval`).
-        Function::ArgSort(_)
+        | Function::Stack
+        // Issue 4 part B: dispatched in `apply`; the input-less ones are evaluated with the
+        // frame's height in `eval`.
+        | Function::ArgSort(_)
         | Function::Sort(_)
         | Function::Gather
         | Function::Filter

@@ -12,7 +12,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array};
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Int64Type};
 
-use super::seed_a::{cast_to, f64_out, to_f64};
+use super::seed_a::{cast_to, f64_out, to_f64, zeroed_f64};
 use crate::error::Result;
 use crate::expr::{Function, RowUdf};
 
@@ -45,7 +45,7 @@ pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<
         .iter()
         .map(to_f64)
         .collect::<Result<Vec<Float64Array>>>()?;
-    let mut acc = vec![0.0f64; n];
+    let mut acc = zeroed_f64(n);
     match func {
         Function::SumHorizontal | Function::MeanHorizontal => {
             let mut count = vec![0u32; n];
@@ -143,7 +143,7 @@ pub fn map_rows(udf: &RowUdf, args: &[ArrayRef]) -> Result<ArrayRef> {
         .map(to_f64)
         .collect::<Result<Vec<Float64Array>>>()?;
     let mut row = vec![0.0f64; cols.len()];
-    let mut out = vec![0.0f64; n];
+    let mut out = zeroed_f64(n);
     let mut ok = vec![true; n];
     for i in 0..n {
         if cols.iter().any(|c| c.is_null(i)) {

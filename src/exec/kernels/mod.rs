@@ -15,5 +15,6 @@ pub mod describe;
 pub mod fill;
 pub mod horizontal;
 pub mod rolling;
+mod rolling_order;
 pub mod scale;
 pub mod seed_a;

@@ -9,10 +9,12 @@
 //! - sum/mean: Neumaier-compensated running sum of the finite values; NaN and ±inf are counted
 //!   separately so a window recovers exactly once they leave.
 //! - var/std: compensated running sums of `x - K` and `(x - K)²`, where the shift `K` is re-set
-//!   to the window's mean every `w` rows (and whenever the window empties), so a large offset
+//!   to the window's mean every `4w` rows (and whenever the window empties), so a large offset
 //!   costs no precision.
 //! - min/max: a monotonic deque (amortized O(1) per row).
-//! - median: a Fenwick tree over the ranks of the chunk's values (O(log n) per row).
+//! - median: for windows up to 512 rows a sorted buffer (binary search and a short move per
+//!   row), beyond that a Fenwick tree over the ranks of the chunk's values (O(log n) per row);
+//!   see `rolling_order`.
 //! - weighted windows: computed directly, O(w) per row.
 //!
 //! Nulls are skipped and do not count towards `min_periods`; NaN counts and makes the result
@@ -25,7 +27,8 @@ use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::seed_a::{f64_out, to_f64, CHUNK};
+use super::rolling_order::{MedianWin, SortedWin, SORTED_WINDOW_MAX};
+use super::seed_a::{f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::error::Result;
 use crate::expr::{RollingKind, RollingOptions};
 
@@ -74,7 +77,7 @@ pub fn rolling(
     // Fixed by the length and window only; a multiple of 64 so each chunk owns whole words
     // of the validity bitmap.
     let chunk = CHUNK.max(4 * g.w).next_multiple_of(64);
-    let mut values = vec![0.0f64; n];
+    let mut values = zeroed_f64(n);
     let mut bits = vec![0u64; n.div_ceil(64)];
     values
         .par_chunks_mut(chunk)
@@ -132,6 +135,11 @@ fn run_chunk<V: Fn(usize) -> bool + Copy>(
             let mut win = MinMaxWin::new(kind == RollingKind::Max, g.w);
             drive(&mut win, v, valid, g, s, out)
         }
+        // Small windows: a sorted buffer (binary search, short memmove) beats a tree.
+        RollingKind::Median if g.w <= SORTED_WINDOW_MAX => {
+            let mut win = SortedWin::new(g.w);
+            drive(&mut win, v, valid, g, s, out)
+        }
         RollingKind::Median => {
             let mut win = MedianWin::new(v, valid, g.lo(s), g.hi(s + out.v.len() - 1));
             drive(&mut win, v, valid, g, s, out)
@@ -140,7 +148,7 @@ fn run_chunk<V: Fn(usize) -> bool + Copy>(
 }
 
 /// A sliding window's state: values enter and leave in row order.
-trait Window {
+pub(super) trait Window {
     /// Value `x` of row `i` enters (only valid, i.e. non-null, rows).
     fn add(&mut self, i: usize, x: f64);
     /// Value `x` of row `i` leaves.
@@ -381,7 +389,7 @@ impl Window for VarWin {
         Some(if self.std { var.sqrt() } else { var })
     }
     fn rebase_every(&self) -> Option<usize> {
-        Some(self.w.max(16))
+        Some((4 * self.w).max(64))
     }
     fn rebase(&mut self, v: &[f64], valid: &dyn Fn(usize) -> bool, lo: usize, hi: usize) {
         let ok = |i: &usize| valid(*i) && v[*i].is_finite();
@@ -453,115 +461,6 @@ impl Window for MinMaxWin {
             return Some(f64::NAN);
         }
         self.deque.front().map(|&(_, x)| x)
-    }
-}
-
-/// Order statistics over the chunk's rows `base..`: each non-NaN value gets its rank among
-/// them (ties broken by row), and a Fenwick tree counts the ranks currently in the window.
-struct MedianWin {
-    base: usize,
-    rank: Vec<u32>,
-    sorted: Vec<f64>,
-    tree: Vec<u32>,
-    top: usize,
-    total: usize,
-    nan: u32,
-}
-
-impl MedianWin {
-    fn new<V: Fn(usize) -> bool>(v: &[f64], valid: V, lo: usize, hi: usize) -> Self {
-        let mut order: Vec<u32> = (lo..hi)
-            .filter(|&i| valid(i) && !v[i].is_nan())
-            .map(|i| (i - lo) as u32)
-            .collect();
-        order.sort_unstable_by(|&a, &b| {
-            v[lo + a as usize]
-                .total_cmp(&v[lo + b as usize])
-                .then(a.cmp(&b))
-        });
-        let mut rank = vec![u32::MAX; hi - lo];
-        let mut sorted = Vec::with_capacity(order.len());
-        for (r, &p) in order.iter().enumerate() {
-            rank[p as usize] = r as u32;
-            sorted.push(v[lo + p as usize]);
-        }
-        let m = sorted.len();
-        let top = if m == 0 {
-            0
-        } else {
-            1 << (usize::BITS - 1 - m.leading_zeros())
-        };
-        Self {
-            base: lo,
-            rank,
-            sorted,
-            tree: vec![0; m + 1],
-            top,
-            total: 0,
-            nan: 0,
-        }
-    }
-
-    fn update(&mut self, r: usize, add: bool) {
-        let mut j = r + 1;
-        while j < self.tree.len() {
-            if add {
-                self.tree[j] += 1;
-            } else {
-                self.tree[j] -= 1;
-            }
-            j += j & j.wrapping_neg();
-        }
-    }
-
-    /// The `k`-th smallest (0-based) value in the window.
-    fn kth(&self, k: usize) -> f64 {
-        let (mut pos, mut rem) = (0usize, k as u32);
-        let mut step = self.top;
-        while step > 0 {
-            let next = pos + step;
-            if next < self.tree.len() && self.tree[next] <= rem {
-                pos = next;
-                rem -= self.tree[next];
-            }
-            step >>= 1;
-        }
-        self.sorted[pos]
-    }
-}
-
-impl Window for MedianWin {
-    fn add(&mut self, i: usize, x: f64) {
-        if x.is_nan() {
-            self.nan += 1;
-        } else {
-            let r = self.rank[i - self.base] as usize;
-            self.update(r, true);
-            self.total += 1;
-        }
-    }
-    fn remove(&mut self, i: usize, x: f64) {
-        if x.is_nan() {
-            self.nan -= 1;
-        } else {
-            let r = self.rank[i - self.base] as usize;
-            self.update(r, false);
-            self.total -= 1;
-        }
-    }
-    fn get(&self, _count: usize) -> Option<f64> {
-        if self.nan > 0 {
-            return Some(f64::NAN);
-        }
-        let k = self.total;
-        if k == 0 {
-            return None;
-        }
-        Some(if k % 2 == 1 {
-            self.kth(k / 2)
-        } else {
-            (self.kth(k / 2 - 1) + self.kth(k / 2)) / 2.0
-        })
     }
 }
 
@@ -687,7 +586,7 @@ mod tests {
 
     #[test]
     fn every_kind_matches_the_naive_reference() {
-        let v: Vec<Option<f64>> = (0..200)
+        let v: Vec<Option<f64>> = (0..900)
             .map(|i| match i % 17 {
                 3 => None,
                 5 if i > 100 => Some(f64::NAN),
@@ -702,6 +601,8 @@ mod tests {
                 (4, 2, true),
                 (7, 1, true),
                 (250, 1, false),
+                (600, 1, false),
+                (601, 300, true),
             ] {
                 let o = RollingOptions::new(w).min_periods(mp).center(center);
                 assert!(

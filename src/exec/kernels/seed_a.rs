@@ -159,10 +159,39 @@ pub fn par_chunks_nan_masked<T: Send>(
         .collect()
 }
 
+/// Outputs at least this large ask for transparent huge pages.
+const HUGE_PAGE_BYTES: usize = 1 << 21;
+
+/// A zeroed `Vec<f64>` of `n` values for a kernel to overwrite.
+///
+/// Large outputs come straight from `mmap` and every 4 KiB page costs a page fault on first
+/// write: on a 10M-row column that is 20 000 faults, more time than the kernel itself. Asking
+/// the kernel for transparent huge pages on the untouched allocation (a hint only: nothing
+/// changes if it declines) cuts that 512-fold. The memory is zeroed either way (calloc).
+pub fn zeroed_f64(n: usize) -> Vec<f64> {
+    let v = vec![0.0f64; n];
+    #[cfg(target_os = "linux")]
+    if n * 8 >= 2 * HUGE_PAGE_BYTES {
+        let start = v.as_ptr() as usize;
+        let end = start + n * 8;
+        // Whole 2 MiB pages inside the allocation only.
+        let lo = start.next_multiple_of(HUGE_PAGE_BYTES);
+        let hi = end / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+        if hi > lo {
+            // SAFETY: madvise only advises on pages inside our own live allocation; it never
+            // changes their contents (MADV_HUGEPAGE), and a failure is harmless.
+            unsafe {
+                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
+}
+
 /// Map every value through `f` in parallel fixed chunks, keeping the validity of `a`.
 pub fn par_map(a: &Float64Array, f: impl Fn(f64) -> f64 + Sync + Send) -> Vec<f64> {
     let v = a.values();
-    let mut out = vec![0.0f64; v.len()];
+    let mut out = zeroed_f64(v.len());
     out.par_chunks_mut(CHUNK)
         .zip(v.par_chunks(CHUNK))
         .for_each(|(dst, src)| {

@@ -23,6 +23,7 @@
 mod infer;
 mod parse;
 mod seps;
+mod sink;
 mod split;
 mod values;
 mod write;

@@ -103,58 +103,98 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Eight ASCII digits (little-endian word) as their value, or `None` if any is not a digit.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The value of eight ASCII digits in a little-endian word (the first byte is the most
+/// significant digit); the caller has checked they are digits.
 #[inline(always)]
-fn eight_digits(w: u64) -> Option<u64> {
-    // A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3 (no carry past 9).
-    let is_digits = (w & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030
-        && (w.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) == 0x3030_3030_3030_3030;
-    if !is_digits {
-        return None;
-    }
-    // Combine digit pairs, then pairs of pairs, then the two halves (the first byte is the
-    // most significant digit).
-    let w = w - 0x3030_3030_3030_3030;
+fn eight_digits_value(w: u64) -> u64 {
+    // Combine digit pairs, then pairs of pairs, then the two halves.
+    let w = w - ZEROS;
     let w = (w * 10 + (w >> 8)) & 0x00FF_00FF_00FF_00FF;
     let w = (w * 100 + (w >> 16)) & 0x0000_FFFF_0000_FFFF;
-    Some((w * 10_000 + (w >> 32)) & 0xFFFF_FFFF)
+    (w * 10_000 + (w >> 32)) & 0xFFFF_FFFF
 }
 
-/// Digits at `b[*i..]` appended to `m`, counting them in `n`; stops at the first non-digit.
+/// How many of the word's bytes, from the first, are ASCII digits (0..=8).
+#[inline(always)]
+fn leading_digits(w: u64) -> usize {
+    let x = w ^ ZEROS;
+    // High bit of a byte set iff it is not a digit: x >= 10 there, tested without carries
+    // between bytes (the low 7 bits plus 0x76 stay below 0x100).
+    let non_digit =
+        (((x & 0x7F7F_7F7F_7F7F_7F7F) + 0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+    (non_digit.trailing_zeros() / 8) as usize
+}
+
+/// Up to eight bytes from `b[i..]` as a little-endian word, zero-filled past the end.
+#[inline(always)]
+fn load_word(b: &[u8], i: usize) -> u64 {
+    if let Some(chunk) = b.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        return u64::from_le_bytes(a);
+    }
+    if b.len() >= 8 {
+        // The field's last eight bytes, shifted so `b[i]` is the first.
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[b.len() - 8..]);
+        return u64::from_le_bytes(a) >> (8 * (i + 8 - b.len()));
+    }
+    let mut w = 0u64;
+    for (k, c) in b[i.min(b.len())..].iter().enumerate() {
+        w |= u64::from(*c) << (8 * k);
+    }
+    w
+}
+
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// Digits at `b[*i..]` appended to `m`, eight at a time, counting them in `n`; stops at the
+/// first non-digit. Past 19 digits `m` could overflow, so it stops with `n > 19` and the
+/// caller declines.
 #[inline(always)]
 fn digits(b: &[u8], i: &mut usize, m: &mut u64, n: &mut usize) {
-    while *i + 8 <= b.len() && *n + 8 <= 19 {
-        let Ok(chunk) = <[u8; 8]>::try_from(&b[*i..*i + 8]) else {
-            break;
-        };
-        match eight_digits(u64::from_le_bytes(chunk)) {
-            Some(v) => {
-                *m = *m * 100_000_000 + v;
-                *n += 8;
-                *i += 8;
-            }
-            None => break,
-        }
-    }
     while *i < b.len() {
-        let d = b[*i].wrapping_sub(b'0');
-        if d >= 10 {
+        let w = load_word(b, *i);
+        let t = leading_digits(w);
+        if t == 0 {
             return;
         }
-        // Past 19 digits the mantissa could overflow; count on so the caller declines.
-        if *n < 19 {
-            *m = *m * 10 + u64::from(d);
+        *n += t;
+        if *n > 19 {
+            return;
         }
-        *n += 1;
-        *i += 1;
+        // Move the t digits to the end of the word and fill the front with '0's.
+        let v = if t == 8 {
+            eight_digits_value(w)
+        } else {
+            eight_digits_value((w << (8 * (8 - t))) | (ZEROS >> (8 * t)))
+        };
+        *m = *m * POW10_U64[t] + v;
+        *i += t;
+        if t < 8 {
+            return;
+        }
     }
 }
 
-/// The common float shapes (`-12.5`, `0.1234567890123456`, `1e-3`) without a library call,
-/// when the result is exact by Clinger's fast path: a mantissa of at most 2^53 and a power of
-/// ten of at most 22 are both exact in an `f64`, so one IEEE multiplication or division gives
-/// the correctly rounded value. Anything else (longer mantissas, large exponents, specials,
-/// odd syntax) returns `None` and goes to lexical.
+/// The common float shapes (`-12.5`, `0.1234567890123456`, `1e-3`) without a library call:
+/// up to 19 significant digits and a power of ten within +-22. A mantissa of at most 2^53
+/// takes Clinger's fast path (mantissa and power of ten are both exact in an `f64`, so one
+/// IEEE multiplication or division gives the correctly rounded value); a longer one is scaled
+/// in exact integer arithmetic ([`exact_scaled`]). Anything else (more digits, large
+/// exponents, specials, odd syntax) returns `None` and goes to lexical.
 #[inline]
 fn fast_f64(b: &[u8]) -> Option<f64> {
     let mut i = 0;
@@ -205,17 +245,68 @@ fn fast_f64(b: &[u8]) -> Option<f64> {
         }
         e10 += if eneg { -e } else { e };
     }
-    if i != b.len() || m > (1u64 << 53) {
+    if i != b.len() || !(-22..=22).contains(&e10) {
         return None;
     }
-    let v = m as f64;
-    let v = match e10 {
-        0 => v,
-        1..=22 => v * POW10[e10 as usize],
-        -22..=-1 => v / POW10[(-e10) as usize],
-        _ => return None,
+    let v = if m <= (1u64 << 53) {
+        let v = m as f64;
+        match e10 {
+            0 => v,
+            1..=22 => v * POW10[e10 as usize],
+            _ => v / POW10[(-e10) as usize],
+        }
+    } else {
+        exact_scaled(m, e10)
     };
     Some(if neg { -v } else { v })
+}
+
+/// `5^k` for `k` in `0..=22` (all below 2^52).
+const POW5: [u64; 23] = {
+    let mut t = [1u64; 23];
+    let mut k = 1;
+    while k < 23 {
+        t[k] = t[k - 1] * 5;
+        k += 1;
+    }
+    t
+};
+
+/// `m * 10^e10`, correctly rounded, for mantissas too long for Clinger's path
+/// (`2^53 < m < 2^64`) and `|e10| <= 22`, in exact integer arithmetic: `10^e = 5^e * 2^e`,
+/// and the power of two only moves the binary exponent. For `e >= 0`, `m * 5^e` is an exact
+/// 116-bit product; for `e < 0`, `m / 5^-e` is one 128-by-64-bit division whose quotient has
+/// at least 61 bits, with the remainder as the sticky bit. Either is then rounded to 53 bits,
+/// half to even.
+fn exact_scaled(m: u64, e10: i64) -> f64 {
+    let k = e10.unsigned_abs() as usize;
+    let (q, sticky, exp2) = if e10 >= 0 {
+        (u128::from(m) * u128::from(POW5[k]), false, e10)
+    } else {
+        let d = POW5[k];
+        // Shift so the quotient lands in [2^61, 2^63): enough bits, and below 2^64.
+        let s = m.leading_zeros() as i64 - d.leading_zeros() as i64 + 62;
+        let n = u128::from(m) << s;
+        let (q, r) = (n / u128::from(d), n % u128::from(d));
+        (q, r != 0, e10 - s)
+    };
+    // Round q (plus the sticky fraction) to 53 significant bits.
+    let bits = 128 - q.leading_zeros() as i64;
+    let shift = bits - 53; // q > 2^53 (m alone is), so shift >= 1
+    let mut mant = (q >> shift) as u64;
+    let rest = q & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    if rest > half || (rest == half && (sticky || mant & 1 == 1)) {
+        mant += 1;
+    }
+    let mut e = exp2 + shift;
+    if mant == 1 << 53 {
+        mant >>= 1;
+        e += 1;
+    }
+    // mant < 2^53 is exact, and e stays far inside the normal range, so the scaling by a
+    // power of two is exact too.
+    (mant as f64) * f64::from_bits(((e + 1023) as u64) << 52)
 }
 
 /// As [`parse_f64`], rounded to the nearest `f32` by the parser itself (not via `f64`).
@@ -486,6 +577,13 @@ mod tests {
             let scaled = (state >> 11) as f64 / (1u64 << 20) as f64;
             cases.push(format!("{scaled}"));
             cases.push(format!("{scaled:.3}"));
+            // Long mantissas (17 to 19 digits) at every power of ten the fast path takes.
+            let digits = (state % 9_000_000_000_000_000_000) + 100_000_000_000_000_000;
+            let e = (state >> 40) as i64 % 45 - 22;
+            cases.push(format!("{digits}e{e}"));
+            let text = digits.to_string();
+            let cut = 1 + (state >> 50) as usize % (text.len() - 1);
+            cases.push(format!("{}.{}", &text[..cut], &text[cut..]));
         }
         for c in &cases {
             let want = c.parse::<f64>().ok();
@@ -506,9 +604,55 @@ mod tests {
             *b"1234567a",
             *b"1234567/",
         ] {
-            let want = std::str::from_utf8(&w).unwrap().parse::<u64>().ok();
-            assert_eq!(eight_digits(u64::from_le_bytes(w)), want);
+            let s = std::str::from_utf8(&w).unwrap();
+            let lead = s.bytes().take_while(u8::is_ascii_digit).count();
+            assert_eq!(leading_digits(u64::from_le_bytes(w)), lead, "{s}");
+            if lead == 8 {
+                assert_eq!(
+                    Some(eight_digits_value(u64::from_le_bytes(w))),
+                    s.parse().ok()
+                );
+            }
         }
+        for c in 0..=255u8 {
+            let w = u64::from_le_bytes([b'1', c, b'2', b'3', b'4', b'5', b'6', b'7']);
+            let want = if c.is_ascii_digit() { 8 } else { 1 };
+            assert_eq!(leading_digits(w), want, "{c}");
+        }
+        // Short fields, and digits running into the field's end from every offset.
+        for s in [
+            "1",
+            "12",
+            "1.5",
+            "-7.25",
+            "1234567.12345678",
+            "0.000001",
+            "5e-7",
+        ] {
+            assert_eq!(fast_f64(s.as_bytes()), s.parse().ok(), "{s}");
+        }
+        // Exact halfway cases between two doubles (2^53 + 1 and its scaled forms) round to
+        // even, one unit past halfway rounds up, and long mantissas at the exponent limits.
+        for s in [
+            "9007199254740993",
+            "9007199254740995",
+            "90071992547409930e-1",
+            "9007199254740993000e-3",
+            "900719925474099.3e1",
+            "18014398509481985",
+            "18014398509481987",
+            "97.62429492718849",
+            "0.30000000000000004",
+            "9999999999999999999e-22",
+            "9999999999999999999e22",
+            "1844674407370955161e2",
+            "1000000000000000001e-22",
+        ] {
+            let want: f64 = s.parse().unwrap();
+            let got = fast_f64(s.as_bytes()).map(f64::to_bits);
+            assert_eq!(got, Some(want.to_bits()), "{s}");
+        }
+        assert_eq!(fast_f64(b"9007199254740993.0000001"), None); // 23 digits: lexical's job
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! ML speed check: k-means (1M x 16, k = 8, 20 Lloyd iterations from given centres) and PCA
+//! (1M x 16 to 4 components, covariance path) on deterministic generated data, printing
+//! seconds (best of 3). `benches/ml_sklearn.py` runs scikit-learn on bit-identical data for the
+//! comparison figure.
+//!
+//! ```text
+//! cargo bench --bench ml            # fusedframe
+//! python benches/ml_sklearn.py      # scikit-learn, same data
+//! ```
+
+use std::time::Instant;
+
+use fusedframe::prelude::*;
+use ndarray::Array2;
+
+const N: usize = 1_000_000;
+const D: usize = 16;
+const K: usize = 8;
+const ITERS: usize = 20;
+const SEED: u64 = 42;
+
+/// Uniform [0, 1) values: element `i` (row-major) is a splitmix64-style hash of `seed + i`,
+/// top 53 bits scaled by 2^-53 (the same formula as `gen_data` in ml_sklearn.py).
+fn value(i: u64, seed: u64) -> f64 {
+    let mut z = i.wrapping_add(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+fn gen_frame() -> DataFrame {
+    let cols = (0..D)
+        .map(|j| {
+            let v: Vec<f64> = (0..N).map(|i| value((i * D + j) as u64, SEED)).collect();
+            Column::new(format!("x{j}"), v)
+        })
+        .collect();
+    DataFrame::new(cols).expect("frame")
+}
+
+fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some(r);
+    }
+    (best, out.expect("at least one repetition"))
+}
+
+fn main() {
+    let df = gen_frame();
+    let checksum: f64 = (0..D)
+        .map(|j| {
+            df.column_f64(&format!("x{j}"))
+                .expect("column")
+                .iter()
+                .flatten()
+                .sum::<f64>()
+        })
+        .sum();
+    println!(
+        "data: {N} x {D} (checksum {checksum:.10e}), rayon threads: {}",
+        rayon::current_num_threads()
+    );
+    // ML_BENCH=kmeans or ML_BENCH=pca runs one workload (for profiling).
+    let only = std::env::var("ML_BENCH").unwrap_or_default();
+    let init = Array2::from_shape_fn((K, D), |(i, j)| value((i * D + j) as u64, SEED));
+    if only != "pca" {
+        kmeans_bench(&df, &init);
+    }
+    if only != "kmeans" {
+        pca_bench(&df);
+    }
+}
+
+fn kmeans_bench(df: &DataFrame, init: &Array2<f64>) {
+    let (t, km) = best_of(3, || {
+        df.clone()
+            .lazy()
+            .kmeans(KMeans::new(K).init(init.clone()).max_iter(ITERS).tol(0.0))
+            .fit()
+            .expect("kmeans")
+    });
+    println!(
+        "fusedframe kmeans 1M x 16 k=8 {ITERS} iters: {t:.4} s (n_iter={}, inertia={:.6e})",
+        km.n_iter, km.inertia
+    );
+}
+
+fn pca_bench(df: &DataFrame) {
+    let (t, p) = best_of(5, || {
+        df.clone()
+            .lazy()
+            .pca(Pca::new(4).solver(PcaSolver::CovarianceEigh))
+            .fit()
+            .expect("pca")
+    });
+    println!(
+        "fusedframe pca 1M x 16 -> 4 covariance_eigh: {t:.4} s (ev0={:.6e})",
+        p.explained_variance[0]
+    );
+}

@@ -1,0 +1,237 @@
+//! Aggregate hoisting: the scalar aggregates a `select`, `with_columns` or `filter` uses inside
+//! column expressions (`x - x.mean()`, `(x - x.min()) / (x.max() - x.min())`,
+//! `filter(x > x.nan_mean())`) move into one `AGGREGATES` node below it, which computes all of
+//! them together in one pass over its input, each distinct aggregate once. The node above then
+//! reads them as parameters (`$x_mean`) and is elementwise, so it runs morsel by morsel (and
+//! fuses with its neighbours) instead of materializing its input to evaluate each aggregate
+//! separately.
+//!
+//! An all-scalar `select` (`select([x.sum(), x.mean()])`) is already a one-pass streaming
+//! aggregation; only aggregates nested inside another aggregate's argument are hoisted out of
+//! it (`(x - x.mean()).abs().mean()` needs `x.mean()` first). Hoisting goes innermost first:
+//! an aggregate whose argument holds another aggregate waits for the next pass, above the
+//! node that computes the inner one.
+//!
+//! Parameter names are `<input name>_<aggregate>` (`x_nan_mean`), made unique across the plan
+//! because the executor binds each name in every node above its `AGGREGATES`.
+
+use std::sync::Arc;
+
+use super::{transform_up, OptimizerRule, Transformed};
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::plan::LogicalPlan;
+
+/// Moves the aggregates used by column expressions into one `AGGREGATES` node below.
+pub struct AggregateHoisting;
+
+impl OptimizerRule for AggregateHoisting {
+    fn name(&self) -> &'static str {
+        "aggregate_hoisting"
+    }
+
+    fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+        let mut taken = param_names(&plan);
+        let after = transform_up(&plan, &mut |node| hoist(node, &mut taken))?;
+        Ok(Transformed::compare(&plan, after))
+    }
+}
+
+/// Every parameter name defined anywhere in the plan.
+fn param_names(plan: &LogicalPlan) -> Vec<String> {
+    let mut names = vec![];
+    if let LogicalPlan::Aggregates { aggs, .. } = plan {
+        names.extend(aggs.iter().map(|(n, _)| n.clone()));
+    }
+    for i in plan.inputs() {
+        names.extend(param_names(i));
+    }
+    names
+}
+
+/// The innermost aggregates in `e` (those whose argument holds no aggregate); with
+/// `nested_only`, only those inside another aggregate's argument.
+fn innermost(e: &Expr, nested_only: bool, inside: bool, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Agg { expr, .. } if !expr.has_aggregate() => {
+            if (!nested_only || inside) && !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        Expr::Agg { expr, .. } => innermost(expr, nested_only, true, out),
+        other => {
+            for c in other.children() {
+                innermost(c, nested_only, inside, out);
+            }
+        }
+    }
+}
+
+/// A readable, unused parameter name for `agg`.
+fn fresh_name(agg: &Expr, taken: &[String]) -> String {
+    let base = match agg {
+        Expr::Agg { func, expr } => {
+            let stem: String = expr
+                .output_name()
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                .collect();
+            format!("{stem}_{}", func.name())
+        }
+        _ => "agg".to_string(),
+    };
+    if !taken.contains(&base) {
+        return base;
+    }
+    (2..)
+        .map(|k| format!("{base}_{k}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or(base)
+}
+
+fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalPlan>> {
+    let (input, exprs): (&Arc<LogicalPlan>, Vec<&Expr>) = match node.as_ref() {
+        LogicalPlan::Select { input, exprs } | LogicalPlan::WithColumns { input, exprs } => {
+            (input, exprs.iter().collect())
+        }
+        LogicalPlan::Filter { input, predicate } => (input, vec![predicate]),
+        _ => return Ok(node),
+    };
+    let all_scalar =
+        matches!(node.as_ref(), LogicalPlan::Select { .. }) && exprs.iter().all(|e| e.is_scalar());
+    let mut aggs = vec![];
+    for e in &exprs {
+        innermost(e, all_scalar, false, &mut aggs);
+    }
+    if aggs.is_empty() {
+        return Ok(node);
+    }
+    let schema = input.schema()?;
+    let mut params: Vec<(Expr, Expr)> = vec![];
+    let mut named: Vec<(String, Expr)> = vec![];
+    for a in aggs {
+        let name = fresh_name(&a, taken);
+        taken.push(name.clone());
+        let param = Expr::Param {
+            name: name.clone(),
+            dtype: a.data_type(&schema)?,
+        };
+        params.push((a.clone(), param));
+        named.push((name, a));
+    }
+    let below = Arc::new(LogicalPlan::Aggregates {
+        input: input.clone(),
+        aggs: named,
+    });
+    let replace = |e: &Expr, keep_name: bool| -> Expr {
+        let out = e
+            .clone()
+            .transform_up(&mut |n| match params.iter().find(|(a, _)| *a == n) {
+                Some((_, p)) => p.clone(),
+                None => n,
+            });
+        let name = e.output_name();
+        if keep_name && out.output_name() != name {
+            Expr::Alias(Box::new(out), name)
+        } else {
+            out
+        }
+    };
+    let out = match node.as_ref() {
+        LogicalPlan::Select { exprs, .. } => LogicalPlan::Select {
+            input: below,
+            exprs: exprs.iter().map(|e| replace(e, true)).collect(),
+        },
+        LogicalPlan::WithColumns { exprs, .. } => LogicalPlan::WithColumns {
+            input: below,
+            exprs: exprs.iter().map(|e| replace(e, true)).collect(),
+        },
+        LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
+            input: below,
+            predicate: replace(predicate, false),
+        },
+        _ => return Ok(node),
+    };
+    Ok(Arc::new(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizer::test_util::{frame, show};
+    use crate::prelude::*;
+
+    #[test]
+    fn scaler_aggregates_are_computed_once_below() {
+        let a = || col("a");
+        let lf = frame().lazy().with_columns([
+            ((a() - a().nan_min()) / (a().nan_max() - a().nan_min())).alias("scaled"),
+            a().fill_nan(a().nan_mean()).alias("filled"),
+        ]);
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            WITH_COLUMNS [((col("a") - col("a").nan_min()) / (col("a").nan_max() - col("a").nan_min())).alias("scaled"), col("a").fill_nan(col("a").nan_mean()).alias("filled")]
+              DATAFRAME rows=4 width=4
+            =>
+            WITH_COLUMNS [((col("a") - $a_nan_min) / ($a_nan_max - $a_nan_min)).alias("scaled"), col("a").fill_nan($a_nan_mean).alias("filled")]
+              AGGREGATES [$a_nan_min = col("a").nan_min(), $a_nan_max = col("a").nan_max(), $a_nan_mean = col("a").nan_mean()]
+                DATAFRAME rows=4 width=4
+            "#);
+        let opt = lf.clone().collect().unwrap();
+        let plain = lf
+            .collect_with(&ExecOptions::new().optimize(false))
+            .unwrap();
+        assert_eq!(opt, plain);
+    }
+
+    #[test]
+    fn filters_with_aggregates() {
+        let lf = frame().lazy().filter(col("b").gt(col("b").mean()));
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            FILTER col("b").gt(col("b").mean())
+              DATAFRAME rows=4 width=4
+            =>
+            FILTER col("b").gt($b_mean)
+              AGGREGATES [$b_mean = col("b").mean()]
+                DATAFRAME rows=4 width=4
+            "#);
+    }
+
+    #[test]
+    fn nested_aggregates_hoist_innermost_first() {
+        let lf = frame()
+            .lazy()
+            .select([(col("b") - col("b").mean()).abs().mean().alias("mad")]);
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            SELECT [(col("b") - col("b").mean()).abs().mean().alias("mad")]
+              DATAFRAME rows=4 width=4
+            =>
+            SELECT [(col("b") - $b_mean).abs().mean().alias("mad")]
+              AGGREGATES [$b_mean = col("b").mean()]
+                DATAFRAME rows=4 width=4
+            "#);
+    }
+
+    #[test]
+    fn plain_aggregations_and_names_in_use() {
+        // An all-scalar select streams already: unchanged.
+        let lf = frame().lazy().select([col("a").sum(), col("b").mean()]);
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            SELECT [col("a").sum(), col("b").mean()]
+              DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+        // Two aggregates whose natural names clash get distinct ones.
+        let lf = frame().lazy().with_columns([
+            (col("c") - col("c").std(0)).alias("s0"),
+            (col("c") - col("c").std(1)).alias("s1"),
+        ]);
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            WITH_COLUMNS [(col("c") - col("c").std(0)).alias("s0"), (col("c") - col("c").std(1)).alias("s1")]
+              DATAFRAME rows=4 width=4
+            =>
+            WITH_COLUMNS [(col("c") - $c_std).alias("s0"), (col("c") - $c_std_2).alias("s1")]
+              AGGREGATES [$c_std = col("c").std(0), $c_std_2 = col("c").std(1)]
+                DATAFRAME rows=4 width=4
+            "#);
+    }
+}

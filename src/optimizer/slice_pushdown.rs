@@ -1,0 +1,188 @@
+//! Slice pushdown: move `head` / `slice` / `tail` below nodes that keep every row in place, so
+//! they run on the rows kept only, and hand the scan a limit so its reader can stop early.
+//!
+//! A slice passes elementwise `select` / `with_columns`, `drop` and `rename` (the i-th output
+//! row comes from the i-th input row), and two slices merge into one. It reaches a scan as
+//! `limit=offset+len` (for a non-negative offset), while the `SLICE` itself stays on top to cut
+//! the exact rows: the Parquet reader then decodes only the row groups, and the rows within
+//! the last one, that cover the limit.
+//!
+//! It never moves below a filter (the first ten rows after filtering are not the filtered first
+//! ten rows), a sort, a gather, a window or aggregate (they read every row), an all-scalar
+//! `select` (which has one row whatever its input), hoisted `AGGREGATES` or a `FUSED` chain.
+
+use std::sync::Arc;
+
+use super::{OptimizerRule, Transformed};
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::plan::LogicalPlan;
+
+/// Moves slices down and limits scans.
+pub struct SlicePushdown;
+
+impl OptimizerRule for SlicePushdown {
+    fn name(&self) -> &'static str {
+        "slice_pushdown"
+    }
+
+    fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
+        let after = rewrite(&plan);
+        Ok(Transformed::compare(&plan, after))
+    }
+}
+
+fn rewrite(plan: &Arc<LogicalPlan>) -> Arc<LogicalPlan> {
+    match plan.as_ref() {
+        LogicalPlan::Slice { input, offset, len } => push(&rewrite(input), *offset, *len),
+        _ => match plan.inputs().first() {
+            Some(input) => Arc::new(plan.with_input(rewrite(input))),
+            None => plan.clone(),
+        },
+    }
+}
+
+/// True when the node's i-th output row is computed from its i-th input row alone.
+fn row_preserving(node: &LogicalPlan) -> bool {
+    match node {
+        LogicalPlan::Select { exprs, .. } => {
+            exprs.iter().all(Expr::is_elementwise) && !exprs.iter().all(Expr::is_scalar)
+        }
+        LogicalPlan::WithColumns { exprs, .. } => exprs.iter().all(Expr::is_elementwise),
+        LogicalPlan::Drop { .. } | LogicalPlan::Rename { .. } => true,
+        _ => false,
+    }
+}
+
+/// A plan equal to `slice(node, offset, len)`, with the slice as low as it may go.
+fn push(node: &Arc<LogicalPlan>, offset: i64, len: usize) -> Arc<LogicalPlan> {
+    let slice = |input: Arc<LogicalPlan>| Arc::new(LogicalPlan::Slice { input, offset, len });
+    match node.as_ref() {
+        n if row_preserving(n) => match n.inputs().first() {
+            Some(input) => Arc::new(n.with_input(push(input, offset, len))),
+            None => slice(node.clone()),
+        },
+        // Rows o2.. of the input, then rows offset.. of those.
+        LogicalPlan::Slice {
+            input,
+            offset: o2,
+            len: l2,
+        } if offset >= 0 && *o2 >= 0 => {
+            let skip = offset as usize;
+            push(input, o2 + offset, len.min(l2.saturating_sub(skip)))
+        }
+        LogicalPlan::Scan {
+            source,
+            projection,
+            predicate,
+            limit,
+        } if offset >= 0 => {
+            let need = (offset as usize).saturating_add(len);
+            let scan = LogicalPlan::Scan {
+                source: source.clone(),
+                projection: projection.clone(),
+                predicate: predicate.clone(),
+                limit: Some(limit.map_or(need, |l| l.min(need))),
+            };
+            slice(Arc::new(scan))
+        }
+        _ => slice(node.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimizer::test_util::{frame, show, sorted_parquet};
+    use crate::prelude::*;
+
+    #[test]
+    fn head_reaches_the_scan_as_a_limit() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .with_columns([(col("x") * 2).alias("x2")])
+            .select([col("id"), col("x2")])
+            .head(5);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=0 len=5
+              SELECT [col("id"), col("x2")]
+                WITH_COLUMNS [(col("x") * 2).alias("x2")]
+                  SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            SELECT [col("id"), col("x2")]
+              WITH_COLUMNS [(col("x") * 2).alias("x2")]
+                SLICE offset=0 len=5
+                  SCAN PARQUET path=TMP/t.parquet columns=* limit=5
+            "#);
+        let df = lf.collect().unwrap();
+        assert_eq!(df.column_f64("x2").unwrap()[4], Some(4.0));
+    }
+
+    #[test]
+    fn slices_merge() {
+        let lf = frame().lazy().slice(1, 10).slice(1, 2).tail(1);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=-1 len=1
+              SLICE offset=1 len=2
+                SLICE offset=1 len=10
+                  DATAFRAME rows=4 width=4
+            =>
+            SLICE offset=-1 len=1
+              SLICE offset=2 len=2
+                DATAFRAME rows=4 width=4
+            "#);
+    }
+
+    #[test]
+    fn limit_counts_rows_after_the_scan_predicate() {
+        let (dir, path) = sorted_parquet();
+        let lf = LazyFrame::from_plan(LogicalPlan::Scan {
+            source: Arc::new(crate::io::ScanSource::new(
+                &path,
+                crate::io::FileFormat::Parquet,
+            )),
+            projection: None,
+            predicate: Some(col("g").eq(2)),
+            limit: None,
+        })
+        .slice(2, 3);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=2 len=3
+              SCAN PARQUET path=TMP/t.parquet columns=* predicate=col("g").eq(2) row_groups=4/4
+            =>
+            SLICE offset=2 len=3
+              SCAN PARQUET path=TMP/t.parquet columns=* predicate=col("g").eq(2) limit=5 row_groups=4/4
+            "#);
+        let df = lf.collect().unwrap();
+        assert_eq!(
+            df.column_f64("id").unwrap(),
+            vec![Some(8.0), Some(11.0), Some(14.0)]
+        );
+    }
+
+    #[test]
+    fn does_not_move_below_filters_sorts_windows_or_aggregates() {
+        let lf = frame()
+            .lazy()
+            .filter(col("c").gt(1))
+            .head(2)
+            .sort("a", SortOptions::default())
+            .head(2)
+            .with_columns([(col("a") - col("a").mean()).alias("d")])
+            .head(2)
+            .select([col("a").sum()])
+            .head(1);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=0 len=1
+              SELECT [col("a").sum()]
+                SLICE offset=0 len=2
+                  WITH_COLUMNS [(col("a") - col("a").mean()).alias("d")]
+                    SLICE offset=0 len=2
+                      SORT by=[col("a")]
+                        SLICE offset=0 len=2
+                          FILTER col("c").gt(1)
+                            DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
+}

@@ -1,0 +1,170 @@
+//! What a script evaluates to: a lazy query, a collected frame, or a model (a terminal node
+//! still to fit, like `lf.kmeans(KMeans::new(3))`, or an already fitted one). The CLI explains
+//! or runs each kind; for a model it fits, prints the summary and writes the model's table.
+
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::ml::{KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, PcaModel};
+use crate::plan::{ExecOptions, LazyFrame};
+
+use super::value::Value;
+
+/// A script's result.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// A lazy query (the usual case): the CLI explains or collects it.
+    Lazy(LazyFrame),
+    /// A frame the script already collected (`.collect()?`).
+    Frame(DataFrame),
+    /// A model: the CLI fits it (when lazy) and prints its summary. Boxed: models are large
+    /// next to the other variants.
+    Model(Box<Model>),
+}
+
+/// A model a script ends with. Adding a model type is a variant here, a `From` line in
+/// `model_outputs!` and an arm in [`Model::explain`] / [`Model::fit`].
+#[derive(Clone, Debug)]
+pub enum Model {
+    KMeans(LazyKMeans),
+    Pca(LazyPca),
+    LinearRegression(LazyLinearRegression),
+    FittedKMeans(KMeansModel),
+    FittedPca(PcaModel),
+    FittedLinear(LinearModel),
+}
+
+/// A fitted model as the CLI shows it.
+pub struct Fitted {
+    /// Human-readable summary (parameters, statistics, the table).
+    pub summary: String,
+    /// The model's table (centroids, components, coefficients): what `--output` writes.
+    pub table: DataFrame,
+}
+
+impl Model {
+    /// The plan of a model still to fit (its node above the input plan).
+    pub fn explain(&self, optimized: bool) -> Result<String> {
+        match self {
+            Model::KMeans(m) => m.explain(optimized),
+            Model::Pca(m) => m.explain(optimized),
+            Model::LinearRegression(m) => m.explain(optimized),
+            Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
+                Err(Error::Plan(
+                    "the script's result is a fitted model, which has no plan; end the script \
+                     before `.fit()?` to see the plan"
+                        .into(),
+                ))
+            }
+        }
+    }
+
+    /// Fit (unless fitted already) and describe.
+    pub fn fit(self) -> Result<Fitted> {
+        fn fitted(summary: String, table: Result<DataFrame>) -> Result<Fitted> {
+            Ok(Fitted {
+                summary,
+                table: table?,
+            })
+        }
+        match self {
+            Model::KMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
+            Model::Pca(m) => Model::FittedPca(m.fit()?).fit(),
+            Model::LinearRegression(m) => Model::FittedLinear(m.fit()?).fit(),
+            Model::FittedKMeans(m) => fitted(m.summary(), m.to_dataframe()),
+            Model::FittedPca(m) => fitted(m.summary(), m.to_dataframe()),
+            Model::FittedLinear(m) => fitted(m.summary(), m.to_dataframe()),
+        }
+    }
+}
+
+impl From<LazyFrame> for Output {
+    fn from(lf: LazyFrame) -> Self {
+        Output::Lazy(lf)
+    }
+}
+
+impl From<DataFrame> for Output {
+    fn from(df: DataFrame) -> Self {
+        Output::Frame(df)
+    }
+}
+
+macro_rules! model_outputs {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$t> for Output {
+            fn from(m: $t) -> Self {
+                Output::Model(Box::new(Model::$variant(m)))
+            }
+        })*
+
+        /// The script value as an output, or the value back if it is none of them.
+        fn model_from_value(v: Value) -> std::result::Result<Output, Value> {
+            $(let v = match v.into_object::<$t>() {
+                Ok(m) => return Ok(Output::from(m)),
+                Err(v) => v,
+            };)*
+            Err(v)
+        }
+    };
+}
+
+model_outputs!(
+    LazyKMeans => KMeans,
+    LazyPca => Pca,
+    LazyLinearRegression => LinearRegression,
+    KMeansModel => FittedKMeans,
+    PcaModel => FittedPca,
+    LinearModel => FittedLinear,
+);
+
+impl Output {
+    /// The script's final value as an output; the value back if it cannot be one.
+    pub(crate) fn from_value(v: Value) -> std::result::Result<Output, Value> {
+        let v = match v.into_object::<LazyFrame>() {
+            Ok(lf) => return Ok(Output::Lazy(lf)),
+            Err(v) => v,
+        };
+        let v = match v.into_object::<DataFrame>() {
+            Ok(df) => return Ok(Output::Frame(df)),
+            Err(v) => v,
+        };
+        model_from_value(v)
+    }
+
+    /// The query as a lazy frame (a collected frame becomes an in-memory scan); an error for
+    /// a model, which is not a frame.
+    pub fn into_lazy(self) -> Result<LazyFrame> {
+        match self {
+            Output::Lazy(lf) => Ok(lf),
+            Output::Frame(df) => Ok(df.lazy()),
+            Output::Model(_) => Err(Error::Plan(
+                "the script's result is a model, not a frame".into(),
+            )),
+        }
+    }
+
+    /// Plan text: optimized (`true`) or as built (`false`).
+    pub fn explain(&self, optimized: bool) -> Result<String> {
+        match self {
+            Output::Model(m) => m.explain(optimized),
+            other => other.clone().into_lazy()?.explain(optimized),
+        }
+    }
+
+    /// Every optimizer step (for a model: its optimized plan).
+    pub fn explain_verbose(&self) -> Result<String> {
+        match self {
+            Output::Model(m) => m.explain(true),
+            other => other.clone().into_lazy()?.explain_verbose(),
+        }
+    }
+
+    /// The result as a frame (for a model: fitted, its table).
+    pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
+        match self {
+            Output::Lazy(lf) => lf.collect_with(options),
+            Output::Frame(df) => Ok(df),
+            Output::Model(m) => Ok(m.fit()?.table),
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The script vocabulary: every Rust API function, method and constant a script may call, one
+//! line each. This file is the place to extend when the API grows.
+//!
+//! - A new `Expr` method `rolling_mean(self, window: usize) -> Expr`: add
+//!   `rolling_mean(window: usize);` to the `Expr` list.
+//! - A method whose Rust call needs adapting (a `&str` parameter, a `&T`): give the call,
+//!   `sort(column: String, options: SortOptions) => |lf| lf.sort(&column, options);`.
+//! - A new type (`KMeans`, `Fill`): add it to `script_types_from!` in `value.rs`, then its
+//!   constructors here under `functions!` (`KMeans::new(k: usize);`), its builder methods under
+//!   `methods!(r, KMeans; seed(seed: u64);)`, and enum variants under `constants!`
+//!   (`Fill::Mean;`). A method returning a new type needs nothing more: `IntoValue` comes
+//!   with the registration.
+//! - Parameter types are Rust types implementing `FromValue` (`value.rs`): `Expr` (takes
+//!   numbers, strings, `Expr`s, like `impl Into<Expr>`), `String` (a `&str` / `impl
+//!   Into<String>`), `usize`/`u8`/`i32`/`i64`/`u64`/`f64`/`bool`, `Vec<T>` (arrays, for
+//!   `impl IntoIterator`), `Option<T>`, `Ref<T>` (`&T`), and every registered type.
+
+use arrow::datatypes::DataType;
+
+use super::dispatch::{constants, functions, methods, Registry};
+use super::value::{ArrayArg, IntoF64, Ref, SortArg};
+use crate::expr::{
+    all_numeric, col, cols, lit, max_horizontal, mean_horizontal, min_horizontal, rand_int,
+    rand_normal, rand_uniform, row_index, sum_horizontal, when, Expr, Fill, RollingKind,
+    RollingOptions, Scalar, SortOptions, Then, When,
+};
+use crate::frame::{full, ones, range, zeros, Column, DataFrame};
+use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+use crate::ml::{
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
+    PcaSolver,
+};
+use crate::plan::{ExecOptions, LazyFrame};
+
+/// Fill the registry.
+pub fn register(r: &mut Registry) {
+    functions!(r;
+        col(name: String);
+        cols(names: Vec<String>);
+        all_numeric();
+        lit(value: Scalar);
+        when(cond: Expr);
+        scan_csv(path: String);
+        scan_csv_with(path: String, options: CsvOptions);
+        scan_parquet(path: String);
+        scan_ipc(path: String);
+        SortOptions::new();
+        SortOptions::default();
+        CsvOptions::new();
+        CsvOptions::default();
+        ExecOptions::new();
+        ExecOptions::default();
+        DataFrame::new(columns: Vec<Column>);
+        Column::new(name: String, values: ArrayArg);
+        LazyFrame::from_dataframe(df: DataFrame);
+        // Sources.
+        range(start: i64, end: i64);
+        zeros(n: usize, cols: Vec<String>);
+        ones(n: usize, cols: Vec<String>);
+        full(n: usize, cols: Vec<String>, value: Scalar);
+        // Row-wise and generated columns.
+        row_index();
+        rand_uniform(low: IntoF64, high: IntoF64, seed: u64);
+        rand_normal(mean: IntoF64, std: IntoF64, seed: u64);
+        rand_int(low: i64, high: i64, seed: u64);
+        sum_horizontal(exprs: Vec<Expr>);
+        mean_horizontal(exprs: Vec<Expr>);
+        min_horizontal(exprs: Vec<Expr>);
+        max_horizontal(exprs: Vec<Expr>);
+        RollingOptions::new(window: usize);
+        // Models.
+        KMeans::new(k: usize);
+        Pca::new(n: usize);
+        Pca::variance(fraction: f64);
+        Pca::all();
+    );
+
+    constants!(r;
+        f64::NAN;
+        f64::INFINITY;
+        f64::NEG_INFINITY;
+        f64::MAX;
+        f64::MIN;
+        f64::MIN_POSITIVE;
+        f64::EPSILON;
+        std::f64::consts::PI;
+        std::f64::consts::E;
+        i32::MAX;
+        i32::MIN;
+        i64::MAX;
+        i64::MIN;
+        u64::MAX;
+        usize::MAX;
+        DataType::Boolean;
+        DataType::Int8;
+        DataType::Int16;
+        DataType::Int32;
+        DataType::Int64;
+        DataType::UInt8;
+        DataType::UInt16;
+        DataType::UInt32;
+        DataType::UInt64;
+        DataType::Float32;
+        DataType::Float64;
+        DataType::Utf8;
+        DataType::LargeUtf8;
+        DataType::Date32;
+        DataType::Date64;
+        DataType::Null;
+        Fill::Mean;
+        Fill::Median;
+        Fill::Min;
+        Fill::Max;
+        Fill::Zero;
+        Fill::Forward;
+        Fill::Backward;
+        RollingKind::Sum;
+        RollingKind::Mean;
+        RollingKind::Min;
+        RollingKind::Max;
+        RollingKind::Std;
+        RollingKind::Var;
+        RollingKind::Median;
+        PcaSolver::Auto;
+        PcaSolver::CovarianceEigh;
+        PcaSolver::Full;
+    );
+
+    methods!(r, Expr;
+        gt(other: Expr);
+        ge(other: Expr);
+        lt(other: Expr);
+        le(other: Expr);
+        eq(other: Expr);
+        neq(other: Expr);
+        and(other: Expr);
+        or(other: Expr);
+        not();
+        alias(name: String);
+        cast(to: DataType);
+        is_nan();
+        is_not_nan();
+        is_null();
+        is_not_null();
+        is_infinite();
+        is_finite();
+        abs();
+        sqrt();
+        exp();
+        ln();
+        floor();
+        ceil();
+        pow(exponent: Expr);
+        clip(min: f64, max: f64);
+        clip_min(min: f64);
+        clip_max(max: f64);
+        round(decimals: i32);
+        fill_nan(value: Expr);
+        fill_null(value: Expr);
+        sum();
+        mean();
+        median();
+        min();
+        max();
+        std(ddof: u8);
+        var(ddof: u8);
+        count();
+        null_count();
+        quantile(q: f64);
+        arg_min();
+        arg_max();
+        nan_sum();
+        nan_mean();
+        nan_median();
+        nan_min();
+        nan_max();
+        nan_std(ddof: u8);
+        nan_var(ddof: u8);
+        first();
+        last();
+        // Sorting, indexing, sampling.
+        arg_sort(options: SortOptions);
+        sort(options: SortOptions);
+        gather(indices: Expr);
+        take(indices: Expr);
+        filter(mask: Expr);
+        top_k(k: usize);
+        bottom_k(k: usize);
+        shuffle(seed: u64);
+        sample_n(n: usize, seed: u64, replace: bool);
+        sample_frac(frac: f64, seed: u64, replace: bool);
+        // Missing values, scaling, windows.
+        fill_nan_with(fill: Fill);
+        fill_null_with(fill: Fill);
+        min_max_scale();
+        min_max_scale_range(lo: f64, hi: f64);
+        standardize();
+        rolling(kind: RollingKind, options: RollingOptions);
+        rolling_sum(window: usize);
+        rolling_mean(window: usize);
+        rolling_min(window: usize);
+        rolling_max(window: usize);
+        rolling_std(window: usize);
+        rolling_var(window: usize);
+        rolling_median(window: usize);
+        rolling_sum_with(options: RollingOptions);
+        rolling_mean_with(options: RollingOptions);
+        rolling_min_with(options: RollingOptions);
+        rolling_max_with(options: RollingOptions);
+        rolling_std_with(options: RollingOptions);
+        rolling_var_with(options: RollingOptions);
+        rolling_median_with(options: RollingOptions);
+    );
+
+    methods!(r, When;
+        then(value: Expr);
+    );
+    methods!(r, Then;
+        when(cond: Expr);
+        otherwise(value: Expr);
+    );
+
+    methods!(r, LazyFrame;
+        filter(predicate: Expr);
+        select(exprs: Vec<Expr>);
+        with_columns(exprs: Vec<Expr>);
+        with_column(expr: Expr);
+        sort(column: String, options: SortOptions) => |lf| lf.sort(&column, options);
+        sort_by(by: Vec<Expr>, options: SortArg);
+        head(n: usize);
+        tail(n: usize);
+        slice(offset: i64, len: usize);
+        drop(columns: Vec<String>);
+        rename(existing: Vec<String>, new: Vec<String>);
+        gather(indices: Expr);
+        collect();
+        collect_with(options: Ref<ExecOptions>) => |lf| lf.collect_with(&options.0);
+        sink_csv(path: String);
+        sink_parquet(path: String);
+        sink_ipc(path: String);
+        describe();
+        drop_nans();
+        drop_nulls();
+        drop_nans_in(columns: Vec<String>);
+        drop_nulls_in(columns: Vec<String>);
+        sample_n(n: usize, seed: u64, replace: bool);
+        sample_frac(frac: f64, seed: u64, replace: bool);
+        shuffle(seed: u64);
+        kmeans(config: KMeans);
+        pca(config: Pca);
+        linear_regression(target: String, features: Vec<String>);
+    );
+
+    methods!(r, KMeans;
+        seed(seed: u64);
+        n_init(n_init: usize);
+        max_iter(max_iter: usize);
+        tol(tol: f64);
+        features(names: Vec<String>);
+    );
+    methods!(r, Pca;
+        whiten(whiten: bool);
+        solver(solver: PcaSolver);
+        features(names: Vec<String>);
+    );
+    methods!(r, LazyKMeans;
+        fit();
+    );
+    methods!(r, LazyPca;
+        fit();
+    );
+    methods!(r, LazyLinearRegression;
+        fit();
+    );
+    // Fitted models score new data lazily; their methods borrow the model.
+    methods!(r, ref KMeansModel;
+        predict(lf: LazyFrame);
+        to_dataframe();
+        k();
+    );
+    methods!(r, ref PcaModel;
+        transform(lf: LazyFrame);
+        component_exprs();
+        to_dataframe();
+        n_components();
+    );
+    methods!(r, ref LinearModel;
+        predict(lf: LazyFrame);
+        prediction_expr();
+        to_dataframe();
+    );
+
+    methods!(r, RollingOptions;
+        min_periods(n: usize);
+        center(center: bool);
+        weights(weights: Vec<f64>);
+        ddof(ddof: u8);
+    );
+
+    methods!(r, DataFrame;
+        lazy();
+    );
+    methods!(r, ref DataFrame;
+        height();
+        width();
+        size();
+        head(n: usize);
+        tail(n: usize);
+        slice(offset: usize, len: usize);
+    );
+
+    methods!(r, SortOptions;
+        descending(descending: bool);
+        nulls_last(nulls_last: bool);
+        stable(stable: bool);
+    );
+
+    methods!(r, CsvOptions;
+        delimiter(d: u8);
+        has_header(h: bool);
+        quote(q: u8);
+        null_value(v: String);
+        infer_schema_length(n: Option<usize>);
+        schema_override(column: String, dtype: DataType);
+        date_format(column: String, format: String);
+        datetime_format(column: String, format: String);
+        skip_rows(n: usize);
+    );
+
+    methods!(r, ExecOptions;
+        threads(n: usize);
+        optimize(on: bool);
+    );
+}

@@ -1,0 +1,272 @@
+//! The `fusedframe` binary, run as a user runs it: every script in `queries/` must succeed and
+//! print exactly `tests/expected/NAME.out`; every script in `tests/scripts/errors/` must fail
+//! with exactly `tests/expected/errors/NAME.err` (exit code and stderr). Regenerate the
+//! expected files with `UPDATE_EXPECTED=1 cargo test --test cli` and review the diff.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the binary from the project root (script paths in messages stay relative).
+fn fusedframe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+        .args(args)
+        .current_dir(root())
+        // Results must not depend on the thread count; two keeps the shared machine calm.
+        .env("FUSEDFRAME_THREADS", "2")
+        .output()
+        .expect("the fusedframe binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_EXPECTED").is_some_and(|v| v == "1")
+}
+
+/// Compare with the stored file, or store it when updating. Returns a mismatch description.
+fn check(expected: &Path, actual: &str) -> Option<String> {
+    if updating() {
+        if let Some(dir) = expected.parent() {
+            fs::create_dir_all(dir).expect("create expected dir");
+        }
+        fs::write(expected, actual).expect("write expected file");
+        return None;
+    }
+    match fs::read_to_string(expected) {
+        Ok(want) if want == actual => None,
+        Ok(want) => Some(format!(
+            "{} differs\n--- expected\n{want}\n--- actual\n{actual}",
+            expected.display()
+        )),
+        Err(_) => Some(format!(
+            "{} is missing (run with UPDATE_EXPECTED=1)\n--- actual\n{actual}",
+            expected.display()
+        )),
+    }
+}
+
+fn scripts_in(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(root().join(dir))
+        .expect("script dir exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "fq"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_query_script_prints_its_expected_output() {
+    let mut failures = Vec::new();
+    for script in scripts_in("queries") {
+        let rel = format!("queries/{}.fq", stem(&script));
+        let out = fusedframe(&["run", &rel]);
+        if !out.status.success() {
+            failures.push(format!(
+                "{rel} failed ({}):\n{}",
+                out.status,
+                text(&out.stderr)
+            ));
+            continue;
+        }
+        let expected = root()
+            .join("tests/expected")
+            .join(format!("{}.out", stem(&script)));
+        failures.extend(check(&expected, &text(&out.stdout)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_error_script_fails_with_its_expected_message() {
+    let mut failures = Vec::new();
+    for script in scripts_in("tests/scripts/errors") {
+        let rel = format!("tests/scripts/errors/{}.fq", stem(&script));
+        let out = fusedframe(&["run", &rel]);
+        let actual = format!("exit code: {:?}\n{}", out.status.code(), text(&out.stderr));
+        if !out.stdout.is_empty() {
+            failures.push(format!("{rel} printed to stdout: {}", text(&out.stdout)));
+        }
+        let expected = root()
+            .join("tests/expected/errors")
+            .join(format!("{}.err", stem(&script)));
+        failures.extend(check(&expected, &actual));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn running_the_queries_directory_runs_every_script_in_order() {
+    let out = fusedframe(&["run", "queries/"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("==> ")).collect();
+    let scripts = scripts_in("queries");
+    assert_eq!(headers.len(), scripts.len(), "{stdout}");
+    for (h, s) in headers.iter().zip(&scripts) {
+        assert!(h.starts_with(&format!("==> queries/{}.fq", stem(s))), "{h}");
+    }
+}
+
+#[test]
+fn explain_and_schema_subcommands() {
+    let out = fusedframe(&["run", "queries/02_array.fq", "--explain"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.starts_with("DATAFRAME rows=3 width=3"), "{plan}");
+    let out = fusedframe(&["explain", "queries/02_array.fq"]);
+    assert_eq!(text(&out.stdout), plan);
+    let out = fusedframe(&["explain", "--verbose", "queries/02_array.fq"]);
+    let verbose = text(&out.stdout);
+    assert!(
+        verbose.starts_with("initial plan:\n") && verbose.contains("optimized plan:"),
+        "{verbose}"
+    );
+    let out = fusedframe(&["schema", "datasets/iris.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "sepal_length: f64\nsepal_width: f64\npetal_length: f64\npetal_width: f64\nspecies: str\n"
+    );
+}
+
+#[test]
+fn inline_scripts_and_formats() {
+    let e = "df!(\"a\" => [1, 2], \"b\" => [0.5, f64::NAN])?.lazy().filter(col(\"a\").gt(1))";
+    let out = fusedframe(&["run", "-e", e, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "[\n  {\"a\": 2, \"b\": null}\n]\n");
+    // A model prints its summary as a table, and its table in the other formats.
+    let m = "df!(\"x\" => [1.0, 2.0, 3.0], \"y\" => [2.0, 4.0, 6.0])?.lazy().linear_regression(\"y\", [\"x\"])";
+    let out = fusedframe(&["run", "-e", m, "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("term,coefficient\nintercept,"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fusedframe(&["run", "-e", m]);
+    assert!(
+        text(&out.stdout).starts_with("LinearRegression: y ~ x"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fusedframe(&["run", "-e", "df!(\"a\" => [1])?.lazy().sortt()"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--> -e:1:25"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [
+        vec!["run"],
+        vec!["run", "queries/02_array.fq", "--output", "out.txt"],
+        vec![
+            "run",
+            "queries/02_array.fq",
+            "queries/02_array.fq",
+            "--output",
+            "out.csv",
+        ],
+        vec!["run", "--threads", "0", "queries/02_array.fq"],
+        vec!["run", "--bogus"],
+        vec!["schema", "datasets/README.md"],
+        vec!["frobnicate"],
+    ] {
+        let out = fusedframe(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("error"), "{args:?}");
+    }
+}
+
+/// Files in `dir`, to prove nothing (not even a temporary file) was left behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .expect("temp dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn output_is_never_left_partial() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let failing = root().join("tests/scripts/errors/unknown_column.fq");
+    let failing = failing.to_str().expect("utf-8 path");
+    for ext in ["json", "parquet", "arrow", "csv"] {
+        let target = dir.path().join(format!("out.{ext}"));
+        let target_s = target.to_str().expect("utf-8 path");
+        // A failing query writes nothing at all.
+        let out = fusedframe(&["run", failing, "--output", target_s]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            listing(dir.path()).is_empty(),
+            "{ext}: {:?}",
+            listing(dir.path())
+        );
+        // An existing file survives a failing query unchanged.
+        fs::write(&target, "previous result").expect("write");
+        let out = fusedframe(&["run", failing, "--output", target_s]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            fs::read_to_string(&target).expect("read"),
+            "previous result"
+        );
+        assert_eq!(listing(dir.path()), vec![format!("out.{ext}")]);
+        fs::remove_file(&target).expect("remove");
+    }
+    // A successful run writes the whole file and nothing else.
+    let target = dir.path().join("ok.json");
+    let out = fusedframe(&[
+        "run",
+        "queries/02_array.fq",
+        "--output",
+        target.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let json = fs::read_to_string(&target).expect("read");
+    assert!(
+        json.starts_with("[\n  {\"a\": 1, \"b\": 0.5, \"name\": \"x\"}"),
+        "{json}"
+    );
+    assert!(json.ends_with("}\n]\n"), "{json}");
+    assert_eq!(listing(dir.path()), vec!["ok.json".to_string()]);
+}
+
+#[test]
+fn every_script_gives_the_same_output_for_any_thread_count() {
+    let run = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+            .args(["run", "queries/", "--threads", threads])
+            .current_dir(root())
+            .output()
+            .expect("the fusedframe binary runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(run("1"), run("3"));
+}

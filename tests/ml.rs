@@ -1,0 +1,461 @@
+//! Machine-learning terminal nodes against scikit-learn: golden values made by
+//! tests/golden/make_ml_golden.py (k-means on iris and blobs from the same initial centres, PCA
+//! on wine and digits, least squares on cars), plus thread-count determinism, NaN/null errors,
+//! plan text, predict/transform and the summary tables.
+
+mod ml_support;
+
+use fusedframe::prelude::*;
+use ml_support::{assert_close, golden, load_csv, Json};
+use ndarray::Array2;
+
+fn matrix(j: &Json) -> Array2<f64> {
+    let rows = j.rows();
+    let d = rows.first().map_or(0, Vec::len);
+    Array2::from_shape_fn((rows.len(), d), |(i, f)| rows[i][f])
+}
+
+fn frame(names: &[String], data: &Array2<f64>) -> DataFrame {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    DataFrame::from_ndarray(data, &refs).expect("frame")
+}
+
+fn kmeans_parity(file: &str, df: DataFrame) {
+    let g = golden(file);
+    let features = g["features"].strings();
+    let init = matrix(&g["init"]);
+    let k = init.nrows();
+    let m = df
+        .lazy()
+        .kmeans(KMeans::new(k).init(init).features(features.clone()))
+        .fit()
+        .expect("fit");
+    let want: Vec<u32> = g["labels"].numbers().iter().map(|&v| v as u32).collect();
+    assert_eq!(m.labels, want, "{file}: labels differ");
+    assert_close(m.inertia, g["inertia"].number(), 1e-9, "inertia");
+    assert_eq!(m.n_iter, g["n_iter"].number() as usize, "{file}: n_iter");
+    let centres = matrix(&g["centers"]);
+    for (a, b) in m.centroids.iter().zip(centres.iter()) {
+        assert_close(*a, *b, 1e-9, "centroid");
+    }
+    assert_eq!(m.features, features);
+}
+
+#[test]
+fn kmeans_iris_matches_sklearn() {
+    kmeans_parity("kmeans_iris.json", load_csv("iris.csv"));
+}
+
+#[test]
+fn kmeans_blobs_matches_sklearn() {
+    let g = golden("kmeans_blobs.json");
+    kmeans_parity(
+        "kmeans_blobs.json",
+        frame(&g["features"].strings(), &matrix(&g["data"])),
+    );
+}
+
+/// Deterministic data with some structure: 5 blobs in 4 dimensions, 30k rows (several chunks).
+fn synthetic(n: usize) -> DataFrame {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x = Array2::from_shape_fn((n, 4), |(i, j)| ((i % 5) * (j + 1)) as f64 * 0.7 + next());
+    frame(&["a".into(), "b".into(), "c".into(), "d".into()], &x)
+}
+
+#[test]
+fn seeded_kmeans_is_identical_for_any_thread_count() {
+    let df = synthetic(30_000);
+    let fit = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            df.clone()
+                .lazy()
+                .kmeans(KMeans::new(6).seed(7).n_init(3))
+                .fit()
+                .expect("fit")
+        })
+    };
+    let (a, b) = (fit(1), fit(2));
+    assert_eq!(a.labels, b.labels);
+    assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
+    assert_eq!(a.n_iter, b.n_iter);
+    for (p, q) in a.centroids.iter().zip(b.centroids.iter()) {
+        assert_eq!(p.to_bits(), q.to_bits());
+    }
+    // Same seed, same answer; a different seed may pick other initial centres.
+    let c = fit(2);
+    assert_eq!(a.labels, c.labels);
+}
+
+#[test]
+fn pca_streaming_pass_is_identical_for_any_thread_count() {
+    let df = synthetic(30_000);
+    let fit = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| df.clone().lazy().pca(Pca::new(3)).fit().expect("fit"))
+    };
+    let (a, b) = (fit(1), fit(2));
+    for (p, q) in a.components.iter().zip(b.components.iter()) {
+        assert_eq!(p.to_bits(), q.to_bits());
+    }
+    assert_eq!(a.explained_variance, b.explained_variance);
+}
+
+fn pca_parity(file: &str, dataset: &str, pca: Pca) {
+    let g = golden(file);
+    let features = g["features"].strings();
+    let df = load_csv(dataset);
+    let m = df
+        .lazy()
+        .pca(pca.features(features.clone()))
+        .fit()
+        .expect("fit");
+    let comps = matrix(&g["components"]);
+    assert_eq!(m.components.dim(), comps.dim(), "{file}: shape");
+    for (a, b) in m.components.iter().zip(comps.iter()) {
+        assert!((a - b).abs() <= 1e-8, "{file}: component {a} vs {b}");
+    }
+    for (a, b) in m
+        .explained_variance_ratio
+        .iter()
+        .zip(g["explained_variance_ratio"].numbers())
+    {
+        assert!((a - b).abs() <= 1e-10, "{file}: ratio {a} vs {b}");
+    }
+    for (a, b) in m
+        .explained_variance
+        .iter()
+        .zip(g["explained_variance"].numbers())
+    {
+        assert_close(*a, b, 1e-9, "explained variance");
+    }
+    for (a, b) in m.singular_values.iter().zip(g["singular_values"].numbers()) {
+        assert_close(*a, b, 1e-9, "singular value");
+    }
+    for (a, b) in m.mean.iter().zip(g["mean"].numbers()) {
+        assert_close(*a, b, 1e-12, "mean");
+    }
+}
+
+#[test]
+fn pca_wine_matches_sklearn() {
+    pca_parity("pca_wine.json", "wine.csv", Pca::new(13));
+    // The SVD path gives the same answer as scikit-learn's covariance path.
+    pca_parity(
+        "pca_wine.json",
+        "wine.csv",
+        Pca::new(13).solver(PcaSolver::Full),
+    );
+}
+
+#[test]
+fn pca_digits_matches_sklearn() {
+    pca_parity("pca_digits.json", "digits.csv", Pca::new(20));
+}
+
+#[test]
+fn pca_variance_fraction_matches_sklearn() {
+    let g = golden("pca_wine_var.json");
+    assert_eq!(g["components"].rows().len(), 3);
+    pca_parity(
+        "pca_wine_var.json",
+        "wine.csv",
+        Pca::variance(g["n_components"].number()),
+    );
+}
+
+#[test]
+fn pca_whiten_transform_matches_sklearn() {
+    let g = golden("pca_wine_whiten.json");
+    let features = g["features"].strings();
+    pca_parity("pca_wine_whiten.json", "wine.csv", Pca::new(3).whiten(true));
+    let m = load_csv("wine.csv")
+        .lazy()
+        .pca(Pca::new(3).whiten(true).features(features))
+        .fit()
+        .expect("fit");
+    let out = m
+        .transform(load_csv("wine.csv").lazy().head(10))
+        .collect()
+        .expect("transform");
+    let want = matrix(&g["transform_head"]);
+    for j in 0..3 {
+        let got = out.column_f64(&format!("pc{}", j + 1)).expect("pc column");
+        for (i, v) in got.iter().enumerate() {
+            let v = v.expect("no nulls");
+            assert!(
+                (v - want[[i, j]]).abs() < 1e-9,
+                "pc{} row {i}: {v} vs {}",
+                j + 1,
+                want[[i, j]]
+            );
+        }
+    }
+}
+
+#[test]
+fn pca_transform_matches_sklearn() {
+    let g = golden("pca_digits.json");
+    let m = load_csv("digits.csv")
+        .lazy()
+        .pca(Pca::new(20).features(g["features"].strings()))
+        .fit()
+        .expect("fit");
+    let out = m
+        .transform(load_csv("digits.csv").lazy().head(10))
+        .collect()
+        .expect("transform");
+    let want = matrix(&g["transform_head"]);
+    for j in 0..20 {
+        let got = out.column_f64(&format!("pc{}", j + 1)).expect("pc column");
+        for (i, v) in got.iter().enumerate() {
+            assert!((v.expect("value") - want[[i, j]]).abs() < 1e-8);
+        }
+    }
+}
+
+/// cars.csv without the rows where the target or a feature is null (what a user would do
+/// with `filter(col(..).is_not_null())`).
+fn cars_complete(cols: &[String]) -> DataFrame {
+    let mut lf = load_csv("cars.csv").lazy();
+    for c in cols {
+        lf = lf.filter(col(c.as_str()).is_not_null());
+    }
+    lf.collect().expect("filter")
+}
+
+#[test]
+fn linear_regression_matches_sklearn() {
+    let g = golden("linear_cars.json");
+    let target = g["target"].string();
+    let features = g["features"].strings();
+    let mut cols = vec![target.clone()];
+    cols.extend(features.iter().cloned());
+    let df = cars_complete(&cols);
+    assert_eq!(df.height(), g["n_rows"].number() as usize);
+    let m = df
+        .clone()
+        .lazy()
+        .linear_regression(target.as_str(), features.clone())
+        .fit()
+        .expect("fit");
+    for (a, b) in m.coefficients.iter().zip(g["coefficients"].numbers()) {
+        assert_close(*a, b, 1e-9, "coefficient");
+    }
+    assert_close(m.intercept, g["intercept"].number(), 1e-9, "intercept");
+    assert_close(m.r2, g["r2"].number(), 1e-10, "r2");
+    assert_close(m.mse, g["mse"].number(), 1e-9, "mse");
+    let pred = m.predict(df.lazy().head(10)).collect().expect("predict");
+    for (v, w) in pred
+        .column_f64("prediction")
+        .expect("column")
+        .iter()
+        .zip(g["predict_head"].numbers())
+    {
+        assert_close(v.expect("value"), w, 1e-10, "prediction");
+    }
+}
+
+#[test]
+fn kmeans_predict_matches_sklearn_labels() {
+    let g = golden("kmeans_iris.json");
+    let m = load_csv("iris.csv")
+        .lazy()
+        .kmeans(
+            KMeans::new(3)
+                .init(matrix(&g["init"]))
+                .features(g["features"].strings()),
+        )
+        .fit()
+        .expect("fit");
+    let out = m
+        .predict(load_csv("iris.csv").lazy().head(20))
+        .collect()
+        .expect("predict");
+    let got: Vec<Option<f64>> = out.column_f64("cluster").expect("cluster");
+    let want: Vec<Option<f64>> = g["predict_labels"]
+        .numbers()
+        .into_iter()
+        .map(Some)
+        .collect();
+    assert_eq!(got, want);
+    // Scoring adds exactly one column.
+    assert_eq!(out.width(), 6);
+}
+
+#[test]
+fn kmeans_predict_ties_go_to_lowest_index_and_nan_gives_null() {
+    let m = KMeansModel {
+        features: vec!["x".into()],
+        centroids: ndarray::array![[0.0], [2.0], [2.0]],
+        labels: vec![],
+        sizes: vec![0, 0, 0],
+        inertia: 0.0,
+        n_iter: 0,
+        seed: 0,
+    };
+    let df = df!("x" => [1.0, 2.0, 3.0, -1.0, f64::NAN]).expect("df");
+    let out = m.predict(df.lazy()).collect().expect("predict");
+    assert_eq!(
+        out.column_f64("cluster").expect("cluster"),
+        vec![Some(0.0), Some(1.0), Some(1.0), Some(0.0), None]
+    );
+}
+
+#[test]
+fn nan_and_null_features_are_model_errors_naming_the_column() {
+    let e = load_csv("cars.csv")
+        .lazy()
+        .kmeans(KMeans::new(2).features(["weight_in_lbs", "horsepower"]))
+        .fit()
+        .expect_err("nulls");
+    assert!(matches!(e, Error::Model(_)), "{e}");
+    assert!(
+        e.to_string().contains("\"horsepower\" has 6 null values"),
+        "{e}"
+    );
+
+    let e = load_csv("cars.csv")
+        .lazy()
+        .linear_regression("miles_per_gallon", ["weight_in_lbs"])
+        .fit()
+        .expect_err("nulls");
+    assert!(e.to_string().contains("\"miles_per_gallon\""), "{e}");
+
+    let df = df!("a" => [1.0, 2.0, 3.0], "b" => [0.5, f64::NAN, 1.0]).expect("df");
+    let e = df.lazy().pca(Pca::new(1)).fit().expect_err("NaN");
+    assert!(matches!(e, Error::Model(_)));
+    assert!(
+        e.to_string().contains("\"b\" has NaN (first at row 1)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_feature_suggests_a_name() {
+    let e = load_csv("iris.csv")
+        .lazy()
+        .kmeans(KMeans::new(2).features(["sepal_lenght"]))
+        .fit()
+        .expect_err("unknown");
+    assert!(
+        e.to_string().contains("did you mean \"sepal_length\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn explain_shows_the_model_node_over_a_pruned_input() {
+    let df =
+        df!("a" => [1.0, 2.0, 3.0], "b" => [1.0, 0.0, 1.0], "s" => ["x", "y", "z"]).expect("df");
+    let lf = df.lazy().with_columns([(col("a") * 2.0).alias("a2")]);
+    let text = lf
+        .clone()
+        .kmeans(KMeans::new(3).seed(42).features(["a", "b"]))
+        .explain(true)
+        .expect("explain");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("KMEANS k=3 features=[a, b] seed=42"));
+    // The optimizer folds the feature selection into the source's projection.
+    assert!(
+        text.lines().nth(1).is_some_and(|l| l.starts_with("  ")),
+        "{text}"
+    );
+    // Projection pushdown reaches the source: the unused column and expression are gone.
+    assert!(text.contains("columns=[a, b]"), "{text}");
+    assert!(!text.contains("a2"), "{text}");
+
+    // Defaults: every numeric column.
+    let text = lf
+        .clone()
+        .pca(Pca::variance(0.9))
+        .explain(false)
+        .expect("explain");
+    assert!(
+        text.starts_with("PCA n_components=variance(0.9) features=[a, b, a2]\n  "),
+        "{text}"
+    );
+    let text = lf
+        .linear_regression("b", ["a"])
+        .explain(true)
+        .expect("explain");
+    assert!(
+        text.starts_with("LINEAR_REGRESSION target=b features=[a]\n  SELECT"),
+        "{text}"
+    );
+}
+
+#[test]
+fn preprocessing_runs_into_the_model() {
+    // Filter and scale before clustering: the model sees only the transformed rows.
+    let df =
+        df!("x" => [1.0, 2.0, 100.0, 101.0, -5.0], "y" => [0.0, 0.0, 1.0, 1.0, 9.0]).expect("df");
+    let m = df
+        .lazy()
+        .filter(col("x").gt(0.0))
+        .with_columns([(col("x") / 100.0).alias("x")])
+        .kmeans(KMeans::new(2))
+        .fit()
+        .expect("fit");
+    assert_eq!(m.labels.len(), 4);
+    assert_eq!(m.sizes.iter().copied().max(), Some(2));
+}
+
+#[test]
+fn summaries_and_tables() {
+    let iris = load_csv("iris.csv");
+    let km = iris
+        .clone()
+        .lazy()
+        .kmeans(KMeans::new(3).seed(42))
+        .fit()
+        .expect("fit");
+    let t = km.to_dataframe().expect("table");
+    assert_eq!(
+        t.column_names(),
+        vec![
+            "cluster",
+            "size",
+            "sepal_length",
+            "sepal_width",
+            "petal_length",
+            "petal_width"
+        ]
+    );
+    let s = km.summary();
+    assert!(s.starts_with("KMeans: k=3, features=[sepal_length, sepal_width, petal_length, petal_width], iterations="), "{s}");
+    assert!(s.contains("inertia=") && s.contains("centroids:"), "{s}");
+
+    let p = iris.clone().lazy().pca(Pca::new(2)).fit().expect("fit");
+    let t = p.to_dataframe().expect("table");
+    assert_eq!(t.shape(), (2, 7));
+    assert!(p
+        .to_string()
+        .contains("PCA: 2 of 4 components, 150 rows, solver=covariance_eigh"));
+
+    let l = iris
+        .lazy()
+        .linear_regression("petal_width", ["petal_length"])
+        .fit()
+        .expect("fit");
+    let t = l.to_dataframe().expect("table");
+    assert_eq!(t.column_names(), vec!["term", "coefficient"]);
+    assert!(
+        l.summary()
+            .starts_with("LinearRegression: petal_width ~ petal_length; 150 rows, R^2=0.92"),
+        "{}",
+        l.summary()
+    );
+}
