@@ -7,6 +7,8 @@
 mod column;
 pub mod display;
 mod ndarray_conv;
+#[cfg(feature = "polars")]
+mod polars_conv;
 mod sources;
 
 pub use column::{Column, IntoArray};

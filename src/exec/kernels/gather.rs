@@ -97,9 +97,7 @@ pub fn apply(func: &Function, mut args: Vec<Value>, _out: &DataType) -> Result<V
     let out = match func {
         Function::ArgSort(o) => {
             let order = arg_sort_u32(std::slice::from_ref(&values), std::slice::from_ref(o))?;
-            Arc::new(UInt64Array::from_iter_values(
-                order.into_iter().map(u64::from),
-            )) as ArrayRef
+            Arc::new(super::sort::to_u64_array(&order)) as ArrayRef
         }
         Function::Sort(o) => {
             let order = arg_sort_u32(std::slice::from_ref(&values), std::slice::from_ref(o))?;

@@ -35,9 +35,17 @@ pub fn arg_sort(keys: &[ArrayRef], options: &[SortOptions]) -> Result<UInt64Arra
         ));
     }
     let order = arg_sort_u32(keys, options)?;
-    Ok(UInt64Array::from_iter_values(
-        order.into_iter().map(u64::from),
-    ))
+    Ok(to_u64_array(&order))
+}
+
+/// Row numbers as a UInt64 array (converted in parallel: it is a full pass over the rows).
+pub fn to_u64_array(rows: &[u32]) -> UInt64Array {
+    let v: Vec<u64> = rows
+        .par_iter()
+        .with_min_len(1 << 16)
+        .map(|&r| u64::from(r))
+        .collect();
+    UInt64Array::from(v)
 }
 
 /// [`arg_sort`] as `u32` row numbers (what the kernels pass around).
