@@ -313,7 +313,10 @@ mod tests {
             .lazy()
             .with_columns([col("a").rolling_mean(2).alias("r")])
             .filter(col("c").gt(1))
-            .select([col("c"), col("b").arg_sort(SortOptions::default()).alias("o")])
+            .select([
+                col("c"),
+                col("b").arg_sort(SortOptions::default()).alias("o"),
+            ])
             .filter(col("c").lt(4));
         insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
             FILTER col("c").lt(4)
