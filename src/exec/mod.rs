@@ -7,6 +7,7 @@
 //! breakers: their input is materialized first. Aggregates over a pipeline stream as partial
 //! states merged in morsel order, so results are bit-identical for any thread count.
 
+mod alloc;
 pub mod eval;
 mod hoisted;
 pub mod kernels;
