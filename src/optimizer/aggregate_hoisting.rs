@@ -46,8 +46,48 @@ impl OptimizerRule for AggregateHoisting {
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
         let mut taken = param_names(&plan);
         let after = transform_up(&plan, &mut |node| hoist(node, &mut taken))?;
+        // Aggregates whose values nobody reads any more (projection pushdown dropped the
+        // expression that used them) go, and so does a node left with none.
+        let mut used = vec![];
+        params_used(&after, &mut used);
+        let after = transform_up(&after, &mut |node| Ok(prune(node, &used)))?;
         Ok(Transformed::compare(&plan, after))
     }
+}
+
+/// Every parameter name read by an expression anywhere in the plan.
+fn params_used(plan: &LogicalPlan, out: &mut Vec<String>) {
+    for e in plan.expressions() {
+        e.visit(&mut |n| {
+            if let Expr::Param { name, .. } = n {
+                out.push(name.clone());
+            }
+        });
+    }
+    for i in plan.inputs() {
+        params_used(i, out);
+    }
+}
+
+fn prune(node: Arc<LogicalPlan>, used: &[String]) -> Arc<LogicalPlan> {
+    let LogicalPlan::Aggregates { input, aggs } = node.as_ref() else {
+        return node;
+    };
+    if aggs.iter().all(|(n, _)| used.contains(n)) {
+        return node;
+    }
+    let aggs: Vec<(String, Expr)> = aggs
+        .iter()
+        .filter(|(n, _)| used.contains(n))
+        .cloned()
+        .collect();
+    if aggs.is_empty() {
+        return input.clone();
+    }
+    Arc::new(LogicalPlan::Aggregates {
+        input: input.clone(),
+        aggs,
+    })
 }
 
 /// Every parameter name defined anywhere in the plan.
