@@ -1,6 +1,6 @@
 //! Property test: the optimizer never changes a result. Random pipelines (filters, with_columns
-//! and selects with arithmetic, `when`, NaN fills, scalers and aggregates, sorts, slices,
-//! drops, renames, aggregations) over random data with NaN and null, read from memory or from
+//! and selects with arithmetic, `when`, NaN fills, scalers, rolling windows, arg_sort and
+//! aggregates, sorts, gathers, slices, drops, renames, aggregations) over random data with NaN and null, read from memory or from
 //! a Parquet file of small row groups, must give identical frames optimized and unoptimized
 //! (`ExecOptions::optimize(false)`), or fail in both.
 
@@ -64,7 +64,15 @@ fn pick(cols: &[String], seed: u32) -> Expr {
 fn expr(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
     let (x, y) = (pick(cols, a), pick(cols, b));
     let k = f64::from(b % 5) - 1.0;
-    match t % 12 {
+    match t % 20 {
+        12 => x.fill_nan_with(Fill::Mean),
+        13 => x.fill_nan_with([Fill::Min, Fill::Max, Fill::Median, Fill::Forward][b as usize % 4]),
+        14 => x.min_max_scale(),
+        15 => x.min_max_scale() * y,
+        16 => x.rolling_mean((b % 4 + 1) as usize),
+        17 => x.standardize(),
+        18 => x.arg_sort(SortOptions::new().nulls_last(b % 2 == 0)),
+        19 => x.clone().fill_nan_with(Fill::Mean).min_max_scale() - x.nan_mean(),
         0 => x + y,
         1 => x * lit(k),
         2 => x.clone() - x.mean(),
@@ -129,6 +137,10 @@ fn step(lf: LazyFrame, step: usize, op: (u32, u32, u32, u32)) -> LazyFrame {
             _ => lf.slice(i64::from(a % 10), (b % 20) as usize),
         },
         8 if cols.len() > 1 => lf.drop([cols[a as usize % cols.len()].clone()]),
+        // Align every column to one column's order (the seed's arg_sort + gather).
+        9 if t % 2 == 0 => {
+            lf.gather(pick(&cols, a).arg_sort(SortOptions::new().nulls_last(b % 2 == 0)))
+        }
         _ => lf.rename([cols[a as usize % cols.len()].clone()], [name]),
     }
 }

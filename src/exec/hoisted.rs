@@ -88,16 +88,33 @@ pub(crate) fn aggregate_all(df: &DataFrame, exprs: &[Expr]) -> Result<Vec<Scalar
     let mut out: Vec<Option<Scalar>> = vec![None; exprs.len()];
     if !pass.is_empty() {
         let chunks = df.height().div_ceil(MORSEL_ROWS).max(1);
+        // Each distinct input expression is evaluated once per chunk (`nan_min` and `nan_max`
+        // of one inlined expression share it).
+        let mut inputs: Vec<&Expr> = vec![];
+        let slot: Vec<usize> = pass
+            .iter()
+            .map(|(_, _, e)| match inputs.iter().position(|i| **i == ***e) {
+                Some(k) => k,
+                None => {
+                    inputs.push(e);
+                    inputs.len() - 1
+                }
+            })
+            .collect();
         let partials: Vec<Vec<AggState>> = (0..chunks)
             .into_par_iter()
             .map(|c| {
                 let piece = df.slice(c * MORSEL_ROWS, MORSEL_ROWS);
+                let values = inputs
+                    .iter()
+                    .map(|e| evaluate(e, &piece)?.into_array(piece.height()))
+                    .collect::<Result<Vec<_>>>()?;
                 pass.iter()
-                    .map(|(_, f, e)| {
-                        let v = evaluate(e, &piece)?.into_array(piece.height())?;
+                    .zip(&slot)
+                    .map(|((_, f, _), &k)| {
                         // The state takes the evaluated type, as `agg::aggregate` does.
-                        let mut s = AggState::new(f, v.data_type());
-                        s.update(&v)?;
+                        let mut s = AggState::new(f, values[k].data_type());
+                        s.update(&values[k])?;
                         Ok(s)
                     })
                     .collect()

@@ -7,6 +7,7 @@
 //! breakers: their input is materialized first. Aggregates over a pipeline stream as partial
 //! states merged in morsel order, so results are bit-identical for any thread count.
 
+mod alloc;
 pub mod eval;
 mod hoisted;
 pub mod kernels;
@@ -179,16 +180,19 @@ pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
             let src = source.open(read.as_deref(), predicate.as_ref(), *limit)?;
             let mut p = Pipeline::new(Source::Morsels(Arc::from(src)));
             if let Some(pred) = predicate {
-                // The scan may read predicate columns that the projection leaves out.
+                // The scan may read predicate columns that the projection leaves out: only the
+                // output columns are filtered.
                 let out = plan.schema()?;
-                p.push(Op::Filter(pred.clone()), p.schema().clone());
-                if p.schema().fields().len() != out.fields().len() {
+                if p.schema().fields().len() == out.fields().len() {
+                    p.push(Op::Filter(pred.clone()), p.schema().clone());
+                } else {
+                    let read = p.schema();
                     let keep = out
                         .fields()
                         .iter()
-                        .map(|f| crate::expr::col(f.name()))
-                        .collect();
-                    p.push(Op::Select(keep), out);
+                        .map(|f| read.index_of(f.name()))
+                        .collect::<std::result::Result<Vec<_>, _>>()?;
+                    p.push(Op::FilterKeep(pred.clone(), keep), out);
                 }
             }
             Ok(p)

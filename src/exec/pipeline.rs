@@ -39,10 +39,12 @@ impl Source {
         }
     }
 
-    fn morsel(&self, i: usize) -> Result<DataFrame> {
+    /// Morsel `i` as pieces of at most `MORSEL_ROWS` rows, handed to `f` in order.
+    fn for_each_piece(&self, i: usize, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
         match self {
-            Source::Morsels(m) => m.morsel(i),
-            Source::Frame(df) => Ok(df.slice(i * MORSEL_ROWS, MORSEL_ROWS)),
+            Source::Morsels(m) => m.for_each_piece(i, MORSEL_ROWS, f),
+            // Frame morsels are one piece already.
+            Source::Frame(df) => f(df.slice(i * MORSEL_ROWS, MORSEL_ROWS)),
         }
     }
 }
@@ -51,6 +53,9 @@ impl Source {
 #[derive(Clone, Debug)]
 pub enum Op {
     Filter(Expr),
+    /// Filter by a predicate over the input, keeping only the columns at these positions (a
+    /// scan's predicate may read columns the query does not output; they are not filtered).
+    FilterKeep(Expr, Vec<usize>),
     Select(Vec<Expr>),
     WithColumns(Vec<Expr>),
 }
@@ -88,6 +93,16 @@ impl Pipeline {
                 Op::Filter(pred) => {
                     let mask = evaluate_mask(pred, &df, false)?;
                     filter_frame(&df, &mask)?
+                }
+                Op::FilterKeep(pred, keep) => {
+                    let mask = evaluate_mask(pred, &df, false)?;
+                    let cols = keep.iter().map(|&k| df.columns()[k].clone()).collect();
+                    let kept = if keep.is_empty() {
+                        DataFrame::with_height(df.height())
+                    } else {
+                        DataFrame::from_arrays(schema.clone(), cols)?
+                    };
+                    filter_frame(&kept, &mask)?
                 }
                 Op::Select(exprs) => {
                     let cols = exprs
@@ -130,18 +145,19 @@ impl Pipeline {
         Ok(df)
     }
 
-    /// Decode morsel `i` and run it through the operators, piece by piece.
+    /// Decode morsel `i` and run it through the operators, piece by piece (each piece goes
+    /// through every operator while it is in cache).
     fn process(&self, i: usize) -> Result<Vec<DataFrame>> {
-        let m = self.source.morsel(i)?;
-        if self.ops.is_empty() {
-            return Ok(vec![m]);
-        }
-        if m.height() <= MORSEL_ROWS {
-            return Ok(vec![self.apply(m)?]);
-        }
-        (0..m.height().div_ceil(MORSEL_ROWS))
-            .map(|j| self.apply(m.slice(j * MORSEL_ROWS, MORSEL_ROWS)))
-            .collect()
+        let mut out = vec![];
+        self.source.for_each_piece(i, &mut |piece| {
+            out.push(if self.ops.is_empty() {
+                piece
+            } else {
+                self.apply(piece)?
+            });
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Every morsel, in order, as pieces.

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// The pool for `threads` workers (`None`: `FUSEDFRAME_THREADS`, else all cores).
 pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
+    super::alloc::tune_once();
     let n = match threads {
         Some(0) => return Err(Error::Plan("thread count must be at least 1".into())),
         Some(n) => n,

@@ -56,6 +56,13 @@ pub enum Function {
         lo: f64,
         hi: f64,
     },
+    /// `min_max_scale` with its statistics given: `args` are `[x, min, max]` (scalars, such
+    /// as hoisted aggregates), so it runs elementwise. The optimizer's aggregate hoisting
+    /// rewrites `x.min_max_scale()` into `x.min_max_scale_with(x.nan_min(), x.nan_max())`.
+    MinMaxScaleWith {
+        lo: f64,
+        hi: f64,
+    },
     /// `(x - nan_mean) / nan_std(ddof 0)`; a constant column gives 0.
     Standardize,
     /// A sliding-window statistic (same length as the input).
@@ -181,6 +188,7 @@ impl Function {
             Function::FillNanWith(_) => "fill_nan_with",
             Function::FillNullWith(_) => "fill_null_with",
             Function::MinMaxScale { .. } => "min_max_scale",
+            Function::MinMaxScaleWith { .. } => "min_max_scale_with",
             Function::Standardize => "standardize",
             Function::Rolling { kind, .. } => kind.method_name(),
             Function::SumHorizontal => "sum_horizontal",

@@ -124,7 +124,11 @@ impl BinaryOp {
 }
 
 /// A single typed value.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Equality is structural: floats compare by their bits, so a NaN literal equals itself (an
+/// expression holding `lit(f64::NAN)` must equal its own clone for the optimizer to recognise
+/// it) and `0.0` differs from `-0.0`.
+#[derive(Clone, Debug)]
 pub enum Scalar {
     /// Untyped null (takes the type of what it is combined with).
     Null,
@@ -137,6 +141,23 @@ pub enum Scalar {
     Date32(i32),
     /// A timestamp in the given unit since the epoch.
     Timestamp(i64, TimeUnit),
+}
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Self) -> bool {
+        use Scalar::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Boolean(a), Boolean(b)) => a == b,
+            (Int64(a), Int64(b)) => a == b,
+            (UInt64(a), UInt64(b)) => a == b,
+            (Float64(a), Float64(b)) => a.to_bits() == b.to_bits(),
+            (Utf8(a), Utf8(b)) => a == b,
+            (Date32(a), Date32(b)) => a == b,
+            (Timestamp(a, u), Timestamp(b, v)) => a == b && u == v,
+            _ => false,
+        }
+    }
 }
 
 impl Scalar {

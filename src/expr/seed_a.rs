@@ -326,7 +326,8 @@ impl Function {
             | Function::MeanHorizontal
             | Function::MinHorizontal
             | Function::MaxHorizontal
-            | Function::MapRows(_) => Elementwise,
+            | Function::MapRows(_)
+            | Function::MinMaxScaleWith { .. } => Elementwise,
             _ => return None,
         })
     }
@@ -456,6 +457,35 @@ impl Expr {
     /// a constant column gives `lo` (scikit-learn's `MinMaxScaler(feature_range=(lo, hi))`).
     pub fn min_max_scale_range(self, lo: f64, hi: f64) -> Expr {
         self.seed_a(Function::MinMaxScale { lo, hi })
+    }
+
+    /// Min-max scaling with given statistics (scalars: literals or aggregates), elementwise:
+    /// `(x - min) / (max - min)`, NaN stays NaN, `min == max` gives 0 (as `min_max_scale`,
+    /// which is this with `nan_min()` and `nan_max()` of the column itself).
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("x" => [1.0, 3.0, f64::NAN])?;
+    /// let out = df.lazy().select([col("x").min_max_scale_with(1.0, 5.0)]).collect()?;
+    /// assert_eq!(out.column_f64("x")?[..2], [Some(0.0), Some(0.5)]);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn min_max_scale_with(self, min: impl Into<Expr>, max: impl Into<Expr>) -> Expr {
+        self.min_max_scale_range_with(0.0, 1.0, min, max)
+    }
+
+    /// [`min_max_scale_with`](Self::min_max_scale_with) onto `[lo, hi]`.
+    pub fn min_max_scale_range_with(
+        self,
+        lo: f64,
+        hi: f64,
+        min: impl Into<Expr>,
+        max: impl Into<Expr>,
+    ) -> Expr {
+        Expr::Function {
+            func: Function::MinMaxScaleWith { lo, hi },
+            args: vec![self, min.into(), max.into()],
+        }
     }
 
     /// Standardization: `(x - nan_mean) / nan_std(ddof 0)`, as scikit-learn's `StandardScaler`.

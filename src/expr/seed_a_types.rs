@@ -75,6 +75,18 @@ pub(crate) fn function_type(
             numeric(e, func, first()?, schema)?;
             Ok(DataType::Float64)
         }
+        Function::MinMaxScaleWith { .. } => {
+            let t = numeric(e, func, first()?, schema)?;
+            if args.len() != 3 || !args[1..].iter().all(Expr::is_scalar) {
+                return Err(Error::Plan(format!(
+                    "min_max_scale_with() takes a column and two scalars (min, max) in {e}"
+                )));
+            }
+            for a in &args[1..] {
+                numeric(e, func, a, schema)?;
+            }
+            Ok(float_type(&t))
+        }
         Function::SumHorizontal
         | Function::MeanHorizontal
         | Function::MinHorizontal
@@ -193,6 +205,18 @@ pub(crate) fn display(func: &Function, args: &[Expr]) -> Option<String> {
         }
         Function::Rolling { kind, options } => {
             format!("{first}.{}", rolling_call(*kind, options))
+        }
+        Function::MinMaxScaleWith { lo, hi } => {
+            let stats = list(&args[1.min(args.len())..]);
+            if *lo == 0.0 && *hi == 1.0 {
+                format!("{first}.min_max_scale_with({stats})")
+            } else {
+                let (lo, hi) = (
+                    super::Scalar::Float64(*lo).to_string(),
+                    super::Scalar::Float64(*hi).to_string(),
+                );
+                format!("{first}.min_max_scale_range_with({lo}, {hi}, {stats})")
+            }
         }
         _ => format!("{first}.{}()", func.name()),
     })

@@ -336,6 +336,7 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
         Function::FillNanWith(_)
         | Function::FillNullWith(_)
         | Function::MinMaxScale { .. }
+        | Function::MinMaxScaleWith { .. }
         | Function::Standardize
         | Function::Rolling { .. }
         | Function::SumHorizontal

@@ -33,6 +33,26 @@ pub trait MorselSource: Send + Sync {
     fn num_morsels(&self) -> usize;
     /// Decode morsel `i`; called from several threads at once.
     fn morsel(&self, i: usize) -> Result<DataFrame>;
+
+    /// Decode morsel `i` as consecutive pieces of `rows` rows (the last may be shorter) and
+    /// hand each to `f` in order. The default cuts the decoded morsel; a reader that can
+    /// decode piece by piece overrides it, so each piece is processed while still in cache
+    /// and no morsel-sized buffers are allocated. The pieces must be the same either way.
+    fn for_each_piece(
+        &self,
+        i: usize,
+        rows: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        let m = self.morsel(i)?;
+        if m.height() <= rows {
+            return f(m);
+        }
+        for j in 0..m.height().div_ceil(rows) {
+            f(m.slice(j * rows, rows))?;
+        }
+        Ok(())
+    }
 }
 
 /// The file format of a scan, with its options.

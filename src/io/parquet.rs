@@ -116,6 +116,35 @@ pub fn open(
     }))
 }
 
+impl ParquetMorsels {
+    /// Decode morsel `i` (its row group's needed rows) in batches of `batch` rows.
+    fn batches(
+        &self,
+        i: usize,
+        batch: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        let (rg, rows) = self.row_groups[i];
+        // A file handle per morsel: the reader reads each needed column chunk once, with
+        // `pread`. (A memory map was tried: mapping and unmapping the pages of a large file
+        // cost more than the copy.)
+        let file = open_file(&self.path)?;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+            .with_projection(self.mask.clone())
+            .with_row_groups(vec![rg])
+            .with_batch_size(batch.max(1))
+            .with_limit(rows)
+            .build()
+            .map_err(|e| perr(&self.path, e))?;
+        for b in reader {
+            let b = b.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
+            let cols = self.order.iter().map(|&j| b.column(j).clone()).collect();
+            f(DataFrame::from_arrays(self.schema.clone(), cols)?)?;
+        }
+        Ok(())
+    }
+}
+
 impl MorselSource for ParquetMorsels {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
@@ -126,29 +155,36 @@ impl MorselSource for ParquetMorsels {
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
-        let (rg, rows) = self.row_groups[i];
-        let file = open_file(&self.path)?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
-            .with_projection(self.mask.clone())
-            .with_row_groups(vec![rg])
-            .with_batch_size(rows.max(1))
-            .with_limit(rows)
-            .build()
-            .map_err(|e| perr(&self.path, e))?;
-        let mut parts = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
-            let cols = self
-                .order
-                .iter()
-                .map(|&j| batch.column(j).clone())
-                .collect();
-            parts.push(DataFrame::from_arrays(self.schema.clone(), cols)?);
+        let rows = self.row_groups[i].1;
+        let mut parts = Vec::with_capacity(1);
+        self.batches(i, rows, &mut |df| {
+            parts.push(df);
+            Ok(())
+        })?;
+        match parts.len() {
+            0 => Ok(DataFrame::empty(self.schema.clone())),
+            1 => Ok(parts.swap_remove(0)),
+            _ => DataFrame::vstack(self.schema.clone(), &parts),
         }
-        if parts.is_empty() {
-            return Ok(DataFrame::empty(self.schema.clone()));
+    }
+
+    fn for_each_piece(
+        &self,
+        i: usize,
+        rows: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        // Batches of exactly `rows` rows from the row group's start: the same pieces as
+        // cutting the decoded row group, decoded one at a time.
+        let mut any = false;
+        self.batches(i, rows, &mut |df| {
+            any = true;
+            f(df)
+        })?;
+        if !any {
+            f(DataFrame::empty(self.schema.clone()))?;
         }
-        DataFrame::vstack(self.schema.clone(), &parts)
+        Ok(())
     }
 }
 

@@ -12,14 +12,27 @@
 //! an aggregate whose argument holds another aggregate waits for the next pass, above the
 //! node that computes the inner one.
 //!
+//! Functions that compute a statistic of their own input first say so here, so it is hoisted
+//! like any aggregate (with the same kernels, so the bits do not change):
+//! - `x.min_max_scale()` is `x.min_max_scale_with(x.nan_min(), x.nan_max())`;
+//! - `x.fill_nan_with(Fill::Mean)` (or `Median`, `Min`, `Max`) on a Float64 column is
+//!   `x.fill_nan(x.nan_mean())`; for `Min`/`Max`, whose statistic is null when the column has
+//!   no valid value, `x.fill_nan(x.nan_min().fill_null(NaN))` (a NaN fill changes nothing, as
+//!   the function leaves such a column alone).
+//!
+//! `standardize()` is not rewritten: its moments merge differently from `nan_std`'s, and a
+//! rewrite must not change a single bit.
+//!
 //! Parameter names are `<input name>_<aggregate>` (`x_nan_mean`), made unique across the plan
 //! because the executor binds each name in every node above its `AGGREGATES`.
 
 use std::sync::Arc;
 
 use super::{transform_up, OptimizerRule, Transformed};
+use arrow::datatypes::{DataType, Schema};
+
 use crate::error::Result;
-use crate::expr::Expr;
+use crate::expr::{AggFunc, Expr, Fill, Function, Scalar};
 use crate::plan::LogicalPlan;
 
 /// Moves the aggregates used by column expressions into one `AGGREGATES` node below.
@@ -33,8 +46,48 @@ impl OptimizerRule for AggregateHoisting {
     fn rewrite(&self, plan: Arc<LogicalPlan>) -> Result<Transformed<Arc<LogicalPlan>>> {
         let mut taken = param_names(&plan);
         let after = transform_up(&plan, &mut |node| hoist(node, &mut taken))?;
+        // Aggregates whose values nobody reads any more (projection pushdown dropped the
+        // expression that used them) go, and so does a node left with none.
+        let mut used = vec![];
+        params_used(&after, &mut used);
+        let after = transform_up(&after, &mut |node| Ok(prune(node, &used)))?;
         Ok(Transformed::compare(&plan, after))
     }
+}
+
+/// Every parameter name read by an expression anywhere in the plan.
+fn params_used(plan: &LogicalPlan, out: &mut Vec<String>) {
+    for e in plan.expressions() {
+        e.visit(&mut |n| {
+            if let Expr::Param { name, .. } = n {
+                out.push(name.clone());
+            }
+        });
+    }
+    for i in plan.inputs() {
+        params_used(i, out);
+    }
+}
+
+fn prune(node: Arc<LogicalPlan>, used: &[String]) -> Arc<LogicalPlan> {
+    let LogicalPlan::Aggregates { input, aggs } = node.as_ref() else {
+        return node;
+    };
+    if aggs.iter().all(|(n, _)| used.contains(n)) {
+        return node;
+    }
+    let aggs: Vec<(String, Expr)> = aggs
+        .iter()
+        .filter(|(n, _)| used.contains(n))
+        .cloned()
+        .collect();
+    if aggs.is_empty() {
+        return input.clone();
+    }
+    Arc::new(LogicalPlan::Aggregates {
+        input: input.clone(),
+        aggs,
+    })
 }
 
 /// Every parameter name defined anywhere in the plan.
@@ -89,6 +142,55 @@ fn fresh_name(agg: &Expr, taken: &[String]) -> String {
         .unwrap_or(base)
 }
 
+/// `e` with the functions that compute their own statistic written with explicit aggregates
+/// (see the module docs); only over elementwise inputs, which are cheap to evaluate twice.
+fn expand(e: &Expr, schema: &Schema) -> Expr {
+    e.clone().transform_up(&mut |n| {
+        let Expr::Function { func, args } = &n else {
+            return n;
+        };
+        let [x] = args.as_slice() else {
+            return n;
+        };
+        if !x.is_elementwise() || x.has_aggregate() {
+            return n;
+        }
+        let agg = |func: AggFunc| Expr::Agg {
+            func,
+            expr: Box::new(x.clone()),
+        };
+        match func {
+            Function::MinMaxScale { lo, hi } => Expr::Function {
+                func: Function::MinMaxScaleWith { lo: *lo, hi: *hi },
+                args: vec![x.clone(), agg(AggFunc::NanMin), agg(AggFunc::NanMax)],
+            },
+            Function::FillNanWith(fill) if x.data_type(schema).ok() == Some(DataType::Float64) => {
+                let stat = match fill {
+                    Fill::Mean => agg(AggFunc::NanMean),
+                    Fill::Median => agg(AggFunc::NanMedian),
+                    Fill::Min | Fill::Max => Expr::Function {
+                        func: Function::FillNull,
+                        args: vec![
+                            agg(if *fill == Fill::Min {
+                                AggFunc::NanMin
+                            } else {
+                                AggFunc::NanMax
+                            }),
+                            Expr::Literal(Scalar::Float64(f64::NAN)),
+                        ],
+                    },
+                    _ => return n,
+                };
+                Expr::Function {
+                    func: Function::FillNan,
+                    args: vec![x.clone(), stat],
+                }
+            }
+            _ => n,
+        }
+    })
+}
+
 fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalPlan>> {
     let (input, exprs): (&Arc<LogicalPlan>, Vec<&Expr>) = match node.as_ref() {
         LogicalPlan::Select { input, exprs } | LogicalPlan::WithColumns { input, exprs } => {
@@ -97,8 +199,10 @@ fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalP
         LogicalPlan::Filter { input, predicate } => (input, vec![predicate]),
         _ => return Ok(node),
     };
+    let schema = input.schema()?;
     let all_scalar =
         matches!(node.as_ref(), LogicalPlan::Select { .. }) && exprs.iter().all(|e| e.is_scalar());
+    let exprs: Vec<Expr> = exprs.iter().map(|e| expand(e, &schema)).collect();
     let mut aggs = vec![];
     for e in &exprs {
         innermost(e, all_scalar, false, &mut aggs);
@@ -106,7 +210,6 @@ fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalP
     if aggs.is_empty() {
         return Ok(node);
     }
-    let schema = input.schema()?;
     let mut params: Vec<(Expr, Expr)> = vec![];
     let mut named: Vec<(String, Expr)> = vec![];
     for a in aggs {
@@ -138,17 +241,17 @@ fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalP
         }
     };
     let out = match node.as_ref() {
-        LogicalPlan::Select { exprs, .. } => LogicalPlan::Select {
+        LogicalPlan::Select { .. } => LogicalPlan::Select {
             input: below,
             exprs: exprs.iter().map(|e| replace(e, true)).collect(),
         },
-        LogicalPlan::WithColumns { exprs, .. } => LogicalPlan::WithColumns {
+        LogicalPlan::WithColumns { .. } => LogicalPlan::WithColumns {
             input: below,
             exprs: exprs.iter().map(|e| replace(e, true)).collect(),
         },
-        LogicalPlan::Filter { predicate, .. } => LogicalPlan::Filter {
+        LogicalPlan::Filter { .. } => LogicalPlan::Filter {
             input: below,
-            predicate: replace(predicate, false),
+            predicate: replace(&exprs[0], false),
         },
         _ => return Ok(node),
     };
@@ -175,6 +278,36 @@ mod tests {
             WITH_COLUMNS [((col("a") - $a_nan_min) / ($a_nan_max - $a_nan_min)).alias("scaled"), col("a").fill_nan($a_nan_mean).alias("filled")]
               AGGREGATES [$a_nan_min = col("a").nan_min(), $a_nan_max = col("a").nan_max(), $a_nan_mean = col("a").nan_mean()]
                 DATAFRAME rows=4 width=4
+            "#);
+        let opt = lf.clone().collect().unwrap();
+        let plain = lf
+            .collect_with(&ExecOptions::new().optimize(false))
+            .unwrap();
+        assert_eq!(opt, plain);
+    }
+
+    #[test]
+    fn scalers_and_fills_hoist_their_statistics() {
+        let lf = frame()
+            .lazy()
+            .with_columns([col("a").fill_nan_with(Fill::Mean).alias("af")])
+            .with_columns([
+                col("af").min_max_scale().alias("s"),
+                col("b").fill_nan_with(Fill::Max).alias("bf"),
+                // Not rewritten: the forward fill needs its neighbours, standardize its moments.
+                col("b").fill_nan_with(Fill::Forward).alias("fw"),
+                col("c").standardize().alias("z"),
+            ]);
+        let plan =
+            crate::optimizer::optimize_with(lf.logical_plan(), &[Box::new(AggregateHoisting)])
+                .unwrap()
+                .0;
+        insta::assert_snapshot!(plan.display_indent(), @r#"
+            WITH_COLUMNS [col("af").min_max_scale_with($af_nan_min, $af_nan_max).alias("s"), col("b").fill_nan($b_nan_max.fill_null(f64::NAN)).alias("bf"), col("b").fill_nan_with(Fill::Forward).alias("fw"), col("c").standardize().alias("z")]
+              AGGREGATES [$af_nan_min = col("af").nan_min(), $af_nan_max = col("af").nan_max(), $b_nan_max = col("b").nan_max()]
+                WITH_COLUMNS [col("a").fill_nan($a_nan_mean).alias("af")]
+                  AGGREGATES [$a_nan_mean = col("a").nan_mean()]
+                    DATAFRAME rows=4 width=4
             "#);
         let opt = lf.clone().collect().unwrap();
         let plain = lf

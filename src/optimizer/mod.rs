@@ -15,6 +15,7 @@ mod aggregate_hoisting;
 mod cse;
 mod fusion;
 mod predicate_pushdown;
+mod projection_inlining;
 mod projection_pushdown;
 mod simplify;
 mod slice_pushdown;
@@ -25,6 +26,7 @@ pub use aggregate_hoisting::AggregateHoisting;
 pub use cse::CommonSubexpressions;
 pub use fusion::Fusion;
 pub use predicate_pushdown::PredicatePushdown;
+pub use projection_inlining::ProjectionInlining;
 pub use projection_pushdown::ProjectionPushdown;
 pub use simplify::Simplify;
 pub use slice_pushdown::SlicePushdown;
@@ -92,8 +94,11 @@ pub trait OptimizerRule: Send + Sync {
 /// 5. `cse` then computes repeated subexpressions once, as temporary columns.
 /// 6. `projection_pushdown` after every rule that adds or removes expressions, so scans read
 ///    exactly the columns the final expressions use (including the temporaries and the
-///    inputs of hoisted aggregates).
-/// 7. `fusion` last: it packs the settled chains of elementwise nodes into `FUSED` nodes,
+///    inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
+///    reads into `select`s, which is the shape the next rule looks for.
+/// 7. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
+///    them and into the `select` above, so its columns are never materialized.
+/// 8. `fusion` last: it packs the settled chains of elementwise nodes into `FUSED` nodes,
 ///    which the other rules treat as opaque on later passes.
 pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
     vec![
@@ -103,6 +108,7 @@ pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
         Box::new(AggregateHoisting),
         Box::new(CommonSubexpressions),
         Box::new(ProjectionPushdown),
+        Box::new(ProjectionInlining),
         Box::new(Fusion),
     ]
 }
@@ -289,6 +295,8 @@ mod tests {
               FILTER col("a").gt(2.0)
                 DATAFRAME rows=4 width=4 columns=[a]
 
+            pass 1 / projection_inlining: unchanged
+
             pass 1 / fusion:
             FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
               DATAFRAME rows=4 width=4 columns=[a]
@@ -305,12 +313,39 @@ mod tests {
 
             pass 2 / projection_pushdown: unchanged
 
+            pass 2 / projection_inlining: unchanged
+
             pass 2 / fusion: unchanged
 
             optimized plan:
             FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
               DATAFRAME rows=4 width=4 columns=[a]
             "#);
+    }
+
+    #[test]
+    fn the_seed_pipeline_plan() {
+        let (dir, path) = super::test_util::sorted_parquet();
+        let lf = scan_parquet(&path)
+            .filter(col("g").gt(0))
+            .with_columns([col("x").fill_nan_with(Fill::Mean).alias("xf")])
+            .with_columns([col("xf").min_max_scale().alias("xs")])
+            .with_columns([col("xs").rolling_mean(3).alias("xr")])
+            .select([col("xr").arg_sort(SortOptions::default()).alias("order")]);
+        let plan = optimize(lf.logical_plan()).unwrap();
+        insta::assert_snapshot!(super::test_util::text(&plan, Some(&dir)), @r#"
+            SELECT [col("xr").arg_sort(SortOptions::new()).alias("order")]
+              SELECT [col("xs").rolling_mean(3).alias("xr")]
+                SELECT [col("x").fill_nan($x_nan_mean).min_max_scale_with($xf_nan_min, $xf_nan_max).alias("xs")]
+                  AGGREGATES [$xf_nan_min = col("x").fill_nan($x_nan_mean).nan_min(), $xf_nan_max = col("x").fill_nan($x_nan_mean).nan_max()]
+                    AGGREGATES [$x_nan_mean = col("x").nan_mean()]
+                      SCAN PARQUET path=TMP/t.parquet columns=[x] predicate=col("g").gt(0) row_groups=4/4
+            "#);
+        let opt = lf.clone().collect().unwrap();
+        let plain = lf
+            .collect_with(&ExecOptions::new().optimize(false))
+            .unwrap();
+        assert_eq!(opt, plain);
     }
 
     #[test]

@@ -308,6 +308,27 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_stays_above_a_rolling_window_and_an_arg_sort() {
+        let lf = frame()
+            .lazy()
+            .with_columns([col("a").rolling_mean(2).alias("r")])
+            .filter(col("c").gt(1))
+            .select([
+                col("c"),
+                col("b").arg_sort(SortOptions::default()).alias("o"),
+            ])
+            .filter(col("c").lt(4));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER col("c").lt(4)
+              SELECT [col("c"), col("b").arg_sort(SortOptions::new()).alias("o")]
+                FILTER col("c").gt(1)
+                  WITH_COLUMNS [col("a").rolling_mean(2).alias("r")]
+                    DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
+
+    #[test]
     fn a_non_elementwise_predicate_stays() {
         let lf = frame()
             .lazy()

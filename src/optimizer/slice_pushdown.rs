@@ -119,6 +119,20 @@ mod tests {
     }
 
     #[test]
+    fn a_slice_stays_above_a_rolling_window() {
+        let lf = frame()
+            .lazy()
+            .with_columns([col("a").rolling_mean(2).alias("r")])
+            .tail(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=-2 len=2
+              WITH_COLUMNS [col("a").rolling_mean(2).alias("r")]
+                DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
+
+    #[test]
     fn slices_merge() {
         let lf = frame().lazy().slice(1, 10).slice(1, 2).tail(1);
         insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"

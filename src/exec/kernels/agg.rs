@@ -7,7 +7,7 @@
 //! gives 0 for sums and counts, NaN for mean/std/var/median/quantile (as NumPy) and null for
 //! min/max/arg_min/arg_max/first/last.
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use rayon::prelude::*;
 
@@ -16,18 +16,23 @@ use crate::exec::value::array_to_scalar;
 use crate::exec::MORSEL_ROWS;
 use crate::expr::{AggFunc, Scalar};
 
+use super::scale::{nan_min_max, nan_sum_count};
 use super::stats::{median, pairwise_sum, quantile, Compensated};
 
 #[derive(Clone, Debug)]
 enum State {
     Sum {
         f: Compensated,
+        /// The uncompensated sum: what the result is when it is not finite (±inf breaks the
+        /// compensation, `inf - inf`; NumPy's sum of `[inf, 1]` is inf).
+        plain: f64,
         i: i64,
         float: bool,
         skip_nan: bool,
     },
     Mean {
         f: Compensated,
+        plain: f64,
         n: u64,
         skip_nan: bool,
     },
@@ -124,12 +129,14 @@ impl AggState {
         let state = match func {
             AggFunc::Sum | AggFunc::NanSum => State::Sum {
                 f: Compensated::default(),
+                plain: 0.0,
                 i: 0,
                 float: kind == Kind::Float,
                 skip_nan: func.skips_nan(),
             },
             AggFunc::Mean | AggFunc::NanMean => State::Mean {
                 f: Compensated::default(),
+                plain: 0.0,
                 n: 0,
                 skip_nan: func.skips_nan(),
             },
@@ -188,6 +195,7 @@ impl AggState {
             State::NullCount(n) => *n += values.null_count() as u64,
             State::Sum {
                 f,
+                plain,
                 i,
                 float,
                 skip_nan,
@@ -195,19 +203,17 @@ impl AggState {
                 if *float {
                     let a = f64_values(values)?;
                     let p = a.as_primitive::<Float64Type>();
-                    let s = if p.null_count() == 0 && !*skip_nan {
+                    let s = if *skip_nan {
+                        nan_masked_sum(p).0
+                    } else if p.null_count() == 0 {
                         pairwise_sum(p.values())
                     } else {
                         let mut tmp = Vec::with_capacity(p.len());
-                        let skip = *skip_nan;
-                        for_each_valid(&a, |_, v| {
-                            if !(skip && v.is_nan()) {
-                                tmp.push(v)
-                            }
-                        })?;
+                        for_each_valid(&a, |_, v| tmp.push(v))?;
                         pairwise_sum(&tmp)
                     };
                     f.add(s);
+                    *plain += s;
                 } else {
                     let a = arrow::compute::cast(values, &DataType::Int64)?;
                     let p = a.as_primitive::<Int64Type>();
@@ -220,23 +226,26 @@ impl AggState {
                     *i = i.wrapping_add(s);
                 }
             }
-            State::Mean { f, n, skip_nan } => {
+            State::Mean {
+                f,
+                plain,
+                n,
+                skip_nan,
+            } => {
                 let a = f64_values(values)?;
                 let p = a.as_primitive::<Float64Type>();
-                if p.null_count() == 0 && !*skip_nan {
-                    f.add(pairwise_sum(p.values()));
-                    *n += p.len() as u64;
+                let (s, c) = if *skip_nan {
+                    nan_masked_sum(p)
+                } else if p.null_count() == 0 {
+                    (pairwise_sum(p.values()), p.len())
                 } else {
                     let mut tmp = Vec::with_capacity(p.len());
-                    let skip = *skip_nan;
-                    for_each_valid(&a, |_, v| {
-                        if !(skip && v.is_nan()) {
-                            tmp.push(v)
-                        }
-                    })?;
-                    f.add(pairwise_sum(&tmp));
-                    *n += tmp.len() as u64;
-                }
+                    for_each_valid(&a, |_, v| tmp.push(v))?;
+                    (pairwise_sum(&tmp), tmp.len())
+                };
+                f.add(s);
+                *plain += s;
+                *n += c as u64;
             }
             State::MinMax {
                 min,
@@ -248,23 +257,20 @@ impl AggState {
                 kind,
             } => match kind {
                 Kind::Float => {
-                    let (mn, sk) = (*min, *skip_nan);
-                    let mut best = *f;
-                    let mut saw_nan = false;
-                    for_each_valid(values, |_, v| {
-                        if v.is_nan() {
-                            saw_nan = true;
-                        } else {
-                            best = Some(match best {
-                                None => v,
-                                Some(b) if mn => b.min(v),
-                                Some(b) => b.max(v),
-                            });
-                        }
-                    })?;
-                    *f = best;
-                    if !sk {
-                        *nan |= saw_nan;
+                    let a = f64_values(values)?;
+                    let p = a.as_primitive::<Float64Type>();
+                    let (lo, hi, count) = nan_masked_min_max(p);
+                    if count > 0 {
+                        let m = if *min { lo } else { hi };
+                        *f = Some(match *f {
+                            None => m,
+                            Some(b) if *min => b.min(m),
+                            Some(b) => b.max(m),
+                        });
+                    }
+                    // Valid values that are not numbers are NaN.
+                    if !*skip_nan && p.len() - p.null_count() > count {
+                        *nan = true;
                     }
                 }
                 Kind::Int => {
@@ -418,14 +424,32 @@ impl AggState {
             (State::Count(a), State::Count(b)) | (State::NullCount(a), State::NullCount(b)) => {
                 *a += b
             }
-            (State::Sum { f, i, .. }, State::Sum { f: f2, i: i2, .. }) => {
+            (
+                State::Sum { f, plain, i, .. },
+                State::Sum {
+                    f: f2,
+                    plain: p2,
+                    i: i2,
+                    ..
+                },
+            ) => {
                 f.add(f2.sum);
                 f.add(f2.comp);
+                *plain += p2;
                 *i = i.wrapping_add(i2);
             }
-            (State::Mean { f, n, .. }, State::Mean { f: f2, n: n2, .. }) => {
+            (
+                State::Mean { f, plain, n, .. },
+                State::Mean {
+                    f: f2,
+                    plain: p2,
+                    n: n2,
+                    ..
+                },
+            ) => {
                 f.add(f2.sum);
                 f.add(f2.comp);
+                *plain += p2;
                 *n += n2;
             }
             (
@@ -550,14 +574,16 @@ impl AggState {
     pub fn finish(self) -> Result<Scalar> {
         Ok(match self.state {
             State::Count(n) | State::NullCount(n) => Scalar::UInt64(n),
-            State::Sum { f, i, float, .. } => {
+            State::Sum {
+                f, plain, i, float, ..
+            } => {
                 if float {
-                    Scalar::Float64(f.value())
+                    Scalar::Float64(finite_or(f, plain))
                 } else {
                     Scalar::Int64(i)
                 }
             }
-            State::Mean { f, n, .. } => Scalar::Float64(f.value() / n as f64),
+            State::Mean { f, plain, n, .. } => Scalar::Float64(finite_or(f, plain) / n as f64),
             State::MinMax {
                 f,
                 i,
@@ -614,6 +640,42 @@ impl AggState {
     pub fn input_type(&self) -> &DataType {
         &self.dtype
     }
+}
+
+/// The compensated sum, or the plain one when that is not finite.
+fn finite_or(f: Compensated, plain: f64) -> f64 {
+    if plain.is_finite() {
+        f.value()
+    } else {
+        plain
+    }
+}
+
+/// Sum and count of the valid non-NaN values, NaN and nulls counted as zeros in place (the
+/// summation order of `scale::nan_sum_count`, so `nan_mean` here and the mean behind
+/// `fill_nan_with(Fill::Mean)` agree to the bit over the same chunks).
+fn nan_masked_sum(p: &Float64Array) -> (f64, usize) {
+    match p.nulls().filter(|n| n.null_count() > 0) {
+        None => nan_sum_count(p.values()),
+        Some(nulls) => nan_sum_count(&masked(p.values(), nulls)),
+    }
+}
+
+/// Smallest and largest valid non-NaN value and how many there are (as
+/// `scale::nan_min_max`, whose lanes it shares).
+fn nan_masked_min_max(p: &Float64Array) -> (f64, f64, usize) {
+    match p.nulls().filter(|n| n.null_count() > 0) {
+        None => nan_min_max(p.values()),
+        Some(nulls) => nan_min_max(&masked(p.values(), nulls)),
+    }
+}
+
+/// The values with null slots replaced by NaN.
+fn masked(v: &[f64], nulls: &arrow::buffer::NullBuffer) -> Vec<f64> {
+    v.iter()
+        .zip(nulls.iter())
+        .map(|(x, ok)| if ok { *x } else { f64::NAN })
+        .collect()
 }
 
 fn merge_var(n: &mut u64, mean: &mut f64, m2: &mut f64, nb: u64, mb: f64, m2b: f64) {

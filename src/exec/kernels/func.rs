@@ -185,6 +185,9 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
                 Value::Scalar(s) => {
                     let fill = s.as_f64();
                     match fill {
+                        // Replacing NaN by NaN keeps the input as it is (bit for bit, as
+                        // `fill_nan_with` does for a column without a valid value).
+                        Some(fill) if fill.is_nan() => cast_to(&a, out),
                         Some(fill) => {
                             float_map(&a, out, move |x| if x.is_nan() { fill } else { x })
                         }
@@ -231,6 +234,7 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
         Function::FillNanWith(_)
         | Function::FillNullWith(_)
         | Function::MinMaxScale { .. }
+        | Function::MinMaxScaleWith { .. }
         | Function::Standardize
         | Function::Rolling { .. }
         | Function::SumHorizontal

@@ -217,9 +217,22 @@ pub fn nan_range(a: &ArrayRef) -> Result<Option<(f64, f64)>> {
 
 /// `lo + (x - min) / (max - min) * (hi - lo)`; constant columns give `lo`.
 pub fn min_max_scale(a: &ArrayRef, lo: f64, hi: f64, out: &DataType) -> Result<ArrayRef> {
+    min_max_scale_with(a, nan_range(a)?, lo, hi, out)
+}
+
+/// Min-max scaling with the column's `(nan_min, nan_max)` given (`None`: the column has no
+/// valid value). `min_max_scale` and the hoisted `min_max_scale_with` share it, so both give
+/// the same bits.
+pub fn min_max_scale_with(
+    a: &ArrayRef,
+    range: Option<(f64, f64)>,
+    lo: f64,
+    hi: f64,
+    out: &DataType,
+) -> Result<ArrayRef> {
     let f = to_f64(a)?;
     let nulls = f.nulls().cloned();
-    let Some((mn, mx)) = nan_range(a)? else {
+    let Some((mn, mx)) = range else {
         // No valid value: every non-null value is NaN already.
         return f64_out(f.values().to_vec(), nulls, out);
     };

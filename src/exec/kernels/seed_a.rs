@@ -27,6 +27,9 @@ pub fn apply(func: &Function, args: Vec<Value>, out: &DataType) -> Result<Value>
     if let Function::Stack = func {
         return stack(args, out);
     }
+    if let Function::MinMaxScaleWith { lo, hi } = func {
+        return min_max_scale_with(args, *lo, *hi, out);
+    }
     let all_scalar = args.iter().all(|a| matches!(a, Value::Scalar(_)));
     let len = args
         .iter()
@@ -87,6 +90,35 @@ fn apply_arrays(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<Ar
             "{} is not an issue-4 part-A function",
             other.name()
         ))),
+    }
+}
+
+/// `min_max_scale_with(x, min, max)`: the statistics stay scalars (no broadcast).
+fn min_max_scale_with(args: Vec<Value>, lo: f64, hi: f64, out: &DataType) -> Result<Value> {
+    let [x, mn, mx]: [Value; 3] = args
+        .try_into()
+        .map_err(|_| Error::Internal("min_max_scale_with takes three inputs".into()))?;
+    let stat = |v: Value| -> Result<Option<f64>> {
+        match v {
+            Value::Scalar(s) => Ok(s.as_f64()),
+            Value::Array(_) => Err(Error::Compute(
+                "min_max_scale_with needs scalar min and max".into(),
+            )),
+        }
+    };
+    let range = match (stat(mn)?, stat(mx)?) {
+        (Some(a), Some(b)) if !a.is_nan() && !b.is_nan() => Some((a, b)),
+        _ => None,
+    };
+    match x {
+        Value::Array(a) => Ok(Value::Array(scale::min_max_scale_with(
+            &a, range, lo, hi, out,
+        )?)),
+        Value::Scalar(s) => {
+            let a = scalar_to_array(&s, &s.data_type(), 1)?;
+            let r = scale::min_max_scale_with(&a, range, lo, hi, out)?;
+            Ok(Value::Scalar(array_to_scalar(r.as_ref(), 0)?))
+        }
     }
 }
 
