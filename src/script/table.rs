@@ -194,6 +194,8 @@ pub fn register(r: &mut Registry) {
         fill_null_with(fill: Fill);
         min_max_scale();
         min_max_scale_range(lo: f64, hi: f64);
+        min_max_scale_with(min: Expr, max: Expr);
+        min_max_scale_range_with(lo: f64, hi: f64, min: Expr, max: Expr);
         standardize();
         rolling(kind: RollingKind, options: RollingOptions);
         rolling_sum(window: usize);
