@@ -71,7 +71,7 @@ fn expr(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
         15 => x.min_max_scale() * y,
         16 => x.rolling_mean((b % 4 + 1) as usize),
         17 => x.standardize(),
-        18 => x.arg_sort(SortOptions::new().nulls_last(b % 2 == 0)),
+        18 => x.arg_sort(SortOptions::new().nulls_last(b.is_multiple_of(2))),
         19 => x.clone().fill_nan_with(Fill::Mean).min_max_scale() - x.nan_mean(),
         0 => x + y,
         1 => x * lit(k),

@@ -5,6 +5,7 @@
 //! Columns are `ArrayRef`s (no second array type); slicing a frame is zero-copy.
 
 mod column;
+mod concat;
 pub mod display;
 mod ndarray_conv;
 #[cfg(feature = "polars")]
@@ -241,7 +242,7 @@ impl DataFrame {
             if parts.is_empty() {
                 columns.push(arrow::array::new_empty_array(schema.field(i).data_type()));
             } else {
-                columns.push(arrow::compute::concat(&parts)?);
+                columns.push(concat::concat(&parts)?);
             }
         }
         Ok(Self {

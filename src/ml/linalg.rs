@@ -86,6 +86,9 @@ fn check_rank(diag: &[f64], n: usize, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+// With `lapack` on, only the `backends_agree` test calls into this module; it stays compiled so
+// that test can compare the two backends.
+#[cfg_attr(all(feature = "lapack", not(test)), allow(dead_code))]
 pub(crate) mod faer_backend {
     //! The pure-Rust backend (always compiled; the default).
 

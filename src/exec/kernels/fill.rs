@@ -140,15 +140,16 @@ fn fill_null_exact(
 
 /// `v` with `value` wherever `gap(x, i)`, in parallel fixed chunks.
 fn replace(v: &[f64], gap: impl Fn(f64, usize) -> bool + Sync + Send, value: f64) -> Vec<f64> {
-    let mut out = zeroed_f64(v.len());
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
-        let base = c * CHUNK;
-        for (k, d) in dst.iter_mut().enumerate() {
-            let x = v[base + k];
-            *d = if gap(x, base + k) { value } else { x };
-        }
-    });
-    out
+    let pick = |(i, &x): (usize, &f64)| if gap(x, i) { value } else { x };
+    if v.len() <= CHUNK {
+        return v.iter().enumerate().map(pick).collect();
+    }
+    // Indexed: rayon writes the output in place, without zeroing it first.
+    v.par_iter()
+        .enumerate()
+        .with_min_len(CHUNK)
+        .map(pick)
+        .collect()
 }
 
 /// Forward (or backward) fill: each `gap` row takes the last (next) `source` value. Returns the

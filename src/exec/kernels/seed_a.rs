@@ -221,15 +221,13 @@ pub fn zeroed_f64(n: usize) -> Vec<f64> {
 }
 
 /// Map every value through `f` in parallel fixed chunks, keeping the validity of `a`.
+///
+/// The output is written in place by rayon's indexed collect, never zeroed first: on reused
+/// memory a zeroing pass was an eighth of `min_max_scale`'s time.
 pub fn par_map(a: &Float64Array, f: impl Fn(f64) -> f64 + Sync + Send) -> Vec<f64> {
     let v = a.values();
-    let mut out = zeroed_f64(v.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(v.par_chunks(CHUNK))
-        .for_each(|(dst, src)| {
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d = f(*s);
-            }
-        });
-    out
+    if v.len() <= CHUNK {
+        return v.iter().map(|&x| f(x)).collect();
+    }
+    v.par_iter().with_min_len(CHUNK).map(|&x| f(x)).collect()
 }
