@@ -1,6 +1,8 @@
 //! Pipelines: a morsel source and the elementwise operators applied to each morsel, with the
 //! consumers that drive them (collect, slice, streaming aggregation).
 
+mod slots;
+
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -36,6 +38,14 @@ impl Source {
         match self {
             Source::Morsels(m) => m.num_morsels(),
             Source::Frame(df) => df.height().div_ceil(MORSEL_ROWS),
+        }
+    }
+
+    /// Rows of morsel `i`, when known before decoding it.
+    fn morsel_rows(&self, i: usize) -> Option<usize> {
+        match self {
+            Source::Morsels(m) => m.morsel_rows(i),
+            Source::Frame(df) => Some(MORSEL_ROWS.min(df.height().saturating_sub(i * MORSEL_ROWS))),
         }
     }
 
@@ -181,6 +191,11 @@ impl Pipeline {
         let schema = self.schema();
         if let (Source::Frame(df), true) = (&self.source, self.ops.is_empty()) {
             return Ok(df.clone());
+        }
+        if !schema.fields().is_empty() {
+            if let Some(heights) = self.known_heights() {
+                return self.collect_into_slots(schema, &heights);
+            }
         }
         let pieces = self.pieces()?;
         if pieces.is_empty() {

@@ -13,6 +13,7 @@ mod polars_conv;
 mod sources;
 
 pub use column::{Column, IntoArray};
+pub(crate) use concat::concat as concat_arrays;
 pub use ndarray_conv::NdElement;
 pub use sources::{full, ones, range, zeros};
 

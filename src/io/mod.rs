@@ -31,6 +31,13 @@ pub trait MorselSource: Send + Sync {
     fn schema(&self) -> SchemaRef;
     /// How many morsels there are (fixed by the file, never by the thread count).
     fn num_morsels(&self) -> usize;
+    /// Rows of morsel `i` when known without decoding it (Parquet row groups, IPC batches),
+    /// so the executor can place each morsel's output before it runs. `None` (the default)
+    /// when only decoding tells (CSV byte ranges). A source that answers must decode exactly
+    /// that many rows.
+    fn morsel_rows(&self, _i: usize) -> Option<usize> {
+        None
+    }
     /// Decode morsel `i`; called from several threads at once.
     fn morsel(&self, i: usize) -> Result<DataFrame>;
 

@@ -279,11 +279,7 @@ mod tests {
               AGGREGATES [$a_nan_min = col("a").nan_min(), $a_nan_max = col("a").nan_max(), $a_nan_mean = col("a").nan_mean()]
                 DATAFRAME rows=4 width=4
             "#);
-        let opt = lf.clone().collect().unwrap();
-        let plain = lf
-            .collect_with(&ExecOptions::new().optimize(false))
-            .unwrap();
-        assert_eq!(opt, plain);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]
@@ -309,11 +305,7 @@ mod tests {
                   AGGREGATES [$a_nan_mean = col("a").nan_mean()]
                     DATAFRAME rows=4 width=4
             "#);
-        let opt = lf.clone().collect().unwrap();
-        let plain = lf
-            .collect_with(&ExecOptions::new().optimize(false))
-            .unwrap();
-        assert_eq!(opt, plain);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

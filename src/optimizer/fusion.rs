@@ -191,11 +191,7 @@ mod tests {
             FUSED filter(col("a").gt(0.0)) -> with_columns([(col("a") * col("b")).alias("ab")]) -> select([col("ab"), (col("c") + 1).alias("c1")])
               DATAFRAME rows=4 width=4
             "#);
-        let opt = lf.clone().collect().unwrap();
-        let plain = lf
-            .collect_with(&ExecOptions::new().optimize(false))
-            .unwrap();
-        assert_eq!(opt, plain);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

@@ -341,11 +341,7 @@ mod tests {
                     AGGREGATES [$x_nan_mean = col("x").nan_mean()]
                       SCAN PARQUET path=TMP/t.parquet columns=[x] predicate=col("g").gt(0) row_groups=4/4
             "#);
-        let opt = lf.clone().collect().unwrap();
-        let plain = lf
-            .collect_with(&ExecOptions::new().optimize(false))
-            .unwrap();
-        assert_eq!(opt, plain);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

@@ -139,11 +139,7 @@ mod tests {
                 AGGREGATES [$a_nan_mean = col("a").nan_mean()]
                   DATAFRAME rows=4 width=4 columns=[a, c]
             "#);
-        let opt = lf.clone().collect().unwrap();
-        let plain = lf
-            .collect_with(&ExecOptions::new().optimize(false))
-            .unwrap();
-        assert_eq!(opt, plain);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

@@ -64,3 +64,13 @@ pub fn show(rule: &dyn OptimizerRule, lf: &LazyFrame, dir: Option<&tempfile::Tem
         format!("{before}\n=> unchanged")
     }
 }
+
+/// `lf` gives the same frame optimized and unoptimized.
+pub fn assert_same_results(lf: &LazyFrame) {
+    let opt = lf.clone().collect().expect("optimized run");
+    let plain = lf
+        .clone()
+        .collect_with(&crate::plan::ExecOptions::new().optimize(false))
+        .expect("unoptimized run");
+    assert_eq!(opt, plain);
+}

@@ -94,27 +94,19 @@ where
     } else {
         la.len()
     };
-    let f: fn(&T::Native, &T::Native) -> bool = match op {
-        BinaryOp::Gt => |a, b| a > b,
-        BinaryOp::GtEq => |a, b| a >= b,
-        BinaryOp::Lt => |a, b| a < b,
-        BinaryOp::LtEq => |a, b| a <= b,
-        BinaryOp::Eq => |a, b| a == b,
-        _ => |a, b| a != b,
-    };
     let (lv, rv) = (la.values(), ra.values());
     // A null scalar makes every result null.
     let scalar_null = (l_scalar && la.is_null(0)) || (r_scalar && ra.is_null(0));
-    let values = match (l_scalar, r_scalar) {
-        (true, false) => {
-            let s = lv[0];
-            BooleanBuffer::collect_bool(len, |i| f(&s, &rv[i]))
-        }
-        (false, true) => {
-            let s = rv[0];
-            BooleanBuffer::collect_bool(len, |i| f(&lv[i], &s))
-        }
-        _ => BooleanBuffer::collect_bool(len, |i| f(&lv[i], &rv[i])),
+    // One instantiation per operator: a function pointer here kept the comparison from being
+    // inlined (a call per value, a fifth of `filter(z > 0)` on the seed table).
+    let shape = (lv.as_ref(), l_scalar, rv.as_ref(), r_scalar, len);
+    let values = match op {
+        BinaryOp::Gt => bits(shape, |a, b| a > b),
+        BinaryOp::GtEq => bits(shape, |a, b| a >= b),
+        BinaryOp::Lt => bits(shape, |a, b| a < b),
+        BinaryOp::LtEq => bits(shape, |a, b| a <= b),
+        BinaryOp::Eq => bits(shape, |a, b| a == b),
+        _ => bits(shape, |a, b| a != b),
     };
     let nulls = if scalar_null {
         Some(NullBuffer::new_null(len))
@@ -125,6 +117,30 @@ where
         )
     };
     BooleanArray::new(values, nulls)
+}
+
+/// `f(l[i], r[i])` for every row, a scalar side repeating its one value.
+#[inline(always)]
+fn bits<N: Copy>(
+    (lv, l_scalar, rv, r_scalar, len): (&[N], bool, &[N], bool, usize),
+    f: impl Fn(N, N) -> bool,
+) -> BooleanBuffer {
+    match (l_scalar, r_scalar) {
+        (true, false) => {
+            let s = lv[0];
+            let rv = &rv[..len];
+            BooleanBuffer::collect_bool(len, |i| f(s, rv[i]))
+        }
+        (false, true) => {
+            let s = rv[0];
+            let lv = &lv[..len];
+            BooleanBuffer::collect_bool(len, |i| f(lv[i], s))
+        }
+        _ => {
+            let (lv, rv) = (&lv[..len], &rv[..len]);
+            BooleanBuffer::collect_bool(len, |i| f(lv[i], rv[i]))
+        }
+    }
 }
 
 #[cfg(test)]
