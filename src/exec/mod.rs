@@ -12,7 +12,7 @@ pub mod eval;
 mod hoisted;
 pub mod kernels;
 mod pipeline;
-mod pool;
+pub(crate) mod pool;
 pub use pool::set_progress_callback;
 pub mod value;
 

@@ -9,7 +9,7 @@ use super::{KMeans, KMeansModel, LinearModel, LinearRegression, Pca, PcaModel};
 use crate::error::Result;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
-use crate::plan::{ExecOptions, LazyFrame, LogicalPlan};
+use crate::plan::{LazyFrame, LogicalPlan};
 
 impl LazyFrame {
     /// k-means on this query's output (every numeric column unless `KMeans::features` names
@@ -96,7 +96,19 @@ fn collect_input(input: &LazyFrame, columns: &[String]) -> Result<DataFrame> {
             }
         }
     }
-    crate::exec::execute(&plan, &ExecOptions::default())
+    plan.schema()?;
+    crate::exec::run(&plan)
+}
+
+/// Run `f` on the current rayon pool when called from one (the CLI's `--threads` pool, or a
+/// caller's `install`), else on fusedframe's default pool: the input query and the model's
+/// parallel passes then share one pool and one thread count.
+fn on_pool<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        crate::exec::pool::thread_pool(None)?.install(f)
+    }
 }
 
 /// `line` above `plan`, indented one level.
@@ -129,12 +141,15 @@ impl LazyKMeans {
         Ok(with_header(self.config.node_text(&f), &plan))
     }
 
-    /// Run the input query (only the feature columns) and fit on the current rayon pool.
+    /// Run the input query (only the feature columns) and fit on the current rayon pool
+    /// (fusedframe's default pool when called from outside one).
     pub fn fit(self) -> Result<KMeansModel> {
-        let f = self.features()?;
-        let df = collect_input(&self.input, &f)?;
-        self.config
-            .fit_features(&Features::from_frame(&df, &f, "kmeans")?)
+        on_pool(|| {
+            let f = self.features()?;
+            let df = collect_input(&self.input, &f)?;
+            self.config
+                .fit_features(&Features::from_frame(&df, &f, "kmeans")?)
+        })
     }
 }
 
@@ -158,12 +173,15 @@ impl LazyPca {
         Ok(with_header(self.config.node_text(&f), &plan))
     }
 
-    /// Run the input query (only the feature columns) and fit on the current rayon pool.
+    /// Run the input query (only the feature columns) and fit on the current rayon pool
+    /// (fusedframe's default pool when called from outside one).
     pub fn fit(self) -> Result<PcaModel> {
-        let f = self.features()?;
-        let df = collect_input(&self.input, &f)?;
-        self.config
-            .fit_features(&Features::from_frame(&df, &f, "pca")?)
+        on_pool(|| {
+            let f = self.features()?;
+            let df = collect_input(&self.input, &f)?;
+            self.config
+                .fit_features(&Features::from_frame(&df, &f, "pca")?)
+        })
     }
 }
 
@@ -189,12 +207,36 @@ impl LazyLinearRegression {
         Ok(with_header(self.config.node_text(), &plan))
     }
 
-    /// Run the input query (only the target and feature columns) and fit.
+    /// Run the input query (only the target and feature columns) and fit on the current rayon
+    /// pool (fusedframe's default pool when called from outside one).
     pub fn fit(self) -> Result<LinearModel> {
-        let cols = self.columns()?;
-        let df = collect_input(&self.input, &cols)?;
-        let target = Features::from_frame(&df, &cols[..1], "linear_regression")?;
-        let features = Features::from_frame(&df, &cols[1..], "linear_regression")?;
-        self.config.fit_features(&features, &target)
+        on_pool(|| {
+            let cols = self.columns()?;
+            let df = collect_input(&self.input, &cols)?;
+            let target = Features::from_frame(&df, &cols[..1], "linear_regression")?;
+            let features = Features::from_frame(&df, &cols[1..], "linear_regression")?;
+            self.config.fit_features(&features, &target)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_pool;
+
+    #[test]
+    fn fits_run_on_the_callers_pool_or_on_fusedframes() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool");
+        let inside = pool.install(|| on_pool(|| Ok(rayon::current_num_threads())));
+        assert_eq!(inside.expect("inside"), 3);
+        // From a plain thread: a worker of fusedframe's default pool, not the caller's thread.
+        let outside = std::thread::spawn(|| on_pool(|| Ok(rayon::current_thread_index())))
+            .join()
+            .expect("thread")
+            .expect("outside");
+        assert!(outside.is_some());
     }
 }

@@ -82,7 +82,9 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         let _bar = Progress::start(options.progress);
         match ev.output.clone() {
             Output::Model(m) => {
-                let fitted = m.fit().map_err(|e| ev.locate(e))?;
+                // On the `--threads` pool: the model's passes honour the thread count too.
+                let pool = crate::exec::pool::thread_pool(options.threads)?;
+                let fitted = pool.install(|| m.fit()).map_err(|e| ev.locate(e))?;
                 (fitted.table, Some(fitted.summary))
             }
             other => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
