@@ -302,6 +302,7 @@ pub fn streaming_aggregate(input: &Arc<LogicalPlan>, exprs: &[Expr]) -> Result<O
     let new_states =
         || -> Vec<AggState> { specs.iter().map(|(f, _, t)| AggState::new(f, t)).collect() };
     let n = pipeline.source.num_morsels();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let partials: Vec<Vec<AggState>> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -312,6 +313,8 @@ pub fn streaming_aggregate(input: &Arc<LogicalPlan>, exprs: &[Expr]) -> Result<O
                     s.update(&v)?;
                 }
             }
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            super::pool::report_progress(d, n);
             Ok(states)
         })
         .collect::<Result<_>>()?;

@@ -65,3 +65,34 @@ pub(crate) fn report_progress(done: usize, total: usize) {
         cb(done, total);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crate::expr::col;
+    use crate::frame::{Column, DataFrame};
+
+    #[test]
+    fn aggregate_only_queries_report_progress() {
+        // 5 morsels of 64K rows; a marker total no other test's query has.
+        let n = 4 * super::super::MORSEL_ROWS + 17;
+        let df = DataFrame::new(vec![Column::new(
+            "x",
+            (0..n).map(|i| i as f64).collect::<Vec<_>>(),
+        )])
+        .expect("frame");
+        let seen: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
+        let sink = seen.clone();
+        super::set_progress_callback(Some(Arc::new(move |d, t| {
+            if let Ok(mut v) = sink.lock() {
+                v.push((d, t));
+            }
+        })));
+        let out = df.lazy().select([col("x").sum()]).collect();
+        super::set_progress_callback(None);
+        assert!(out.is_ok());
+        let seen = seen.lock().expect("lock");
+        assert!(seen.contains(&(5, 5)), "{seen:?}");
+    }
+}
