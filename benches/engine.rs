@@ -15,6 +15,9 @@
 //! setup, outside the timing, as peers.py does. A workload that fails reports the engine's
 //! error as `unsupported`, so new engine gaps show up without breaking the run.
 
+mod common;
+use common::splitmix_uniform;
+
 use std::cell::OnceCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -217,20 +220,6 @@ fn rolling_mean_20(d: &Data) -> Result<Timed, String> {
 
 fn arg_sort_x(d: &Data) -> Result<Timed, String> {
     on_x(d, || col("x").arg_sort(SortOptions::default()))
-}
-
-/// `count` floats in [0, 1): splitmix64 of `seed + (i + 1) * golden`, top 53 bits; the same
-/// values peers.py's `splitmix_uniform` makes.
-fn splitmix_uniform(count: usize, seed: u64) -> Vec<f64> {
-    (0..count as u64)
-        .map(|i| {
-            let mut z = seed.wrapping_add((i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-        })
-        .collect()
 }
 
 fn argsort_5m(_d: &Data) -> Result<Timed, String> {

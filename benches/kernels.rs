@@ -6,6 +6,9 @@
 //!
 //! Run: `cargo bench --bench kernels` (criterion options after `--`, e.g. `-- filter_sum`).
 
+mod common;
+use common::splitmix_uniform;
+
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -15,19 +18,6 @@ use fusedframe::prelude::*;
 
 const ROWS_10M: usize = 10_000_000;
 const ROWS_1M: usize = 1_000_000;
-
-/// Deterministic floats in [0, 1): splitmix64 of `seed + (i + 1) * golden`, top 53 bits.
-fn splitmix_uniform(count: usize, seed: u64) -> Vec<f64> {
-    (0..count as u64)
-        .map(|i| {
-            let mut z = seed.wrapping_add((i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-        })
-        .collect()
-}
 
 /// A frame with float columns `x` (about 1% NaN) and `z`, both in [0, 1).
 fn frame(rows: usize) -> DataFrame {

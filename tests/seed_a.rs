@@ -8,27 +8,13 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use fusedframe::prelude::*;
 use serde_json::Value as Json;
 
+mod golden_support;
+
 fn golden() -> Json {
-    let text = include_str!("golden/seed_a.json");
-    serde_json::from_str(text).expect("golden file parses")
+    golden_support::load("seed_a.json")
 }
 
-fn num(v: &Json) -> Option<f64> {
-    match v {
-        Json::Null => None,
-        Json::String(s) => Some(match s.as_str() {
-            "NaN" => f64::NAN,
-            "inf" => f64::INFINITY,
-            "-inf" => f64::NEG_INFINITY,
-            other => panic!("bad golden value {other}"),
-        }),
-        other => Some(other.as_f64().expect("number")),
-    }
-}
-
-fn nums(v: &Json) -> Vec<Option<f64>> {
-    v.as_array().expect("array").iter().map(num).collect()
-}
+use golden_support::floats as nums;
 
 fn frame(name: &str, values: Vec<Option<f64>>) -> DataFrame {
     let a: ArrayRef = Arc::new(Float64Array::from(values));

@@ -8,32 +8,13 @@ use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array};
 use fusedframe::prelude::*;
 use serde_json::Value as Json;
 
+mod golden_support;
+
 fn golden() -> Json {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/seed_b.json"
-    ))
-    .expect("golden file");
-    serde_json::from_str(&text).expect("golden JSON")
+    golden_support::load("seed_b.json")
 }
 
-/// A golden float: a number, "NaN", "inf", "-inf", or null.
-fn gf(v: &Json) -> Option<f64> {
-    match v {
-        Json::Null => None,
-        Json::String(s) => Some(match s.as_str() {
-            "NaN" => f64::NAN,
-            "inf" => f64::INFINITY,
-            "-inf" => f64::NEG_INFINITY,
-            other => panic!("bad golden float {other}"),
-        }),
-        n => Some(n.as_f64().expect("number")),
-    }
-}
-
-fn gfs(v: &Json) -> Vec<Option<f64>> {
-    v.as_array().expect("array").iter().map(gf).collect()
-}
+use golden_support::floats as gfs;
 
 fn gus(v: &Json) -> Vec<Option<f64>> {
     v.as_array()

@@ -144,24 +144,33 @@ impl Function {
         if let Some(kind) = self.seed_a_kind() {
             return kind;
         }
-        match self {
+        if self.is_seed_b() {
             // Issue 4 part B: sorting, indexing, random. Random values depend on the row's
             // position in the whole frame, so they too need the materialized input.
-            Function::ArgSort(_)
-            | Function::Sort(_)
-            | Function::Gather
-            | Function::Filter
-            | Function::TopK(_)
-            | Function::BottomK(_)
-            | Function::Shuffle { .. }
-            | Function::SampleN { .. }
-            | Function::SampleFrac { .. }
-            | Function::RowIndex
-            | Function::RandUniform { .. }
-            | Function::RandNormal { .. }
-            | Function::RandInt { .. } => FunctionKind::WholeColumn,
-            _ => FunctionKind::Elementwise,
+            return FunctionKind::WholeColumn;
         }
+        FunctionKind::Elementwise
+    }
+
+    /// Issue 4 part B's functions (sorting, indexing, random), evaluated by
+    /// `exec::kernels::seed_b` and typed by `expr::seed_b`; the one list of them.
+    pub fn is_seed_b(&self) -> bool {
+        matches!(
+            self,
+            Function::ArgSort(_)
+                | Function::Sort(_)
+                | Function::Gather
+                | Function::Filter
+                | Function::TopK(_)
+                | Function::BottomK(_)
+                | Function::Shuffle { .. }
+                | Function::SampleN { .. }
+                | Function::SampleFrac { .. }
+                | Function::RowIndex
+                | Function::RandUniform { .. }
+                | Function::RandNormal { .. }
+                | Function::RandInt { .. }
+        )
     }
 
     /// The builder-method name, used in plan text and by the script interpreter.

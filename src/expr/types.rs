@@ -332,35 +332,11 @@ fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> R
                 ))
             })
         }
-        // Issue 4 part A: missing values, scaling, windows (handled above).
-        Function::FillNanWith(_)
-        | Function::FillNullWith(_)
-        | Function::MinMaxScale { .. }
-        | Function::MinMaxScaleWith { .. }
-        | Function::Standardize
-        | Function::Rolling { .. }
-        | Function::SumHorizontal
-        | Function::MeanHorizontal
-        | Function::MinHorizontal
-        | Function::MaxHorizontal
-        | Function::MapRows(_)
-        | Function::MapColumns(_)
-        | Function::DescribeStats
-        | Function::Stack => super::seed_a_types::function_type(e, func, args, schema),
-        // Issue 4 part B: sorting, indexing, random
-        Function::ArgSort(_)
-        | Function::Sort(_)
-        | Function::Gather
-        | Function::Filter
-        | Function::TopK(_)
-        | Function::BottomK(_)
-        | Function::Shuffle { .. }
-        | Function::SampleN { .. }
-        | Function::SampleFrac { .. }
-        | Function::RowIndex
-        | Function::RandUniform { .. }
-        | Function::RandNormal { .. }
-        | Function::RandInt { .. } => super::seed_b::function_type(e, func, args, schema),
+        // Issue 4 part A: missing values, scaling, windows.
+        f if f.is_seed_a() => super::seed_a_types::function_type(e, func, args, schema),
+        // Issue 4 part B: sorting, indexing, random.
+        f if f.is_seed_b() => super::seed_b::function_type(e, func, args, schema),
+        _ => Err(Error::Internal(format!("{} has no type rule", func.name()))),
     }
 }
 

@@ -19,29 +19,18 @@ every case where their semantics coincide:
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import pandas as pd
 import polars as pl
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_json import enc, encs  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 NAN, INF = float("nan"), float("inf")
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def enc(v):
-    if v is None:
-        return None
-    v = float(v)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
-
-
-def encs(vs):
-    return [enc(v) for v in vs]
 
 
 def close(a, b, tol=1e-12):

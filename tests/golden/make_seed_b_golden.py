@@ -10,31 +10,18 @@ CI has no Python: the JSON file is committed.
 """
 
 import json
-import math
 import os
+import sys
 
 import numpy as np
 import polars as pl
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_json import enc, encs  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_b.json")
 NAN = float("nan")
 INF = float("inf")
-
-
-def enc(v):
-    """A float or None as JSON."""
-    if v is None:
-        return None
-    v = float(v)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
-
-
-def encs(vs):
-    return [enc(v) for v in vs]
 
 
 # Inputs with NaN, null, inf, -0.0, ties; empty, one-row and constant columns.

@@ -230,36 +230,9 @@ fn apply_arrays(func: &Function, mut args: Vec<Value>, out: &DataType) -> Result
                 Value::Array(v) => Ok(zip(&mask, &cast_to(&v, out)?, &a)?),
             }
         }
-        // Issue 4 part A: dispatched to `seed_a::apply` before reaching here.
-        Function::FillNanWith(_)
-        | Function::FillNullWith(_)
-        | Function::MinMaxScale { .. }
-        | Function::MinMaxScaleWith { .. }
-        | Function::Standardize
-        | Function::Rolling { .. }
-        | Function::SumHorizontal
-        | Function::MeanHorizontal
-        | Function::MinHorizontal
-        | Function::MaxHorizontal
-        | Function::MapRows(_)
-        | Function::MapColumns(_)
-        | Function::DescribeStats
-        | Function::Stack
-        // Issue 4 part B: dispatched in `apply`; the input-less ones are evaluated with the
-        // frame's height in `eval`.
-        | Function::ArgSort(_)
-        | Function::Sort(_)
-        | Function::Gather
-        | Function::Filter
-        | Function::TopK(_)
-        | Function::BottomK(_)
-        | Function::Shuffle { .. }
-        | Function::SampleN { .. }
-        | Function::SampleFrac { .. }
-        | Function::RowIndex
-        | Function::RandUniform { .. }
-        | Function::RandNormal { .. }
-        | Function::RandInt { .. } => Err(Error::Internal(format!(
+        // Issue 4 parts A and B: dispatched in `apply` before reaching here; the input-less
+        // ones are evaluated with the frame's height in `eval`.
+        _ => Err(Error::Internal(format!(
             "{} reached the elementwise kernels",
             func.name()
         ))),
