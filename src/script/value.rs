@@ -160,7 +160,7 @@ impl Value {
     }
 }
 
-/// A Rust API type that scripts can hold: one line in [`script_types!`] registers it.
+/// A Rust API type that scripts can hold: one line in the `script_types!` macro (value.rs) registers it.
 pub trait ScriptType: Any + Clone + std::fmt::Debug + Send + Sync {
     /// The Rust type name, as scripts and messages spell it (`"SortOptions"`).
     const NAME: &'static str;

@@ -1,12 +1,12 @@
 //! CSV reader and writer.
 //!
 //! Reading is two steps. [`infer_schema`] reads the header and the first
-//! `infer_schema_length` rows to find column types (see [`infer`] for the rules), applying
+//! `infer_schema_length` rows to find column types (the `infer` module has the rules), applying
 //! the user's formats and overrides. [`open`] maps the file, cuts its data rows into byte-range
 //! morsels of about [`MORSEL_BYTES`] each (boundaries moved to the next record start, aware of
 //! quoted newlines, fixed by the file's bytes so results never depend on the thread count),
 //! and returns a [`MorselSource`] whose `morsel(i)` parses only the projected columns of its
-//! range straight into Arrow buffers. [`write`] does the reverse.
+//! range straight into Arrow buffers. [`write()`] does the reverse.
 //!
 //! Semantics, as users of Polars and pandas expect them:
 //! - an empty field is null; so is any text in `null_values`. In a text column a quoted empty
