@@ -21,17 +21,9 @@ pub fn apply(func: &Function, args: Vec<Value>, out: &DataType) -> Result<Value>
         return super::seed_a::apply(func, args, out);
     }
     // Issue 4 part B: sorting, indexing, random. These change the length or order, so they
-    // skip the scalar-in-scalar-out path below.
-    if let Function::ArgSort(_)
-    | Function::Sort(_)
-    | Function::Gather
-    | Function::Filter
-    | Function::TopK(_)
-    | Function::BottomK(_)
-    | Function::Shuffle { .. }
-    | Function::SampleN { .. }
-    | Function::SampleFrac { .. } = func
-    {
+    // skip the scalar-in-scalar-out path below. (The input-less random and row-index functions
+    // are evaluated with the frame's height in `eval` and never get here.)
+    if func.is_seed_b() {
         return super::gather::apply(func, args, out);
     }
     if args.iter().all(|a| matches!(a, Value::Scalar(_))) {
