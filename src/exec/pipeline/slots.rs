@@ -5,7 +5,9 @@
 //! full read and write of every output column (a third of a 10M-row `min_max_scale`).
 //!
 //! Columns without a fixed width (strings, booleans) keep their pieces and are concatenated
-//! as before.
+//! as before. Over a frame in memory, a column that every operator passes through unchanged
+//! (`with_columns` leaves it alone, `select` names it) is not copied at all: the output shares
+//! the input's array, as Polars does.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -47,7 +49,55 @@ fn fixed_width(dt: &DataType) -> Option<usize> {
     }
 }
 
+/// The column a plain reference (`col("a")`, possibly renamed) points at, by position.
+fn plain_column(e: &crate::expr::Expr, input: &SchemaRef) -> Option<usize> {
+    use crate::expr::Expr;
+    match e {
+        Expr::Column(name) => input.index_of(name).ok(),
+        Expr::Alias(inner, _) => plain_column(inner, input),
+        _ => None,
+    }
+}
+
 impl Pipeline {
+    /// For each output column, the source column it is an unchanged copy of, if any.
+    fn passthrough(&self) -> Vec<Option<usize>> {
+        use super::Op;
+        let mut schema = self.source.schema();
+        let mut map: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
+        for (op, out) in &self.ops {
+            map = match op {
+                Op::Select(exprs) => exprs
+                    .iter()
+                    .map(|e| plain_column(e, &schema).and_then(|j| map.get(j).copied().flatten()))
+                    .collect(),
+                Op::WithColumns(exprs) => {
+                    let mut next: Vec<Option<usize>> = out
+                        .fields()
+                        .iter()
+                        .map(|f| schema.index_of(f.name()).ok().and_then(|j| map[j]))
+                        .collect();
+                    for e in exprs {
+                        if let Ok(i) = out.index_of(&e.output_name()) {
+                            next[i] = plain_column(e, &schema)
+                                .and_then(|j| map.get(j).copied().flatten());
+                        }
+                    }
+                    next
+                }
+                // Filters change rows; slots are not used with them.
+                Op::Filter(_) | Op::FilterKeep(..) => vec![None; out.fields().len()],
+            };
+            schema = out.clone();
+        }
+        // Only a type-preserving reference shares the array.
+        let source = self.source.schema();
+        map.iter()
+            .zip(schema.fields())
+            .map(|(m, f)| m.filter(|&j| source.field(j).data_type() == f.data_type()))
+            .collect()
+    }
+
     /// Rows of every morsel after the operators, when no operator changes them and the source
     /// knows them before decoding.
     pub(super) fn known_heights(&self) -> Option<Vec<usize>> {
@@ -77,10 +127,26 @@ impl Pipeline {
             starts.push(at);
             at += h;
         }
+        // Columns shared with an in-memory input, whatever their type.
+        let shared: Vec<Option<ArrayRef>> = match &self.source {
+            super::Source::Frame(df) => self
+                .passthrough()
+                .into_iter()
+                .map(|j| j.map(|j| df.columns()[j].clone()))
+                .collect(),
+            super::Source::Morsels(_) => vec![None; schema.fields().len()],
+        };
         let widths: Vec<Option<usize>> = schema
             .fields()
             .iter()
-            .map(|f| fixed_width(f.data_type()))
+            .zip(&shared)
+            .map(|(f, s)| {
+                if s.is_some() {
+                    None
+                } else {
+                    fixed_width(f.data_type())
+                }
+            })
             .collect();
         let mut buffers: Vec<Option<MutableBuffer>> = widths
             .iter()
@@ -120,13 +186,14 @@ impl Pipeline {
                     let cols = piece
                         .columns()
                         .iter()
-                        .zip(&dests)
-                        .map(|(c, d)| match d {
-                            Some(d) => {
+                        .zip(dests.iter().zip(&shared))
+                        .map(|(c, (d, s))| match (d, s) {
+                            (_, Some(_)) => Ok(Kept::Nulls(None)),
+                            (Some(d), None) => {
                                 write_slot(*d, starts[i] + row, c)?;
                                 Ok(Kept::Nulls(c.logical_nulls()))
                             }
-                            None => Ok(Kept::Array(c.clone())),
+                            (None, None) => Ok(Kept::Array(c.clone())),
                         })
                         .collect::<Result<Vec<_>>>()?;
                     kept.push((h, cols));
@@ -147,6 +214,10 @@ impl Pipeline {
         let pieces: Vec<(usize, Vec<Kept>)> = parts.into_iter().flatten().collect();
         let mut columns = Vec::with_capacity(schema.fields().len());
         for (c, (field, buffer)) in schema.fields().iter().zip(buffers).enumerate() {
+            if let Some(a) = &shared[c] {
+                columns.push(a.clone());
+                continue;
+            }
             let column = match buffer {
                 Some(mut buffer) => {
                     let width = widths[c].unwrap_or(0);
@@ -271,5 +342,35 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn untouched_columns_of_a_frame_are_shared_not_copied() {
+        let n = 150_000usize;
+        let df = DataFrame::new(vec![
+            Column::new("x", (0..n).map(|i| i as f64).collect::<Vec<_>>()),
+            Column::new("k", (0..n as i64).collect::<Vec<_>>()),
+        ])
+        .expect("frame");
+        let values_ptr = |a: &arrow::array::ArrayRef| a.to_data().buffers()[0].as_ptr();
+        let x_in = values_ptr(df.column("x").expect("x"));
+        let k_in = values_ptr(df.column("k").expect("k"));
+        let out = df
+            .clone()
+            .lazy()
+            .with_columns([(col("x") + 1.0).alias("x1"), (col("k") * 2).alias("k")])
+            .select([col("x").alias("renamed"), col("x1"), col("k")])
+            .collect()
+            .expect("collect");
+        assert_eq!(values_ptr(out.column("renamed").expect("renamed")), x_in);
+        // Computed and overwritten columns are new arrays with the right values.
+        assert_ne!(values_ptr(out.column("k").expect("k")), k_in);
+        assert_eq!(out.column_f64("x1").expect("x1")[n - 1], Some(n as f64));
+        let k = out.column("k").expect("k");
+        let k = k
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .expect("i64");
+        assert_eq!(k.value(n - 1), 2 * (n as i64 - 1));
     }
 }
