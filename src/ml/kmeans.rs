@@ -430,10 +430,12 @@ fn assign_all(
         .zip(labels.par_chunks_mut(CHUNK))
         .map(|(xc, lc)| {
             if update {
-                let mut s = vec![0.0; k * d];
+                // Aligned like the packed centres: the row sums are vector adds too.
+                let (mut buf, off) = kernels::aligned(k * d, 0.0);
+                let s = &mut buf[off..off + k * d];
                 let mut c = vec![0u64; k];
-                kernels::assign(isa, xc, &packed, lc, Some((&mut s, &mut c)));
-                (s, c)
+                kernels::assign(isa, xc, &packed, lc, Some((&mut *s, &mut c)));
+                (s.to_vec(), c)
             } else {
                 kernels::assign(isa, xc, &packed, lc, None);
                 (vec![], vec![])
