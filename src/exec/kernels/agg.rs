@@ -7,7 +7,7 @@
 //! gives 0 for sums and counts, NaN for mean/std/var/median/quantile (as NumPy) and null for
 //! min/max/arg_min/arg_max/first/last.
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use rayon::prelude::*;
 
@@ -16,8 +16,10 @@ use crate::exec::value::array_to_scalar;
 use crate::exec::MORSEL_ROWS;
 use crate::expr::{AggFunc, Scalar};
 
-use super::scale::{nan_min_max, nan_sum_count};
-use super::stats::{median, pairwise_sum, quantile, Compensated};
+use super::stats::{
+    finite_or, median, merge_var, nan_masked_min_max, nan_masked_sum, pairwise_sum, quantile,
+    Compensated,
+};
 
 #[derive(Clone, Debug)]
 enum State {
@@ -640,60 +642,6 @@ impl AggState {
     pub fn input_type(&self) -> &DataType {
         &self.dtype
     }
-}
-
-/// The compensated sum, or the plain one when that is not finite.
-fn finite_or(f: Compensated, plain: f64) -> f64 {
-    if plain.is_finite() {
-        f.value()
-    } else {
-        plain
-    }
-}
-
-/// Sum and count of the valid non-NaN values, NaN and nulls counted as zeros in place (the
-/// summation order of `scale::nan_sum_count`, so `nan_mean` here and the mean behind
-/// `fill_nan_with(Fill::Mean)` agree to the bit over the same chunks).
-fn nan_masked_sum(p: &Float64Array) -> (f64, usize) {
-    match p.nulls().filter(|n| n.null_count() > 0) {
-        None => nan_sum_count(p.values()),
-        Some(nulls) => nan_sum_count(&masked(p.values(), nulls)),
-    }
-}
-
-/// Smallest and largest valid non-NaN value and how many there are (as
-/// `scale::nan_min_max`, whose lanes it shares).
-fn nan_masked_min_max(p: &Float64Array) -> (f64, f64, usize) {
-    match p.nulls().filter(|n| n.null_count() > 0) {
-        None => nan_min_max(p.values()),
-        Some(nulls) => nan_min_max(&masked(p.values(), nulls)),
-    }
-}
-
-/// The values with null slots replaced by NaN.
-fn masked(v: &[f64], nulls: &arrow::buffer::NullBuffer) -> Vec<f64> {
-    v.iter()
-        .zip(nulls.iter())
-        .map(|(x, ok)| if ok { *x } else { f64::NAN })
-        .collect()
-}
-
-fn merge_var(n: &mut u64, mean: &mut f64, m2: &mut f64, nb: u64, mb: f64, m2b: f64) {
-    if nb == 0 {
-        return;
-    }
-    if *n == 0 {
-        *n = nb;
-        *mean = mb;
-        *m2 = m2b;
-        return;
-    }
-    let (na, nbf) = (*n as f64, nb as f64);
-    let total = na + nbf;
-    let delta = mb - *mean;
-    *mean += delta * nbf / total;
-    *m2 += m2b + delta * delta * na * nbf / total;
-    *n += nb;
 }
 
 fn scalar_cmp(a: &Scalar, b: &Scalar) -> std::cmp::Ordering {

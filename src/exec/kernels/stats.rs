@@ -1,5 +1,10 @@
 //! Numeric building blocks shared by aggregates and window kernels: compensated and pairwise
-//! summation, and NumPy-compatible median and quantile by selection.
+//! summation, NaN-masked sums and extremes, variance merging, and NumPy-compatible median and
+//! quantile by selection.
+
+use arrow::array::{Array, Float64Array};
+
+use super::scale::{nan_min_max, nan_sum_count};
 
 /// Neumaier-compensated running sum.
 #[derive(Clone, Copy, Debug, Default)]
@@ -81,4 +86,59 @@ pub fn quantile(v: &mut [f64], q: f64) -> f64 {
     } else {
         a + diff * t
     }
+}
+
+/// The compensated sum, or the plain one when that is not finite.
+pub(crate) fn finite_or(f: Compensated, plain: f64) -> f64 {
+    if plain.is_finite() {
+        f.value()
+    } else {
+        plain
+    }
+}
+
+/// Sum and count of the valid non-NaN values, NaN and nulls counted as zeros in place (the
+/// summation order of `scale::nan_sum_count`, so `nan_mean` here and the mean behind
+/// `fill_nan_with(Fill::Mean)` agree to the bit over the same chunks).
+pub(crate) fn nan_masked_sum(p: &Float64Array) -> (f64, usize) {
+    match p.nulls().filter(|n| n.null_count() > 0) {
+        None => nan_sum_count(p.values()),
+        Some(nulls) => nan_sum_count(&masked(p.values(), nulls)),
+    }
+}
+
+/// Smallest and largest valid non-NaN value and how many there are (as
+/// `scale::nan_min_max`, whose lanes it shares).
+pub(crate) fn nan_masked_min_max(p: &Float64Array) -> (f64, f64, usize) {
+    match p.nulls().filter(|n| n.null_count() > 0) {
+        None => nan_min_max(p.values()),
+        Some(nulls) => nan_min_max(&masked(p.values(), nulls)),
+    }
+}
+
+/// The values with null slots replaced by NaN.
+fn masked(v: &[f64], nulls: &arrow::buffer::NullBuffer) -> Vec<f64> {
+    v.iter()
+        .zip(nulls.iter())
+        .map(|(x, ok)| if ok { *x } else { f64::NAN })
+        .collect()
+}
+
+/// Chan's merge of two (count, mean, M2) variance states into the first.
+pub(crate) fn merge_var(n: &mut u64, mean: &mut f64, m2: &mut f64, nb: u64, mb: f64, m2b: f64) {
+    if nb == 0 {
+        return;
+    }
+    if *n == 0 {
+        *n = nb;
+        *mean = mb;
+        *m2 = m2b;
+        return;
+    }
+    let (na, nbf) = (*n as f64, nb as f64);
+    let total = na + nbf;
+    let delta = mb - *mean;
+    *mean += delta * nbf / total;
+    *m2 += m2b + delta * delta * na * nbf / total;
+    *n += nb;
 }
