@@ -90,7 +90,13 @@ pub fn filter_frame(df: &DataFrame, mask: &BooleanArray) -> Result<DataFrame> {
     if df.width() == 0 {
         return Ok(DataFrame::with_height(selected));
     }
-    let filter = arrow::compute::FilterBuilder::new(mask).optimize().build();
+    // Optimizing precomputes the selected slices or indices, which pays off only when more
+    // than one column is filtered with them (for one column it is a second pass over the mask).
+    let mut builder = arrow::compute::FilterBuilder::new(mask);
+    if df.width() > 1 {
+        builder = builder.optimize();
+    }
+    let filter = builder.build();
     let cols = df
         .columns()
         .iter()

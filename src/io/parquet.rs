@@ -211,9 +211,21 @@ impl parquet::file::reader::ChunkReader for PageFile {
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; length];
-        self.file.read_exact_at(&mut buf, start)?;
+        use std::io::{Read, Seek, SeekFrom};
+        // Read into spare capacity: `read_to_end` hands `File` the uninitialised space, where
+        // a zeroed `vec!` cost a memset of every page body before the read overwrote it.
+        // Seeking the shared handle is safe here because a morsel's handle serves one decoder,
+        // and header reads use `pread`, which ignores the file offset.
+        let mut buf = Vec::with_capacity(length);
+        let mut file = &*self.file;
+        file.seek(SeekFrom::Start(start))?;
+        file.take(length as u64).read_to_end(&mut buf)?;
+        if buf.len() != length {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "page at byte {start}: expected {length} bytes, file ends after {}",
+                buf.len()
+            )));
+        }
         Ok(bytes::Bytes::from(buf))
     }
 }

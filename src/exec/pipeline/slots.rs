@@ -170,12 +170,7 @@ impl Pipeline {
             .map(|i| {
                 let mut kept = vec![];
                 let mut row = 0usize;
-                self.source.for_each_piece(i, &mut |piece| {
-                    let piece = if self.ops.is_empty() {
-                        piece
-                    } else {
-                        self.apply(piece)?
-                    };
+                self.for_each_output(i, &mut |piece| {
                     let h = piece.height();
                     if row + h > heights[i] || piece.width() != dests.len() {
                         return Err(Error::Internal(format!(

@@ -16,6 +16,9 @@ use crate::exec::value::array_to_scalar;
 use crate::exec::MORSEL_ROWS;
 use crate::expr::{AggFunc, Scalar};
 
+mod summary;
+pub use summary::update_group;
+
 use super::stats::{
     finite_or, median, merge_var, nan_masked_min_max, nan_masked_sum, pairwise_sum, quantile,
     Compensated,
@@ -192,6 +195,13 @@ impl AggState {
 
     /// Add a piece's values (the rows right after those already seen).
     pub fn update(&mut self, values: &ArrayRef) -> Result<()> {
+        if *values.data_type() == DataType::Float64 && values.null_count() == 0 {
+            if let Some(needs) = self.float_needs() {
+                let v = values.as_primitive::<Float64Type>().values();
+                self.absorb(&summary::FloatSummary::of(v, needs));
+                return Ok(());
+            }
+        }
         match &mut self.state {
             State::Count(n) => *n += (values.len() - values.null_count()) as u64,
             State::NullCount(n) => *n += values.null_count() as u64,
