@@ -1,28 +1,151 @@
-//! Concatenation of column pieces into one contiguous array, in parallel.
+//! Concatenation of column pieces into one contiguous array, in parallel, and the column
+//! buffer it shares with the pipeline's slot writer.
 //!
 //! A pipeline hands back its output as 64K-row pieces; `collect()` joins them into one array
 //! per column. Arrow's `concat` does that on one thread, so on a 10M-row column it was the
 //! single largest step of an elementwise query (half of `min_max_scale`'s time). Here the
-//! output buffer is allocated once and every piece copies itself into its own slot of it on
-//! the rayon pool. Fixed-width primitive columns take this path; other types (strings,
-//! booleans, nested) and small outputs use Arrow's `concat`.
+//! output buffer is allocated once and every piece copies its values' bytes into its own slot
+//! of it on the rayon pool. Fixed-width columns (any primitive type but booleans, which are
+//! bit-packed) take this path; other types and small outputs use Arrow's `concat`.
+//!
+//! [`ColumnBuffer`] is that output buffer: uninitialized, handed out as disjoint slots, and
+//! turned into an array once every slot is written. The pipeline uses it too, to write pieces
+//! straight into their final place when morsel heights are known ahead (`exec::pipeline`'s
+//! slots).
 
 use std::mem::MaybeUninit;
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray};
-use arrow::buffer::{NullBuffer, ScalarBuffer};
-use arrow::datatypes::{
-    ArrowPrimitiveType, DataType, Date32Type, Float32Type, Float64Type, Int16Type, Int32Type,
-    Int64Type, Int8Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
-};
+use arrow::array::{make_array, Array, ArrayData, ArrayRef};
+use arrow::buffer::{Buffer, MutableBuffer, NullBuffer};
+use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Below this many rows the copy is too small to be worth spreading over threads.
 const PARALLEL_ROWS: usize = 1 << 18;
+
+/// Bytes per value of a type whose values are one plain buffer (booleans are bit-packed).
+pub(crate) fn fixed_width(dt: &DataType) -> Option<usize> {
+    match dt {
+        DataType::Boolean => None,
+        _ if dt.is_primitive() => dt.primitive_width(),
+        _ => None,
+    }
+}
+
+/// An uninitialized column of `rows` values of `width` bytes (64-byte aligned, as Arrow
+/// allocates), filled through disjoint slots.
+pub(crate) struct ColumnBuffer {
+    buf: MutableBuffer,
+    rows: usize,
+    width: usize,
+}
+
+impl ColumnBuffer {
+    pub(crate) fn new(rows: usize, width: usize) -> Self {
+        Self {
+            buf: MutableBuffer::with_capacity(rows * width),
+            rows,
+            width,
+        }
+    }
+
+    /// The buffer cut into consecutive slots of `rows` rows each, in order.
+    pub(crate) fn slots(
+        &mut self,
+        rows: impl IntoIterator<Item = usize>,
+    ) -> Vec<&mut [MaybeUninit<u8>]> {
+        let len = self.rows * self.width;
+        // SAFETY: the buffer's capacity is at least `len` bytes (allocated in `new`); viewing
+        // them as `MaybeUninit<u8>` makes no claim that they are initialized, and the slice
+        // borrows `self` mutably, so nothing else touches the buffer while it lives.
+        let mut rest: &mut [MaybeUninit<u8>] = unsafe {
+            std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().cast::<MaybeUninit<u8>>(), len)
+        };
+        let mut out = vec![];
+        for r in rows {
+            let mid = (r * self.width).min(rest.len());
+            let (slot, tail) = std::mem::take(&mut rest).split_at_mut(mid);
+            out.push(slot);
+            rest = tail;
+        }
+        out
+    }
+
+    /// The finished column of type `dt`.
+    ///
+    /// # Safety
+    /// Every byte of the first `rows * width` must have been written through [`slots`]
+    /// (slots that tile the buffer, each filled in full).
+    ///
+    /// [`slots`]: Self::slots
+    pub(crate) unsafe fn finish(
+        mut self,
+        dt: &DataType,
+        nulls: Option<NullBuffer>,
+    ) -> Result<ArrayRef> {
+        // SAFETY: the caller guarantees the bytes are initialized; the capacity covers them.
+        unsafe { self.buf.set_len(self.rows * self.width) };
+        let data = ArrayData::builder(dt.clone())
+            .len(self.rows)
+            .add_buffer(Buffer::from(self.buf))
+            .nulls(nulls)
+            .build()?;
+        Ok(make_array(data))
+    }
+}
+
+/// Copy the values of `array`, of a fixed-width type `width` bytes wide, into `slot`, which
+/// must be exactly their size.
+pub(crate) fn write_values(
+    slot: &mut [MaybeUninit<u8>],
+    array: &dyn Array,
+    width: usize,
+) -> Result<()> {
+    let data = array.to_data();
+    let values = data
+        .buffers()
+        .first()
+        .ok_or_else(|| Error::Internal("fixed-width column without a value buffer".into()))?;
+    let bytes = values
+        .as_slice()
+        .get(data.offset() * width..(data.offset() + data.len()) * width)
+        .ok_or_else(|| Error::Internal("column shorter than its length".into()))?;
+    if bytes.len() != slot.len() {
+        return Err(Error::Internal(format!(
+            "a slot of {} bytes for {} bytes of values",
+            slot.len(),
+            bytes.len()
+        )));
+    }
+    // SAFETY: `slot` and `bytes` have the same length (checked above) and cannot overlap
+    // (`slot` is borrowed mutably, `bytes` shared). (`write_copy_of_slice` says the same
+    // without `unsafe`, but needs Rust 1.93; the crate supports 1.89.)
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), slot.as_mut_ptr().cast::<u8>(), bytes.len())
+    };
+    Ok(())
+}
+
+/// The validity of consecutive pieces of `rows` rows each (`None` for an all-valid piece), or
+/// `None` when every value is valid.
+pub(crate) fn join_nulls(
+    pieces: impl Iterator<Item = (usize, Option<NullBuffer>)> + Clone,
+    total: usize,
+) -> Option<NullBuffer> {
+    if pieces.clone().all(|(_, n)| n.is_none()) {
+        return None;
+    }
+    let mut bits = arrow::array::BooleanBufferBuilder::new(total);
+    for (rows, nulls) in pieces {
+        match nulls {
+            Some(n) => bits.append_buffer(n.inner()),
+            None => bits.append_n(rows, true),
+        }
+    }
+    Some(NullBuffer::new(bits.finish()))
+}
 
 /// `parts` (all of the same type) as one array.
 pub(crate) fn concat(parts: &[&dyn Array]) -> Result<ArrayRef> {
@@ -30,84 +153,29 @@ pub(crate) fn concat(parts: &[&dyn Array]) -> Result<ArrayRef> {
     if parts.len() < 2 || total < PARALLEL_ROWS {
         return Ok(arrow::compute::concat(parts)?);
     }
-    use arrow::datatypes::TimeUnit;
     let dt = parts[0].data_type();
-    if parts.iter().any(|p| p.data_type() != dt) {
-        // Arrow reports the mismatch as an error.
-        return Ok(arrow::compute::concat(parts)?);
-    }
-    Ok(match dt {
-        DataType::Float64 => primitive::<Float64Type>(parts, total),
-        DataType::Float32 => primitive::<Float32Type>(parts, total),
-        DataType::Int64 => primitive::<Int64Type>(parts, total),
-        DataType::Int32 => primitive::<Int32Type>(parts, total),
-        DataType::Int16 => primitive::<Int16Type>(parts, total),
-        DataType::Int8 => primitive::<Int8Type>(parts, total),
-        DataType::UInt64 => primitive::<UInt64Type>(parts, total),
-        DataType::UInt32 => primitive::<UInt32Type>(parts, total),
-        DataType::UInt16 => primitive::<UInt16Type>(parts, total),
-        DataType::UInt8 => primitive::<UInt8Type>(parts, total),
-        DataType::Date32 => primitive::<Date32Type>(parts, total),
-        DataType::Timestamp(TimeUnit::Second, _) => primitive::<TimestampSecondType>(parts, total),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            primitive::<TimestampMillisecondType>(parts, total)
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            primitive::<TimestampMicrosecondType>(parts, total)
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            primitive::<TimestampNanosecondType>(parts, total)
-        }
-        _ => arrow::compute::concat(parts)?,
-    })
-}
-
-fn primitive<T: ArrowPrimitiveType>(parts: &[&dyn Array], total: usize) -> ArrayRef {
-    let arrays: Vec<&PrimitiveArray<T>> = parts.iter().map(|p| p.as_primitive::<T>()).collect();
-    let mut out: Vec<T::Native> = Vec::with_capacity(total);
-    {
-        // One disjoint slot of the spare capacity per piece, in order.
-        let mut slots: Vec<&mut [MaybeUninit<T::Native>]> = Vec::with_capacity(arrays.len());
-        let mut rest = &mut out.spare_capacity_mut()[..total];
-        for a in &arrays {
-            let (slot, tail) = rest.split_at_mut(a.len());
-            slots.push(slot);
-            rest = tail;
-        }
-        slots
-            .into_par_iter()
-            .zip(arrays.par_iter())
-            .for_each(|(slot, a)| {
-                for (d, s) in slot.iter_mut().zip(a.values().iter()) {
-                    d.write(*s);
-                }
-            });
-    }
-    // SAFETY: the slots cover `0..total` exactly (their lengths are the pieces' lengths, which
-    // sum to `total`), and each was written in full by the loop above (a slot and its piece's
-    // values have the same length).
-    unsafe { out.set_len(total) };
-    let nulls = if arrays.iter().any(|a| a.null_count() > 0) {
-        let mut bits = arrow::array::BooleanBufferBuilder::new(total);
-        for a in &arrays {
-            match a.nulls() {
-                Some(n) => bits.append_buffer(n.inner()),
-                None => bits.append_n(a.len(), true),
-            }
-        }
-        Some(NullBuffer::new(bits.finish()))
-    } else {
-        None
+    let width = match fixed_width(dt) {
+        // A type mismatch goes to Arrow, which reports it.
+        Some(w) if parts.iter().all(|p| p.data_type() == dt) => w,
+        _ => return Ok(arrow::compute::concat(parts)?),
     };
-    Arc::new(
-        PrimitiveArray::<T>::new(ScalarBuffer::from(out), nulls)
-            .with_data_type(parts[0].data_type().clone()),
-    )
+    let mut out = ColumnBuffer::new(total, width);
+    out.slots(parts.iter().map(|p| p.len()))
+        .into_par_iter()
+        .zip(parts.par_iter())
+        .try_for_each(|(slot, a)| write_values(slot, *a, width))?;
+    let nulls = join_nulls(parts.iter().map(|p| (p.len(), p.logical_nulls())), total);
+    // SAFETY: the slots have the parts' lengths, which sum to `total`, so they tile the
+    // buffer, and `write_values` filled each one in full (it fails unless sizes match).
+    unsafe { out.finish(dt, nulls) }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use arrow::array::AsArray;
     use arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
 
     fn pieces<A: Array + Clone + 'static>(whole: &A, cut: usize) -> Vec<ArrayRef> {
@@ -134,6 +202,23 @@ mod tests {
         check(Arc::new(Int64Array::from_iter_values(0..n as i64)), 100_003);
         let ts = TimestampMicrosecondArray::from_iter_values(0..n as i64).with_timezone("UTC");
         check(Arc::new(ts), 70_000);
+    }
+
+    #[test]
+    fn a_slot_must_match_the_values_it_receives() {
+        let mut buf = ColumnBuffer::new(4, 8);
+        let mut slots = buf.slots([3, 1]);
+        let a = Int64Array::from(vec![1, 2]);
+        assert!(write_values(slots[0], &a, 8).is_err());
+        assert!(write_values(slots[1], &a.slice(0, 1), 8).is_ok());
+        assert!(write_values(slots[0], &Int64Array::from(vec![7, 8, 9]), 8).is_ok());
+        drop(slots);
+        // SAFETY: the two slots tile the 4 rows and both were written in full above.
+        let out = unsafe { buf.finish(&DataType::Int64, None) }.unwrap();
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::Int64Type>().values(),
+            &[7, 8, 9, 1]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod sources;
 
 pub use column::{Column, IntoArray};
 pub(crate) use concat::concat as concat_arrays;
+pub(crate) use concat::{fixed_width, join_nulls, write_values, ColumnBuffer};
 pub use ndarray_conv::NdElement;
 pub use sources::{full, ones, range, zeros};
 

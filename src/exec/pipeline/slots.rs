@@ -11,42 +11,21 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow::array::{make_array, Array, ArrayData, ArrayRef};
-use arrow::buffer::{Buffer, MutableBuffer, NullBuffer};
-use arrow::datatypes::{DataType, SchemaRef};
+use std::mem::MaybeUninit;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
 
 use super::Pipeline;
 use crate::error::{Error, Result};
-use crate::frame::DataFrame;
-
-/// A column's destination buffer, shared by the threads that fill disjoint slots of it.
-#[derive(Clone, Copy)]
-struct Dest {
-    ptr: *mut u8,
-    width: usize,
-}
-
-// SAFETY: a `Dest` is only written through `write_slot`, at byte ranges that the morsel
-// offsets make disjoint between threads; the buffer outlives the parallel section.
-unsafe impl Send for Dest {}
-// SAFETY: as above: no two threads write the same bytes, and nothing reads them until every
-// thread has finished.
-unsafe impl Sync for Dest {}
+use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
 
 /// What a piece keeps of a column after its values went to the destination.
 enum Kept {
     Nulls(Option<NullBuffer>),
     Array(ArrayRef),
-}
-
-/// Fixed-width types whose values are one plain buffer (booleans are bit-packed).
-fn fixed_width(dt: &DataType) -> Option<usize> {
-    match dt {
-        DataType::Boolean => None,
-        _ if dt.is_primitive() => dt.primitive_width(),
-        _ => None,
-    }
 }
 
 /// The column a plain reference (`col("a")`, possibly renamed) points at, by position.
@@ -121,12 +100,6 @@ impl Pipeline {
         heights: &[usize],
     ) -> Result<DataFrame> {
         let total: usize = heights.iter().sum();
-        let mut starts = Vec::with_capacity(heights.len());
-        let mut at = 0;
-        for h in heights {
-            starts.push(at);
-            at += h;
-        }
         // Columns shared with an in-memory input, whatever their type.
         let shared: Vec<Option<ArrayRef>> = match &self.source {
             super::Source::Frame(df) => self
@@ -148,26 +121,29 @@ impl Pipeline {
                 }
             })
             .collect();
-        let mut buffers: Vec<Option<MutableBuffer>> = widths
+        let mut buffers: Vec<Option<ColumnBuffer>> = widths
             .iter()
-            .map(|w| w.map(|w| MutableBuffer::with_capacity(total * w)))
+            .map(|w| w.map(|w| ColumnBuffer::new(total, w)))
             .collect();
-        let dests: Vec<Option<Dest>> = buffers
-            .iter_mut()
-            .zip(&widths)
-            .map(|(b, w)| match (b, w) {
-                (Some(b), Some(w)) => Some(Dest {
-                    ptr: b.as_mut_ptr(),
-                    width: *w,
-                }),
-                _ => None,
-            })
-            .collect();
+        // Each morsel's slot of every buffered column, morsel by morsel.
         let n = heights.len();
+        let mut slots: Vec<Vec<Option<&mut [MaybeUninit<u8>]>>> =
+            (0..n).map(|_| Vec::with_capacity(widths.len())).collect();
+        for b in buffers.iter_mut() {
+            match b {
+                Some(b) => {
+                    for (i, slot) in b.slots(heights.iter().copied()).into_iter().enumerate() {
+                        slots[i].push(Some(slot));
+                    }
+                }
+                None => slots.iter_mut().for_each(|m| m.push(None)),
+            }
+        }
         let done = AtomicUsize::new(0);
-        let parts: Vec<Vec<(usize, Vec<Kept>)>> = (0..n)
+        let parts: Vec<Vec<(usize, Vec<Kept>)>> = slots
             .into_par_iter()
-            .map(|i| {
+            .enumerate()
+            .map(|(i, mut dests)| {
                 let mut kept = vec![];
                 let mut row = 0usize;
                 self.for_each_output(i, &mut |piece| {
@@ -181,14 +157,14 @@ impl Pipeline {
                     let cols = piece
                         .columns()
                         .iter()
-                        .zip(dests.iter().zip(&shared))
-                        .map(|(c, (d, s))| match (d, s) {
-                            (_, Some(_)) => Ok(Kept::Nulls(None)),
-                            (Some(d), None) => {
-                                write_slot(*d, starts[i] + row, c)?;
+                        .zip(dests.iter_mut().zip(widths.iter().zip(&shared)))
+                        .map(|(c, (d, (w, s)))| match (d, w, s) {
+                            (_, _, Some(_)) => Ok(Kept::Nulls(None)),
+                            (Some(d), Some(w), None) => {
+                                write_values(&mut d[row * w..(row + h) * w], c.as_ref(), *w)?;
                                 Ok(Kept::Nulls(c.logical_nulls()))
                             }
-                            (None, None) => Ok(Kept::Array(c.clone())),
+                            _ => Ok(Kept::Array(c.clone())),
                         })
                         .collect::<Result<Vec<_>>>()?;
                     kept.push((h, cols));
@@ -214,19 +190,16 @@ impl Pipeline {
                 continue;
             }
             let column = match buffer {
-                Some(mut buffer) => {
-                    let width = widths[c].unwrap_or(0);
-                    // SAFETY: every morsel wrote exactly `heights[i]` rows (checked above)
-                    // into its slot `starts[i]..starts[i] + heights[i]`; the slots tile
-                    // `0..total`, so all `total * width` bytes are initialized.
-                    unsafe { buffer.set_len(total * width) };
-                    let nulls = join_nulls(&pieces, c, total);
-                    let data = ArrayData::builder(field.data_type().clone())
-                        .len(total)
-                        .add_buffer(Buffer::from(buffer))
-                        .nulls(nulls)
-                        .build()?;
-                    make_array(data)
+                Some(buffer) => {
+                    let nulls = join_nulls(
+                        pieces.iter().map(|(h, cols)| (*h, kept_nulls(&cols[c]))),
+                        total,
+                    );
+                    // SAFETY: the morsels' slots tile the buffer (their heights sum to
+                    // `total`), and every morsel wrote exactly `heights[i]` rows into its slot
+                    // (checked above), each piece's rows in full (`write_values` fails
+                    // otherwise).
+                    unsafe { buffer.finish(field.data_type(), nulls)? }
                 }
                 None => {
                     let arrays: Vec<&dyn Array> = pieces
@@ -249,44 +222,12 @@ impl Pipeline {
     }
 }
 
-/// Copy `array`'s values into rows `row..row + array.len()` of `dest`.
-fn write_slot(dest: Dest, row: usize, array: &ArrayRef) -> Result<()> {
-    let data = array.to_data();
-    let values = data
-        .buffers()
-        .first()
-        .ok_or_else(|| Error::Internal("fixed-width column without a value buffer".into()))?;
-    let w = dest.width;
-    let bytes = values
-        .as_slice()
-        .get(data.offset() * w..(data.offset() + data.len()) * w)
-        .ok_or_else(|| Error::Internal("column shorter than its length".into()))?;
-    // SAFETY: the caller checked that `row + len` stays within the morsel's slot, which lies
-    // inside the buffer's capacity (`total * w` bytes); slots of different pieces and morsels
-    // are disjoint, and `bytes` is a separate, live allocation.
-    unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), dest.ptr.add(row * w), bytes.len());
-    }
-    Ok(())
-}
-
-/// The validity of column `c` over all pieces, or `None` when every value is valid.
-fn join_nulls(pieces: &[(usize, Vec<Kept>)], c: usize, total: usize) -> Option<NullBuffer> {
-    let nulls = |cols: &Vec<Kept>| match &cols[c] {
+/// What a piece left of a column: the validity of the values it wrote to a slot.
+fn kept_nulls(k: &Kept) -> Option<NullBuffer> {
+    match k {
         Kept::Nulls(n) => n.clone(),
         Kept::Array(a) => a.logical_nulls(),
-    };
-    if pieces.iter().all(|(_, cols)| nulls(cols).is_none()) {
-        return None;
     }
-    let mut bits = arrow::array::BooleanBufferBuilder::new(total);
-    for (h, cols) in pieces {
-        match nulls(cols) {
-            Some(n) => bits.append_buffer(n.inner()),
-            None => bits.append_n(*h, true),
-        }
-    }
-    Some(NullBuffer::new(bits.finish()))
 }
 
 #[cfg(test)]
