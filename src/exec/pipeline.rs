@@ -221,7 +221,11 @@ impl Pipeline {
         }
         if !schema.fields().is_empty() {
             if let Some(heights) = self.known_heights() {
-                return self.collect_into_slots(schema, &heights);
+                // One morsel of one piece is returned as it is (zero-copy for an IPC batch);
+                // anything else is copied once, into its final place.
+                if heights.len() > 1 || heights.first().is_some_and(|h| *h > MORSEL_ROWS) {
+                    return self.collect_into_slots(schema, &heights);
+                }
             }
         }
         let pieces = self.pieces()?;

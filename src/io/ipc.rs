@@ -1,5 +1,7 @@
 //! Arrow IPC (Feather v2) reader and writer. The file is memory-mapped and record batches are
-//! decoded zero-copy from the mapping; a morsel is a record batch, projected on decode.
+//! decoded zero-copy from the mapping; a morsel is a record batch, projected on decode. Each
+//! batch's row count is read from its message header when the file is opened (the footer
+//! does not hold it), so a pipeline can place its output before decoding anything.
 
 use std::fs::File;
 use std::io::Write;
@@ -94,7 +96,25 @@ struct IpcMorsels {
     buf: Buffer,
     decoder: FileDecoder,
     batches: Vec<Block>,
+    /// Rows of each batch, from its message header (`None` where that could not be read; the
+    /// decoder then reports the problem when the batch is decoded).
+    rows: Vec<Option<usize>>,
     schema: SchemaRef,
+}
+
+/// Rows of the record batch in `block`, from its message header alone.
+fn batch_rows(path: &Path, buf: &Buffer, block: &Block) -> Option<usize> {
+    let data = block_data(path, buf, block).ok()?;
+    let meta = data.get(..usize::try_from(block.metaDataLength()).ok()?)?;
+    // An encapsulated message: the continuation marker and the length, or (files written
+    // before Arrow 0.15) the length alone, then the flatbuffer.
+    let fb = if meta.get(..4)? == [0xFF; 4] {
+        meta.get(8..)?
+    } else {
+        meta.get(4..)?
+    };
+    let message = arrow::ipc::root_as_message(fb).ok()?;
+    usize::try_from(message.header_as_record_batch()?.length()).ok()
 }
 
 /// Open `path` (memory-mapped) for the given columns.
@@ -118,11 +138,17 @@ pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<d
             .read_dictionary(block, &data)
             .map_err(|e| ierr(path, e))?;
     }
+    let rows = footer
+        .batches
+        .iter()
+        .map(|b| batch_rows(path, &buf, b))
+        .collect();
     Ok(Box::new(IpcMorsels {
         path: path.to_path_buf(),
         buf,
         decoder,
         batches: footer.batches,
+        rows,
         schema: out_schema,
     }))
 }
@@ -143,6 +169,10 @@ impl MorselSource for IpcMorsels {
 
     fn num_morsels(&self) -> usize {
         self.batches.len()
+    }
+
+    fn morsel_rows(&self, i: usize) -> Option<usize> {
+        self.rows.get(i).copied().flatten()
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
@@ -172,4 +202,39 @@ pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
     }
     writer.finish()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::col;
+    use crate::frame::Column;
+
+    #[test]
+    fn batch_heights_are_known_at_open_and_pipelines_fill_them() {
+        let n = 150_000usize;
+        let x: Vec<Option<f64>> = (0..n).map(|i| (i % 7 != 0).then_some(i as f64)).collect();
+        let k: Vec<i64> = (0..n as i64).collect();
+        let df = DataFrame::new(vec![Column::new("x", x), Column::new("k", k)]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.arrow");
+        write(&df, &mut File::create(&path).unwrap()).unwrap();
+
+        let m = open(&path, df.schema(), &["k".to_string()]).unwrap();
+        let rows: Vec<Option<usize>> = (0..m.num_morsels()).map(|i| m.morsel_rows(i)).collect();
+        assert_eq!(rows, [Some(65_536), Some(65_536), Some(18_928)]);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(Some(m.morsel(i).unwrap().height()), *r);
+        }
+
+        // Written straight into the output columns, nulls and all.
+        let lf = |src: crate::plan::LazyFrame| {
+            src.with_columns([(col("x") * 2.0).alias("y")])
+                .collect()
+                .unwrap()
+        };
+        let got = lf(crate::io::scan_ipc(&path));
+        assert!(got.equals(&lf(df.clone().lazy())));
+        assert!(crate::io::scan_ipc(&path).collect().unwrap().equals(&df));
+    }
 }
