@@ -163,35 +163,117 @@ pub(crate) fn compact<'a>(
         scratch.resize(values.len(), 0.0);
     }
     let out = &mut scratch[..values.len()];
+    #[cfg(target_arch = "x86_64")]
+    let k = if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: only called where the CPU has AVX-512F.
+        unsafe { x86::compact_avx512(values, mask, out) }
+    } else {
+        compact_words(values, mask, out)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let k = compact_words(values, mask, out);
+    &scratch[..k]
+}
+
+/// [`compact`] one word at a time: the portable version, and the reference of the tests.
+fn compact_words(values: &[f64], mask: &BooleanBuffer, out: &mut [f64]) -> usize {
     let chunks = mask.inner().bit_chunks(mask.offset(), mask.len());
     let mut k = 0;
     let mut base = 0;
-    // Branch-free for mixed words: every value is written at the cursor, which moves on
-    // only when its bit is set (a filter of random data mispredicts a per-row branch half
-    // of the time). Words of all ones or all zeros take the short cuts.
-    let mut word_into = |word: u64, width: usize, k: &mut usize, base: usize| {
-        let v = &values[base..base + width];
-        if width == 64 && word == u64::MAX {
-            out[*k..*k + 64].copy_from_slice(v);
-            *k += 64;
-        } else if word != 0 {
-            for (j, &x) in v.iter().enumerate() {
-                out[*k] = x;
-                *k += ((word >> j) & 1) as usize;
-            }
-        }
-    };
     for word in chunks.iter() {
-        word_into(word, 64, &mut k, base);
+        compact_word(values, word, 64, base, out, &mut k);
         base += 64;
     }
-    word_into(
+    compact_word(
+        values,
         chunks.remainder_bits(),
         chunks.remainder_len(),
-        &mut k,
         base,
+        out,
+        &mut k,
     );
-    &scratch[..k]
+    k
+}
+
+/// The rows of `values[base..base + width]` whose bit is set in `word`, appended at `out[*k..]`.
+/// Branch-free for mixed words: every value is written at the cursor, which moves on only when
+/// its bit is set (a filter of random data mispredicts a per-row branch half of the time).
+/// Words of all ones or all zeros take the short cuts.
+#[inline(always)]
+fn compact_word(
+    values: &[f64],
+    word: u64,
+    width: usize,
+    base: usize,
+    out: &mut [f64],
+    k: &mut usize,
+) {
+    let v = &values[base..base + width];
+    if width == 64 && word == u64::MAX {
+        out[*k..*k + 64].copy_from_slice(v);
+        *k += 64;
+    } else if word != 0 {
+        for (j, &x) in v.iter().enumerate() {
+            out[*k] = x;
+            *k += ((word >> j) & 1) as usize;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! Compaction with AVX-512's compress: eight values packed per instruction instead of one
+    //! store per row (the portable loop was 5% of a filtered aggregate over Parquet).
+
+    use std::arch::x86_64::*;
+
+    use arrow::buffer::BooleanBuffer;
+
+    use super::compact_word;
+
+    /// [`super::compact`]'s body with AVX-512F; returns how many values were kept.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn compact_avx512(
+        values: &[f64],
+        mask: &BooleanBuffer,
+        out: &mut [f64],
+    ) -> usize {
+        let chunks = mask.inner().bit_chunks(mask.offset(), mask.len());
+        let mut k = 0;
+        let mut base = 0;
+        for word in chunks.iter() {
+            if word == u64::MAX || word == 0 {
+                compact_word(values, word, 64, base, out, &mut k);
+            } else {
+                for g in 0..8 {
+                    let src = &values[base + 8 * g..base + 8 * g + 8];
+                    let m = (word >> (8 * g)) as u8;
+                    // At most `base + 8g` values were kept before this group, so the eight
+                    // lanes written at `k` end by `base + 8g + 8 <= values.len() == out.len()`
+                    // (the slice below checks it); lanes past the kept ones are overwritten by
+                    // the next group or left past the result.
+                    let dst = &mut out[k..k + 8];
+                    // SAFETY: `src` and `dst` each hold eight f64s (sliced above), and the
+                    // CPU has AVX-512F (this function's contract).
+                    unsafe {
+                        let v = _mm512_loadu_pd(src.as_ptr());
+                        _mm512_storeu_pd(dst.as_mut_ptr(), _mm512_maskz_compress_pd(m, v));
+                    }
+                    k += m.count_ones() as usize;
+                }
+            }
+            base += 64;
+        }
+        compact_word(
+            values,
+            chunks.remainder_bits(),
+            chunks.remainder_len(),
+            base,
+            out,
+            &mut k,
+        );
+        k
+    }
 }
 
 /// Update `group`, aggregates that all read `values`, with one piece; with a `mask`, only the
@@ -377,6 +459,34 @@ mod tests {
         let r = grouped(&i, Some(&m), 3);
         assert_eq!(r[0], Scalar::Int64(18));
         same(&r, &separately(&i, Some(&m), 3));
+    }
+
+    #[test]
+    fn every_compaction_path_keeps_the_same_rows() {
+        let v: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.5).collect();
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mask = BooleanBuffer::from_iter((0..1000).map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Random rows, then a run of ones and a run of zeros.
+            (256..320).contains(&i) || (!(320..384).contains(&i) && s.is_multiple_of(3))
+        }));
+        for (off, len) in [(0, 1000), (5, 990), (64, 700)] {
+            let m = mask.slice(off, len);
+            let vals = &v[off..off + len];
+            let want: Vec<f64> = vals
+                .iter()
+                .zip(m.iter())
+                .filter(|(_, b)| *b)
+                .map(|(x, _)| *x)
+                .collect();
+            let mut out = vec![0.0; len];
+            let k = compact_words(vals, &m, &mut out);
+            assert_eq!(&out[..k], &want[..]);
+            let mut scratch = vec![];
+            assert_eq!(compact(vals, &m, &mut scratch), &want[..]);
+        }
     }
 
     #[test]
