@@ -125,6 +125,9 @@ fn bits<N: Copy>(
     (lv, l_scalar, rv, r_scalar, len): (&[N], bool, &[N], bool, usize),
     f: impl Fn(N, N) -> bool,
 ) -> BooleanBuffer {
+    // Tried: packing fixed 64-row chunks by hand. On the baseline x86-64 target LLVM turned
+    // it into SSE2 shifts and ors, slower than `collect_bool` (6.6% against 5.5% of a
+    // filtered aggregate over Parquet).
     match (l_scalar, r_scalar) {
         (true, false) => {
             let s = lv[0];
@@ -207,5 +210,36 @@ mod tests {
             out.as_boolean().iter().collect::<Vec<_>>(),
             vec![Some(false), Some(true)]
         );
+    }
+
+    #[test]
+    fn packed_words_match_row_by_row_for_every_shape_and_length() {
+        let ops = [
+            (BinaryOp::Gt, (|a, b| a > b) as fn(f64, f64) -> bool),
+            (BinaryOp::GtEq, |a, b| a >= b),
+            (BinaryOp::Lt, |a, b| a < b),
+            (BinaryOp::LtEq, |a, b| a <= b),
+            (BinaryOp::Eq, |a, b| a == b),
+            (BinaryOp::NotEq, |a, b| a != b),
+        ];
+        for len in [0usize, 1, 63, 64, 65, 130, 200] {
+            let l: Vec<f64> = (0..len).map(|i| ((i * 37) % 11) as f64).collect();
+            let r: Vec<f64> = (0..len).map(|i| ((i * 13) % 7) as f64).collect();
+            let la: ArrayRef = Arc::new(Float64Array::from(l.clone()));
+            let ra: ArrayRef = Arc::new(Float64Array::from(r.clone()));
+            for (op, f) in ops {
+                let got = |lv: Value, rv: Value| -> Vec<bool> {
+                    let out = compare(op, lv, rv).unwrap().into_array(len).unwrap();
+                    out.as_boolean().values().iter().collect()
+                };
+                let s = Value::Scalar(Scalar::Float64(5.0));
+                let want: Vec<bool> = l.iter().zip(&r).map(|(a, b)| f(*a, *b)).collect();
+                assert_eq!(got(Value::Array(la.clone()), Value::Array(ra.clone())), want);
+                let want: Vec<bool> = l.iter().map(|a| f(*a, 5.0)).collect();
+                assert_eq!(got(Value::Array(la.clone()), s.clone()), want);
+                let want: Vec<bool> = r.iter().map(|b| f(5.0, *b)).collect();
+                assert_eq!(got(s, Value::Array(ra.clone())), want);
+            }
+        }
     }
 }
