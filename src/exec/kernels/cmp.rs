@@ -234,7 +234,10 @@ mod tests {
                 };
                 let s = Value::Scalar(Scalar::Float64(5.0));
                 let want: Vec<bool> = l.iter().zip(&r).map(|(a, b)| f(*a, *b)).collect();
-                assert_eq!(got(Value::Array(la.clone()), Value::Array(ra.clone())), want);
+                assert_eq!(
+                    got(Value::Array(la.clone()), Value::Array(ra.clone())),
+                    want
+                );
                 let want: Vec<bool> = l.iter().map(|a| f(*a, 5.0)).collect();
                 assert_eq!(got(Value::Array(la.clone()), s.clone()), want);
                 let want: Vec<bool> = r.iter().map(|b| f(5.0, *b)).collect();
