@@ -1,0 +1,1180 @@
+//! Our own decoder for flat numeric Parquet column chunks (FLOAT, DOUBLE, INT32, INT64; PLAIN
+//! or dictionary values; no compression or snappy). parquet's arrow reader spent most of a scan
+//! of such columns on work the data does not need: it zero-fills every decompressed page before
+//! snappy overwrites it, zero-fills each output buffer before copying the values in, and pays
+//! per-record bookkeeping meant for nested data. Here pages are read with `pread`, parsed and
+//! decompressed into scratch buffers reused across pages, and values are appended straight into
+//! the output columns, piece by piece. Anything else (other codecs or encodings, nested, logical
+//! or unsigned types, Arrow types that differ from the physical one) keeps the arrow reader.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanBufferBuilder, PrimitiveArray};
+use arrow::buffer::{NullBuffer, ScalarBuffer};
+use arrow::datatypes::{self as dt, ArrowPrimitiveType, DataType, Schema};
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::basic::{Compression, ConvertedType, Encoding, LogicalType, Type as Physical};
+use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
+use parquet::schema::types::ColumnDescriptor;
+
+use crate::error::{Error, Result};
+
+/// The decodable column types; each is its Arrow type's native value, stored little-endian.
+trait Native: dt::ArrowNativeType + Default {
+    type Arrow: ArrowPrimitiveType<Native = Self>;
+    const SIZE: usize;
+    /// Append the values in `bytes` (whole values only; a tail is ignored).
+    fn extend_le(out: &mut Vec<Self>, bytes: &[u8]);
+}
+
+macro_rules! native {
+    ($t:ty, $arrow:ty, $n:literal) => {
+        impl Native for $t {
+            type Arrow = $arrow;
+            const SIZE: usize = $n;
+            fn extend_le(out: &mut Vec<Self>, bytes: &[u8]) {
+                let values = bytes.as_chunks::<$n>().0;
+                out.extend(values.iter().map(|c| <$t>::from_le_bytes(*c)));
+            }
+        }
+    };
+}
+native!(f64, dt::Float64Type, 8);
+native!(f32, dt::Float32Type, 4);
+native!(i64, dt::Int64Type, 8);
+native!(i32, dt::Int32Type, 4);
+
+/// The Arrow type a leaf decodes to here: a physical numeric type with no logical type other
+/// than a signed integer of its own width.
+fn arrow_type(c: &ColumnDescriptor) -> Option<DataType> {
+    let conv = c.converted_type();
+    let int = |bits: i8, same: ConvertedType| {
+        let logical = match c.logical_type_ref() {
+            None => true,
+            Some(LogicalType::Integer(t)) => t.bit_width == bits && t.is_signed,
+            Some(_) => false,
+        };
+        logical && (conv == ConvertedType::NONE || conv == same)
+    };
+    let plain = c.logical_type_ref().is_none() && conv == ConvertedType::NONE;
+    match c.physical_type() {
+        Physical::DOUBLE if plain => Some(DataType::Float64),
+        Physical::FLOAT if plain => Some(DataType::Float32),
+        Physical::INT64 if int(64, ConvertedType::INT_64) => Some(DataType::Int64),
+        Physical::INT32 if int(32, ConvertedType::INT_32) => Some(DataType::Int32),
+        _ => None,
+    }
+}
+
+/// One row group's projected columns, all decodable here (see [`plan`]).
+pub(super) struct FastRowGroup {
+    meta: Arc<ParquetMetaData>,
+    rg: usize,
+    /// Leaf column and type of each decoded column, in file order.
+    columns: Vec<(usize, DataType)>,
+}
+
+#[allow(deprecated)] // BIT_PACKED: legacy level encoding, still listed by old writers
+const ENCODINGS: [Encoding; 5] = [
+    Encoding::PLAIN,
+    Encoding::RLE,
+    Encoding::RLE_DICTIONARY,
+    Encoding::PLAIN_DICTIONARY,
+    Encoding::BIT_PACKED,
+];
+
+/// Whether every projected root column (`roots`, file order) of row group `rg` is decodable
+/// here, with `out`'s field `k` holding decoded column `order[k]`; `None` keeps the arrow reader.
+pub(super) fn plan(
+    meta: &ArrowReaderMetadata,
+    rg: usize,
+    roots: &[usize],
+    out: &Schema,
+    order: &[usize],
+) -> Option<FastRowGroup> {
+    let md = meta.metadata();
+    let row_group = md.row_groups().get(rg)?;
+    let descr = md.file_metadata().schema_descr();
+    if roots.is_empty() || out.fields().len() != order.len() {
+        return None;
+    }
+    let mut columns = Vec::with_capacity(roots.len());
+    for &root in roots {
+        let mut leaves = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == root);
+        let (Some(leaf), None) = (leaves.next(), leaves.next()) else {
+            return None;
+        };
+        let c = descr.columns().get(leaf)?;
+        let chunk = row_group.columns().get(leaf)?;
+        let ty = arrow_type(c)?;
+        let encodings_ok = chunk.encodings().all(|e| ENCODINGS.contains(&e));
+        let flat = c.path().parts().len() == 1 && c.max_rep_level() == 0 && c.max_def_level() <= 1;
+        let codec_ok = matches!(
+            chunk.compression(),
+            Compression::UNCOMPRESSED | Compression::SNAPPY
+        );
+        let arrow_ok = meta.schema().fields().get(root)?.data_type() == &ty;
+        if !(flat && encodings_ok && codec_ok && arrow_ok) {
+            return None;
+        }
+        columns.push((leaf, ty));
+    }
+    // The crate builds parquet without its `encryption` feature: encrypted footers fail to load
+    // and column crypto metadata is not exposed, so encrypted columns never get this far intact.
+    let types_ok = out
+        .fields()
+        .iter()
+        .zip(order)
+        .all(|(f, &j)| columns.get(j).is_some_and(|(_, ty)| f.data_type() == ty));
+    types_ok.then(|| FastRowGroup {
+        meta: md.clone(),
+        rg,
+        columns,
+    })
+}
+
+impl FastRowGroup {
+    /// Decode the leading `rows` rows in pieces of `batch` rows (the last may be shorter),
+    /// handing each piece's arrays (file order) to `f`.
+    pub(super) fn read(
+        &self,
+        file: &File,
+        file_len: u64,
+        path: &Path,
+        rows: usize,
+        batch: usize,
+        f: &mut dyn FnMut(Vec<ArrayRef>) -> Result<()>,
+    ) -> Result<()> {
+        let fail = |name: &str, m: String| Error::File {
+            format: "Parquet",
+            path: path.to_path_buf(),
+            message: format!("row group {}, column \"{name}\": {m}", self.rg),
+        };
+        let row_group = self.meta.row_groups().get(self.rg);
+        let mut readers = Vec::with_capacity(self.columns.len());
+        for (leaf, ty) in &self.columns {
+            let Some(chunk) = row_group.and_then(|g| g.columns().get(*leaf)) else {
+                return Err(fail("?", "no such column chunk".into()));
+            };
+            let name = chunk.column_path().string();
+            let pages = Pages::new(file, file_len, chunk).map_err(|m| fail(&name, m))?;
+            let max_def = chunk.column_descr().max_def_level();
+            let column: Box<dyn Piece + '_> = match ty {
+                DataType::Float64 => Box::new(Column::<f64>::new(pages, max_def)),
+                DataType::Float32 => Box::new(Column::<f32>::new(pages, max_def)),
+                DataType::Int64 => Box::new(Column::<i64>::new(pages, max_def)),
+                _ => Box::new(Column::<i32>::new(pages, max_def)),
+            };
+            readers.push((name, column));
+        }
+        let batch = batch.max(1);
+        let mut done = 0;
+        while done < rows {
+            let n = batch.min(rows - done);
+            let mut arrays = Vec::with_capacity(readers.len());
+            for (name, r) in &mut readers {
+                arrays.push(r.piece(n).map_err(|m| fail(name, m))?);
+            }
+            f(arrays)?;
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// A column decoder of any of the value types.
+trait Piece {
+    /// The next `n` rows; a validity bitmap only if one of them is null.
+    fn piece(&mut self, n: usize) -> Result<ArrayRef, String>;
+}
+
+const PLAIN: i32 = 0;
+const PLAIN_DICTIONARY: i32 = 2;
+const RLE: i32 = 3;
+const BIT_PACKED: i32 = 4;
+const RLE_DICTIONARY: i32 = 8;
+
+/// One column chunk's pages, read one at a time into buffers that only ever grow, so a page
+/// costs no allocation and no zero-fill once the largest page has been seen.
+struct Pages<'a> {
+    file: &'a File,
+    /// File offset of the next page header, and the chunk's end.
+    next: u64,
+    end: u64,
+    snappy: bool,
+    /// Raw bytes (headers too) and decompressed pages.
+    raw: Vec<u8>,
+    unpacked: Vec<u8>,
+    /// The current page is `unpacked[..len]` when decompressed, else `raw[..len]`.
+    in_unpacked: bool,
+    len: usize,
+    snap: snap::raw::Decoder,
+}
+
+impl<'a> Pages<'a> {
+    fn new(file: &'a File, file_len: u64, chunk: &ColumnChunkMetaData) -> Result<Self, String> {
+        let start = chunk
+            .dictionary_page_offset()
+            .unwrap_or(chunk.data_page_offset());
+        let (start, len) = (u64::try_from(start), u64::try_from(chunk.compressed_size()));
+        let range = start.ok().zip(len.ok());
+        let range = range.and_then(|(s, l)| Some((s, s.checked_add(l)?)));
+        let Some((next, end)) = range.filter(|r| r.1 <= file_len) else {
+            return Err(format!(
+                "column chunk not within the file's {file_len} bytes"
+            ));
+        };
+        Ok(Self {
+            file,
+            next,
+            end,
+            snappy: chunk.compression() == Compression::SNAPPY,
+            raw: Vec::new(),
+            unpacked: Vec::new(),
+            in_unpacked: false,
+            len: 0,
+            snap: snap::raw::Decoder::new(),
+        })
+    }
+
+    fn page(&self) -> &[u8] {
+        let buf = if self.in_unpacked {
+            &self.unpacked
+        } else {
+            &self.raw
+        };
+        buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Parse the next page header; returns it and its body's file offset.
+    fn header(&mut self) -> Result<(Fields, u64), String> {
+        let at = self.next;
+        let left = usize::try_from(self.end - at).unwrap_or(usize::MAX);
+        // Headers of numeric pages are tens of bytes; retry larger only for unusual ones.
+        let mut want = left.min(256);
+        loop {
+            grow(&mut self.raw, want);
+            let buf = self.raw.get_mut(..want).unwrap_or_default();
+            read_at(self.file, buf, at)?;
+            let mut c = Compact { buf, pos: 0 };
+            match Fields::read(&mut c, 0) {
+                Ok(h) => return Ok((h, at + c.pos as u64)),
+                Err(Thrift::Eof) if want < left => want = left.min(want.saturating_mul(8)),
+                Err(Thrift::Eof) => return Err(format!("page header at byte {at} is truncated")),
+                Err(Thrift::Bad(m)) => return Err(format!("bad page header at byte {at}: {m}")),
+            }
+        }
+    }
+
+    /// Read a page body of `size` bytes at `at`; with `unpack`, snappy-decompress all but its
+    /// first `keep` bytes (V2 levels) into a page of `full` bytes.
+    fn load(
+        &mut self,
+        at: u64,
+        size: usize,
+        full: usize,
+        keep: usize,
+        unpack: bool,
+    ) -> Result<(), String> {
+        grow(&mut self.raw, size);
+        let raw = self.raw.get_mut(..size).unwrap_or_default();
+        read_at(self.file, raw, at)?;
+        self.in_unpacked = unpack;
+        self.len = if unpack { full } else { size };
+        if !unpack {
+            return Ok(());
+        }
+        let bad = || format!("page at byte {at}: bad sizes (stored {size}, full {full})");
+        let (levels, packed) = raw.split_at_checked(keep).ok_or_else(bad)?;
+        let want = full.checked_sub(keep).ok_or_else(bad)?;
+        // A snappy stream expands at most ~21x (a 3-byte copy of 64 bytes); a larger size is
+        // corrupt, and allocating it first could exhaust memory.
+        if want > packed.len().saturating_mul(32).saturating_add(64) {
+            return Err(bad());
+        }
+        grow(&mut self.unpacked, full);
+        let out = self.unpacked.get_mut(..full).unwrap_or_default();
+        let (head, tail) = out.split_at_mut_checked(keep).ok_or_else(bad)?;
+        head.copy_from_slice(levels);
+        if want > 0 {
+            let snappy_err = |e: snap::Error| format!("page at byte {at}: snappy: {e}");
+            let n = snap::raw::decompress_len(packed).map_err(snappy_err)?;
+            if n != want {
+                return Err(format!(
+                    "page at byte {at}: {n} bytes decompressed, header says {want}"
+                ));
+            }
+            self.snap.decompress(packed, tail).map_err(snappy_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Grow `v` to at least `n` bytes; only newly added bytes are ever zeroed.
+fn grow(v: &mut Vec<u8>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0);
+    }
+}
+
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> Result<(), String> {
+    file.read_exact_at(buf, at)
+        .map_err(|e| format!("reading {} bytes at byte {at}: {e}", buf.len()))
+}
+
+/// A column chunk being decoded, positioned inside its current page.
+struct Column<'a, T> {
+    pages: Pages<'a>,
+    max_def: i16,
+    dict: Option<Vec<T>>,
+    /// Levels (= rows, the column being flat) left in the current page.
+    left: usize,
+    rows: usize,
+    def: Option<Hybrid>,
+    values: Values,
+}
+
+/// A page's values: PLAIN from a byte position, or dictionary indices.
+enum Values {
+    Plain(usize),
+    Dict(Hybrid),
+}
+
+impl<'a, T: Native> Column<'a, T> {
+    fn new(pages: Pages<'a>, max_def: i16) -> Self {
+        Self {
+            pages,
+            max_def,
+            dict: None,
+            left: 0,
+            rows: 0,
+            def: None,
+            values: Values::Plain(0),
+        }
+    }
+
+    /// Move to the next data page, loading any dictionary page on the way.
+    fn next_page(&mut self) -> Result<(), String> {
+        loop {
+            if self.pages.next >= self.pages.end {
+                return Err(format!("column chunk ends after {} rows", self.rows));
+            }
+            let (h, body) = self.pages.header()?;
+            let (size, full) = (h.count(3)?, h.count(2)?);
+            let stop = body
+                .checked_add(size as u64)
+                .filter(|&s| s <= self.pages.end);
+            self.pages.next = stop.ok_or("page runs past the end of its column chunk")?;
+            let snappy = self.pages.snappy;
+            match (h.int(1)?, &h.sub) {
+                (2, Some((7, d))) => {
+                    if !matches!(d.int(2)?, PLAIN | PLAIN_DICTIONARY) {
+                        return Err(format!("dictionary page encoding {}", d.int(2)?));
+                    }
+                    self.pages.load(body, size, full, 0, snappy)?;
+                    let need = d
+                        .count(1)?
+                        .checked_mul(T::SIZE)
+                        .ok_or("dictionary too large")?;
+                    let bytes = self.pages.page().get(..need);
+                    let mut dict = self.dict.take().unwrap_or_default();
+                    dict.clear();
+                    T::extend_le(&mut dict, bytes.ok_or("dictionary page too short")?);
+                    self.dict = Some(dict);
+                }
+                (0, Some((5, d))) => {
+                    self.pages.load(body, size, full, 0, snappy)?;
+                    return self.start_values(d.count(1)?, d.int(2)?, Some(d.int(3)?), 0);
+                }
+                (3, Some((8, d))) => {
+                    let (rep, def) = (d.count(6)?, d.count(5)?);
+                    let levels = rep.checked_add(def).filter(|&l| l <= size && l <= full);
+                    let levels = levels.ok_or("level lengths exceed the page")?;
+                    let unpack = snappy && d.int(7).unwrap_or(1) != 0;
+                    self.pages.load(body, size, full, levels, unpack)?;
+                    self.def = (self.max_def > 0).then(|| Hybrid::new(rep, levels, 1));
+                    return self.start_values(d.count(1)?, d.int(4)?, None, levels);
+                }
+                (1, _) => {} // index pages carry nothing a reader needs
+                (kind, _) => return Err(format!("page type {kind} without its header")),
+            }
+        }
+    }
+
+    /// Set up the loaded data page's level and value decoders: `count` levels, values in
+    /// `encoding` from byte `values_at`, or after V1 levels in `def_encoding` if given.
+    fn start_values(
+        &mut self,
+        count: usize,
+        encoding: i32,
+        def_encoding: Option<i32>,
+        mut values_at: usize,
+    ) -> Result<(), String> {
+        let page = self.pages.page();
+        if let Some(def_encoding) = def_encoding {
+            self.def = None;
+            if self.max_def > 0 {
+                let (def, at) = match def_encoding {
+                    RLE => {
+                        let prefix = page.first_chunk::<4>().ok_or("page too short for levels")?;
+                        let len = usize::try_from(u32::from_le_bytes(*prefix));
+                        let end = len
+                            .ok()
+                            .and_then(|l| l.checked_add(4))
+                            .unwrap_or(usize::MAX);
+                        (Hybrid::new(4, end, 1), end)
+                    }
+                    // parquet's reader takes these bits least significant first, as here.
+                    BIT_PACKED => (Hybrid::packed(count), count.div_ceil(8)),
+                    e => return Err(format!("definition level encoding {e}")),
+                };
+                if at > page.len() {
+                    return Err("page too short for its levels".into());
+                }
+                self.def = Some(def);
+                values_at = at;
+            }
+        }
+        self.values = match encoding {
+            PLAIN => Values::Plain(values_at),
+            RLE_DICTIONARY | PLAIN_DICTIONARY => {
+                if self.dict.is_none() {
+                    return Err("dictionary-encoded page without a dictionary page".into());
+                }
+                // An all-null page may carry no index bytes at all, not even the width.
+                let width = page.get(values_at).copied().unwrap_or(0);
+                if width > 32 {
+                    return Err(format!("dictionary index width {width}"));
+                }
+                Values::Dict(Hybrid::new(
+                    values_at + 1,
+                    page.len().max(values_at + 1),
+                    width,
+                ))
+            }
+            e => return Err(format!("value encoding {e}")),
+        };
+        self.left = count;
+        Ok(())
+    }
+}
+
+impl<T: Native> Piece for Column<'_, T> {
+    fn piece(&mut self, n: usize) -> Result<ArrayRef, String> {
+        let mut out: Vec<T> = Vec::with_capacity(n);
+        let mut nulls: Option<BooleanBufferBuilder> = None;
+        while out.len() < n {
+            if self.left == 0 {
+                self.next_page()?;
+                continue;
+            }
+            let want = (n - out.len()).min(self.left);
+            let page = self.pages.page();
+            let (valid, k) = match &mut self.def {
+                Some(d) => d.level_run(page, want)?,
+                None => (true, want),
+            };
+            if valid {
+                match &mut self.values {
+                    Values::Plain(pos) => {
+                        let stop = k.checked_mul(T::SIZE).and_then(|b| pos.checked_add(b));
+                        let bytes = stop.and_then(|s| page.get(*pos..s));
+                        T::extend_le(&mut out, bytes.ok_or("page has fewer values than levels")?);
+                        *pos += k * T::SIZE;
+                    }
+                    Values::Dict(h) => {
+                        h.gather(page, k, self.dict.as_deref().unwrap_or(&[]), &mut out)?
+                    }
+                }
+                if let Some(b) = &mut nulls {
+                    b.append_n(k, true);
+                }
+            } else {
+                let b = nulls.get_or_insert_with(|| {
+                    let mut b = BooleanBufferBuilder::new(n);
+                    b.append_n(out.len(), true);
+                    b
+                });
+                b.append_n(k, false);
+                out.extend(std::iter::repeat_n(T::default(), k));
+            }
+            self.left -= k;
+            self.rows += k;
+        }
+        let nulls = nulls.map(|mut b| NullBuffer::new(b.finish()));
+        let array = PrimitiveArray::<T::Arrow>::try_new(ScalarBuffer::from(out), nulls);
+        Ok(Arc::new(array.map_err(|e| e.to_string())?))
+    }
+}
+
+/// A reader of Parquet's RLE / bit-packed hybrid encoding, holding positions into the page.
+#[derive(Debug)]
+struct Hybrid {
+    pos: usize,
+    end: usize,
+    width: u8,
+    rle_left: usize,
+    rle_value: u32,
+    packed_left: usize,
+    /// Bit position in the page of the next bit-packed value.
+    bit: usize,
+}
+
+impl Hybrid {
+    fn new(pos: usize, end: usize, width: u8) -> Self {
+        let (rle_left, rle_value, packed_left, bit) = (0, 0, 0, 0);
+        Self {
+            pos,
+            end,
+            width,
+            rle_left,
+            rle_value,
+            packed_left,
+            bit,
+        }
+    }
+
+    /// Legacy BIT_PACKED levels: `count` one-bit values from the page's start.
+    fn packed(count: usize) -> Self {
+        let h = Self::new(0, 0, 1);
+        Self {
+            packed_left: count,
+            ..h
+        }
+    }
+
+    fn next_run(&mut self, page: &[u8]) -> Result<(), &'static str> {
+        let data = page.get(..self.end).ok_or("run data past the page's end")?;
+        let (buf, pos) = (data, self.pos);
+        let mut c = Compact { buf, pos };
+        let header = c.varint().map_err(|_| "truncated run header")?;
+        let count = usize::try_from(header >> 1).map_err(|_| "run too long")?;
+        let width = usize::from(self.width);
+        if header & 1 == 1 {
+            // A last run may stop short of its 8-value groups: use the bytes present.
+            let bytes = count
+                .checked_mul(width)
+                .ok_or("run too long")?
+                .min(data.len() - c.pos);
+            self.packed_left = count.checked_mul(8).ok_or("run too long")?;
+            if let Some(fit) = (bytes * 8).checked_div(width) {
+                self.packed_left = self.packed_left.min(fit);
+            }
+            self.bit = c.pos * 8;
+            self.pos = c.pos + bytes;
+        } else {
+            let bytes = width.div_ceil(8);
+            let v = data
+                .get(c.pos..c.pos + bytes)
+                .ok_or("truncated run value")?;
+            self.rle_value = v.iter().rev().fold(0, |a, &b| a << 8 | u32::from(b));
+            self.rle_left = count;
+            self.pos = c.pos + bytes;
+        }
+        Ok(())
+    }
+
+    /// The little-endian 64 bits of `page` from bit `bit` on, zeros past the end.
+    fn word(page: &[u8], bit: usize) -> u64 {
+        let rest = page.get(bit / 8..).unwrap_or_default();
+        let bytes = rest.first_chunk::<8>().copied().unwrap_or_else(|| {
+            let mut b = [0; 8];
+            b.iter_mut().zip(rest).for_each(|(d, s)| *d = *s);
+            b
+        });
+        u64::from_le_bytes(bytes) >> (bit % 8)
+    }
+
+    /// The next run of equal one-bit levels, at most `max` long (`max` > 0): (is 1, length).
+    fn level_run(&mut self, page: &[u8], max: usize) -> Result<(bool, usize), &'static str> {
+        loop {
+            if self.rle_left > 0 {
+                if self.rle_value > 1 {
+                    return Err("definition level above the column's maximum");
+                }
+                let k = self.rle_left.min(max);
+                self.rle_left -= k;
+                return Ok((self.rle_value == 1, k));
+            }
+            if self.packed_left > 0 {
+                let w = Self::word(page, self.bit);
+                let one = w & 1 == 1;
+                let run = (if one { !w } else { w }).trailing_zeros() as usize;
+                let k = run.min(64 - self.bit % 8).min(self.packed_left).min(max);
+                self.bit += k;
+                self.packed_left -= k;
+                return Ok((one, k));
+            }
+            if self.pos >= self.end {
+                return Err("definition levels end before the page's rows");
+            }
+            self.next_run(page)?;
+        }
+    }
+
+    /// Append the dictionary values of the next `n` indices.
+    fn gather<T: Copy>(
+        &mut self,
+        page: &[u8],
+        mut n: usize,
+        dict: &[T],
+        out: &mut Vec<T>,
+    ) -> Result<(), &'static str> {
+        const BAD: &str = "dictionary index out of range";
+        while n > 0 {
+            if self.rle_left > 0 {
+                let k = self.rle_left.min(n);
+                let v = *dict.get(self.rle_value as usize).ok_or(BAD)?;
+                out.extend(std::iter::repeat_n(v, k));
+                self.rle_left -= k;
+                n -= k;
+            } else if self.packed_left > 0 {
+                let k = self.packed_left.min(n);
+                let (width, mask) = (usize::from(self.width), (1u64 << self.width) - 1);
+                for _ in 0..k {
+                    let i = (Self::word(page, self.bit) & mask) as usize;
+                    out.push(*dict.get(i).ok_or(BAD)?);
+                    self.bit += width;
+                }
+                self.packed_left -= k;
+                n -= k;
+            } else if self.pos >= self.end {
+                return Err("dictionary indices end before the page's values");
+            } else {
+                self.next_run(page)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a header did not parse: the buffer ended (read more) or the bytes are malformed.
+#[derive(Debug, PartialEq)]
+enum Thrift {
+    Eof,
+    Bad(&'static str),
+}
+
+// Thrift compact protocol field types.
+const TRUE: u8 = 1;
+const FALSE: u8 = 2;
+const I32: u8 = 5;
+const STRUCT: u8 = 12;
+
+/// A Thrift compact-protocol reader: just what page headers need, plus skipping anything else.
+struct Compact<'b> {
+    buf: &'b [u8],
+    pos: usize,
+}
+
+impl Compact<'_> {
+    fn byte(&mut self) -> Result<u8, Thrift> {
+        let b = *self.buf.get(self.pos).ok_or(Thrift::Eof)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, Thrift> {
+        let mut v = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(Thrift::Bad("varint over 10 bytes"))
+    }
+
+    fn zigzag(&mut self) -> Result<i64, Thrift> {
+        let v = self.varint()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+
+    fn i32(&mut self) -> Result<i32, Thrift> {
+        i32::try_from(self.zigzag()?).map_err(|_| Thrift::Bad("i32 out of range"))
+    }
+
+    fn skip_bytes(&mut self, n: u64) -> Result<(), Thrift> {
+        let left = (self.buf.len() - self.pos) as u64;
+        if n > left {
+            return Err(Thrift::Eof);
+        }
+        self.pos += n as usize;
+        Ok(())
+    }
+
+    /// The next field's (id, type), or `None` at the struct's end.
+    fn field(&mut self, last: &mut i16) -> Result<Option<(i16, u8)>, Thrift> {
+        let b = self.byte()?;
+        if b == 0 {
+            return Ok(None);
+        }
+        let id = match b >> 4 {
+            0 => i16::try_from(self.zigzag()?).ok(),
+            delta => last.checked_add(i16::from(delta)),
+        };
+        *last = id.ok_or(Thrift::Bad("field id out of range"))?;
+        Ok(Some((*last, b & 0x0f)))
+    }
+
+    /// Skip a value of type `ty`; `elem` for list, set and map elements, where booleans take a
+    /// byte (in a struct field the type itself holds the value).
+    fn skip(&mut self, ty: u8, elem: bool, depth: u8) -> Result<(), Thrift> {
+        if depth > 32 {
+            return Err(Thrift::Bad("nested too deeply"));
+        }
+        match ty {
+            TRUE | FALSE => self.skip_bytes(u64::from(elem)),
+            3 => self.skip_bytes(1),
+            4..=6 => self.varint().map(drop),
+            7 => self.skip_bytes(8),
+            8 => {
+                let n = self.varint()?;
+                self.skip_bytes(n)
+            }
+            9 | 10 => {
+                let h = self.byte()?;
+                let n = if h >> 4 == 15 {
+                    self.varint()?
+                } else {
+                    u64::from(h >> 4)
+                };
+                // Every element takes at least a byte, so a bogus count hits the end quickly.
+                (0..n).try_for_each(|_| self.skip(h & 0x0f, true, depth + 1))
+            }
+            11 => {
+                let n = self.varint()?;
+                let kv = if n > 0 { self.byte()? } else { 0 };
+                (0..n).try_for_each(|_| {
+                    self.skip(kv >> 4, true, depth + 1)?;
+                    self.skip(kv & 0x0f, true, depth + 1)
+                })
+            }
+            STRUCT => {
+                let mut last = 0;
+                while let Some((_, t)) = self.field(&mut last)? {
+                    self.skip(t, false, depth + 1)?;
+                }
+                Ok(())
+            }
+            _ => Err(Thrift::Bad("unknown field type")),
+        }
+    }
+}
+
+/// The i32 and bool fields (ids 1 to 8; a bool as 0 or 1) of a Thrift struct, and, in a page
+/// header, its data, dictionary or V2 data header (ids 5, 7, 8). Everything else is skipped.
+#[derive(Default)]
+struct Fields {
+    ints: [Option<i32>; 9],
+    sub: Option<(i16, Box<Fields>)>,
+}
+
+impl Fields {
+    fn read(c: &mut Compact, depth: u8) -> Result<Self, Thrift> {
+        let mut f = Fields::default();
+        let mut last = 0;
+        while let Some((id, ty)) = c.field(&mut last)? {
+            let slot = usize::try_from(id).ok().and_then(|i| f.ints.get_mut(i));
+            match (slot, ty) {
+                (Some(v), I32) => *v = Some(c.i32()?),
+                (Some(v), TRUE | FALSE) => *v = Some(i32::from(ty == TRUE)),
+                (Some(_), STRUCT) if depth == 0 && matches!(id, 5 | 7 | 8) => {
+                    f.sub = Some((id, Box::new(Fields::read(c, 1)?)));
+                }
+                _ => c.skip(ty, false, depth)?,
+            }
+        }
+        Ok(f)
+    }
+
+    fn int(&self, id: usize) -> Result<i32, String> {
+        let v = self.ints.get(id).copied().flatten();
+        v.ok_or_else(|| format!("page header lacks field {id}"))
+    }
+
+    fn count(&self, id: usize) -> Result<usize, String> {
+        usize::try_from(self.int(id)?).map_err(|_| format!("page header field {id} is negative"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::parquet::{open, read_metadata, read_schema};
+    use arrow::array::{self as aa, Array, AsArray, RecordBatch};
+    use arrow::datatypes::Field;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::{WriterProperties as Props, WriterPropertiesBuilder};
+    use std::path::PathBuf;
+
+    type Pieces = Vec<Vec<ArrayRef>>;
+
+    /// `n` rows of f64, f32, i64, i32: runs of 3 values (RLE dictionary indices), then 13
+    /// values (bit-packed indices), then random bits (the dictionary overflows to PLAIN; NaN
+    /// payloads check the copies bit for bit). Nullable: nulls over whole pieces, and scattered.
+    fn data(n: usize, nullable: bool) -> RecordBatch {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let bits: Vec<u64> = (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                [(i as u64 / 37) % 3, x % 13, x][(i * 4 / n).min(2)]
+            })
+            .collect();
+        let nulls = |i: usize| nullable && ((1000..3300).contains(&i) || bits[i] % 7 == 3);
+        let v = |i: usize| (!nulls(i)).then_some(bits[i]);
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(aa::Float64Array::from_iter((0..n).map(|i| {
+                v(i).map(|b| {
+                    if b < 13 {
+                        b as f64 / 4.0
+                    } else {
+                        f64::from_bits(b)
+                    }
+                })
+            }))),
+            Arc::new(aa::Float32Array::from_iter((0..n).map(|i| {
+                v(i).map(|b| {
+                    if b < 13 {
+                        b as f32
+                    } else {
+                        f32::from_bits(b as u32)
+                    }
+                })
+            }))),
+            Arc::new(aa::Int64Array::from_iter(
+                (0..n).map(|i| v(i).map(|b| b as i64)),
+            )),
+            Arc::new(aa::Int32Array::from_iter(
+                (0..n).map(|i| v(i).map(|b| b as i32)),
+            )),
+        ];
+        batch(cols, nullable)
+    }
+
+    fn batch(cols: Vec<ArrayRef>, nullable: bool) -> RecordBatch {
+        let field = |(i, c): (usize, &ArrayRef)| {
+            Field::new(format!("c{i}"), c.data_type().clone(), nullable)
+        };
+        let schema = Schema::new(cols.iter().enumerate().map(field).collect::<Vec<_>>());
+        RecordBatch::try_new(Arc::new(schema), cols).unwrap()
+    }
+
+    /// Row groups that are not multiples of the pieces; small dictionary and data pages.
+    fn props(codec: Compression) -> WriterPropertiesBuilder {
+        Props::builder()
+            .set_compression(codec)
+            .set_max_row_group_row_count(Some(2500))
+            .set_dictionary_page_size_limit(1024)
+            .set_data_page_size_limit(2048)
+            .set_data_page_row_count_limit(300)
+            .set_write_batch_size(97)
+    }
+
+    fn write(batch: &RecordBatch, props: WriterPropertiesBuilder) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let file = File::create(&path).unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props.build())).unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+        (dir, path)
+    }
+
+    /// The arrow reader's pieces of row group `rg`'s first `rows` rows.
+    fn arrow_pieces(path: &Path, rg: usize, rows: usize, batch: usize) -> Pieces {
+        let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+        let r = b
+            .with_row_groups(vec![rg])
+            .with_batch_size(batch)
+            .with_limit(rows);
+        r.build()
+            .unwrap()
+            .map(|b| b.unwrap().columns().to_vec())
+            .collect()
+    }
+
+    /// This decoder's pieces; with `data`, pages come from another file taken to be so long.
+    fn fast_pieces(
+        path: &Path,
+        rg: usize,
+        rows: usize,
+        batch: usize,
+        data: Option<(&Path, u64)>,
+    ) -> Result<Pieces> {
+        let meta = read_metadata(path)?;
+        let roots: Vec<usize> = (0..meta.schema().fields().len()).collect();
+        let fast = plan(&meta, rg, &roots, meta.schema(), &roots).expect("eligible");
+        let (data, len) = data.unwrap_or((path, std::fs::metadata(path).unwrap().len()));
+        let file = File::open(data).unwrap();
+        let mut pieces = vec![];
+        fast.read(&file, len, path, rows, batch, &mut |a| {
+            pieces.push(a);
+            Ok(())
+        })?;
+        Ok(pieces)
+    }
+
+    /// Each slot's bits (None for null), so NaN payloads compare exactly.
+    fn bits(a: &ArrayRef) -> Vec<Option<u64>> {
+        let bits = |i| match a.data_type() {
+            DataType::Float64 => a.as_primitive::<dt::Float64Type>().value(i).to_bits(),
+            DataType::Float32 => a
+                .as_primitive::<dt::Float32Type>()
+                .value(i)
+                .to_bits()
+                .into(),
+            DataType::Int64 => a.as_primitive::<dt::Int64Type>().value(i) as u64,
+            _ => a.as_primitive::<dt::Int32Type>().value(i) as u64,
+        };
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| bits(i)))
+            .collect()
+    }
+
+    fn assert_same(fast: &Pieces, arrow: &Pieces, ctx: &str) {
+        assert_eq!(fast.len(), arrow.len(), "{ctx}: pieces");
+        for (p, (f, a)) in fast.iter().zip(arrow).enumerate() {
+            assert_eq!(f.len(), a.len(), "{ctx}: columns");
+            for (c, (f, a)) in f.iter().zip(a).enumerate() {
+                let ctx = format!("{ctx}, piece {p}, column {c}");
+                assert_eq!(f.data_type(), a.data_type(), "{ctx}");
+                // Including no null buffer at all on pieces without nulls.
+                assert_eq!(f.nulls(), a.nulls(), "{ctx}: nulls");
+                assert_eq!(bits(f), bits(a), "{ctx}: values");
+            }
+        }
+    }
+
+    /// Every row group, whole and cut short, in pieces of several sizes.
+    fn check(path: &Path, ctx: &str) {
+        let meta = read_metadata(path).unwrap();
+        for rg in 0..meta.metadata().num_row_groups() {
+            let rows = meta.metadata().row_group(rg).num_rows() as usize;
+            for (rows, batch) in [(rows, 1000), (rows - 333, 1000), (rows / 3, 7)] {
+                let fast = fast_pieces(path, rg, rows, batch, None).unwrap();
+                let ctx = format!("{ctx}: row group {rg}, {rows} rows by {batch}");
+                assert_same(&fast, &arrow_pieces(path, rg, rows, batch), &ctx);
+            }
+        }
+    }
+
+    #[test]
+    fn pages_of_every_kind_match_the_arrow_reader() {
+        for codec in [Compression::SNAPPY, Compression::UNCOMPRESSED] {
+            for nullable in [true, false] {
+                let (_dir, path) = write(&data(12_000, nullable), props(codec));
+                // The chunks switch from dictionary indices to PLAIN midway.
+                let meta = read_metadata(&path).unwrap();
+                let chunk = meta.metadata().row_group(2).column(0);
+                let enc: Vec<_> = chunk.encodings().collect();
+                assert!(enc.contains(&Encoding::PLAIN) && enc.contains(&Encoding::RLE_DICTIONARY));
+                check(&path, &format!("V1 {codec:?}, nullable {nullable}"));
+                for dictionary in [true, false] {
+                    // V2 pages (values compressed or not, by ratio), PLAIN after the dictionary
+                    // rather than V2's delta encoding for integers.
+                    let p = props(codec)
+                        .set_writer_version(parquet::file::properties::WriterVersion::PARQUET_2_0);
+                    let p = p
+                        .set_dictionary_enabled(dictionary)
+                        .set_encoding(Encoding::PLAIN);
+                    let (_dir, path) = write(&data(12_000, nullable), p);
+                    check(
+                        &path,
+                        &format!("V2 {codec:?}, nullable {nullable}, dict {dictionary}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A scan's pieces of row group `rg`, through `open` and the hook in `parquet.rs`.
+    fn scan(path: &Path, columns: &[&str], limit: Option<usize>, rg: usize) -> Pieces {
+        let schema = read_schema(path).unwrap();
+        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        let source = open(path, &schema, &columns, None, limit).unwrap();
+        let mut pieces = vec![];
+        let mut push = |df: crate::frame::DataFrame| {
+            pieces.push(df.columns().to_vec());
+            Ok(())
+        };
+        source.for_each_piece(rg, 1000, &mut push).unwrap();
+        pieces
+    }
+
+    #[test]
+    fn scans_order_columns_and_honour_the_limit() {
+        let (_dir, path) = write(&data(12_000, true), props(Compression::SNAPPY));
+        let meta = read_metadata(&path).unwrap();
+        let out = Schema::new(vec![
+            meta.schema().field(3).clone(),
+            meta.schema().field(0).clone(),
+        ]);
+        assert!(plan(&meta, 0, &[0, 3], &out, &[1, 0]).is_some());
+        for (rg, rows) in [(0, 2500), (1, 2500), (2, 1100)] {
+            let arrow = arrow_pieces(&path, rg, rows, 1000).into_iter();
+            let arrow: Pieces = arrow.map(|p| vec![p[3].clone(), p[0].clone()]).collect();
+            let fast = scan(&path, &["c3", "c0"], Some(6100), rg);
+            assert_same(&fast, &arrow, &format!("scan, row group {rg}"));
+        }
+    }
+
+    #[test]
+    fn other_codecs_and_types_keep_the_arrow_reader() {
+        let zstd = props(Compression::ZSTD(Default::default()));
+        let (_dir, zstd) = write(&data(3000, true), zstd);
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(aa::Float64Array::from_iter_values((0..3000).map(f64::from))),
+            Arc::new(aa::TimestampMicrosecondArray::from_iter_values(0..3000)),
+            Arc::new(aa::StringArray::from_iter_values(
+                (0..3000).map(|i| i.to_string()),
+            )),
+            Arc::new(aa::UInt32Array::from_iter_values(0..3000)),
+            Arc::new(aa::Date32Array::from_iter_values(0..3000)),
+            Arc::new(aa::Int16Array::from_iter_values(0..3000)),
+        ];
+        let (_dir2, mixed) = write(&batch(cols, true), props(Compression::SNAPPY));
+        let meta = read_metadata(&mixed).unwrap();
+        let field = |k: usize| meta.schema().field(k).clone();
+        assert!(plan(&meta, 0, &[0], &Schema::new(vec![field(0)]), &[0]).is_some());
+        for k in 1..6 {
+            let two = Schema::new(vec![field(0), field(k)]);
+            assert!(
+                plan(&meta, 0, &[0, k], &two, &[0, 1]).is_none(),
+                "column {k}"
+            );
+        }
+        let z = read_metadata(&zstd).unwrap();
+        assert!(plan(&z, 0, &[0], z.schema(), &[0]).is_none());
+        // Both still read, through the arrow reader.
+        for (path, n) in [(&zstd, 4), (&mixed, 6)] {
+            let names = ["c0", "c1", "c2", "c3", "c4", "c5"];
+            let fast = scan(path, &names[..n], None, 0);
+            assert_eq!(fast, arrow_pieces(path, 0, 2500, 1000));
+        }
+    }
+
+    #[test]
+    fn corrupt_or_truncated_pages_are_errors() {
+        use std::os::unix::fs::FileExt;
+        let batch = data(1500, true).project(&[0, 3]).unwrap();
+        let (_dir, path) = write(&batch, props(Compression::SNAPPY));
+        let meta = read_metadata(&path).unwrap();
+        let (start, end) = (4, meta.metadata().row_group(0).column(1).byte_range());
+        let end = end.0 + end.1;
+        let file = File::options().read(true).write(true).open(&path).unwrap();
+        let mut errors = 0;
+        for at in start..end {
+            let mut b = [0];
+            file.read_exact_at(&mut b, at).unwrap();
+            file.write_all_at(&[b[0] ^ 0xff], at).unwrap();
+            errors += usize::from(fast_pieces(&path, 0, 1500, 1000, None).is_err());
+            file.write_all_at(&b, at).unwrap();
+        }
+        assert!(errors > 100, "{errors} errors");
+        assert!(fast_pieces(&path, 0, 1500, 1000, None).is_ok());
+        let bytes = std::fs::read(&path).unwrap();
+        let short = path.with_extension("short");
+        for cut in [end - 1, (start + end) / 2, start + 3] {
+            std::fs::write(&short, &bytes[..cut as usize]).unwrap();
+            // Within the file's length or trusting the old one, so that the reads come up short.
+            for len in [cut, end] {
+                let r = fast_pieces(&path, 0, 1500, 1000, Some((&short, len)));
+                let Err(Error::File { message, .. }) = r else {
+                    panic!("cut at {cut}: {r:?}")
+                };
+                assert!(message.starts_with("row group 0, column \"c"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn page_headers_skip_unknown_fields() {
+        let mut bytes = vec![0x15, 0x00, 0x15, 0xc8, 0x01, 0x15, 0x64, 0x15, 0x02];
+        // Field 20, a struct: list<binary>, bool, map<i32, i32>, double, empty struct.
+        bytes.extend([
+            0x0c, 0x28, 0x19, 0x28, 0x01, b'a', 0x00, 0x11, 0x1b, 0x01, 0x55, 0x02,
+        ]);
+        bytes.extend([0x04, 0x17, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x1c, 0x00, 0x00]);
+        // Field 5, the data page header, with statistics (a struct holding a binary).
+        bytes.extend([0x0c, 0x0a, 0x15, 0x0e, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06]);
+        bytes.extend([0x1c, 0x18, 0x02, b'x', b'y', 0x00, 0x00, 0x00]);
+        let mut c = Compact {
+            buf: &bytes,
+            pos: 0,
+        };
+        let h = Fields::read(&mut c, 0).unwrap();
+        assert_eq!(
+            (c.pos, h.int(1), h.int(2), h.int(3)),
+            (bytes.len(), Ok(0), Ok(100), Ok(50))
+        );
+        let Some((5, d)) = &h.sub else {
+            panic!("no data page header")
+        };
+        assert_eq!((d.int(1), d.int(2), d.int(3)), (Ok(7), Ok(0), Ok(3)));
+        for end in 0..bytes.len() {
+            let r = Fields::read(
+                &mut Compact {
+                    buf: &bytes[..end],
+                    pos: 0,
+                },
+                0,
+            );
+            assert_eq!(r.err(), Some(Thrift::Eof), "prefix of {end} bytes");
+        }
+        let deep = [vec![0x1c; 40], vec![0; 41]].concat();
+        let r = Fields::read(&mut Compact { buf: &deep, pos: 0 }, 0);
+        assert_eq!(r.err(), Some(Thrift::Bad("nested too deeply")));
+    }
+
+    #[test]
+    fn hybrid_runs_of_levels_and_indices() {
+        let runs = |mut h: Hybrid, page: &[u8], mut n: usize| {
+            let mut out = vec![];
+            while n > 0 {
+                out.push(h.level_run(page, n).unwrap());
+                n -= out.last().unwrap().1;
+            }
+            out
+        };
+        let legacy = runs(Hybrid::packed(10), &[0b1011_0011, 0b10], 10);
+        let want = [
+            (true, 2),
+            (false, 2),
+            (true, 2),
+            (false, 1),
+            (true, 1),
+            (false, 1),
+            (true, 1),
+        ];
+        assert_eq!(legacy, want);
+        let hybrid = runs(Hybrid::new(0, 4, 1), &[0x0a, 0x01, 0x03, 0b101], 13);
+        assert_eq!(
+            hybrid,
+            [(true, 5), (true, 1), (false, 1), (true, 1), (false, 5)]
+        );
+        assert!(Hybrid::new(0, 2, 1).level_run(&[0x02, 0x02], 5).is_err());
+        assert!(Hybrid::new(0, 1, 1).level_run(&[0x02], 5).is_err());
+        let (page, mut out) = ([0x03, 0b11_10_01_00, 0x00], vec![]);
+        Hybrid::new(0, 3, 2)
+            .gather(&page, 8, &[5, 6, 7, 8], &mut out)
+            .unwrap();
+        assert_eq!(out, [5, 6, 7, 8, 5, 5, 5, 5]);
+        assert!(Hybrid::new(0, 3, 2)
+            .gather(&page, 8, &[5, 6, 7], &mut out)
+            .is_err());
+        assert!(Hybrid::new(0, 2, 3)
+            .gather(&[0x04, 0x05], 2, &[1, 2, 3], &mut out)
+            .is_err());
+        assert!(Hybrid::new(0, 2, 3)
+            .gather(&[0x04, 0x02], 3, &[1, 2, 3], &mut out)
+            .is_err());
+    }
+}
