@@ -1,7 +1,8 @@
 //! Parquet reader and writer. A morsel is a row group; only projected columns are decoded,
 //! and row groups are decoded in parallel by the executor. Row groups whose statistics prove
 //! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
-//! once enough rows are read.
+//! once enough rows are read. Flat numeric columns are decoded by `parquet_pages` rather than
+//! parquet's arrow reader.
 
 use std::fs::File;
 use std::io::Write;
@@ -51,6 +52,7 @@ struct ParquetMorsels {
     schema: SchemaRef,
     mask: ProjectionMask,
     /// The decoded root columns, in file order.
+    #[cfg_attr(not(unix), allow(dead_code))]
     roots: Vec<usize>,
     /// Output position -> position among the decoded (file-ordered) columns.
     order: Vec<usize>,
