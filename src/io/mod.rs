@@ -10,6 +10,8 @@
 pub mod csv;
 pub mod ipc;
 pub mod parquet;
+#[cfg(unix)]
+mod parquet_pages;
 pub mod parquet_prune;
 
 use std::fs::File;

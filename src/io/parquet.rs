@@ -1,7 +1,8 @@
 //! Parquet reader and writer. A morsel is a row group; only projected columns are decoded,
 //! and row groups are decoded in parallel by the executor. Row groups whose statistics prove
 //! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
-//! once enough rows are read.
+//! once enough rows are read. Flat numeric columns are decoded by `parquet_pages` rather than
+//! parquet's arrow reader.
 
 use std::fs::File;
 use std::io::Write;
@@ -50,6 +51,9 @@ struct ParquetMorsels {
     meta: ArrowReaderMetadata,
     schema: SchemaRef,
     mask: ProjectionMask,
+    /// The decoded root columns, in file order.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    roots: Vec<usize>,
     /// Output position -> position among the decoded (file-ordered) columns.
     order: Vec<usize>,
     /// The row groups to read, each with how many of its leading rows are needed (all of
@@ -85,7 +89,10 @@ pub fn open(
         .iter()
         .map(|i| indices.iter().position(|j| j == i).unwrap_or(0))
         .collect();
-    let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), indices);
+    let mask = ProjectionMask::roots(
+        meta.metadata().file_metadata().schema_descr(),
+        indices.iter().copied(),
+    );
     let out_schema = Arc::new(Schema::new(
         columns
             .iter()
@@ -111,6 +118,7 @@ pub fn open(
         meta,
         schema: out_schema,
         mask,
+        roots: indices,
         order,
         row_groups,
     }))
@@ -131,6 +139,23 @@ impl ParquetMorsels {
         // each needed column chunk whole before decoding it (the chunk leaves the cache).
         #[cfg(unix)]
         let file = PageFile::open(&self.path)?;
+        // Flat numeric columns skip the arrow reader (see `parquet_pages` for why).
+        #[cfg(unix)]
+        if let Some(fast) =
+            super::parquet_pages::plan(&self.meta, rg, &self.roots, &self.schema, &self.order)
+        {
+            return fast.read(
+                &file.file,
+                file.len,
+                &self.path,
+                rows,
+                batch,
+                &mut |arrays| {
+                    let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
+                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                },
+            );
+        }
         #[cfg(not(unix))]
         let file = open_file(&self.path)?;
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
