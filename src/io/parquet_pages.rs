@@ -1,18 +1,19 @@
-//! Our own decoder for flat numeric Parquet column chunks (FLOAT, DOUBLE, INT32, INT64; PLAIN
-//! or dictionary values; no compression or snappy). parquet's arrow reader spent most of a scan
+//! Our own decoder for flat numeric Parquet column chunks (FLOAT, DOUBLE, INT32, INT64, and
+//! dates and timestamps stored as the integers Arrow holds; PLAIN or dictionary values; no
+//! compression or snappy). parquet's arrow reader spent most of a scan
 //! of such columns on work the data does not need: it zero-fills every decompressed page before
 //! snappy overwrites it, zero-fills each output buffer before copying the values in, and pays
 //! per-record bookkeeping meant for nested data. Here pages are read with `pread`, parsed and
 //! decompressed into buffers each thread keeps, and values are appended straight into the
 //! output piece, whose buffer is taken back for the next piece once the consumer has let go of
-//! it (so it stays in cache). Anything else (other codecs or encodings, nested columns, logical
-//! or unsigned types, Arrow types other than the physical one) keeps the arrow reader.
+//! it (so it stays in cache). Anything else (other codecs or encodings, nested columns, other
+//! logical or unsigned types, values the arrow reader would convert) keeps the arrow reader.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBufferBuilder, PrimitiveArray};
+use arrow::array::{make_array, Array, ArrayRef, BooleanBufferBuilder, PrimitiveArray};
 use arrow::buffer::{NullBuffer, ScalarBuffer};
 use arrow::datatypes::{self as dt, ArrowPrimitiveType, DataType, Schema};
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
@@ -50,9 +51,13 @@ native!(f32, dt::Float32Type, 4);
 native!(i64, dt::Int64Type, 8);
 native!(i32, dt::Int32Type, 4);
 
-/// The Arrow type a leaf decodes to here: a physical numeric type with no logical type other
-/// than a signed integer of its own width.
-fn arrow_type(c: &ColumnDescriptor) -> Option<DataType> {
+/// The Arrow type a leaf decodes to here, given the type the arrow reader would give it
+/// (`file`): a physical numeric type with no logical type other than a signed integer of its
+/// own width, or a date or timestamp stored as the very integers Arrow holds (INT32 days as
+/// Date32, INT64 timestamps in the unit the Arrow type has, whatever its time zone). Where
+/// the arrow reader would convert values (another unit, Date64, INT96), it keeps the column.
+fn arrow_type(c: &ColumnDescriptor, file: &DataType) -> Option<DataType> {
+    use parquet::basic::TimeUnit as Unit;
     let conv = c.converted_type();
     let int = |bits: i8, same: ConvertedType| {
         let logical = match c.logical_type_ref() {
@@ -63,13 +68,21 @@ fn arrow_type(c: &ColumnDescriptor) -> Option<DataType> {
         logical && (conv == ConvertedType::NONE || conv == same)
     };
     let plain = c.logical_type_ref().is_none() && conv == ConvertedType::NONE;
-    match c.physical_type() {
-        Physical::DOUBLE if plain => Some(DataType::Float64),
-        Physical::FLOAT if plain => Some(DataType::Float32),
-        Physical::INT64 if int(64, ConvertedType::INT_64) => Some(DataType::Int64),
-        Physical::INT32 if int(32, ConvertedType::INT_32) => Some(DataType::Int32),
-        _ => None,
-    }
+    let ty = match (c.physical_type(), c.logical_type_ref()) {
+        (Physical::DOUBLE, _) if plain => DataType::Float64,
+        (Physical::FLOAT, _) if plain => DataType::Float32,
+        (Physical::INT64, _) if int(64, ConvertedType::INT_64) => DataType::Int64,
+        (Physical::INT32, _) if int(32, ConvertedType::INT_32) => DataType::Int32,
+        (Physical::INT32, Some(LogicalType::Date)) => DataType::Date32,
+        (Physical::INT64, Some(LogicalType::Timestamp(t))) => match (file, &t.unit) {
+            (DataType::Timestamp(dt::TimeUnit::Millisecond, _), Unit::MILLIS)
+            | (DataType::Timestamp(dt::TimeUnit::Microsecond, _), Unit::MICROS)
+            | (DataType::Timestamp(dt::TimeUnit::Nanosecond, _), Unit::NANOS) => file.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (&ty == file).then_some(ty)
 }
 
 /// One row group's projected columns, all decodable here (see [`plan`]).
@@ -115,15 +128,14 @@ pub(super) fn plan(
         };
         let c = descr.columns().get(leaf)?;
         let chunk = row_group.columns().get(leaf)?;
-        let ty = arrow_type(c)?;
+        let ty = arrow_type(c, meta.schema().fields().get(root)?.data_type())?;
         let encodings_ok = chunk.encodings().all(|e| ENCODINGS.contains(&e));
         let flat = c.path().parts().len() == 1 && c.max_rep_level() == 0 && c.max_def_level() <= 1;
         let codec_ok = matches!(
             chunk.compression(),
             Compression::UNCOMPRESSED | Compression::SNAPPY
         );
-        let arrow_ok = meta.schema().fields().get(root)?.data_type() == &ty;
-        if !(flat && encodings_ok && codec_ok && arrow_ok) {
+        if !(flat && encodings_ok && codec_ok) {
             return None;
         }
         columns.push((leaf, ty));
@@ -169,18 +181,28 @@ impl FastRowGroup {
             let column: Box<dyn Piece + '_> = match ty {
                 DataType::Float64 => Box::new(Column::<f64>::new(pages, max_def)),
                 DataType::Float32 => Box::new(Column::<f32>::new(pages, max_def)),
-                DataType::Int64 => Box::new(Column::<i64>::new(pages, max_def)),
+                DataType::Int64 | DataType::Timestamp(..) => {
+                    Box::new(Column::<i64>::new(pages, max_def))
+                }
                 _ => Box::new(Column::<i32>::new(pages, max_def)),
             };
-            readers.push((name, column));
+            readers.push((name, column, ty));
         }
         let batch = batch.max(1);
         let mut done = 0;
         while done < rows {
             let n = batch.min(rows - done);
             let mut arrays = Vec::with_capacity(readers.len());
-            for (name, r) in &mut readers {
-                arrays.push(r.piece(n).map_err(|m| fail(name, m))?);
+            for (name, r, ty) in &mut readers {
+                let a = r.piece(n).map_err(|m| fail(name, m))?;
+                arrays.push(if a.data_type() == *ty {
+                    a
+                } else {
+                    // Dates and timestamps: the same integers, under their Arrow type (the
+                    // buffers are shared, so the piece's buffer can still be taken back).
+                    let data = a.into_data().into_builder().data_type(ty.clone()).build();
+                    make_array(data.map_err(|e| fail(name, e.to_string()))?)
+                });
             }
             f(arrays)?;
             done += n;
@@ -422,8 +444,9 @@ mod tests {
                 .value(i)
                 .to_bits()
                 .into(),
-            DataType::Int64 => a.as_primitive::<dt::Int64Type>().value(i) as u64,
-            _ => a.as_primitive::<dt::Int32Type>().value(i) as u64,
+            // Integers, dates and timestamps by their stored values.
+            DataType::Int64 | DataType::Timestamp(..) => a.to_data().buffer::<i64>(0)[i] as u64,
+            _ => a.to_data().buffer::<i32>(0)[i] as u64,
         };
         let all = |a: &ArrayRef| {
             (0..a.len())
@@ -640,6 +663,41 @@ mod tests {
     }
 
     #[test]
+    fn dates_and_timestamps_in_their_arrow_unit_take_the_fast_path() {
+        let n = 6000;
+        let v = |i: usize| (i % 11 != 4 && !(900..1400).contains(&i)).then_some(i as i64 * 7919);
+        let ts = |_: Option<&str>| (0..n).map(v).collect::<Vec<_>>();
+        let data = batch(vec![
+            Arc::new(aa::TimestampMicrosecondArray::from(ts(None))),
+            Arc::new(aa::TimestampMillisecondArray::from(ts(None)).with_timezone("UTC")),
+            Arc::new(aa::TimestampNanosecondArray::from(ts(None)).with_timezone("+01:00")),
+            Arc::new(aa::Date32Array::from_iter(
+                (0..n).map(|i| v(i).map(|x| (x % 40_000) as i32)),
+            )),
+        ]);
+        for p in [
+            props(Compression::SNAPPY),
+            // V2, PLAIN after the dictionary (not V2's delta encoding for integers).
+            props(Compression::UNCOMPRESSED)
+                .set_writer_version(WriterVersion::PARQUET_2_0)
+                .set_encoding(Encoding::PLAIN),
+        ] {
+            let (_dir, path) = write(&data, p);
+            let meta = read_metadata(&path).unwrap();
+            let fields = meta.schema().fields();
+            let pick =
+                |k: &[usize]| Schema::new(k.iter().map(|&j| fields[j].clone()).collect::<Vec<_>>());
+            assert!(plan(&meta, 0, &[0, 1, 2, 3], &pick(&[0, 1, 2, 3]), &[0, 1, 2, 3]).is_some());
+            check(&path, "dates and timestamps");
+        }
+        // Seconds are stored as milliseconds and converted by the arrow reader: not here.
+        let secs = batch(vec![Arc::new(aa::TimestampSecondArray::from(ts(None)))]);
+        let (_dir, path) = write(&secs, props(Compression::SNAPPY));
+        let meta = read_metadata(&path).unwrap();
+        assert!(plan(&meta, 0, &[0], meta.schema(), &[0]).is_none());
+    }
+
+    #[test]
     fn other_codecs_and_types_keep_the_arrow_reader() {
         let (_dir, zstd) = write(
             &data(3000, true),
@@ -661,7 +719,15 @@ mod tests {
         let meta = read_metadata(&mixed).unwrap();
         let field = |k: usize| meta.schema().field(k).clone();
         assert!(plan(&meta, 0, &[0], &Schema::new(vec![field(0)]), &[0]).is_some());
-        for k in 1..6 {
+        // The timestamp (1) and the date (4) are decodable since they hold Arrow's integers.
+        for k in [1, 4] {
+            let two = Schema::new(vec![field(0), field(k)]);
+            assert!(
+                plan(&meta, 0, &[0, k], &two, &[0, 1]).is_some(),
+                "column {k}"
+            );
+        }
+        for k in [2, 3, 5] {
             let two = Schema::new(vec![field(0), field(k)]);
             assert!(
                 plan(&meta, 0, &[0, k], &two, &[0, 1]).is_none(),
