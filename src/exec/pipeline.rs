@@ -101,13 +101,9 @@ impl Pipeline {
     fn apply(ops: &[(Op, SchemaRef)], mut df: DataFrame) -> Result<DataFrame> {
         for (op, schema) in ops {
             df = match op {
-                Op::Filter(pred) => {
-                    let mask = evaluate_mask(pred, &df, false)?;
-                    filter_frame(&df, &mask)?
-                }
-                Op::FilterKeep(pred, keep) => {
-                    let mask = evaluate_mask(pred, &df, false)?;
-                    filter_frame(&kept_columns(&df, keep, schema)?, &mask)?
+                Op::Filter(_) | Op::FilterKeep(..) => {
+                    let (kept, mask) = filter_input(op, schema, &df)?;
+                    filter_frame(&kept, &mask)?
                 }
                 Op::Select(exprs) => {
                     let cols = exprs
@@ -165,26 +161,15 @@ impl Pipeline {
         i: usize,
         f: &mut dyn FnMut(DataFrame, Option<BooleanArray>) -> Result<()>,
     ) -> Result<()> {
-        let Some(((last, schema), rest)) = self.ops.split_last() else {
-            return self.for_each_output(i, &mut |df| f(df, None));
-        };
-        if !matches!(last, Op::Filter(_) | Op::FilterKeep(..)) {
-            return self.for_each_output(i, &mut |df| f(df, None));
-        }
-        self.source.for_each_piece(i, &mut |piece| {
-            let df = Self::apply(rest, piece)?;
-            match last {
-                Op::Filter(pred) => {
-                    let mask = evaluate_mask(pred, &df, false)?;
-                    f(df, Some(mask))
-                }
-                Op::FilterKeep(pred, keep) => {
-                    let mask = evaluate_mask(pred, &df, false)?;
-                    f(kept_columns(&df, keep, schema)?, Some(mask))
-                }
-                _ => Err(Error::Internal("final operator is not a filter".into())),
+        match self.ops.split_last() {
+            Some(((last @ (Op::Filter(_) | Op::FilterKeep(..)), schema), rest)) => {
+                self.source.for_each_piece(i, &mut |piece| {
+                    let (kept, mask) = filter_input(last, schema, &Self::apply(rest, piece)?)?;
+                    f(kept, Some(mask))
+                })
             }
-        })
+            _ => self.for_each_output(i, &mut |df| f(df, None)),
+        }
     }
 
     /// Decode morsel `i` and run it through the operators, as pieces.
@@ -287,13 +272,21 @@ impl Pipeline {
     }
 }
 
-/// The columns at `keep` as a frame of `schema` (a height-only frame when none are kept).
-fn kept_columns(df: &DataFrame, keep: &[usize], schema: &SchemaRef) -> Result<DataFrame> {
-    if keep.is_empty() {
-        return Ok(DataFrame::with_height(df.height()));
+/// What filter `op` (of output `schema`) selects from: `df` reduced to the columns the filter
+/// keeps, not yet filtered, and the mask over it.
+fn filter_input(op: &Op, schema: &SchemaRef, df: &DataFrame) -> Result<(DataFrame, BooleanArray)> {
+    match op {
+        Op::Filter(pred) => Ok((df.clone(), evaluate_mask(pred, df, false)?)),
+        Op::FilterKeep(pred, keep) => {
+            let mask = evaluate_mask(pred, df, false)?;
+            if keep.is_empty() {
+                return Ok((DataFrame::with_height(df.height()), mask));
+            }
+            let cols = keep.iter().map(|&k| df.columns()[k].clone()).collect();
+            Ok((DataFrame::from_arrays(schema.clone(), cols)?, mask))
+        }
+        _ => Err(Error::Internal(format!("{op:?} is not a filter"))),
     }
-    let cols = keep.iter().map(|&k| df.columns()[k].clone()).collect();
-    DataFrame::from_arrays(schema.clone(), cols)
 }
 
 fn concat_or_empty(schema: &SchemaRef, parts: &[DataFrame], rows: usize) -> Result<DataFrame> {
@@ -348,10 +341,9 @@ fn aggregate_pieces(
             _ => Err(Error::Internal("non-aggregate in aggregate list".into())),
         })
         .collect::<Result<_>>()?;
-    let new_states =
-        || -> Vec<AggState> { specs.iter().map(|(f, _, t)| AggState::new(f, t)).collect() };
     // Aggregates of the same input are updated together, so they share its evaluation and
-    // their common statistics (`update_group`).
+    // their common statistics (`update_group`): states are kept in groups, one per input,
+    // each group listing the positions of its aggregates in `specs`.
     let mut inputs: Vec<(&Expr, Vec<usize>)> = vec![];
     for (k, (_, e, _)) in specs.iter().enumerate() {
         match inputs.iter_mut().find(|(x, _)| *x == e) {
@@ -359,27 +351,28 @@ fn aggregate_pieces(
             None => inputs.push((e, vec![k])),
         }
     }
+    let new_states = || -> Vec<Vec<AggState>> {
+        let state = |&k: &usize| AggState::new(&specs[k].0, &specs[k].2);
+        inputs
+            .iter()
+            .map(|(_, ks)| ks.iter().map(state).collect())
+            .collect()
+    };
     // A final filter is fused into the aggregates when they read plain columns: they then
     // read the selected rows in place instead of a filtered copy of each piece. (Any other
     // input would be evaluated on rows the filter drops, where it may fail, e.g. a cast.)
     let fuse = allow_fuse && specs.iter().all(|(_, e, _)| matches!(e, Expr::Column(_)));
     let n = pipeline.source.num_morsels();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let partials: Vec<Vec<AggState>> = (0..n)
+    let partials: Vec<Vec<Vec<AggState>>> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let mut states = new_states();
+            let mut groups = new_states();
             let mut scratch = vec![];
             let mut consume = |piece: DataFrame, mask: Option<BooleanArray>| -> Result<()> {
-                for (e, ks) in &inputs {
+                for ((e, _), group) in inputs.iter().zip(groups.iter_mut()) {
                     let v = evaluate(e, &piece)?.into_array(piece.height())?;
-                    let mut group: Vec<&mut AggState> = states
-                        .iter_mut()
-                        .enumerate()
-                        .filter(|(k, _)| ks.contains(k))
-                        .map(|(_, s)| s)
-                        .collect();
-                    update_group(&mut group, &v, mask.as_ref(), &mut scratch)?;
+                    update_group(group, &v, mask.as_ref(), &mut scratch)?;
                 }
                 Ok(())
             };
@@ -390,19 +383,22 @@ fn aggregate_pieces(
             }
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             super::pool::report_progress(d, n);
-            Ok(states)
+            Ok(groups)
         })
         .collect::<Result<_>>()?;
     let mut total = new_states();
     for part in partials {
-        for (t, p) in total.iter_mut().zip(part) {
+        for (t, p) in total.iter_mut().flatten().zip(part.into_iter().flatten()) {
             t.merge(p)?;
         }
     }
-    let results: Vec<Scalar> = total
-        .into_iter()
-        .map(AggState::finish)
-        .collect::<Result<_>>()?;
+    // Back in `specs` order (which is `aggs` order).
+    let mut results = vec![Scalar::Null; specs.len()];
+    for ((_, ks), group) in inputs.iter().zip(total) {
+        for (&k, state) in ks.iter().zip(group) {
+            results[k] = state.finish()?;
+        }
+    }
     // Substitute the results and evaluate what surrounds the aggregates on a one-row frame.
     let one = DataFrame::with_height(1);
     let out_schema = LogicalPlan::Select {

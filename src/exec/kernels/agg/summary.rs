@@ -177,11 +177,30 @@ pub(crate) fn compact<'a>(
 
 /// [`compact`] one word at a time: the portable version, and the reference of the tests.
 fn compact_words(values: &[f64], mask: &BooleanBuffer, out: &mut [f64]) -> usize {
+    for_each_word(values, mask, out, |word, base, out, k| {
+        compact_word(values, word, 64, base, out, k)
+    })
+}
+
+/// Walk `mask` a 64-bit word at a time, appending the selected rows of `values` to `out` and
+/// returning how many there are: words of all ones or zeros and the partial last word by
+/// [`compact_word`], the other full words by `mixed(word, first row, out, cursor)`.
+#[inline(always)]
+fn for_each_word(
+    values: &[f64],
+    mask: &BooleanBuffer,
+    out: &mut [f64],
+    mut mixed: impl FnMut(u64, usize, &mut [f64], &mut usize),
+) -> usize {
     let chunks = mask.inner().bit_chunks(mask.offset(), mask.len());
     let mut k = 0;
     let mut base = 0;
     for word in chunks.iter() {
-        compact_word(values, word, 64, base, out, &mut k);
+        if word == u64::MAX || word == 0 {
+            compact_word(values, word, 64, base, out, &mut k);
+        } else {
+            mixed(word, base, out, &mut k);
+        }
         base += 64;
     }
     compact_word(
@@ -229,7 +248,7 @@ mod x86 {
 
     use arrow::buffer::BooleanBuffer;
 
-    use super::compact_word;
+    use super::for_each_word;
 
     /// [`super::compact`]'s body with AVX-512F; returns how many values were kept.
     #[target_feature(enable = "avx512f")]
@@ -238,48 +257,31 @@ mod x86 {
         mask: &BooleanBuffer,
         out: &mut [f64],
     ) -> usize {
-        let chunks = mask.inner().bit_chunks(mask.offset(), mask.len());
-        let mut k = 0;
-        let mut base = 0;
-        for word in chunks.iter() {
-            if word == u64::MAX || word == 0 {
-                compact_word(values, word, 64, base, out, &mut k);
-            } else {
-                for g in 0..8 {
-                    let src = &values[base + 8 * g..base + 8 * g + 8];
-                    let m = (word >> (8 * g)) as u8;
-                    // At most `base + 8g` values were kept before this group, so the eight
-                    // lanes written at `k` end by `base + 8g + 8 <= values.len() == out.len()`
-                    // (the slice below checks it); lanes past the kept ones are overwritten by
-                    // the next group or left past the result.
-                    let dst = &mut out[k..k + 8];
-                    // SAFETY: `src` and `dst` each hold eight f64s (sliced above), and the
-                    // CPU has AVX-512F (this function's contract).
-                    unsafe {
-                        let v = _mm512_loadu_pd(src.as_ptr());
-                        _mm512_storeu_pd(dst.as_mut_ptr(), _mm512_maskz_compress_pd(m, v));
-                    }
-                    k += m.count_ones() as usize;
+        for_each_word(values, mask, out, |word, base, out, k| {
+            for g in 0..8 {
+                let src = &values[base + 8 * g..base + 8 * g + 8];
+                let m = (word >> (8 * g)) as u8;
+                // At most `base + 8g` values were kept before this group, so the eight lanes
+                // written at `k` end by `base + 8g + 8 <= values.len() == out.len()` (the
+                // slice below checks it); lanes past the kept ones are overwritten by the
+                // next group or left past the result.
+                let dst = &mut out[*k..*k + 8];
+                // SAFETY: `src` and `dst` each hold eight f64s (sliced above), and the CPU
+                // has AVX-512F (this function's contract).
+                unsafe {
+                    let v = _mm512_loadu_pd(src.as_ptr());
+                    _mm512_storeu_pd(dst.as_mut_ptr(), _mm512_maskz_compress_pd(m, v));
                 }
+                *k += m.count_ones() as usize;
             }
-            base += 64;
-        }
-        compact_word(
-            values,
-            chunks.remainder_bits(),
-            chunks.remainder_len(),
-            base,
-            out,
-            &mut k,
-        );
-        k
+        })
     }
 }
 
 /// Update `group`, aggregates that all read `values`, with one piece; with a `mask`, only the
 /// rows where it is set (nulls in the mask count as unset).
 pub fn update_group(
-    group: &mut [&mut AggState],
+    group: &mut [AggState],
     values: &ArrayRef,
     mask: Option<&BooleanArray>,
     scratch: &mut Vec<f64>,
@@ -360,8 +362,7 @@ mod tests {
             let len = piece.min(values.len() - start);
             let v = values.slice(start, len);
             let m = mask.map(|m| m.slice(start, len));
-            let mut group: Vec<&mut AggState> = states.iter_mut().collect();
-            update_group(&mut group, &v, m.as_ref(), &mut scratch).unwrap();
+            update_group(&mut states, &v, m.as_ref(), &mut scratch).unwrap();
             start += len;
         }
         states.into_iter().map(|s| s.finish().unwrap()).collect()
