@@ -12,7 +12,7 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::kernels::{agg, arith, cmp, func};
+use super::kernels::{self, agg, arith, cmp};
 use super::value::{scalar_to_array, Value};
 use super::MORSEL_ROWS;
 use crate::error::{Error, Result};
@@ -154,16 +154,12 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
-            // Issue 4 part B: functions without input (random values, row_index) produce one
-            // value per row of the frame they run over.
-            if args.is_empty() {
-                return super::kernels::random::nullary(f, df.height());
-            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))
                 .collect::<Result<Vec<_>>>()?;
-            func::apply(f, vals, &out)
+            // Functions without input (random values, row_index) fill the frame's height.
+            kernels::apply(f, vals, df.height(), &out)
         }
         Expr::Agg {
             func: f,

@@ -4,7 +4,6 @@
 //! Nodes hold plain owned children (`Arc<LogicalPlan>`); the optimizer rewrites by building new
 //! trees. Plan text is one line per node, `NAME key=value`, two spaces of indent per level.
 
-// Issue 4 part A: describe, drop_nans, drop_nulls
 mod describe;
 mod explain;
 mod lazy;
