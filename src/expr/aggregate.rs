@@ -101,7 +101,22 @@ impl AggFunc {
                 d.to_string()
             }
             AggFunc::Quantile(q) => format_float(*q),
-            _ => String::new(),
+            AggFunc::Sum
+            | AggFunc::Mean
+            | AggFunc::Median
+            | AggFunc::Min
+            | AggFunc::Max
+            | AggFunc::Count
+            | AggFunc::NullCount
+            | AggFunc::ArgMin
+            | AggFunc::ArgMax
+            | AggFunc::NanSum
+            | AggFunc::NanMean
+            | AggFunc::NanMedian
+            | AggFunc::NanMin
+            | AggFunc::NanMax
+            | AggFunc::First
+            | AggFunc::Last => String::new(),
         };
         format!("{expr}.{}({arg})", self.name())
     }

@@ -13,15 +13,16 @@
 //! implementing the executor's `Kernel` trait for the same enum. It lives in the executor, not
 //! here, on purpose: `expr` is pure description and must not depend on `exec` (which depends
 //! on `expr`), and the kernels share chunking, statistics and buffers with the aggregate
-//! engine. The two halves are tied by the compiler instead: [`Function::family`] here and the
-//! kernel dispatch in `exec::kernels` both match `Function` exhaustively.
+//! engine. The two halves are tied by the compiler instead: `Function::family` here and the
+//! kernel dispatch in `exec::kernels` both go through the exhaustive `match_family!`, so a
+//! family without a `FunctionFamily` or a `Kernel` implementation does not compile.
 //!
 //! Adding a function to a family: a variant, its builder, its arms in the family's
 //! `FunctionFamily` impl (the compiler points at them) and its arm in the family's kernel; a
 //! line in `script/table.rs` makes it callable from scripts. Adding a family (`temporal` for
 //! the `dt()` namespace, `string` for `str()`): a module here and one in `exec::kernels`, a
-//! variant below with its arm in [`Function::family`] and a line in `family_from!`, and its arm
-//! in the kernel dispatch.
+//! variant below, with a line in `match_family!` (which both `Function::family` and the
+//! kernel dispatch use) and one in `family_from!`.
 //!
 //! Length rules: elementwise functions keep the morsel's length; whole-column ones get the
 //! whole column. `ordering`, `indexing`, `random` and `describe` functions may change the
@@ -115,22 +116,33 @@ pub(crate) trait FunctionFamily {
     }
 }
 
+/// `match` on a [`Function`] by family, binding the family's enum to `$f` in every arm (each
+/// arm has its own type: give the result a type the arms coerce to, such as a `&dyn` trait).
+/// This is the one list of families both halves dispatch through (`Function::family` here,
+/// the kernel dispatch in `exec::kernels`), so a new family joins both by one line here.
+macro_rules! match_family {
+    ($func:expr, $f:ident => $body:expr) => {
+        match $func {
+            $crate::expr::Function::Predicate($f) => $body,
+            $crate::expr::Function::Math($f) => $body,
+            $crate::expr::Function::Fill($f) => $body,
+            $crate::expr::Function::Scale($f) => $body,
+            $crate::expr::Function::Window($f) => $body,
+            $crate::expr::Function::Horizontal($f) => $body,
+            $crate::expr::Function::Udf($f) => $body,
+            $crate::expr::Function::Ordering($f) => $body,
+            $crate::expr::Function::Indexing($f) => $body,
+            $crate::expr::Function::Random($f) => $body,
+            $crate::expr::Function::Describe($f) => $body,
+        }
+    };
+}
+pub(crate) use match_family;
+
 impl Function {
     /// The family this function belongs to, which answers for it.
     pub(crate) fn family(&self) -> &dyn FunctionFamily {
-        match self {
-            Function::Predicate(f) => f,
-            Function::Math(f) => f,
-            Function::Fill(f) => f,
-            Function::Scale(f) => f,
-            Function::Window(f) => f,
-            Function::Horizontal(f) => f,
-            Function::Udf(f) => f,
-            Function::Ordering(f) => f,
-            Function::Indexing(f) => f,
-            Function::Random(f) => f,
-            Function::Describe(f) => f,
-        }
+        match_family!(self, f => f)
     }
 
     /// The builder-method name, used in plan text and by the script interpreter.

@@ -33,7 +33,7 @@ pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use describe::DescribeFunction;
 pub(crate) use describe::STATISTICS;
 pub use fill::{Fill, FillFunction};
-pub(crate) use function::FunctionFamily;
+pub(crate) use function::{match_family, FunctionFamily};
 pub use function::{Function, FunctionKind};
 pub use horizontal::{
     max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, HorizontalFunction,

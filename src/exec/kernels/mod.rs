@@ -3,9 +3,9 @@
 //! returns one.
 //!
 //! Function families: each family of `expr` (`expr::fill`, `expr::window`, ...) has its kernel
-//! module here under the same name, implementing [`Kernel`] for the family's enum; [`apply`]
-//! dispatches a `Function` to it with one exhaustive match, so a new family does not compile
-//! until its kernel exists. The algorithms themselves are plain functions on Arrow arrays,
+//! module here under the same name, implementing `Kernel` for the family's enum; [`apply`]
+//! dispatches a `Function` to it through `expr`'s exhaustive `match_family!`, so a new family
+//! does not compile until its kernel exists. The algorithms themselves are plain functions on Arrow arrays,
 //! some shared between families and with the executor's operators: `sort`/`argsort` (every
 //! sort), `gather` (index checks and takes), `stats` and `scale` (NaN-skipping statistics,
 //! also used by the aggregates in `agg`), `chunked` (fixed parallel chunks, Float64 buffers).
@@ -35,7 +35,7 @@ use arrow::datatypes::DataType;
 
 use crate::error::{Error, Result};
 use crate::exec::value::{array_to_scalar, Value};
-use crate::expr::{Function, FunctionKind};
+use crate::expr::{match_family, Function, FunctionKind};
 
 /// The executor's half of a function family (the planner's half is `expr`'s
 /// `FunctionFamily`): compute a call from its evaluated arguments.
@@ -49,19 +49,7 @@ pub(crate) trait Kernel {
 /// Apply `func` to its evaluated arguments over a frame of `rows` rows; `out` is the resolved
 /// output type.
 pub fn apply(func: &Function, args: Vec<Value>, rows: usize, out: &DataType) -> Result<Value> {
-    let kernel: &dyn Kernel = match func {
-        Function::Predicate(f) => f,
-        Function::Math(f) => f,
-        Function::Fill(f) => f,
-        Function::Scale(f) => f,
-        Function::Window(f) => f,
-        Function::Horizontal(f) => f,
-        Function::Udf(f) => f,
-        Function::Ordering(f) => f,
-        Function::Indexing(f) => f,
-        Function::Random(f) => f,
-        Function::Describe(f) => f,
-    };
+    let kernel: &dyn Kernel = match_family!(func, f => f);
     kernel.invoke(args, rows, out)
 }
 
