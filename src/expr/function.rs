@@ -22,7 +22,12 @@
 //! line in `script/table.rs` makes it callable from scripts. Adding a family (`temporal` for
 //! the `dt()` namespace, `string` for `str()`): a module here and one in `exec::kernels`, a
 //! variant below, with a line in `match_family!` (which both `Function::family` and the
-//! kernel dispatch use) and one in `family_from!`.
+//! kernel dispatch use) and one in `family_from!`. A namespace such as `col("d").dt().year()`
+//! is a small struct holding the `Expr`, with the family's builder methods, defined in the
+//! family's module beside its enum. Not everything is a function: `is_in` is a predicate, and
+//! `shift`/`diff`/`cum_sum` are windows, but `expr.over([..])` wraps any expression (aggregates
+//! too), so it is an `Expr` node; decimals are a type, handled by `types` and the arithmetic
+//! kernels.
 //!
 //! Length rules: elementwise functions keep the morsel's length; whole-column ones get the
 //! whole column. `ordering`, `indexing`, `random` and `describe` functions may change the

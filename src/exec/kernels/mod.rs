@@ -5,10 +5,11 @@
 //! Function families: each family of `expr` (`expr::fill`, `expr::window`, ...) has its kernel
 //! module here under the same name, implementing `Kernel` for the family's enum; [`apply`]
 //! dispatches a `Function` to it through `expr`'s exhaustive `match_family!`, so a new family
-//! does not compile until its kernel exists. The algorithms themselves are plain functions on Arrow arrays,
-//! some shared between families and with the executor's operators: `sort`/`argsort` (every
-//! sort), `gather` (index checks and takes), `stats` and `scale` (NaN-skipping statistics,
-//! also used by the aggregates in `agg`), `chunked` (fixed parallel chunks, Float64 buffers).
+//! does not compile until its kernel exists. The algorithms themselves are plain functions on
+//! Arrow arrays, some shared between families and with the executor's operators:
+//! `sort`/`argsort` (every sort), `gather` (index checks and takes), `stats` and `scale`
+//! (NaN-skipping statistics, also used by the aggregates in `agg`), `chunked` (fixed parallel
+//! chunks, Float64 buffers).
 
 pub mod agg;
 pub mod argsort;
