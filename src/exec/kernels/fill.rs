@@ -14,10 +14,10 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::{DataType, Int64Type};
 use rayon::prelude::*;
 
-use super::agg::aggregate;
 use super::scale::{nan_mean, nan_range};
 use super::seed_a::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::error::Result;
+use crate::exec::aggregate::aggregate_array as aggregate;
 use crate::exec::value::scalar_to_array;
 use crate::expr::{AggFunc, Fill, Scalar};
 
