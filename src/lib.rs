@@ -23,10 +23,12 @@ pub mod frame;
 pub mod io;
 pub mod ml;
 pub mod optimizer;
+pub(crate) mod physical;
 pub mod plan;
 pub mod script;
 
 pub use error::{Error, Result};
+pub use exec::tune_allocator;
 
 /// Everything a query needs: `use fusedframe::prelude::*;`.
 pub mod prelude {

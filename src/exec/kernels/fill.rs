@@ -17,7 +17,7 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::{DataType, Int64Type};
 use rayon::prelude::*;
 
-use super::agg::aggregate;
+use crate::exec::aggregate::aggregate_array as aggregate;
 use super::chunked::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
 use super::math::float_map;
 use super::predicate::float_test;
