@@ -205,14 +205,17 @@ pub(super) fn lower_node(plan: &LogicalPlan) -> Result<PhysicalNode> {
     })
 }
 
-/// For an all-scalar `select`: its distinct aggregates, each named as a parameter, and the
-/// output expressions reading those parameters; `None` when an aggregate cannot stream (its
-/// input is not elementwise, or holds another aggregate), which leaves the `select` to
-/// evaluate over the materialized input.
+/// An all-scalar `select` as a streaming aggregation: its distinct aggregates, each named as
+/// a parameter, and the output expressions reading those parameters.
+type ScalarAggregation = (Vec<(String, Expr)>, Vec<Expr>);
+
+/// For an all-scalar `select`: its [`ScalarAggregation`], or `None` when an aggregate cannot
+/// stream (its input is not elementwise, or holds another aggregate), which leaves the
+/// `select` to evaluate over the materialized input.
 pub(crate) fn streaming_aggregates(
     exprs: &[Expr],
     input: &SchemaRef,
-) -> Result<Option<(Vec<(String, Expr)>, Vec<Expr>)>> {
+) -> Result<Option<ScalarAggregation>> {
     let mut aggs: Vec<Expr> = vec![];
     let mut ok = true;
     for e in exprs {

@@ -17,13 +17,13 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::{DataType, Int64Type};
 use rayon::prelude::*;
 
-use crate::exec::aggregate::aggregate_array as aggregate;
 use super::chunked::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
 use super::math::float_map;
 use super::predicate::float_test;
 use super::scale::{nan_mean, nan_range};
 use super::{broadcast, first_array, first_of, scalar_in_scalar_out, Kernel};
 use crate::error::{Error, Result};
+use crate::exec::aggregate::aggregate_array as aggregate;
 use crate::exec::value::{scalar_to_array, Value};
 use crate::expr::{AggFunc, Fill, FillFunction, FunctionFamily, Scalar};
 
