@@ -34,7 +34,7 @@ pub use exec::tune_allocator;
 pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
-    pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
+    pub use crate::expr::{all_numeric, col, cols, corr, len, lit, when, Expr, SortOptions};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
         RollingKind, RollingOptions, RowUdf,
@@ -43,6 +43,6 @@ pub mod prelude {
     pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
-    pub use crate::plan::{ExecOptions, LazyFrame};
+    pub use crate::plan::{ExecOptions, LazyFrame, LazyGroupBy};
     pub use arrow::datatypes::DataType;
 }

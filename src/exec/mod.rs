@@ -10,6 +10,9 @@
 //! [`Context`], which expressions read as `Expr::Param`; results are bit-identical for any
 //! thread count.
 //!
+//! Grouping (hash aggregation, `head` per group, `unique`, window expressions over groups)
+//! lives in `groups`, on the same columnar accumulators as the scalar aggregates.
+//!
 //! To add an operator, see the checklist in [`crate::physical`]: a streaming operator is one
 //! more arm in `pipeline::Running::apply`; a breaker is one more arm in [`run`] below, which
 //! either collects its input (`run` on a boxed node) or drives its input pipeline's morsels
@@ -19,6 +22,7 @@
 pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
+pub(crate) mod groups;
 pub mod kernels;
 mod pipeline;
 pub(crate) mod pool;
@@ -35,7 +39,7 @@ use self::pipeline::{Opened, Running};
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece: small enough for intermediates to stay in cache, large enough to
@@ -204,6 +208,31 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
             let df = run(input, ctx)?;
             evaluate_whole(&df, op, schema, &ctx.params)
         }
+        PhysicalNode::GroupBy {
+            input,
+            keys,
+            aggs,
+            outputs,
+            schema,
+        } => {
+            let source = open(&input.source, ctx)?;
+            let running = Running::new(source, &input.ops, ctx);
+            groups::group_by(&running, keys, aggs, outputs, schema)
+        }
+        PhysicalNode::Grouped {
+            input,
+            keys,
+            op,
+            schema,
+        } => {
+            let df = run(input, ctx)?;
+            match op {
+                GroupedOp::Head(n) => groups::group_head(&df, keys, *n, schema, &ctx.params),
+                GroupedOp::Evaluate(exprs) => {
+                    groups::group_evaluate(&df, keys, exprs, schema, &ctx.params)
+                }
+            }
+        }
         PhysicalNode::Fit { .. } => Err(Error::Internal(
             "a model fit has no frame output; run it with execute_fit".into(),
         )),
@@ -229,12 +258,13 @@ fn of_declared_type(value: Scalar, dtype: &arrow::datatypes::DataType) -> Result
 /// Each named scalar expression over all of `df`: the plain aggregates of elementwise inputs
 /// in one pass of the aggregate engine, anything else evaluated over the whole frame.
 fn scalars_over(df: &DataFrame, exprs: &[(String, Expr)], ctx: &Context) -> Result<Vec<Scalar>> {
+    let streams = |e: &Expr| {
+        matches!(e, Expr::Agg { .. }) && e.agg_inputs().iter().all(|i| i.is_elementwise())
+    };
     let streamable: Vec<Expr> = exprs
         .iter()
-        .filter_map(|(_, e)| match e {
-            Expr::Agg { expr, .. } if expr.is_elementwise() => Some(e.clone()),
-            _ => None,
-        })
+        .filter(|(_, e)| streams(e))
+        .map(|(_, e)| e.clone())
         .collect();
     let mut streamed = if streamable.is_empty() {
         vec![]
@@ -247,7 +277,7 @@ fn scalars_over(df: &DataFrame, exprs: &[(String, Expr)], ctx: &Context) -> Resu
     exprs
         .iter()
         .map(|(_, e)| match e {
-            Expr::Agg { expr, .. } if expr.is_elementwise() => streamed
+            e if streams(e) => streamed
                 .next()
                 .ok_or_else(|| Error::Internal("aggregate result missing".into())),
             _ => match evaluate_full(e, df, &ctx.params)? {

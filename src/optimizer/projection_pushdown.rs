@@ -4,13 +4,17 @@
 //! A `with_columns` whose output carries columns nobody above reads becomes a `select` of just
 //! the needed ones: the unused columns would otherwise be copied at every point where the
 //! plan materializes (sorts, windows, hoisted aggregates). The root keeps its full schema.
+//!
+//! Below a grouping, only the keys' columns and those of the aggregates someone reads are
+//! needed (aggregates nobody reads go); `head` per group and `unique` pass on what is read
+//! above plus their keys.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::LogicalPlan;
+use crate::plan::{effective_keys, GroupOutput, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -245,6 +249,45 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             });
             plan.with_input(push(input, req)?)
         }
+        LogicalPlan::GroupBy {
+            input,
+            keys,
+            output,
+        } => {
+            let keys = effective_keys(keys, output, input.schema()?.as_ref());
+            let key_cols = expr_cols(&keys);
+            let (req, output) = match output {
+                // Only the keys and the aggregates someone reads.
+                GroupOutput::Aggregate(aggs) => {
+                    let kept: Vec<Expr> = match &required {
+                        Some(r) => aggs
+                            .iter()
+                            .filter(|a| r.contains(&a.output_name()))
+                            .cloned()
+                            .collect(),
+                        None => aggs.clone(),
+                    };
+                    let mut req = key_cols;
+                    add(&mut req, expr_cols(&kept));
+                    (Some(req), GroupOutput::Aggregate(kept))
+                }
+                // The keys and the other columns someone reads.
+                GroupOutput::Head(_) | GroupOutput::First => {
+                    let names: Vec<String> = keys.iter().map(Expr::output_name).collect();
+                    let req = required.map(|r| {
+                        let mut req = key_cols;
+                        add(&mut req, r.into_iter().filter(|c| !names.contains(c)));
+                        req
+                    });
+                    (req, output.clone())
+                }
+            };
+            LogicalPlan::GroupBy {
+                input: push(input, req)?,
+                keys,
+                output,
+            }
+        }
         LogicalPlan::Drop { input, columns } => {
             let req = match required {
                 Some(r) => r,
@@ -385,6 +428,36 @@ mod tests {
             WITH_COLUMNS [(col("a") * 2).alias("a2")]
               DATAFRAME rows=4 width=4
             => unchanged
+            "#);
+    }
+
+    #[test]
+    fn a_grouping_reads_its_keys_and_the_aggregates_used() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .group_by([col("g")])
+            .agg([col("x").sum().alias("sx"), col("id").max().alias("top")])
+            .select([col("g"), col("sx")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [col("g"), col("sx")]
+              GROUP_BY keys=[col("g")] aggs=[col("x").sum().alias("sx"), col("id").max().alias("top")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            GROUP_BY keys=[col("g")] aggs=[col("x").sum().alias("sx")]
+              SCAN PARQUET path=TMP/t.parquet columns=[x, g]
+            "#);
+        let lf = scan_parquet(&path)
+            .group_by([col("g")])
+            .head(2)
+            .select([col("x")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [col("x")]
+              GROUP_BY keys=[col("g")] head=2
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            SELECT [col("x")]
+              GROUP_BY keys=[col("g")] head=2
+                SCAN PARQUET path=TMP/t.parquet columns=[x, g]
             "#);
     }
 }

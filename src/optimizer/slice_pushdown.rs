@@ -9,7 +9,9 @@
 //!
 //! It never moves below a filter (the first ten rows after filtering are not the filtered first
 //! ten rows), a sort, a gather, a window or aggregate (they read every row), an all-scalar
-//! `select` (which has one row whatever its input), hoisted `AGGREGATES`.
+//! `select` (which has one row whatever its input), hoisted `AGGREGATES`, a grouping (the first
+//! ten groups need every row: a group's aggregate reads all its rows, and a later row may
+//! belong to an early group).
 
 use std::sync::Arc;
 
@@ -196,6 +198,21 @@ mod tests {
                         SLICE offset=0 len=2
                           FILTER col("c").gt(1)
                             DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+    }
+
+    #[test]
+    fn a_slice_stays_above_a_grouping() {
+        let lf = frame()
+            .lazy()
+            .group_by([col("c")])
+            .agg([col("a").sum()])
+            .head(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=0 len=2
+              GROUP_BY keys=[col("c")] aggs=[col("a").sum()]
+                DATAFRAME rows=4 width=4
             => unchanged
             "#);
     }

@@ -102,6 +102,7 @@ impl LogicalPlan {
                 let parts: Vec<String> = aggs.iter().map(|(n, e)| format!("${n} = {e}")).collect();
                 format!("AGGREGATES [{}]", parts.join(", "))
             }
+            LogicalPlan::GroupBy { keys, output, .. } => super::group::group_text(keys, output),
         }
     }
 }

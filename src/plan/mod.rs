@@ -7,9 +7,12 @@
 mod describe;
 mod explain;
 pub(crate) use explain::{expr_list, sort_text};
+mod group;
 mod lazy;
 mod sampling;
 
+pub(crate) use group::{effective_keys, first_of_each};
+pub use group::{GroupOutput, LazyGroupBy};
 pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn};
 
 use std::sync::Arc;
@@ -92,6 +95,14 @@ pub enum LogicalPlan {
         input: Arc<LogicalPlan>,
         aggs: Vec<(String, Expr)>,
     },
+    /// Rows grouped by the values of `keys` (null keys one group, NaN keys one group), groups
+    /// in order of first appearance; `output` says what each group gives (aggregates, its
+    /// first rows, or its first row for `unique`). A pipeline breaker.
+    GroupBy {
+        input: Arc<LogicalPlan>,
+        keys: Vec<Expr>,
+        output: GroupOutput,
+    },
 }
 
 impl LogicalPlan {
@@ -107,7 +118,8 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Aggregates { input, .. } => vec![input],
+            | LogicalPlan::Aggregates { input, .. }
+            | LogicalPlan::GroupBy { input, .. } => vec![input],
         }
     }
 
@@ -124,7 +136,8 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Aggregates { input, .. } => *input = new_input,
+            | LogicalPlan::Aggregates { input, .. }
+            | LogicalPlan::GroupBy { input, .. } => *input = new_input,
         }
         p
     }
@@ -140,6 +153,10 @@ impl LogicalPlan {
             LogicalPlan::Sort { by, .. } => by.iter().collect(),
             LogicalPlan::Gather { indices, .. } => vec![indices],
             LogicalPlan::Aggregates { aggs, .. } => aggs.iter().map(|(_, e)| e).collect(),
+            LogicalPlan::GroupBy { keys, output, .. } => match output {
+                GroupOutput::Aggregate(aggs) => keys.iter().chain(aggs).collect(),
+                GroupOutput::Head(_) | GroupOutput::First => keys.iter().collect(),
+            },
             _ => vec![],
         }
     }
@@ -161,6 +178,12 @@ impl LogicalPlan {
             LogicalPlan::Aggregates { aggs, .. } => {
                 for (_, e) in aggs {
                     *e = f(e.clone());
+                }
+            }
+            LogicalPlan::GroupBy { keys, output, .. } => {
+                all(keys, f);
+                if let GroupOutput::Aggregate(aggs) = output {
+                    all(aggs, f);
                 }
             }
             LogicalPlan::InMemory { .. }
@@ -309,6 +332,9 @@ impl LogicalPlan {
                     e.data_type(&s)?;
                 }
                 Ok(s)
+            }
+            LogicalPlan::GroupBy { keys, output, .. } => {
+                group::group_schema(keys, output, &input_schema()?)
             }
         }
     }

@@ -20,8 +20,8 @@ use arrow::datatypes::DataType;
 use super::dispatch::{constants, functions, methods, Registry};
 use super::value::{ArrayArg, IntoF64, Ref, SortArg};
 use crate::expr::{
-    all_numeric, col, cols, lit, max_horizontal, mean_horizontal, min_horizontal, rand_int,
-    rand_normal, rand_uniform, row_index, sum_horizontal, when, Expr, Fill, RollingKind,
+    all_numeric, col, cols, corr, len, lit, max_horizontal, mean_horizontal, min_horizontal,
+    rand_int, rand_normal, rand_uniform, row_index, sum_horizontal, when, Expr, Fill, RollingKind,
     RollingOptions, Scalar, SortOptions, Then, When,
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
@@ -30,7 +30,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{ExecOptions, LazyFrame};
+use crate::plan::{ExecOptions, LazyFrame, LazyGroupBy};
 
 /// Fill the registry.
 pub fn register(r: &mut Registry) {
@@ -68,6 +68,9 @@ pub fn register(r: &mut Registry) {
         min_horizontal(exprs: Vec<Expr>);
         max_horizontal(exprs: Vec<Expr>);
         RollingOptions::new(window: usize);
+        // Aggregates that are functions.
+        len();
+        corr(a: Expr, b: Expr);
         // Models.
         KMeans::new(k: usize);
         Pca::new(n: usize);
@@ -178,6 +181,10 @@ pub fn register(r: &mut Registry) {
         nan_var(ddof: u8);
         first();
         last();
+        n_unique();
+        len();
+        // Windows over groups.
+        over(partition_by: Vec<Expr>);
         // Sorting, indexing, sampling.
         arg_sort(options: SortOptions);
         sort(options: SortOptions);
@@ -248,9 +255,17 @@ pub fn register(r: &mut Registry) {
         sample_n(n: usize, seed: u64, replace: bool);
         sample_frac(frac: f64, seed: u64, replace: bool);
         shuffle(seed: u64);
+        group_by(keys: Vec<Expr>);
+        unique();
+        unique_subset(columns: Vec<String>);
         kmeans(config: KMeans);
         pca(config: Pca);
         linear_regression(target: String, features: Vec<String>);
+    );
+
+    methods!(r, LazyGroupBy;
+        agg(aggs: Vec<Expr>);
+        head(n: usize);
     );
 
     methods!(r, KMeans;

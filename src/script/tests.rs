@@ -443,6 +443,7 @@ fn every_api_method_is_in_the_script_tables() {
         "When",
         "Then",
         "LazyFrame",
+        "LazyGroupBy",
         "SortOptions",
         "CsvOptions",
         "ExecOptions",

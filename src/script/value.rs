@@ -20,7 +20,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame};
+use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame, LazyGroupBy};
 
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -274,6 +274,7 @@ script_types_from!(
     When,
     Then,
     LazyFrame,
+    LazyGroupBy,
     DataFrame,
     Column,
     DataType,

@@ -1,0 +1,167 @@
+//! Grouping: hash aggregation (`group_by(..).agg(..)`, `unique`), `group_by(..).head(n)` and
+//! window expressions over groups (`over`), all on one grouping machine.
+//!
+//! Rows are grouped by the values of key expressions: null keys form one group, NaN keys one
+//! group, and groups are numbered in order of first appearance, the same for any thread count.
+//! Each morsel interns its rows' keys into its own [`GroupTable`] (`table.rs`; keys are
+//! stored and hashed without an allocation per row, `keys.rs`) and updates its own columnar
+//! accumulators (`kernels::agg`) with the rows' local group ids; the partials then merge in
+//! morsel order, partitioned by hash when there are many groups (`merge.rs`).
+//!
+//! - [`group_pipeline`] groups a pipeline's output as it streams (the `GROUP_BY` operator
+//!   consumes its input morsel by morsel and keeps only the tables and states);
+//! - [`group_frame`] groups a materialized frame and can also give the group of every row,
+//!   which `head(n)` per group, `over` and the general per-group evaluation need
+//!   (`ops.rs`, `window.rs`).
+
+mod keys;
+mod merge;
+mod ops;
+mod table;
+#[cfg(test)]
+mod tests;
+pub(crate) mod window;
+
+pub(crate) use keys::KeySpec;
+pub(crate) use merge::Grouped;
+pub(crate) use ops::{group_by, group_evaluate, group_head};
+pub(crate) use table::{GroupTable, Scratch};
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, UInt32Array};
+use arrow::datatypes::Schema;
+use rayon::prelude::*;
+
+use self::merge::{merge, Partial};
+use self::table::prepare_keys;
+use super::aggregate::AggSpecs;
+use super::eval::evaluate;
+use super::kernels::agg::Groups;
+use super::pipeline::{Opened, Running};
+use super::{Context, Params};
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::frame::DataFrame;
+
+/// The key spec of `keys` over rows of `schema`.
+pub(crate) fn key_spec(keys: &[Expr], schema: &Schema) -> Result<Arc<KeySpec>> {
+    let types = keys
+        .iter()
+        .map(|k| k.data_type(schema))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(KeySpec::new(types)?))
+}
+
+/// Group the output rows of `pipeline` by `keys` (elementwise expressions), computing `aggs`
+/// for each group; with `rows`, the group of every output row too.
+pub(crate) fn group_pipeline(
+    pipeline: &Running,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    rows: bool,
+) -> Result<Grouped> {
+    let spec = key_spec(keys, &pipeline.schema())?;
+    let params = pipeline.params();
+    let n = pipeline.source.num_morsels().max(1);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let partials: Vec<Partial> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut table = GroupTable::new(spec.clone());
+            let mut accs = aggs.accumulators()?;
+            let mut scratch = Scratch::default();
+            let mut ids = vec![];
+            let mut row_ids = vec![];
+            if i < pipeline.source.num_morsels() {
+                pipeline.for_each_output(i, &mut |piece| {
+                    let h = piece.height();
+                    let karrs = keys
+                        .iter()
+                        .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                        .collect::<Result<Vec<_>>>()?;
+                    table.intern(&prepare_keys(&spec, karrs)?, &mut ids, &mut scratch)?;
+                    let values = aggs.eval_inputs(&piece, params)?;
+                    for (k, acc) in accs.iter_mut().enumerate() {
+                        acc.update(&aggs.args_of(k, &values), Groups::Ids(&ids), table.len())?;
+                    }
+                    if rows {
+                        row_ids.extend_from_slice(&ids);
+                    }
+                    Ok(())
+                })?;
+                pipeline.report(&done, n);
+            }
+            for acc in &mut accs {
+                acc.seal()?;
+            }
+            Ok(Partial {
+                table,
+                accs,
+                row_ids,
+            })
+        })
+        .collect::<Result<_>>()?;
+    merge(partials, &|| aggs.accumulators(), rows)
+}
+
+/// Group the rows of a materialized frame by `keys`, computing `aggs`; with `rows`, the
+/// group of every row too.
+pub(crate) fn group_frame(
+    df: &DataFrame,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    rows: bool,
+    params: &Params,
+) -> Result<Grouped> {
+    let ctx = Context {
+        params: params.clone(),
+        ..Context::default()
+    };
+    let running = Running::new(Opened::Frame(df.clone()), &[], &ctx);
+    group_pipeline(&running, keys, aggs, rows)
+}
+
+/// The rows of each group together: `order` lists the row numbers group after group (rows of
+/// a group in input order), group `g`'s being `order[offsets[g]..offsets[g + 1]]`.
+pub(crate) struct ByGroup {
+    pub(crate) order: UInt32Array,
+    pub(crate) offsets: Vec<usize>,
+}
+
+impl ByGroup {
+    /// A stable counting sort of rows by their group ids.
+    pub(crate) fn new(row_ids: &[u32], n_groups: usize) -> Self {
+        let mut offsets = vec![0usize; n_groups + 1];
+        for g in row_ids {
+            offsets[*g as usize + 1] += 1;
+        }
+        for g in 0..n_groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut order = vec![0u32; row_ids.len()];
+        for (r, g) in row_ids.iter().enumerate() {
+            let k = &mut next[*g as usize];
+            order[*k] = r as u32;
+            *k += 1;
+        }
+        Self {
+            order: UInt32Array::from(order),
+            offsets,
+        }
+    }
+
+    /// The columns of `df` with its rows group after group.
+    pub(crate) fn sorted(&self, df: &DataFrame) -> Result<DataFrame> {
+        let cols = df
+            .columns()
+            .par_iter()
+            .map(|c| Ok(arrow::compute::take(c.as_ref(), &self.order, None)?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        if cols.is_empty() {
+            return Ok(DataFrame::with_height(self.order.len()));
+        }
+        DataFrame::from_arrays(df.schema().clone(), cols)
+    }
+}

@@ -1,0 +1,384 @@
+//! `min`, `max` and their NaN-skipping forms, in three layouts by input type: floats (a value,
+//! a "seen" flag and a "saw NaN" flag per group), integers, booleans, dates and timestamps (an
+//! `i64` and a flag per group), and strings (one reused `String` per group, written only when
+//! a smaller or larger value comes).
+//!
+//! NaN propagates through the plain forms (a group holding one has NaN as its min and max)
+//! and is skipped by the `nan_*` forms; nulls are skipped. A group with no value gives null.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+
+use super::super::stats::nan_masked_min_max;
+use super::summary::{FloatSummary, Needs};
+use super::{downcast, f64_values, grow, input, pairs, Groups, GroupsAccumulator};
+use crate::error::{Error, Result};
+use crate::expr::types::{is_string, is_temporal};
+use crate::expr::AggFunc;
+
+/// The accumulator of `func` (a min or max) over values of type `t`.
+pub(super) fn new_extreme(func: &AggFunc, t: &DataType) -> Result<Box<dyn GroupsAccumulator>> {
+    let min = matches!(func, AggFunc::Min | AggFunc::NanMin);
+    Ok(if t.is_floating() {
+        Box::new(FloatExtreme {
+            min,
+            skip_nan: func.skips_nan(),
+            float64: *t == DataType::Float64,
+            best: vec![],
+            seen: vec![],
+            nan: vec![],
+        })
+    } else if t.is_integer() || is_temporal(t) || matches!(t, DataType::Boolean | DataType::Null) {
+        Box::new(IntExtreme {
+            min,
+            out: if is_temporal(t) {
+                t.clone()
+            } else {
+                DataType::Int64
+            },
+            best: vec![],
+            seen: vec![],
+        })
+    } else if is_string(t) {
+        Box::new(StrExtreme {
+            min,
+            out: t.clone(),
+            best: vec![],
+            seen: vec![],
+        })
+    } else {
+        return Err(Error::Type(format!(
+            "{}() is not supported for values of type {t}",
+            func.name()
+        )));
+    })
+}
+
+/// The better of `a` and `b`: the smaller for a min, the larger for a max.
+#[inline(always)]
+fn pick(min: bool, a: f64, b: f64) -> f64 {
+    if min {
+        a.min(b)
+    } else {
+        a.max(b)
+    }
+}
+
+struct FloatExtreme {
+    min: bool,
+    skip_nan: bool,
+    float64: bool,
+    best: Vec<f64>,
+    seen: Vec<bool>,
+    nan: Vec<bool>,
+}
+
+impl FloatExtreme {
+    fn grow(&mut self, n: usize) {
+        grow(&mut self.best, n, 0.0);
+        grow(&mut self.seen, n, false);
+        grow(&mut self.nan, n, false);
+    }
+
+    /// Fold a non-NaN value `m` into group `g`.
+    #[inline(always)]
+    fn offer(&mut self, g: usize, m: f64) {
+        self.best[g] = if self.seen[g] {
+            pick(self.min, self.best[g], m)
+        } else {
+            m
+        };
+        self.seen[g] = true;
+    }
+
+    /// Fold in a piece's (smallest, largest, count of non-NaN values) over `valid` values.
+    fn add_piece(&mut self, (lo, hi, count): (f64, f64, usize), valid: usize) {
+        if count > 0 {
+            self.offer(0, if self.min { lo } else { hi });
+        }
+        // Valid values that are not numbers are NaN.
+        if !self.skip_nan && valid > count {
+            self.nan[0] = true;
+        }
+    }
+}
+
+impl GroupsAccumulator for FloatExtreme {
+    fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
+        let a = f64_values(input(inputs, "min/max")?)?;
+        let p = a.as_primitive::<Float64Type>();
+        self.grow(n_groups);
+        match groups {
+            Groups::One => self.add_piece(nan_masked_min_max(p), p.len() - p.null_count()),
+            Groups::Ids(ids) => {
+                let vals = p.values();
+                let mut add = |r: usize| {
+                    let (v, g) = (vals[r], ids[r] as usize);
+                    if v.is_nan() {
+                        self.nan[g] |= !self.skip_nan;
+                    } else {
+                        self.offer(g, v);
+                    }
+                };
+                match p.nulls().filter(|n| n.null_count() > 0) {
+                    None => (0..vals.len()).for_each(&mut add),
+                    Some(n) => n.valid_indices().for_each(&mut add),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: &dyn GroupsAccumulator,
+        from: &[u32],
+        to: &[u32],
+        n_groups: usize,
+    ) -> Result<()> {
+        let o = downcast::<Self>(other)?;
+        let old = self.best.len();
+        self.grow(n_groups);
+        for (s, t, new) in pairs(from, to, old) {
+            if new {
+                self.best[t] = o.best[s];
+                self.seen[t] = o.seen[s];
+                self.nan[t] = o.nan[s];
+            } else {
+                if o.seen[s] {
+                    self.offer(t, o.best[s]);
+                }
+                self.nan[t] |= o.nan[s];
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.grow(n_groups);
+        let v = (0..n_groups).map(|g| {
+            if self.nan[g] {
+                Some(f64::NAN)
+            } else {
+                self.seen[g].then_some(self.best[g])
+            }
+        });
+        Ok(Arc::new(Float64Array::from_iter(v)))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn float_needs(&self) -> Option<Needs> {
+        self.float64.then(Needs::extremes)
+    }
+
+    fn absorb(&mut self, s: &FloatSummary) {
+        self.grow(1);
+        self.add_piece(s.min_max, s.rows);
+    }
+}
+
+/// Integers, booleans (as 0/1), dates and timestamps, compared as `i64`; the result has the
+/// type `out` (Int64, or the date/timestamp type).
+struct IntExtreme {
+    min: bool,
+    out: DataType,
+    best: Vec<i64>,
+    seen: Vec<bool>,
+}
+
+impl IntExtreme {
+    #[inline(always)]
+    fn offer(&mut self, g: usize, m: i64) {
+        let b = &mut self.best[g];
+        *b = match (self.seen[g], self.min) {
+            (false, _) => m,
+            (true, true) => (*b).min(m),
+            (true, false) => (*b).max(m),
+        };
+        self.seen[g] = true;
+    }
+}
+
+impl GroupsAccumulator for IntExtreme {
+    fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
+        let a = arrow::compute::cast(input(inputs, "min/max")?, &DataType::Int64)?;
+        let p = a.as_primitive::<Int64Type>();
+        grow(&mut self.best, n_groups, 0);
+        grow(&mut self.seen, n_groups, false);
+        match groups {
+            Groups::One => {
+                let m = if self.min {
+                    arrow::compute::min(p)
+                } else {
+                    arrow::compute::max(p)
+                };
+                if let Some(m) = m {
+                    self.offer(0, m);
+                }
+            }
+            Groups::Ids(ids) => {
+                let vals = p.values();
+                match p.nulls().filter(|n| n.null_count() > 0) {
+                    None => {
+                        for (v, g) in vals.iter().zip(ids) {
+                            self.offer(*g as usize, *v);
+                        }
+                    }
+                    Some(n) => {
+                        for r in n.valid_indices() {
+                            self.offer(ids[r] as usize, vals[r]);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: &dyn GroupsAccumulator,
+        from: &[u32],
+        to: &[u32],
+        n_groups: usize,
+    ) -> Result<()> {
+        let o = downcast::<Self>(other)?;
+        let old = self.best.len();
+        grow(&mut self.best, n_groups, 0);
+        grow(&mut self.seen, n_groups, false);
+        for (s, t, new) in pairs(from, to, old) {
+            if new {
+                self.best[t] = o.best[s];
+                self.seen[t] = o.seen[s];
+            } else if o.seen[s] {
+                self.offer(t, o.best[s]);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        grow(&mut self.best, n_groups, 0);
+        grow(&mut self.seen, n_groups, false);
+        let v = (0..n_groups).map(|g| self.seen[g].then_some(self.best[g]));
+        let a: ArrayRef = Arc::new(Int64Array::from_iter(v));
+        from_i64(a, &self.out)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// An Int64 array as `out` (Int64 itself, or a date or timestamp type of the same values).
+fn from_i64(a: ArrayRef, out: &DataType) -> Result<ArrayRef> {
+    Ok(match out {
+        DataType::Int64 => a,
+        DataType::Date32 => {
+            let narrow = arrow::compute::cast(&a, &DataType::Int32)?;
+            arrow::compute::cast(&narrow, out)?
+        }
+        other => arrow::compute::cast(&a, other)?,
+    })
+}
+
+/// Strings, compared bytewise (as Rust's `str` ordering); the result has the input's type.
+struct StrExtreme {
+    min: bool,
+    out: DataType,
+    best: Vec<String>,
+    seen: Vec<bool>,
+}
+
+impl StrExtreme {
+    #[inline(always)]
+    fn offer(&mut self, g: usize, v: &str) {
+        let better = !self.seen[g]
+            || if self.min {
+                v < self.best[g].as_str()
+            } else {
+                v > self.best[g].as_str()
+            };
+        if better {
+            let b = &mut self.best[g];
+            b.clear();
+            b.push_str(v);
+            self.seen[g] = true;
+        }
+    }
+
+    fn grow(&mut self, n: usize) {
+        grow(&mut self.best, n, String::new());
+        grow(&mut self.seen, n, false);
+    }
+}
+
+impl GroupsAccumulator for StrExtreme {
+    fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
+        let a = arrow::compute::cast(input(inputs, "min/max")?, &DataType::Utf8)?;
+        let s = a.as_string::<i32>();
+        self.grow(n_groups);
+        match groups {
+            Groups::One => {
+                let m = if self.min {
+                    arrow::compute::min_string(s)
+                } else {
+                    arrow::compute::max_string(s)
+                };
+                if let Some(m) = m {
+                    self.offer(0, m);
+                }
+            }
+            Groups::Ids(ids) => {
+                for (r, v) in s.iter().enumerate() {
+                    if let Some(v) = v {
+                        self.offer(ids[r] as usize, v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: &dyn GroupsAccumulator,
+        from: &[u32],
+        to: &[u32],
+        n_groups: usize,
+    ) -> Result<()> {
+        let o = downcast::<Self>(other)?;
+        let old = self.best.len();
+        self.grow(n_groups);
+        for (s, t, new) in pairs(from, to, old) {
+            if new {
+                self.best[t].clone_from(&o.best[s]);
+                self.seen[t] = o.seen[s];
+            } else if o.seen[s] {
+                self.offer(t, &o.best[s]);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        self.grow(n_groups);
+        let v = (0..n_groups).map(|g| self.seen[g].then_some(self.best[g].as_str()));
+        let a: ArrayRef = Arc::new(StringArray::from_iter(v));
+        Ok(if self.out == DataType::Utf8 {
+            a
+        } else {
+            arrow::compute::cast(&a, &self.out)?
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
