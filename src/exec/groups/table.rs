@@ -2,6 +2,11 @@
 //! first appearance, with the keys stored columnar (a `Vec<u64>` of words, or one byte arena
 //! with the end of each key) and each group's hash kept for partitioning and merging.
 //!
+//! A byte key's table entry ([`Slot`]) carries its full hash, its length and its first 16
+//! bytes, so a lookup compares in the table itself: a short key (db-benchmark's string ids
+//! are 5 and 12 bytes) never touches the arena, a long one only once the hash, length and
+//! head agree.
+//!
 //! A morsel interns its rows into its own table; tables are then merged in morsel order
 //! ([`GroupTable::insert_from`]), so a group's id in the merged table follows its first
 //! appearance in the input.
@@ -26,6 +31,24 @@ pub(crate) struct Scratch {
     ends: Vec<usize>,
 }
 
+/// A byte key's entry: see the module docs.
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u64,
+    id: u32,
+    len: u32,
+    head: [u8; 16],
+}
+
+/// The first 16 bytes of `key`, zero-padded.
+#[inline(always)]
+fn head(key: &[u8]) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    let n = key.len().min(16);
+    h[..n].copy_from_slice(&key[..n]);
+    h
+}
+
 /// See the module docs.
 pub(crate) struct GroupTable {
     spec: Arc<KeySpec>,
@@ -33,8 +56,8 @@ pub(crate) struct GroupTable {
     /// `Layout::Word`: (key, id) inline.
     word_map: HashTable<(u64, u32)>,
     words: Vec<u64>,
-    /// `Layout::Str` / `Layout::Rows`: ids; group `g`'s key is `arena[start(g)..ends[g]]`.
-    map: HashTable<u32>,
+    /// `Layout::Str` / `Layout::Rows`: group `g`'s key is `arena[start(g)..ends[g]]`.
+    map: HashTable<Slot>,
     arena: Vec<u8>,
     ends: Vec<usize>,
     /// The group of the null key (`Word` and `Str`; rows encode nulls in their bytes).
@@ -125,15 +148,27 @@ impl GroupTable {
             hashes,
             ..
         } = self;
-        let eq = |&id: &u32| {
-            let g = id as usize;
-            let start = if g == 0 { 0 } else { ends[g - 1] };
-            &arena[start..ends[g]] == key
+        let len = key.len() as u32;
+        let hd = head(key);
+        let eq = |s: &Slot| {
+            s.hash == h
+                && s.len == len
+                && s.head == hd
+                && (len <= 16 || {
+                    // The rest, past the head.
+                    let end = ends[s.id as usize];
+                    arena[end - key.len() + 16..end] == key[16..]
+                })
         };
-        match map.entry(h, eq, |&id| hashes[id as usize]) {
-            Entry::Occupied(e) => (*e.get(), false),
+        match map.entry(h, eq, |s| s.hash) {
+            Entry::Occupied(e) => (e.get().id, false),
             Entry::Vacant(e) => {
-                e.insert(next);
+                e.insert(Slot {
+                    hash: h,
+                    id: next,
+                    len,
+                    head: hd,
+                });
                 arena.extend_from_slice(key);
                 ends.push(arena.len());
                 hashes.push(h);

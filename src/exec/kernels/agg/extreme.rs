@@ -27,9 +27,7 @@ pub(super) fn new_extreme(func: &AggFunc, t: &DataType) -> Result<Box<dyn Groups
             min,
             skip_nan: func.skips_nan(),
             float64: *t == DataType::Float64,
-            best: vec![],
-            seen: vec![],
-            nan: vec![],
+            st: vec![],
         })
     } else if t.is_integer() || is_temporal(t) || matches!(t, DataType::Boolean | DataType::Null) {
         Box::new(IntExtreme {
@@ -67,31 +65,28 @@ fn pick(min: bool, a: f64, b: f64) -> f64 {
     }
 }
 
+/// One group's best float so far, whether it has one, and whether it saw a NaN.
+#[derive(Clone, Copy, Debug, Default)]
+struct Best {
+    best: f64,
+    seen: bool,
+    nan: bool,
+}
+
 struct FloatExtreme {
     min: bool,
     skip_nan: bool,
     float64: bool,
-    best: Vec<f64>,
-    seen: Vec<bool>,
-    nan: Vec<bool>,
+    st: Vec<Best>,
 }
 
 impl FloatExtreme {
-    fn grow(&mut self, n: usize) {
-        grow(&mut self.best, n, 0.0);
-        grow(&mut self.seen, n, false);
-        grow(&mut self.nan, n, false);
-    }
-
     /// Fold a non-NaN value `m` into group `g`.
     #[inline(always)]
     fn offer(&mut self, g: usize, m: f64) {
-        self.best[g] = if self.seen[g] {
-            pick(self.min, self.best[g], m)
-        } else {
-            m
-        };
-        self.seen[g] = true;
+        let s = &mut self.st[g];
+        s.best = if s.seen { pick(self.min, s.best, m) } else { m };
+        s.seen = true;
     }
 
     /// Fold in a piece's (smallest, largest, count of non-NaN values) over `valid` values.
@@ -101,7 +96,7 @@ impl FloatExtreme {
         }
         // Valid values that are not numbers are NaN.
         if !self.skip_nan && valid > count {
-            self.nan[0] = true;
+            self.st[0].nan = true;
         }
     }
 }
@@ -110,7 +105,7 @@ impl GroupsAccumulator for FloatExtreme {
     fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
         let a = f64_values(input(inputs, "min/max")?)?;
         let p = a.as_primitive::<Float64Type>();
-        self.grow(n_groups);
+        grow(&mut self.st, n_groups, Best::default());
         match groups {
             Groups::One => self.add_piece(nan_masked_min_max(p), p.len() - p.null_count()),
             Groups::Ids(ids) => {
@@ -118,7 +113,7 @@ impl GroupsAccumulator for FloatExtreme {
                 let mut add = |r: usize| {
                     let (v, g) = (vals[r], ids[r] as usize);
                     if v.is_nan() {
-                        self.nan[g] |= !self.skip_nan;
+                        self.st[g].nan |= !self.skip_nan;
                     } else {
                         self.offer(g, v);
                     }
@@ -140,30 +135,29 @@ impl GroupsAccumulator for FloatExtreme {
         n_groups: usize,
     ) -> Result<()> {
         let o = downcast::<Self>(other)?;
-        let old = self.best.len();
-        self.grow(n_groups);
+        let old = self.st.len();
+        grow(&mut self.st, n_groups, Best::default());
         for (s, t, new) in pairs(from, to, old) {
+            let b = o.st[s];
             if new {
-                self.best[t] = o.best[s];
-                self.seen[t] = o.seen[s];
-                self.nan[t] = o.nan[s];
+                self.st[t] = b;
             } else {
-                if o.seen[s] {
-                    self.offer(t, o.best[s]);
+                if b.seen {
+                    self.offer(t, b.best);
                 }
-                self.nan[t] |= o.nan[s];
+                self.st[t].nan |= b.nan;
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.grow(n_groups);
-        let v = (0..n_groups).map(|g| {
-            if self.nan[g] {
+        grow(&mut self.st, n_groups, Best::default());
+        let v = self.st[..n_groups].iter().map(|s| {
+            if s.nan {
                 Some(f64::NAN)
             } else {
-                self.seen[g].then_some(self.best[g])
+                s.seen.then_some(s.best)
             }
         });
         Ok(Arc::new(Float64Array::from_iter(v)))
@@ -178,7 +172,7 @@ impl GroupsAccumulator for FloatExtreme {
     }
 
     fn absorb(&mut self, s: &FloatSummary) {
-        self.grow(1);
+        grow(&mut self.st, 1, Best::default());
         self.add_piece(s.min_max, s.rows);
     }
 }

@@ -23,14 +23,20 @@ use super::{
 use crate::error::{Error, Result};
 use crate::expr::AggFunc;
 
+/// One group's (count, mean, M2), and whether it saw a NaN.
+#[derive(Clone, Copy, Debug, Default)]
+struct Var {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    nan: bool,
+}
+
 pub(super) struct VarAcc {
     skip_nan: bool,
     ddof: u8,
     std: bool,
-    n: Vec<u64>,
-    mean: Vec<f64>,
-    m2: Vec<f64>,
-    nan: Vec<bool>,
+    st: Vec<Var>,
 }
 
 impl VarAcc {
@@ -43,25 +49,15 @@ impl VarAcc {
             skip_nan: func.skips_nan(),
             ddof,
             std: matches!(func, AggFunc::Std(_) | AggFunc::NanStd(_)),
-            n: vec![],
-            mean: vec![],
-            m2: vec![],
-            nan: vec![],
+            st: vec![],
         }
-    }
-
-    fn grow(&mut self, n: usize) {
-        grow(&mut self.n, n, 0);
-        grow(&mut self.mean, n, 0.0);
-        grow(&mut self.m2, n, 0.0);
-        grow(&mut self.nan, n, false);
     }
 }
 
 impl GroupsAccumulator for VarAcc {
     fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
         let values = input(inputs, "var")?;
-        self.grow(n_groups);
+        grow(&mut self.st, n_groups, Var::default());
         let sk = self.skip_nan;
         match groups {
             Groups::One => {
@@ -77,37 +73,38 @@ impl GroupsAccumulator for VarAcc {
                         tmp.push(v);
                     }
                 })?;
+                let st = &mut self.st[0];
                 if !sk {
-                    self.nan[0] |= saw_nan;
+                    st.nan |= saw_nan;
                 }
-                if tmp.is_empty() || self.nan[0] {
+                if tmp.is_empty() || st.nan {
                     return Ok(());
                 }
                 let nb = tmp.len() as f64;
                 let mb = pairwise_sum(&tmp) / nb;
                 let m2b: f64 = tmp.iter().map(|v| (v - mb) * (v - mb)).sum();
                 merge_var(
-                    &mut self.n[0],
-                    &mut self.mean[0],
-                    &mut self.m2[0],
+                    &mut st.n,
+                    &mut st.mean,
+                    &mut st.m2,
                     tmp.len() as u64,
                     mb,
                     m2b,
                 );
             }
             Groups::Ids(ids) => {
-                let (n, mean, m2, nan) = (&mut self.n, &mut self.mean, &mut self.m2, &mut self.nan);
+                let st = &mut self.st;
                 for_each_valid(values, |r, v| {
-                    let g = ids[r] as usize;
+                    let s = &mut st[ids[r] as usize];
                     if v.is_nan() {
-                        nan[g] |= !sk;
+                        s.nan |= !sk;
                         return;
                     }
                     // Welford's step.
-                    n[g] += 1;
-                    let d = v - mean[g];
-                    mean[g] += d / n[g] as f64;
-                    m2[g] += d * (v - mean[g]);
+                    s.n += 1;
+                    let d = v - s.mean;
+                    s.mean += d / s.n as f64;
+                    s.m2 += d * (v - s.mean);
                 })?;
             }
         }
@@ -122,37 +119,28 @@ impl GroupsAccumulator for VarAcc {
         n_groups: usize,
     ) -> Result<()> {
         let o = downcast::<Self>(other)?;
-        let old = self.n.len();
-        self.grow(n_groups);
+        let old = self.st.len();
+        grow(&mut self.st, n_groups, Var::default());
         for (s, t, new) in pairs(from, to, old) {
+            let (a, b) = (&mut self.st[t], &o.st[s]);
             if new {
-                self.n[t] = o.n[s];
-                self.mean[t] = o.mean[s];
-                self.m2[t] = o.m2[s];
-                self.nan[t] = o.nan[s];
+                *a = *b;
             } else {
-                self.nan[t] |= o.nan[s];
-                merge_var(
-                    &mut self.n[t],
-                    &mut self.mean[t],
-                    &mut self.m2[t],
-                    o.n[s],
-                    o.mean[s],
-                    o.m2[s],
-                );
+                a.nan |= b.nan;
+                merge_var(&mut a.n, &mut a.mean, &mut a.m2, b.n, b.mean, b.m2);
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        self.grow(n_groups);
-        let v = (0..n_groups).map(|g| {
-            let dof = self.n[g] as f64 - self.ddof as f64;
-            let v = if self.nan[g] || dof <= 0.0 {
+        grow(&mut self.st, n_groups, Var::default());
+        let v = self.st[..n_groups].iter().map(|s| {
+            let dof = s.n as f64 - self.ddof as f64;
+            let v = if s.nan || dof <= 0.0 {
                 f64::NAN
             } else {
-                self.m2[g] / dof
+                s.m2 / dof
             };
             if self.std {
                 v.sqrt()

@@ -5,7 +5,8 @@
 //! piece), then Neumaier-compensated across pieces. Grouped, each row is added to its group's
 //! compensated sum. Either way the uncompensated sum is kept beside it: when that is not
 //! finite (±inf breaks the compensation, `inf - inf`) it is the result (NumPy's sum of
-//! `[inf, 1]` is inf).
+//! `[inf, 1]` is inf). A group's float state is one 32-byte record, so a row touches one
+//! cache line.
 
 use std::any::Any;
 
@@ -19,18 +20,45 @@ use super::{downcast, f64_values, for_each_valid, grow, input, pairs, Groups, Gr
 use crate::error::Result;
 use crate::expr::AggFunc;
 
+/// One group's float sum: compensated, plain, and the count of values (for means).
+#[derive(Clone, Copy, Debug, Default)]
+struct FloatSum {
+    f: Compensated,
+    plain: f64,
+    n: u64,
+}
+
+impl FloatSum {
+    #[inline(always)]
+    fn add(&mut self, v: f64, c: u64) {
+        self.f.add(v);
+        self.plain += v;
+        self.n += c;
+    }
+
+    /// Fold in the sum of later rows.
+    fn merge(&mut self, o: &FloatSum) {
+        self.f.add(o.f.sum);
+        self.f.add(o.f.comp);
+        self.plain += o.plain;
+        self.n += o.n;
+    }
+
+    fn value(&self) -> f64 {
+        finite_or(self.f, self.plain)
+    }
+}
+
 pub(super) struct SumAcc {
     /// A mean (else a sum).
     mean: bool,
     skip_nan: bool,
-    /// Float input, summed in f64 (integer sums of a sum are exact `i64`s).
+    /// Float input, summed in f64 (integer sums are exact `i64`s).
     float: bool,
     /// The input is Float64 (what the one-group float summary reads).
     float64: bool,
-    f: Vec<Compensated>,
-    plain: Vec<f64>,
+    f: Vec<FloatSum>,
     i: Vec<i64>,
-    n: Vec<u64>,
 }
 
 impl SumAcc {
@@ -42,21 +70,15 @@ impl SumAcc {
             float: mean || t.is_floating(),
             float64: *t == DataType::Float64,
             f: vec![],
-            plain: vec![],
             i: vec![],
-            n: vec![],
         }
     }
 
     fn grow(&mut self, n: usize) {
         if self.float {
-            grow(&mut self.f, n, Compensated::default());
-            grow(&mut self.plain, n, 0.0);
+            grow(&mut self.f, n, FloatSum::default());
         } else {
             grow(&mut self.i, n, 0);
-        }
-        if self.mean {
-            grow(&mut self.n, n, 0);
         }
     }
 
@@ -68,12 +90,20 @@ impl SumAcc {
         }
     }
 
-    /// Add a piece's sum `s` over `c` values to group 0.
-    fn add_piece(&mut self, s: f64, c: usize) {
-        self.f[0].add(s);
-        self.plain[0] += s;
-        if self.mean {
-            self.n[0] += c as u64;
+    /// Add rows of float values to their groups (`rows` lists the valid ones).
+    fn add_rows(&mut self, vals: &[f64], ids: &[u32], rows: impl Iterator<Item = usize>) {
+        let f = &mut self.f;
+        if self.skip_nan {
+            for r in rows {
+                let v = vals[r];
+                if !v.is_nan() {
+                    f[ids[r] as usize].add(v, 1);
+                }
+            }
+        } else {
+            for r in rows {
+                f[ids[r] as usize].add(vals[r], 1);
+            }
         }
     }
 }
@@ -95,58 +125,44 @@ impl GroupsAccumulator for SumAcc {
                     for_each_valid(&a, |_, v| tmp.push(v))?;
                     (pairwise_sum(&tmp), tmp.len())
                 };
-                self.add_piece(s, c);
+                self.f[0].add(s, c as u64);
             }
             (Groups::Ids(ids), true) => {
                 let a = f64_values(values)?;
                 let p = a.as_primitive::<Float64Type>();
                 let vals = p.values();
-                let mut add = |r: usize| {
-                    let v = vals[r];
-                    if self.skip_nan && v.is_nan() {
-                        return;
-                    }
-                    let g = ids[r] as usize;
-                    self.f[g].add(v);
-                    self.plain[g] += v;
-                    if self.mean {
-                        self.n[g] += 1;
-                    }
-                };
                 match p.nulls().filter(|n| n.null_count() > 0) {
-                    None => (0..vals.len()).for_each(&mut add),
-                    Some(nulls) => nulls.valid_indices().for_each(&mut add),
+                    None => self.add_rows(vals, ids, 0..vals.len()),
+                    Some(nulls) => self.add_rows(vals, ids, nulls.valid_indices()),
                 }
             }
             (groups, false) => {
                 let a = arrow::compute::cast(values, &DataType::Int64)?;
                 let p = a.as_primitive::<Int64Type>();
                 let vals = p.values();
-                match groups {
-                    Groups::One => {
-                        let s = match p.nulls().filter(|n| n.null_count() > 0) {
-                            None => vals.iter().fold(0i64, |acc, v| acc.wrapping_add(*v)),
-                            Some(n) => n
-                                .valid_indices()
-                                .fold(0i64, |acc, k| acc.wrapping_add(vals[k])),
-                        };
-                        self.i[0] = self.i[0].wrapping_add(s);
+                let nulls = p.nulls().filter(|n| n.null_count() > 0);
+                let i = &mut self.i;
+                match (groups, nulls) {
+                    (Groups::One, None) => {
+                        let s = vals.iter().fold(0i64, |acc, v| acc.wrapping_add(*v));
+                        i[0] = i[0].wrapping_add(s);
                     }
-                    Groups::Ids(ids) => {
-                        let i = &mut self.i;
-                        match p.nulls().filter(|n| n.null_count() > 0) {
-                            None => {
-                                for (v, g) in vals.iter().zip(ids) {
-                                    let g = *g as usize;
-                                    i[g] = i[g].wrapping_add(*v);
-                                }
-                            }
-                            Some(n) => {
-                                for r in n.valid_indices() {
-                                    let g = ids[r] as usize;
-                                    i[g] = i[g].wrapping_add(vals[r]);
-                                }
-                            }
+                    (Groups::One, Some(n)) => {
+                        let s = n
+                            .valid_indices()
+                            .fold(0i64, |acc, k| acc.wrapping_add(vals[k]));
+                        i[0] = i[0].wrapping_add(s);
+                    }
+                    (Groups::Ids(ids), None) => {
+                        for (v, g) in vals.iter().zip(ids) {
+                            let g = *g as usize;
+                            i[g] = i[g].wrapping_add(*v);
+                        }
+                    }
+                    (Groups::Ids(ids), Some(n)) => {
+                        for r in n.valid_indices() {
+                            let g = ids[r] as usize;
+                            i[g] = i[g].wrapping_add(vals[r]);
                         }
                     }
                 }
@@ -166,22 +182,11 @@ impl GroupsAccumulator for SumAcc {
         let old = self.len();
         self.grow(n_groups);
         for (s, t, new) in pairs(from, to, old) {
-            if self.float {
-                if new {
-                    self.f[t] = o.f[s];
-                    self.plain[t] = o.plain[s];
-                } else {
-                    self.f[t].add(o.f[s].sum);
-                    self.f[t].add(o.f[s].comp);
-                    self.plain[t] += o.plain[s];
-                }
-            } else if new {
-                self.i[t] = o.i[s];
-            } else {
-                self.i[t] = self.i[t].wrapping_add(o.i[s]);
-            }
-            if self.mean {
-                self.n[t] = if new { o.n[s] } else { self.n[t] + o.n[s] };
+            match (self.float, new) {
+                (true, true) => self.f[t] = o.f[s],
+                (true, false) => self.f[t].merge(&o.f[s]),
+                (false, true) => self.i[t] = o.i[s],
+                (false, false) => self.i[t] = self.i[t].wrapping_add(o.i[s]),
             }
         }
         Ok(())
@@ -189,11 +194,12 @@ impl GroupsAccumulator for SumAcc {
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
         self.grow(n_groups);
+        let f = &self.f;
         Ok(if self.mean {
-            let v = (0..n_groups).map(|g| finite_or(self.f[g], self.plain[g]) / self.n[g] as f64);
+            let v = (0..n_groups).map(|g| f[g].value() / f[g].n as f64);
             Arc::new(Float64Array::from_iter_values(v))
         } else if self.float {
-            let v = (0..n_groups).map(|g| finite_or(self.f[g], self.plain[g]));
+            let v = (0..n_groups).map(|g| f[g].value());
             Arc::new(Float64Array::from_iter_values(v))
         } else {
             Arc::new(Int64Array::from_iter_values(
@@ -217,6 +223,6 @@ impl GroupsAccumulator for SumAcc {
         } else {
             (s.plain_sum, s.rows)
         };
-        self.add_piece(v, c);
+        self.f[0].add(v, c as u64);
     }
 }
