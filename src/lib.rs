@@ -24,6 +24,7 @@ pub mod io;
 pub mod ml;
 pub mod optimizer;
 pub mod plan;
+pub mod plot;
 pub mod script;
 
 pub use error::{Error, Result};
@@ -43,5 +44,7 @@ pub mod prelude {
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};
+    #[cfg(feature = "plot")]
+    pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;
 }

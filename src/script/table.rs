@@ -333,4 +333,8 @@ pub fn register(r: &mut Registry) {
         threads(n: usize);
         optimize(on: bool);
     );
+
+    // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
+    #[cfg(feature = "plot")]
+    crate::plot::script::register(r);
 }
