@@ -57,6 +57,8 @@ fn scripts_in(dir: &str) -> Vec<PathBuf> {
         .expect("script dir exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "fq"))
+        // Pictures need the `plot` feature.
+        .filter(|p| cfg!(feature = "plot") || !stem(p).starts_with("plot_"))
         .collect();
     v.sort();
     v
@@ -109,6 +111,7 @@ fn every_error_script_fails_with_its_expected_message() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "plot"), ignore = "queries/ holds plot scripts")]
 fn running_the_queries_directory_runs_every_script_in_order() {
     let out = fusedframe(&["run", "queries/"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -258,6 +261,7 @@ fn output_is_never_left_partial() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "plot"), ignore = "queries/ holds plot scripts")]
 fn every_script_gives_the_same_output_for_any_thread_count() {
     let run = |threads: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_fusedframe"))

@@ -633,7 +633,7 @@ mod tests {
     #[test]
     fn text_columns_are_not_positions() {
         let df = df!("s" => ["a"], "x" => [1.0]).expect("frame");
-        let e = scatter(&df, "s", "x", None, true).err().expect("an error");
+        let e = scatter(&df, "s", "x", None, true).expect_err("an error");
         assert!(
             e.to_string()
                 .contains("column \"s\" is str; a scatter plot's x axis needs numbers"),

@@ -253,6 +253,19 @@ mod tests {
         }
     }
 
+    /// Bars over 0..1 and 1..2 of these heights, on a y axis from zero.
+    fn two_bars(a: f64, b: f64) -> Figure {
+        figure(
+            Mark::Bars {
+                lo: vec![0.0, 1.0],
+                hi: vec![1.0, 2.0],
+                heights: vec![a, b],
+                opacity: 1.0,
+            },
+            true,
+        )
+    }
+
     #[test]
     fn ranges_pad_the_data_and_keep_bars_on_zero() {
         let f = figure(
@@ -267,16 +280,7 @@ mod tests {
         let ((x0, x1), (y0, y1)) = f.ranges();
         assert!((x0 + 0.4).abs() < 1e-12 && (x1 - 10.4).abs() < 1e-12);
         assert!((y0 - 4.6).abs() < 1e-12 && (y1 - 15.4).abs() < 1e-12);
-        let f = figure(
-            Mark::Bars {
-                lo: vec![0.0, 1.0],
-                hi: vec![1.0, 2.0],
-                heights: vec![3.0, 5.0],
-                opacity: 1.0,
-            },
-            true,
-        );
-        let (_, (y0, y1)) = f.ranges();
+        let (_, (y0, y1)) = two_bars(3.0, 5.0).ranges();
         assert_eq!(y0, 0.0);
         assert!((y1 - 5.2).abs() < 1e-12);
     }
@@ -307,15 +311,7 @@ mod tests {
 
     #[test]
     fn occupancy_counts_points_and_visible_bars() {
-        let f = figure(
-            Mark::Bars {
-                lo: vec![0.0, 1.0],
-                hi: vec![1.0, 2.0],
-                heights: vec![0.0, 5.0],
-                opacity: 1.0,
-            },
-            true,
-        );
+        let f = two_bars(0.0, 5.0);
         assert_eq!(f.occupancy((0.0, 0.9), (0.0, 1.0)), 0);
         assert_eq!(f.occupancy((1.5, 3.0), (4.0, 6.0)), 10);
         assert_eq!(f.occupancy((1.5, 3.0), (6.0, 7.0)), 0);

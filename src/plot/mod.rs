@@ -38,7 +38,8 @@
 //! - `chart`: the [`Plot`] value users hold; `build`: frame columns to a `figure` (marks in
 //!   data coordinates); `ticks`: axis ticks and labels (numbers, calendar dates, categories);
 //!   `render`: plotters drawing to SVG and PNG with the embedded DejaVu Sans (`fonts/`);
-//!   `models`: the models' pictures; `script`: the plot vocabulary of query scripts.
+//!   `thin`: fewer marks for long lines and dense scatters, same pixels; `models`: the
+//!   models' pictures; `script`: the plot vocabulary of query scripts.
 
 mod evcxr;
 mod html;
@@ -55,6 +56,8 @@ mod models;
 mod render;
 #[cfg(feature = "plot")]
 pub(crate) mod script;
+#[cfg(feature = "plot")]
+mod thin;
 #[cfg(feature = "plot")]
 mod ticks;
 

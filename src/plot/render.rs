@@ -16,6 +16,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use super::figure::{Figure, Layer, Mark, Rgb, Scale, Shape};
+use super::thin::{thin_line, thin_points};
 use super::ticks::ticks;
 use crate::error::{Error, Result};
 
@@ -287,6 +288,9 @@ fn draw_layer<'a, DB: DrawingBackend + 'a>(
     raster: bool,
 ) -> DrawResult<DB> {
     let c = color(layer.color);
+    let dims = chart.plotting_area().dim_in_pixel();
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let (xr, yr) = ((xr.start, xr.end), (yr.start, yr.end));
     let finite = |xs: &[f64], ys: &[f64]| -> Vec<(f64, f64)> {
         xs.iter()
             .zip(ys)
@@ -302,7 +306,7 @@ fn draw_layer<'a, DB: DrawingBackend + 'a>(
             shape,
         } => {
             let r = *radius as i32;
-            let pts = finite(xs, ys);
+            let pts = thin_points(finite(xs, ys), xr, yr, dims);
             match shape {
                 Shape::Circle => {
                     chart.draw_series(
@@ -333,13 +337,15 @@ fn draw_layer<'a, DB: DrawingBackend + 'a>(
                     runs.push(Vec::new());
                 }
             }
+            let runs: Vec<Vec<(f64, f64)>> = runs
+                .into_iter()
+                .map(|run| thin_line(run, xr, dims.0))
+                .collect();
             if raster && *width > 1 {
                 // plotters fills a wide polyline as one polygon, which a jagged line turns into
                 // spikes and holes; hairlines shifted pixel by pixel give the width instead.
-                let (px_w, px_h) = chart.plotting_area().dim_in_pixel();
-                let (xr, yr) = (chart.x_range(), chart.y_range());
-                let ux = (xr.end - xr.start) / f64::from(px_w.max(1));
-                let uy = (yr.end - yr.start) / f64::from(px_h.max(1));
+                let ux = (xr.1 - xr.0) / f64::from(dims.0.max(1));
+                let uy = (yr.1 - yr.0) / f64::from(dims.1.max(1));
                 let style = ShapeStyle::from(&c).stroke_width(1);
                 for k in 0..*width {
                     let k = f64::from(k);

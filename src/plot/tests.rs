@@ -231,10 +231,10 @@ fn save_writes_svg_or_png_by_extension_and_nothing_on_error() {
     plot.save(&png_path).expect("save png");
     let (w, h, _) = decode(&std::fs::read(&png_path).expect("read"));
     assert_eq!((w, h), DEFAULT_SIZE);
-    let e = plot.save(dir.path().join("fig.gif")).err().expect("error");
+    let e = plot.save(dir.path().join("fig.gif")).expect_err("error");
     assert!(e.to_string().contains("use .svg or .png"), "{e}");
     let bad = points().plot().hist("nope", 3);
-    let e = bad.save(dir.path().join("bad.svg")).err().expect("error");
+    let e = bad.save(dir.path().join("bad.svg")).expect_err("error");
     assert!(matches!(e, Error::ColumnNotFound { .. }), "{e}");
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .expect("list")
@@ -247,30 +247,28 @@ fn save_writes_svg_or_png_by_extension_and_nothing_on_error() {
 #[test]
 fn mistakes_are_errors_naming_the_column() {
     let df = df!("s" => ["a", "b"], "x" => [1.0, 2.0]).expect("frame");
-    let e = df.plot().scatter("x", "y").to_svg().err().expect("error");
+    let e = df.plot().scatter("x", "y").to_svg().expect_err("error");
     assert!(e.to_string().contains("column not found: \"y\""), "{e}");
-    let e = df.plot().line("s", ["x"]).to_svg().err().expect("error");
+    let e = df.plot().line("s", ["x"]).to_svg().expect_err("error");
     assert!(e.to_string().contains("column \"s\" is str"), "{e}");
     let e = df
         .plot()
         .bar("s", "x")
         .color_by("s")
         .to_svg()
-        .err()
-        .expect("error");
+        .expect_err("error");
     assert!(
         e.to_string().contains("does not apply to a bar chart"),
         "{e}"
     );
-    let e = df.plot().hist("x", 0).to_svg().err().expect("error");
+    let e = df.plot().hist("x", 0).to_svg().expect_err("error");
     assert!(e.to_string().contains("at least one bin"), "{e}");
     let e = df
         .plot()
         .scatter("x", "x")
         .size(10, 10)
         .to_svg()
-        .err()
-        .expect("error");
+        .expect_err("error");
     assert!(e.to_string().contains("out of range"), "{e}");
 }
 
@@ -315,7 +313,7 @@ fn kmeans_plot_shows_clusters_on_principal_components_and_centres() {
         .sum();
     assert_eq!(dots, 8 + 3, "{svg}");
     // A model's plot has its colours already.
-    let e = plot.clone().color_by("a").to_svg().err().expect("error");
+    let e = plot.clone().color_by("a").to_svg().expect_err("error");
     assert!(e.to_string().contains("model's plot"), "{e}");
     // Its table is the projected points.
     let data = plot.query().collect().expect("data");
@@ -379,4 +377,42 @@ fn evcxr_display_sends_svg_with_a_text_fallback() {
         text.contains("plot error: column not found: \"nope\""),
         "{text}"
     );
+}
+
+#[test]
+fn histograms_of_real_columns_match_numpy() {
+    // numpy.histogram(column, bins) on the bundled files (cars' missing mpg left out).
+    let cases = [
+        (
+            "datasets/iris.csv",
+            "sepal_length",
+            20,
+            vec![
+                4, 5, 7, 16, 9, 5, 13, 14, 10, 6, 10, 16, 7, 11, 4, 2, 4, 1, 5, 1,
+            ],
+        ),
+        (
+            "datasets/cars.csv",
+            "miles_per_gallon",
+            25,
+            vec![
+                3, 10, 20, 36, 22, 33, 25, 30, 18, 28, 20, 29, 18, 21, 14, 20, 14, 11, 8, 7, 2, 3,
+                2, 3, 1,
+            ],
+        ),
+    ];
+    for (file, column, bins, want) in cases {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let df = crate::io::scan_csv(&path).collect().expect("read");
+        let kind = build::Kind::Hist {
+            column: column.into(),
+            bins,
+        };
+        let f = build::figure(&df, &kind, None).expect("figure");
+        let figure::Mark::Bars { heights, .. } = &f.layers[0].mark else {
+            panic!("bars")
+        };
+        let got: Vec<u64> = heights.iter().map(|h| *h as u64).collect();
+        assert_eq!(got, want, "{file} {column}");
+    }
 }

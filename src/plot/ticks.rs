@@ -151,14 +151,16 @@ fn time_ticks(lo: f64, hi: f64, target: usize, dates: bool) -> Vec<(f64, String)
     if !(span.is_finite() && span > 0.0) {
         return vec![];
     }
-    let candidates = STEPS
+    let candidates: Vec<Step> = STEPS
         .iter()
         .copied()
-        .filter(|s| !dates || step_seconds(*s) >= DAY);
+        .filter(|s| !dates || step_seconds(*s) >= DAY)
+        .collect();
     let step = candidates
-        .clone()
+        .iter()
+        .copied()
         .find(|s| span / step_seconds(*s) <= target as f64)
-        .or_else(|| candidates.last())
+        .or_else(|| candidates.last().copied())
         .unwrap_or(Step::Months(1200));
     let positions: Vec<f64> = match step {
         Step::Seconds(s) => {
