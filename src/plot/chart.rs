@@ -190,7 +190,7 @@ impl Plot {
         self
     }
 
-    /// Set the size in pixels (default 800 x 500).
+    /// Set the size in pixels (default 800 x 500; 64 to 8192 a side, checked when drawn).
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = (width, height);
         self
@@ -238,9 +238,9 @@ impl Plot {
     /// Run the query (if any) and lay out the picture.
     pub(crate) fn figure_with(&self, options: &ExecOptions) -> Result<Figure> {
         let (w, h) = self.size;
-        if !(64..=16384).contains(&w) || !(64..=16384).contains(&h) {
+        if !(64..=8192).contains(&w) || !(64..=8192).contains(&h) {
             return Err(Error::Plan(format!(
-                "plot size {w}x{h} is out of range: use 64 to 16384 pixels a side"
+                "plot size {w}x{h} is out of range: use 64 to 8192 pixels a side"
             )));
         }
         let mut figure = match &self.source {
