@@ -446,6 +446,8 @@ fn every_api_method_is_in_the_script_tables() {
         "SortOptions",
         "CsvOptions",
         "ExecOptions",
+        "DtNamespace",
+        "StrNamespace",
     ] {
         for (name, sig) in api_methods(ty) {
             let key = format!("{ty}::{name}");
