@@ -227,6 +227,7 @@ pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<d
             .with_projection(projection.clone());
         for (block, _) in index.dictionaries.iter().filter(|d| d.1 <= start) {
             let data = block_data(path, &buf, block)?;
+            check_body(path, &data, block)?;
             decoder
                 .read_dictionary(block, &data)
                 .map_err(|e| ierr(path, e))?;
@@ -251,6 +252,51 @@ pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<d
         rows,
         schema: out_schema,
     }))
+}
+
+/// Check what arrow's decoder slices without checking: every buffer of the record batch (or
+/// dictionary batch) in `data` must lie inside the message body, and node lengths must not be
+/// negative. Malformed files otherwise panic inside the decoder.
+fn check_body(path: &Path, data: &Buffer, block: &Block) -> Result<()> {
+    let bad = |what: &str| ierr(path, format!("message at byte {}: {what}", block.offset()));
+    let meta = usize::try_from(block.metaDataLength()).map_err(|_| bad("bad length"))?;
+    let fb = match data.get(..4) {
+        Some([0xFF, 0xFF, 0xFF, 0xFF]) => data.get(8..meta),
+        _ => data.get(4..meta),
+    }
+    .ok_or_else(|| bad("message shorter than its prefix"))?;
+    let message = arrow::ipc::root_as_message(fb).map_err(|e| bad(&e.to_string()))?;
+    let batch = match message.header_type() {
+        MessageHeader::RecordBatch => message.header_as_record_batch(),
+        MessageHeader::DictionaryBatch => {
+            message.header_as_dictionary_batch().and_then(|d| d.data())
+        }
+        _ => return Ok(()),
+    };
+    let Some(batch) = batch else {
+        return Err(bad("message has no record batch"));
+    };
+    let body = block.bodyLength();
+    for b in batch.buffers().iter().flatten() {
+        let end = b.offset().checked_add(b.length());
+        if b.offset() < 0 || b.length() < 0 || end.is_none_or(|e| e > body) {
+            return Err(bad(&format!(
+                "buffer of {} bytes at {} lies outside the {body}-byte body",
+                b.length(),
+                b.offset()
+            )));
+        }
+    }
+    if batch.length() < 0
+        || batch
+            .nodes()
+            .iter()
+            .flatten()
+            .any(|n| n.length() < 0 || n.null_count() < 0)
+    {
+        return Err(bad("negative length"));
+    }
+    Ok(())
 }
 
 /// The bytes of `block` (its message and body), checked to lie inside the file and to hold at
@@ -288,6 +334,7 @@ impl MorselSource for IpcMorsels {
     fn morsel(&self, i: usize) -> Result<DataFrame> {
         let (block, epoch) = &self.batches[i];
         let data = block_data(&self.path, &self.buf, block)?;
+        check_body(&self.path, &data, block)?;
         let batch = self.decoders[*epoch]
             .read_record_batch(block, &data)
             .map_err(|e| ierr(&self.path, format!("record batch {i}: {e}")))?

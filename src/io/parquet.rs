@@ -52,7 +52,7 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
         Ok(m) => m,
         Err(strict) => lenient_metadata(path, &file).map_err(|_| perr(path, strict))?,
     };
-    let meta = Arc::new(meta);
+    let meta = Arc::new(with_row_count(meta));
     let plain = ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new())
         .map_err(|e| perr(path, e))?;
     match int96_as_micros(&plain) {
@@ -62,6 +62,30 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
                 .map_err(|e| perr(path, e))
         }
     }
+}
+
+/// `meta` with the file's row count set to its row groups' total where the footer says less
+/// (early parquet-rs wrote 0): the arrow reader caps its batch size at that count and read no
+/// rows at all, where pyarrow reads them (`repeated_no_annotation.parquet`).
+fn with_row_count(meta: ParquetMetaData) -> ParquetMetaData {
+    let fm = meta.file_metadata();
+    let total: i64 = meta
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows().max(0))
+        .sum();
+    if fm.num_rows() >= total {
+        return meta;
+    }
+    let fixed = parquet::file::metadata::FileMetaData::new(
+        fm.version(),
+        total,
+        fm.created_by().map(str::to_string),
+        fm.key_value_metadata().cloned(),
+        fm.schema_descr_ptr(),
+        fm.column_orders().cloned(),
+    );
+    ParquetMetaData::new(fixed, meta.row_groups().to_vec())
 }
 
 /// The footer read again through `parquet_footer::sanitize` (see there for what it forgives).

@@ -25,6 +25,14 @@ import canon  # noqa: E402
 
 ROOT = "tests/corpus/parquet-testing"
 
+# pyarrow converts INT96 through nanoseconds even when asked for microseconds, so the one value
+# of int96_from_spark.parquet past 2262 wraps around (to year -225,830). The file's own
+# int96_from_spark.md lists the microseconds Spark wrote; those are the expected values.
+INT96_FROM_SPARK_US = [
+    1704141296123456, 1704070800000000, 253402225200000000, 1735599600000000, None,
+    9089380393200000000,
+]
+
 
 def read(path):
     try:
@@ -50,7 +58,10 @@ def main():
             continue
         rel = os.path.relpath(path, ROOT)
         try:
-            out[rel] = canon.table_summary(read(path))
+            table = read(path)
+            if rel == "data/int96_from_spark.parquet":
+                table = pa.table({"a": pa.array(INT96_FROM_SPARK_US, pa.timestamp("us"))})
+            out[rel] = canon.table_summary(table)
         except Exception as e:  # pyarrow cannot read it: fusedframe must error too, not panic
             out[rel] = {"error": canon.error_text(e)}
         print(rel, "error" if "error" in out[rel] else out[rel]["rows"], file=sys.stderr)
