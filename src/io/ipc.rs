@@ -254,6 +254,10 @@ pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<d
     }))
 }
 
+/// The largest uncompressed buffer a compressed record batch may declare (4 GiB; a batch is
+/// normally a few MiB).
+const MAX_BUFFER: i64 = 1 << 32;
+
 /// Check what arrow's decoder slices without checking: every buffer of the record batch (or
 /// dictionary batch) in `data` must lie inside the message body, and node lengths must not be
 /// negative. Malformed files otherwise panic inside the decoder.
@@ -285,6 +289,20 @@ fn check_body(path: &Path, data: &Buffer, block: &Block) -> Result<()> {
                 b.length(),
                 b.offset()
             )));
+        }
+        // A compressed buffer opens with its uncompressed length, which the decoder allocates
+        // up front: a corrupt one aborted the process on a failed allocation.
+        if batch.compression().is_some() && b.length() >= 8 {
+            let at = meta + b.offset() as usize;
+            let declared = data
+                .get(at..at + 8)
+                .map(|x| i64::from_le_bytes(x.try_into().unwrap_or([0; 8])))
+                .unwrap_or(0);
+            if declared > MAX_BUFFER {
+                return Err(bad(&format!(
+                    "a compressed buffer claims {declared} bytes uncompressed (at most {MAX_BUFFER} are read)"
+                )));
+            }
         }
     }
     if batch.length() < 0
@@ -328,7 +346,11 @@ impl MorselSource for IpcMorsels {
     }
 
     fn morsel_rows(&self, i: usize) -> Option<usize> {
-        self.rows.get(i).copied().flatten()
+        // The executor allocates the morsel's output from this count before decoding: a
+        // count no body could hold (a corrupt header) is not passed on.
+        let rows = self.rows.get(i).copied().flatten()?;
+        let body = usize::try_from(self.batches[i].0.bodyLength()).unwrap_or(0);
+        (rows <= body.saturating_mul(8192).saturating_add(1 << 16)).then_some(rows)
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {

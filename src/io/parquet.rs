@@ -52,6 +52,7 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
         Ok(m) => m,
         Err(strict) => lenient_metadata(path, &file).map_err(|_| perr(path, strict))?,
     };
+    check_chunks(path, &file, &meta)?;
     let meta = Arc::new(with_row_count(meta));
     let plain = ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new())
         .map_err(|e| perr(path, e))?;
@@ -62,6 +63,30 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
                 .map_err(|e| perr(path, e))
         }
     }
+}
+
+/// Every column chunk must lie inside the file: parquet's reader asserts on negative offsets
+/// and sizes (a panic) and reads out of range otherwise.
+fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as i64;
+    for (r, rg) in meta.row_groups().iter().enumerate() {
+        for (c, chunk) in rg.columns().iter().enumerate() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let size = chunk.compressed_size();
+            if start < 0 || size < 0 || start.checked_add(size).is_none_or(|end| end > len) {
+                return Err(perr(
+                    path,
+                    format!(
+                        "row group {r}, column {c}: a {size}-byte chunk at byte {start} lies \
+                         outside the {len}-byte file"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `meta` with the file's row count set to its row groups' total where the footer says less
@@ -241,6 +266,29 @@ impl ParquetMorsels {
         batch: usize,
         f: &mut dyn FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
+        // The footer's row count is what the executor planned for: pages that hold another
+        // count are a malformed file, not a short morsel.
+        let (rg, rows) = self.row_groups[i];
+        let mut seen = 0usize;
+        self.decode(i, batch, &mut |df| {
+            seen += df.height();
+            f(df)
+        })?;
+        if seen != rows {
+            return Err(perr(
+                &self.path,
+                format!("row group {rg}: the footer says {rows} rows, its pages hold {seen}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decode(
+        &self,
+        i: usize,
+        batch: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
         let (rg, rows) = self.row_groups[i];
         // A file handle per morsel; the decoder reads page by page, so each page is
         // decompressed and decoded while still in cache. Tried and measured slower on the seed
@@ -374,13 +422,19 @@ impl MorselSource for ParquetMorsels {
     }
 
     fn morsel_rows(&self, i: usize) -> Option<usize> {
-        self.row_groups.get(i).map(|rg| rg.1)
+        // The executor allocates the morsel's output from this count before decoding: a
+        // corrupt footer's count that no page could hold is not passed on (the decode then
+        // reports the mismatch).
+        let (rg, rows) = *self.row_groups.get(i)?;
+        let bytes = self.meta.metadata().row_group(rg).compressed_size().max(0) as usize;
+        (rows <= bytes.saturating_mul(8192).saturating_add(1 << 16)).then_some(rows)
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
         let rows = self.row_groups[i].1;
         let mut parts = Vec::with_capacity(1);
-        self.batches(i, rows, &mut |df| {
+        // The arrow reader reserves a batch's worth of values up front.
+        self.batches(i, rows.min(1 << 20), &mut |df| {
             parts.push(df);
             Ok(())
         })?;
