@@ -23,17 +23,18 @@ pub mod frame;
 pub mod io;
 pub mod ml;
 pub mod optimizer;
+pub(crate) mod physical;
 pub mod plan;
 pub mod script;
 
 pub use error::{Error, Result};
+pub use exec::tune_allocator;
 
 /// Everything a query needs: `use fusedframe::prelude::*;`.
 pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
-    // Issue 4 part A: missing values, scaling, windows
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
         RollingKind, RollingOptions, RowUdf,

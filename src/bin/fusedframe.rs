@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fusedframe::script::output::{FileKind, Format};
 use fusedframe::script::run::{
     expand_paths, explain_script, header, run_script, schema_of_file, stderr_is_terminal,
-    RunOptions,
+    ExplainKind, RunOptions,
 };
 use fusedframe::script::Script;
 
@@ -54,8 +54,12 @@ enum Command {
     Explain {
         script: PathBuf,
         /// Show the plan after every optimizer rule.
-        #[arg(short, long)]
+        #[arg(short, long, conflicts_with = "physical")]
         verbose: bool,
+        /// Show the physical plan: pipelines of streaming operators and the breakers between
+        /// them.
+        #[arg(long)]
+        physical: bool,
     },
     /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc/.arrows).
     Schema { file: PathBuf },
@@ -82,6 +86,9 @@ impl std::error::Error for Usage {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The CLI owns its process: reuse large column buffers instead of mapping them afresh
+    // (see `fusedframe::tune_allocator`).
+    fusedframe::tune_allocator();
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -143,9 +150,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             run_all(&list, &options)
         }
-        Command::Explain { script, verbose } => {
+        Command::Explain {
+            script,
+            verbose,
+            physical,
+        } => {
             let script = Script::from_file(&script)?;
-            println!("{}", explain_script(&script, verbose)?);
+            let kind = if physical {
+                ExplainKind::Physical
+            } else if verbose {
+                ExplainKind::Verbose
+            } else {
+                ExplainKind::Optimized
+            };
+            println!("{}", explain_script(&script, kind)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { file } => {

@@ -3,25 +3,49 @@
 //!
 //! An `Expr` is pure description; [`types`] resolves its output type against a schema (so type
 //! errors appear before any data is read) and `exec::eval` computes it over a morsel or frame.
+//!
+//! Functions come in families, one module each, named by what they do: `predicate`, `math`,
+//! `fill`, `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random` and
+//! `describe`; aggregates are in `aggregate`. A family module holds its functions' builders,
+//! options, type rules and plan text; `function` explains how a family plugs in (and where
+//! its kernels are).
 
+mod aggregate;
 mod builders;
+mod describe;
 mod display;
+mod fill;
 mod function;
+mod horizontal;
+mod indexing;
+mod math;
 mod ops;
-mod seed_b;
+mod ordering;
+mod predicate;
+mod random;
+mod scale;
 pub mod types;
-// Issue 4 part A: missing values, scaling, windows
-mod seed_a;
-mod seed_a_types;
+mod udf;
+mod window;
 
+pub use aggregate::AggFunc;
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
-pub use function::{AggFunc, Function, FunctionKind};
-// Issue 4 part A: missing values, scaling, windows
-pub use seed_a::{
-    map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
-    RollingKind, RollingOptions, RowUdf,
+pub use describe::DescribeFunction;
+pub(crate) use describe::STATISTICS;
+pub use fill::{Fill, FillFunction};
+pub(crate) use function::{match_family, FunctionFamily};
+pub use function::{Function, FunctionKind};
+pub use horizontal::{
+    max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, HorizontalFunction,
 };
-pub use seed_b::{rand_int, rand_normal, rand_uniform, row_index, sort_options_text};
+pub use indexing::{row_index, IndexingFunction};
+pub use math::MathFunction;
+pub use ordering::{sort_options_text, OrderingFunction, SortOptions};
+pub use predicate::PredicateFunction;
+pub use random::{rand_int, rand_normal, rand_uniform, RandomFunction};
+pub use scale::ScaleFunction;
+pub use udf::{map_rows, ColumnUdf, RowUdf, UdfFunction};
+pub use window::{RollingKind, RollingOptions, WindowFunction};
 
 use arrow::datatypes::{DataType, TimeUnit};
 
@@ -189,52 +213,6 @@ impl Scalar {
     /// True for [`Scalar::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Scalar::Null)
-    }
-}
-
-/// How `sort`, `sort_by` and `arg_sort` order values.
-///
-/// Sorting is always stable (equal keys keep their input order), NaN sorts after every number
-/// (before nulls when `nulls_last`), and nulls go last by default.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SortOptions {
-    /// Largest first.
-    pub descending: bool,
-    /// Nulls after all values (default `true`).
-    pub nulls_last: bool,
-    /// Keep the input order of equal keys (default `true`; `false` allows a faster unstable sort).
-    pub stable: bool,
-}
-
-impl Default for SortOptions {
-    fn default() -> Self {
-        Self {
-            descending: false,
-            nulls_last: true,
-            stable: true,
-        }
-    }
-}
-
-impl SortOptions {
-    /// Default options: ascending, stable, nulls last.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Set descending order.
-    pub fn descending(mut self, descending: bool) -> Self {
-        self.descending = descending;
-        self
-    }
-    /// Set where nulls go.
-    pub fn nulls_last(mut self, nulls_last: bool) -> Self {
-        self.nulls_last = nulls_last;
-        self
-    }
-    /// Set whether equal keys keep their order.
-    pub fn stable(mut self, stable: bool) -> Self {
-        self.stable = stable;
-        self
     }
 }
 

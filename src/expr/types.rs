@@ -8,7 +8,7 @@
 
 use arrow::datatypes::{DataType, Field, Schema};
 
-use super::{AggFunc, BinaryOp, Expr, Function};
+use super::{BinaryOp, Expr};
 use crate::error::{Error, Result};
 use crate::frame::display::dtype_name;
 
@@ -17,18 +17,21 @@ pub fn is_numeric(dt: &DataType) -> bool {
     dt.is_integer() || dt.is_floating()
 }
 
-fn is_arith(dt: &DataType) -> bool {
+/// True for the types arithmetic accepts: numbers, booleans (as integers) and untyped null.
+pub(crate) fn is_arith(dt: &DataType) -> bool {
     is_numeric(dt) || matches!(dt, DataType::Boolean | DataType::Null)
 }
 
-fn is_temporal(dt: &DataType) -> bool {
+/// True for dates and timestamps.
+pub(crate) fn is_temporal(dt: &DataType) -> bool {
     matches!(
         dt,
         DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
     )
 }
 
-fn is_string(dt: &DataType) -> bool {
+/// True for the string types.
+pub(crate) fn is_string(dt: &DataType) -> bool {
     matches!(
         dt,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
@@ -68,7 +71,8 @@ pub fn supertype(l: &DataType, r: &DataType) -> Option<DataType> {
     }
 }
 
-fn describe(e: &Expr, dt: &DataType) -> String {
+/// `e (type)`, how errors show an input.
+pub(crate) fn typed(e: &Expr, dt: &DataType) -> String {
     format!("{e} ({})", dtype_name(dt))
 }
 
@@ -86,8 +90,7 @@ fn describe(e: &Expr, dt: &DataType) -> String {
 pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
     let mut out = Vec::with_capacity(exprs.len());
     for e in exprs {
-        // Issue 4 part A: selectors among a horizontal function's inputs expand in place.
-        let e = &super::seed_a_types::expand_selector_args(e, schema);
+        let e = &expand_selector_args(e, schema);
         let mut selected: Option<Vec<String>> = None;
         e.visit(&mut |n| match n {
             Expr::Columns(cs) if selected.is_none() => selected = Some(cs.clone()),
@@ -125,6 +128,61 @@ pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
     Ok(out)
 }
 
+/// Expand selectors that appear directly among the inputs of a function taking a list of
+/// inputs (`Function::expands_selector_args`) in place: `sum_horizontal([all_numeric()])`
+/// becomes `sum_horizontal([col("a"), col("b"), ..])` instead of one expression per column.
+/// Other expressions are returned unchanged.
+fn expand_selector_args(e: &Expr, schema: &Schema) -> Expr {
+    e.clone().transform_up(&mut |n| match n {
+        Expr::Function { func, args } if func.expands_selector_args() => {
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                match a {
+                    Expr::Columns(cs) => out.extend(cs.into_iter().map(Expr::Column)),
+                    Expr::AllNumeric => out.extend(
+                        schema
+                            .fields()
+                            .iter()
+                            .filter(|f| is_numeric(f.data_type()))
+                            .map(|f| Expr::Column(f.name().clone())),
+                    ),
+                    other => out.push(other),
+                }
+            }
+            Expr::Function { func, args: out }
+        }
+        other => other,
+    })
+}
+
+/// The type of `arg`, an input of the function `name` in the call `e`, which must be an
+/// arithmetic type (a number, a boolean counted as an integer, or null).
+pub(crate) fn arith_input(e: &Expr, name: &str, arg: &Expr, schema: &Schema) -> Result<DataType> {
+    let t = arg.data_type(schema)?;
+    if is_arith(&t) {
+        Ok(t)
+    } else {
+        Err(Error::Type(format!(
+            "{name}() needs a numeric input, got {} in {e}",
+            typed(arg, &t)
+        )))
+    }
+}
+
+/// The type of `arg`, an input of the function `name` in the call `e`, which must be a number
+/// (or null); booleans are refused.
+pub(crate) fn numeric_input(e: &Expr, name: &str, arg: &Expr, schema: &Schema) -> Result<DataType> {
+    let t = arg.data_type(schema)?;
+    if is_numeric(&t) || t == DataType::Null {
+        Ok(t)
+    } else {
+        Err(Error::Type(format!(
+            "{name}() needs a numeric input, got {} in {e}",
+            typed(arg, &t)
+        )))
+    }
+}
+
 impl Expr {
     /// The output field (name and type) of this expression over `schema`.
     pub fn to_field(&self, schema: &Schema) -> Result<Field> {
@@ -157,7 +215,7 @@ impl Expr {
                 } else {
                     Err(Error::Type(format!(
                         "cannot cast {} to {}",
-                        describe(e, &from),
+                        typed(e, &from),
                         dtype_name(to)
                     )))
                 }
@@ -169,7 +227,7 @@ impl Expr {
                 } else {
                     Err(Error::Type(format!(
                         "`!` needs a boolean, got {}",
-                        describe(e, &t)
+                        typed(e, &t)
                     )))
                 }
             }
@@ -180,7 +238,7 @@ impl Expr {
                 } else {
                     Err(Error::Type(format!(
                         "unary `-` needs a number, got {}",
-                        describe(e, &t)
+                        typed(e, &t)
                     )))
                 }
             }
@@ -189,10 +247,10 @@ impl Expr {
                 let r = right.data_type(schema)?;
                 binary_type(self, left, *op, right, &l, &r)
             }
-            Expr::Function { func, args } => function_type(self, func, args, schema),
+            Expr::Function { func, args } => func.return_type(self, args, schema),
             Expr::Agg { func, expr } => {
                 let t = expr.data_type(schema)?;
-                agg_type(self, func, &t)
+                func.return_type(self, &t)
             }
             Expr::When {
                 cond,
@@ -203,7 +261,7 @@ impl Expr {
                 if !matches!(c, DataType::Boolean | DataType::Null) {
                     return Err(Error::Type(format!(
                         "when() needs a boolean condition, got {}",
-                        describe(cond, &c)
+                        typed(cond, &c)
                     )));
                 }
                 let t = then.data_type(schema)?;
@@ -211,8 +269,8 @@ impl Expr {
                 supertype(&t, &o).ok_or_else(|| {
                     Error::Type(format!(
                         "then and otherwise have incompatible types: {} vs {}",
-                        describe(then, &t),
-                        describe(otherwise, &o)
+                        typed(then, &t),
+                        typed(otherwise, &o)
                     ))
                 })
             }
@@ -232,8 +290,8 @@ fn binary_type(
         Error::Type(format!(
             "cannot apply `{}` to {} and {} in {e}",
             op.symbol(),
-            describe(left, l),
-            describe(right, r)
+            typed(left, l),
+            typed(right, r)
         ))
     };
     if op.is_logical() {
@@ -263,145 +321,6 @@ fn binary_type(
         return Ok(float_type(&arith_type(l, r)));
     }
     Ok(arith_type(l, r))
-}
-
-fn numeric_arg(e: &Expr, func: &Function, arg: &Expr, schema: &Schema) -> Result<DataType> {
-    let t = arg.data_type(schema)?;
-    if is_arith(&t) {
-        Ok(t)
-    } else {
-        Err(Error::Type(format!(
-            "{}() needs a numeric input, got {} in {e}",
-            func.name(),
-            describe(arg, &t)
-        )))
-    }
-}
-
-fn function_type(e: &Expr, func: &Function, args: &[Expr], schema: &Schema) -> Result<DataType> {
-    // Issue 4 part A: missing values, scaling, windows (rules in `seed_a_types`).
-    if func.is_seed_a() {
-        return super::seed_a_types::function_type(e, func, args, schema);
-    }
-    // Issue 4 part B: functions without input (random values, row_index) have no `first`.
-    if args.is_empty() {
-        return super::seed_b::function_type(e, func, args, schema);
-    }
-    let first = args
-        .first()
-        .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
-    let second = || {
-        args.get(1)
-            .ok_or_else(|| Error::Internal(format!("{} without its argument", func.name())))
-    };
-    match func {
-        Function::IsNull | Function::IsNotNull => {
-            first.data_type(schema)?;
-            Ok(DataType::Boolean)
-        }
-        Function::IsNan | Function::IsNotNan | Function::IsInfinite | Function::IsFinite => {
-            numeric_arg(e, func, first, schema)?;
-            Ok(DataType::Boolean)
-        }
-        Function::Abs | Function::Floor | Function::Ceil | Function::Round(_) => {
-            let t = numeric_arg(e, func, first, schema)?;
-            Ok(arith_type(&t, &t))
-        }
-        Function::Sqrt | Function::Exp | Function::Ln | Function::Clip { .. } => {
-            let t = numeric_arg(e, func, first, schema)?;
-            Ok(float_type(&t))
-        }
-        Function::Pow => {
-            numeric_arg(e, func, first, schema)?;
-            numeric_arg(e, func, second()?, schema)?;
-            Ok(DataType::Float64)
-        }
-        Function::FillNan => {
-            let t = numeric_arg(e, func, first, schema)?;
-            let v = numeric_arg(e, func, second()?, schema)?;
-            Ok(arith_type(&t, &v))
-        }
-        Function::FillNull => {
-            let t = first.data_type(schema)?;
-            let v = second()?.data_type(schema)?;
-            supertype(&t, &v).ok_or_else(|| {
-                Error::Type(format!(
-                    "fill_null value {} does not fit {}",
-                    describe(&args[1], &v),
-                    describe(first, &t)
-                ))
-            })
-        }
-        // Issue 4 part A: missing values, scaling, windows.
-        f if f.is_seed_a() => super::seed_a_types::function_type(e, func, args, schema),
-        // Issue 4 part B: sorting, indexing, random.
-        f if f.is_seed_b() => super::seed_b::function_type(e, func, args, schema),
-        _ => Err(Error::Internal(format!("{} has no type rule", func.name()))),
-    }
-}
-
-fn agg_type(e: &Expr, func: &AggFunc, t: &DataType) -> Result<DataType> {
-    let numeric = || {
-        if is_arith(t) {
-            Ok(())
-        } else {
-            Err(Error::Type(format!(
-                "{}() needs a numeric input, got {} in {e}",
-                func.name(),
-                dtype_name(t)
-            )))
-        }
-    };
-    match func {
-        AggFunc::Count | AggFunc::NullCount => Ok(DataType::UInt64),
-        AggFunc::First | AggFunc::Last => Ok(t.clone()),
-        AggFunc::Min | AggFunc::Max | AggFunc::NanMin | AggFunc::NanMax => {
-            if is_arith(t) || is_string(t) || is_temporal(t) {
-                Ok(if *t == DataType::Boolean || *t == DataType::Null {
-                    DataType::Int64
-                } else {
-                    t.clone()
-                })
-            } else {
-                Err(Error::Type(format!(
-                    "{}() is not defined for {} in {e}",
-                    func.name(),
-                    dtype_name(t)
-                )))
-            }
-        }
-        AggFunc::ArgMin | AggFunc::ArgMax => {
-            numeric()?;
-            Ok(DataType::UInt64)
-        }
-        AggFunc::Sum | AggFunc::NanSum => {
-            numeric()?;
-            Ok(if t.is_floating() {
-                DataType::Float64
-            } else {
-                DataType::Int64
-            })
-        }
-        AggFunc::Mean
-        | AggFunc::Median
-        | AggFunc::Std(_)
-        | AggFunc::Var(_)
-        | AggFunc::Quantile(_)
-        | AggFunc::NanMean
-        | AggFunc::NanMedian
-        | AggFunc::NanStd(_)
-        | AggFunc::NanVar(_) => {
-            numeric()?;
-            if let AggFunc::Quantile(q) = func {
-                if !(0.0..=1.0).contains(q) {
-                    return Err(Error::Plan(format!(
-                        "quantile must be between 0 and 1, got {q} in {e}"
-                    )));
-                }
-            }
-            Ok(DataType::Float64)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,13 +11,20 @@ use crate::error::Result;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 
+/// A progress callback: told `(morsels done, morsels total)` as a pipeline runs, from worker
+/// threads.
+pub type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
+
 /// How a query runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ExecOptions {
     /// Worker threads; `None` uses `FUSEDFRAME_THREADS` or else every core.
     pub threads: Option<usize>,
     /// Run the optimizer (on by default; off is for testing that rules preserve results).
     pub optimize: bool,
+    /// Told the progress of each pipeline as its morsels complete (the CLI draws its progress
+    /// bar with it); `None` reports nothing.
+    pub progress: Option<Arc<ProgressFn>>,
 }
 
 impl Default for ExecOptions {
@@ -25,7 +32,18 @@ impl Default for ExecOptions {
         Self {
             threads: None,
             optimize: true,
+            progress: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ExecOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecOptions")
+            .field("threads", &self.threads)
+            .field("optimize", &self.optimize)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
     }
 }
 
@@ -42,6 +60,24 @@ impl ExecOptions {
     /// Turn the optimizer on or off.
     pub fn optimize(mut self, on: bool) -> Self {
         self.optimize = on;
+        self
+    }
+    /// Report progress to `callback` as `(morsels done, morsels total)` per pipeline.
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// use fusedframe::prelude::*;
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let seen = calls.clone();
+    /// let options = ExecOptions::new().progress(Arc::new(move |_done, _total| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    /// }));
+    /// range(0, 200_000).select([col("range").sum()]).collect_with(&options)?;
+    /// assert!(calls.load(Ordering::Relaxed) > 0);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn progress(mut self, callback: Arc<ProgressFn>) -> Self {
+        self.progress = Some(callback);
         self
     }
 }
@@ -223,6 +259,27 @@ impl LazyFrame {
         }
     }
 
+    /// The physical plan the executor runs, as text: the optimized plan lowered into
+    /// pipelines (a source and the streaming operators each morsel goes through) and the
+    /// breakers between them (aggregates, sorts, gathers, whole-column expressions). Reads no
+    /// data.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("x" => [1.0, -2.0, 3.0])?;
+    /// let text = df.lazy()
+    ///     .filter(col("x").gt(0.0))
+    ///     .with_columns([(col("x") * 2.0).alias("y")])
+    ///     .sort("y", SortOptions::default())
+    ///     .explain_physical()?;
+    /// assert_eq!(text, "SORT by=[col(\"y\")]\n  PIPELINE\n    WITH_COLUMNS [(col(\"x\") * 2.0).alias(\"y\")]\n    FILTER col(\"x\").gt(0.0)\n    DATAFRAME rows=3 width=1");
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn explain_physical(&self) -> Result<String> {
+        let plan = crate::optimizer::optimize(&self.plan)?;
+        Ok(crate::physical::lower(&plan)?.display_indent())
+    }
+
     /// Every optimizer step: each rule's name and the plan after it (or "unchanged").
     pub fn explain_verbose(&self) -> Result<String> {
         let (plan, steps) = crate::optimizer::optimize_traced(&self.plan)?;
@@ -244,12 +301,18 @@ impl LazyFrame {
 
     /// Run the query with these options.
     pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
-        let plan = if options.optimize {
-            crate::optimizer::optimize(&self.plan)?
-        } else {
-            crate::optimizer::resolve(&self.plan)?
-        };
+        let plan = self.optimized_with(options)?;
         crate::exec::execute(&plan, options)
+    }
+
+    /// The plan as it will run: optimized, or only resolved when `options` turn the optimizer
+    /// off.
+    pub(crate) fn optimized_with(&self, options: &ExecOptions) -> Result<Arc<LogicalPlan>> {
+        if options.optimize {
+            crate::optimizer::optimize(&self.plan)
+        } else {
+            crate::optimizer::resolve(&self.plan)
+        }
     }
 
     /// Run the query and write CSV to `path` (via a temporary file renamed on success).

@@ -58,8 +58,25 @@ impl Model {
         }
     }
 
-    /// Fit (unless fitted already) and describe.
+    /// The physical plan of a model still to fit (`FIT ...` above its input's pipelines).
+    pub fn explain_physical(&self) -> Result<String> {
+        match self {
+            Model::KMeans(m) => m.explain_physical(),
+            Model::Pca(m) => m.explain_physical(),
+            Model::LinearRegression(m) => m.explain_physical(),
+            Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
+                self.explain(true)
+            }
+        }
+    }
+
+    /// Fit (unless fitted already) with default options, and describe.
     pub fn fit(self) -> Result<Fitted> {
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Fit (unless fitted already) on the pool `options` choose, and describe.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<Fitted> {
         fn fitted(summary: String, table: Result<DataFrame>) -> Result<Fitted> {
             Ok(Fitted {
                 summary,
@@ -67,9 +84,9 @@ impl Model {
             })
         }
         match self {
-            Model::KMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
-            Model::Pca(m) => Model::FittedPca(m.fit()?).fit(),
-            Model::LinearRegression(m) => Model::FittedLinear(m.fit()?).fit(),
+            Model::KMeans(m) => Model::FittedKMeans(m.fit_with(options)?).fit(),
+            Model::Pca(m) => Model::FittedPca(m.fit_with(options)?).fit(),
+            Model::LinearRegression(m) => Model::FittedLinear(m.fit_with(options)?).fit(),
             Model::FittedKMeans(m) => fitted(m.summary(), m.to_dataframe()),
             Model::FittedPca(m) => fitted(m.summary(), m.to_dataframe()),
             Model::FittedLinear(m) => fitted(m.summary(), m.to_dataframe()),
@@ -151,6 +168,14 @@ impl Output {
         }
     }
 
+    /// The physical plan the executor runs.
+    pub fn explain_physical(&self) -> Result<String> {
+        match self {
+            Output::Model(m) => m.explain_physical(),
+            other => other.clone().into_lazy()?.explain_physical(),
+        }
+    }
+
     /// Every optimizer step (for a model: its optimized plan).
     pub fn explain_verbose(&self) -> Result<String> {
         match self {
@@ -164,7 +189,7 @@ impl Output {
         match self {
             Output::Lazy(lf) => lf.collect_with(options),
             Output::Frame(df) => Ok(df),
-            Output::Model(m) => Ok(m.fit()?.table),
+            Output::Model(m) => Ok(m.fit_with(options)?.table),
         }
     }
 }

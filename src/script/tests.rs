@@ -428,6 +428,10 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "KMeans::init",
         "takes an ndarray matrix of starting centres",
     ),
+    (
+        "ExecOptions::progress",
+        "takes a Rust closure (ProgressFn); the CLI draws its bar with it",
+    ),
 ];
 
 #[test]

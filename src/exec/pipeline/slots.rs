@@ -9,7 +9,7 @@
 //! (`with_columns` leaves it alone, `select` names it) is not copied at all: the output shares
 //! the input's array, as Polars does.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use std::mem::MaybeUninit;
 
@@ -18,9 +18,10 @@ use arrow::buffer::NullBuffer;
 use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
 
-use super::Pipeline;
+use super::{Opened, Running};
 use crate::error::{Error, Result};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
+use crate::physical::StreamOp;
 
 /// What a piece keeps of a column after its values went to the destination.
 enum Kept {
@@ -38,19 +39,18 @@ fn plain_column(e: &crate::expr::Expr, input: &SchemaRef) -> Option<usize> {
     }
 }
 
-impl Pipeline {
+impl Running<'_> {
     /// For each output column, the source column it is an unchanged copy of, if any.
     fn passthrough(&self) -> Vec<Option<usize>> {
-        use super::Op;
         let mut schema = self.source.schema();
         let mut map: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
-        for (op, out) in &self.ops {
+        for (op, out) in self.ops {
             map = match op {
-                Op::Select(exprs) => exprs
+                StreamOp::Select(exprs) => exprs
                     .iter()
                     .map(|e| plain_column(e, &schema).and_then(|j| map.get(j).copied().flatten()))
                     .collect(),
-                Op::WithColumns(exprs) => {
+                StreamOp::WithColumns(exprs) => {
                     let mut next: Vec<Option<usize>> = out
                         .fields()
                         .iter()
@@ -65,7 +65,7 @@ impl Pipeline {
                     next
                 }
                 // Filters change rows; slots are not used with them.
-                Op::Filter(_) | Op::FilterKeep(..) => vec![None; out.fields().len()],
+                StreamOp::Filter(_) | StreamOp::FilterKeep(..) => vec![None; out.fields().len()],
             };
             schema = out.clone();
         }
@@ -80,11 +80,10 @@ impl Pipeline {
     /// Rows of every morsel after the operators, when no operator changes them and the source
     /// knows them before decoding.
     pub(super) fn known_heights(&self) -> Option<Vec<usize>> {
-        use super::Op;
         if self
             .ops
             .iter()
-            .any(|(op, _)| matches!(op, Op::Filter(_) | Op::FilterKeep(..)))
+            .any(|(op, _)| matches!(op, StreamOp::Filter(_) | StreamOp::FilterKeep(..)))
         {
             return None;
         }
@@ -102,12 +101,12 @@ impl Pipeline {
         let total: usize = heights.iter().sum();
         // Columns shared with an in-memory input, whatever their type.
         let shared: Vec<Option<ArrayRef>> = match &self.source {
-            super::Source::Frame(df) => self
+            Opened::Frame(df) => self
                 .passthrough()
                 .into_iter()
                 .map(|j| j.map(|j| df.columns()[j].clone()))
                 .collect(),
-            super::Source::Morsels(_) => vec![None; schema.fields().len()],
+            Opened::Morsels(_) => vec![None; schema.fields().len()],
         };
         let widths: Vec<Option<usize>> = schema
             .fields()
@@ -177,8 +176,7 @@ impl Pipeline {
                         heights[i]
                     )));
                 }
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                crate::exec::pool::report_progress(d, n);
+                self.report(&done, n);
                 Ok(kept)
             })
             .collect::<Result<_>>()?;

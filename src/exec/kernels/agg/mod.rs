@@ -9,11 +9,9 @@
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::exec::value::array_to_scalar;
-use crate::exec::MORSEL_ROWS;
 use crate::expr::{AggFunc, Scalar};
 
 mod summary;
@@ -669,31 +667,11 @@ fn scalar_cmp(a: &Scalar, b: &Scalar) -> std::cmp::Ordering {
 }
 
 /// Aggregate a whole column: fixed 64K-row pieces in parallel, merged in order.
-pub fn aggregate(func: &AggFunc, values: &ArrayRef) -> Result<Scalar> {
-    let n = values.len().div_ceil(MORSEL_ROWS).max(1);
-    let states: Vec<AggState> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut s = AggState::new(func, values.data_type());
-            let start = (i * MORSEL_ROWS).min(values.len());
-            let len = MORSEL_ROWS.min(values.len() - start);
-            s.update(&values.slice(start, len))?;
-            Ok(s)
-        })
-        .collect::<Result<_>>()?;
-    let mut it = states.into_iter();
-    let mut total = it
-        .next()
-        .ok_or_else(|| Error::Internal("no aggregate state".into()))?;
-    for s in it {
-        total.merge(s)?;
-    }
-    total.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::aggregate::aggregate_array as aggregate;
+    use crate::exec::MORSEL_ROWS;
     use arrow::array::{Float64Array, Int64Array};
     use std::sync::Arc;
 

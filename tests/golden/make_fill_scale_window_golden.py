@@ -1,8 +1,9 @@
-"""Golden values for issue 4 part A (missing values, scaling, rolling windows, horizontal and
-row/column functions, describe, drop_nans/drop_nulls), computed with NumPy, pandas, Polars and
-scikit-learn on small fixed inputs. Writes tests/golden/seed_a.json, read by tests/seed_a.rs.
+"""Golden values for missing values, scaling, rolling windows, horizontal and row/column
+functions, describe, drop_nans/drop_nulls, computed with NumPy, pandas, Polars and scikit-learn
+on small fixed inputs. Writes tests/golden/fill_scale_window.json, read by
+tests/fill_scale_window.rs.
 
-Run from the repository root:  /work/venv/bin/python tests/golden/make_seed_a_golden.py
+Run from the repository root:  /work/venv/bin/python tests/golden/make_fill_scale_window_golden.py
 CI has no Python: the JSON is committed. Values are JSON numbers, null, or the strings
 "NaN", "inf", "-inf".
 
@@ -286,7 +287,7 @@ out = {
     "drop_input": {"a": encs(D["a"]), "b": encs(D["b"]), "s": D["s"]},
     "drops": drops,
 }
-path = os.path.join(HERE, "seed_a.json")
+path = os.path.join(HERE, "fill_scale_window.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))
     f.write("\n")

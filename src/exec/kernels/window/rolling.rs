@@ -28,8 +28,8 @@ use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
 use super::rolling_order::{MedianWin, SortedWin, SORTED_WINDOW_MAX};
-use super::seed_a::{f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::error::Result;
+use crate::exec::kernels::chunked::{f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::expr::{RollingKind, RollingOptions};
 
 /// Where each output row's window lies.

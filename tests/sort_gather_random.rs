@@ -1,6 +1,7 @@
-//! Issue 4 part B against NumPy / Polars golden values (tests/golden/seed_b.json, written by
-//! tests/golden/make_seed_b_golden.py): sorting, top_k, gather, boolean masks, arg_min /
-//! arg_max, and NumPy-identical seeded random numbers, each run with 1 and 2 threads.
+//! Sorting, indexing and random numbers against NumPy / Polars golden values
+//! (tests/golden/sort_gather_random.json, written by
+//! tests/golden/make_sort_gather_random_golden.py): sorting, top_k, gather, boolean masks,
+//! arg_min / arg_max, and NumPy-identical seeded random numbers, each run with 1 and 2 threads.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use serde_json::Value as Json;
 mod golden_support;
 
 fn golden() -> Json {
-    golden_support::load("seed_b.json")
+    golden_support::load("sort_gather_random.json")
 }
 
 use golden_support::floats as gfs;

@@ -1,5 +1,6 @@
-//! Issue 4 part B beyond the goldens: thread-count determinism, distribution sanity, empty and
-//! one-row frames, errors (not panics), multi-key sorts, plan text, sources and ndarray.
+//! Sorting, indexing and random numbers beyond the goldens: thread-count determinism,
+//! distribution sanity, empty and one-row frames, errors (not panics), multi-key sorts, plan
+//! text, sources and ndarray.
 
 use std::sync::Arc;
 

@@ -1,10 +1,10 @@
-"""Golden values for tests/seed_b.rs (issue 4 part B: sorting, indexing, random numbers).
+"""Golden values for tests/sort_gather_random.rs (sorting, indexing, random numbers).
 
 Run from the repository root with NumPy and Polars installed:
 
-    python tests/golden/make_seed_b_golden.py
+    python tests/golden/make_sort_gather_random_golden.py
 
-It writes tests/golden/seed_b.json. JSON has no NaN or infinities, so floats are written as
+It writes tests/golden/sort_gather_random.json. JSON has no NaN or infinities, so floats are written as
 numbers or the strings "NaN", "inf", "-inf"; null (a missing value) is JSON null.
 CI has no Python: the JSON file is committed.
 """
@@ -19,7 +19,7 @@ import polars as pl
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_json import enc, encs  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_b.json")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sort_gather_random.json")
 NAN = float("nan")
 INF = float("inf")
 

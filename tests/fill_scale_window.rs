@@ -1,6 +1,7 @@
-//! Issue 4 part A against golden values from NumPy, pandas, Polars and scikit-learn
-//! (tests/golden/make_seed_a_golden.py writes tests/golden/seed_a.json), plus thread-count
-//! determinism, selectors, plan text and error messages.
+//! Fills, scalers, rolling windows, horizontal and closure functions, `describe` and the
+//! NaN/null row filters against golden values from NumPy, pandas, Polars and scikit-learn
+//! (tests/golden/make_fill_scale_window_golden.py writes tests/golden/fill_scale_window.json),
+//! plus thread-count determinism, selectors, plan text and error messages.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use serde_json::Value as Json;
 mod golden_support;
 
 fn golden() -> Json {
-    golden_support::load("seed_a.json")
+    golden_support::load("fill_scale_window.json")
 }
 
 use golden_support::floats as nums;
