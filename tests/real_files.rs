@@ -584,3 +584,56 @@ fn files_from_other_writers_read_the_same() {
         failures.join("\n")
     );
 }
+
+/// Our CSV splitter and parser against arrow-rs's CSV reader (empty fields as nulls, schema
+/// inferred from the whole file) on every CSV file of the tests: the writers' files and the
+/// datasets. Columns both infer as the same type must hold the same values.
+#[test]
+fn csv_reader_agrees_with_arrow_csv() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<PathBuf> = ["tests/corpus/writers", "datasets"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10);
+    let (mut compared, mut failures) = (0, Vec::new());
+    for path in paths {
+        let ours = scan_csv(&path).collect().unwrap();
+        let null = regex::Regex::new("^$").unwrap();
+        let format = arrow_csv::reader::Format::default()
+            .with_header(true)
+            .with_null_regex(null.clone());
+        let file = std::fs::File::open(&path).unwrap();
+        let (schema, _) = format.infer_schema(file, None).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let reader = arrow_csv::ReaderBuilder::new(std::sync::Arc::new(schema.clone()))
+            .with_format(format)
+            .build(file)
+            .unwrap();
+        let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+        for (j, f) in schema.fields().iter().enumerate() {
+            let Ok(mine) = ours.column(f.name()) else {
+                failures.push(format!("{}: no column {}", path.display(), f.name()));
+                continue;
+            };
+            if mine.data_type() != f.data_type() {
+                continue;
+            }
+            let parts: Vec<&dyn arrow::array::Array> =
+                batches.iter().map(|b| b.column(j).as_ref()).collect();
+            let theirs = arrow::compute::concat(&parts).unwrap();
+            compared += 1;
+            if canon::canon_array(mine.as_ref()) != canon::canon_array(theirs.as_ref()) {
+                failures.push(format!("{}: column {} differs", path.display(), f.name()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        compared >= 40,
+        "only {compared} columns had the same type in both readers"
+    );
+}
