@@ -600,9 +600,9 @@ fn csv_reader_agrees_with_arrow_csv() {
     paths.sort();
     assert!(paths.len() >= 10);
     let (mut compared, mut failures) = (0, Vec::new());
+    let null = regex::Regex::new("^$").unwrap();
     for path in paths {
         let ours = scan_csv(&path).collect().unwrap();
-        let null = regex::Regex::new("^$").unwrap();
         let format = arrow_csv::reader::Format::default()
             .with_header(true)
             .with_null_regex(null.clone());
