@@ -434,6 +434,10 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "takes a Rust closure (ProgressFn); the CLI draws its bar with it",
     ),
     (
+        "ExecOptions::memory_pool",
+        "takes a shared MemoryPool (an Arc), which a script has no way to make",
+    ),
+    (
         "LazyFrame::sink_parquet_with",
         "its options (ParquetWriteOptions, ParquetCompression) are not script types yet; \
          scripts write Parquet with sink_parquet or --output",
