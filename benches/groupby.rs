@@ -29,10 +29,9 @@ fn question(name: &str, g: LazyFrame) -> Option<LazyFrame> {
         "q5" => g
             .group_by([c("id6")])
             .agg([c("v1").sum(), c("v2").sum(), c("v3").sum()]),
-        "q6" => g.group_by([c("id4"), c("id5")]).agg([
-            c("v3").median().alias("m"),
-            c("v3").std(1).alias("s"),
-        ]),
+        "q6" => g
+            .group_by([c("id4"), c("id5")])
+            .agg([c("v3").median().alias("m"), c("v3").std(1).alias("s")]),
         "q7" => g
             .group_by([c("id3")])
             .agg([(c("v1").max() - c("v2").min()).alias("r")]),

@@ -18,16 +18,14 @@
 //! call). A frame in memory is a pipeline source like any other, cut into the same 64K-row
 //! morsels, so all of them chunk and merge alike.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray};
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use rayon::prelude::*;
 
 use super::eval::evaluate;
 use super::kernels::agg::{new_accumulator, update_group, Groups, GroupsAccumulator};
-use super::pipeline::{Opened, Running};
+use super::pipeline::{Carry, Opened, Running};
 use super::value::array_to_scalar;
 use super::{Context, Params};
 use crate::error::{Error, Result};
@@ -178,41 +176,36 @@ impl AggregateSet {
         let fuse = allow_fuse && self.fusable;
         let params = pipeline.params();
         let n = pipeline.source.num_morsels();
-        let done = AtomicUsize::new(0);
-        let partials: Vec<Partial> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let (mut groups, mut multi) = self.new_states()?;
-                let mut scratch = vec![];
-                let mut consume = |piece: DataFrame, mask: Option<BooleanArray>| -> Result<()> {
-                    let values = self.specs.eval_inputs(&piece, params)?;
-                    for (v, group) in values.iter().zip(groups.iter_mut()) {
-                        update_group(group, v, mask.as_ref(), &mut scratch)?;
-                    }
-                    for (&k, acc) in self.multi.iter().zip(multi.iter_mut()) {
-                        acc.update(&self.specs.args_of(k, &values), Groups::One, 1)?;
-                    }
-                    Ok(())
-                };
-                if fuse {
-                    pipeline.for_each_masked(i, &mut consume)?;
-                } else {
-                    pipeline.for_each_output(i, &mut |piece| consume(piece, None))?;
+        // Each morsel's states (one group each), and a scratch buffer for the compaction.
+        let partials = pipeline.run_morsels(
+            0..n,
+            &mut Carry::default(),
+            fuse,
+            &|_| Ok((self.new_states()?, vec![])),
+            &|((groups, multi), scratch), piece, mask| {
+                let values = self.specs.eval_inputs(&piece, params)?;
+                for (v, group) in values.iter().zip(groups.iter_mut()) {
+                    update_group(group, v, mask.as_ref(), scratch)?;
                 }
-                pipeline.report(&done, n);
-                for acc in groups.iter_mut().flatten().chain(multi.iter_mut()) {
-                    acc.seal()?;
+                for (&k, acc) in self.multi.iter().zip(multi.iter_mut()) {
+                    acc.update(&self.specs.args_of(k, &values), Groups::One, 1)?;
                 }
-                Ok((groups, multi))
-            })
-            .collect::<Result<_>>()?;
+                Ok(())
+            },
+        )?;
         // Merge in morsel order, starting from the first morsel's states.
-        let mut it = partials.into_iter();
+        let mut it = partials.into_iter().map(|(states, _)| states);
         let (mut groups, mut multi) = match it.next() {
             Some(first) => first,
             None => self.new_states()?,
         };
-        for (g, m) in it {
+        for acc in groups.iter_mut().flatten().chain(multi.iter_mut()) {
+            acc.seal()?;
+        }
+        for (mut g, mut m) in it {
+            for acc in g.iter_mut().flatten().chain(m.iter_mut()) {
+                acc.seal()?;
+            }
             let later = g.iter().flatten().chain(m.iter());
             for (t, p) in groups
                 .iter_mut()

@@ -6,10 +6,14 @@
 //! in `group_by(..).agg(..)` and `over(..)` it gives one value per group. Plain aggregates
 //! follow NumPy (NaN propagates); the `nan_*` family skips NaN; all skip nulls. The kernels
 //! are the executor's columnar accumulators (`exec::kernels::agg`).
+//!
+//! Decimals: `sum` stays an exact decimal (precision 38, the input's scale; an overflow is an
+//! error), `min`/`max`/`first`/`last` keep the decimal type, and the statistics that are not
+//! sums of values (mean, median, std, var, quantile, corr) are Float64, as Polars gives them.
 
 use arrow::datatypes::{DataType, Schema};
 
-use super::types::{is_arith, is_string, is_temporal};
+use super::types::{is_arith, is_decimal, is_duration, is_string, is_temporal, DECIMAL_PRECISION};
 use super::{Expr, Scalar};
 use crate::error::{Error, Result};
 use crate::frame::display::{dtype_name, format_float};
@@ -291,7 +295,7 @@ impl AggFunc {
     /// against `schema`).
     pub(crate) fn return_type(&self, e: &Expr, t: &DataType, schema: &Schema) -> Result<DataType> {
         let numeric = || {
-            if is_arith(t) {
+            if is_arith(t) || is_decimal(t) {
                 Ok(())
             } else {
                 Err(Error::Type(format!(
@@ -320,7 +324,8 @@ impl AggFunc {
             }
             AggFunc::First | AggFunc::Last => Ok(t.clone()),
             AggFunc::Min | AggFunc::Max | AggFunc::NanMin | AggFunc::NanMax => {
-                if is_arith(t) || is_string(t) || is_temporal(t) {
+                if is_arith(t) || is_string(t) || is_temporal(t) || is_decimal(t) || is_duration(t)
+                {
                     Ok(if *t == DataType::Boolean || *t == DataType::Null {
                         DataType::Int64
                     } else {
@@ -340,7 +345,10 @@ impl AggFunc {
             }
             AggFunc::Sum | AggFunc::NanSum => {
                 numeric()?;
-                Ok(if t.is_floating() {
+                Ok(if let DataType::Decimal128(_, s) = t {
+                    // Exact, with room for the sum's digits (as Polars).
+                    DataType::Decimal128(DECIMAL_PRECISION, *s)
+                } else if t.is_floating() {
                     DataType::Float64
                 } else {
                     DataType::Int64

@@ -15,7 +15,8 @@ use rayon::prelude::*;
 
 use super::table::GroupTable;
 use crate::error::{Error, Result};
-use crate::exec::kernels::agg::GroupsAccumulator;
+use crate::exec::kernels::agg::{vec_bytes, GroupsAccumulator};
+use crate::exec::memory::Reservation;
 
 /// One morsel's grouping.
 pub(crate) struct Partial {
@@ -25,6 +26,62 @@ pub(crate) struct Partial {
     pub(crate) accs: Vec<Box<dyn GroupsAccumulator>>,
     /// The local group id of each of its rows (kept only when the caller needs rows' groups).
     pub(crate) row_ids: Vec<u32>,
+    /// The bytes it holds of the memory budget.
+    pub(crate) held: usize,
+}
+
+impl Partial {
+    /// The bytes its table, states and row ids hold.
+    pub(crate) fn size(&self) -> usize {
+        state_size(&self.table, &self.accs) + vec_bytes(&self.row_ids)
+    }
+
+    /// The bytes a new group is expected to take: what a group holds so far on average (at
+    /// least [`MIN_GROUP_BYTES`]).
+    pub(crate) fn size_per_group(&self) -> usize {
+        (self.size() / self.table.len().max(1)).max(MIN_GROUP_BYTES)
+    }
+}
+
+/// The least bytes a new group is expected to take (a hash slot, a key, a few states).
+const MIN_GROUP_BYTES: usize = 64;
+
+/// The bytes a table and its states hold.
+fn state_size(table: &GroupTable, accs: &[Box<dyn GroupsAccumulator>]) -> usize {
+    table.size() + accs.iter().map(|a| a.size()).sum::<usize>()
+}
+
+/// The share of the `GROUP_BY` reservation one grouping state (a partial's, or a merge
+/// target's) holds: reserved before it grows, settled to its size after.
+pub(crate) struct Held<'a> {
+    mem: &'a Reservation,
+    bytes: usize,
+}
+
+impl<'a> Held<'a> {
+    /// A state that holds `bytes` of `mem` already.
+    pub(crate) fn of(mem: &'a Reservation, bytes: usize) -> Self {
+        Self { mem, bytes }
+    }
+
+    /// Reserve room for `groups` more groups of `per_group` bytes, before they are added.
+    pub(crate) fn before(&mut self, groups: usize, per_group: usize) -> Result<()> {
+        let more = groups.saturating_mul(per_group);
+        self.mem.try_grow(more)?;
+        self.bytes += more;
+        Ok(())
+    }
+
+    /// Reserve exactly what the state holds now (`now` bytes); returns it.
+    pub(crate) fn settle(&mut self, now: usize) -> Result<usize> {
+        if now > self.bytes {
+            self.mem.try_grow(now - self.bytes)?;
+        } else {
+            self.mem.shrink(self.bytes - now);
+        }
+        self.bytes = now;
+        Ok(now)
+    }
 }
 
 /// The merged grouping, groups in order of first appearance.
@@ -58,16 +115,18 @@ fn partition_of(h: u64, p: usize) -> usize {
 }
 
 /// Merge `partials` (in morsel order); `new_accs` makes empty accumulators for a partition;
-/// with `rows`, the group of every row is returned too.
+/// with `rows`, the group of every row is returned too. The merged states reserve from `mem`
+/// (which holds the partials' bytes) as they grow.
 pub(crate) fn merge(
     mut partials: Vec<Partial>,
     new_accs: &(dyn Fn() -> Result<Vec<Box<dyn GroupsAccumulator>>> + Sync),
     rows: bool,
+    mem: &Reservation,
 ) -> Result<Grouped> {
     let total: usize = partials.iter().map(|p| p.table.len()).sum();
     let p = partitions(total);
     if partials.len() <= 1 || p == 1 {
-        return merge_in_sequence(partials, rows);
+        return merge_in_sequence(partials, rows, mem);
     }
     // Each partial's local groups, by partition, in local order.
     let lists: Vec<Vec<Vec<u32>>> = partials
@@ -102,8 +161,10 @@ pub(crate) fn merge(
             let mut accs = new_accs()?;
             let mut origin = vec![];
             let mut targets = Vec::with_capacity(partials.len());
+            let mut held = Held::of(mem, 0);
             for (m, part) in partials.iter().enumerate() {
                 let from = &lists[m][q];
+                held.before(from.len(), part.size_per_group())?;
                 let to: Vec<u32> = from
                     .iter()
                     .map(|&l| {
@@ -117,6 +178,7 @@ pub(crate) fn merge(
                 for (a, pa) in accs.iter_mut().zip(&part.accs) {
                     a.merge(pa.as_ref(), from, &to, table.len())?;
                 }
+                held.settle(state_size(&table, &accs))?;
                 targets.push(if rows { to } else { vec![] });
             }
             Ok((table, accs, origin, targets))
@@ -196,8 +258,9 @@ pub(crate) fn merge(
     })
 }
 
-/// Merge everything into the first partial, one partial after the other.
-fn merge_in_sequence(partials: Vec<Partial>, rows: bool) -> Result<Grouped> {
+/// Merge everything into the first partial, one partial after the other (each let go once
+/// it is in).
+fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> Result<Grouped> {
     let mut it = partials.into_iter();
     let Some(first) = it.next() else {
         return Err(Error::Internal("grouping without partials".into()));
@@ -206,9 +269,12 @@ fn merge_in_sequence(partials: Vec<Partial>, rows: bool) -> Result<Grouped> {
         mut table,
         mut accs,
         row_ids,
+        held,
     } = first;
+    let mut held = Held::of(mem, held);
     let mut all_rows = if rows { Some(row_ids) } else { None };
     for part in it {
+        held.before(part.table.len(), part.size_per_group())?;
         let from: Vec<u32> = (0..part.table.len() as u32).collect();
         let to: Vec<u32> = from
             .iter()
@@ -220,6 +286,8 @@ fn merge_in_sequence(partials: Vec<Partial>, rows: bool) -> Result<Grouped> {
         if let Some(out) = all_rows.as_mut() {
             out.extend(part.row_ids.iter().map(|l| to[*l as usize]));
         }
+        held.settle(state_size(&table, &accs) + all_rows.as_ref().map_or(0, vec_bytes))?;
+        mem.shrink(part.held);
     }
     let n_groups = table.len();
     let results = accs

@@ -33,12 +33,12 @@ use arrow::array::{ArrayRef, UInt32Array};
 use arrow::datatypes::Schema;
 use rayon::prelude::*;
 
-use self::merge::{merge, Partial};
+use self::merge::{merge, Held, Partial};
 use self::table::prepare_keys;
 use super::aggregate::AggSpecs;
 use super::eval::evaluate;
 use super::kernels::agg::Groups;
-use super::pipeline::{Opened, Running};
+use super::pipeline::{Carry, Opened, Running};
 use super::{Context, Params};
 use crate::error::Result;
 use crate::expr::Expr;
@@ -55,6 +55,11 @@ pub(crate) fn key_spec(keys: &[Expr], schema: &Schema) -> Result<Arc<KeySpec>> {
 
 /// Group the output rows of `pipeline` by `keys` (elementwise expressions), computing `aggs`
 /// for each group; with `rows`, the group of every output row too.
+///
+/// The tables and states reserve from the run's memory budget as `GROUP_BY`: before a piece
+/// is interned, room for each of its rows to be a new group (at the bytes per group the state
+/// holds so far), settled to what the state holds once the piece is in; the merge likewise.
+/// A grouping over the budget ends in [`Error::MemoryLimit`](crate::Error::MemoryLimit).
 pub(crate) fn group_pipeline(
     pipeline: &Running,
     keys: &[Expr],
@@ -63,46 +68,59 @@ pub(crate) fn group_pipeline(
 ) -> Result<Grouped> {
     let spec = key_spec(keys, &pipeline.schema())?;
     let params = pipeline.params();
-    let n = pipeline.source.num_morsels().max(1);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let partials: Vec<Partial> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut table = GroupTable::new(spec.clone());
-            let mut accs = aggs.accumulators()?;
-            let mut scratch = Scratch::default();
-            let mut ids = vec![];
-            let mut row_ids = vec![];
-            if i < pipeline.source.num_morsels() {
-                pipeline.for_each_output(i, &mut |piece| {
-                    let h = piece.height();
-                    let karrs = keys
-                        .iter()
-                        .map(|e| evaluate(e, &piece, params)?.into_array(h))
-                        .collect::<Result<Vec<_>>>()?;
-                    table.intern(&prepare_keys(&spec, karrs)?, &mut ids, &mut scratch)?;
-                    let values = aggs.eval_inputs(&piece, params)?;
-                    for (k, acc) in accs.iter_mut().enumerate() {
-                        acc.update(&aggs.args_of(k, &values), Groups::Ids(&ids), table.len())?;
-                    }
-                    if rows {
-                        row_ids.extend_from_slice(&ids);
-                    }
-                    Ok(())
-                })?;
-                pipeline.report(&done, n);
-            }
-            for acc in &mut accs {
-                acc.seal()?;
-            }
-            Ok(Partial {
-                table,
-                accs,
-                row_ids,
-            })
-        })
-        .collect::<Result<_>>()?;
-    merge(partials, &|| aggs.accumulators(), rows)
+    let mem = pipeline.reserve("GROUP_BY");
+    let start = |_| {
+        Ok((
+            Partial {
+                table: GroupTable::new(spec.clone()),
+                accs: aggs.accumulators()?,
+                row_ids: vec![],
+                held: 0,
+            },
+            Scratch::default(),
+            vec![],
+        ))
+    };
+    let mut partials: Vec<Partial> = pipeline
+        .run_morsels(
+            0..pipeline.source.num_morsels(),
+            &mut Carry::default(),
+            false,
+            &start,
+            &|(part, scratch, ids), piece, _| {
+                let h = piece.height();
+                let mut held = Held::of(&mem, part.held);
+                held.before(h, part.size_per_group())?;
+                let karrs = keys
+                    .iter()
+                    .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                    .collect::<Result<Vec<_>>>()?;
+                let table = &mut part.table;
+                table.intern(&prepare_keys(&spec, karrs)?, ids, scratch)?;
+                let values = aggs.eval_inputs(&piece, params)?;
+                for (k, acc) in part.accs.iter_mut().enumerate() {
+                    acc.update(&aggs.args_of(k, &values), Groups::Ids(ids), table.len())?;
+                }
+                if rows {
+                    part.row_ids.extend_from_slice(ids);
+                }
+                let now = part.size();
+                part.held = held.settle(now)?;
+                Ok(())
+            },
+        )?
+        .into_iter()
+        .map(|(part, ..)| part)
+        .collect();
+    if partials.is_empty() {
+        partials.push(start(0)?.0);
+    }
+    for p in &mut partials {
+        for acc in &mut p.accs {
+            acc.seal()?;
+        }
+    }
+    merge(partials, &|| aggs.accumulators(), rows, &mem)
 }
 
 /// Group the rows of a materialized frame by `keys`, computing `aggs`; with `rows`, the

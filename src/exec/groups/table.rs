@@ -11,6 +11,7 @@
 //! ([`GroupTable::insert_from`]), so a group's id in the merged table follows its first
 //! appearance in the input.
 
+use crate::exec::kernels::agg::vec_bytes;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
@@ -82,6 +83,18 @@ impl GroupTable {
     /// The number of groups.
     pub(crate) fn len(&self) -> usize {
         self.hashes.len()
+    }
+
+    /// The bytes the table holds (its vectors' and hash tables' capacities), for the memory
+    /// budget.
+    pub(crate) fn size(&self) -> usize {
+        let slots = self.word_map.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+            + self.map.capacity() * (std::mem::size_of::<Slot>() + 1);
+        slots
+            + vec_bytes(&self.hashes)
+            + vec_bytes(&self.words)
+            + vec_bytes(&self.arena)
+            + vec_bytes(&self.ends)
     }
 
     /// The keys' spec.

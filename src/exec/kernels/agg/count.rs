@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, UInt64Array};
 
 use super::summary::{FloatSummary, Needs};
-use super::{downcast, grow, input, pairs, Groups, GroupsAccumulator};
+use super::{downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
 use crate::expr::AggFunc;
 
@@ -101,6 +101,10 @@ impl GroupsAccumulator for CountAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.n)
     }
 
     fn float_needs(&self) -> Option<Needs> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, UInt32Array, UInt64Array};
 use arrow::datatypes::DataType;
 
-use super::{downcast, grow, input, pairs, Groups, GroupsAccumulator};
+use super::{downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
 use crate::exec::groups::{GroupTable, KeySpec, Scratch};
 
@@ -143,5 +143,14 @@ impl GroupsAccumulator for NUniqueAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        self.table.size()
+            + vec_bytes(&self.pair_group)
+            + vec_bytes(&self.counts)
+            + vec_bytes(&self.offsets)
+            + vec_bytes(&self.by_group)
+            + vec_bytes(&self.ids)
     }
 }

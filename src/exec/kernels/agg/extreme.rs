@@ -1,6 +1,6 @@
 //! `min`, `max` and their NaN-skipping forms, in three layouts by input type: floats (a value,
-//! a "seen" flag and a "saw NaN" flag per group), integers, booleans, dates and timestamps (an
-//! `i64` and a flag per group), and strings (one reused `String` per group, written only when
+//! a "seen" flag and a "saw NaN" flag per group), integers, booleans, dates, timestamps and
+//! durations (an `i64` and a flag per group; decimals likewise with an `i128`), and strings (one reused `String` per group, written only when
 //! a smaller or larger value comes).
 //!
 //! NaN propagates through the plain forms (a group holding one has NaN as its min and max)
@@ -9,14 +9,14 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, PrimitiveArray, StringArray};
+use arrow::datatypes::{ArrowNumericType, DataType, Decimal128Type, Float64Type, Int64Type};
 
 use super::super::stats::nan_masked_min_max;
 use super::summary::{FloatSummary, Needs};
-use super::{downcast, f64_values, grow, input, pairs, Groups, GroupsAccumulator};
+use super::{downcast, f64_values, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::{Error, Result};
-use crate::expr::types::{is_string, is_temporal};
+use crate::expr::types::{is_decimal, is_duration, is_string, is_temporal};
 use crate::expr::AggFunc;
 
 /// The accumulator of `func` (a min or max) over values of type `t`.
@@ -29,17 +29,19 @@ pub(super) fn new_extreme(func: &AggFunc, t: &DataType) -> Result<Box<dyn Groups
             float64: *t == DataType::Float64,
             st: vec![],
         })
-    } else if t.is_integer() || is_temporal(t) || matches!(t, DataType::Boolean | DataType::Null) {
-        Box::new(IntExtreme {
-            min,
-            out: if is_temporal(t) {
-                t.clone()
-            } else {
-                DataType::Int64
-            },
-            best: vec![],
-            seen: vec![],
-        })
+    } else if t.is_integer()
+        || is_temporal(t)
+        || is_duration(t)
+        || matches!(t, DataType::Boolean | DataType::Null)
+    {
+        let out = if is_temporal(t) || is_duration(t) {
+            t.clone()
+        } else {
+            DataType::Int64
+        };
+        Box::new(IntExtreme::<Int64Type>::new(min, out))
+    } else if is_decimal(t) {
+        Box::new(IntExtreme::<Decimal128Type>::new(min, t.clone()))
     } else if is_string(t) {
         Box::new(StrExtreme {
             min,
@@ -167,6 +169,10 @@ impl GroupsAccumulator for FloatExtreme {
         self
     }
 
+    fn size(&self) -> usize {
+        vec_bytes(&self.st)
+    }
+
     fn float_needs(&self) -> Option<Needs> {
         self.float64.then(Needs::extremes)
     }
@@ -177,18 +183,40 @@ impl GroupsAccumulator for FloatExtreme {
     }
 }
 
-/// Integers, booleans (as 0/1), dates and timestamps, compared as `i64`; the result has the
-/// type `out` (Int64, or the date/timestamp type).
-struct IntExtreme {
+/// Integers, booleans (as 0/1), dates, timestamps and durations, compared as `i64` (`P` is
+/// Int64), or decimals compared unscaled as `i128` (`P` is Decimal128); the result has the
+/// type `out` (Int64, or the input's temporal or decimal type).
+struct IntExtreme<P: ArrowNumericType> {
     min: bool,
     out: DataType,
-    best: Vec<i64>,
+    best: Vec<P::Native>,
     seen: Vec<bool>,
 }
 
-impl IntExtreme {
+impl<P: ArrowNumericType> IntExtreme<P>
+where
+    P::Native: Ord,
+{
+    fn new(min: bool, out: DataType) -> Self {
+        Self {
+            min,
+            out,
+            best: vec![],
+            seen: vec![],
+        }
+    }
+
+    /// The type values are compared as.
+    fn work(&self) -> DataType {
+        if is_decimal(&self.out) {
+            self.out.clone()
+        } else {
+            DataType::Int64
+        }
+    }
+
     #[inline(always)]
-    fn offer(&mut self, g: usize, m: i64) {
+    fn offer(&mut self, g: usize, m: P::Native) {
         let b = &mut self.best[g];
         *b = match (self.seen[g], self.min) {
             (false, _) => m,
@@ -199,11 +227,14 @@ impl IntExtreme {
     }
 }
 
-impl GroupsAccumulator for IntExtreme {
+impl<P: ArrowNumericType> GroupsAccumulator for IntExtreme<P>
+where
+    P::Native: Ord,
+{
     fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
-        let a = arrow::compute::cast(input(inputs, "min/max")?, &DataType::Int64)?;
-        let p = a.as_primitive::<Int64Type>();
-        grow(&mut self.best, n_groups, 0);
+        let a = arrow::compute::cast(input(inputs, "min/max")?, &self.work())?;
+        let p = a.as_primitive::<P>();
+        grow(&mut self.best, n_groups, P::Native::default());
         grow(&mut self.seen, n_groups, false);
         match groups {
             Groups::One => {
@@ -244,7 +275,7 @@ impl GroupsAccumulator for IntExtreme {
     ) -> Result<()> {
         let o = downcast::<Self>(other)?;
         let old = self.best.len();
-        grow(&mut self.best, n_groups, 0);
+        grow(&mut self.best, n_groups, P::Native::default());
         grow(&mut self.seen, n_groups, false);
         for (s, t, new) in pairs(from, to, old) {
             if new {
@@ -258,15 +289,23 @@ impl GroupsAccumulator for IntExtreme {
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        grow(&mut self.best, n_groups, 0);
+        grow(&mut self.best, n_groups, P::Native::default());
         grow(&mut self.seen, n_groups, false);
         let v = (0..n_groups).map(|g| self.seen[g].then_some(self.best[g]));
-        let a: ArrayRef = Arc::new(Int64Array::from_iter(v));
-        from_i64(a, &self.out)
+        let a = PrimitiveArray::<P>::from_iter(v);
+        if is_decimal(&self.out) {
+            Ok(Arc::new(a.with_data_type(self.out.clone())))
+        } else {
+            from_i64(Arc::new(a), &self.out)
+        }
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.best) + vec_bytes(&self.seen)
     }
 }
 
@@ -374,5 +413,11 @@ impl GroupsAccumulator for StrExtreme {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.best)
+            + vec_bytes(&self.seen)
+            + self.best.iter().map(String::capacity).sum::<usize>()
     }
 }

@@ -87,6 +87,9 @@ pub(crate) trait GroupsAccumulator: Send + Sync {
     /// For downcasting the `other` of [`merge`](Self::merge).
     fn as_any(&self) -> &dyn Any;
 
+    /// The bytes its states hold (the capacity of its vectors), for the memory budget.
+    fn size(&self) -> usize;
+
     /// What this accumulator reads from a one-group [`FloatSummary`] of a null-free Float64
     /// piece, or `None` when it needs the values themselves.
     fn float_needs(&self) -> Option<Needs> {
@@ -107,6 +110,9 @@ pub(crate) fn new_accumulator(
         .first()
         .ok_or_else(|| Error::Internal(format!("{} without input", func.name())))?;
     Ok(match func {
+        AggFunc::Sum | AggFunc::NanSum if matches!(t, DataType::Decimal128(..)) => {
+            Box::new(sum::DecimalSumAcc::new(t))
+        }
         AggFunc::Sum | AggFunc::NanSum | AggFunc::Mean | AggFunc::NanMean => {
             Box::new(sum::SumAcc::new(func, t))
         }
@@ -140,6 +146,11 @@ pub(crate) fn grow<T: Clone>(v: &mut Vec<T>, n: usize, init: T) {
     if v.len() < n {
         v.resize(n, init);
     }
+}
+
+/// The bytes `v`'s buffer holds.
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
 }
 
 /// The values of `a` as Float64 (casting integers and Float32).

@@ -18,7 +18,8 @@ use arrow::datatypes::Float64Type;
 
 use super::super::stats::{merge_var, pairwise_sum};
 use super::{
-    downcast, f64_values, for_each_valid, group_of, grow, input, pairs, Groups, GroupsAccumulator,
+    downcast, f64_values, for_each_valid, group_of, grow, input, pairs, vec_bytes, Groups,
+    GroupsAccumulator,
 };
 use crate::error::{Error, Result};
 use crate::expr::AggFunc;
@@ -154,6 +155,10 @@ impl GroupsAccumulator for VarAcc {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.st)
+    }
 }
 
 /// Bivariate moments of one group.
@@ -278,5 +283,9 @@ impl GroupsAccumulator for CorrAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.co)
     }
 }

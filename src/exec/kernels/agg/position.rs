@@ -16,7 +16,9 @@ use std::sync::Arc;
 use arrow::array::{new_null_array, Array, ArrayRef, UInt64Array};
 use arrow::datatypes::DataType;
 
-use super::{downcast, for_each_valid, group_of, grow, input, pairs, Groups, GroupsAccumulator};
+use super::{
+    downcast, for_each_valid, group_of, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator,
+};
 use crate::error::Result;
 use crate::expr::AggFunc;
 
@@ -139,6 +141,13 @@ impl GroupsAccumulator for ArgAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.best)
+            + vec_bytes(&self.best_at)
+            + vec_bytes(&self.nan_at)
+            + vec_bytes(&self.rows)
     }
 }
 
@@ -263,5 +272,14 @@ impl GroupsAccumulator for EdgeAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.chosen)
+            + self
+                .arrays
+                .iter()
+                .map(|a| a.get_array_memory_size())
+                .sum::<usize>()
     }
 }

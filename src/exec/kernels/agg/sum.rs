@@ -7,17 +7,23 @@
 //! finite (±inf breaks the compensation, `inf - inf`) it is the result (NumPy's sum of
 //! `[inf, 1]` is inf). A group's float state is one 32-byte record, so a row touches one
 //! cache line.
+//!
+//! Decimal sums are exact: `i128` sums of the unscaled values, at the input's scale, with
+//! precision 38 (an overflow, or a sum past 38 digits, is an error).
 
 use std::any::Any;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
 use std::sync::Arc;
 
 use super::super::stats::{finite_or, nan_masked_sum, pairwise_sum, Compensated};
 use super::summary::{FloatSummary, Needs};
-use super::{downcast, f64_values, for_each_valid, grow, input, pairs, Groups, GroupsAccumulator};
-use crate::error::Result;
+use super::{
+    downcast, f64_values, for_each_valid, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator,
+};
+use crate::error::{Error, Result};
+use crate::expr::types::DECIMAL_PRECISION;
 use crate::expr::AggFunc;
 
 /// One group's float sum: compensated, plain, and the count of values (for means).
@@ -212,6 +218,10 @@ impl GroupsAccumulator for SumAcc {
         self
     }
 
+    fn size(&self) -> usize {
+        vec_bytes(&self.f) + vec_bytes(&self.i)
+    }
+
     fn float_needs(&self) -> Option<Needs> {
         self.float64.then(|| Needs::sums(self.skip_nan))
     }
@@ -224,5 +234,109 @@ impl GroupsAccumulator for SumAcc {
             (s.plain_sum, s.rows)
         };
         self.f[0].add(v, c as u64);
+    }
+}
+
+/// Exact sums of decimals: per group the unscaled `i128` sum, `None` once it overflowed.
+pub(super) struct DecimalSumAcc {
+    scale: i8,
+    sums: Vec<Option<i128>>,
+}
+
+impl DecimalSumAcc {
+    pub(super) fn new(t: &DataType) -> Self {
+        let scale = match t {
+            DataType::Decimal128(_, s) => *s,
+            _ => 0,
+        };
+        Self {
+            scale,
+            sums: vec![],
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, g: usize, v: i128) {
+        let s = &mut self.sums[g];
+        *s = s.and_then(|a| a.checked_add(v));
+    }
+}
+
+impl GroupsAccumulator for DecimalSumAcc {
+    fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
+        let p = input(inputs, "sum")?.as_primitive::<Decimal128Type>();
+        grow(&mut self.sums, n_groups, Some(0));
+        let vals = p.values();
+        match (groups, p.nulls().filter(|n| n.null_count() > 0)) {
+            (Groups::One, None) => {
+                let piece = vals.iter().try_fold(0i128, |a, v| a.checked_add(*v));
+                self.sums[0] = self.sums[0].zip(piece).and_then(|(a, b)| a.checked_add(b));
+            }
+            (Groups::One, Some(n)) => {
+                let piece = n
+                    .valid_indices()
+                    .try_fold(0i128, |a, k| a.checked_add(vals[k]));
+                self.sums[0] = self.sums[0].zip(piece).and_then(|(a, b)| a.checked_add(b));
+            }
+            (Groups::Ids(ids), None) => {
+                for (v, g) in vals.iter().zip(ids) {
+                    self.add(*g as usize, *v);
+                }
+            }
+            (Groups::Ids(ids), Some(n)) => {
+                for r in n.valid_indices() {
+                    self.add(ids[r] as usize, vals[r]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: &dyn GroupsAccumulator,
+        from: &[u32],
+        to: &[u32],
+        n_groups: usize,
+    ) -> Result<()> {
+        let o = downcast::<Self>(other)?;
+        let old = self.sums.len();
+        grow(&mut self.sums, n_groups, Some(0));
+        for (s, t, new) in pairs(from, to, old) {
+            let b = o.sums[s];
+            self.sums[t] = if new {
+                b
+            } else {
+                self.sums[t].zip(b).and_then(|(a, b)| a.checked_add(b))
+            };
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        grow(&mut self.sums, n_groups, Some(0));
+        let limit = 10i128.pow(u32::from(DECIMAL_PRECISION));
+        let v = self.sums[..n_groups]
+            .iter()
+            .map(|s| {
+                s.filter(|v| v.unsigned_abs() < limit.unsigned_abs())
+                    .ok_or_else(|| {
+                        Error::Compute(
+                            "decimal sum overflow: the exact sum does not fit in 38 digits".into(),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<i128>>>()?;
+        Ok(Arc::new(
+            Decimal128Array::from(v).with_precision_and_scale(DECIMAL_PRECISION, self.scale)?,
+        ))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.sums)
     }
 }

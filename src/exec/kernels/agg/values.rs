@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array};
 
 use super::super::stats::{median, quantile};
-use super::{downcast, for_each_valid, grow, input, pairs, Groups, GroupsAccumulator};
+use super::{downcast, for_each_valid, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
 use crate::expr::AggFunc;
 
@@ -209,5 +209,12 @@ impl GroupsAccumulator for ValuesAcc {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn size(&self) -> usize {
+        vec_bytes(&self.values)
+            + vec_bytes(&self.groups)
+            + vec_bytes(&self.nan)
+            + self.offsets.as_ref().map_or(0, vec_bytes)
     }
 }
