@@ -40,7 +40,10 @@ fn strings(df: &DataFrame, name: &str) -> Vec<String> {
 /// `got` equals the golden column `want` (strings exactly, numbers within a relative 1e-9).
 fn same(case: &str, name: &str, df: &DataFrame, want: &Json) {
     let w = want.as_array().expect("golden column");
-    let text = |v: &Json| v.as_str().is_some_and(|s| !["NaN", "inf", "-inf"].contains(&s));
+    let text = |v: &Json| {
+        v.as_str()
+            .is_some_and(|s| !["NaN", "inf", "-inf"].contains(&s))
+    };
     if w.first().is_some_and(text) {
         let w: Vec<String> = w.iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(strings(df, name), w, "{case}.{name}");
@@ -104,7 +107,9 @@ fn several_keys_and_aggregates_of_expressions_match_duckdb() {
         .group_by([c("origin"), c("cylinders")])
         .agg([
             len().alias("n"),
-            (c("horsepower") * c("weight_in_lbs")).sum().alias("power_weight"),
+            (c("horsepower") * c("weight_in_lbs"))
+                .sum()
+                .alias("power_weight"),
             (c("miles_per_gallon").max() - c("miles_per_gallon").min()).alias("mpg_range"),
         ])
         .collect()
@@ -225,8 +230,12 @@ fn mixed(n: usize, seed: u64) -> DataFrame {
     .unwrap();
     let mut cols = df.columns().to_vec();
     cols.push(std::sync::Arc::new(dates));
-    let mut fields: Vec<arrow::datatypes::Field> =
-        df.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<arrow::datatypes::Field> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     fields.push(arrow::datatypes::Field::new(
         "d",
         arrow::datatypes::DataType::Date32,
@@ -246,13 +255,24 @@ fn key_texts(df: &DataFrame, keys: &[&str]) -> Vec<String> {
         .map(|k| {
             strings(df, k)
                 .into_iter()
-                .map(|t| if t == "-0.0" || t == "-0" { "0".into() } else { t })
+                .map(|t| {
+                    if t == "-0.0" || t == "-0" {
+                        "0".into()
+                    } else {
+                        t
+                    }
+                })
                 .map(|t| if t == "0.0" { "0".into() } else { t })
                 .collect()
         })
         .collect();
     (0..df.height())
-        .map(|r| cols.iter().map(|c| c[r].clone()).collect::<Vec<_>>().join("|"))
+        .map(|r| {
+            cols.iter()
+                .map(|c| c[r].clone())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
         .collect()
 }
 
@@ -350,8 +370,13 @@ fn aggregates_by_every_key_type_equal_a_row_by_row_oracle() {
             .unwrap();
         let want = oracle_groups(&df, &keys);
         assert_eq!(out.height(), want.len(), "{keys:?}: groups");
-        assert_eq!(key_texts(&out, &keys), want.iter().map(|g| g.0.clone()).collect::<Vec<_>>());
-        let names = ["sum", "nan_sum", "min", "nan_max", "mean", "first", "count", "distinct"];
+        assert_eq!(
+            key_texts(&out, &keys),
+            want.iter().map(|g| g.0.clone()).collect::<Vec<_>>()
+        );
+        let names = [
+            "sum", "nan_sum", "min", "nan_max", "mean", "first", "count", "distinct",
+        ];
         let got: Vec<Vec<Option<f64>>> = names.iter().map(|n| out.column_f64(n).unwrap()).collect();
         for (g, (_, rows)) in want.iter().enumerate() {
             let o = oracle_stats(&v, rows);
@@ -373,11 +398,22 @@ fn head_unique_and_over_equal_a_row_by_row_oracle() {
     let keys = ["s", "b"];
     let groups = oracle_groups(&df, &keys);
     // head(3): each group's first three rows, group after group.
-    let out = df.clone().lazy().group_by([col("s"), col("b")]).head(3).collect().unwrap();
+    let out = df
+        .clone()
+        .lazy()
+        .group_by([col("s"), col("b")])
+        .head(3)
+        .collect()
+        .unwrap();
     let want: Vec<i64> = groups
         .iter()
         .flat_map(|(_, rows)| rows.iter().take(3).copied())
-        .map(|r| df.column("w").unwrap().as_primitive::<arrow::datatypes::Int64Type>().value(r))
+        .map(|r| {
+            df.column("w")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .value(r)
+        })
         .collect();
     let got: Vec<i64> = out
         .column("w")
@@ -389,9 +425,17 @@ fn head_unique_and_over_equal_a_row_by_row_oracle() {
     // unique_subset: each group's first row, in input order.
     let out = df.clone().lazy().unique_subset(keys).collect().unwrap();
     let firsts: Vec<usize> = groups.iter().map(|(_, rows)| rows[0]).collect();
-    let w = df.column("w").unwrap().as_primitive::<arrow::datatypes::Int64Type>().clone();
+    let w = df
+        .column("w")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Int64Type>()
+        .clone();
     assert_eq!(
-        out.column("w").unwrap().as_primitive::<arrow::datatypes::Int64Type>().values().to_vec(),
+        out.column("w")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .values()
+            .to_vec(),
         firsts.iter().map(|&r| w.value(r)).collect::<Vec<_>>()
     );
     // over: each row gets its group's sum of w and its rank of arrival in the group.
@@ -400,7 +444,10 @@ fn head_unique_and_over_equal_a_row_by_row_oracle() {
         .lazy()
         .select([
             col("w").sum().over([col("s"), col("b")]).alias("total"),
-            col("w").rolling_sum(2).over([col("s"), col("b")]).alias("pair"),
+            col("w")
+                .rolling_sum(2)
+                .over([col("s"), col("b")])
+                .alias("pair"),
         ])
         .collect()
         .unwrap();
@@ -495,4 +542,32 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_grouping_over_the_memory_budget_stops_with_an_error_naming_group_by() {
+    let keys: Vec<i64> = (0..200_000).map(|k| (k * 7919) % 200_000).collect();
+    let df = DataFrame::new(vec![Column::new("k", keys.clone()), Column::new("v", keys)]).unwrap();
+    let query = || df.clone().lazy().group_by([col("k")]).agg([col("v").sum()]);
+    let err = query()
+        .collect_with(&ExecOptions::new().memory_limit(1 << 20))
+        .unwrap_err();
+    match &err {
+        Error::MemoryLimit {
+            operator, limit, ..
+        } => {
+            assert_eq!(operator, "GROUP_BY");
+            assert_eq!(*limit, 1 << 20);
+        }
+        other => panic!("expected a memory limit error, got {other}"),
+    }
+    assert!(err.to_string().contains("GROUP_BY"), "{err}");
+    // Within a budget that fits, the same query runs (and the budget is all released after).
+    let pool = fusedframe::exec::memory::MemoryPool::new(256 << 20);
+    let out = query()
+        .collect_with(&ExecOptions::new().memory_pool(pool.clone()))
+        .unwrap();
+    assert_eq!(out.height(), 200_000);
+    assert!(pool.peak() > 200_000 * 16, "peak {}", pool.peak());
+    assert_eq!(pool.reserved(), 0);
 }
