@@ -87,6 +87,10 @@ pub(crate) fn comparable(v: Value, common: &DataType) -> Result<(ArrayRef, bool)
         DataType::Date32 => Arc::new(ticks(&a, None)?),
         DataType::Timestamp(u, _) | DataType::Duration(u) => Arc::new(ticks(&a, Some(*u))?),
         _ if a.data_type() == common => a,
+        // Decimals of the common scale compare as they are, whatever their precision.
+        DataType::Decimal128(_, s) if matches!(a.data_type(), DataType::Decimal128(_, t) if t == s) => {
+            a
+        }
         DataType::Decimal128(..) => {
             let opts = arrow::compute::CastOptions {
                 safe: false,
