@@ -7,11 +7,14 @@
 //!
 //! - A [`Pipeline`]: a [`Source`] (a file scan, a frame in memory, or the frame a breaker below
 //!   produces) followed by streaming operators ([`StreamOp`]: filter, projection, elementwise
-//!   expressions). Each morsel of the source goes through every operator on its own, 64K rows
-//!   at a time while they are in cache; morsels run in parallel on the rayon pool and their
-//!   outputs keep morsel order, so results never depend on the thread count. Any chain of
-//!   elementwise logical nodes (`filter`, `select`, `with_columns`, `drop`, `rename`) over a
-//!   source becomes one pipeline: this is where fusion happens.
+//!   expressions, rolling windows). Each morsel of the source goes through every operator on
+//!   its own, 64K rows at a time while they are in cache; morsels run in parallel on the rayon
+//!   pool and their outputs keep morsel order, so results never depend on the thread count. Any
+//!   chain of elementwise logical nodes (`filter`, `select`, `with_columns`, `drop`, `rename`)
+//!   over a source becomes one pipeline: this is where fusion happens. A window that looks
+//!   back a bounded number of rows (`rolling_mean(20)`) streams too, as a `WINDOW` operator
+//!   whose carried state is the last rows of its input: the executor then runs the pipeline
+//!   in waves of morsels, passing that state on in row order.
 //! - Breakers, which need more than one morsel at a time: a streaming [`Aggregate`] of scalar
 //!   expressions (partial states per morsel, merged in morsel order), [`Hoisted`] statistics
 //!   (the input is materialized, its statistics computed and handed to the operators above as
@@ -44,6 +47,7 @@
 
 mod explain;
 mod lower;
+mod windows;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -183,6 +187,15 @@ pub(crate) enum StreamOp {
     Select(Vec<Expr>),
     /// Add or replace these columns.
     WithColumns(Vec<Expr>),
+    /// Window functions that look back a bounded number of rows (a rolling window that is not
+    /// centred), each added as the named column: every piece is computed with the last
+    /// `lookback` rows before it (of the `carry` columns, the windows' inputs) in front, which
+    /// the executor carries from piece to piece in row order. See `windows.rs`.
+    Window {
+        exprs: Vec<(String, Expr)>,
+        carry: Vec<String>,
+        lookback: usize,
+    },
 }
 
 /// A source and the streaming operators applied to each of its morsels, each with the schema

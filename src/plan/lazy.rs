@@ -332,4 +332,24 @@ impl LazyFrame {
         let df = self.collect()?;
         crate::io::write_ipc(&df, path.as_ref())
     }
+
+    /// [`LazyFrame::sink_parquet`] with a codec and row-group size.
+    pub fn sink_parquet_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::ParquetWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_parquet_with(&df, path.as_ref(), options)
+    }
+
+    /// [`LazyFrame::sink_ipc`] in the file or the stream format, compressed or not.
+    pub fn sink_ipc_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::IpcWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_ipc_with(&df, path.as_ref(), options)
+    }
 }

@@ -432,6 +432,16 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "ExecOptions::progress",
         "takes a Rust closure (ProgressFn); the CLI draws its bar with it",
     ),
+    (
+        "LazyFrame::sink_parquet_with",
+        "its options (ParquetWriteOptions, ParquetCompression) are not script types yet; \
+         scripts write Parquet with sink_parquet or --output",
+    ),
+    (
+        "LazyFrame::sink_ipc_with",
+        "its options (IpcWriteOptions, IpcCompression) are not script types yet; scripts \
+         write IPC streams with --output FILE.arrows",
+    ),
 ];
 
 #[test]
