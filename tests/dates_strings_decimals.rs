@@ -738,3 +738,55 @@ fn misuse_is_a_plan_error_naming_the_column() {
         .to_string();
     assert!(msg.contains("sorted ascending"), "{msg}");
 }
+
+#[test]
+fn streamed_shift_and_diff_match_the_whole_column() {
+    // A filter before the windows keeps them in a streaming pipeline (shift/diff with n >= 0
+    // carry n rows between pieces); the reference filters first and computes on the result.
+    let n = 300_000;
+    let mut r = Lcg(5);
+    let x: Vec<Option<f64>> = (0..n)
+        .map(|i| (i % 31 != 4).then(|| (r.next() % 2000) as f64 - 900.0))
+        .collect();
+    let df = frame(vec![("x", Arc::new(Float64Array::from(x)) as ArrayRef)]);
+    let windows = || {
+        [
+            col("x").shift(3).alias("s3"),
+            col("x").shift(0).alias("s0"),
+            col("x").diff(2).alias("d2"),
+            col("x").diff(70_000).alias("d70k"),
+        ]
+    };
+    // Looking ahead needs the whole column: a node of its own, after the streamed one.
+    let ahead = || [col("x").shift(-2).alias("ahead")];
+    let filtered = df
+        .clone()
+        .lazy()
+        .filter(col("x").gt(0.0))
+        .collect()
+        .unwrap();
+    let want = filtered
+        .lazy()
+        .with_columns(windows())
+        .with_columns(ahead())
+        .collect()
+        .unwrap();
+    let plan = df
+        .clone()
+        .lazy()
+        .filter(col("x").gt(0.0))
+        .with_columns(windows())
+        .with_columns(ahead());
+    assert!(
+        plan.explain_physical().unwrap().contains("WINDOW ["),
+        "{}",
+        plan.explain_physical().unwrap()
+    );
+    for threads in [1, 2, 3] {
+        let got = plan
+            .clone()
+            .collect_with(&ExecOptions::new().threads(threads))
+            .unwrap();
+        assert!(got.equals(&want), "threads {threads}");
+    }
+}

@@ -197,6 +197,17 @@ impl WindowFunction {
             WindowFunction::Rolling { options, .. } => {
                 (options.shift() == 0).then(|| options.window.max(1) - 1)
             }
+            // Looking back `n` rows; a negative `n` looks ahead.
+            WindowFunction::Shift(n) | WindowFunction::Diff(n) => usize::try_from(*n).ok(),
+            // Running values depend on every row before; windows by time on a number of rows
+            // only the data knows; ranks on the whole column.
+            WindowFunction::RollingBy { .. }
+            | WindowFunction::CumSum
+            | WindowFunction::CumProd
+            | WindowFunction::CumMin
+            | WindowFunction::CumMax
+            | WindowFunction::CumCount
+            | WindowFunction::Rank(_) => None,
         }
     }
 }
