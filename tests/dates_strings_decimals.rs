@@ -18,7 +18,7 @@ mod typed_support;
 
 use typed_support::{
     assert_close, bools, date_array, decimal_texts, decimals, frame, ints, json_bools, json_ints,
-    json_strs, texts, through_files, Lcg,
+    json_keys, json_strs, texts, through_files, Lcg,
 };
 
 fn golden() -> Json {
@@ -44,21 +44,22 @@ fn part(e: Expr, name: &str) -> Expr {
     .alias(name)
 }
 
+/// `col(c).dt().truncate(s)` for every span, named `t{s}`.
+fn truncations(c: &str, spans: &[String]) -> Vec<Expr> {
+    spans
+        .iter()
+        .map(|s| col(c).dt().truncate(s).alias(format!("t{s}")))
+        .collect()
+}
+
 #[test]
 fn date_parts_truncation_and_differences_match_polars() {
     let g = golden();
     let df = frame(vec![("d", date_array(&json_strs(&g["dates"])))]);
     for lf in through_files(&df) {
         let mut exprs: Vec<Expr> = PARTS.iter().map(|p| part(col("d"), p)).collect();
-        let spans: Vec<String> = g["date_truncate"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        for s in &spans {
-            exprs.push(col("d").dt().truncate(s).alias(format!("t{s}")));
-        }
+        let spans = json_keys(&g["date_truncate"]);
+        exprs.extend(truncations("d", &spans));
         exprs.push(
             (col("d") - date("2000-01-01"))
                 .dt()
@@ -99,15 +100,8 @@ fn datetime_parts_and_truncation_match_polars_in_every_zone() {
                 .map(|p| part(col("t"), p))
                 .collect();
             exprs.push(col("t").dt().date().alias("date"));
-            let spans: Vec<String> = want["truncate"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .cloned()
-                .collect();
-            for s in &spans {
-                exprs.push(col("t").dt().truncate(s).alias(format!("t{s}")));
-            }
+            let spans = json_keys(&want["truncate"]);
+            exprs.extend(truncations("t", &spans));
             let out = lf.select(exprs).collect().unwrap();
             for p in names.iter().chain(&["hour", "minute", "second"]) {
                 assert_eq!(ints(&out, p), json_ints(&want["parts"][p]), "{zone} {p}");

@@ -40,6 +40,11 @@ pub fn json_strs(v: &Json) -> Vec<Option<String>> {
         .collect()
 }
 
+/// The keys of a JSON object, in order.
+pub fn json_keys(v: &Json) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
 pub fn json_ints(v: &Json) -> Vec<Option<i64>> {
     v.as_array().unwrap().iter().map(Json::as_i64).collect()
 }
