@@ -71,6 +71,7 @@ pub fn register(r: &mut Registry) {
         RollingOptions::new(window: usize);
         RankOptions::new();
         RankOptions::default();
+        DataType::Decimal128(precision: u8, scale: i8);
         // Date and time literals.
         date(text: String) => date(&text);
         datetime(text: String) => datetime(&text);

@@ -585,6 +585,13 @@ fn dates_strings_membership_and_row_windows() {
         plan("df.lazy().select([col(\"x\").rolling_sum_by(col(\"d\"), \"1mo\")])"),
         "SELECT [col(\"x\").rolling_sum_by(col(\"d\"), \"1mo\")]\n  DATAFRAME rows=3 width=3"
     );
+    same(
+        "df.lazy().select([col(\"x\").cast(DataType::Decimal128(12, 2)).sum().alias(\"total\")])",
+        frame().lazy().select([col("x")
+            .cast(DataType::Decimal128(12, 2))
+            .sum()
+            .alias("total")]),
+    );
     let e = err("df.lazy().select([col(\"x\").dt().year()]).collect()?");
     assert!(e.contains("year() needs a date or datetime"), "{e}");
     let e = err("df.lazy().select([col(\"s\").str().contains_regex(\"(\")]).collect()?");

@@ -443,7 +443,7 @@ macro_rules! int_from_value {
         }
     )*};
 }
-int_from_value!(u8, i32, i64, u32, u64);
+int_from_value!(u8, i8, i32, i64, u32, u64);
 
 impl FromValue for usize {
     fn type_name() -> String {
