@@ -138,6 +138,12 @@ impl<'a> Running<'a> {
         &self.ctx.params
     }
 
+    /// An empty reservation from the run's memory budget for `operator`.
+    #[allow(dead_code)]
+    pub(crate) fn reserve(&self, operator: &str) -> super::memory::Reservation {
+        self.ctx.reserve(operator)
+    }
+
     /// The schema of the pipeline's output.
     pub(crate) fn schema(&self) -> SchemaRef {
         self.ops

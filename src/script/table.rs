@@ -402,5 +402,11 @@ pub fn register(r: &mut Registry) {
     methods!(r, ExecOptions;
         threads(n: usize);
         optimize(on: bool);
+        memory_limit(bytes: usize);
+        temp_dir(dir: String);
     );
+
+    // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
+    #[cfg(feature = "plot")]
+    crate::plot::script::register(r);
 }
