@@ -4,7 +4,7 @@
 //! itself), which would make `filter(x > 0)` keep NaN rows; numbers therefore go through a plain
 //! IEEE comparison loop here (which also vectorizes well), other types through Arrow.
 //!
-//! Both sides are first brought to one comparable form ([`comparable`]): numbers to the
+//! Both sides are first brought to one comparable form (`comparable`): numbers to the
 //! promoted type, decimals to a common scale (exact), dates and times to ticks of a common
 //! unit (a date is its midnight; zoned timestamps compare as instants).
 
