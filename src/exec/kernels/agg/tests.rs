@@ -28,8 +28,8 @@ fn f(s: Scalar) -> f64 {
 
 /// A one-group accumulator with its group in place.
 pub(super) fn one(func: &AggFunc, t: &DataType) -> Box<dyn GroupsAccumulator> {
-    let mut a = new_accumulator(func, &[t.clone()]).unwrap();
-    let empty = new_accumulator(func, &[t.clone()]).unwrap();
+    let mut a = new_accumulator(func, std::slice::from_ref(t)).unwrap();
+    let empty = new_accumulator(func, std::slice::from_ref(t)).unwrap();
     a.merge(empty.as_ref(), &[], &[], 1).unwrap();
     a
 }
@@ -271,7 +271,7 @@ fn grouped_accumulators_equal_each_group_alone() {
                         map[*g as usize]
                     })
                     .collect();
-                let mut acc = new_accumulator(&func, &[t.clone()]).unwrap();
+                let mut acc = new_accumulator(&func, std::slice::from_ref(&t)).unwrap();
                 let mut start = 0;
                 while start < lids.len() {
                     let len = 100.min(lids.len() - start);
