@@ -332,5 +332,7 @@ pub fn register(r: &mut Registry) {
     methods!(r, ExecOptions;
         threads(n: usize);
         optimize(on: bool);
+        memory_limit(bytes: usize);
+        temp_dir(dir: String);
     );
 }

@@ -432,6 +432,10 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "ExecOptions::progress",
         "takes a Rust closure (ProgressFn); the CLI draws its bar with it",
     ),
+    (
+        "ExecOptions::memory_pool",
+        "takes a shared MemoryPool (an Arc), which a script has no way to make",
+    ),
 ];
 
 #[test]
