@@ -35,6 +35,7 @@ pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
+    pub use crate::expr::{date, datetime, DtNamespace, StrNamespace};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
         RollingKind, RollingOptions, RowUdf,

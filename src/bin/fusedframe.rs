@@ -37,7 +37,7 @@ enum Command {
         /// A script given inline, run after the files.
         #[arg(short = 'e', long = "expr", value_name = "EXPR")]
         expr: Option<String>,
-        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .json) instead of stdout.
+        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .arrows (IPC stream), .json) instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// How to print results on stdout.
@@ -61,7 +61,7 @@ enum Command {
         #[arg(long)]
         physical: bool,
     },
-    /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc).
+    /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc/.arrows).
     Schema { file: PathBuf },
 }
 
@@ -132,7 +132,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 if FileKind::from_path(path).is_none() {
                     bail!(Usage(format!(
-                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .ipc or .json",
+                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .arrows, .ipc or .json",
                         path.display()
                     )));
                 }
@@ -168,12 +168,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schema { file } => {
             let ext_ok = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                ["csv", "parquet", "arrow", "ipc", "feather"]
+                ["csv", "parquet", "arrow", "arrows", "ipc", "feather"]
                     .contains(&e.to_ascii_lowercase().as_str())
             });
             if !ext_ok {
                 bail!(Usage(format!(
-                    "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                    "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",
                     file.display()
                 )));
             }

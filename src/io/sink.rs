@@ -7,154 +7,36 @@
 //! that (an error in any morsel, a full disk) removes it, so a failed query never leaves a
 //! partial file, and an existing file at the target stays as it was.
 //!
-//! - Parquet: row groups of [`ParquetWriteOptions::row_group_bytes`] (64 MiB of Arrow data by
-//!   default; a row count can cap them too), each column of a row group encoded on its own
-//!   worker, with the chosen compression and min/max statistics (which predicate pushdown
-//!   reads back). A row group is written out when it is full; only its encoded pages are
-//!   held until then.
-//! - Arrow IPC: record batches of a fixed number of rows per schema (`exec::piece_rows`), so a
-//!   reader gets batches sized by bytes whatever pieces the query made; optionally LZ4- or
-//!   zstd-compressed.
+//! - Parquet ([`ParquetWriter`]): row groups of 64 MiB of Arrow data by default
+//!   ([`ParquetWriteOptions`]: a row count can cap them too), each column of a row group
+//!   encoded on its own worker, with the chosen codec and min/max statistics (which predicate
+//!   pushdown reads back). A row group is written out when it is full; only its encoded pages
+//!   are held until then.
+//! - Arrow IPC ([`IpcWriter`], file or stream format): record batches of a fixed number of
+//!   rows per schema ([`crate::exec::piece_rows`]), so a reader gets batches sized by bytes
+//!   whatever pieces the query made; optionally LZ4- or zstd-compressed.
 //! - CSV: a header line, then each piece's rows, formatted on the worker that made the piece.
+//!
+//! `io::write_parquet` and `io::write_ipc` write a frame in memory with the same writers.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use arrow::datatypes::SchemaRef;
-use arrow::ipc::writer::{FileWriter, IpcWriteOptions as ArrowIpcOptions};
+use arrow::ipc::writer::{FileWriter, IpcWriteOptions as ArrowIpcOptions, StreamWriter};
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 
+use super::ipc::{IpcCompression, IpcWriteOptions};
+use super::parquet::ParquetWriteOptions;
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 
-/// A Parquet compression codec.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ParquetCompression {
-    /// No compression.
-    Uncompressed,
-    /// Snappy: fast, moderate ratio (the default, as pyarrow's).
-    #[default]
-    Snappy,
-    /// Gzip at a level from 0 to 10 (6 is zlib's default).
-    Gzip(u32),
-    /// LZ4 (raw).
-    Lz4,
-    /// Zstandard at a level from 1 to 22 (3 is zstd's default).
-    Zstd(i32),
-}
-
-impl ParquetCompression {
-    fn codec(self) -> Result<Compression> {
-        let bad = |e: parquet::errors::ParquetError| Error::Plan(format!("{self:?}: {e}"));
-        Ok(match self {
-            ParquetCompression::Uncompressed => Compression::UNCOMPRESSED,
-            ParquetCompression::Snappy => Compression::SNAPPY,
-            ParquetCompression::Gzip(l) => Compression::GZIP(GzipLevel::try_new(l).map_err(bad)?),
-            ParquetCompression::Lz4 => Compression::LZ4_RAW,
-            ParquetCompression::Zstd(l) => Compression::ZSTD(ZstdLevel::try_new(l).map_err(bad)?),
-        })
-    }
-}
-
-/// How `sink_parquet_with` writes: compression, row-group size and statistics.
-///
-/// ```no_run
-/// use fusedframe::prelude::*;
-/// let options = ParquetWriteOptions::new()
-///     .compression(ParquetCompression::Zstd(3))
-///     .row_group_bytes(128 << 20);
-/// scan_csv("big.csv").sink_parquet_with("big.parquet", options, &ExecOptions::new())?;
-/// # Ok::<(), fusedframe::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParquetWriteOptions {
-    /// The codec (snappy by default).
-    pub compression: ParquetCompression,
-    /// A row group ends once it holds this many bytes of Arrow data (64 MiB by default).
-    pub row_group_bytes: usize,
-    /// And at most this many rows, when set.
-    pub row_group_rows: Option<usize>,
-    /// Write min/max and null-count statistics per row group and page (on by default).
-    pub statistics: bool,
-}
-
-impl Default for ParquetWriteOptions {
-    fn default() -> Self {
-        Self {
-            compression: ParquetCompression::Snappy,
-            row_group_bytes: 64 << 20,
-            row_group_rows: None,
-            statistics: true,
-        }
-    }
-}
-
-impl ParquetWriteOptions {
-    /// Snappy, 64 MiB row groups, statistics on.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Use this codec.
-    pub fn compression(mut self, compression: ParquetCompression) -> Self {
-        self.compression = compression;
-        self
-    }
-    /// End row groups at this many bytes of Arrow data.
-    pub fn row_group_bytes(mut self, bytes: usize) -> Self {
-        self.row_group_bytes = bytes.max(1);
-        self
-    }
-    /// End row groups at this many rows too.
-    pub fn row_group_rows(mut self, rows: usize) -> Self {
-        self.row_group_rows = Some(rows.max(1));
-        self
-    }
-    /// Write statistics or not.
-    pub fn statistics(mut self, on: bool) -> Self {
-        self.statistics = on;
-        self
-    }
-}
-
-/// An Arrow IPC compression codec (the IPC format allows these two).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum IpcCompression {
-    /// No compression: the file can be memory-mapped and read without copying (the default).
-    #[default]
-    Uncompressed,
-    /// LZ4 frames.
-    Lz4,
-    /// Zstandard.
-    Zstd,
-}
-
-/// How `sink_ipc_with` writes.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IpcWriteOptions {
-    /// The codec (none by default).
-    pub compression: IpcCompression,
-}
-
-impl IpcWriteOptions {
-    /// Uncompressed.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Use this codec.
-    pub fn compression(mut self, compression: IpcCompression) -> Self {
-        self.compression = compression;
-        self
-    }
-}
-
 /// The file format a sink writes, with its options.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SinkFormat {
     Csv,
     Parquet(ParquetWriteOptions),
@@ -213,8 +95,8 @@ pub(crate) fn create(
     let file = PendingFile::create(path)?;
     Ok(match format {
         SinkFormat::Csv => Box::new(CsvSink::new(file, schema)?),
-        SinkFormat::Parquet(o) => Box::new(ParquetSink::new(file, schema, o)?),
-        SinkFormat::Ipc(o) => Box::new(IpcSink::new(file, schema, o)?),
+        SinkFormat::Parquet(o) => Box::new(ParquetWriter::new(file, schema, o, path)?),
+        SinkFormat::Ipc(o) => Box::new(IpcWriter::new(file, schema, o, path)?),
     })
 }
 
@@ -336,8 +218,10 @@ impl FileSink for CsvSink {
     }
 }
 
-struct IpcSink {
-    writer: FileWriter<PendingFile>,
+/// An IPC file or stream being written, in batches of a fixed number of rows.
+pub struct IpcWriter<W: Write> {
+    writer: IpcFormat<W>,
+    path: PathBuf,
     schema: SchemaRef,
     /// Rows per batch, and the pieces waiting to fill the next one.
     rows: usize,
@@ -345,19 +229,34 @@ struct IpcSink {
     waiting_rows: usize,
 }
 
-impl IpcSink {
-    fn new(file: PendingFile, schema: &SchemaRef, o: &IpcWriteOptions) -> Result<Self> {
-        let codec = match o.compression {
+enum IpcFormat<W: Write> {
+    File(FileWriter<W>),
+    Stream(StreamWriter<W>),
+}
+
+impl<W: Write> IpcWriter<W> {
+    /// Start writing rows of `schema` to `w` (`path` names it in errors).
+    pub fn new(w: W, schema: &SchemaRef, o: &IpcWriteOptions, path: &Path) -> Result<Self> {
+        let codec = match o.codec() {
             IpcCompression::Uncompressed => None,
             IpcCompression::Lz4 => Some(arrow::ipc::CompressionType::LZ4_FRAME),
             IpcCompression::Zstd => Some(arrow::ipc::CompressionType::ZSTD),
         };
         let options = ArrowIpcOptions::default().try_with_compression(codec)?;
-        let path = file.target().to_path_buf();
-        let writer = FileWriter::try_new_with_options(file, schema, options)
-            .map_err(|e| ipc_error(&path, e))?;
+        let writer = if o.is_stream() {
+            IpcFormat::Stream(
+                StreamWriter::try_new_with_options(w, schema, options)
+                    .map_err(|e| ipc_error(path, e))?,
+            )
+        } else {
+            IpcFormat::File(
+                FileWriter::try_new_with_options(w, schema, options)
+                    .map_err(|e| ipc_error(path, e))?,
+            )
+        };
         Ok(Self {
             writer,
+            path: path.to_path_buf(),
             schema: schema.clone(),
             rows: crate::exec::piece_rows([schema.as_ref()]),
             waiting: vec![],
@@ -366,9 +265,12 @@ impl IpcSink {
     }
 
     fn write_batch(&mut self, df: &DataFrame) -> Result<()> {
-        let path = self.writer.get_ref().target().to_path_buf();
         let batch = df.to_record_batch()?;
-        self.writer.write(&batch).map_err(|e| ipc_error(&path, e))
+        match &mut self.writer {
+            IpcFormat::File(w) => w.write(&batch),
+            IpcFormat::Stream(w) => w.write(&batch),
+        }
+        .map_err(|e| ipc_error(&self.path, e))
     }
 
     /// Write batches of `rows` rows from the waiting pieces (all of them when `all`).
@@ -387,6 +289,49 @@ impl IpcSink {
         }
         Ok(())
     }
+
+    /// Write the next rows.
+    pub fn write_frame(&mut self, df: &DataFrame) -> Result<()> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        if self.waiting.is_empty() && df.height() <= self.rows {
+            if df.height() == self.rows {
+                // A piece of exactly a batch: written as it is.
+                return self.write_batch(df);
+            }
+        } else if self.waiting.is_empty() {
+            // A frame larger than a batch: its whole batches go out as slices.
+            let whole = df.height() / self.rows * self.rows;
+            for start in (0..whole).step_by(self.rows) {
+                self.write_batch(&df.slice(start, self.rows))?;
+            }
+            if whole < df.height() {
+                self.waiting_rows = df.height() - whole;
+                self.waiting.push(df.slice(whole, df.height() - whole));
+            }
+            return Ok(());
+        }
+        self.waiting_rows += df.height();
+        self.waiting.push(df.clone());
+        self.drain(false)
+    }
+
+    /// Write what is left and the footer; returns the writer.
+    pub fn finish(mut self) -> Result<W> {
+        self.drain(true)?;
+        let path = self.path.clone();
+        match self.writer {
+            IpcFormat::File(mut w) => {
+                w.finish().map_err(|e| ipc_error(&path, e))?;
+                w.into_inner().map_err(|e| ipc_error(&path, e))
+            }
+            IpcFormat::Stream(mut w) => {
+                w.finish().map_err(|e| ipc_error(&path, e))?;
+                w.into_inner().map_err(|e| ipc_error(&path, e))
+            }
+        }
+    }
 }
 
 fn ipc_error(path: &Path, e: arrow::error::ArrowError) -> Error {
@@ -400,37 +345,25 @@ fn ipc_error(path: &Path, e: arrow::error::ArrowError) -> Error {
     }
 }
 
-impl FileSink for IpcSink {
+impl FileSink for IpcWriter<PendingFile> {
     fn write(&mut self, piece: Encoded) -> Result<()> {
-        let Encoded::Frame(df) = piece else {
-            return Err(Error::Internal("an IPC sink got text".into()));
-        };
-        if df.height() == 0 {
-            return Ok(());
+        match piece {
+            Encoded::Frame(df) => self.write_frame(&df),
+            Encoded::Text { .. } => Err(Error::Internal("an IPC sink got text".into())),
         }
-        if self.waiting.is_empty() && df.height() == self.rows {
-            // A piece of exactly a batch: written as it is.
-            return self.write_batch(&df);
-        }
-        self.waiting_rows += df.height();
-        self.waiting.push(df);
-        self.drain(false)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
-        self.drain(true)?;
-        let path = self.writer.get_ref().target().to_path_buf();
-        self.writer.finish().map_err(|e| ipc_error(&path, e))?;
-        let file = self.writer.into_inner().map_err(|e| ipc_error(&path, e))?;
-        file.commit()
+    fn finish(self: Box<Self>) -> Result<()> {
+        IpcWriter::finish(*self)?.commit()
     }
 }
 
-struct ParquetSink {
-    writer: Option<SerializedFileWriter<PendingFile>>,
+/// A Parquet file being written, row group by row group.
+pub struct ParquetWriter<W: Write + Send> {
+    writer: Option<SerializedFileWriter<W>>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
-    options: ParquetWriteOptions,
+    limits: (usize, Option<usize>),
     path: PathBuf,
     /// The open row group's column writers (one per leaf column), rows and Arrow bytes.
     columns: Option<Vec<ArrowColumnWriter>>,
@@ -439,27 +372,18 @@ struct ParquetSink {
     bytes: usize,
 }
 
-impl ParquetSink {
-    fn new(file: PendingFile, schema: &SchemaRef, o: &ParquetWriteOptions) -> Result<Self> {
-        let path = file.target().to_path_buf();
-        let stats = if o.statistics {
-            EnabledStatistics::Page
-        } else {
-            EnabledStatistics::None
-        };
-        let props = WriterProperties::builder()
-            .set_compression(o.compression.codec()?)
-            .set_statistics_enabled(stats)
-            .build();
-        let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(props))
+impl<W: Write + Send> ParquetWriter<W> {
+    /// Start writing rows of `schema` to `w` (`path` names it in errors).
+    pub fn new(w: W, schema: &SchemaRef, o: &ParquetWriteOptions, path: &Path) -> Result<Self> {
+        let (writer, factory) = ArrowWriter::try_new(w, schema.clone(), Some(o.properties()?))
             .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(|e| parquet_error(&path, e))?;
+            .map_err(|e| parquet_error(path, e))?;
         Ok(Self {
             writer: Some(writer),
             factory,
             schema: schema.clone(),
-            options: o.clone(),
-            path,
+            limits: o.row_group_limits(),
+            path: path.to_path_buf(),
             columns: None,
             row_groups: 0,
             rows: 0,
@@ -527,14 +451,39 @@ impl ParquetSink {
     /// Rows of `df` (from `start`) that still fit in the open row group.
     fn fitting(&self, df: &DataFrame, start: usize) -> usize {
         let left = df.height() - start;
-        let by_rows = self
-            .options
-            .row_group_rows
-            .map_or(left, |r| r.saturating_sub(self.rows));
+        let (max_bytes, max_rows) = self.limits;
+        let by_rows = max_rows.map_or(left, |r| r.saturating_sub(self.rows));
         let per_row = crate::exec::memory::frame_bytes(df).div_ceil(df.height().max(1));
-        let by_bytes = self.options.row_group_bytes.saturating_sub(self.bytes) / per_row.max(1);
+        let by_bytes = max_bytes.saturating_sub(self.bytes) / per_row.max(1);
         // A row group takes at least one row.
         left.min(by_rows).min(by_bytes.max(1))
+    }
+
+    /// Write the next rows, ending row groups where they are full.
+    pub fn write_frame(&mut self, df: &DataFrame) -> Result<()> {
+        let mut start = 0;
+        while start < df.height() {
+            let n = self.fitting(df, start);
+            self.encode(&df.slice(start, n))?;
+            start += n;
+            let (max_bytes, max_rows) = self.limits;
+            let full_rows = max_rows.is_some_and(|r| self.rows >= r);
+            if full_rows || self.bytes >= max_bytes || start < df.height() {
+                self.end_row_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the last row group and the footer; returns the writer.
+    pub fn finish(mut self) -> Result<W> {
+        self.end_row_group()?;
+        let path = self.path.clone();
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| Error::Internal("parquet writer closed".into()))?;
+        writer.into_inner().map_err(|e| parquet_error(&path, e))
     }
 }
 
@@ -546,22 +495,12 @@ fn parquet_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
     }
 }
 
-impl FileSink for ParquetSink {
+impl FileSink for ParquetWriter<PendingFile> {
     fn write(&mut self, piece: Encoded) -> Result<()> {
-        let Encoded::Frame(df) = piece else {
-            return Err(Error::Internal("a Parquet sink got text".into()));
-        };
-        let mut start = 0;
-        while start < df.height() {
-            let n = self.fitting(&df, start);
-            self.encode(&df.slice(start, n))?;
-            start += n;
-            let full_rows = self.options.row_group_rows.is_some_and(|r| self.rows >= r);
-            if full_rows || self.bytes >= self.options.row_group_bytes || start < df.height() {
-                self.end_row_group()?;
-            }
+        match piece {
+            Encoded::Frame(df) => self.write_frame(&df),
+            Encoded::Text { .. } => Err(Error::Internal("a Parquet sink got text".into())),
         }
-        Ok(())
     }
 
     fn buffered(&self) -> usize {
@@ -574,14 +513,7 @@ impl FileSink for ParquetSink {
         self.end_row_group()
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
-        self.end_row_group()?;
-        let path = self.path.clone();
-        let writer = self
-            .writer
-            .take()
-            .ok_or_else(|| Error::Internal("parquet writer closed".into()))?;
-        let file = writer.into_inner().map_err(|e| parquet_error(&path, e))?;
-        file.commit()
+    fn finish(self: Box<Self>) -> Result<()> {
+        ParquetWriter::finish(*self)?.commit()
     }
 }

@@ -388,7 +388,7 @@ impl LazyFrame {
     pub fn sink_parquet(self, path: impl AsRef<Path>) -> Result<()> {
         self.sink_parquet_with(
             path,
-            ParquetWriteOptions::default(),
+            &ParquetWriteOptions::default(),
             &ExecOptions::default(),
         )
     }
@@ -408,7 +408,7 @@ impl LazyFrame {
     ///     .with_columns([(col("range") * col("range")).alias("sq")])
     ///     .sink_parquet_with(
     ///         &path,
-    ///         ParquetWriteOptions::new().compression(ParquetCompression::Zstd(3)),
+    ///         &ParquetWriteOptions::new().compression(ParquetCompression::Zstd),
     ///         &ExecOptions::new().threads(2),
     ///     )?;
     /// assert_eq!(scan_parquet(&path).collect()?.height(), 100_000);
@@ -418,26 +418,27 @@ impl LazyFrame {
     pub fn sink_parquet_with(
         self,
         path: impl AsRef<Path>,
-        write: ParquetWriteOptions,
+        write: &ParquetWriteOptions,
         options: &ExecOptions,
     ) -> Result<()> {
-        self.sink(path.as_ref(), SinkFormat::Parquet(write), options)
+        self.sink(path.as_ref(), SinkFormat::Parquet(write.clone()), options)
     }
 
     /// Run the query and write Arrow IPC to `path`, streaming: see
     /// [`sink_parquet_with`](Self::sink_parquet_with).
     pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
-        self.sink_ipc_with(path, IpcWriteOptions::default(), &ExecOptions::default())
+        self.sink_ipc_with(path, &IpcWriteOptions::default(), &ExecOptions::default())
     }
 
-    /// [`sink_ipc`](Self::sink_ipc) with a codec and options for the run.
+    /// [`sink_ipc`](Self::sink_ipc) in the file or the stream format, compressed or not, with
+    /// options for the run.
     pub fn sink_ipc_with(
         self,
         path: impl AsRef<Path>,
-        write: IpcWriteOptions,
+        write: &IpcWriteOptions,
         options: &ExecOptions,
     ) -> Result<()> {
-        self.sink(path.as_ref(), SinkFormat::Ipc(write), options)
+        self.sink(path.as_ref(), SinkFormat::Ipc(*write), options)
     }
 
     /// Plan the query and stream its output into `path` in `format`.

@@ -143,10 +143,10 @@ pub fn schema_of_file(path: &Path) -> Result<String> {
     let lf = match ext.as_str() {
         "csv" => crate::io::scan_csv(path),
         "parquet" => crate::io::scan_parquet(path),
-        "arrow" | "ipc" | "feather" => crate::io::scan_ipc(path),
+        "arrow" | "arrows" | "ipc" | "feather" => crate::io::scan_ipc(path),
         _ => {
             return Err(Error::Plan(format!(
-                "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",
                 path.display()
             )))
         }

@@ -436,6 +436,10 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "ExecOptions::memory_pool",
         "takes a shared MemoryPool (an Arc), which a script has no way to make",
     ),
+    (
+        "ExecOptions::on_rows_written",
+        "takes a Rust closure (RowsFn); the CLI shows the rows a sink wrote with it",
+    ),
 ];
 
 #[test]
@@ -450,6 +454,8 @@ fn every_api_method_is_in_the_script_tables() {
         "SortOptions",
         "CsvOptions",
         "ExecOptions",
+        "DtNamespace",
+        "StrNamespace",
     ] {
         for (name, sig) in api_methods(ty) {
             let key = format!("{ty}::{name}");
