@@ -25,6 +25,7 @@ pub mod ml;
 pub mod optimizer;
 pub(crate) mod physical;
 pub mod plan;
+pub mod plot;
 pub mod script;
 
 pub use error::{Error, Result};
@@ -46,5 +47,7 @@ pub mod prelude {
     pub use crate::io::{IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};
+    #[cfg(feature = "plot")]
+    pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;
 }

@@ -37,7 +37,8 @@ enum Command {
         /// A script given inline, run after the files.
         #[arg(short = 'e', long = "expr", value_name = "EXPR")]
         expr: Option<String>,
-        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .arrows (IPC stream), .json) instead of stdout.
+        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .arrows (IPC stream), .json;
+        /// .svg/.png for a plot) instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// How to print results on stdout.
@@ -130,9 +131,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         "--output takes the result of one script; several were given".into()
                     ));
                 }
-                if FileKind::from_path(path).is_none() {
+                if FileKind::from_path(path).is_none() && !is_picture(path) {
                     bail!(Usage(format!(
-                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .arrows, .ipc or .json",
+                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, \
+                         .arrows, .ipc or .json (.svg or .png for a plot)",
                         path.display()
                     )));
                 }
@@ -181,6 +183,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// True for a picture path (`.svg`, `.png`), which a script ending with a plot writes.
+fn is_picture(path: &std::path::Path) -> bool {
+    #[cfg(feature = "plot")]
+    return fusedframe::plot::ImageFormat::from_path(path).is_some();
+    #[cfg(not(feature = "plot"))]
+    return {
+        let _ = path;
+        false
+    };
 }
 
 /// Run each script; with several, print a header before each and keep going after a failure

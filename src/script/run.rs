@@ -69,6 +69,10 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         let plan = ev.output.explain(true).map_err(|e| ev.locate(e))?;
         return writeln!(out, "{plan}").map_err(|e| Error::io("<stdout>", e));
     }
+    #[cfg(feature = "plot")]
+    if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
+        return done;
+    }
     // Checked before running, so a long query does not end in "unknown extension".
     let target = match &options.output {
         Some(path) => Some((path, output_kind(path)?)),

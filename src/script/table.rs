@@ -373,4 +373,8 @@ pub fn register(r: &mut Registry) {
         memory_limit(bytes: usize);
         temp_dir(dir: String);
     );
+
+    // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
+    #[cfg(feature = "plot")]
+    crate::plot::script::register(r);
 }
