@@ -113,9 +113,16 @@ impl ExecOptions {
     ///
     /// ```
     /// use fusedframe::prelude::*;
+    /// // Sorting 8 MB takes about 40 MB in memory: under 16 MB the sort spills sorted runs to
+    /// // temporary files and merges them; the 8 MB result fits.
     /// let df = range(0, 1_000_000).sort("range", SortOptions::new().descending(true))
-    ///     .collect_with(&ExecOptions::new().memory_limit(4 << 20))?; // sorts in spilled runs
+    ///     .collect_with(&ExecOptions::new().memory_limit(16 << 20))?;
     /// assert_eq!(df.height(), 1_000_000);
+    /// // A result larger than the budget is an error naming what holds it.
+    /// let err = range(0, 1_000_000)
+    ///     .with_columns([(col("range") * 2).alias("twice")])
+    ///     .collect_with(&ExecOptions::new().memory_limit(1 << 20));
+    /// assert!(matches!(err, Err(Error::MemoryLimit { .. })));
     /// # Ok::<(), fusedframe::Error>(())
     /// ```
     pub fn memory_limit(mut self, bytes: usize) -> Self {

@@ -278,6 +278,9 @@ impl<'a> Sorter<'a> {
 
 /// The buffer's rows in sorted order, as (piece, row) positions.
 fn sorted_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<(usize, usize)>> {
+    if buffer.is_empty() {
+        return Ok(vec![]);
+    }
     let nkeys = options.len();
     let keys = (0..nkeys)
         .map(|k| {
