@@ -11,6 +11,9 @@ use fusedframe::prelude::*;
 
 const ROWS: i64 = 300_000;
 
+/// A sink with its options: `sink_csv_with`, `sink_parquet_with`, `sink_ipc_with`.
+type Sink = fn(LazyFrame, &Path, &ExecOptions) -> fusedframe::Result<()>;
+
 /// Scrambled keys (with repeats, so ties are broken by the sort's stability), a float and a
 /// string per row, all elementwise (the sort streams its input): about 10 MB in memory.
 fn table() -> LazyFrame {
@@ -173,10 +176,7 @@ fn a_sink_failing_at_a_middle_morsel_leaves_no_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     // After some morsels were written.
     let failing = || range(0, ROWS).with_columns([fails_at_row_200_000()]);
-    let sinks: Vec<(
-        &str,
-        fn(LazyFrame, &Path, &ExecOptions) -> fusedframe::Result<()>,
-    )> = vec![
+    let sinks: Vec<(&str, Sink)> = vec![
         ("csv", |lf, p, o| lf.sink_csv_with(p, o)),
         ("parquet", |lf, p, o| {
             lf.sink_parquet_with(p, &ParquetWriteOptions::new(), o)

@@ -29,6 +29,9 @@ use crate::error::{Error, Result};
 use crate::expr::{col, AggFunc, Expr, Scalar};
 use crate::frame::DataFrame;
 
+/// The pipeline's output pieces kept by an aggregate run, by morsel.
+type KeptPieces = Vec<Vec<DataFrame>>;
+
 /// Aggregates to compute together, grouped by input expression.
 pub(crate) struct AggregateSet {
     /// Each aggregate's function and the declared type of its input.
@@ -87,7 +90,7 @@ impl AggregateSet {
         pipeline: &Running,
         keep: &Reservation,
         must: bool,
-    ) -> Result<(Vec<Scalar>, Option<Vec<Vec<DataFrame>>>)> {
+    ) -> Result<(Vec<Scalar>, Option<KeptPieces>)> {
         self.run_with(pipeline, false, Some((keep, must)))
     }
 
@@ -98,7 +101,7 @@ impl AggregateSet {
         pipeline: &Running,
         allow_fuse: bool,
         keep: Option<(&Reservation, bool)>,
-    ) -> Result<(Vec<Scalar>, Option<Vec<Vec<DataFrame>>>)> {
+    ) -> Result<(Vec<Scalar>, Option<KeptPieces>)> {
         // Any input but a plain column would be evaluated on rows the filter drops, where it
         // may fail (a cast, say).
         let fuse = allow_fuse && keep.is_none() && self.plain_columns;

@@ -428,7 +428,7 @@ impl LazyFrame {
         write: &ParquetWriteOptions,
         options: &ExecOptions,
     ) -> Result<()> {
-        self.sink(path.as_ref(), SinkFormat::Parquet(write.clone()), options)
+        self.sink(path.as_ref(), SinkFormat::Parquet(*write), options)
     }
 
     /// Run the query and write Arrow IPC to `path`, streaming: see
