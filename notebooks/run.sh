@@ -42,6 +42,11 @@ if [ ! -x "$venv/bin/jupyter-nbconvert" ]; then
         "nbconvert==$NBCONVERT_VERSION" "nbclient==$NBCLIENT_VERSION"
 fi
 stage "nbconvert installed"
+# Headless Chromium, to look at one rendered notebook (Debian's package; CI installs it).
+if [ "${CI:-}" = true ] && ! command -v chromium >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+        >/dev/null
+fi
 if [ "${1:-}" = install ]; then
     exit 0
 fi
@@ -72,3 +77,25 @@ done
 #    prints each notebook's set-up and first-table times.
 "$venv/bin/python" notebooks/check.py "$out"
 stage "notebooks executed and checked"
+
+# 6. One executed notebook rendered to HTML and loaded in headless Chromium: the page must hold
+#    the tables and the pictures. Its screenshot stays in target/notebooks/ to look at.
+if command -v chromium >/dev/null; then
+    "$venv/bin/jupyter-nbconvert" --to html --log-level=WARN --output-dir "$out" \
+        "$out/numpy_tour.ipynb"
+    chrome=(timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars)
+    dom=$("${chrome[@]}" --dump-dom "file://$out/numpy_tour.html" 2>/dev/null)
+    for element in "<table" "<svg"; do
+        if ! grep -q -- "$element" <<<"$dom"; then
+            echo "the rendered numpy_tour.html holds no $element" >&2
+            exit 1
+        fi
+    done
+    "${chrome[@]}" --window-size=1100,2400 --screenshot="$out/numpy_tour.png" \
+        "file://$out/numpy_tour.html" >/dev/null 2>&1
+    echo "rendered page: $(grep -o '<table' <<<"$dom" | wc -l) tables," \
+        "$(grep -o '<svg' <<<"$dom" | wc -l) svg; screenshot $out/numpy_tour.png"
+    stage "rendered notebook checked in Chromium"
+else
+    echo "chromium is not installed: the rendered-page check is skipped"
+fi
