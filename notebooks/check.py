@@ -17,7 +17,7 @@ from datetime import datetime
 EXPECTED = [
     ("numpy_tour.ipynb", 'scan_csv("../datasets/wine.csv").collect()', "shape: (178, 14)"),
     ("numpy_tour.ipynb", '"b" => [0.5, f64::NAN, 2.5]', ">NaN<"),
-    ("numpy_tour.ipynb", "\ncentred\n", "LazyFrame"),
+    ("numpy_tour.ipynb", ".head(5);\ncentred", "LazyFrame"),
     ("numpy_tour.ipynb", "let kmeans", "inertia"),
     ("numpy_tour.ipynb", "let pca", "explained variance"),
     ("cars.ipynb", 'col("horsepower").null_count()', ">6<"),
