@@ -374,7 +374,10 @@ impl std::io::Read for PositionedRead {
         if self.pos >= self.len && !buf.is_empty() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!("a page header runs past the end of the file ({} bytes)", self.len),
+                format!(
+                    "a page header runs past the end of the file ({} bytes)",
+                    self.len
+                ),
             ));
         }
         let n = self.file.read_at(buf, self.pos)?;
