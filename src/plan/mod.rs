@@ -13,7 +13,7 @@ mod sampling;
 
 pub(crate) use group::{effective_keys, first_of_each};
 pub use group::{GroupOutput, LazyGroupBy};
-pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn};
+pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn, RowsFn};
 
 use std::sync::Arc;
 

@@ -83,7 +83,7 @@ pub(crate) fn group_pipeline(
     };
     let mut partials: Vec<Partial> = pipeline
         .run_morsels(
-            0..pipeline.source.num_morsels(),
+            0..pipeline.num_morsels(),
             &mut Carry::default(),
             false,
             &start,
