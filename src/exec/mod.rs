@@ -210,6 +210,15 @@ fn node_name(node: &PhysicalNode) -> &'static str {
         PhysicalNode::Gather { .. } => "GATHER",
         PhysicalNode::Evaluate { .. } => "EVALUATE",
         PhysicalNode::Fit { .. } => "FIT",
+        PhysicalNode::GroupBy { .. } => "GROUP_BY",
+        PhysicalNode::Grouped {
+            op: GroupedOp::Head(_),
+            ..
+        } => "GROUP_HEAD",
+        PhysicalNode::Grouped {
+            op: GroupedOp::Evaluate(_),
+            ..
+        } => "GROUP_EVALUATE",
     }
 }
 
@@ -303,7 +312,7 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             op,
             schema,
         } => {
-            let (df, _held) = materialize(input, ctx, "GROUPED")?;
+            let (df, _held) = materialize(input, ctx, node_name(node))?;
             match op {
                 GroupedOp::Head(n) => groups::group_head(&df, keys, *n, schema, &ctx.params)?,
                 GroupedOp::Evaluate(exprs) => {
