@@ -5,7 +5,7 @@
 //! runs fused straight into the model's input).
 
 use super::data::{check_features, numeric_columns, Features};
-use super::{KMeans, KMeansModel, LinearModel, LinearRegression, Pca, PcaModel};
+use super::{KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel};
 use crate::error::Result;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
@@ -25,6 +25,15 @@ impl LazyFrame {
     /// ```
     pub fn kmeans(self, config: KMeans) -> LazyKMeans {
         LazyKMeans {
+            input: self,
+            config,
+        }
+    }
+
+    /// Mini-batch k-means on this query's output (every numeric column unless
+    /// `MiniBatchKMeans::features` names some); a terminal node: call `fit()`.
+    pub fn mini_batch_kmeans(self, config: MiniBatchKMeans) -> LazyMiniBatchKMeans {
+        LazyMiniBatchKMeans {
             input: self,
             config,
         }
@@ -149,6 +158,42 @@ impl LazyKMeans {
             let df = collect_input(&self.input, &f)?;
             self.config
                 .fit_features(&Features::from_frame(&df, &f, "kmeans")?)
+        })
+    }
+}
+
+/// The lazy mini-batch k-means node; see [`LazyFrame::mini_batch_kmeans`].
+#[derive(Clone, Debug)]
+pub struct LazyMiniBatchKMeans {
+    input: LazyFrame,
+    config: MiniBatchKMeans,
+}
+
+impl LazyMiniBatchKMeans {
+    /// The feature columns the model will use.
+    pub fn features(&self) -> Result<Vec<String>> {
+        resolve(
+            &self.input,
+            self.config.features.as_ref(),
+            "mini_batch_kmeans",
+        )
+    }
+
+    /// The plan: `MINI_BATCH_KMEANS k=8 features=[a, b] batch_size=1024 seed=0` above the
+    /// input plan.
+    pub fn explain(&self, optimized: bool) -> Result<String> {
+        let f = self.features()?;
+        let plan = model_input(&self.input, &f).explain(optimized)?;
+        Ok(with_header(self.config.node_text(&f), &plan))
+    }
+
+    /// Run the input query (only the feature columns) and fit on the current rayon pool.
+    pub fn fit(self) -> Result<KMeansModel> {
+        on_pool(|| {
+            let f = self.features()?;
+            let df = collect_input(&self.input, &f)?;
+            self.config
+                .fit_features(&Features::from_frame(&df, &f, "mini_batch_kmeans")?)
         })
     }
 }

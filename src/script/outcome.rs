@@ -4,7 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::ml::{KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, PcaModel};
+use crate::ml::{
+    KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca, LinearModel,
+    PcaModel,
+};
 use crate::plan::{ExecOptions, LazyFrame};
 
 use super::value::Value;
@@ -26,6 +29,7 @@ pub enum Output {
 #[derive(Clone, Debug)]
 pub enum Model {
     KMeans(LazyKMeans),
+    MiniBatchKMeans(LazyMiniBatchKMeans),
     Pca(LazyPca),
     LinearRegression(LazyLinearRegression),
     FittedKMeans(KMeansModel),
@@ -46,6 +50,7 @@ impl Model {
     pub fn explain(&self, optimized: bool) -> Result<String> {
         match self {
             Model::KMeans(m) => m.explain(optimized),
+            Model::MiniBatchKMeans(m) => m.explain(optimized),
             Model::Pca(m) => m.explain(optimized),
             Model::LinearRegression(m) => m.explain(optimized),
             Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
@@ -68,6 +73,7 @@ impl Model {
         }
         match self {
             Model::KMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
+            Model::MiniBatchKMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
             Model::Pca(m) => Model::FittedPca(m.fit()?).fit(),
             Model::LinearRegression(m) => Model::FittedLinear(m.fit()?).fit(),
             Model::FittedKMeans(m) => fitted(m.summary(), m.to_dataframe()),
@@ -110,6 +116,7 @@ macro_rules! model_outputs {
 
 model_outputs!(
     LazyKMeans => KMeans,
+    LazyMiniBatchKMeans => MiniBatchKMeans,
     LazyPca => Pca,
     LazyLinearRegression => LinearRegression,
     KMeansModel => FittedKMeans,

@@ -17,8 +17,8 @@ use crate::expr::{Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, 
 use crate::frame::{Column, DataFrame, IntoArray};
 use crate::io::CsvOptions;
 use crate::ml::{
-    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
-    PcaSolver,
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
+    LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
 use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame};
 
@@ -291,7 +291,12 @@ script_types_from!(
     LazyLinearRegression,
     KMeansModel,
     PcaModel,
-    LinearModel
+    LinearModel,
+    PowerIterationNormalizer,
+    Svd,
+    Lstsq,
+    MiniBatchKMeans,
+    LazyMiniBatchKMeans
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API
