@@ -36,9 +36,9 @@ pub(crate) trait Elem:
 {
     /// The Arrow type whose buffers hold these values.
     type Arrow: ArrowPrimitiveType<Native = Self>;
-    fn to_f64(self) -> f64;
+    fn into_f64(self) -> f64;
     /// Round an `f64` to this type.
-    fn from_f64(v: f64) -> Self;
+    fn from_f64_rounded(v: f64) -> Self;
     /// `acc += a b` for column-major `a` and `b` in this type, `acc` (column-major) in `f64`;
     /// `tmp` is scratch space.
     fn add_product(
@@ -52,11 +52,11 @@ pub(crate) trait Elem:
 impl Elem for f64 {
     type Arrow = Float64Type;
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn into_f64(self) -> f64 {
         self
     }
     #[inline(always)]
-    fn from_f64(v: f64) -> Self {
+    fn from_f64_rounded(v: f64) -> Self {
         v
     }
     fn add_product(
@@ -72,11 +72,11 @@ impl Elem for f64 {
 impl Elem for f32 {
     type Arrow = Float32Type;
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn into_f64(self) -> f64 {
         f64::from(self)
     }
     #[inline(always)]
-    fn from_f64(v: f64) -> Self {
+    fn from_f64_rounded(v: f64) -> Self {
         v as f32
     }
     fn add_product(
@@ -192,7 +192,7 @@ impl Features {
     }
 
     /// The columns as `f64` (Float32 ones widened: for models that copy their input anyway).
-    pub(crate) fn to_f64(&self) -> Features {
+    pub(crate) fn widened(&self) -> Features {
         let data = match &self.data {
             Data::F64(a) => Data::F64(a.clone()),
             Data::F32(a) => Data::F64(
@@ -208,7 +208,7 @@ impl Features {
         }
     }
 
-    /// The `f64` columns (after [`Features::to_f64`], or of a frame without Float32 features).
+    /// The `f64` columns (after [`Features::widened`], or of a frame without Float32 features).
     pub(crate) fn f64_cols(&self) -> Result<Cols<'_, f64>> {
         match self.view() {
             View::F64(c) => Ok(c),
@@ -278,7 +278,7 @@ impl<'a, T: Elem> Cols<'a, T> {
             }
             if let Some(i) = first_non_finite(self.col(j)) {
                 let name = &self.names[j];
-                let v = self.col(j)[i].to_f64();
+                let v = self.col(j)[i].into_f64();
                 return Err(Error::Model(if v.is_nan() {
                     format!(
                         "{model}: feature column \"{name}\" has NaN (first at row {i}); \
@@ -318,7 +318,7 @@ impl<'a, T: Elem> Cols<'a, T> {
         if n == 0 {
             return (vec![f64::NAN; d], vec![f64::NAN; d]);
         }
-        let shift: Vec<f64> = (0..d).map(|j| self.col(j)[0].to_f64()).collect();
+        let shift: Vec<f64> = (0..d).map(|j| self.col(j)[0].into_f64()).collect();
         let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
@@ -368,7 +368,7 @@ impl<'a, T: Elem> Cols<'a, T> {
                         let s = shift[j];
                         for (k, v) in col.iter().enumerate() {
                             let i = t0 + k;
-                            let t = v.to_f64() - s;
+                            let t = v.into_f64() - s;
                             block[i * d + j].write(t);
                             a[i % 4] += t * t;
                         }
@@ -401,7 +401,7 @@ fn first_non_finite<T: Elem>(v: &[T]) -> Option<usize> {
         .enumerate()
         .find_map_first(|(c, s)| {
             s.iter()
-                .position(|x| !x.to_f64().is_finite())
+                .position(|x| !x.into_f64().is_finite())
                 .map(|i| c * CHUNK * 16 + i)
         })
 }
@@ -412,10 +412,10 @@ pub(crate) fn sum4<T: Elem>(v: &[T]) -> f64 {
     let mut it = v.chunks_exact(4);
     for c in &mut it {
         for l in 0..4 {
-            acc[l] += c[l].to_f64();
+            acc[l] += c[l].into_f64();
         }
     }
-    let tail: f64 = it.remainder().iter().map(|x| x.to_f64()).sum();
+    let tail: f64 = it.remainder().iter().map(|x| x.into_f64()).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
@@ -425,14 +425,14 @@ fn shifted_sums<T: Elem>(v: &[T], s: f64) -> (f64, f64) {
     let mut it = v.chunks_exact(4);
     for c in &mut it {
         for l in 0..4 {
-            let t = c[l].to_f64() - s;
+            let t = c[l].into_f64() - s;
             a[l] += t;
             q[l] += t * t;
         }
     }
     let (mut ta, mut tq) = (0.0, 0.0);
     for x in it.remainder() {
-        let t = x.to_f64() - s;
+        let t = x.into_f64() - s;
         ta += t;
         tq += t * t;
     }

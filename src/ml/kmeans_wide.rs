@@ -30,7 +30,7 @@ impl<'a, T: Elem> Columns<'a, T> {
                 let mut acc = vec![0.0; r1 - r0];
                 for (j, &m) in mean.iter().enumerate() {
                     for (a, v) in acc.iter_mut().zip(&cols.col(j)[r0..r1]) {
-                        let t = v.to_f64() - m;
+                        let t = v.into_f64() - m;
                         *a += t * t;
                     }
                 }
@@ -99,7 +99,7 @@ impl<T: Elem> Points for Columns<'_, T> {
             self.mean
                 .iter()
                 .enumerate()
-                .map(|(j, m)| self.cols.col(j)[i].to_f64() - m),
+                .map(|(j, m)| self.cols.col(j)[i].into_f64() - m),
         );
     }
 
@@ -158,7 +158,7 @@ impl<T: Elem> Points for Columns<'_, T> {
             let m = self.mean[j];
             let mut s = vec![0.0; k];
             for (v, &l) in col.iter().zip(labels) {
-                s[l as usize] += v.to_f64() - m;
+                s[l as usize] += v.into_f64() - m;
             }
             acc.extend(s);
         });
@@ -181,7 +181,7 @@ impl<T: Elem> Points for Columns<'_, T> {
                 for (j, &m) in self.mean.iter().enumerate() {
                     let col = &self.cols.col(j)[r0..r1];
                     for ((a, v), &l) in acc.iter_mut().zip(col).zip(&labels[r0..r1]) {
-                        let t = v.to_f64() - m - centres[l as usize * d + j];
+                        let t = v.into_f64() - m - centres[l as usize * d + j];
                         *a += t * t;
                     }
                 }

@@ -72,7 +72,7 @@ impl LinearRegression {
     /// Fit on checked feature and target columns.
     pub(crate) fn fit_features(&self, f: &Features, target: &Features) -> Result<LinearModel> {
         // Least squares copies the features into a design matrix anyway: work in f64.
-        let (f, target) = (f.to_f64(), target.to_f64());
+        let (f, target) = (f.widened(), target.widened());
         let (f, target) = (f.f64_cols()?, target.f64_cols()?);
         let (n, d) = (f.n, f.d());
         if d == 0 {

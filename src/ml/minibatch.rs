@@ -460,7 +460,7 @@ fn gather<T: Elem>(f: &Cols<'_, T>, means: &[f64], idx: &[usize]) -> Vec<f64> {
     for (j, &m) in means.iter().enumerate() {
         let col = f.col(j);
         for (r, &i) in idx.iter().enumerate() {
-            out[r * d + j] = col[i].to_f64() - m;
+            out[r * d + j] = col[i].into_f64() - m;
         }
     }
     out

@@ -378,7 +378,7 @@ fn covariance_eigh<T: Elem>(f: &Cols<'_, T>) -> Result<(Vec<f64>, Vec<f64>, Arra
     let block = cov_rows(d);
     // Provisional mean: the first row. Sums of (x - shift) stay small, so the correction
     // n m mᵀ below subtracts little and loses little.
-    let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0].to_f64()).collect();
+    let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0].into_f64()).collect();
     let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(block))
         .into_par_iter()
         .map(|c| {
@@ -399,7 +399,7 @@ fn covariance_eigh<T: Elem>(f: &Cols<'_, T>) -> Result<(Vec<f64>, Vec<f64>, Arra
                     let s = shift[j];
                     let dst = &mut buf[j * rows..(j + 1) * rows];
                     for (o, v) in dst.iter_mut().zip(&f.col(j)[lo..hi]) {
-                        *o = v.to_f64() - s;
+                        *o = v.into_f64() - s;
                     }
                     sums[j] = super::data::sum4(dst);
                 }

@@ -38,15 +38,22 @@ pub(crate) fn add_product_via<T: Elem>(
     tmp.clear();
     tmp.resize(m * n, T::default());
     let out = MatMut::from_column_major_slice_mut(&mut tmp[..], m, n);
-    faer::linalg::matmul::matmul(out, Accum::Replace, a, b, T::from_f64(1.0), Par::Seq);
+    faer::linalg::matmul::matmul(
+        out,
+        Accum::Replace,
+        a,
+        b,
+        T::from_f64_rounded(1.0),
+        Par::Seq,
+    );
     for (s, t) in acc.iter_mut().zip(tmp.iter()) {
-        *s += t.to_f64();
+        *s += t.into_f64();
     }
 }
 
 /// The thin matrix `q` rounded to `T` (column-major, same shape).
 fn rounded<T: Elem>(q: &ColMajor<f64>) -> Vec<T> {
-    q.data.iter().map(|&v| T::from_f64(v)).collect()
+    q.data.iter().map(|&v| T::from_f64_rounded(v)).collect()
 }
 
 /// Rows `r0..r0 + rows` (all `l` columns) of a column-major matrix with `nrows` rows.
@@ -69,7 +76,7 @@ impl<T: Elem> Cols<'_, T> {
             buf.extend(
                 self.col(j)[r0..r1]
                     .iter()
-                    .map(|&v| T::from_f64(v.to_f64() - m)),
+                    .map(|&v| T::from_f64_rounded(v.into_f64() - m)),
             );
         }
     }
@@ -157,7 +164,7 @@ impl<T: Elem> Cols<'_, T> {
             let m = mean[j];
             self.col(j)
                 .iter()
-                .map(move |&v| T::from_f64(v.to_f64() - m))
+                .map(move |&v| T::from_f64_rounded(v.into_f64() - m))
         }));
         ColMajor {
             data,

@@ -14,7 +14,7 @@ fn to_faer(a: &Array2<f64>) -> Mat<f64> {
 }
 
 fn from_faer<T: Elem>(m: MatRef<'_, T>) -> Array2<f64> {
-    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)].to_f64())
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)].into_f64())
 }
 
 pub(crate) fn sym_eigh(a: &Array2<f64>) -> Result<(Vec<f64>, Array2<f64>)> {
@@ -76,7 +76,7 @@ pub(crate) fn thin_svd<T: Elem>(a: ColMajor<T>, want_u: bool) -> Result<SvdParts
     )
     .map_err(|e| Error::Model(format!("SVD did not converge: {e:?}")))?;
     Ok(SvdParts {
-        s: s.column_vector().iter().map(|v| v.to_f64()).collect(),
+        s: s.column_vector().iter().map(|v| v.into_f64()).collect(),
         u: u.map(|u| from_faer(u.as_ref())),
         vt: from_faer(v.as_ref().transpose()),
     })

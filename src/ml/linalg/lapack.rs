@@ -28,7 +28,7 @@ fn fortran<T: Elem>(a: ColMajor<T>) -> Result<Array2<T>> {
 }
 
 fn widen<T: Elem>(m: &Array2<T>) -> Array2<f64> {
-    m.mapv(Elem::to_f64)
+    m.mapv(Elem::into_f64)
 }
 
 pub(crate) fn thin_svd<T: Elem>(a: ColMajor<T>, want_u: bool) -> Result<SvdParts> {
@@ -43,7 +43,7 @@ pub(crate) fn thin_svd<T: Elem>(a: ColMajor<T>, want_u: bool) -> Result<SvdParts
     };
     let vt = vt.ok_or_else(|| Error::Internal("LAPACK SVD returned no Vt".into()))?;
     Ok(SvdParts {
-        s: s.iter().map(|v| v.to_f64()).collect(),
+        s: s.iter().map(|v| v.into_f64()).collect(),
         u: u.map(|u| widen(&u.slice_axis(Axis(1), (0..k).into()).to_owned())),
         vt: widen(&vt.slice_axis(Axis(0), (0..k).into()).to_owned()),
     })
