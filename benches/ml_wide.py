@@ -17,7 +17,7 @@ Workloads (comma list; default all):
   minibatch_10Mx16   MiniBatchKMeans(8) (scikit-learn's defaults, seeded) of the 10M blobs
 
 Each line: workload, system, best-of-3 seconds, peak RSS (MiB; a fresh process running the
-workload once: VmHWM for Python, wait4's ru_maxrss for the CLI), and a check of the result
+workload once: VmHWM for Python, GNU time's %M for the CLI), and a check of the result
 (explained variance / inertia). fusedframe's figure is the CLI end to end in a fresh process
 (`fusedframe run -e '<script>'`, printing the model's summary); scikit-learn's is load + fit in process.
 The machine is shared: say so when quoting these numbers.
@@ -118,22 +118,26 @@ def python_peak(fn_name, path):
 
 def cli_run(binary, script, tmp):
     """Wall seconds and peak RSS (bytes) of one fresh CLI process printing the model's summary
-    (into a file, so a full pipe never blocks it), and the summary's statistics."""
+    (into a file, so a full pipe never blocks it), and the summary's statistics. The RSS comes
+    from GNU time's report on its own child: a child forked from this interpreter would carry
+    the interpreter's peak in ru_maxrss across exec."""
     out_path, err_path = os.path.join(tmp, "out.txt"), os.path.join(tmp, "err.txt")
     with open(out_path, "w") as out, open(err_path, "w") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([binary, "run", "-e", script], stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        status = subprocess.call(["/usr/bin/time", "-f", "peak_kb=%M", binary, "run", "-e", script],
+                                 stdout=out, stderr=err)
         secs = time.perf_counter() - t0
+    err_text = open(err_path).read()
     if status != 0:
-        raise SystemExit(f"fusedframe failed: {open(err_path).read()}")
+        raise SystemExit(f"fusedframe failed: {err_text}")
+    peak = int(err_text.rsplit("peak_kb=", 1)[1].split()[0]) * 1024
     with open(out_path) as f:
         first = f.readline().strip()
     # Drop the feature list (10,000 names) from k-means' summary line.
     if "features=[" in first:
         head, rest = first.split("features=[", 1)
         first = head + rest.split("], ", 1)[-1]
-    return secs, usage.ru_maxrss * 1024, first
+    return secs, peak, first
 
 
 def main():

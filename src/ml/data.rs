@@ -27,6 +27,7 @@ pub(crate) const CHUNK: usize = 4096;
 pub(crate) trait Elem:
     faer::traits::RealField
     + super::linalg::Backend
+    + std::ops::Sub<Output = Self>
     + Copy
     + Send
     + Sync

@@ -2,15 +2,16 @@
 //! features): no row-major copy (an `f32` input stays `f32`), and the distances of all points
 //! to all centres (or k-means++ candidates) come from one blocked product `Xc Cᵀ`
 //! ([`Cols::centred_mul`]) through `|x|² - 2 x·c + |c|²` on centred data, as scikit-learn
-//! computes them. Centre sums, distances to the own centre and the inertia are exact column
-//! passes. Each pass runs fixed blocks in parallel and merges them in order.
+//! computes them. Centre sums are a second product, `Xcᵀ M` with the cluster indicator `M`;
+//! distances to the own centre and the inertia are exact column passes. Each pass runs fixed
+//! blocks in parallel and merges them in order.
 
 use rayon::prelude::*;
 
 use super::data::{Cols, Elem, CHUNK};
 use super::linalg::ColMajor;
 use super::lloyd::Points;
-use super::products::{PANEL, ROWS};
+use super::products::ROWS;
 
 /// Centred points as the frame's columns and their means.
 pub(crate) struct Columns<'a, T> {
@@ -54,26 +55,6 @@ impl<'a, T: Elem> Columns<'a, T> {
             ncols: targets.len() / d,
         };
         self.cols.centred_mul(self.mean, &tt)
-    }
-
-    /// Per column panel, in parallel: `f(j, column j, acc)` for each column `j` of the panel;
-    /// the accumulators of all panels in panel order.
-    fn column_pass<A: Send>(
-        &self,
-        init: impl Fn() -> A + Sync,
-        f: impl Fn(usize, &[T], &mut A) + Sync,
-    ) -> Vec<A> {
-        let d = self.d();
-        (0..d.div_ceil(PANEL))
-            .into_par_iter()
-            .map(|p| {
-                let mut acc = init();
-                for j in p * PANEL..((p + 1) * PANEL).min(d) {
-                    f(j, self.cols.col(j), &mut acc);
-                }
-                acc
-            })
-            .collect()
     }
 }
 
@@ -152,36 +133,39 @@ impl<T: Elem> Points for Columns<'_, T> {
         for &l in labels.iter() {
             counts[l as usize] += 1;
         }
-        // Sums per cluster, one column at a time (each column's rows in order).
-        let labels = &*labels;
-        let panels = self.column_pass(Vec::new, |j, col, acc: &mut Vec<f64>| {
-            let m = self.mean[j];
-            let mut s = vec![0.0; k];
-            for (v, &l) in col.iter().zip(labels) {
-                s[l as usize] += v.into_f64() - m;
-            }
-            acc.extend(s);
-        });
-        let mut sums = vec![0.0; k * d];
-        for (j, s) in panels.concat().chunks(k).enumerate() {
-            for (c, v) in s.iter().enumerate() {
-                sums[c * d + j] = *v;
-            }
+        // Per-cluster sums as one more product: Xcᵀ M with M the n x k cluster indicator.
+        let n = labels.len();
+        let mut onehot = vec![0.0; n * k];
+        for (i, &l) in labels.iter().enumerate() {
+            onehot[l as usize * n + i] = 1.0;
         }
-        (sums, counts)
+        let indicator = ColMajor {
+            data: onehot,
+            nrows: n,
+            ncols: k,
+        };
+        let st = self.cols.centred_tmul(self.mean, &indicator);
+        // st is d x k column-major: cluster c's sums are its column c.
+        (st.data, counts)
     }
 
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
         let (n, d) = (self.n(), self.d());
+        let k = centres.len() / d.max(1);
         let blocks: Vec<Vec<f64>> = (0..n.div_ceil(ROWS))
             .into_par_iter()
             .map(|b| {
                 let (r0, r1) = (b * ROWS, ((b + 1) * ROWS).min(n));
                 let mut acc = vec![0.0; r1 - r0];
+                // Feature j of every centre, shifted by the mean: one small table per column.
+                let mut cj = vec![0.0; k];
                 for (j, &m) in self.mean.iter().enumerate() {
+                    for (c, v) in cj.iter_mut().enumerate() {
+                        *v = centres[c * d + j] + m;
+                    }
                     let col = &self.cols.col(j)[r0..r1];
                     for ((a, v), &l) in acc.iter_mut().zip(col).zip(&labels[r0..r1]) {
-                        let t = v.into_f64() - m - centres[l as usize * d + j];
+                        let t = v.into_f64() - cj[l as usize];
                         *a += t * t;
                     }
                 }

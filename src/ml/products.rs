@@ -2,8 +2,9 @@
 //! columns) with thin dense matrices: `Xc Q` (d x l `Q`) and `Xcᵀ Y` (n x l `Y`). They are the
 //! passes of the randomized SVD and of k-means on wide data, and they read the columns in place
 //! (an `f32` input stays `f32`): blocks of [`ROWS`] rows x [`PANEL`] columns are packed
-//! (centred on the way) into a small contiguous buffer and multiplied by faer's matmul in the
-//! input's precision, and block results are accumulated in `f64`.
+//! (centred on the way, on the means rounded to the input's precision, the rounding's remainder
+//! corrected afterwards as a rank-one term) into a small contiguous buffer and multiplied by
+//! faer's matmul in the input's precision, and block results are accumulated in `f64`.
 //!
 //! `Xc Q` runs row blocks in parallel, each owning its rows of the result; `Xcᵀ Y` runs column
 //! panels in parallel, each owning its rows of that result. Within a task the blocks are
@@ -15,10 +16,10 @@ use rayon::prelude::*;
 use super::data::{Cols, Elem};
 use super::linalg::ColMajor;
 
-/// Rows per packed block.
-pub(crate) const ROWS: usize = 256;
-/// Columns per packed block.
-pub(crate) const PANEL: usize = 256;
+/// Rows per packed block: 4 KiB of each `f32` column, so a block reads whole pages.
+pub(crate) const ROWS: usize = 1024;
+/// Columns per packed block (a block is then 256 KiB of `f32`, L2-resident).
+pub(crate) const PANEL: usize = 64;
 
 /// `acc += a b` in `f64` (faer's matmul straight into the accumulator).
 pub(crate) fn add_product_f64(acc: &mut [f64], a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
@@ -61,23 +62,51 @@ fn subrows<T>(data: &[T], nrows: usize, l: usize, r0: usize, rows: usize) -> Mat
     MatRef::from_column_major_slice_with_stride(&data[r0..], rows, l, nrows)
 }
 
+/// The means rounded to `T` (what the packed blocks subtract, in `T`'s arithmetic) and what
+/// that rounding left over (`mean - rounded`, exactly representable in `f64`), applied to the
+/// products afterwards as a rank-one correction: the result is centred on the exact means.
+struct Centre<T> {
+    rounded: Vec<T>,
+    rest: Vec<f64>,
+}
+
+impl<T: Elem> Centre<T> {
+    fn new(mean: &[f64]) -> Self {
+        let rounded: Vec<T> = mean.iter().map(|&m| T::from_f64_rounded(m)).collect();
+        let rest = mean
+            .iter()
+            .zip(&rounded)
+            .map(|(m, r)| m - r.into_f64())
+            .collect();
+        Self { rounded, rest }
+    }
+
+    /// Whether the rounding lost anything (never for `f64`).
+    fn inexact(&self) -> bool {
+        self.rest.iter().any(|&r| r != 0.0)
+    }
+}
+
 impl<T: Elem> Cols<'_, T> {
-    /// Rows `r0..r1` of columns `c0..c1`, minus the columns' means, column-major into `buf`.
+    /// Rows `r0..r1` of columns `c0..c1`, minus the rounded means, column-major into `buf`
+    /// (grown once, then overwritten: no zeroing).
     fn pack(
         &self,
-        mean: &[f64],
+        centre: &Centre<T>,
         (r0, r1): (usize, usize),
         (c0, c1): (usize, usize),
         buf: &mut Vec<T>,
     ) {
-        buf.clear();
-        buf.reserve((r1 - r0) * (c1 - c0));
-        for (j, &m) in mean.iter().enumerate().take(c1).skip(c0) {
-            buf.extend(
-                self.col(j)[r0..r1]
-                    .iter()
-                    .map(|&v| T::from_f64_rounded(v.into_f64() - m)),
-            );
+        let rows = r1 - r0;
+        let len = rows * (c1 - c0);
+        if buf.len() < len {
+            buf.resize(len, T::default());
+        }
+        for (dst, j) in buf[..len].chunks_exact_mut(rows).zip(c0..c1) {
+            let m = centre.rounded[j];
+            for (o, &v) in dst.iter_mut().zip(&self.col(j)[r0..r1]) {
+                *o = v - m;
+            }
         }
     }
 
@@ -85,6 +114,7 @@ impl<T: Elem> Cols<'_, T> {
     pub(crate) fn centred_mul(&self, mean: &[f64], q: &ColMajor<f64>) -> ColMajor<f64> {
         let (n, d, l) = (self.n, self.d(), q.ncols);
         debug_assert_eq!(q.nrows, d);
+        let centre = Centre::<T>::new(mean);
         let qt = rounded::<T>(q);
         let blocks: Vec<Vec<f64>> = (0..n.div_ceil(ROWS))
             .into_par_iter()
@@ -95,8 +125,9 @@ impl<T: Elem> Cols<'_, T> {
                 let (mut buf, mut tmp) = (Vec::new(), Vec::new());
                 for c0 in (0..d).step_by(PANEL) {
                     let c1 = (c0 + PANEL).min(d);
-                    self.pack(mean, (r0, r1), (c0, c1), &mut buf);
-                    let p = MatRef::from_column_major_slice(&buf[..], rows, c1 - c0);
+                    self.pack(&centre, (r0, r1), (c0, c1), &mut buf);
+                    let p =
+                        MatRef::from_column_major_slice(&buf[..rows * (c1 - c0)], rows, c1 - c0);
                     T::add_product(&mut acc, p, subrows(&qt, d, l, c0, c1 - c0), &mut tmp);
                 }
                 acc
@@ -107,6 +138,13 @@ impl<T: Elem> Cols<'_, T> {
             let (r0, rows) = (b * ROWS, acc.len() / l.max(1));
             for j in 0..l {
                 out[j * n + r0..j * n + r0 + rows].copy_from_slice(&acc[j * rows..(j + 1) * rows]);
+            }
+        }
+        if centre.inexact() {
+            // Xc Q = (X - 1 rᵀ) Q - 1 (mean - r)ᵀ Q.
+            for j in 0..l {
+                let c: f64 = centre.rest.iter().zip(q.col(j)).map(|(a, b)| a * b).sum();
+                out[j * n..(j + 1) * n].iter_mut().for_each(|v| *v -= c);
             }
         }
         ColMajor {
@@ -120,6 +158,7 @@ impl<T: Elem> Cols<'_, T> {
     pub(crate) fn centred_tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> ColMajor<f64> {
         let (n, d, l) = (self.n, self.d(), y.ncols);
         debug_assert_eq!(y.nrows, n);
+        let centre = Centre::<T>::new(mean);
         let yt = rounded::<T>(y);
         let panels: Vec<Vec<f64>> = (0..d.div_ceil(PANEL))
             .into_par_iter()
@@ -130,8 +169,9 @@ impl<T: Elem> Cols<'_, T> {
                 let (mut buf, mut tmp) = (Vec::new(), Vec::new());
                 for r0 in (0..n).step_by(ROWS) {
                     let r1 = (r0 + ROWS).min(n);
-                    self.pack(mean, (r0, r1), (c0, c1), &mut buf);
-                    let block = MatRef::from_column_major_slice(&buf[..], r1 - r0, cols);
+                    self.pack(&centre, (r0, r1), (c0, c1), &mut buf);
+                    let block =
+                        MatRef::from_column_major_slice(&buf[..(r1 - r0) * cols], r1 - r0, cols);
                     T::add_product(
                         &mut acc,
                         block.transpose(),
@@ -147,6 +187,15 @@ impl<T: Elem> Cols<'_, T> {
             let (c0, cols) = (p * PANEL, acc.len() / l.max(1));
             for j in 0..l {
                 out[j * d + c0..j * d + c0 + cols].copy_from_slice(&acc[j * cols..(j + 1) * cols]);
+            }
+        }
+        if centre.inexact() {
+            // Xcᵀ Y = (X - 1 rᵀ)ᵀ Y - (mean - r) (1ᵀ Y).
+            for j in 0..l {
+                let s: f64 = y.col(j).iter().sum();
+                for (v, r) in out[j * d..(j + 1) * d].iter_mut().zip(&centre.rest) {
+                    *v -= r * s;
+                }
             }
         }
         ColMajor {
