@@ -57,6 +57,8 @@ fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() {
+    // Measured as the CLI runs: with the allocator tuned for large column buffers.
+    fusedframe::tune_allocator();
     if let Ok(dir) = std::env::var("ML_WIDE_DATA") {
         return wide_benches(std::path::Path::new(&dir));
     }

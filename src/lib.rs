@@ -23,17 +23,20 @@ pub mod frame;
 pub mod io;
 pub mod ml;
 pub mod optimizer;
+pub(crate) mod physical;
 pub mod plan;
+pub mod plot;
 pub mod script;
 
 pub use error::{Error, Result};
+pub use exec::tune_allocator;
 
 /// Everything a query needs: `use fusedframe::prelude::*;`.
 pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
-    // Issue 4 part A: missing values, scaling, windows
+    pub use crate::expr::{date, datetime, DtNamespace, StrNamespace};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
         RollingKind, RollingOptions, RowUdf,
@@ -43,5 +46,7 @@ pub mod prelude {
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};
+    #[cfg(feature = "plot")]
+    pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;
 }

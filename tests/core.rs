@@ -1,4 +1,4 @@
-//! Issue 2's expressions and plan nodes against values computed independently by NumPy and
+//! The core expressions and plan nodes against values computed independently by NumPy and
 //! Polars (tests/golden/core.json, made by tests/golden/make_core_golden.py).
 
 use std::sync::OnceLock;

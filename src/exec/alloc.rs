@@ -17,12 +17,19 @@
 //! shared arena's lock is taken rarely.
 //!
 //! The cost is that the process keeps its peak heap size instead of shrinking after a large
-//! query. The tuning is applied once, when the first worker pool starts, and can be turned off
-//! with `FUSEDFRAME_MALLOC_TUNING=0` (for an application that embeds fusedframe and wants
-//! glibc's defaults). It does nothing on other platforms or C libraries.
+//! query. These settings are process-wide, so the library never applies them by itself: an
+//! application opts in by calling [`tune_allocator`] (the `fusedframe` CLI and the benchmark
+//! harness do, at start). `FUSEDFRAME_MALLOC_TUNING=0` turns the call into a no-op. It does
+//! nothing on other platforms or C libraries.
 
-/// Apply the tuning once per process (unless turned off).
-pub(crate) fn tune_once() {
+/// Tune glibc's allocator for large column buffers (see the module docs): no `mmap` for large
+/// blocks, no trimming, one arena. Process-wide, so only applications call it (the CLI does);
+/// idempotent, and a no-op when `FUSEDFRAME_MALLOC_TUNING=0` or off glibc.
+///
+/// ```
+/// fusedframe::tune_allocator(); // at the start of `main`, before the first query
+/// ```
+pub fn tune_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let off = std::env::var("FUSEDFRAME_MALLOC_TUNING")
@@ -67,7 +74,7 @@ mod glibc {
 mod tests {
     #[test]
     fn allocations_work_after_tuning() {
-        super::tune_once();
+        super::tune_allocator();
         // A block above the arena heap size, from a worker thread, freed and allocated again.
         let n = 9 << 20;
         let total = std::thread::spawn(move || {

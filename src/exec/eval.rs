@@ -12,20 +12,21 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::kernels::{agg, arith, cmp, func};
+use super::kernels::{self, arith, cmp};
 use super::value::{scalar_to_array, Value};
-use super::MORSEL_ROWS;
+use super::{Params, MORSEL_ROWS};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr};
 use crate::frame::DataFrame;
 
-/// Evaluate `expr` over `df` on the calling thread.
-pub fn evaluate(expr: &Expr, df: &DataFrame) -> Result<Value> {
-    eval_with(expr, df, &mut |e, df| evaluate(e, df))
+/// Evaluate `expr` over `df` on the calling thread; `params` holds the values of the
+/// parameters (`$name`) bound so far.
+pub fn evaluate(expr: &Expr, df: &DataFrame, params: &Params) -> Result<Value> {
+    eval_with(expr, df, params, &mut |e, df| evaluate(e, df, params))
 }
 
 /// Evaluate `expr` over all of `df`, in parallel where the expression allows.
-pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
+pub fn evaluate_full(expr: &Expr, df: &DataFrame, params: &Params) -> Result<Value> {
     // A bare column is already there: splitting it into morsels would only copy it (whole-
     // column kernels such as rolling windows read their input column this way).
     if expr.is_elementwise()
@@ -38,21 +39,26 @@ pub fn evaluate_full(expr: &Expr, df: &DataFrame) -> Result<Value> {
             .into_par_iter()
             .map(|i| {
                 let m = df.slice(i * MORSEL_ROWS, MORSEL_ROWS);
-                evaluate(expr, &m)?.into_array(m.height())
+                evaluate(expr, &m, params)?.into_array(m.height())
             })
             .collect::<Result<_>>()?;
         let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
         return Ok(Value::Array(arrow::compute::concat(&refs)?));
     }
-    eval_with(expr, df, &mut |e, df| evaluate_full(e, df))
+    eval_with(expr, df, params, &mut |e, df| evaluate_full(e, df, params))
 }
 
 /// Evaluate to an array of `df.height()` rows (scalars broadcast).
-pub fn evaluate_array(expr: &Expr, df: &DataFrame, full: bool) -> Result<ArrayRef> {
+pub fn evaluate_array(
+    expr: &Expr,
+    df: &DataFrame,
+    full: bool,
+    params: &Params,
+) -> Result<ArrayRef> {
     let v = if full {
-        evaluate_full(expr, df)?
+        evaluate_full(expr, df, params)?
     } else {
-        evaluate(expr, df)?
+        evaluate(expr, df, params)?
     };
     let v = match v {
         Value::Array(a) if a.len() != df.height() => {
@@ -68,8 +74,13 @@ pub fn evaluate_array(expr: &Expr, df: &DataFrame, full: bool) -> Result<ArrayRe
 }
 
 /// Evaluate a predicate to a boolean mask where null counts as false.
-pub fn evaluate_mask(expr: &Expr, df: &DataFrame, full: bool) -> Result<BooleanArray> {
-    let a = evaluate_array(expr, df, full)?;
+pub fn evaluate_mask(
+    expr: &Expr,
+    df: &DataFrame,
+    full: bool,
+    params: &Params,
+) -> Result<BooleanArray> {
+    let a = evaluate_array(expr, df, full, params)?;
     let b = a
         .as_any()
         .downcast_ref::<BooleanArray>()
@@ -108,6 +119,7 @@ pub fn filter_frame(df: &DataFrame, mask: &BooleanArray) -> Result<DataFrame> {
 fn eval_with(
     expr: &Expr,
     df: &DataFrame,
+    params: &Params,
     rec: &mut dyn FnMut(&Expr, &DataFrame) -> Result<Value>,
 ) -> Result<Value> {
     match expr {
@@ -117,9 +129,11 @@ fn eval_with(
         Expr::Columns(_) | Expr::AllNumeric => Err(Error::Internal(format!(
             "selector {expr} reached evaluation unexpanded"
         ))),
-        Expr::Param { .. } => Err(Error::Internal(format!(
-            "parameter {expr} reached evaluation unbound"
-        ))),
+        Expr::Param { name, .. } => params
+            .get(name)
+            .cloned()
+            .map(Value::Scalar)
+            .ok_or_else(|| Error::Internal(format!("parameter {expr} is not bound"))),
         Expr::Cast(e, to) => match rec(e, df)? {
             Value::Array(a) => Ok(Value::Array(cast_checked(&a, to, e)?)),
             Value::Scalar(s) => {
@@ -154,23 +168,21 @@ fn eval_with(
         }
         Expr::Function { func: f, args } => {
             let out = expr.data_type(df.schema())?;
-            // Issue 4 part B: functions without input (random values, row_index) produce one
-            // value per row of the frame they run over.
-            if args.is_empty() {
-                return super::kernels::random::nullary(f, df.height());
-            }
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))
                 .collect::<Result<Vec<_>>>()?;
-            func::apply(f, vals, &out)
+            // Functions without input (random values, row_index) fill the frame's height.
+            kernels::apply(f, vals, df.height(), &out)
         }
         Expr::Agg {
             func: f,
             expr: inner,
         } => {
             let values = rec(inner, df)?.into_array(df.height())?;
-            Ok(Value::Scalar(agg::aggregate(f, &values)?))
+            Ok(Value::Scalar(super::aggregate::aggregate_array(
+                f, &values,
+            )?))
         }
         Expr::When {
             cond,

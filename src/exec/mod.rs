@@ -1,144 +1,351 @@
-//! The executor: turns an (optimized) logical plan into a `DataFrame`.
+//! The executor: runs a physical plan (see [`crate::physical`]) on a rayon pool.
 //!
-//! Chains of elementwise nodes over a source become a *pipeline*: the source's morsels (file
-//! row groups, CSV byte ranges, 64K-row slices of a frame) are processed in parallel on the
-//! rayon pool, each morsel cut into 64K-row pieces so intermediates stay in cache, and results
-//! keep morsel order. Sorts, gathers, tails and non-elementwise expressions are pipeline
-//! breakers: their input is materialized first. Aggregates over a pipeline stream as partial
-//! states merged in morsel order, so results are bit-identical for any thread count.
+//! The logical plan is lowered once into physical operators; the executor walks that tree,
+//! running each breaker's input before the breaker and each pipeline's source before the
+//! pipeline, and never rewrites a plan. Pipelines run morsel by morsel in parallel
+//! (`pipeline.rs`); aggregates stream as partial states merged in morsel order
+//! (`aggregate.rs`); breakers that need their whole input (sort, gather, whole-column
+//! expressions) get it as a frame. Values one operator computes for those above it (hoisted
+//! statistics, the aggregates of a `select`) are bound as parameters in the run's
+//! [`Context`], which expressions read as `Expr::Param`; results are bit-identical for any
+//! thread count.
+//!
+//! To add an operator, see the checklist in [`crate::physical`]: a streaming operator is one
+//! more arm in `pipeline::Running::apply`; a breaker is one more arm in [`run`] below, which
+//! either collects its input (`run` on a boxed node) or drives its input pipeline's morsels
+//! itself (`Running::for_each_output` in a parallel loop, merging per-morsel results in morsel
+//! order, as `aggregate.rs` does).
 
+pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
-mod hoisted;
 pub mod kernels;
+pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
-pub use pool::set_progress_callback;
 pub mod value;
 
+pub use alloc::tune_allocator;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{Array, UInt64Array};
 
-use self::eval::{evaluate_array, evaluate_full, evaluate_mask, filter_frame};
-use self::pipeline::{Op, Pipeline, Source};
-use crate::error::Result;
-use crate::expr::types::expand_selectors;
-use crate::expr::Expr;
+use self::eval::{evaluate, evaluate_array, evaluate_full, evaluate_mask, filter_frame};
+use self::memory::{MemoryPool, Reservation};
+use self::pipeline::{Opened, Running};
+use crate::error::{Error, Result};
+use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::plan::{ExecOptions, FusedOp, LogicalPlan};
+use crate::physical::{PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece: small enough for intermediates to stay in cache, large enough to
 /// amortize per-morsel overhead. Fixed, so results never depend on the thread count.
 pub const MORSEL_ROWS: usize = 1 << 16;
 
-/// Run a plan to a frame on a pool of `options.threads` workers.
-pub fn execute(plan: &LogicalPlan, options: &ExecOptions) -> Result<DataFrame> {
-    plan.schema()?;
-    let pool = pool::thread_pool(options.threads)?;
-    pool.install(|| run(plan))
+/// Parameter values bound during a run (`$name` in plan text), each of its declared type.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    values: Vec<(String, Scalar)>,
 }
 
-/// Run a plan on the current rayon pool.
-pub(crate) fn run(plan: &LogicalPlan) -> Result<DataFrame> {
-    // Hoisted aggregates first, lowest first: each run binds its values into the plan above.
-    if plan_has_aggregates(plan) {
-        if let Some(bound) = hoisted::bind_lowest(&Arc::new(plan.clone()))? {
-            return run(&bound);
+impl Params {
+    /// The value bound to `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Scalar> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn bind(&mut self, name: String, value: Scalar) {
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.values.push((name, value)),
         }
     }
-    match plan {
-        LogicalPlan::Select { input, exprs } => {
-            let schema = input.schema()?;
-            let exprs = expand_selectors(exprs, &schema)?;
-            if !exprs.is_empty() && exprs.iter().all(|e| e.is_scalar()) {
-                if let Some(df) = pipeline::streaming_aggregate(input, &exprs)? {
-                    return Ok(df);
-                }
-            }
-            if exprs.iter().all(Expr::is_elementwise) {
-                return pipeline_of(plan)?.collect();
-            }
-            let df = run(input)?;
-            select_full(&df, &exprs, plan)
+}
+
+/// What the operators of one run share: the parameters bound so far, the progress callback,
+/// the memory budget and where spill files go.
+pub(crate) struct Context {
+    pub(crate) params: Params,
+    progress: Option<Arc<ProgressFn>>,
+    /// The run's memory budget: operators that hold data reserve from it (see [`memory`]).
+    pub(crate) memory: Arc<MemoryPool>,
+    /// Where spill files go.
+    #[allow(dead_code)]
+    pub(crate) temp_dir: PathBuf,
+}
+
+impl Default for Context {
+    /// No budget and the system's temporary directory (for kernels that run a pipeline over
+    /// a column they already hold).
+    fn default() -> Self {
+        Self {
+            params: Params::default(),
+            progress: None,
+            memory: MemoryPool::unbounded(),
+            temp_dir: std::env::temp_dir(),
         }
-        LogicalPlan::WithColumns { input, exprs } => {
-            let schema = input.schema()?;
-            let exprs = expand_selectors(exprs, &schema)?;
-            if exprs.iter().all(Expr::is_elementwise) {
-                return pipeline_of(plan)?.collect();
+    }
+}
+
+impl Context {
+    fn new(options: &ExecOptions) -> Result<Self> {
+        let memory = match (&options.memory_pool, options.memory_limit) {
+            (Some(pool), _) => pool.clone(),
+            (None, Some(limit)) => MemoryPool::new(limit),
+            (None, None) => MemoryPool::new(memory::default_limit()?),
+        };
+        let temp_dir = match &options.temp_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("FUSEDFRAME_TEMP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir),
+        };
+        Ok(Self {
+            params: Params::default(),
+            progress: options.progress.clone(),
+            memory,
+            temp_dir,
+        })
+    }
+
+    /// An empty reservation from the run's budget for `operator` (its plan-text name), which
+    /// names it if a growth does not fit.
+    pub(crate) fn reserve(&self, operator: &str) -> Reservation {
+        self.memory.reserve(operator)
+    }
+
+    /// Tell the progress callback, if any, that `done` of `total` morsels are done.
+    pub(crate) fn report_progress(&self, done: usize, total: usize) {
+        if let Some(cb) = &self.progress {
+            cb(done, total);
+        }
+    }
+}
+
+/// Optimize nothing, lower and run a logical plan on a pool of `options.threads` workers.
+pub(crate) fn execute(plan: &LogicalPlan, options: &ExecOptions) -> Result<DataFrame> {
+    let physical = crate::physical::lower(plan)?;
+    execute_physical(&physical, options)
+}
+
+/// Run a physical plan to a frame on a pool of `options.threads` workers.
+pub(crate) fn execute_physical(plan: &PhysicalPlan, options: &ExecOptions) -> Result<DataFrame> {
+    let pool = pool::thread_pool(options.threads)?;
+    let mut ctx = Context::new(options)?;
+    pool.install(|| run(&plan.root, &mut ctx))
+}
+
+/// Run a model's plan (a `FIT` root) on a pool of `options.threads` workers: the input, then
+/// the fit, both on that pool.
+pub(crate) fn execute_fit(
+    plan: &PhysicalPlan,
+    options: &ExecOptions,
+) -> Result<Box<dyn std::any::Any + Send>> {
+    let PhysicalNode::Fit { input, model } = &plan.root else {
+        return Err(Error::Internal("a model's plan must end in FIT".into()));
+    };
+    let pool = pool::thread_pool(options.threads)?;
+    let mut ctx = Context::new(options)?;
+    pool.install(|| {
+        let df = run(input, &mut ctx)?;
+        model.fit(&df)
+    })
+}
+
+/// Open a pipeline's source: a file's morsels, a frame, or the frame of the breaker below.
+fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
+    Ok(match source {
+        Source::Scan {
+            source,
+            columns,
+            predicate,
+            limit,
+            ..
+        } => Opened::Morsels(Arc::from(source.open(
+            columns.as_deref(),
+            predicate.as_ref(),
+            *limit,
+        )?)),
+        Source::Frame(df) => Opened::Frame(df.clone()),
+        Source::Node(node) => Opened::Frame(run(node, ctx)?),
+    })
+}
+
+/// Run a pipeline to its collected output.
+fn collect(p: &Pipeline, ctx: &mut Context) -> Result<DataFrame> {
+    let source = open(&p.source, ctx)?;
+    Running::new(source, &p.ops, ctx).collect()
+}
+
+/// Run one operator (and, first, what it reads) to its output frame.
+fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
+    match node {
+        PhysicalNode::Pipeline(p) => collect(p, ctx),
+        PhysicalNode::Aggregate {
+            input,
+            aggs,
+            outputs,
+            schema,
+        } => {
+            let source = open(&input.source, ctx)?;
+            let running = Running::new(source, &input.ops, ctx);
+            let exprs: Vec<Expr> = aggs.iter().map(|(_, e)| e.clone()).collect();
+            let set = aggregate::AggregateSet::new(&exprs, &input.schema())?;
+            let values = set.run(&running)?;
+            let in_schema = input.schema();
+            for ((name, agg), value) in aggs.iter().zip(values) {
+                let value = of_declared_type(value, &agg.data_type(&in_schema)?)?;
+                ctx.params.bind(name.clone(), value);
             }
-            let df = run(input)?;
-            let out_schema = plan.schema()?;
-            let mut cols = df.columns().to_vec();
-            for e in &exprs {
-                let a = evaluate_array(e, &df, true)?;
-                let name = e.output_name();
-                match df.schema().index_of(&name) {
-                    Ok(i) => cols[i] = a,
-                    Err(_) => cols.push(a),
-                }
+            // What surrounds the aggregates, over one row.
+            let one = DataFrame::with_height(1);
+            let cols = outputs
+                .iter()
+                .zip(schema.fields())
+                .map(|(e, f)| evaluate(e, &one, &ctx.params)?.into_array_of(f.data_type(), 1))
+                .collect::<Result<Vec<_>>>()?;
+            DataFrame::from_arrays(schema.clone(), cols)
+        }
+        PhysicalNode::Hoisted { input, params } => {
+            let df = run(input, ctx)?;
+            let values = scalars_over(&df, params, ctx)?;
+            for ((name, e), value) in params.iter().zip(values) {
+                let value = of_declared_type(value, &e.data_type(df.schema())?)?;
+                ctx.params.bind(name.clone(), value);
             }
-            DataFrame::from_arrays(out_schema, cols)
+            Ok(df)
         }
-        LogicalPlan::Filter { input, predicate } if !predicate.is_elementwise() => {
-            let df = run(input)?;
-            let mask = evaluate_mask(predicate, &df, true)?;
-            filter_frame(&df, &mask)
+        PhysicalNode::Slice { input, offset, len } => {
+            let source = open(&input.source, ctx)?;
+            Running::new(source, &input.ops, ctx).slice(*offset, *len)
         }
-        LogicalPlan::Slice { input, offset, len } => {
-            let p = pipeline_of(input)?;
-            p.slice(*offset, *len)
-        }
-        LogicalPlan::Sort { input, by, options } => {
-            let df = run(input)?;
+        PhysicalNode::Sort { input, by, options } => {
+            let df = run(input, ctx)?;
             let keys = by
                 .iter()
-                .map(|e| evaluate_array(e, &df, true))
+                .map(|e| evaluate_array(e, &df, true, &ctx.params))
                 .collect::<Result<Vec<_>>>()?;
             let idx = kernels::sort::arg_sort(&keys, options)?;
             take_frame(&df, &idx)
         }
-        LogicalPlan::Gather { input, indices } => {
-            let df = run(input)?;
+        PhysicalNode::Gather { input, indices } => {
+            let df = run(input, ctx)?;
             // A scalar index picks one row (NumPy's `a[[i]]`); negative indices count from the
             // end and a null index gives a row of nulls (see `kernels::gather`).
-            let idx = evaluate_full(indices, &df)?.into_array(1)?;
+            let idx = evaluate_full(indices, &df, &ctx.params)?.into_array(1)?;
             let idx = kernels::gather::resolve_indices(&idx, df.height(), indices)?;
             take_frame(&df, &idx)
         }
-        _ => pipeline_of(plan)?.collect(),
+        PhysicalNode::Evaluate { input, op, schema } => {
+            let df = run(input, ctx)?;
+            evaluate_whole(&df, op, schema, &ctx.params)
+        }
+        PhysicalNode::Fit { .. } => Err(Error::Internal(
+            "a model fit has no frame output; run it with execute_fit".into(),
+        )),
     }
 }
 
-fn plan_has_aggregates(plan: &LogicalPlan) -> bool {
-    matches!(plan, LogicalPlan::Aggregates { .. })
-        || plan.inputs().iter().any(|i| plan_has_aggregates(i))
+/// `value` as a value of `dtype` (an aggregate of an empty input is an untyped null, an
+/// integer sum an Int64 where the type rule may say otherwise): what the expressions reading
+/// the parameter were typed against.
+fn of_declared_type(value: Scalar, dtype: &arrow::datatypes::DataType) -> Result<Scalar> {
+    if value.data_type() == *dtype || value.is_null() {
+        return Ok(value);
+    }
+    let a = value::scalar_to_array(&value, &value.data_type(), 1)?;
+    let options = arrow::compute::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let a = arrow::compute::cast_with_options(&a, dtype, &options)?;
+    value::array_to_scalar(a.as_ref(), 0)
 }
 
-fn select_full(df: &DataFrame, exprs: &[Expr], plan: &LogicalPlan) -> Result<DataFrame> {
-    let schema = plan.schema()?;
-    let values = exprs
+/// Each named scalar expression over all of `df`: the plain aggregates of elementwise inputs
+/// in one pass of the aggregate engine, anything else evaluated over the whole frame.
+fn scalars_over(df: &DataFrame, exprs: &[(String, Expr)], ctx: &Context) -> Result<Vec<Scalar>> {
+    let streamable: Vec<Expr> = exprs
         .iter()
-        .map(|e| evaluate_full(e, df))
-        .collect::<Result<Vec<_>>>()?;
-    // All scalars give one row; otherwise scalars broadcast to the column length.
-    let height = values
-        .iter()
-        .find_map(|v| match v {
-            value::Value::Array(a) => Some(a.len()),
+        .filter_map(|(_, e)| match e {
+            Expr::Agg { expr, .. } if expr.is_elementwise() => Some(e.clone()),
             _ => None,
         })
-        .unwrap_or(if values.is_empty() { df.height() } else { 1 });
-    let cols = values
-        .into_iter()
-        .zip(schema.fields())
-        .map(|(v, f)| v.into_array_of(f.data_type(), height))
-        .collect::<Result<Vec<_>>>()?;
-    if cols.is_empty() {
-        return Ok(DataFrame::with_height(height));
+        .collect();
+    let mut streamed = if streamable.is_empty() {
+        vec![]
+    } else {
+        let set = aggregate::AggregateSet::new(&streamable, df.schema())?;
+        let running = Running::new(Opened::Frame(df.clone()), &[], ctx);
+        set.run(&running)?
     }
-    DataFrame::from_arrays(schema, cols)
+    .into_iter();
+    exprs
+        .iter()
+        .map(|(_, e)| match e {
+            Expr::Agg { expr, .. } if expr.is_elementwise() => streamed
+                .next()
+                .ok_or_else(|| Error::Internal("aggregate result missing".into())),
+            _ => match evaluate_full(e, df, &ctx.params)? {
+                value::Value::Scalar(s) => Ok(s),
+                value::Value::Array(_) => Err(Error::Internal(format!(
+                    "hoisted statistic {e} did not give one value"
+                ))),
+            },
+        })
+        .collect()
+}
+
+/// A whole-column `filter`, `select` or `with_columns` over the materialized input.
+fn evaluate_whole(
+    df: &DataFrame,
+    op: &WholeOp,
+    schema: &arrow::datatypes::SchemaRef,
+    params: &Params,
+) -> Result<DataFrame> {
+    match op {
+        WholeOp::Filter(predicate) => {
+            let mask = evaluate_mask(predicate, df, true, params)?;
+            filter_frame(df, &mask)
+        }
+        WholeOp::Select(exprs) => {
+            let values = exprs
+                .iter()
+                .map(|e| evaluate_full(e, df, params))
+                .collect::<Result<Vec<_>>>()?;
+            // All scalars give one row; otherwise scalars broadcast to the column length.
+            let height = values
+                .iter()
+                .find_map(|v| match v {
+                    value::Value::Array(a) => Some(a.len()),
+                    _ => None,
+                })
+                .unwrap_or(if values.is_empty() { df.height() } else { 1 });
+            let cols = values
+                .into_iter()
+                .zip(schema.fields())
+                .map(|(v, f)| v.into_array_of(f.data_type(), height))
+                .collect::<Result<Vec<_>>>()?;
+            if cols.is_empty() {
+                return Ok(DataFrame::with_height(height));
+            }
+            DataFrame::from_arrays(schema.clone(), cols)
+        }
+        WholeOp::WithColumns(exprs) => {
+            let mut cols = df.columns().to_vec();
+            for e in exprs {
+                let a = evaluate_array(e, df, true, params)?;
+                match df.schema().index_of(&e.output_name()) {
+                    Ok(i) => cols[i] = a,
+                    Err(_) => cols.push(a),
+                }
+            }
+            DataFrame::from_arrays(schema.clone(), cols)
+        }
+    }
 }
 
 /// Rows of `df` in the order `idx` gives.
@@ -152,155 +359,4 @@ pub(crate) fn take_frame(df: &DataFrame, idx: &UInt64Array) -> Result<DataFrame>
         return Ok(DataFrame::with_height(idx.len()));
     }
     DataFrame::from_arrays(df.schema().clone(), cols)
-}
-
-/// Build the pipeline that computes `plan`: a source plus the elementwise operators above it.
-/// Anything else becomes a materialized frame source.
-pub(crate) fn pipeline_of(plan: &LogicalPlan) -> Result<Pipeline> {
-    match plan {
-        LogicalPlan::Scan {
-            source,
-            projection,
-            predicate,
-            limit,
-        } => {
-            // The scan reads the predicate's columns too, even where the projection drops them.
-            let read: Option<Vec<String>> = match (projection, predicate) {
-                (Some(p), Some(pred)) => {
-                    let mut r = p.clone();
-                    for c in pred.columns_used() {
-                        if !r.contains(&c) {
-                            r.push(c);
-                        }
-                    }
-                    Some(r)
-                }
-                (p, _) => p.clone(),
-            };
-            let src = source.open(read.as_deref(), predicate.as_ref(), *limit)?;
-            let mut p = Pipeline::new(Source::Morsels(Arc::from(src)));
-            if let Some(pred) = predicate {
-                // The scan may read predicate columns that the projection leaves out: only the
-                // output columns are filtered.
-                let out = plan.schema()?;
-                if p.schema().fields().len() == out.fields().len() {
-                    p.push(Op::Filter(pred.clone()), p.schema().clone());
-                } else {
-                    let read = p.schema();
-                    let keep = out
-                        .fields()
-                        .iter()
-                        .map(|f| read.index_of(f.name()))
-                        .collect::<std::result::Result<Vec<_>, _>>()?;
-                    p.push(Op::FilterKeep(pred.clone(), keep), out);
-                }
-            }
-            Ok(p)
-        }
-        LogicalPlan::InMemory { df, projection } => {
-            let df = match projection {
-                None => df.clone(),
-                // No column needed (`select([row_index()])`): keep the height all the same.
-                Some(cols) if cols.is_empty() => DataFrame::with_height(df.height()),
-                Some(cols) => {
-                    let schema = plan.schema()?;
-                    let arrays = cols
-                        .iter()
-                        .map(|c| df.column(c).cloned())
-                        .collect::<Result<Vec<_>>>()?;
-                    DataFrame::from_arrays(schema, arrays)?
-                }
-            };
-            Ok(Pipeline::new(Source::Frame(df)))
-        }
-        LogicalPlan::Filter { input, predicate } if predicate.is_elementwise() => {
-            let mut p = pipeline_of(input)?;
-            let s = p.schema().clone();
-            p.push(Op::Filter(predicate.clone()), s);
-            Ok(p)
-        }
-        LogicalPlan::Select { input, exprs } => {
-            let exprs = expand_selectors(exprs, input.schema()?.as_ref())?;
-            // All-scalar selects (`select([lit(1)])`) give one row, not one per input row.
-            if exprs.iter().all(Expr::is_elementwise)
-                && !exprs.is_empty()
-                && !exprs.iter().all(Expr::is_scalar)
-            {
-                let mut p = pipeline_of(input)?;
-                p.push(Op::Select(exprs), plan.schema()?);
-                Ok(p)
-            } else {
-                Ok(Pipeline::new(Source::Frame(run(plan)?)))
-            }
-        }
-        LogicalPlan::WithColumns { input, exprs } => {
-            let exprs = expand_selectors(exprs, input.schema()?.as_ref())?;
-            if exprs.iter().all(Expr::is_elementwise) {
-                let mut p = pipeline_of(input)?;
-                p.push(Op::WithColumns(exprs), plan.schema()?);
-                Ok(p)
-            } else {
-                Ok(Pipeline::new(Source::Frame(run(plan)?)))
-            }
-        }
-        LogicalPlan::Fused { input, ops } => {
-            let elementwise = ops
-                .iter()
-                .all(|op| op.exprs().iter().all(|e| e.is_elementwise()));
-            if !elementwise {
-                // Not what fusion builds, but still meaningful: run the plain nodes.
-                let mut cur = input.clone();
-                for op in ops {
-                    cur = Arc::new(op.to_plan(cur));
-                }
-                return pipeline_of(&cur);
-            }
-            let mut p = pipeline_of(input)?;
-            let mut cur = input.clone();
-            for op in ops {
-                cur = Arc::new(op.to_plan(cur));
-                let schema = cur.schema()?;
-                let op = match op {
-                    FusedOp::Filter(e) => Op::Filter(e.clone()),
-                    FusedOp::Select(es) => Op::Select(expand_selectors(es, p.schema().as_ref())?),
-                    FusedOp::WithColumns(es) => {
-                        Op::WithColumns(expand_selectors(es, p.schema().as_ref())?)
-                    }
-                };
-                p.push(op, schema);
-            }
-            Ok(p)
-        }
-        LogicalPlan::Drop { input, .. } => {
-            let out = plan.schema()?;
-            let mut p = pipeline_of(input)?;
-            let keep = out
-                .fields()
-                .iter()
-                .map(|f| crate::expr::col(f.name()))
-                .collect();
-            p.push(Op::Select(keep), out);
-            Ok(p)
-        }
-        LogicalPlan::Rename {
-            input,
-            existing,
-            new,
-        } => {
-            let out = plan.schema()?;
-            let in_schema = input.schema()?;
-            let mut p = pipeline_of(input)?;
-            let exprs = in_schema
-                .fields()
-                .iter()
-                .map(|f| match existing.iter().position(|e| e == f.name()) {
-                    Some(i) => crate::expr::col(f.name()).alias(&new[i]),
-                    None => crate::expr::col(f.name()),
-                })
-                .collect();
-            p.push(Op::Select(exprs), out);
-            Ok(p)
-        }
-        _ => Ok(Pipeline::new(Source::Frame(run(plan)?))),
-    }
 }

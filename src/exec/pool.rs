@@ -1,4 +1,5 @@
-//! The rayon pools queries run on, one per thread count, built once and reused.
+//! The rayon pools queries run on, one per thread count, built once and reused (a registry
+//! of pools, not a setting: it changes nothing in the embedding process).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,6 @@ use crate::error::{Error, Result};
 
 /// The pool for `threads` workers (`None`: `FUSEDFRAME_THREADS`, else all cores).
 pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
-    super::alloc::tune_once();
     let n = match threads {
         Some(0) => return Err(Error::Plan("thread count must be at least 1".into())),
         Some(n) => n,
@@ -46,36 +46,17 @@ pub fn thread_pool(threads: Option<usize>) -> Result<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
-
-static PROGRESS: Mutex<Option<Arc<ProgressFn>>> = Mutex::new(None);
-
-/// Install (or with `None` remove) a callback told `(morsels done, morsels total)` as
-/// pipelines run; the CLI drives its progress bar with it. Calls come from worker threads.
-pub fn set_progress_callback(callback: Option<Arc<ProgressFn>>) {
-    if let Ok(mut g) = PROGRESS.lock() {
-        *g = callback;
-    }
-}
-
-/// Report progress to the installed callback, if any.
-pub(crate) fn report_progress(done: usize, total: usize) {
-    let cb = PROGRESS.lock().ok().and_then(|g| g.clone());
-    if let Some(cb) = cb {
-        cb(done, total);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
     use crate::expr::col;
     use crate::frame::{Column, DataFrame};
+    use crate::plan::ExecOptions;
 
     #[test]
     fn aggregate_only_queries_report_progress() {
-        // 5 morsels of 64K rows; a marker total no other test's query has.
+        // 5 morsels of 64K rows.
         let n = 4 * super::super::MORSEL_ROWS + 17;
         let df = DataFrame::new(vec![Column::new(
             "x",
@@ -84,13 +65,12 @@ mod tests {
         .expect("frame");
         let seen: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
         let sink = seen.clone();
-        super::set_progress_callback(Some(Arc::new(move |d, t| {
+        let options = ExecOptions::new().progress(Arc::new(move |d, t| {
             if let Ok(mut v) = sink.lock() {
                 v.push((d, t));
             }
-        })));
-        let out = df.lazy().select([col("x").sum()]).collect();
-        super::set_progress_callback(None);
+        }));
+        let out = df.lazy().select([col("x").sum()]).collect_with(&options);
         assert!(out.is_ok());
         let seen = seen.lock().expect("lock");
         assert!(seen.contains(&(5, 5)), "{seen:?}");

@@ -1,9 +1,11 @@
-//! Constructors (`col`, `cols`, `all_numeric`, `lit`, `when`) and the builder methods on `Expr`.
-//! Method names are the contract shared with query scripts: a script calls exactly these.
+//! Constructors (`col`, `cols`, `all_numeric`, `lit`, `when`) and the builder methods on `Expr`
+//! that are not functions of a family: comparisons, logic, `alias`, `cast`. Function builders
+//! live in their family's module (`fill`, `window`, ...), aggregates in `aggregate`. Method
+//! names are the contract shared with query scripts: a script calls exactly these.
 
 use arrow::datatypes::DataType;
 
-use super::{AggFunc, BinaryOp, Expr, Function, Scalar};
+use super::{BinaryOp, Expr, Scalar};
 
 /// A column by name.
 ///
@@ -163,27 +165,6 @@ impl Expr {
         }
     }
 
-    fn func(self, func: Function) -> Expr {
-        Expr::Function {
-            func,
-            args: vec![self],
-        }
-    }
-
-    fn func2(self, func: Function, arg: impl Into<Expr>) -> Expr {
-        Expr::Function {
-            func,
-            args: vec![self, arg.into()],
-        }
-    }
-
-    fn agg(self, func: AggFunc) -> Expr {
-        Expr::Agg {
-            func,
-            expr: Box::new(self),
-        }
-    }
-
     /// `self > other` (NaN compares false, as in NumPy).
     pub fn gt(self, other: impl Into<Expr>) -> Expr {
         self.binary(BinaryOp::Gt, other)
@@ -228,176 +209,5 @@ impl Expr {
     /// Convert to another Arrow type.
     pub fn cast(self, to: DataType) -> Expr {
         Expr::Cast(Box::new(self), to)
-    }
-
-    /// True where the value is NaN (null stays null).
-    pub fn is_nan(self) -> Expr {
-        self.func(Function::IsNan)
-    }
-    /// True where the value is not NaN (null stays null).
-    pub fn is_not_nan(self) -> Expr {
-        self.func(Function::IsNotNan)
-    }
-    /// True where the value is null (never null itself).
-    pub fn is_null(self) -> Expr {
-        self.func(Function::IsNull)
-    }
-    /// True where the value is not null.
-    pub fn is_not_null(self) -> Expr {
-        self.func(Function::IsNotNull)
-    }
-    /// True where the value is +inf or -inf.
-    pub fn is_infinite(self) -> Expr {
-        self.func(Function::IsInfinite)
-    }
-    /// True where the value is neither NaN nor infinite.
-    pub fn is_finite(self) -> Expr {
-        self.func(Function::IsFinite)
-    }
-    /// Absolute value.
-    pub fn abs(self) -> Expr {
-        self.func(Function::Abs)
-    }
-    /// Square root (NaN for negatives, as NumPy).
-    pub fn sqrt(self) -> Expr {
-        self.func(Function::Sqrt)
-    }
-    /// e^x.
-    pub fn exp(self) -> Expr {
-        self.func(Function::Exp)
-    }
-    /// Natural logarithm.
-    pub fn ln(self) -> Expr {
-        self.func(Function::Ln)
-    }
-    /// Round down.
-    pub fn floor(self) -> Expr {
-        self.func(Function::Floor)
-    }
-    /// Round up.
-    pub fn ceil(self) -> Expr {
-        self.func(Function::Ceil)
-    }
-    /// `self` to the power `exponent` (always Float64).
-    pub fn pow(self, exponent: impl Into<Expr>) -> Expr {
-        self.func2(Function::Pow, exponent)
-    }
-    /// Bound values to `[min, max]`.
-    pub fn clip(self, min: f64, max: f64) -> Expr {
-        self.func(Function::Clip {
-            min: Some(min),
-            max: Some(max),
-        })
-    }
-    /// Bound values from below.
-    pub fn clip_min(self, min: f64) -> Expr {
-        self.func(Function::Clip {
-            min: Some(min),
-            max: None,
-        })
-    }
-    /// Bound values from above.
-    pub fn clip_max(self, max: f64) -> Expr {
-        self.func(Function::Clip {
-            min: None,
-            max: Some(max),
-        })
-    }
-    /// Round to `decimals` places (half away from zero).
-    pub fn round(self, decimals: i32) -> Expr {
-        self.func(Function::Round(decimals))
-    }
-    /// Replace NaN by a value or expression (nulls untouched).
-    pub fn fill_nan(self, value: impl Into<Expr>) -> Expr {
-        self.func2(Function::FillNan, value)
-    }
-    /// Replace null by a value or expression (NaN untouched).
-    pub fn fill_null(self, value: impl Into<Expr>) -> Expr {
-        self.func2(Function::FillNull, value)
-    }
-
-    /// Sum (NaN propagates; integers sum to Int64).
-    pub fn sum(self) -> Expr {
-        self.agg(AggFunc::Sum)
-    }
-    /// Arithmetic mean (NaN propagates).
-    pub fn mean(self) -> Expr {
-        self.agg(AggFunc::Mean)
-    }
-    /// Median (NaN propagates).
-    pub fn median(self) -> Expr {
-        self.agg(AggFunc::Median)
-    }
-    /// Minimum (NaN propagates).
-    pub fn min(self) -> Expr {
-        self.agg(AggFunc::Min)
-    }
-    /// Maximum (NaN propagates).
-    pub fn max(self) -> Expr {
-        self.agg(AggFunc::Max)
-    }
-    /// Standard deviation with `ddof` delta degrees of freedom (NumPy's default is 0).
-    pub fn std(self, ddof: u8) -> Expr {
-        self.agg(AggFunc::Std(ddof))
-    }
-    /// Variance with `ddof` delta degrees of freedom.
-    pub fn var(self, ddof: u8) -> Expr {
-        self.agg(AggFunc::Var(ddof))
-    }
-    /// Number of non-null values.
-    pub fn count(self) -> Expr {
-        self.agg(AggFunc::Count)
-    }
-    /// Number of nulls.
-    pub fn null_count(self) -> Expr {
-        self.agg(AggFunc::NullCount)
-    }
-    /// The `q` quantile (0..=1), linear interpolation as NumPy's default.
-    pub fn quantile(self, q: f64) -> Expr {
-        self.agg(AggFunc::Quantile(q))
-    }
-    /// Index of the first minimum.
-    pub fn arg_min(self) -> Expr {
-        self.agg(AggFunc::ArgMin)
-    }
-    /// Index of the first maximum.
-    pub fn arg_max(self) -> Expr {
-        self.agg(AggFunc::ArgMax)
-    }
-    /// Sum skipping NaN.
-    pub fn nan_sum(self) -> Expr {
-        self.agg(AggFunc::NanSum)
-    }
-    /// Mean skipping NaN.
-    pub fn nan_mean(self) -> Expr {
-        self.agg(AggFunc::NanMean)
-    }
-    /// Median skipping NaN.
-    pub fn nan_median(self) -> Expr {
-        self.agg(AggFunc::NanMedian)
-    }
-    /// Minimum skipping NaN.
-    pub fn nan_min(self) -> Expr {
-        self.agg(AggFunc::NanMin)
-    }
-    /// Maximum skipping NaN.
-    pub fn nan_max(self) -> Expr {
-        self.agg(AggFunc::NanMax)
-    }
-    /// Standard deviation skipping NaN.
-    pub fn nan_std(self, ddof: u8) -> Expr {
-        self.agg(AggFunc::NanStd(ddof))
-    }
-    /// Variance skipping NaN.
-    pub fn nan_var(self, ddof: u8) -> Expr {
-        self.agg(AggFunc::NanVar(ddof))
-    }
-    /// First value.
-    pub fn first(self) -> Expr {
-        self.agg(AggFunc::First)
-    }
-    /// Last value.
-    pub fn last(self) -> Expr {
-        self.agg(AggFunc::Last)
     }
 }

@@ -1,10 +1,12 @@
 //! Plan-text rendering of expressions, in the Rust API's own spelling so that what `explain`
-//! prints can be pasted back into a query.
+//! prints can be pasted back into a query. Functions and aggregates are spelled by their
+//! family's module (`FunctionFamily::call_text`, `AggFunc::call_text`).
 
 use std::fmt;
 
-use super::{BinaryOp, Expr, Function, Scalar};
-use crate::frame::display::format_float;
+use arrow::datatypes::DataType;
+
+use super::{BinaryOp, Expr, Scalar};
 
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -33,8 +35,24 @@ impl fmt::Display for Scalar {
                 }
             }
             Scalar::Utf8(s) => write!(f, "{s:?}"),
-            Scalar::Date32(d) => write!(f, "date({d})"),
-            Scalar::Timestamp(t, u) => write!(f, "timestamp({t}, {u:?})"),
+            Scalar::Date32(_) | Scalar::Timestamp(..) => {
+                match super::temporal::literal_text(self) {
+                    Some(text) => f.write_str(&text),
+                    None => match self {
+                        Scalar::Timestamp(t, u, tz) => {
+                            write!(f, "lit({t}).cast({})", DataType::Timestamp(*u, tz.clone()))
+                        }
+                        _ => write!(f, "date({self:?})"),
+                    },
+                }
+            }
+            Scalar::Duration(v, u) => write!(f, "lit({v}).cast({})", DataType::Duration(*u)),
+            Scalar::Decimal128(v, p, s) => write!(
+                f,
+                "lit({:?}).cast({})",
+                super::types::decimal_text(*v, *s),
+                DataType::Decimal128(*p, *s)
+            ),
         }
     }
 }
@@ -57,58 +75,8 @@ impl fmt::Display for Expr {
                     write!(f, "({left} {} {right})", op.symbol())
                 }
             }
-            // Issue 4 part B: functions without input print as calls: `rand_uniform(0.0, 1.0, 42)`.
-            Expr::Function { func, args } if args.is_empty() => {
-                write!(
-                    f,
-                    "{}({})",
-                    func.name(),
-                    super::seed_b::params(func).join(", ")
-                )
-            }
-            Expr::Function { func, args } => {
-                // Issue 4 part A: missing values, scaling, windows (text in `seed_a_types`).
-                if let Some(text) = super::seed_a_types::display(func, args) {
-                    return f.write_str(&text);
-                }
-                let (first, rest) = match args.split_first() {
-                    Some((a, r)) => (a.to_string(), r),
-                    None => (String::new(), &[][..]),
-                };
-                write!(f, "{first}.{}(", func.name())?;
-                let mut parts: Vec<String> = rest.iter().map(ToString::to_string).collect();
-                match func {
-                    Function::Clip { min, max } => match (min, max) {
-                        (Some(a), Some(b)) => {
-                            parts.push(format_float(*a));
-                            parts.push(format_float(*b));
-                        }
-                        (Some(a), None) => parts.push(format!("min={}", format_float(*a))),
-                        (None, Some(b)) => parts.push(format!("max={}", format_float(*b))),
-                        (None, None) => {}
-                    },
-                    Function::Round(d) => parts.push(d.to_string()),
-                    // Issue 4 part B: sorting, indexing, random
-                    Function::ArgSort(_)
-                    | Function::Sort(_)
-                    | Function::TopK(_)
-                    | Function::BottomK(_)
-                    | Function::Shuffle { .. }
-                    | Function::SampleN { .. }
-                    | Function::SampleFrac { .. } => parts.extend(super::seed_b::params(func)),
-                    _ => {}
-                }
-                write!(f, "{})", parts.join(", "))
-            }
-            Expr::Agg { func, expr } => {
-                use super::AggFunc as A;
-                let arg = match func {
-                    A::Std(d) | A::Var(d) | A::NanStd(d) | A::NanVar(d) => d.to_string(),
-                    A::Quantile(q) => format_float(*q),
-                    _ => String::new(),
-                };
-                write!(f, "{expr}.{}({arg})", func.name())
-            }
+            Expr::Function { func, args } => f.write_str(&func.call_text(args)),
+            Expr::Agg { func, expr } => f.write_str(&func.call_text(expr)),
             Expr::When {
                 cond,
                 then,

@@ -23,7 +23,7 @@ use arrow::datatypes::{DataType, Schema};
 use parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
 use parquet::file::statistics::Statistics;
 
-use crate::expr::{BinaryOp, Expr, Function, Scalar};
+use crate::expr::{BinaryOp, Expr, Function, PredicateFunction, Scalar};
 
 /// The row groups of `meta` that `predicate` may keep rows of (all of them without one).
 pub fn kept_row_groups(
@@ -70,10 +70,12 @@ pub fn never_true(pred: &Expr, rg: &RowGroupMetaData, schema: &Schema) -> bool {
                 return false;
             };
             match func {
-                Function::IsNull => st.nulls == Some(0),
-                Function::IsNotNull => st.all_null(),
+                Function::Predicate(PredicateFunction::IsNull) => st.nulls == Some(0),
+                Function::Predicate(PredicateFunction::IsNotNull) => st.all_null(),
                 // Integers are never NaN; floats need a known NaN count of zero.
-                Function::IsNan => st.all_null() || !st.float || st.nans == Some(0),
+                Function::Predicate(PredicateFunction::IsNan) => {
+                    st.all_null() || !st.float || st.nans == Some(0)
+                }
                 _ => false,
             }
         }

@@ -1,15 +1,21 @@
 //! The lazy side of the models: `LazyFrame::kmeans / pca / linear_regression` return builders
 //! that are terminal plan nodes. They show in `explain` as a `KMEANS ...` / `PCA ...` /
-//! `LINEAR_REGRESSION ...` line above the input plan, and `fit()` collects only the model's
-//! columns (a `select` of them, so projection pushdown reaches the scan and the preprocessing
-//! runs fused straight into the model's input).
+//! `LINEAR_REGRESSION ...` line above the input plan. The input is only the model's columns (a
+//! `select` of them, so projection pushdown reaches the scan and the preprocessing runs fused
+//! straight into the model's input); `fit_with` lowers it and puts the model's fit above it as
+//! the executor's `FIT` operator, so the input query and the fit run on the pool the caller's
+//! `ExecOptions` choose.
+
+use std::any::Any;
+use std::sync::Arc;
 
 use super::data::{check_features, numeric_columns, Features};
 use super::{KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel};
-use crate::error::Result;
-use crate::expr::{col, Expr};
+use crate::error::{Error, Result};
+use crate::expr::col;
 use crate::frame::DataFrame;
-use crate::plan::{LazyFrame, LogicalPlan};
+use crate::physical::{ModelFit, PhysicalNode, PhysicalPlan};
+use crate::plan::{ExecOptions, LazyFrame};
 
 impl LazyFrame {
     /// k-means on this query's output (every numeric column unless `KMeans::features` names
@@ -80,43 +86,98 @@ fn model_input(input: &LazyFrame, columns: &[String]) -> LazyFrame {
         .select(columns.iter().map(|c| col(c.as_str())))
 }
 
-/// Run the model's input query. A `select` of bare columns straight over an in-memory frame is
-/// answered with the frame's own (zero-copy) columns: the executor would otherwise cut the
-/// frame into morsels and concatenate them again, a full copy of the model's input.
-fn collect_input(input: &LazyFrame, columns: &[String]) -> Result<DataFrame> {
-    let lf = model_input(input, columns);
-    let plan = crate::optimizer::optimize(lf.logical_plan())?;
-    if let LogicalPlan::Select { input, exprs } = plan.as_ref() {
-        if let LogicalPlan::InMemory { df, .. } = input.as_ref() {
-            let bare: Option<Vec<&str>> = exprs
-                .iter()
-                .map(|e| match e {
-                    Expr::Column(c) => Some(c.as_str()),
-                    _ => None,
-                })
-                .collect();
-            if let Some(names) = bare {
-                let schema = plan.schema()?;
-                let cols = names
-                    .iter()
-                    .map(|n| df.column(n).cloned())
-                    .collect::<Result<Vec<_>>>()?;
-                return DataFrame::from_arrays(schema, cols);
-            }
-        }
-    }
-    plan.schema()?;
-    crate::exec::run(&plan)
+/// The model's physical plan: its input query (only `columns`), optimized as `options` say and
+/// lowered, under a `FIT` operator that runs `model` on the input's rows.
+fn fit_plan(
+    input: &LazyFrame,
+    columns: &[String],
+    model: Arc<dyn ModelFit>,
+    options: &ExecOptions,
+) -> Result<PhysicalPlan> {
+    let plan = model_input(input, columns).optimized_with(options)?;
+    Ok(PhysicalPlan {
+        root: PhysicalNode::Fit {
+            input: Box::new(crate::physical::lower(&plan)?.root),
+            model,
+        },
+    })
 }
 
-/// Run `f` on the current rayon pool when called from one (the CLI's `--threads` pool, or a
-/// caller's `install`), else on fusedframe's default pool: the input query and the model's
-/// parallel passes then share one pool and one thread count.
-fn on_pool<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    if rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        crate::exec::pool::thread_pool(None)?.install(f)
+/// Run a model's plan on the pool `options` choose and take the fitted model out.
+fn run_fit<T: 'static>(plan: &PhysicalPlan, options: &ExecOptions) -> Result<T> {
+    crate::exec::execute_fit(plan, options)?
+        .downcast::<T>()
+        .map(|m| *m)
+        .map_err(|_| Error::Internal("a model fit returned another model's type".into()))
+}
+
+/// k-means as the executor's `FIT` operator.
+#[derive(Debug)]
+struct KMeansFit {
+    config: KMeans,
+    features: Vec<String>,
+}
+
+impl ModelFit for KMeansFit {
+    fn text(&self) -> String {
+        self.config.node_text(&self.features)
+    }
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_frame(input, &self.features, "kmeans")?;
+        Ok(Box::new(self.config.fit_features(&f)?))
+    }
+}
+
+/// Mini-batch k-means as the executor's `FIT` operator.
+#[derive(Debug)]
+struct MiniBatchKMeansFit {
+    config: MiniBatchKMeans,
+    features: Vec<String>,
+}
+
+impl ModelFit for MiniBatchKMeansFit {
+    fn text(&self) -> String {
+        self.config.node_text(&self.features)
+    }
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_frame(input, &self.features, "mini_batch_kmeans")?;
+        Ok(Box::new(self.config.fit_features(&f)?))
+    }
+}
+
+/// PCA as the executor's `FIT` operator.
+#[derive(Debug)]
+struct PcaFit {
+    config: Pca,
+    features: Vec<String>,
+}
+
+impl ModelFit for PcaFit {
+    fn text(&self) -> String {
+        self.config.node_text(&self.features)
+    }
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_frame(input, &self.features, "pca")?;
+        Ok(Box::new(self.config.fit_features(&f)?))
+    }
+}
+
+/// Least squares as the executor's `FIT` operator; `columns` are the target, then the
+/// features.
+#[derive(Debug)]
+struct LinearFit {
+    config: LinearRegression,
+    columns: Vec<String>,
+}
+
+impl ModelFit for LinearFit {
+    fn text(&self) -> String {
+        self.config.node_text()
+    }
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+        let target = Features::from_frame(input, &self.columns[..1], "linear_regression")?;
+        let features = Features::from_frame(input, &self.columns[1..], "linear_regression")?;
+        Ok(Box::new(self.config.fit_features(&features, &target)?))
     }
 }
 
@@ -150,15 +211,28 @@ impl LazyKMeans {
         Ok(with_header(self.config.node_text(&f), &plan))
     }
 
-    /// Run the input query (only the feature columns) and fit on the current rayon pool
-    /// (fusedframe's default pool when called from outside one).
+    /// The physical plan: the input's pipelines under `FIT KMEANS ...`.
+    pub fn explain_physical(&self) -> Result<String> {
+        Ok(self.plan(&ExecOptions::default())?.display_indent())
+    }
+
+    fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
+        let features = self.features()?;
+        let model = Arc::new(KMeansFit {
+            config: self.config.clone(),
+            features: features.clone(),
+        });
+        fit_plan(&self.input, &features, model, options)
+    }
+
+    /// Run the input query (only the feature columns) and fit, with default options.
     pub fn fit(self) -> Result<KMeansModel> {
-        on_pool(|| {
-            let f = self.features()?;
-            let df = collect_input(&self.input, &f)?;
-            self.config
-                .fit_features(&Features::from_frame(&df, &f, "kmeans")?)
-        })
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Run the input query and fit, both on the pool `options` choose.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<KMeansModel> {
+        run_fit(&self.plan(options)?, options)
     }
 }
 
@@ -187,14 +261,28 @@ impl LazyMiniBatchKMeans {
         Ok(with_header(self.config.node_text(&f), &plan))
     }
 
-    /// Run the input query (only the feature columns) and fit on the current rayon pool.
+    /// The physical plan: the input's pipelines under `FIT MINI_BATCH_KMEANS ...`.
+    pub fn explain_physical(&self) -> Result<String> {
+        Ok(self.plan(&ExecOptions::default())?.display_indent())
+    }
+
+    fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
+        let features = self.features()?;
+        let model = Arc::new(MiniBatchKMeansFit {
+            config: self.config.clone(),
+            features: features.clone(),
+        });
+        fit_plan(&self.input, &features, model, options)
+    }
+
+    /// Run the input query (only the feature columns) and fit, with default options.
     pub fn fit(self) -> Result<KMeansModel> {
-        on_pool(|| {
-            let f = self.features()?;
-            let df = collect_input(&self.input, &f)?;
-            self.config
-                .fit_features(&Features::from_frame(&df, &f, "mini_batch_kmeans")?)
-        })
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Run the input query and fit, both on the pool `options` choose.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<KMeansModel> {
+        run_fit(&self.plan(options)?, options)
     }
 }
 
@@ -218,15 +306,28 @@ impl LazyPca {
         Ok(with_header(self.config.node_text(&f), &plan))
     }
 
-    /// Run the input query (only the feature columns) and fit on the current rayon pool
-    /// (fusedframe's default pool when called from outside one).
+    /// The physical plan: the input's pipelines under `FIT PCA ...`.
+    pub fn explain_physical(&self) -> Result<String> {
+        Ok(self.plan(&ExecOptions::default())?.display_indent())
+    }
+
+    fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
+        let features = self.features()?;
+        let model = Arc::new(PcaFit {
+            config: self.config.clone(),
+            features: features.clone(),
+        });
+        fit_plan(&self.input, &features, model, options)
+    }
+
+    /// Run the input query (only the feature columns) and fit, with default options.
     pub fn fit(self) -> Result<PcaModel> {
-        on_pool(|| {
-            let f = self.features()?;
-            let df = collect_input(&self.input, &f)?;
-            self.config
-                .fit_features(&Features::from_frame(&df, &f, "pca")?)
-        })
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Run the input query and fit, both on the pool `options` choose.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<PcaModel> {
+        run_fit(&self.plan(options)?, options)
     }
 }
 
@@ -252,36 +353,63 @@ impl LazyLinearRegression {
         Ok(with_header(self.config.node_text(), &plan))
     }
 
-    /// Run the input query (only the target and feature columns) and fit on the current rayon
-    /// pool (fusedframe's default pool when called from outside one).
+    /// The physical plan: the input's pipelines under `FIT LINEAR_REGRESSION ...`.
+    pub fn explain_physical(&self) -> Result<String> {
+        Ok(self.plan(&ExecOptions::default())?.display_indent())
+    }
+
+    fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
+        let columns = self.columns()?;
+        let model = Arc::new(LinearFit {
+            config: self.config.clone(),
+            columns: columns.clone(),
+        });
+        fit_plan(&self.input, &columns, model, options)
+    }
+
+    /// Run the input query (only the target and feature columns) and fit, with default
+    /// options.
     pub fn fit(self) -> Result<LinearModel> {
-        on_pool(|| {
-            let cols = self.columns()?;
-            let df = collect_input(&self.input, &cols)?;
-            let target = Features::from_frame(&df, &cols[..1], "linear_regression")?;
-            let features = Features::from_frame(&df, &cols[1..], "linear_regression")?;
-            self.config.fit_features(&features, &target)
-        })
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Run the input query and fit, both on the pool `options` choose.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<LinearModel> {
+        run_fit(&self.plan(options)?, options)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::on_pool;
+    use crate::expr::col;
+    use crate::frame::DataFrame;
+    use crate::ml::{KMeans, Pca};
+    use crate::plan::ExecOptions;
 
     #[test]
-    fn fits_run_on_the_callers_pool_or_on_fusedframes() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .expect("pool");
-        let inside = pool.install(|| on_pool(|| Ok(rayon::current_num_threads())));
-        assert_eq!(inside.expect("inside"), 3);
-        // From a plain thread: a worker of fusedframe's default pool, not the caller's thread.
-        let outside = std::thread::spawn(|| on_pool(|| Ok(rayon::current_thread_index())))
-            .join()
-            .expect("thread")
-            .expect("outside");
-        assert!(outside.is_some());
+    fn fits_are_physical_operators_over_the_input_pipeline() {
+        let df = DataFrame::new(vec![
+            crate::frame::Column::new("a", vec![1.0, 1.1, 9.0, 9.2]),
+            crate::frame::Column::new("b", vec![0.5, 0.4, 3.0, 3.1]),
+        ])
+        .expect("frame");
+        let km = df
+            .clone()
+            .lazy()
+            .filter(col("a").gt(0.0))
+            .kmeans(KMeans::new(2).seed(42));
+        insta::assert_snapshot!(km.explain_physical().expect("plan"), @r#"
+        FIT KMEANS k=2 features=[a, b] seed=42
+          PIPELINE
+            FILTER col("a").gt(0.0)
+            DATAFRAME rows=4 width=2
+        "#);
+        let pca = df.lazy().pca(Pca::new(1));
+        let one = pca
+            .clone()
+            .fit_with(&ExecOptions::new().threads(1))
+            .expect("1");
+        let three = pca.fit_with(&ExecOptions::new().threads(3)).expect("3");
+        assert_eq!(one.components, three.components);
     }
 }

@@ -32,7 +32,7 @@ use super::{transform_up, OptimizerRule, Transformed};
 use arrow::datatypes::{DataType, Schema};
 
 use crate::error::Result;
-use crate::expr::{AggFunc, Expr, Fill, Function, Scalar};
+use crate::expr::{AggFunc, Expr, Fill, FillFunction, Function, Scalar, ScaleFunction};
 use crate::plan::LogicalPlan;
 
 /// Moves the aggregates used by column expressions into one `AGGREGATES` node below.
@@ -160,17 +160,19 @@ fn expand(e: &Expr, schema: &Schema) -> Expr {
             expr: Box::new(x.clone()),
         };
         match func {
-            Function::MinMaxScale { lo, hi } => Expr::Function {
-                func: Function::MinMaxScaleWith { lo: *lo, hi: *hi },
-                args: vec![x.clone(), agg(AggFunc::NanMin), agg(AggFunc::NanMax)],
-            },
-            Function::FillNanWith(fill) if x.data_type(schema).ok() == Some(DataType::Float64) => {
+            Function::Scale(ScaleFunction::MinMax { lo, hi }) => Expr::call(
+                ScaleFunction::MinMaxWith { lo: *lo, hi: *hi },
+                vec![x.clone(), agg(AggFunc::NanMin), agg(AggFunc::NanMax)],
+            ),
+            Function::Fill(FillFunction::NanWith(fill))
+                if x.data_type(schema).ok() == Some(DataType::Float64) =>
+            {
                 let stat = match fill {
                     Fill::Mean => agg(AggFunc::NanMean),
                     Fill::Median => agg(AggFunc::NanMedian),
-                    Fill::Min | Fill::Max => Expr::Function {
-                        func: Function::FillNull,
-                        args: vec![
+                    Fill::Min | Fill::Max => Expr::call(
+                        FillFunction::Null,
+                        vec![
                             agg(if *fill == Fill::Min {
                                 AggFunc::NanMin
                             } else {
@@ -178,13 +180,10 @@ fn expand(e: &Expr, schema: &Schema) -> Expr {
                             }),
                             Expr::Literal(Scalar::Float64(f64::NAN)),
                         ],
-                    },
+                    ),
                     _ => return n,
                 };
-                Expr::Function {
-                    func: Function::FillNan,
-                    args: vec![x.clone(), stat],
-                }
+                Expr::call(FillFunction::Nan, vec![x.clone(), stat])
             }
             _ => n,
         }

@@ -111,7 +111,10 @@ fn eliminate(node: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
     if reps.is_empty() {
         return Ok(node);
     }
-    let taken = column_names(input)?;
+    // Temporaries must not shadow an input column, nor one of this node's own outputs (on a
+    // later pass the node may be an earlier pass's `with_columns` of temporaries).
+    let mut taken = column_names(input)?;
+    taken.extend(exprs.iter().map(|e| e.output_name()));
     let mut chosen: Vec<(Expr, String)> = vec![];
     let mut k = 0;
     for r in reps {
@@ -160,7 +163,9 @@ fn eliminate(node: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optimizer::resolve;
     use crate::optimizer::test_util::{frame, show};
+    use crate::plan::LazyFrame;
 
     #[test]
     fn repeated_subexpressions_are_computed_once() {
@@ -202,6 +207,38 @@ mod tests {
                     WITH_COLUMNS [(col("a") * col("b")).alias("__cse_0")]
                       DATAFRAME rows=4 width=4
             "#);
+    }
+
+    #[test]
+    fn repeats_inside_temporaries_get_names_of_their_own() {
+        // Pass 1 makes `__cse_0` and `__cse_1`, which share `(a + b).abs()`; pass 2 must name
+        // that one `__cse_2`, not reuse a name the node itself outputs.
+        let ab = || (col("a") + col("b")).abs();
+        let lf = frame().lazy().with_columns([
+            (ab() * 2).sqrt().alias("p"),
+            (ab() * 2).exp().alias("q"),
+            (ab() * 3).sqrt().alias("r"),
+            (ab() * 3).exp().alias("t"),
+        ]);
+        let once = CommonSubexpressions
+            .rewrite(resolve(lf.logical_plan()).expect("resolve"))
+            .expect("pass 1")
+            .data;
+        let twice = LazyFrame::from_plan(once.as_ref().clone());
+        insta::assert_snapshot!(show(&CommonSubexpressions, &twice, None), @r#"
+            DROP [__cse_0, __cse_1]
+              WITH_COLUMNS [col("__cse_0").sqrt().alias("p"), col("__cse_0").exp().alias("q"), col("__cse_1").sqrt().alias("r"), col("__cse_1").exp().alias("t")]
+                WITH_COLUMNS [((col("a") + col("b")).abs() * 2).alias("__cse_0"), ((col("a") + col("b")).abs() * 3).alias("__cse_1")]
+                  DATAFRAME rows=4 width=4
+            =>
+            DROP [__cse_0, __cse_1]
+              WITH_COLUMNS [col("__cse_0").sqrt().alias("p"), col("__cse_0").exp().alias("q"), col("__cse_1").sqrt().alias("r"), col("__cse_1").exp().alias("t")]
+                DROP [__cse_2]
+                  WITH_COLUMNS [(col("__cse_2") * 2).alias("__cse_0"), (col("__cse_2") * 3).alias("__cse_1")]
+                    WITH_COLUMNS [(col("a") + col("b")).abs().alias("__cse_2")]
+                      DATAFRAME rows=4 width=4
+            "#);
+        twice.collect().expect("the plan after two passes runs");
     }
 
     #[test]

@@ -13,7 +13,6 @@
 
 mod aggregate_hoisting;
 mod cse;
-mod fusion;
 mod predicate_pushdown;
 mod projection_inlining;
 mod projection_pushdown;
@@ -24,7 +23,6 @@ pub(crate) mod test_util;
 
 pub use aggregate_hoisting::AggregateHoisting;
 pub use cse::CommonSubexpressions;
-pub use fusion::Fusion;
 pub use predicate_pushdown::PredicatePushdown;
 pub use projection_inlining::ProjectionInlining;
 pub use projection_pushdown::ProjectionPushdown;
@@ -98,8 +96,9 @@ pub trait OptimizerRule: Send + Sync {
 ///    reads into `select`s, which is the shape the next rule looks for.
 /// 7. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
 ///    them and into the `select` above, so its columns are never materialized.
-/// 8. `fusion` last: it packs the settled chains of elementwise nodes into `FUSED` nodes,
-///    which the other rules treat as opaque on later passes.
+///
+/// There is no fusion rule: lowering (`crate::physical`) turns every chain of elementwise
+/// nodes over a source into one pipeline, which `explain_physical` shows.
 pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
     vec![
         Box::new(Simplify),
@@ -109,7 +108,6 @@ pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
         Box::new(CommonSubexpressions),
         Box::new(ProjectionPushdown),
         Box::new(ProjectionInlining),
-        Box::new(Fusion),
     ]
 }
 
@@ -297,10 +295,6 @@ mod tests {
 
             pass 1 / projection_inlining: unchanged
 
-            pass 1 / fusion:
-            FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
-              DATAFRAME rows=4 width=4 columns=[a]
-
             pass 2 / simplify: unchanged
 
             pass 2 / predicate_pushdown: unchanged
@@ -315,11 +309,10 @@ mod tests {
 
             pass 2 / projection_inlining: unchanged
 
-            pass 2 / fusion: unchanged
-
             optimized plan:
-            FUSED filter(col("a").gt(2.0)) -> select([(col("a") * 2)])
-              DATAFRAME rows=4 width=4 columns=[a]
+            SELECT [(col("a") * 2)]
+              FILTER col("a").gt(2.0)
+                DATAFRAME rows=4 width=4 columns=[a]
             "#);
     }
 

@@ -10,7 +10,7 @@
 //!
 //! It stops at everything else: a sort or slice (which rows are "first" changes), a gather, a
 //! window or aggregate in a `with_columns`/`select` (`x - x.mean()` depends on every row), an
-//! all-scalar `select`, hoisted `AGGREGATES`, a scan with a limit, and `FUSED` nodes. A filter
+//! all-scalar `select`, hoisted `AGGREGATES`, a scan with a limit. A filter
 //! whose predicate is not elementwise (`x > x.mean()`) does not move at all.
 //!
 //! A conjunct that can fail at run time (a cast) never moves below another filter: merged into

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::{FusedOp, LogicalPlan};
+use crate::plan::LogicalPlan;
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -256,29 +256,6 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 add(&mut r, expr_cols(aggs.iter().map(|(_, e)| e)));
                 r
             });
-            plan.with_input(push(input, req)?)
-        }
-        LogicalPlan::Fused { input, ops } => {
-            // Fused chains are built after this rule has run, from already-pruned nodes: only
-            // pass the requirement on, operator by operator from the last.
-            let mut req = required;
-            for op in ops.iter().rev() {
-                req = match (op, req) {
-                    (FusedOp::Select(es), _) => Some(expr_cols(es)),
-                    (_, None) => None,
-                    (FusedOp::Filter(e), Some(mut r)) => {
-                        add(&mut r, e.columns_used());
-                        Some(r)
-                    }
-                    (FusedOp::WithColumns(es), Some(r)) => {
-                        let produced: Vec<String> = es.iter().map(Expr::output_name).collect();
-                        let mut below: Vec<String> =
-                            r.into_iter().filter(|c| !produced.contains(c)).collect();
-                        add(&mut below, expr_cols(es));
-                        Some(below)
-                    }
-                };
-            }
             plan.with_input(push(input, req)?)
         }
         LogicalPlan::Drop { input, columns } => {

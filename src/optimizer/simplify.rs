@@ -24,6 +24,7 @@ use super::{transform_up, OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::exec::eval::evaluate;
 use crate::exec::value::{array_to_scalar, Value};
+use crate::exec::Params;
 use crate::expr::{BinaryOp, Expr, Scalar};
 use crate::frame::DataFrame;
 use crate::plan::LogicalPlan;
@@ -205,7 +206,7 @@ fn fold(e: &Expr) -> Option<Expr> {
     if !constant {
         return None;
     }
-    let value = match evaluate(e, &DataFrame::with_height(1)).ok()? {
+    let value = match evaluate(e, &DataFrame::with_height(1), &Params::default()).ok()? {
         Value::Scalar(s) => s,
         Value::Array(a) if a.len() == 1 => array_to_scalar(a.as_ref(), 0).ok()?,
         Value::Array(_) => return None,

@@ -9,7 +9,7 @@
 //!
 //! It never moves below a filter (the first ten rows after filtering are not the filtered first
 //! ten rows), a sort, a gather, a window or aggregate (they read every row), an all-scalar
-//! `select` (which has one row whatever its input), hoisted `AGGREGATES` or a `FUSED` chain.
+//! `select` (which has one row whatever its input), hoisted `AGGREGATES`.
 
 use std::sync::Arc;
 

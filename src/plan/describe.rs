@@ -1,14 +1,13 @@
-//! `LazyFrame` methods of issue 4 part A: `describe()` and the row filters `drop_nans`,
-//! `drop_nulls` (all columns) and `drop_nans_in`, `drop_nulls_in` (a subset).
+//! Summaries and missing-value row filters on `LazyFrame`: `describe()` and the row filters
+//! `drop_nans`, `drop_nulls` (all columns) and `drop_nans_in`, `drop_nulls_in` (a subset).
 //!
 //! All stay lazy: the drops are ordinary `filter` nodes (so later rules can push them down)
 //! and `describe` is a `select` of per-column statistic kernels. They read the input's schema
 //! when called to know its columns; if that fails, the same error surfaces at `collect`.
 
 use super::LazyFrame;
-use crate::exec::kernels::describe::STATISTICS;
 use crate::expr::types::is_numeric;
-use crate::expr::{col, lit, Expr, Function};
+use crate::expr::{col, lit, DescribeFunction, Expr, STATISTICS};
 
 impl LazyFrame {
     /// Summary statistics of every numeric column, like pandas' and Polars' `describe`.
@@ -40,16 +39,10 @@ impl LazyFrame {
                 .collect(),
             Err(_) => vec![],
         };
-        let mut exprs = vec![Expr::Function {
-            func: Function::Stack,
-            args: STATISTICS.iter().map(|s| lit(*s)).collect(),
-        }
-        .alias("statistic")];
+        let labels = STATISTICS.iter().map(|s| lit(*s)).collect();
+        let mut exprs = vec![Expr::call(DescribeFunction::Stack, labels).alias("statistic")];
         for c in numeric {
-            exprs.push(Expr::Function {
-                func: Function::DescribeStats,
-                args: vec![col(c)],
-            });
+            exprs.push(Expr::call(DescribeFunction::Stats, vec![col(c)]));
         }
         self.select(exprs)
     }

@@ -3,12 +3,33 @@
 
 use std::fmt;
 
-use super::{FusedOp, LogicalPlan};
-use crate::expr::Expr;
+use super::LogicalPlan;
+use crate::expr::{Expr, SortOptions};
 
-fn list(exprs: &[Expr]) -> String {
+/// Expressions as `[a, b]` (shared with the physical plan text).
+pub(crate) fn expr_list(exprs: &[Expr]) -> String {
     let parts: Vec<String> = exprs.iter().map(ToString::to_string).collect();
     format!("[{}]", parts.join(", "))
+}
+
+/// A sort's line: `SORT by=[col("a") desc, col("b") nulls_first]` (shared with the physical
+/// plan text).
+pub(crate) fn sort_text(by: &[Expr], options: &[SortOptions]) -> String {
+    let keys: Vec<String> = by
+        .iter()
+        .zip(options)
+        .map(|(e, o)| {
+            let mut k = e.to_string();
+            if o.descending {
+                k.push_str(" desc");
+            }
+            if !o.nulls_last {
+                k.push_str(" nulls_first");
+            }
+            k
+        })
+        .collect();
+    format!("SORT by=[{}]", keys.join(", "))
 }
 
 impl LogicalPlan {
@@ -63,25 +84,9 @@ impl LogicalPlan {
                 s
             }
             LogicalPlan::Filter { predicate, .. } => format!("FILTER {predicate}"),
-            LogicalPlan::Select { exprs, .. } => format!("SELECT {}", list(exprs)),
-            LogicalPlan::WithColumns { exprs, .. } => format!("WITH_COLUMNS {}", list(exprs)),
-            LogicalPlan::Sort { by, options, .. } => {
-                let keys: Vec<String> = by
-                    .iter()
-                    .zip(options)
-                    .map(|(e, o)| {
-                        let mut k = e.to_string();
-                        if o.descending {
-                            k.push_str(" desc");
-                        }
-                        if !o.nulls_last {
-                            k.push_str(" nulls_first");
-                        }
-                        k
-                    })
-                    .collect();
-                format!("SORT by=[{}]", keys.join(", "))
-            }
+            LogicalPlan::Select { exprs, .. } => format!("SELECT {}", expr_list(exprs)),
+            LogicalPlan::WithColumns { exprs, .. } => format!("WITH_COLUMNS {}", expr_list(exprs)),
+            LogicalPlan::Sort { by, options, .. } => sort_text(by, options),
             LogicalPlan::Slice { offset, len, .. } => format!("SLICE offset={offset} len={len}"),
             LogicalPlan::Drop { columns, .. } => format!("DROP [{}]", columns.join(", ")),
             LogicalPlan::Rename { existing, new, .. } => {
@@ -93,25 +98,10 @@ impl LogicalPlan {
                 format!("RENAME [{}]", pairs.join(", "))
             }
             LogicalPlan::Gather { indices, .. } => format!("GATHER {indices}"),
-            LogicalPlan::Fused { ops, .. } => {
-                let ops: Vec<String> = ops.iter().map(FusedOp::to_string).collect();
-                format!("FUSED {}", ops.join(" -> "))
-            }
             LogicalPlan::Aggregates { aggs, .. } => {
                 let parts: Vec<String> = aggs.iter().map(|(n, e)| format!("${n} = {e}")).collect();
                 format!("AGGREGATES [{}]", parts.join(", "))
             }
-        }
-    }
-}
-
-impl fmt::Display for FusedOp {
-    /// In the builder's spelling: `filter(..)`, `select([..])`, `with_columns([..])`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FusedOp::Filter(p) => write!(f, "filter({p})"),
-            FusedOp::Select(es) => write!(f, "select({})", list(es)),
-            FusedOp::WithColumns(es) => write!(f, "with_columns({})", list(es)),
         }
     }
 }

@@ -1,23 +1,40 @@
 //! `LazyFrame`: the builder users chain (`filter`, `select`, `with_columns`, ...), and the entry
 //! points that plan and run it (`schema`, `explain`, `collect`, `sink_*`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 
 use super::LogicalPlan;
 use crate::error::Result;
+use crate::exec::memory::MemoryPool;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 
+/// A progress callback: told `(morsels done, morsels total)` as a pipeline runs, from worker
+/// threads.
+pub type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
+
 /// How a query runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ExecOptions {
     /// Worker threads; `None` uses `FUSEDFRAME_THREADS` or else every core.
     pub threads: Option<usize>,
     /// Run the optimizer (on by default; off is for testing that rules preserve results).
     pub optimize: bool,
+    /// Told the progress of each pipeline as its morsels complete (the CLI draws its progress
+    /// bar with it); `None` reports nothing.
+    pub progress: Option<Arc<ProgressFn>>,
+    /// The memory budget in bytes; `None` uses `FUSEDFRAME_MEMORY_LIMIT` or else a fraction
+    /// of physical memory (see [`crate::exec::memory`]).
+    pub memory_limit: Option<usize>,
+    /// A pool shared with other runs (its limit then applies to all of them together);
+    /// `None` gives the run a pool of its own of [`memory_limit`](Self::memory_limit) bytes.
+    pub memory_pool: Option<Arc<MemoryPool>>,
+    /// Where operators that spill write their temporary files; `None` uses
+    /// `FUSEDFRAME_TEMP_DIR` or else the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl Default for ExecOptions {
@@ -25,7 +42,24 @@ impl Default for ExecOptions {
         Self {
             threads: None,
             optimize: true,
+            progress: None,
+            memory_limit: None,
+            memory_pool: None,
+            temp_dir: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ExecOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecOptions")
+            .field("threads", &self.threads)
+            .field("optimize", &self.optimize)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("memory_limit", &self.memory_limit)
+            .field("memory_pool", &self.memory_pool)
+            .field("temp_dir", &self.temp_dir)
+            .finish()
     }
 }
 
@@ -42,6 +76,49 @@ impl ExecOptions {
     /// Turn the optimizer on or off.
     pub fn optimize(mut self, on: bool) -> Self {
         self.optimize = on;
+        self
+    }
+    /// Report progress to `callback` as `(morsels done, morsels total)` per pipeline.
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
+    /// use fusedframe::prelude::*;
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let seen = calls.clone();
+    /// let options = ExecOptions::new().progress(Arc::new(move |_done, _total| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    /// }));
+    /// range(0, 200_000).select([col("range").sum()]).collect_with(&options)?;
+    /// assert!(calls.load(Ordering::Relaxed) > 0);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn progress(mut self, callback: Arc<ProgressFn>) -> Self {
+        self.progress = Some(callback);
+        self
+    }
+    /// Run within a budget of `bytes`: operators that hold data reserve it first, spill
+    /// (sorts) or re-read their file (statistics) when it runs out, and otherwise stop the
+    /// query with [`Error::MemoryLimit`](crate::Error::MemoryLimit) naming the operator.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = range(0, 1_000_000).sort("range", SortOptions::new().descending(true))
+    ///     .collect_with(&ExecOptions::new().memory_limit(4 << 20))?; // sorts in spilled runs
+    /// assert_eq!(df.height(), 1_000_000);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+    /// Reserve from `pool`, shared with other runs, instead of a pool of the run's own.
+    pub fn memory_pool(mut self, pool: Arc<MemoryPool>) -> Self {
+        self.memory_pool = Some(pool);
+        self
+    }
+    /// Write spill files under `dir` (they are removed when the run ends, on error too).
+    pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
         self
     }
 }
@@ -223,6 +300,27 @@ impl LazyFrame {
         }
     }
 
+    /// The physical plan the executor runs, as text: the optimized plan lowered into
+    /// pipelines (a source and the streaming operators each morsel goes through) and the
+    /// breakers between them (aggregates, sorts, gathers, whole-column expressions). Reads no
+    /// data.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("x" => [1.0, -2.0, 3.0])?;
+    /// let text = df.lazy()
+    ///     .filter(col("x").gt(0.0))
+    ///     .with_columns([(col("x") * 2.0).alias("y")])
+    ///     .sort("y", SortOptions::default())
+    ///     .explain_physical()?;
+    /// assert_eq!(text, "SORT by=[col(\"y\")]\n  PIPELINE\n    WITH_COLUMNS [(col(\"x\") * 2.0).alias(\"y\")]\n    FILTER col(\"x\").gt(0.0)\n    DATAFRAME rows=3 width=1");
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn explain_physical(&self) -> Result<String> {
+        let plan = crate::optimizer::optimize(&self.plan)?;
+        Ok(crate::physical::lower(&plan)?.display_indent())
+    }
+
     /// Every optimizer step: each rule's name and the plan after it (or "unchanged").
     pub fn explain_verbose(&self) -> Result<String> {
         let (plan, steps) = crate::optimizer::optimize_traced(&self.plan)?;
@@ -244,12 +342,18 @@ impl LazyFrame {
 
     /// Run the query with these options.
     pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
-        let plan = if options.optimize {
-            crate::optimizer::optimize(&self.plan)?
-        } else {
-            crate::optimizer::resolve(&self.plan)?
-        };
+        let plan = self.optimized_with(options)?;
         crate::exec::execute(&plan, options)
+    }
+
+    /// The plan as it will run: optimized, or only resolved when `options` turn the optimizer
+    /// off.
+    pub(crate) fn optimized_with(&self, options: &ExecOptions) -> Result<Arc<LogicalPlan>> {
+        if options.optimize {
+            crate::optimizer::optimize(&self.plan)
+        } else {
+            crate::optimizer::resolve(&self.plan)
+        }
     }
 
     /// Run the query and write CSV to `path` (via a temporary file renamed on success).
@@ -268,5 +372,25 @@ impl LazyFrame {
     pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
         let df = self.collect()?;
         crate::io::write_ipc(&df, path.as_ref())
+    }
+
+    /// [`LazyFrame::sink_parquet`] with a codec and row-group size.
+    pub fn sink_parquet_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::ParquetWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_parquet_with(&df, path.as_ref(), options)
+    }
+
+    /// [`LazyFrame::sink_ipc`] in the file or the stream format, compressed or not.
+    pub fn sink_ipc_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::IpcWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_ipc_with(&df, path.as_ref(), options)
     }
 }

@@ -4,13 +4,13 @@
 //! Nodes hold plain owned children (`Arc<LogicalPlan>`); the optimizer rewrites by building new
 //! trees. Plan text is one line per node, `NAME key=value`, two spaces of indent per level.
 
-// Issue 4 part A: describe, drop_nans, drop_nulls
 mod describe;
 mod explain;
+pub(crate) use explain::{expr_list, sort_text};
 mod lazy;
 mod sampling;
 
-pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame};
+pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn};
 
 use std::sync::Arc;
 
@@ -84,12 +84,6 @@ pub enum LogicalPlan {
         input: Arc<LogicalPlan>,
         indices: Expr,
     },
-    /// A chain of elementwise operators run as one pipeline, morsel by morsel, in order (the
-    /// optimizer's fusion rule builds it from `FILTER` / `SELECT` / `WITH_COLUMNS` chains).
-    Fused {
-        input: Arc<LogicalPlan>,
-        ops: Vec<FusedOp>,
-    },
     /// Named scalar aggregates over the input, computed together in one pass; the rows pass
     /// through unchanged and the nodes above read the values as `Expr::Param`s (the
     /// optimizer's aggregate hoisting builds it). A pipeline breaker: the input is
@@ -98,44 +92,6 @@ pub enum LogicalPlan {
         input: Arc<LogicalPlan>,
         aggs: Vec<(String, Expr)>,
     },
-}
-
-/// One operator of a [`LogicalPlan::Fused`] chain; each has the meaning of the node it came
-/// from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FusedOp {
-    Filter(Expr),
-    Select(Vec<Expr>),
-    WithColumns(Vec<Expr>),
-}
-
-impl FusedOp {
-    /// The expressions the operator evaluates.
-    pub fn exprs(&self) -> Vec<&Expr> {
-        match self {
-            FusedOp::Filter(e) => vec![e],
-            FusedOp::Select(es) | FusedOp::WithColumns(es) => es.iter().collect(),
-        }
-    }
-
-    /// The same operator as a plain plan node over `input` (what it means, and how its schema
-    /// is found).
-    pub fn to_plan(&self, input: Arc<LogicalPlan>) -> LogicalPlan {
-        match self {
-            FusedOp::Filter(predicate) => LogicalPlan::Filter {
-                input,
-                predicate: predicate.clone(),
-            },
-            FusedOp::Select(exprs) => LogicalPlan::Select {
-                input,
-                exprs: exprs.clone(),
-            },
-            FusedOp::WithColumns(exprs) => LogicalPlan::WithColumns {
-                input,
-                exprs: exprs.clone(),
-            },
-        }
-    }
 }
 
 impl LogicalPlan {
@@ -151,7 +107,6 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Fused { input, .. }
             | LogicalPlan::Aggregates { input, .. } => vec![input],
         }
     }
@@ -169,7 +124,6 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Fused { input, .. }
             | LogicalPlan::Aggregates { input, .. } => *input = new_input,
         }
         p
@@ -185,7 +139,6 @@ impl LogicalPlan {
             }
             LogicalPlan::Sort { by, .. } => by.iter().collect(),
             LogicalPlan::Gather { indices, .. } => vec![indices],
-            LogicalPlan::Fused { ops, .. } => ops.iter().flat_map(FusedOp::exprs).collect(),
             LogicalPlan::Aggregates { aggs, .. } => aggs.iter().map(|(_, e)| e).collect(),
             _ => vec![],
         }
@@ -205,14 +158,6 @@ impl LogicalPlan {
             }
             LogicalPlan::Sort { by, .. } => all(by, f),
             LogicalPlan::Gather { indices, .. } => *indices = f(indices.clone()),
-            LogicalPlan::Fused { ops, .. } => {
-                for op in ops {
-                    match op {
-                        FusedOp::Filter(e) => *e = f(e.clone()),
-                        FusedOp::Select(es) | FusedOp::WithColumns(es) => all(es, f),
-                    }
-                }
-            }
             LogicalPlan::Aggregates { aggs, .. } => {
                 for (_, e) in aggs {
                     *e = f(e.clone());
@@ -228,6 +173,24 @@ impl LogicalPlan {
 
     /// The output schema, resolved from file metadata and type rules, without reading data.
     pub fn schema(&self) -> Result<SchemaRef> {
+        let inputs = self
+            .inputs()
+            .into_iter()
+            .map(|i| i.schema())
+            .collect::<Result<Vec<_>>>()?;
+        self.output_schema(&inputs)
+    }
+
+    /// This node's output schema given its inputs' schemas (in [`inputs`](Self::inputs)
+    /// order): what [`schema`](Self::schema) computes at each node, for callers that already
+    /// hold the inputs' schemas (lowering walks the plan once, bottom up).
+    pub fn output_schema(&self, inputs: &[SchemaRef]) -> Result<SchemaRef> {
+        let input_schema = || {
+            inputs
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::Internal(format!("{} has no input schema", self.node_text())))
+        };
         match self {
             LogicalPlan::Scan {
                 source, projection, ..
@@ -238,8 +201,8 @@ impl LogicalPlan {
             LogicalPlan::InMemory { df, projection } => {
                 project_schema(df.schema(), projection.as_deref())
             }
-            LogicalPlan::Filter { input, predicate } => {
-                let s = input.schema()?;
+            LogicalPlan::Filter { predicate, .. } => {
+                let s = input_schema()?;
                 let t = predicate.data_type(&s)?;
                 if !matches!(t, DataType::Boolean | DataType::Null) {
                     return Err(Error::Type(format!(
@@ -249,34 +212,14 @@ impl LogicalPlan {
                 }
                 Ok(s)
             }
-            LogicalPlan::Select { input, exprs } => {
-                let s = input.schema()?;
+            LogicalPlan::Select { exprs, .. } => {
+                let s = input_schema()?;
                 let exprs = expand_selectors(exprs, &s)?;
                 unique_schema(expr_fields(&exprs, &s)?)
             }
-            LogicalPlan::WithColumns { input, exprs } => {
-                let s = input.schema()?;
-                let exprs = expand_selectors(exprs, &s)?;
-                let mut fields: Vec<Field> =
-                    s.fields().iter().map(|f| f.as_ref().clone()).collect();
-                let mut seen = std::collections::HashSet::new();
-                for e in &exprs {
-                    let f = e.to_field(&s)?;
-                    if !seen.insert(f.name().clone()) {
-                        return Err(Error::Schema(format!(
-                            "with_columns sets \"{}\" twice",
-                            f.name()
-                        )));
-                    }
-                    match fields.iter().position(|g| g.name() == f.name()) {
-                        Some(i) => fields[i] = f,
-                        None => fields.push(f),
-                    }
-                }
-                Ok(Arc::new(Schema::new(fields)))
-            }
-            LogicalPlan::Sort { input, by, options } => {
-                let s = input.schema()?;
+            LogicalPlan::WithColumns { exprs, .. } => with_columns_schema(&input_schema()?, exprs),
+            LogicalPlan::Sort { by, options, .. } => {
+                let s = input_schema()?;
                 if by.len() != options.len() {
                     return Err(Error::Plan(format!(
                         "sort_by got {} keys but {} sort options",
@@ -289,9 +232,9 @@ impl LogicalPlan {
                 }
                 Ok(s)
             }
-            LogicalPlan::Slice { input, .. } => input.schema(),
-            LogicalPlan::Drop { input, columns } => {
-                let s = input.schema()?;
+            LogicalPlan::Slice { .. } => input_schema(),
+            LogicalPlan::Drop { columns, .. } => {
+                let s = input_schema()?;
                 for c in columns {
                     if s.field_with_name(c).is_err() {
                         return Err(Error::column_not_found(
@@ -308,12 +251,8 @@ impl LogicalPlan {
                     .collect();
                 Ok(Arc::new(Schema::new(fields)))
             }
-            LogicalPlan::Rename {
-                input,
-                existing,
-                new,
-            } => {
-                let s = input.schema()?;
+            LogicalPlan::Rename { existing, new, .. } => {
+                let s = input_schema()?;
                 let mut fields: Vec<Field> =
                     s.fields().iter().map(|f| f.as_ref().clone()).collect();
                 for (old, new) in existing.iter().zip(new) {
@@ -324,8 +263,8 @@ impl LogicalPlan {
                 }
                 unique_schema(fields)
             }
-            LogicalPlan::Gather { input, indices } => {
-                let s = input.schema()?;
+            LogicalPlan::Gather { indices, .. } => {
+                let s = input_schema()?;
                 let t = indices.data_type(&s)?;
                 if !t.is_integer() {
                     return Err(Error::Type(format!(
@@ -335,16 +274,8 @@ impl LogicalPlan {
                 }
                 Ok(s)
             }
-            LogicalPlan::Fused { input, ops } => {
-                // Each operator's schema is that of the plain node it stands for.
-                let mut cur = input.clone();
-                for op in ops {
-                    cur = Arc::new(op.to_plan(cur));
-                }
-                cur.schema()
-            }
-            LogicalPlan::Aggregates { input, aggs } => {
-                let s = input.schema()?;
+            LogicalPlan::Aggregates { aggs, .. } => {
+                let s = input_schema()?;
                 for (_, e) in aggs {
                     if !e.is_scalar() {
                         return Err(Error::Internal(format!(
@@ -383,6 +314,28 @@ fn expr_fields(exprs: &[Expr], s: &Schema) -> Result<Vec<Field>> {
             _ => e.to_field(s),
         })
         .collect()
+}
+
+/// The schema of `with_columns(exprs)` over rows of `s`: its columns, each replaced by the
+/// expression of the same name, then the new ones in order.
+pub(crate) fn with_columns_schema(s: &SchemaRef, exprs: &[Expr]) -> Result<SchemaRef> {
+    let exprs = expand_selectors(exprs, s)?;
+    let mut fields: Vec<Field> = s.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    for e in &exprs {
+        let f = e.to_field(s)?;
+        if !seen.insert(f.name().clone()) {
+            return Err(Error::Schema(format!(
+                "with_columns sets \"{}\" twice",
+                f.name()
+            )));
+        }
+        match fields.iter().position(|g| g.name() == f.name()) {
+            Some(i) => fields[i] = f,
+            None => fields.push(f),
+        }
+    }
+    Ok(Arc::new(Schema::new(fields)))
 }
 
 fn project_schema(s: &SchemaRef, projection: Option<&[String]>) -> Result<SchemaRef> {

@@ -22,6 +22,17 @@ pub enum Output {
     /// A model: the CLI fits it (when lazy) and prints its summary. Boxed: models are large
     /// next to the other variants.
     Model(Box<Model>),
+    /// A picture: the CLI draws it into `--output fig.svg` or `fig.png`; as a frame it is the
+    /// plotted columns.
+    #[cfg(feature = "plot")]
+    Plot(Box<crate::plot::Plot>),
+}
+
+#[cfg(feature = "plot")]
+impl From<crate::plot::Plot> for Output {
+    fn from(p: crate::plot::Plot) -> Self {
+        Output::Plot(Box::new(p))
+    }
 }
 
 /// A model a script ends with. Adding a model type is a variant here, a `From` line in
@@ -63,8 +74,26 @@ impl Model {
         }
     }
 
-    /// Fit (unless fitted already) and describe.
+    /// The physical plan of a model still to fit (`FIT ...` above its input's pipelines).
+    pub fn explain_physical(&self) -> Result<String> {
+        match self {
+            Model::KMeans(m) => m.explain_physical(),
+            Model::MiniBatchKMeans(m) => m.explain_physical(),
+            Model::Pca(m) => m.explain_physical(),
+            Model::LinearRegression(m) => m.explain_physical(),
+            Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
+                self.explain(true)
+            }
+        }
+    }
+
+    /// Fit (unless fitted already) with default options, and describe.
     pub fn fit(self) -> Result<Fitted> {
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Fit (unless fitted already) on the pool `options` choose, and describe.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<Fitted> {
         fn fitted(summary: String, table: Result<DataFrame>) -> Result<Fitted> {
             Ok(Fitted {
                 summary,
@@ -72,10 +101,10 @@ impl Model {
             })
         }
         match self {
-            Model::KMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
-            Model::MiniBatchKMeans(m) => Model::FittedKMeans(m.fit()?).fit(),
-            Model::Pca(m) => Model::FittedPca(m.fit()?).fit(),
-            Model::LinearRegression(m) => Model::FittedLinear(m.fit()?).fit(),
+            Model::KMeans(m) => Model::FittedKMeans(m.fit_with(options)?).fit(),
+            Model::MiniBatchKMeans(m) => Model::FittedKMeans(m.fit_with(options)?).fit(),
+            Model::Pca(m) => Model::FittedPca(m.fit_with(options)?).fit(),
+            Model::LinearRegression(m) => Model::FittedLinear(m.fit_with(options)?).fit(),
             Model::FittedKMeans(m) => fitted(m.summary(), m.to_dataframe()),
             Model::FittedPca(m) => fitted(m.summary(), m.to_dataframe()),
             Model::FittedLinear(m) => fitted(m.summary(), m.to_dataframe()),
@@ -135,15 +164,22 @@ impl Output {
             Ok(df) => return Ok(Output::Frame(df)),
             Err(v) => v,
         };
+        #[cfg(feature = "plot")]
+        let v = match v.into_object::<crate::plot::Plot>() {
+            Ok(p) => return Ok(Output::from(p)),
+            Err(v) => v,
+        };
         model_from_value(v)
     }
 
-    /// The query as a lazy frame (a collected frame becomes an in-memory scan); an error for
-    /// a model, which is not a frame.
+    /// The query as a lazy frame (a collected frame becomes an in-memory scan, a plot the
+    /// query of its columns); an error for a model, which is not a frame.
     pub fn into_lazy(self) -> Result<LazyFrame> {
         match self {
             Output::Lazy(lf) => Ok(lf),
             Output::Frame(df) => Ok(df.lazy()),
+            #[cfg(feature = "plot")]
+            Output::Plot(p) => Ok(p.query()),
             Output::Model(_) => Err(Error::Plan(
                 "the script's result is a model, not a frame".into(),
             )),
@@ -158,6 +194,14 @@ impl Output {
         }
     }
 
+    /// The physical plan the executor runs.
+    pub fn explain_physical(&self) -> Result<String> {
+        match self {
+            Output::Model(m) => m.explain_physical(),
+            other => other.clone().into_lazy()?.explain_physical(),
+        }
+    }
+
     /// Every optimizer step (for a model: its optimized plan).
     pub fn explain_verbose(&self) -> Result<String> {
         match self {
@@ -166,12 +210,14 @@ impl Output {
         }
     }
 
-    /// The result as a frame (for a model: fitted, its table).
+    /// The result as a frame (for a model: fitted, its table; for a plot: its columns).
     pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
         match self {
             Output::Lazy(lf) => lf.collect_with(options),
+            #[cfg(feature = "plot")]
+            Output::Plot(p) => p.query().collect_with(options),
             Output::Frame(df) => Ok(df),
-            Output::Model(m) => Ok(m.fit()?.table),
+            Output::Model(m) => Ok(m.fit_with(options)?.table),
         }
     }
 }

@@ -12,7 +12,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::output::{write_file, write_stdout, FileKind, Format};
 use super::{Output, Script};
 use crate::error::{Error, Result};
-use crate::exec::set_progress_callback;
 use crate::plan::ExecOptions;
 
 /// Options of `fusedframe run`.
@@ -70,6 +69,10 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         let plan = ev.output.explain(true).map_err(|e| ev.locate(e))?;
         return writeln!(out, "{plan}").map_err(|e| Error::io("<stdout>", e));
     }
+    #[cfg(feature = "plot")]
+    if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
+        return done;
+    }
     // Checked before running, so a long query does not end in "unknown extension".
     let target = match &options.output {
         Some(path) => Some((path, output_kind(path)?)),
@@ -79,12 +82,14 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
     exec.threads = options.threads;
     // A model prints its summary; its table is what CSV/JSON/--output carry.
     let (df, summary) = {
-        let _bar = Progress::start(options.progress);
+        let bar = Progress::start(options.progress);
+        if let Some(cb) = bar.callback() {
+            exec = exec.progress(cb);
+        }
         match ev.output.clone() {
+            // On the `--threads` pool: the model's passes honour the thread count too.
             Output::Model(m) => {
-                // On the `--threads` pool: the model's passes honour the thread count too.
-                let pool = crate::exec::pool::thread_pool(options.threads)?;
-                let fitted = pool.install(|| m.fit()).map_err(|e| ev.locate(e))?;
+                let fitted = m.fit_with(&exec).map_err(|e| ev.locate(e))?;
                 (fitted.table, Some(fitted.summary))
             }
             other => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
@@ -109,13 +114,25 @@ pub fn output_kind(path: &Path) -> Result<FileKind> {
     })
 }
 
-/// `fusedframe explain`: the optimized plan, or every optimizer step with `verbose`.
-pub fn explain_script(script: &Script, verbose: bool) -> Result<String> {
+/// What `fusedframe explain` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExplainKind {
+    /// The optimized logical plan.
+    #[default]
+    Optimized,
+    /// Every optimizer step.
+    Verbose,
+    /// The physical plan: pipelines and breakers.
+    Physical,
+}
+
+/// `fusedframe explain`: the optimized plan, every optimizer step, or the physical plan.
+pub fn explain_script(script: &Script, kind: ExplainKind) -> Result<String> {
     let ev = script.eval()?;
-    let text = if verbose {
-        ev.output.explain_verbose()
-    } else {
-        ev.output.explain(true)
+    let text = match kind {
+        ExplainKind::Verbose => ev.output.explain_verbose(),
+        ExplainKind::Optimized => ev.output.explain(true),
+        ExplainKind::Physical => ev.output.explain_physical(),
     };
     text.map_err(|e| ev.locate(e))
 }
@@ -130,10 +147,10 @@ pub fn schema_of_file(path: &Path) -> Result<String> {
     let lf = match ext.as_str() {
         "csv" => crate::io::scan_csv(path),
         "parquet" => crate::io::scan_parquet(path),
-        "arrow" | "ipc" | "feather" => crate::io::scan_ipc(path),
+        "arrow" | "arrows" | "ipc" | "feather" => crate::io::scan_ipc(path),
         _ => {
             return Err(Error::Plan(format!(
-                "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",
                 path.display()
             )))
         }
@@ -149,6 +166,7 @@ pub fn stderr_is_terminal() -> bool {
 /// A progress bar fed by the executor's callback while it lives; silent when disabled.
 struct Progress {
     bar: Option<ProgressBar>,
+    callback: Option<Arc<crate::plan::ProgressFn>>,
 }
 
 /// Scans shorter than this finish before a bar is readable, so it stays hidden.
@@ -157,7 +175,10 @@ const PROGRESS_DELAY: Duration = Duration::from_millis(300);
 impl Progress {
     fn start(enabled: bool) -> Self {
         if !enabled {
-            return Self { bar: None };
+            return Self {
+                bar: None,
+                callback: None,
+            };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
@@ -167,20 +188,27 @@ impl Progress {
         bar.set_style(style);
         let started = Instant::now();
         let b = bar.clone();
-        set_progress_callback(Some(Arc::new(move |done: usize, total: usize| {
+        let callback: Arc<crate::plan::ProgressFn> = Arc::new(move |done: usize, total: usize| {
             if started.elapsed() >= PROGRESS_DELAY {
                 b.set_length(total as u64);
                 b.set_position(done as u64);
             }
-        })));
-        Self { bar: Some(bar) }
+        });
+        Self {
+            bar: Some(bar),
+            callback: Some(callback),
+        }
+    }
+
+    /// The callback to hand the executor, when the bar is shown.
+    fn callback(&self) -> Option<Arc<crate::plan::ProgressFn>> {
+        self.callback.clone()
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
-            set_progress_callback(None);
             bar.finish_and_clear();
         }
     }

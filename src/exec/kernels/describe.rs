@@ -1,5 +1,6 @@
-//! `describe()`'s per-column kernel: nine statistics of the valid (non-null, non-NaN) values,
-//! in the order of [`STATISTICS`].
+//! Kernels of the describe family (`expr::describe`): the nine statistics of one column's
+//! valid (non-null, non-NaN) values, in the order of `expr::STATISTICS`, and `stack`, the
+//! scalars that label them as one column.
 //!
 //! Like pandas, `count` is the number of values the statistics use (NaN is treated as
 //! missing), `std` has ddof 1 and the quartiles interpolate linearly (NumPy's default);
@@ -9,24 +10,39 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array};
+use arrow::datatypes::DataType;
 
+use super::chunked::{par_chunks_nan_masked, to_f64};
 use super::scale::moments;
-use super::seed_a::{par_chunks_nan_masked, to_f64};
 use super::stats::quantile;
+use super::{broadcast, first_of, Kernel};
 use crate::error::Result;
+use crate::exec::value::{scalar_to_array, Value};
+use crate::expr::{DescribeFunction, FunctionFamily};
 
-/// The `statistic` column of `describe()`.
-pub const STATISTICS: [&str; 9] = [
-    "count",
-    "null_count",
-    "mean",
-    "std",
-    "min",
-    "25%",
-    "50%",
-    "75%",
-    "max",
-];
+impl Kernel for DescribeFunction {
+    fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
+        match self {
+            DescribeFunction::Stats => broadcast(self.name(), self.kind(), args, |a| {
+                describe_stats(first_of(a, self.name())?)
+            }),
+            DescribeFunction::Stack => stack(args, out),
+        }
+    }
+}
+
+/// `stack([a, b, ..])`: scalar inputs as the rows of one column.
+fn stack(args: Vec<Value>, out: &DataType) -> Result<Value> {
+    let parts = args
+        .into_iter()
+        .map(|a| match a {
+            Value::Scalar(s) => scalar_to_array(&s, out, 1),
+            Value::Array(a) => Ok(arrow::compute::cast(&a, out)?),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+    Ok(Value::Array(arrow::compute::concat(&refs)?))
+}
 
 /// The nine statistics of one column as a nine-row Float64 array.
 pub fn describe_stats(a: &ArrayRef) -> Result<ArrayRef> {

@@ -1,5 +1,8 @@
-//! `fill_nan_with` / `fill_null_with`: replace NaN or nulls by a statistic of the column's valid
-//! values (neither null nor NaN), zero, or the nearest valid value before/after the gap.
+//! Kernels of the fill family (`expr::fill`).
+//!
+//! `fill_nan(v)` / `fill_null(v)` replace NaN or nulls by a value or an expression, elementwise
+//! (per morsel). `fill_nan_with` / `fill_null_with` replace them by a statistic of the column's
+//! valid values (neither null nor NaN), zero, or the nearest valid value before/after the gap.
 //!
 //! Statistics come from the parallel, order-merged kernels in [`super::scale`] (the median from
 //! the `nan_median` aggregate); the replacement pass and forward/backward fills run over fixed
@@ -14,12 +17,89 @@ use arrow::compute::kernels::zip::zip;
 use arrow::datatypes::{DataType, Int64Type};
 use rayon::prelude::*;
 
-use super::agg::aggregate;
+use super::chunked::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
+use super::math::float_map;
+use super::predicate::float_test;
 use super::scale::{nan_mean, nan_range};
-use super::seed_a::{cast_to, f64_out, to_f64, zeroed_f64, CHUNK};
-use crate::error::Result;
-use crate::exec::value::scalar_to_array;
-use crate::expr::{AggFunc, Fill, Scalar};
+use super::{broadcast, first_array, first_of, scalar_in_scalar_out, Kernel};
+use crate::error::{Error, Result};
+use crate::exec::aggregate::aggregate_array as aggregate;
+use crate::exec::value::{scalar_to_array, Value};
+use crate::expr::{AggFunc, Fill, FillFunction, FunctionFamily, Scalar};
+
+impl Kernel for FillFunction {
+    fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
+        let name = self.name();
+        match self {
+            FillFunction::Nan | FillFunction::Null => scalar_in_scalar_out(args, |mut args| {
+                let a = first_array(&mut args, name)?;
+                let value = args
+                    .pop()
+                    .ok_or_else(|| Error::Internal(format!("{name} without value")))?;
+                if *self == FillFunction::Nan {
+                    fill_nan(&a, value, out)
+                } else {
+                    fill_null(&a, value, out)
+                }
+            }),
+            FillFunction::NanWith(f) => broadcast(name, self.kind(), args, |a| {
+                fill_nan_with(first_of(a, name)?, *f, out)
+            }),
+            FillFunction::NullWith(f) => broadcast(name, self.kind(), args, |a| {
+                fill_null_with(first_of(a, name)?, *f, out)
+            }),
+        }
+    }
+}
+
+/// Replace NaN by `value` (a scalar or an array of the same length); nulls untouched.
+fn fill_nan(a: &ArrayRef, value: Value, out: &DataType) -> Result<ArrayRef> {
+    if !out.is_floating() {
+        return cast_to(a, out);
+    }
+    match value {
+        Value::Scalar(s) => match s.as_f64() {
+            // Replacing NaN by NaN keeps the input as it is (bit for bit, as `fill_nan_with`
+            // does for a column without a valid value).
+            Some(fill) if fill.is_nan() => cast_to(a, out),
+            Some(fill) => float_map(a, out, move |x| if x.is_nan() { fill } else { x }),
+            // Filling NaN with null turns NaN into missing values.
+            None => {
+                let a = cast_to(a, out)?;
+                let mask = float_test(&a, false, f64::is_nan)?;
+                let null = scalar_to_array(&s, out, 1)?;
+                Ok(zip(
+                    mask.as_boolean(),
+                    &arrow::array::Scalar::new(null),
+                    &a,
+                )?)
+            }
+        },
+        Value::Array(v) => {
+            let a = cast_to(a, out)?;
+            let v = cast_to(&v, out)?;
+            let mask = float_test(&a, false, f64::is_nan)?;
+            let mask = arrow::compute::prep_null_mask_filter(mask.as_boolean());
+            Ok(zip(&mask, &v, &a)?)
+        }
+    }
+}
+
+/// Replace nulls by `value` (a scalar or an array of the same length); NaN untouched.
+fn fill_null(a: &ArrayRef, value: Value, out: &DataType) -> Result<ArrayRef> {
+    let a = cast_to(a, out)?;
+    if a.null_count() == 0 {
+        return Ok(a);
+    }
+    let mask = arrow::compute::is_null(&a)?;
+    match value {
+        Value::Scalar(s) => {
+            let fill = scalar_to_array(&s, out, 1)?;
+            Ok(zip(&mask, &arrow::array::Scalar::new(fill), &a)?)
+        }
+        Value::Array(v) => Ok(zip(&mask, &cast_to(&v, out)?, &a)?),
+    }
+}
 
 /// The statistic a fill uses, over valid values; `None` when there is none.
 fn statistic(a: &ArrayRef, fill: Fill) -> Result<Option<f64>> {
@@ -262,6 +342,27 @@ mod tests {
         assert_eq!(b[0], Some(7.0));
         assert_eq!((b[4], b[7]), (Some(8.0), Some(9.0)));
         assert_eq!(b[n - 1], None);
+    }
+
+    #[test]
+    fn fill_nan_and_fill_null_are_separate() {
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![Some(f64::NAN), None, Some(2.0)]));
+        let zero = || Value::Scalar(Scalar::Float64(0.0));
+        let r = FillFunction::Nan
+            .invoke(vec![Value::Array(a.clone()), zero()], 3, &DataType::Float64)
+            .unwrap()
+            .into_array(3)
+            .unwrap();
+        assert_eq!(vals(&r), vec![Some(0.0), None, Some(2.0)]);
+        let nine = Value::Scalar(Scalar::Float64(9.0));
+        let r = FillFunction::Null
+            .invoke(vec![Value::Array(a), nine], 3, &DataType::Float64)
+            .unwrap()
+            .into_array(3)
+            .unwrap();
+        let v = vals(&r);
+        assert!(v[0].unwrap().is_nan());
+        assert_eq!(&v[1..], &[Some(9.0), Some(2.0)]);
     }
 
     #[test]

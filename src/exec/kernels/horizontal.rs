@@ -1,5 +1,5 @@
-//! Row-wise functions over several columns: `sum_horizontal`, `mean_horizontal`,
-//! `min_horizontal`, `max_horizontal` and the `map_rows` closure.
+//! Kernels of the horizontal family (`expr::horizontal`): row-wise `sum_horizontal`,
+//! `mean_horizontal`, `min_horizontal`, `max_horizontal` over several columns.
 //!
 //! They are elementwise, so the pipeline calls them per morsel (in parallel across morsels);
 //! the loops here run column by column over whole `values()` slices so they vectorize.
@@ -12,9 +12,17 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array};
 use arrow::buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Int64Type};
 
-use super::seed_a::{cast_to, f64_out, to_f64, zeroed_f64};
+use super::chunked::{cast_to, f64_out, to_f64, zeroed_f64};
+use super::{broadcast, Kernel};
 use crate::error::Result;
-use crate::expr::{Function, RowUdf};
+use crate::exec::value::Value;
+use crate::expr::{FunctionFamily, HorizontalFunction};
+
+impl Kernel for HorizontalFunction {
+    fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
+        broadcast(self.name(), self.kind(), args, |a| horizontal(self, a, out))
+    }
+}
 
 /// Validity of row `i` of `a`.
 fn valid(a: &dyn Array, i: usize) -> bool {
@@ -36,7 +44,11 @@ fn any_valid(args: &[ArrayRef], n: usize) -> Option<NullBuffer> {
 }
 
 /// `sum/mean/min/max_horizontal` over equally long inputs; `out` is Int64 or a float type.
-pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<ArrayRef> {
+pub fn horizontal(
+    func: &HorizontalFunction,
+    args: &[ArrayRef],
+    out: &DataType,
+) -> Result<ArrayRef> {
     let n = args.first().map_or(0, |a| a.len());
     if out.is_integer() {
         return int_horizontal(func, args, n);
@@ -47,7 +59,7 @@ pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<
         .collect::<Result<Vec<Float64Array>>>()?;
     let mut acc = zeroed_f64(n);
     match func {
-        Function::SumHorizontal | Function::MeanHorizontal => {
+        HorizontalFunction::Sum | HorizontalFunction::Mean => {
             let mut count = vec![0u32; n];
             for c in &cols {
                 let v = c.values();
@@ -65,7 +77,7 @@ pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<
                     }
                 }
             }
-            if let Function::SumHorizontal = func {
+            if *func == HorizontalFunction::Sum {
                 return f64_out(acc, None, out);
             }
             for (a, k) in acc.iter_mut().zip(&count) {
@@ -74,8 +86,8 @@ pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<
             let nulls = NullBuffer::new(BooleanBuffer::collect_bool(n, |i| count[i] > 0));
             f64_out(acc, Some(nulls), out)
         }
-        _ => {
-            let max = matches!(func, Function::MaxHorizontal);
+        HorizontalFunction::Min | HorizontalFunction::Max => {
+            let max = *func == HorizontalFunction::Max;
             acc.fill(f64::NAN);
             for c in &cols {
                 let v = c.values();
@@ -93,14 +105,14 @@ pub fn horizontal(func: &Function, args: &[ArrayRef], out: &DataType) -> Result<
     }
 }
 
-fn int_horizontal(func: &Function, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
+fn int_horizontal(func: &HorizontalFunction, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
     let cols = args
         .iter()
         .map(|a| cast_to(a, &DataType::Int64))
         .collect::<Result<Vec<_>>>()?;
     let mut acc = vec![0i64; n];
     match func {
-        Function::SumHorizontal => {
+        HorizontalFunction::Sum => {
             for c in &cols {
                 let v = c.as_primitive::<Int64Type>().values();
                 for i in 0..n {
@@ -111,8 +123,9 @@ fn int_horizontal(func: &Function, args: &[ArrayRef], n: usize) -> Result<ArrayR
             }
             Ok(Arc::new(Int64Array::new(ScalarBuffer::from(acc), None)))
         }
-        _ => {
-            let max = matches!(func, Function::MaxHorizontal);
+        // A mean is never an integer (its output type is a float).
+        HorizontalFunction::Min | HorizontalFunction::Max | HorizontalFunction::Mean => {
+            let max = *func == HorizontalFunction::Max;
             let mut seen = vec![false; n];
             for c in &cols {
                 let v = c.as_primitive::<Int64Type>().values();
@@ -133,27 +146,4 @@ fn int_horizontal(func: &Function, args: &[ArrayRef], n: usize) -> Result<ArrayR
             )))
         }
     }
-}
-
-/// Call the closure on every row whose inputs are all non-null; other rows are null.
-pub fn map_rows(udf: &RowUdf, args: &[ArrayRef]) -> Result<ArrayRef> {
-    let n = args.first().map_or(0, |a| a.len());
-    let cols = args
-        .iter()
-        .map(to_f64)
-        .collect::<Result<Vec<Float64Array>>>()?;
-    let mut row = vec![0.0f64; cols.len()];
-    let mut out = zeroed_f64(n);
-    let mut ok = vec![true; n];
-    for i in 0..n {
-        if cols.iter().any(|c| c.is_null(i)) {
-            ok[i] = false;
-            continue;
-        }
-        for (r, c) in row.iter_mut().zip(&cols) {
-            *r = c.values()[i];
-        }
-        out[i] = udf.call(&row);
-    }
-    f64_out(out, Some(NullBuffer::from(ok)), &DataType::Float64)
 }

@@ -1,5 +1,5 @@
-//! Seeded random numbers, permutations and samples: NumPy's `np.random.default_rng(seed)`,
-//! reproduced.
+//! Kernels of the random family (`expr::random`): seeded random numbers, permutations and
+//! samples, NumPy's `np.random.default_rng(seed)` reproduced.
 //!
 //! The generator is PCG64 (XSL-RR 128/64, `rand_pcg::Pcg64`), seeded exactly as NumPy seeds
 //! `default_rng(seed)` (its `SeedSequence` hash of the seed into 128-bit state and stream), so
@@ -25,14 +25,17 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Float64Array, Int64Array, UInt64Array};
+use arrow::array::{ArrayRef, Float64Array, Int64Array};
+use arrow::datatypes::DataType;
 use rand_core::Rng;
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
+use super::gather::{input_column, take};
+use super::Kernel;
 use crate::error::{Error, Result};
 use crate::exec::value::Value;
-use crate::expr::Function;
+use crate::expr::{FunctionFamily, RandomFunction};
 
 /// Rows per parallel block (any fixed even number gives the same values; this is the cost of
 /// a block's `advance`, amortized).
@@ -309,26 +312,44 @@ pub fn sample(n: usize, k: usize, replace: bool, seed: u64) -> Result<Vec<u64>> 
     Ok(idx.split_off(n - k))
 }
 
-/// Evaluate an input-less function (`row_index`, `rand_*`) over a frame of `len` rows.
-pub fn nullary(func: &Function, len: usize) -> Result<Value> {
-    Ok(Value::Array(match func {
-        Function::RowIndex => Arc::new(UInt64Array::from_iter_values(0..len as u64)),
-        Function::RandUniform { low, high, seed } => {
-            Arc::new(Float64Array::from(uniform(len, *low, *high, *seed)))
-        }
-        Function::RandNormal { mean, std, seed } => {
-            Arc::new(Float64Array::from(normal(len, *mean, *std, *seed)))
-        }
-        Function::RandInt { low, high, seed } => {
-            Arc::new(Int64Array::from(integers(len, *low, *high, *seed)?))
-        }
-        other => {
-            return Err(Error::Internal(format!(
-                "{} needs an input expression",
-                other.name()
-            )))
-        }
-    }))
+impl Kernel for RandomFunction {
+    fn invoke(&self, mut args: Vec<Value>, rows: usize, _out: &DataType) -> Result<Value> {
+        let out: ArrayRef = match self {
+            RandomFunction::RandUniform { low, high, seed } => {
+                Arc::new(Float64Array::from(uniform(rows, *low, *high, *seed)))
+            }
+            RandomFunction::RandNormal { mean, std, seed } => {
+                Arc::new(Float64Array::from(normal(rows, *mean, *std, *seed)))
+            }
+            RandomFunction::RandInt { low, high, seed } => {
+                Arc::new(Int64Array::from(integers(rows, *low, *high, *seed)?))
+            }
+            RandomFunction::Shuffle { seed } => {
+                let values = input_column(&mut args, self.name())?;
+                take(&values, permutation(values.len(), *seed))?
+            }
+            RandomFunction::SampleN {
+                n: k,
+                seed,
+                replace,
+            } => {
+                let values = input_column(&mut args, self.name())?;
+                take(&values, sample(values.len(), *k, *replace, *seed)?)?
+            }
+            RandomFunction::SampleFrac {
+                frac,
+                seed,
+                replace,
+            } => {
+                let values = input_column(&mut args, self.name())?;
+                let n = values.len();
+                // Truncate, as Polars does.
+                let k = (*frac * n as f64) as usize;
+                take(&values, sample(n, k, *replace, *seed)?)?
+            }
+        };
+        Ok(Value::Array(out))
+    }
 }
 
 #[cfg(test)]

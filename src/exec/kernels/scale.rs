@@ -1,5 +1,6 @@
-//! Scalers (`min_max_scale`, `standardize`) and the NaN- and null-skipping column statistics
-//! they and the fills share.
+//! Kernels of the scale family (`expr::scale`: `min_max_scale`, `min_max_scale_with`,
+//! `standardize`) and the NaN- and null-skipping column statistics they, the fills and the
+//! aggregates share.
 //!
 //! Statistics run over fixed chunks in parallel and merge in chunk order (sums pairwise within
 //! a chunk and Neumaier-compensated across chunks, variances with Chan's formula), so they are
@@ -9,9 +10,54 @@
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::DataType;
 
-use super::seed_a::{f64_out, par_chunks_nan_masked, par_map, to_f64};
+use super::chunked::{f64_out, par_chunks_nan_masked, par_map, to_f64};
 use super::stats::Compensated;
-use crate::error::Result;
+use super::{broadcast, first_of, Kernel};
+use crate::error::{Error, Result};
+use crate::exec::value::{array_to_scalar, scalar_to_array, Value};
+use crate::expr::{FunctionFamily, ScaleFunction};
+
+impl Kernel for ScaleFunction {
+    fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
+        let name = self.name();
+        match self {
+            ScaleFunction::MinMax { lo, hi } => broadcast(name, self.kind(), args, |a| {
+                min_max_scale(first_of(a, name)?, *lo, *hi, out)
+            }),
+            ScaleFunction::Standardize => broadcast(name, self.kind(), args, |a| {
+                standardize(first_of(a, name)?, out)
+            }),
+            ScaleFunction::MinMaxWith { lo, hi } => scale_with_stats(args, *lo, *hi, out),
+        }
+    }
+}
+
+/// `min_max_scale_with(x, min, max)`: the statistics stay scalars (no broadcast).
+fn scale_with_stats(args: Vec<Value>, lo: f64, hi: f64, out: &DataType) -> Result<Value> {
+    let [x, mn, mx]: [Value; 3] = args
+        .try_into()
+        .map_err(|_| Error::Internal("min_max_scale_with takes three inputs".into()))?;
+    let stat = |v: Value| -> Result<Option<f64>> {
+        match v {
+            Value::Scalar(s) => Ok(s.as_f64()),
+            Value::Array(_) => Err(Error::Compute(
+                "min_max_scale_with needs scalar min and max".into(),
+            )),
+        }
+    };
+    let range = match (stat(mn)?, stat(mx)?) {
+        (Some(a), Some(b)) if !a.is_nan() && !b.is_nan() => Some((a, b)),
+        _ => None,
+    };
+    match x {
+        Value::Array(a) => Ok(Value::Array(min_max_scale_with(&a, range, lo, hi, out)?)),
+        Value::Scalar(s) => {
+            let a = scalar_to_array(&s, &s.data_type(), 1)?;
+            let r = min_max_scale_with(&a, range, lo, hi, out)?;
+            Ok(Value::Scalar(array_to_scalar(r.as_ref(), 0)?))
+        }
+    }
+}
 
 /// Pairwise (NumPy-style, 8 lanes, blocks of 128) sum of the non-NaN values, and their count.
 pub fn nan_sum_count(v: &[f64]) -> (f64, usize) {
@@ -291,7 +337,7 @@ mod tests {
 
     #[test]
     fn moments_merge_over_chunks_with_nulls() {
-        let n = 3 * super::super::seed_a::CHUNK + 11;
+        let n = 3 * super::super::chunked::CHUNK + 11;
         let v: Vec<Option<f64>> = (0..n)
             .map(|i| match i % 7 {
                 0 => None,

@@ -9,18 +9,29 @@
 //! (`with_columns` leaves it alone, `select` names it) is not copied at all: the output shares
 //! the input's array, as Polars does.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use std::mem::MaybeUninit;
 
 use arrow::array::{Array, ArrayRef};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::SchemaRef;
-use rayon::prelude::*;
 
-use super::Pipeline;
+use super::{Carry, Opened, Running};
 use crate::error::{Error, Result};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
+use crate::physical::StreamOp;
+
+/// One morsel's slot in every buffered column (`None` for columns not buffered).
+type Slots<'b> = Vec<Option<&'b mut [MaybeUninit<u8>]>>;
+
+/// A morsel's progress through its slots: what its pieces kept, and the rows written.
+struct Filled<'b> {
+    i: usize,
+    dests: Slots<'b>,
+    kept: Vec<(usize, Vec<Kept>)>,
+    row: usize,
+}
 
 /// What a piece keeps of a column after its values went to the destination.
 enum Kept {
@@ -38,19 +49,18 @@ fn plain_column(e: &crate::expr::Expr, input: &SchemaRef) -> Option<usize> {
     }
 }
 
-impl Pipeline {
+impl Running<'_> {
     /// For each output column, the source column it is an unchanged copy of, if any.
     fn passthrough(&self) -> Vec<Option<usize>> {
-        use super::Op;
         let mut schema = self.source.schema();
         let mut map: Vec<Option<usize>> = (0..schema.fields().len()).map(Some).collect();
-        for (op, out) in &self.ops {
+        for (op, out) in self.ops {
             map = match op {
-                Op::Select(exprs) => exprs
+                StreamOp::Select(exprs) => exprs
                     .iter()
                     .map(|e| plain_column(e, &schema).and_then(|j| map.get(j).copied().flatten()))
                     .collect(),
-                Op::WithColumns(exprs) => {
+                StreamOp::WithColumns(exprs) => {
                     let mut next: Vec<Option<usize>> = out
                         .fields()
                         .iter()
@@ -64,8 +74,14 @@ impl Pipeline {
                     }
                     next
                 }
+                // Windows append their columns and pass the others through.
+                StreamOp::Window { exprs, .. } => map
+                    .iter()
+                    .copied()
+                    .chain(exprs.iter().map(|_| None))
+                    .collect(),
                 // Filters change rows; slots are not used with them.
-                Op::Filter(_) | Op::FilterKeep(..) => vec![None; out.fields().len()],
+                StreamOp::Filter(_) | StreamOp::FilterKeep(..) => vec![None; out.fields().len()],
             };
             schema = out.clone();
         }
@@ -80,11 +96,10 @@ impl Pipeline {
     /// Rows of every morsel after the operators, when no operator changes them and the source
     /// knows them before decoding.
     pub(super) fn known_heights(&self) -> Option<Vec<usize>> {
-        use super::Op;
         if self
             .ops
             .iter()
-            .any(|(op, _)| matches!(op, Op::Filter(_) | Op::FilterKeep(..)))
+            .any(|(op, _)| matches!(op, StreamOp::Filter(_) | StreamOp::FilterKeep(..)))
         {
             return None;
         }
@@ -102,12 +117,12 @@ impl Pipeline {
         let total: usize = heights.iter().sum();
         // Columns shared with an in-memory input, whatever their type.
         let shared: Vec<Option<ArrayRef>> = match &self.source {
-            super::Source::Frame(df) => self
+            Opened::Frame(df) => self
                 .passthrough()
                 .into_iter()
                 .map(|j| j.map(|j| df.columns()[j].clone()))
                 .collect(),
-            super::Source::Morsels(_) => vec![None; schema.fields().len()],
+            Opened::Morsels(_) => vec![None; schema.fields().len()],
         };
         let widths: Vec<Option<usize>> = schema
             .fields()
@@ -127,8 +142,7 @@ impl Pipeline {
             .collect();
         // Each morsel's slot of every buffered column, morsel by morsel.
         let n = heights.len();
-        let mut slots: Vec<Vec<Option<&mut [MaybeUninit<u8>]>>> =
-            (0..n).map(|_| Vec::with_capacity(widths.len())).collect();
+        let mut slots: Vec<Slots> = (0..n).map(|_| Vec::with_capacity(widths.len())).collect();
         for b in buffers.iter_mut() {
             match b {
                 Some(b) => {
@@ -139,49 +153,64 @@ impl Pipeline {
                 None => slots.iter_mut().for_each(|m| m.push(None)),
             }
         }
-        let done = AtomicUsize::new(0);
-        let parts: Vec<Vec<(usize, Vec<Kept>)>> = slots
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, mut dests)| {
-                let mut kept = vec![];
-                let mut row = 0usize;
-                self.for_each_output(i, &mut |piece| {
-                    let h = piece.height();
-                    if row + h > heights[i] || piece.width() != dests.len() {
-                        return Err(Error::Internal(format!(
-                            "morsel {i} produced more rows than its known {}",
-                            heights[i]
-                        )));
-                    }
-                    let cols = piece
-                        .columns()
-                        .iter()
-                        .zip(dests.iter_mut().zip(widths.iter().zip(&shared)))
-                        .map(|(c, (d, (w, s)))| match (d, w, s) {
-                            (_, _, Some(_)) => Ok(Kept::Nulls(None)),
-                            (Some(d), Some(w), None) => {
-                                write_values(&mut d[row * w..(row + h) * w], c.as_ref(), *w)?;
-                                Ok(Kept::Nulls(c.logical_nulls()))
-                            }
-                            _ => Ok(Kept::Array(c.clone())),
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    kept.push((h, cols));
-                    row += h;
-                    Ok(())
-                })?;
-                if row != heights[i] {
+        // Each morsel takes its slots when it starts (they are disjoint `&mut` borrows).
+        let slots: Vec<Mutex<Option<Slots>>> =
+            slots.into_iter().map(|s| Mutex::new(Some(s))).collect();
+        let take = |i: usize| -> Result<Slots> {
+            slots[i]
+                .lock()
+                .map_err(|_| Error::Internal("slot lock poisoned".into()))?
+                .take()
+                .ok_or_else(|| Error::Internal(format!("morsel {i} ran twice")))
+        };
+        let parts = self.run_morsels(
+            0..n,
+            &mut Carry::default(),
+            false,
+            &|i| {
+                Ok(Filled {
+                    i,
+                    dests: take(i)?,
+                    kept: vec![],
+                    row: 0,
+                })
+            },
+            &|m, piece, _| {
+                let h = piece.height();
+                if m.row + h > heights[m.i] || piece.width() != m.dests.len() {
                     return Err(Error::Internal(format!(
-                        "morsel {i} produced {row} rows, not its known {}",
-                        heights[i]
+                        "morsel {} produced more rows than its known {}",
+                        m.i, heights[m.i]
                     )));
                 }
-                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                crate::exec::pool::report_progress(d, n);
-                Ok(kept)
-            })
-            .collect::<Result<_>>()?;
+                let row = m.row;
+                let cols = piece
+                    .columns()
+                    .iter()
+                    .zip(m.dests.iter_mut().zip(widths.iter().zip(&shared)))
+                    .map(|(c, (d, (w, s)))| match (d, w, s) {
+                        (_, _, Some(_)) => Ok(Kept::Nulls(None)),
+                        (Some(d), Some(w), None) => {
+                            write_values(&mut d[row * w..(row + h) * w], c.as_ref(), *w)?;
+                            Ok(Kept::Nulls(c.logical_nulls()))
+                        }
+                        _ => Ok(Kept::Array(c.clone())),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                m.kept.push((h, cols));
+                m.row += h;
+                Ok(())
+            },
+        )?;
+        for m in &parts {
+            if m.row != heights[m.i] {
+                return Err(Error::Internal(format!(
+                    "morsel {} produced {} rows, not its known {}",
+                    m.i, m.row, heights[m.i]
+                )));
+            }
+        }
+        let parts: Vec<Vec<(usize, Vec<Kept>)>> = parts.into_iter().map(|m| m.kept).collect();
         let pieces: Vec<(usize, Vec<Kept>)> = parts.into_iter().flatten().collect();
         let mut columns = Vec::with_capacity(schema.fields().len());
         for (c, (field, buffer)) in schema.fields().iter().zip(buffers).enumerate() {

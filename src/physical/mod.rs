@@ -1,0 +1,238 @@
+//! The physical plan: the operators the executor runs, lowered once from the optimized logical
+//! plan.
+//!
+//! A physical plan is a tree of [`PhysicalNode`]s, each with its output schema computed at
+//! lowering time (the executor never asks a logical plan for a schema, and never rewrites a
+//! plan). There are two kinds of operator:
+//!
+//! - A [`Pipeline`]: a [`Source`] (a file scan, a frame in memory, or the frame a breaker below
+//!   produces) followed by streaming operators ([`StreamOp`]: filter, projection, elementwise
+//!   expressions, rolling windows). Each morsel of the source goes through every operator on
+//!   its own, 64K rows at a time while they are in cache; morsels run in parallel on the rayon
+//!   pool and their outputs keep morsel order, so results never depend on the thread count. Any
+//!   chain of elementwise logical nodes (`filter`, `select`, `with_columns`, `drop`, `rename`)
+//!   over a source becomes one pipeline: this is where fusion happens. A window that looks
+//!   back a bounded number of rows (`rolling_mean(20)`) streams too, as a `WINDOW` operator
+//!   whose carried state is the last rows of its input: the executor then runs the pipeline
+//!   in waves of morsels, passing that state on in row order.
+//! - Breakers, which need more than one morsel at a time: a streaming [`Aggregate`] of scalar
+//!   expressions (partial states per morsel, merged in morsel order), [`Hoisted`] statistics
+//!   (the input is materialized, its statistics computed and handed to the operators above as
+//!   parameter values), [`Slice`] (pulls only the morsels it needs), [`Sort`], [`Gather`],
+//!   [`Evaluate`] (expressions over whole columns: windows, sorts, fills from a statistic), and
+//!   [`Fit`] (a model fit, the root of a model's plan).
+//!
+//! A breaker's output is a frame; a pipeline above it reads that frame as its source
+//! ([`Source::Node`]). Values a breaker computes for operators above (hoisted statistics) are
+//! passed as parameters (`Expr::Param`), bound in the executor's context when the breaker has
+//! run, never substituted into the plan.
+//!
+//! Where a new operator plugs in:
+//! - a streaming operator (one morsel in, one morsel out, no state across morsels): a
+//!   [`StreamOp`] variant, its lowering in `lower.rs`, its line in `explain.rs`, and its
+//!   morsel function in `exec::pipeline::apply`;
+//! - a breaker: a [`PhysicalNode`] variant holding its input (a [`Pipeline`] when it consumes
+//!   morsels as they come, as aggregates and slices do; a boxed node when it needs the whole
+//!   input as a frame), its lowering, its line, and its `run` arm in `exec`. A consumer of
+//!   morsels drives `exec::pipeline::Running::for_each_output` from its own parallel loop and
+//!   merges its per-morsel partial results in morsel order.
+//!
+//! [`Aggregate`]: PhysicalNode::Aggregate
+//! [`Hoisted`]: PhysicalNode::Hoisted
+//! [`Slice`]: PhysicalNode::Slice
+//! [`Sort`]: PhysicalNode::Sort
+//! [`Gather`]: PhysicalNode::Gather
+//! [`Evaluate`]: PhysicalNode::Evaluate
+//! [`Fit`]: PhysicalNode::Fit
+
+mod explain;
+mod lower;
+mod windows;
+
+use std::any::Any;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+
+use crate::error::Result;
+use crate::expr::{Expr, SortOptions};
+use crate::frame::DataFrame;
+use crate::io::ScanSource;
+
+pub(crate) use lower::lower;
+
+/// A lowered plan: the root operator.
+#[derive(Debug)]
+pub(crate) struct PhysicalPlan {
+    pub(crate) root: PhysicalNode,
+}
+
+/// One physical operator.
+#[derive(Debug)]
+pub(crate) enum PhysicalNode {
+    /// Morsels from a source through streaming operators, collected in morsel order.
+    Pipeline(Pipeline),
+    /// Scalar expressions over the input's rows, computed in one streaming pass: `aggs` are the
+    /// distinct aggregates (each an `Expr::Agg` over an elementwise input), bound as the
+    /// parameters `params[i]`; `outputs` read them and give the one output row.
+    Aggregate {
+        input: Pipeline,
+        aggs: Vec<(String, Expr)>,
+        outputs: Vec<Expr>,
+        schema: SchemaRef,
+    },
+    /// Statistics of the input that the operators above read as parameters (the optimizer's
+    /// aggregate hoisting): the input is materialized, each `(name, expr)` computed over it
+    /// and bound as `$name`; the output is the materialized input itself.
+    Hoisted {
+        input: Box<PhysicalNode>,
+        params: Vec<(String, Expr)>,
+    },
+    /// Rows `offset..offset + len` of a pipeline (a negative offset counts from the end),
+    /// pulling only the morsels needed.
+    Slice {
+        input: Pipeline,
+        offset: i64,
+        len: usize,
+    },
+    /// A stable sort of the materialized input by keys.
+    Sort {
+        input: Box<PhysicalNode>,
+        by: Vec<Expr>,
+        options: Vec<SortOptions>,
+    },
+    /// Rows of the materialized input at the positions an integer expression gives.
+    Gather {
+        input: Box<PhysicalNode>,
+        indices: Expr,
+    },
+    /// Expressions that need whole columns (windows, sorts, fills from a statistic, nested
+    /// aggregates) over the materialized input.
+    Evaluate {
+        input: Box<PhysicalNode>,
+        op: WholeOp,
+        schema: SchemaRef,
+    },
+    /// A model fit over the materialized input (the root of a model's plan).
+    Fit {
+        input: Box<PhysicalNode>,
+        model: Arc<dyn ModelFit>,
+    },
+}
+
+/// What an [`PhysicalNode::Evaluate`] computes over whole columns.
+#[derive(Clone, Debug)]
+pub(crate) enum WholeOp {
+    Filter(Expr),
+    Select(Vec<Expr>),
+    WithColumns(Vec<Expr>),
+}
+
+impl PhysicalNode {
+    /// The operator's output schema (computed when the plan was lowered).
+    pub(crate) fn schema(&self) -> SchemaRef {
+        match self {
+            PhysicalNode::Pipeline(p) => p.schema(),
+            PhysicalNode::Aggregate { schema, .. } | PhysicalNode::Evaluate { schema, .. } => {
+                schema.clone()
+            }
+            PhysicalNode::Slice { input, .. } => input.schema(),
+            PhysicalNode::Hoisted { input, .. }
+            | PhysicalNode::Sort { input, .. }
+            | PhysicalNode::Gather { input, .. }
+            | PhysicalNode::Fit { input, .. } => input.schema(),
+        }
+    }
+}
+
+/// Where a pipeline's morsels come from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// A file, opened when the pipeline runs; `columns` are those read (the output's and the
+    /// predicate's), `predicate` lets the reader skip morsels by statistics, `limit` lets it
+    /// stop early.
+    Scan {
+        source: Arc<ScanSource>,
+        columns: Option<Vec<String>>,
+        predicate: Option<Expr>,
+        limit: Option<usize>,
+        schema: SchemaRef,
+    },
+    /// A frame in memory, cut into fixed 64K-row morsels (zero-copy slices).
+    Frame(DataFrame),
+    /// The frame a breaker below produces.
+    Node(Box<PhysicalNode>),
+}
+
+impl Source {
+    /// The schema of the source's morsels.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        match self {
+            Source::Scan { schema, .. } => schema.clone(),
+            Source::Frame(df) => df.schema().clone(),
+            Source::Node(n) => n.schema(),
+        }
+    }
+}
+
+/// A streaming operator: applied to each morsel piece on its own.
+#[derive(Clone, Debug)]
+pub(crate) enum StreamOp {
+    /// Keep rows where the predicate is true.
+    Filter(Expr),
+    /// Filter by a predicate over the input, keeping only the columns at these positions (a
+    /// scan's predicate may read columns the query does not output; they are not filtered).
+    FilterKeep(Expr, Vec<usize>),
+    /// Output exactly these (elementwise, selector-free) expressions.
+    Select(Vec<Expr>),
+    /// Add or replace these columns.
+    WithColumns(Vec<Expr>),
+    /// Window functions that look back a bounded number of rows (a rolling window that is not
+    /// centred), each added as the named column: every piece is computed with the last
+    /// `lookback` rows before it (of the `carry` columns, the windows' inputs) in front, which
+    /// the executor carries from piece to piece in row order. See `windows.rs`.
+    Window {
+        exprs: Vec<(String, Expr)>,
+        carry: Vec<String>,
+        lookback: usize,
+    },
+}
+
+/// A source and the streaming operators applied to each of its morsels, each with the schema
+/// of its output.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    pub(crate) source: Source,
+    pub(crate) ops: Vec<(StreamOp, SchemaRef)>,
+}
+
+impl Pipeline {
+    /// A pipeline of the source alone.
+    pub(crate) fn new(source: Source) -> Self {
+        Self {
+            source,
+            ops: vec![],
+        }
+    }
+
+    /// The schema of the pipeline's output.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        self.ops
+            .last()
+            .map_or_else(|| self.source.schema(), |(_, s)| s.clone())
+    }
+
+    /// Append an operator whose output has `schema`.
+    pub(crate) fn push(&mut self, op: StreamOp, schema: SchemaRef) {
+        self.ops.push((op, schema));
+    }
+}
+
+/// A model's fit, as the root operator of the model's plan: the `ml` module implements it for
+/// each model, so the executor runs fits without knowing the models.
+pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
+    /// The operator's line in plan text (`KMEANS k=3 features=[a, b] seed=42`).
+    fn text(&self) -> String;
+    /// Fit on the input, on the current rayon pool.
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>>;
+}
