@@ -44,6 +44,7 @@ pub mod prelude {
     pub use crate::expr::{rand_int, rand_normal, rand_uniform, row_index};
     pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+    pub use crate::io::{IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{ExecOptions, LazyFrame};
     #[cfg(feature = "plot")]

@@ -14,6 +14,7 @@
 //! call). A frame in memory is a pipeline source like any other, cut into the same 64K-row
 //! morsels, so all of them chunk and merge alike.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow::array::ArrayRef;
@@ -21,11 +22,15 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::eval::evaluate;
 use super::kernels::agg::{update_group, AggState};
+use super::memory::{frame_bytes, Reservation};
 use super::pipeline::{Carry, Opened, Running};
 use super::Context;
 use crate::error::{Error, Result};
 use crate::expr::{col, AggFunc, Expr, Scalar};
 use crate::frame::DataFrame;
+
+/// The pipeline's output pieces kept by an aggregate run, by morsel.
+type KeptPieces = Vec<Vec<DataFrame>>;
 
 /// Aggregates to compute together, grouped by input expression.
 pub(crate) struct AggregateSet {
@@ -74,33 +79,73 @@ impl AggregateSet {
 
     /// Every aggregate over every morsel of `pipeline`, in `aggs` order.
     pub(crate) fn run(&self, pipeline: &Running) -> Result<Vec<Scalar>> {
-        self.run_with(pipeline, true)
+        Ok(self.run_with(pipeline, true, None)?.0)
     }
 
-    /// [`run`](Self::run), with fusing a final filter into the aggregates allowed or not.
-    fn run_with(&self, pipeline: &Running, allow_fuse: bool) -> Result<Vec<Scalar>> {
+    /// [`run`](Self::run), also keeping the pipeline's output pieces (by morsel) while
+    /// `keep` can reserve them: `None` for the pieces if a reservation failed and `must` is
+    /// false (a failure is then the error when `must`).
+    pub(crate) fn run_keeping(
+        &self,
+        pipeline: &Running,
+        keep: &Reservation,
+        must: bool,
+    ) -> Result<(Vec<Scalar>, Option<KeptPieces>)> {
+        self.run_with(pipeline, false, Some((keep, must)))
+    }
+
+    /// [`run`](Self::run), with fusing a final filter into the aggregates allowed or not, and
+    /// the output pieces kept or not.
+    fn run_with(
+        &self,
+        pipeline: &Running,
+        allow_fuse: bool,
+        keep: Option<(&Reservation, bool)>,
+    ) -> Result<(Vec<Scalar>, Option<KeptPieces>)> {
         // Any input but a plain column would be evaluated on rows the filter drops, where it
         // may fail (a cast, say).
-        let fuse = allow_fuse && self.plain_columns;
+        let fuse = allow_fuse && keep.is_none() && self.plain_columns;
         let params = pipeline.params();
-        let n = pipeline.source.num_morsels();
-        // Each morsel's states, grouped as `inputs`, and a scratch buffer for the compaction.
+        let n = pipeline.num_morsels();
+        let gave_up = AtomicBool::new(keep.is_none());
+        // Each morsel's states, grouped as `inputs`, a scratch buffer for the compaction, and
+        // the pieces kept.
         let partials = pipeline.run_morsels(
             0..n,
             &mut Carry::default(),
             fuse,
-            &|_| Ok((self.new_states(), vec![])),
-            &|(groups, scratch), piece, mask| {
+            &|_| Ok((self.new_states(), vec![], vec![])),
+            &|(groups, scratch, kept), piece, mask| {
                 for ((e, _), group) in self.inputs.iter().zip(groups.iter_mut()) {
                     let v = evaluate(e, &piece, params)?.into_array(piece.height())?;
                     update_group(group, &v, mask.as_ref(), scratch)?;
                 }
+                if let (Some((memory, must)), false) = (keep, gave_up.load(Ordering::Relaxed)) {
+                    match memory.try_grow(frame_bytes(&piece)) {
+                        Ok(()) => kept.push(piece),
+                        Err(e) if must => return Err(e),
+                        Err(_) => gave_up.store(true, Ordering::Relaxed),
+                    }
+                }
                 Ok(())
             },
         )?;
-        let partials = partials.into_iter().map(|(groups, _)| groups);
+        let mut pieces = Vec::with_capacity(partials.len());
+        let mut states = Vec::with_capacity(partials.len());
+        for (groups, _, kept) in partials {
+            states.push(groups);
+            pieces.push(kept);
+        }
+        let kept = if gave_up.load(Ordering::Relaxed) {
+            if let Some((memory, _)) = keep {
+                memory.free();
+            }
+            None
+        } else {
+            Some(pieces)
+        };
         // Merge in morsel order, starting from the first morsel's states.
-        let mut it = partials;
+        let mut it = states.into_iter();
         let mut total = it.next().unwrap_or_else(|| self.new_states());
         for part in it {
             for (t, p) in total.iter_mut().flatten().zip(part.into_iter().flatten()) {
@@ -114,7 +159,7 @@ impl AggregateSet {
                 results[k] = state.finish()?;
             }
         }
-        Ok(results)
+        Ok((results, kept))
     }
 }
 
@@ -192,8 +237,8 @@ mod tests {
         )];
         let ctx = Context::default();
         let pipeline = Running::new(Opened::Frame(df), &ops, &ctx);
-        let fused = set.run_with(&pipeline, true).unwrap();
-        let plain = set.run_with(&pipeline, false).unwrap();
+        let fused = set.run_with(&pipeline, true, None).unwrap().0;
+        let plain = set.run_with(&pipeline, false, None).unwrap().0;
         assert_eq!(fused, plain);
         // And the filter was applied: 8 of every 17 rows pass.
         let want = (0..n).filter(|i| (i * 31) % 17 > 8).count() as u64;

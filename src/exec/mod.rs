@@ -1,4 +1,4 @@
-//! The executor: runs a physical plan (see [`crate::physical`]) on a rayon pool.
+//! The executor: runs a physical plan (see `crate::physical`) on a rayon pool.
 //!
 //! The logical plan is lowered once into physical operators; the executor walks that tree,
 //! running each breaker's input before the breaker and each pipeline's source before the
@@ -7,11 +7,11 @@
 //! (`aggregate.rs`); breakers that need their whole input (sort, gather, whole-column
 //! expressions) get it as a frame. Values one operator computes for those above it (hoisted
 //! statistics, the aggregates of a `select`) are bound as parameters in the run's
-//! [`Context`], which expressions read as `Expr::Param`; results are bit-identical for any
+//! `Context`, which expressions read as `Expr::Param`; results are bit-identical for any
 //! thread count.
 //!
-//! To add an operator, see the checklist in [`crate::physical`]: a streaming operator is one
-//! more arm in `pipeline::Running::apply`; a breaker is one more arm in [`run`] below, which
+//! To add an operator, see the checklist in `crate::physical`: a streaming operator is one
+//! more arm in `pipeline::Running::apply`; a breaker is one more arm in `run` below, which
 //! either collects its input (`run` on a boxed node) or drives its input pipeline's morsels
 //! itself (`Running::for_each_output` in a parallel loop, merging per-morsel results in morsel
 //! order, as `aggregate.rs` does).
@@ -19,13 +19,19 @@
 pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
+mod hoisted;
 pub mod kernels;
 pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
+mod sink;
+mod sort;
+mod spill;
 pub mod value;
 
 pub use alloc::tune_allocator;
+pub use pipeline::{piece_rows, PIECE_BYTES};
+pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,14 +41,16 @@ use arrow::array::{Array, UInt64Array};
 use self::eval::{evaluate, evaluate_array, evaluate_full, evaluate_mask, filter_frame};
 use self::memory::{MemoryPool, Reservation};
 use self::pipeline::{Opened, Running};
+use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::physical::{PhysicalNode, PhysicalPlan, Source, WholeOp};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
-/// Rows per morsel piece: small enough for intermediates to stay in cache, large enough to
-/// amortize per-morsel overhead. Fixed, so results never depend on the thread count.
+/// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
+/// enough to amortize per-morsel overhead. Wide rows get fewer ([`piece_rows`] sizes pieces
+/// by bytes); fixed per schema, so results never depend on the thread count.
 pub const MORSEL_ROWS: usize = 1 << 16;
 
 /// Parameter values bound during a run (`$name` in plan text), each of its declared type.
@@ -72,9 +80,8 @@ pub(crate) struct Context {
     progress: Option<Arc<ProgressFn>>,
     /// The run's memory budget: operators that hold data reserve from it (see [`memory`]).
     pub(crate) memory: Arc<MemoryPool>,
-    /// Where spill files go.
-    #[allow(dead_code)]
-    pub(crate) temp_dir: PathBuf,
+    /// Where spill files go (a directory of this run's, removed when the run ends).
+    pub(crate) spill: SpillDir,
 }
 
 impl Default for Context {
@@ -85,7 +92,7 @@ impl Default for Context {
             params: Params::default(),
             progress: None,
             memory: MemoryPool::unbounded(),
-            temp_dir: std::env::temp_dir(),
+            spill: SpillDir::new(std::env::temp_dir()),
         }
     }
 }
@@ -107,7 +114,7 @@ impl Context {
             params: Params::default(),
             progress: options.progress.clone(),
             memory,
-            temp_dir,
+            spill: SpillDir::new(temp_dir),
         })
     }
 
@@ -150,12 +157,13 @@ pub(crate) fn execute_fit(
     let pool = pool::thread_pool(options.threads)?;
     let mut ctx = Context::new(options)?;
     pool.install(|| {
-        let df = run(input, &mut ctx)?;
+        let name = format!("FIT ({})", model.text());
+        let (df, _held) = materialize(input, &mut ctx, &name)?;
         model.fit(&df)
     })
 }
 
-/// Open a pipeline's source: a file's morsels, a frame, or the frame of the breaker below.
+/// Open a pipeline's source: a file's morsels, a frame, or what the breaker below produces.
 fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
     Ok(match source {
         Source::Scan {
@@ -170,20 +178,70 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
             *limit,
         )?)),
         Source::Frame(df) => Opened::Frame(df.clone()),
-        Source::Node(node) => Opened::Frame(run(node, ctx)?),
+        Source::Node(node) => open_node(node, ctx)?,
     })
 }
 
-/// Run a pipeline to its collected output.
-fn collect(p: &Pipeline, ctx: &mut Context) -> Result<DataFrame> {
-    let source = open(&p.source, ctx)?;
-    Running::new(source, &p.ops, ctx).collect()
+/// What a breaker gives the pipeline above: a sort's sorted pieces or the merge of its
+/// spilled runs, hoisted statistics' input (kept or read again), or another breaker's frame.
+fn open_node(node: &PhysicalNode, ctx: &mut Context) -> Result<Opened> {
+    match node {
+        PhysicalNode::Sort { input, by, options } => sort::open(input, by, options, ctx),
+        PhysicalNode::Hoisted { input, params } => hoisted::open(input, params, ctx),
+        other => {
+            let (df, memory) = materialize(other, ctx, node_name(other))?;
+            Ok(Opened::HeldFrame(df, memory))
+        }
+    }
 }
 
-/// Run one operator (and, first, what it reads) to its output frame.
-fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
+/// The operator's name as plan text shows it, for memory errors.
+fn node_name(node: &PhysicalNode) -> &'static str {
     match node {
-        PhysicalNode::Pipeline(p) => collect(p, ctx),
+        PhysicalNode::Pipeline(_) => "PIPELINE",
+        PhysicalNode::Aggregate { .. } => "AGGREGATE",
+        PhysicalNode::Hoisted { .. } => "HOISTED",
+        PhysicalNode::Slice { .. } => "SLICE",
+        PhysicalNode::Sort { .. } => "SORT",
+        PhysicalNode::Gather { .. } => "GATHER",
+        PhysicalNode::Evaluate { .. } => "EVALUATE",
+        PhysicalNode::Fit { .. } => "FIT",
+    }
+}
+
+/// Run `node` to a frame that `operator` holds, with its reservation from the budget (the
+/// operator keeps it as long as it keeps the frame).
+fn materialize(
+    node: &PhysicalNode,
+    ctx: &mut Context,
+    operator: &str,
+) -> Result<(DataFrame, Reservation)> {
+    let memory = ctx.reserve(operator);
+    let df = run_into(node, ctx, &memory)?;
+    Ok((df, memory))
+}
+
+/// Run one operator (and, first, what it reads) to its output frame; the result is the
+/// caller's, reserved while it is built.
+fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
+    Ok(materialize(node, ctx, "COLLECT")?.0)
+}
+
+/// Run one operator to its output frame, reserved from `memory`.
+fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Result<DataFrame> {
+    let out = match node {
+        PhysicalNode::Pipeline(p) => {
+            let source = open(&p.source, ctx)?;
+            return Running::new(source, &p.ops, ctx).collect(memory);
+        }
+        PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
+            let source = open_node(node, ctx)?;
+            return Running::new(source, &[], ctx).collect(memory);
+        }
+        PhysicalNode::Slice { input, offset, len } => {
+            let source = open(&input.source, ctx)?;
+            return Running::new(source, &input.ops, ctx).slice(*offset, *len, memory);
+        }
         PhysicalNode::Aggregate {
             input,
             aggs,
@@ -207,46 +265,33 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
                 .zip(schema.fields())
                 .map(|(e, f)| evaluate(e, &one, &ctx.params)?.into_array_of(f.data_type(), 1))
                 .collect::<Result<Vec<_>>>()?;
-            DataFrame::from_arrays(schema.clone(), cols)
-        }
-        PhysicalNode::Hoisted { input, params } => {
-            let df = run(input, ctx)?;
-            let values = scalars_over(&df, params, ctx)?;
-            for ((name, e), value) in params.iter().zip(values) {
-                let value = of_declared_type(value, &e.data_type(df.schema())?)?;
-                ctx.params.bind(name.clone(), value);
-            }
-            Ok(df)
-        }
-        PhysicalNode::Slice { input, offset, len } => {
-            let source = open(&input.source, ctx)?;
-            Running::new(source, &input.ops, ctx).slice(*offset, *len)
-        }
-        PhysicalNode::Sort { input, by, options } => {
-            let df = run(input, ctx)?;
-            let keys = by
-                .iter()
-                .map(|e| evaluate_array(e, &df, true, &ctx.params))
-                .collect::<Result<Vec<_>>>()?;
-            let idx = kernels::sort::arg_sort(&keys, options)?;
-            take_frame(&df, &idx)
+            DataFrame::from_arrays(schema.clone(), cols)?
         }
         PhysicalNode::Gather { input, indices } => {
-            let df = run(input, ctx)?;
+            let (df, _held) = materialize(input, ctx, "GATHER")?;
             // A scalar index picks one row (NumPy's `a[[i]]`); negative indices count from the
             // end and a null index gives a row of nulls (see `kernels::gather`).
             let idx = evaluate_full(indices, &df, &ctx.params)?.into_array(1)?;
             let idx = kernels::gather::resolve_indices(&idx, df.height(), indices)?;
-            take_frame(&df, &idx)
+            // The output is as wide as the input, a row per index.
+            let per_row = memory::frame_bytes(&df) / df.height().max(1);
+            memory.try_grow(per_row * idx.len())?;
+            take_frame(&df, &idx)?
         }
         PhysicalNode::Evaluate { input, op, schema } => {
-            let df = run(input, ctx)?;
-            evaluate_whole(&df, op, schema, &ctx.params)
+            let (df, _held) = materialize(input, ctx, "EVALUATE")?;
+            evaluate_whole(&df, op, schema, &ctx.params)?
         }
-        PhysicalNode::Fit { .. } => Err(Error::Internal(
-            "a model fit has no frame output; run it with execute_fit".into(),
-        )),
+        PhysicalNode::Fit { .. } => {
+            return Err(Error::Internal(
+                "a model fit has no frame output; run it with execute_fit".into(),
+            ))
+        }
+    };
+    if !matches!(node, PhysicalNode::Gather { .. }) {
+        memory.try_grow(memory::frame_bytes(&out))?;
     }
+    Ok(out)
 }
 
 /// `value` as a value of `dtype` (an aggregate of an empty input is an untyped null, an

@@ -10,7 +10,7 @@ pub(crate) use explain::{expr_list, sort_text};
 mod lazy;
 mod sampling;
 
-pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn};
+pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn, RowsFn};
 
 use std::sync::Arc;
 

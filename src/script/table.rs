@@ -26,7 +26,10 @@ use crate::expr::{
     When,
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
-use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+use crate::io::{
+    scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions, IpcCompression, IpcWriteOptions,
+    ParquetCompression, ParquetWriteOptions, SinkFormat,
+};
 use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
     LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
@@ -51,6 +54,10 @@ pub fn register(r: &mut Registry) {
         CsvOptions::default();
         ExecOptions::new();
         ExecOptions::default();
+        ParquetWriteOptions::new();
+        ParquetWriteOptions::default();
+        IpcWriteOptions::new();
+        IpcWriteOptions::default();
         DataFrame::new(columns: Vec<Column>);
         Column::new(name: String, values: ArrayArg);
         LazyFrame::from_dataframe(df: DataFrame);
@@ -129,6 +136,15 @@ pub fn register(r: &mut Registry) {
         RollingKind::Std;
         RollingKind::Var;
         RollingKind::Median;
+        ParquetCompression::Uncompressed;
+        ParquetCompression::Snappy;
+        ParquetCompression::Gzip;
+        ParquetCompression::Brotli;
+        ParquetCompression::Lz4Raw;
+        ParquetCompression::Zstd;
+        IpcCompression::Uncompressed;
+        IpcCompression::Lz4;
+        IpcCompression::Zstd;
         RankMethod::Average;
         RankMethod::Min;
         RankMethod::Max;
@@ -306,11 +322,25 @@ pub fn register(r: &mut Registry) {
         drop(columns: Vec<String>);
         rename(existing: Vec<String>, new: Vec<String>);
         gather(indices: Expr);
-        collect();
+        // Calls that run a query run in the script's session (the CLI's options).
+        collect() => |lf, session| session.collect(lf);
         collect_with(options: Ref<ExecOptions>) => |lf| lf.collect_with(&options.0);
-        sink_csv(path: String);
-        sink_parquet(path: String);
-        sink_ipc(path: String);
+        sink_csv(path: String) => |lf, session| session.sink(lf, &path, SinkFormat::Csv, None);
+        sink_parquet(path: String) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Parquet(ParquetWriteOptions::new()), None)
+        };
+        sink_ipc(path: String) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Ipc(IpcWriteOptions::new()), None)
+        };
+        sink_csv_with(path: String, options: Ref<ExecOptions>) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Csv, Some(&options.0))
+        };
+        sink_parquet_with(path: String, write: Ref<ParquetWriteOptions>, options: Ref<ExecOptions>)
+            => |lf, session| {
+                session.sink(lf, &path, SinkFormat::Parquet(write.0), Some(&options.0))
+            };
+        sink_ipc_with(path: String, write: Ref<IpcWriteOptions>, options: Ref<ExecOptions>)
+            => |lf, session| session.sink(lf, &path, SinkFormat::Ipc(write.0), Some(&options.0));
         describe();
         drop_nans();
         drop_nulls();
@@ -355,16 +385,16 @@ pub fn register(r: &mut Registry) {
         features(names: Vec<String>);
     );
     methods!(r, LazyKMeans;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     methods!(r, LazyMiniBatchKMeans;
         fit();
     );
     methods!(r, LazyPca;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     methods!(r, LazyLinearRegression;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     // Fitted models score new data lazily; their methods borrow the model.
     methods!(r, ref KMeansModel;
@@ -447,6 +477,18 @@ pub fn register(r: &mut Registry) {
         optimize(on: bool);
         memory_limit(bytes: usize);
         temp_dir(dir: String);
+    );
+
+    methods!(r, ParquetWriteOptions;
+        compression(compression: ParquetCompression);
+        compression_level(level: i32);
+        row_group_bytes(bytes: usize);
+        row_group_rows(rows: usize);
+        statistics(on: bool);
+    );
+    methods!(r, IpcWriteOptions;
+        stream(stream: bool);
+        compression(compression: IpcCompression);
     );
 
     // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.

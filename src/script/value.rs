@@ -18,7 +18,9 @@ use crate::expr::{
     SortOptions, StrNamespace, Then, When,
 };
 use crate::frame::{Column, DataFrame, IntoArray};
-use crate::io::CsvOptions;
+use crate::io::{
+    CsvOptions, IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions,
+};
 use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
     LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
@@ -285,6 +287,10 @@ script_types_from!(
     SortOptions,
     CsvOptions,
     ExecOptions,
+    ParquetWriteOptions,
+    ParquetCompression,
+    IpcWriteOptions,
+    IpcCompression,
     Fill,
     RollingKind,
     RollingOptions,
