@@ -7,6 +7,11 @@
 //! cargo bench --bench ml            # fusedframe
 //! python benches/ml_sklearn.py      # scikit-learn, same data
 //! ```
+//!
+//! With `ML_WIDE_DATA=DIR` it instead times, in process, the workloads of
+//! `benches/ml_wide.py` on the files that script generates in DIR (PCA(3) and KMeans(8) of the
+//! 10,000 x 10,000 float32 matrix from Arrow IPC, MiniBatchKMeans(8) of 10M x 16 from Parquet,
+//! load included); `ml_wide.py` times the CLI in a fresh process and scikit-learn.
 
 use std::time::Instant;
 
@@ -54,6 +59,9 @@ fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 fn main() {
     // Measured as the CLI runs: with the allocator tuned for large column buffers.
     fusedframe::tune_allocator();
+    if let Ok(dir) = std::env::var("ML_WIDE_DATA") {
+        return wide_benches(std::path::Path::new(&dir));
+    }
     let df = gen_frame();
     let checksum: f64 = (0..D)
         .map(|j| {
@@ -105,4 +113,41 @@ fn pca_bench(df: &DataFrame) {
         "fusedframe pca 1M x 16 -> 4 covariance_eigh: {t:.4} s (ev0={:.6e})",
         p.explained_variance[0]
     );
+}
+
+/// The wide workloads, in process (load included, best of 3).
+fn wide_benches(dir: &std::path::Path) {
+    let wide = dir.join("wide_10000x10000_f32.arrow");
+    let wide = wide.to_str().expect("utf-8 path");
+    let blobs = dir.join("blobs_10000000x16.parquet");
+    let blobs = blobs.to_str().expect("utf-8 path");
+    println!("rayon threads: {}", rayon::current_num_threads());
+    let (t, p) = best_of(3, || scan_ipc(wide).pca(Pca::new(3)).fit().expect("pca"));
+    println!(
+        "pca_wide_k3\tfusedframe-in-process\t{t:.3}\tsolver={:?} explained_variance={:?}",
+        p.solver,
+        p.explained_variance.to_vec()
+    );
+    let (t, km) = best_of(3, || {
+        scan_ipc(wide)
+            .kmeans(KMeans::new(8).seed(0))
+            .fit()
+            .expect("kmeans")
+    });
+    println!(
+        "kmeans_wide_k8\tfusedframe-in-process\t{t:.3}\tn_iter={} inertia={:.6e}",
+        km.n_iter, km.inertia
+    );
+    if std::path::Path::new(blobs).exists() {
+        let (t, mb) = best_of(3, || {
+            scan_parquet(blobs)
+                .mini_batch_kmeans(MiniBatchKMeans::new(8).seed(0))
+                .fit()
+                .expect("minibatch")
+        });
+        println!(
+            "minibatch_10Mx16\tfusedframe-in-process\t{t:.3}\tn_iter={} inertia={:.6e}",
+            mb.n_iter, mb.inertia
+        );
+    }
 }

@@ -205,10 +205,16 @@ fn batch_rows(path: &Path, buf: &Buffer, block: &Block) -> Option<usize> {
 pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<dyn MorselSource>> {
     let buf = map_file(path)?;
     let index = read_index(path, &buf)?;
+    // Positions by name, first of equal names as `index_of` (a map: files can be 10,000
+    // columns wide, and a by-name scan per column would be quadratic).
+    let mut position = std::collections::HashMap::new();
+    for (i, f) in index.schema.fields().iter().enumerate() {
+        position.entry(f.name().as_str()).or_insert(i);
+    }
     let projection: Vec<usize> = columns
         .iter()
         .map(|c| {
-            index.schema.index_of(c).map_err(|_| {
+            position.get(c.as_str()).copied().ok_or_else(|| {
                 Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
             })
         })

@@ -172,8 +172,11 @@ impl ScanSource {
             Some(p) => p.to_vec(),
             None => schema.fields().iter().map(|f| f.name().clone()).collect(),
         };
+        // One set of names, not a by-name scan per column: inputs can be 10,000 columns wide.
+        let names: std::collections::HashSet<&str> =
+            schema.fields().iter().map(|f| f.name().as_str()).collect();
         for c in &columns {
-            if schema.field_with_name(c).is_err() {
+            if !names.contains(c.as_str()) {
                 return Err(Error::column_not_found(
                     c,
                     schema.fields().iter().map(|f| f.name().as_str()),

@@ -1,12 +1,19 @@
-//! Model input: the feature columns of a collected frame as checked `f64` slices, and the
-//! chunked passes every model starts with (column means, the centred row-major copy k-means
-//! runs on).
+//! Model input: the feature columns of a collected frame as checked slices, and the chunked
+//! passes every model starts with (column means and variances, the centred row-major copy
+//! k-means runs on).
+//!
+//! Float32 features stay Float32: a frame whose feature columns are all Float32 is fitted on
+//! its own `f32` buffers ([`View::F32`]), never widened to a second `f64` copy; passes convert
+//! a few values at a time and accumulate in `f64`. Anything else (integers, Float64, a mix) is
+//! cast to Float64 once, as scikit-learn's `check_array` does.
 //!
 //! Every pass cuts rows into fixed [`CHUNK`]-row pieces processed in parallel and merges the
 //! per-chunk partial results in chunk order, so results are identical for any thread count.
 
-use arrow::array::{Array, Float64Array};
-use arrow::datatypes::{DataType, Schema};
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, PrimitiveArray};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Float32Type, Float64Type, Schema};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -16,24 +23,218 @@ use crate::frame::DataFrame;
 /// partial sums, and therefore results, do not depend on how many threads run them.
 pub(crate) const CHUNK: usize = 4096;
 
-/// Feature columns as `Float64` arrays, checked free of nulls. NaN and infinity are caught by
-/// [`Features::check_finite`] from sums the models compute anyway (a NaN or infinite value makes
-/// its column's sum non-finite), which saves a separate pass over the data.
+/// The element types a fit runs on: `f64`, and `f32` for Float32 inputs.
+pub(crate) trait Elem:
+    faer::traits::RealField
+    + super::linalg::Backend
+    + std::ops::Sub<Output = Self>
+    + Copy
+    + Send
+    + Sync
+    + Default
+    + std::fmt::Debug
+    + 'static
+{
+    /// The Arrow type whose buffers hold these values.
+    type Arrow: ArrowPrimitiveType<Native = Self>;
+    fn into_f64(self) -> f64;
+    /// Round an `f64` to this type.
+    fn from_f64_rounded(v: f64) -> Self;
+    /// `acc += a b` for column-major `a` and `b` in this type, `acc` (column-major) in `f64`;
+    /// `tmp` is scratch space.
+    fn add_product(
+        acc: &mut [f64],
+        a: faer::MatRef<'_, Self>,
+        b: faer::MatRef<'_, Self>,
+        tmp: &mut Vec<Self>,
+    );
+}
+
+impl Elem for f64 {
+    type Arrow = Float64Type;
+    #[inline(always)]
+    fn into_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn from_f64_rounded(v: f64) -> Self {
+        v
+    }
+    fn add_product(
+        acc: &mut [f64],
+        a: faer::MatRef<'_, f64>,
+        b: faer::MatRef<'_, f64>,
+        _: &mut Vec<f64>,
+    ) {
+        super::products::add_product_f64(acc, a, b);
+    }
+}
+
+impl Elem for f32 {
+    type Arrow = Float32Type;
+    #[inline(always)]
+    fn into_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn from_f64_rounded(v: f64) -> Self {
+        v as f32
+    }
+    fn add_product(
+        acc: &mut [f64],
+        a: faer::MatRef<'_, f32>,
+        b: faer::MatRef<'_, f32>,
+        tmp: &mut Vec<f32>,
+    ) {
+        super::products::add_product_via(acc, a, b, tmp);
+    }
+}
+
+/// The feature columns' buffers.
+#[derive(Debug)]
+enum Data {
+    F64(Vec<PrimitiveArray<Float64Type>>),
+    F32(Vec<PrimitiveArray<Float32Type>>),
+}
+
+/// Feature columns checked free of nulls, as `f64` (or `f32`, see the module docs). NaN and
+/// infinity are caught by [`Cols::check_finite`] from sums the models compute anyway (a NaN or
+/// infinite value makes its column's sum non-finite), which saves a separate pass.
 #[derive(Debug)]
 pub(crate) struct Features {
     pub names: Vec<String>,
-    arrays: Vec<Float64Array>,
     pub n: usize,
+    data: Data,
+}
+
+/// Borrowed feature columns of one element type: what the fitting passes run on.
+#[derive(Clone, Debug)]
+pub(crate) struct Cols<'a, T> {
+    pub names: &'a [String],
+    pub n: usize,
+    cols: Vec<&'a [T]>,
+}
+
+/// [`Features`] seen with their element type.
+pub(crate) enum View<'a> {
+    F64(Cols<'a, f64>),
+    F32(Cols<'a, f32>),
+}
+
+/// Run `$body` with `$c` bound to the typed columns of `$features` (a `Cols<f64>` or a
+/// `Cols<f32>`): the generic fitting code is instantiated for both.
+macro_rules! with_cols {
+    ($features:expr, $c:ident => $body:expr) => {
+        match $features.view() {
+            $crate::ml::data::View::F64($c) => $body,
+            $crate::ml::data::View::F32($c) => $body,
+        }
+    };
+}
+pub(crate) use with_cols;
+
+/// `df`'s column `name`, found by position first: model inputs are usually exactly the
+/// features in order, and a by-name lookup per column is quadratic for wide frames.
+fn column_at<'a>(df: &'a DataFrame, pos: usize, name: &str) -> Result<&'a ArrayRef> {
+    match df.schema().fields().get(pos) {
+        Some(f) if f.name() == name => Ok(&df.columns()[pos]),
+        _ => df.column(name),
+    }
 }
 
 impl Features {
-    /// Take `names` from `df`, cast to `f64`; a null is an [`Error::Model`] naming the column
-    /// (and the first null row).
+    /// Take `names` from `df`; a null is an [`Error::Model`] naming the column (and the first
+    /// null row). All-Float32 features stay Float32; others are cast to Float64.
     pub(crate) fn from_frame(df: &DataFrame, names: &[String], model: &str) -> Result<Self> {
-        let mut arrays = Vec::with_capacity(names.len());
-        for name in names {
-            let a = df.column(name)?;
-            let c = arrow::compute::cast(a, &DataType::Float64).map_err(|_| {
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| column_at(df, i, name))
+            .collect::<Result<Vec<_>>>()?;
+        let all_f32 =
+            !columns.is_empty() && columns.iter().all(|a| *a.data_type() == DataType::Float32);
+        let data = if all_f32 {
+            Data::F32(typed::<Float32Type>(&columns, names, model)?)
+        } else {
+            Data::F64(typed::<Float64Type>(&columns, names, model)?)
+        };
+        Ok(Self {
+            names: names.to_vec(),
+            n: df.height(),
+            data,
+        })
+    }
+
+    /// Features from a row-major matrix, named `x0, x1, ...` (an `f32` matrix stays `f32`).
+    pub(crate) fn from_ndarray<T: crate::frame::NdElement>(
+        x: &ndarray::Array2<T>,
+        model: &str,
+    ) -> Result<Self> {
+        let names: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let df = DataFrame::from_ndarray(x, &refs)?;
+        Self::from_frame(&df, &names, model)
+    }
+
+    /// The columns with their element type.
+    pub(crate) fn view(&self) -> View<'_> {
+        match &self.data {
+            Data::F64(a) => View::F64(Cols {
+                names: &self.names,
+                n: self.n,
+                cols: a.iter().map(|c| c.values().as_ref()).collect(),
+            }),
+            Data::F32(a) => View::F32(Cols {
+                names: &self.names,
+                n: self.n,
+                cols: a.iter().map(|c| c.values().as_ref()).collect(),
+            }),
+        }
+    }
+
+    /// The columns as `f64` (Float32 ones widened: for models that copy their input anyway).
+    pub(crate) fn widened(&self) -> Features {
+        let data = match &self.data {
+            Data::F64(a) => Data::F64(a.clone()),
+            Data::F32(a) => Data::F64(
+                a.iter()
+                    .map(|c| c.values().iter().map(|&v| f64::from(v)).collect())
+                    .collect(),
+            ),
+        };
+        Features {
+            names: self.names.clone(),
+            n: self.n,
+            data,
+        }
+    }
+
+    /// The `f64` columns (after [`Features::widened`], or of a frame without Float32 features).
+    pub(crate) fn f64_cols(&self) -> Result<Cols<'_, f64>> {
+        match self.view() {
+            View::F64(c) => Ok(c),
+            View::F32(_) => Err(Error::Internal("f64 columns asked of f32 features".into())),
+        }
+    }
+
+    /// Whether the columns are Float32.
+    #[cfg(test)]
+    pub(crate) fn is_f32(&self) -> bool {
+        matches!(self.data, Data::F32(_))
+    }
+}
+
+/// Cast each column to `P` (a no-op when it already is) and check for nulls.
+fn typed<P: ArrowPrimitiveType>(
+    columns: &[&ArrayRef],
+    names: &[String],
+    model: &str,
+) -> Result<Vec<PrimitiveArray<P>>> {
+    columns
+        .iter()
+        .zip(names)
+        .map(|(a, name)| {
+            let c = arrow::compute::cast(a, &P::DATA_TYPE).map_err(|_| {
                 Error::Model(format!(
                     "{model}: feature column \"{name}\" is {}, not numeric",
                     crate::frame::display::dtype_name(a.data_type())
@@ -41,8 +242,8 @@ impl Features {
             })?;
             let c = c
                 .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| Error::Internal("cast to Float64 gave another type".into()))?
+                .downcast_ref::<PrimitiveArray<P>>()
+                .ok_or_else(|| Error::Internal("cast gave another type".into()))?
                 .clone();
             if c.null_count() > 0 {
                 let first = (0..c.len()).find(|&i| c.is_null(i)).unwrap_or(0);
@@ -52,21 +253,21 @@ impl Features {
                     c.null_count()
                 )));
             }
-            arrays.push(c);
-        }
-        Ok(Self {
-            names: names.to_vec(),
-            arrays,
-            n: df.height(),
+            Ok(c)
         })
+        .collect()
+}
+
+impl<'a, T: Elem> Cols<'a, T> {
+    /// Number of features.
+    pub(crate) fn d(&self) -> usize {
+        self.cols.len()
     }
 
-    /// Features from a row-major matrix, named `x0, x1, ...` unless `names` is given.
-    pub(crate) fn from_ndarray(x: &ndarray::Array2<f64>, model: &str) -> Result<Self> {
-        let names: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let df = DataFrame::from_ndarray(x, &refs)?;
-        Self::from_frame(&df, &names, model)
+    /// The values of feature `j`.
+    #[inline]
+    pub(crate) fn col(&self, j: usize) -> &'a [T] {
+        self.cols[j]
     }
 
     /// Given per-column sums (or means) of the data, report the first NaN or infinite value of
@@ -78,7 +279,7 @@ impl Features {
             }
             if let Some(i) = first_non_finite(self.col(j)) {
                 let name = &self.names[j];
-                let v = self.col(j)[i];
+                let v = self.col(j)[i].into_f64();
                 return Err(Error::Model(if v.is_nan() {
                     format!(
                         "{model}: feature column \"{name}\" has NaN (first at row {i}); \
@@ -94,20 +295,9 @@ impl Features {
         Ok(())
     }
 
-    /// Number of features.
-    pub(crate) fn d(&self) -> usize {
-        self.arrays.len()
-    }
-
-    /// The values of feature `j`.
-    pub(crate) fn col(&self, j: usize) -> &[f64] {
-        self.arrays[j].values()
-    }
-
-    /// Column means, summed chunk by chunk and merged in chunk order.
+    /// Column means, summed chunk by chunk (in `f64`) and merged in chunk order.
     pub(crate) fn means(&self) -> Vec<f64> {
-        let d = self.d();
-        let n = self.n;
+        let (n, d) = (self.n, self.d());
         if n == 0 {
             return vec![f64::NAN; d];
         }
@@ -118,18 +308,43 @@ impl Features {
                 (0..d).map(|j| sum4(&self.col(j)[lo..hi])).collect()
             })
             .collect();
-        let mut total = vec![0.0; d];
-        for p in parts {
-            for (t, v) in total.iter_mut().zip(p) {
-                *t += v;
-            }
-        }
-        total.iter().map(|s| s / n as f64).collect()
+        merge(parts, d).iter().map(|s| s / n as f64).collect()
     }
 
-    /// The matrix minus `shift`, row-major (n x d), built in parallel row chunks, with the
-    /// per-column sums of squares of the shifted values (merged in chunk order) computed on
-    /// the way, since the values are loaded anyway.
+    /// Column means and sums of squared deviations from them, in one pass: sums of
+    /// `x - x_0` and `(x - x_0)²` around each column's first value (a provisional mean that
+    /// keeps the final `Σ(x - x_0)² - n (m - x_0)²` from cancelling), merged in chunk order.
+    pub(crate) fn means_and_sq_devs(&self) -> (Vec<f64>, Vec<f64>) {
+        let (n, d) = (self.n, self.d());
+        if n == 0 {
+            return (vec![f64::NAN; d], vec![f64::NAN; d]);
+        }
+        let shift: Vec<f64> = (0..d).map(|j| self.col(j)[0].into_f64()).collect();
+        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+                let mut out = vec![0.0; 2 * d];
+                for j in 0..d {
+                    let (s, q) = shifted_sums(&self.col(j)[lo..hi], shift[j]);
+                    out[j] = s;
+                    out[d + j] = q;
+                }
+                out
+            })
+            .collect();
+        let sums = merge(parts, 2 * d);
+        let nf = n as f64;
+        let means = (0..d).map(|j| shift[j] + sums[j] / nf).collect();
+        let devs = (0..d)
+            .map(|j| (sums[d + j] - sums[j] * sums[j] / nf).max(0.0))
+            .collect();
+        (means, devs)
+    }
+
+    /// The matrix minus `shift`, row-major (n x d, `f64`), built in parallel row chunks, with
+    /// the per-column sums of squares of the shifted values (merged in chunk order) computed
+    /// on the way, since the values are loaded anyway.
     pub(crate) fn row_major_minus(&self, shift: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let (n, d) = (self.n, self.d());
         if d == 0 {
@@ -154,7 +369,7 @@ impl Features {
                         let s = shift[j];
                         for (k, v) in col.iter().enumerate() {
                             let i = t0 + k;
-                            let t = v - s;
+                            let t = v.into_f64() - s;
                             block[i * d + j].write(t);
                             a[i % 4] += t * t;
                         }
@@ -166,38 +381,66 @@ impl Features {
         // SAFETY: the chunks tile `0..n * d`, and each chunk wrote every one of its `rows * d`
         // entries: every row index `i < rows` of every column `j < d` in the loops above.
         unsafe { out.set_len(n * d) };
-        let mut sq = vec![0.0; d];
-        for p in parts {
-            for (t, v) in sq.iter_mut().zip(p) {
-                *t += v;
-            }
-        }
-        (out, sq)
+        (out, merge(parts, d))
     }
 }
 
+/// Element-wise sum of equally long partial vectors, in their order.
+pub(crate) fn merge(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    let mut total = vec![0.0; len];
+    for p in parts {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
 /// Index of the first NaN or infinite value, if any (checked in parallel chunks).
-fn first_non_finite(v: &[f64]) -> Option<usize> {
+fn first_non_finite<T: Elem>(v: &[T]) -> Option<usize> {
     v.par_chunks(CHUNK * 16)
         .enumerate()
         .find_map_first(|(c, s)| {
             s.iter()
-                .position(|x| !x.is_finite())
+                .position(|x| !x.into_f64().is_finite())
                 .map(|i| c * CHUNK * 16 + i)
         })
 }
 
-/// Sum with four partial sums (vectorizes; a fixed order, so deterministic).
-pub(crate) fn sum4(v: &[f64]) -> f64 {
+/// Sum (in `f64`) with four partial sums (vectorizes; a fixed order, so deterministic).
+pub(crate) fn sum4<T: Elem>(v: &[T]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut it = v.chunks_exact(4);
     for c in &mut it {
         for l in 0..4 {
-            acc[l] += c[l];
+            acc[l] += c[l].into_f64();
         }
     }
-    let tail: f64 = it.remainder().iter().sum();
+    let tail: f64 = it.remainder().iter().map(|x| x.into_f64()).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `(Σ (x - s), Σ (x - s)²)` with four partial sums each.
+fn shifted_sums<T: Elem>(v: &[T], s: f64) -> (f64, f64) {
+    let (mut a, mut q) = ([0.0f64; 4], [0.0f64; 4]);
+    let mut it = v.chunks_exact(4);
+    for c in &mut it {
+        for l in 0..4 {
+            let t = c[l].into_f64() - s;
+            a[l] += t;
+            q[l] += t * t;
+        }
+    }
+    let (mut ta, mut tq) = (0.0, 0.0);
+    for x in it.remainder() {
+        let t = x.into_f64() - s;
+        ta += t;
+        tq += t * t;
+    }
+    (
+        (a[0] + a[1]) + (a[2] + a[3]) + ta,
+        (q[0] + q[1]) + (q[2] + q[3]) + tq,
+    )
 }
 
 /// The numeric columns of a schema, in order: the default feature list of k-means and PCA.
@@ -211,24 +454,38 @@ pub(crate) fn numeric_columns(schema: &Schema) -> Vec<String> {
 }
 
 /// Check that every feature exists in `schema` (naming the closest column when not) and is
-/// numeric, and that there is at least one.
+/// numeric, and that there is at least one. Linear in the number of columns (inputs can be
+/// 10,000 columns wide).
 pub(crate) fn check_features(schema: &Schema, names: &[String], model: &str) -> Result<()> {
     if names.is_empty() {
         return Err(Error::Model(format!(
             "{model}: no feature columns (the input has no numeric columns, or an empty list was given)"
         )));
     }
-    for (i, n) in names.iter().enumerate() {
-        let f = schema.field_with_name(n).map_err(|_| {
-            Error::column_not_found(n, schema.fields().iter().map(|f| f.name().as_str()))
-        })?;
+    let index: HashMap<&str, usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().as_str(), i))
+        .collect();
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for n in names {
+        let f = match index.get(n.as_str()) {
+            Some(&i) => schema.field(i),
+            None => {
+                return Err(Error::column_not_found(
+                    n,
+                    schema.fields().iter().map(|f| f.name().as_str()),
+                ))
+            }
+        };
         if !f.data_type().is_numeric() {
             return Err(Error::Model(format!(
                 "{model}: feature column \"{n}\" is {}, not numeric",
                 crate::frame::display::dtype_name(f.data_type())
             )));
         }
-        if names[..i].contains(n) {
+        if !seen.insert(n.as_str()) {
             return Err(Error::Model(format!(
                 "{model}: feature \"{n}\" is listed twice"
             )));
@@ -259,7 +516,7 @@ mod tests {
         let names: Vec<String> = (0..3).map(|j| format!("c{j}")).collect();
         let f = Features::from_frame(&df, &names, "pca").expect("features");
         let shift = [1.0, 2.0, 3.0];
-        let (x, sq) = f.row_major_minus(&shift);
+        let (x, sq) = f.f64_cols().expect("f64").row_major_minus(&shift);
         assert_eq!(x.len(), n * 3);
         for i in [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK + 299] {
             for j in 0..3 {
@@ -276,7 +533,8 @@ mod tests {
     fn nan_and_null_name_the_column() {
         let df = df!("a" => [1.0, 2.0], "b" => [1.0, f64::NAN]).expect("df");
         let f = Features::from_frame(&df, &["a".into(), "b".into()], "kmeans").expect("no nulls");
-        let e = f.check_finite(&f.means(), "kmeans").expect_err("NaN error");
+        let c = f.f64_cols().expect("f64");
+        let e = c.check_finite(&c.means(), "kmeans").expect_err("NaN error");
         assert!(matches!(e, Error::Model(_)));
         assert!(
             e.to_string().contains("\"b\" has NaN (first at row 1)"),
@@ -291,9 +549,27 @@ mod tests {
     fn means_and_row_major() {
         let df = df!("a" => [1.0, 2.0, 3.0], "b" => [10, 20, 30]).expect("df");
         let f = Features::from_frame(&df, &["a".into(), "b".into()], "t").expect("features");
-        assert_eq!(f.means(), vec![2.0, 20.0]);
-        let (x, sq) = f.row_major_minus(&[1.0, 0.0]);
+        let c = f.f64_cols().expect("f64");
+        assert_eq!(c.means(), vec![2.0, 20.0]);
+        let (m, dev) = c.means_and_sq_devs();
+        assert_eq!(m, vec![2.0, 20.0]);
+        assert_eq!(dev, vec![2.0, 200.0]);
+        let (x, sq) = c.row_major_minus(&[1.0, 0.0]);
         assert_eq!(x, vec![0.0, 10.0, 1.0, 20.0, 2.0, 30.0]);
         assert_eq!(sq, vec![5.0, 1400.0]);
+    }
+
+    #[test]
+    fn float32_features_stay_float32() {
+        let df = df!("a" => [1.0f32, 2.0, 4.0], "b" => [0.5f32, 0.25, 0.0]).expect("df");
+        let f = Features::from_frame(&df, &["a".into(), "b".into()], "pca").expect("features");
+        assert!(f.is_f32());
+        let (m, dev) = with_cols!(f, c => c.means_and_sq_devs());
+        assert!((m[0] - 7.0 / 3.0).abs() < 1e-15 && (m[1] - 0.25).abs() < 1e-15);
+        assert!((dev[0] - 14.0 / 3.0).abs() < 1e-14 && (dev[1] - 0.125).abs() < 1e-15);
+        // A Float32 column next to a Float64 one: both become f64, as in scikit-learn.
+        let df = df!("a" => [1.0f32, 2.0], "b" => [0.5, 0.25]).expect("df");
+        let f = Features::from_frame(&df, &["a".into(), "b".into()], "pca").expect("features");
+        assert!(!f.is_f32());
     }
 }

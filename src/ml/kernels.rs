@@ -277,34 +277,6 @@ fn hmin(v: &[f64; TILE]) -> f64 {
     m(b[0], b[1])
 }
 
-/// Sum over rows of the squared distance to the labelled centre (row-major `x` and centres),
-/// computed exactly as `sum (x - c)²`, not through the expansion.
-pub(crate) fn inertia(isa: Isa, x: &[f64], d: usize, centres: &[f64], labels: &[u32]) -> f64 {
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Isa::detect` checked the features.
-        Isa::Avx2 => unsafe { inertia_avx2(x, d, centres, labels) },
-        _ => inertia_impl(x, d, centres, labels),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn inertia_avx2(x: &[f64], d: usize, centres: &[f64], labels: &[u32]) -> f64 {
-    inertia_impl(x, d, centres, labels)
-}
-
-#[inline(always)]
-fn inertia_impl(x: &[f64], d: usize, centres: &[f64], labels: &[u32]) -> f64 {
-    let mut total = 0.0;
-    for (i, &l) in labels.iter().enumerate() {
-        let row = &x[i * d..(i + 1) * d];
-        let c = &centres[l as usize * d..(l as usize + 1) * d];
-        total += sq_dist(row, c);
-    }
-    total
-}
-
 /// `sum (a - b)²` with four partial sums (so it vectorizes without reassociation).
 #[inline(always)]
 pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
@@ -323,24 +295,6 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
         tail += t * t;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// For each row, `best[i] = min(best[i], |x_i - c|²)`; returns the sum of the new `best`
-/// (k-means++'s potential for candidate `c`), writing the minima to `out`.
-pub(crate) fn min_dist_update(
-    x: &[f64],
-    d: usize,
-    c: &[f64],
-    best: &[f64],
-    out: &mut [f64],
-) -> f64 {
-    let mut pot = 0.0;
-    for (i, (b, o)) in best.iter().zip(out.iter_mut()).enumerate() {
-        let v = sq_dist(&x[i * d..(i + 1) * d], c).min(*b);
-        *o = v;
-        pot += v;
-    }
-    pot
 }
 
 #[cfg(test)]
@@ -394,13 +348,5 @@ mod tests {
             // Labels may differ from the non-FMA path only at exact near-ties; none here.
             assert_eq!(r.0, base.0);
         }
-    }
-
-    #[test]
-    fn inertia_is_exact_sum() {
-        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let centres = [0.0, 0.0, 0.0];
-        let v = inertia(Isa::detect(), &x, 3, &centres, &[0, 0]);
-        assert_eq!(v, 1.0 + 4.0 + 9.0 + 16.0 + 25.0 + 36.0);
     }
 }

@@ -1,32 +1,42 @@
 //! k-means clustering with scikit-learn's semantics (`sklearn.cluster.KMeans`, Lloyd's
-//! algorithm): greedy k-means++ seeding with `2 + ln k` local trials, `n_init` restarts keeping
-//! the lowest inertia, `max_iter` (300) Lloyd steps, stopping when the labels stop changing or
-//! the squared centre shift falls to `tol` (1e-4) times the mean feature variance, empty
-//! clusters relocated to the points farthest from their centres, and a final E-step so labels
-//! match the returned centres.
+//! algorithm): greedy k-means++ seeding with `2 + ln k` local trials, `n_init` restarts run one
+//! after the other on one seeded random stream (each run parallel inside) keeping the lowest
+//! inertia unless the clustering is the same, `max_iter` (300) Lloyd steps, stopping when the
+//! labels stop changing or the squared centre shift falls to `tol` (1e-4) times the mean
+//! feature variance, empty clusters relocated to the points farthest from their centres, and a
+//! final E-step so labels match the returned centres. The algorithms themselves live in
+//! [`super::lloyd`]; this module holds the settings, the fitted model and its lazy `predict`.
 //!
 //! As in scikit-learn the data is centred (column means subtracted) before clustering, which
 //! keeps the `||x||² - 2x·c + ||c||²` expansion of the distance accurate; centres are shifted
-//! back at the end. Each Lloyd step labels fixed row chunks in parallel ([`CHUNK`] rows) and
-//! merges the per-chunk centre sums in chunk order, so a seeded run gives identical results
-//! for any thread count. The seeded generator is `rand_pcg::Pcg64` (portable and stable across
-//! versions); its stream differs from NumPy's, so seeded k-means++ picks different initial
-//! centres than scikit-learn does. Given the same initial centres (`init`), labels, centres and
-//! inertia match scikit-learn.
+//! back at the end. Narrow data (fewer than [`WIDE`] features) is copied once into a centred
+//! row-major matrix scanned by register-tiled kernels; wide data is read in place from the
+//! frame's columns (a Float32 input stays Float32) with distances from blocked matrix products.
+//! Every pass runs fixed row chunks in parallel and merges partial sums in chunk order, so a
+//! seeded fit gives identical results for any thread count. The seeded generator is
+//! `rand_pcg::Pcg64` (portable and stable across versions); its stream differs from NumPy's,
+//! so seeded k-means++ picks different initial centres than scikit-learn does. Given the same
+//! initial centres (`init`), labels, centres and inertia match scikit-learn.
 
 use std::fmt;
 
 use ndarray::Array2;
-use rand_core::{Rng, SeedableRng};
+use rand_core::SeedableRng;
 use rand_pcg::Pcg64;
-use rayon::prelude::*;
 
-use super::data::{Features, CHUNK};
-use super::kernels::{self, Isa, PackedCentres};
+use super::data::{with_cols, Cols, Elem, Features};
+use super::kernels::Isa;
+use super::kmeans_wide::Columns;
+use super::lloyd::{kmeans_plusplus, lloyd, same_clustering, Points, RowMajor, Run};
 use crate::error::{Error, Result};
 use crate::expr::{col, lit, when, Expr};
 use crate::frame::{Column, DataFrame};
 use crate::plan::LazyFrame;
+
+/// From this many features on, k-means reads the frame's columns in place and measures
+/// distances with blocked matrix products ([`Columns`]); below it, it scans a centred
+/// row-major copy with register-tiled kernels ([`RowMajor`]), faster for a few dozen features.
+const WIDE: usize = 128;
 
 /// k-means settings: `KMeans::new(3).seed(42)`.
 ///
@@ -103,47 +113,46 @@ impl KMeans {
         self
     }
 
-    /// Fit on a row-major matrix (rows are samples), features named `x0, x1, ...`.
-    pub fn fit_ndarray(&self, x: &Array2<f64>) -> Result<KMeansModel> {
+    /// Fit on a row-major matrix (rows are samples; `f64` or `f32`), features named
+    /// `x0, x1, ...`.
+    pub fn fit_ndarray<T: crate::frame::NdElement>(&self, x: &Array2<T>) -> Result<KMeansModel> {
         self.fit_features(&Features::from_ndarray(x, "kmeans")?)
     }
 
     /// Fit on checked feature columns; runs on the current rayon pool.
     pub(crate) fn fit_features(&self, f: &Features) -> Result<KMeansModel> {
+        with_cols!(f, c => self.fit_cols(&c))
+    }
+
+    fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>) -> Result<KMeansModel> {
         let (n, d, k) = (f.n, f.d(), self.k);
         self.validate(n, d)?;
-        let isa = Isa::detect();
-        let means = f.means();
-        f.check_finite(&means, "kmeans")?;
-        let (x, sq) = f.row_major_minus(&means);
-        // scikit-learn: tol * mean(var(X, axis=0)), population variance.
-        let var_mean = sq.iter().sum::<f64>() / (n as f64 * d as f64);
-        let tol = self.tol * var_mean;
-        let mut best: Option<Run> = None;
-        if let Some(init) = &self.init {
-            let mut c = Vec::with_capacity(k * d);
-            for row in init.rows() {
-                c.extend(row.iter().zip(&means).map(|(v, m)| v - m));
-            }
-            best = Some(lloyd(isa, &x, d, c, k, self.max_iter, tol));
+        let run = if d >= WIDE {
+            let (means, devs) = f.means_and_sq_devs();
+            f.check_finite(&means, "kmeans")?;
+            let tol = self.scaled_tol(&devs, n);
+            self.runs(&Columns::new(f, &means), &means, tol)
+                .map(|r| (r, means))?
         } else {
-            let mut rng = Pcg64::seed_from_u64(self.seed);
-            for _ in 0..self.n_init.max(1) {
-                let c = kmeans_plusplus(&x, n, d, k, &mut rng);
-                let run = lloyd(isa, &x, d, c, k, self.max_iter, tol);
-                if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-                    best = Some(run);
-                }
-            }
-        }
-        let run = best.ok_or_else(|| Error::Internal("k-means made no run".into()))?;
+            let means = f.means();
+            f.check_finite(&means, "kmeans")?;
+            let (x, sq) = f.row_major_minus(&means);
+            let tol = self.scaled_tol(&sq, n);
+            let points = RowMajor {
+                x,
+                d,
+                isa: Isa::detect(),
+            };
+            self.runs(&points, &means, tol).map(|r| (r, means))?
+        };
+        let (run, means) = run;
         let centroids = Array2::from_shape_fn((k, d), |(j, f)| run.centres[j * d + f] + means[f]);
         let mut sizes = vec![0usize; k];
         for &l in &run.labels {
             sizes[l as usize] += 1;
         }
         Ok(KMeansModel {
-            features: f.names.clone(),
+            features: f.names.to_vec(),
             centroids,
             labels: run.labels,
             sizes,
@@ -151,6 +160,39 @@ impl KMeans {
             n_iter: run.n_iter,
             seed: self.seed,
         })
+    }
+
+    /// scikit-learn's tolerance: `tol` times the mean of the features' (population) variances,
+    /// given each feature's sum of squared deviations from its mean.
+    fn scaled_tol(&self, sq_devs: &[f64], n: usize) -> f64 {
+        self.tol * sq_devs.iter().sum::<f64>() / (n as f64 * sq_devs.len() as f64)
+    }
+
+    /// The runs (one from `init`, else `n_init` from k-means++ seeds drawn one after the other
+    /// from one seeded stream, each run parallel inside), keeping the best as scikit-learn
+    /// does: a later run replaces it only with a lower inertia and a different clustering.
+    fn runs(&self, p: &impl Points, means: &[f64], tol: f64) -> Result<Run> {
+        let (d, k) = (p.d(), self.k);
+        if let Some(init) = &self.init {
+            let mut c = Vec::with_capacity(k * d);
+            for row in init.rows() {
+                c.extend(row.iter().zip(means).map(|(v, m)| v - m));
+            }
+            return Ok(lloyd(p, c, k, self.max_iter, tol));
+        }
+        let mut rng = Pcg64::seed_from_u64(self.seed);
+        let mut best: Option<Run> = None;
+        for _ in 0..self.n_init.max(1) {
+            let c = kmeans_plusplus(p, k, &mut rng);
+            let run = lloyd(p, c, k, self.max_iter, tol);
+            let better = best.as_ref().is_none_or(|b| {
+                run.inertia < b.inertia && !same_clustering(&run.labels, &b.labels, k)
+            });
+            if better {
+                best = Some(run);
+            }
+        }
+        best.ok_or_else(|| Error::Internal("k-means made no run".into()))
     }
 
     fn validate(&self, n: usize, d: usize) -> Result<()> {
@@ -339,226 +381,6 @@ fn argmin_expr(dists: &[String]) -> Expr {
         chain = chain.when(cond(j)).then(lit(j as i64));
     }
     chain.otherwise(null)
-}
-
-/// One k-means run's result (centres in centred coordinates, row-major).
-struct Run {
-    centres: Vec<f64>,
-    labels: Vec<u32>,
-    inertia: f64,
-    n_iter: usize,
-}
-
-/// A uniform f64 in [0, 1) from the top 53 bits of the generator's next u64.
-fn uniform(rng: &mut Pcg64) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-/// Squared distance of every row to `c`, min'ed with `best` (or alone), and the total (the
-/// potential), in fixed chunks merged in order.
-fn min_dists(x: &[f64], d: usize, c: &[f64], best: Option<&[f64]>, out: &mut [f64]) -> f64 {
-    let parts: Vec<f64> = out
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .map(|(i, o)| {
-            let xs = &x[i * CHUNK * d..(i * CHUNK + o.len()) * d];
-            match best {
-                Some(b) => {
-                    kernels::min_dist_update(xs, d, c, &b[i * CHUNK..i * CHUNK + o.len()], o)
-                }
-                None => {
-                    let inf = vec![f64::INFINITY; o.len()];
-                    kernels::min_dist_update(xs, d, c, &inf, o)
-                }
-            }
-        })
-        .collect();
-    parts.iter().sum()
-}
-
-/// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre uniformly at random,
-/// then each next one the best, by resulting potential, of `2 + ln k` candidates sampled with
-/// probability proportional to the squared distance to the nearest chosen centre.
-fn kmeans_plusplus(x: &[f64], n: usize, d: usize, k: usize, rng: &mut Pcg64) -> Vec<f64> {
-    let trials = 2 + (k as f64).ln() as usize;
-    let mut centres = Vec::with_capacity(k * d);
-    let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
-    centres.extend_from_slice(&x[first * d..(first + 1) * d]);
-    let mut closest = vec![0.0; n];
-    let mut pot = min_dists(x, d, &x[first * d..(first + 1) * d], None, &mut closest);
-    let mut cumsum = vec![0.0; n];
-    let mut cand_d: Vec<Vec<f64>> = vec![vec![0.0; n]; trials];
-    for _ in 1..k {
-        let mut acc = 0.0;
-        for (c, v) in cumsum.iter_mut().zip(&closest) {
-            acc += v;
-            *c = acc;
-        }
-        let mut best: Option<(f64, usize, usize)> = None;
-        for (t, buf) in cand_d.iter_mut().enumerate() {
-            let r = uniform(rng) * pot;
-            // numpy.searchsorted(side="left"), clipped to the last row.
-            let id = cumsum.partition_point(|&c| c < r).min(n - 1);
-            let p = min_dists(x, d, &x[id * d..(id + 1) * d], Some(&closest), buf);
-            if best.is_none_or(|(bp, _, _)| p < bp) {
-                best = Some((p, id, t));
-            }
-        }
-        if let Some((p, id, t)) = best {
-            pot = p;
-            std::mem::swap(&mut closest, &mut cand_d[t]);
-            centres.extend_from_slice(&x[id * d..(id + 1) * d]);
-        }
-    }
-    centres
-}
-
-/// Label all rows with the nearest of `centres` and, when `update`, return the per-cluster sums
-/// and counts merged in chunk order.
-fn assign_all(
-    isa: Isa,
-    x: &[f64],
-    d: usize,
-    centres: &[f64],
-    k: usize,
-    labels: &mut [u32],
-    update: bool,
-) -> (Vec<f64>, Vec<u64>) {
-    let packed = PackedCentres::new(centres, k, d);
-    let parts: Vec<(Vec<f64>, Vec<u64>)> = x
-        .par_chunks(CHUNK * d)
-        .zip(labels.par_chunks_mut(CHUNK))
-        .map(|(xc, lc)| {
-            if update {
-                // Aligned like the packed centres: the row sums are vector adds too.
-                let (mut buf, off) = kernels::aligned(k * d, 0.0);
-                let s = &mut buf[off..off + k * d];
-                let mut c = vec![0u64; k];
-                kernels::assign(isa, xc, &packed, lc, Some((&mut *s, &mut c)));
-                (s.to_vec(), c)
-            } else {
-                kernels::assign(isa, xc, &packed, lc, None);
-                (vec![], vec![])
-            }
-        })
-        .collect();
-    let mut sums = vec![0.0; if update { k * d } else { 0 }];
-    let mut counts = vec![0u64; if update { k } else { 0 }];
-    for (s, c) in parts {
-        for (t, v) in sums.iter_mut().zip(s) {
-            *t += v;
-        }
-        for (t, v) in counts.iter_mut().zip(c) {
-            *t += v;
-        }
-    }
-    (sums, counts)
-}
-
-/// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the point farthest
-/// from its current centre (farthest first; ties by lower row index), moving that point's
-/// weight out of its old cluster. Labels are left as they are, as in scikit-learn.
-fn relocate_empty(
-    x: &[f64],
-    d: usize,
-    old_centres: &[f64],
-    labels: &[u32],
-    sums: &mut [f64],
-    counts: &mut [u64],
-) {
-    let empty: Vec<usize> = (0..counts.len()).filter(|&j| counts[j] == 0).collect();
-    if empty.is_empty() {
-        return;
-    }
-    let dist: Vec<f64> = labels
-        .par_iter()
-        .enumerate()
-        .map(|(i, &l)| {
-            let l = l as usize;
-            kernels::sq_dist(&x[i * d..(i + 1) * d], &old_centres[l * d..(l + 1) * d])
-        })
-        .collect();
-    if dist.iter().fold(0.0f64, |m, &v| m.max(v)) == 0.0 {
-        // More clusters than distinct points: relocating is pointless (as scikit-learn).
-        return;
-    }
-    let mut order: Vec<usize> = (0..dist.len()).collect();
-    let m = empty.len().min(order.len());
-    order.select_nth_unstable_by(m - 1, |&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
-    let mut far = order[..m].to_vec();
-    far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
-    for (&new, &p) in empty.iter().zip(&far) {
-        let old = labels[p] as usize;
-        let row = &x[p * d..(p + 1) * d];
-        for f in 0..d {
-            sums[old * d + f] -= row[f];
-            sums[new * d + f] = row[f];
-        }
-        counts[new] = 1;
-        counts[old] -= 1;
-    }
-}
-
-/// Lloyd's algorithm from `centres` (scikit-learn's `_kmeans_single_lloyd`).
-fn lloyd(
-    isa: Isa,
-    x: &[f64],
-    d: usize,
-    mut centres: Vec<f64>,
-    k: usize,
-    max_iter: usize,
-    tol: f64,
-) -> Run {
-    let n = x.len() / d.max(1);
-    let mut labels = vec![0u32; n];
-    let mut labels_old: Option<Vec<u32>> = None;
-    let mut strict = false;
-    let mut n_iter = 0;
-    for it in 0..max_iter {
-        n_iter = it + 1;
-        let (mut sums, mut counts) = assign_all(isa, x, d, &centres, k, &mut labels, true);
-        relocate_empty(x, d, &centres, &labels, &mut sums, &mut counts);
-        // scikit-learn multiplies by the reciprocal; an empty cluster that could not be
-        // relocated keeps a zero sum as its centre, as there.
-        for j in 0..k {
-            if counts[j] > 0 {
-                let alpha = 1.0 / counts[j] as f64;
-                for v in &mut sums[j * d..(j + 1) * d] {
-                    *v *= alpha;
-                }
-            }
-        }
-        let shift: f64 = (0..k)
-            .map(|j| kernels::sq_dist(&sums[j * d..(j + 1) * d], &centres[j * d..(j + 1) * d]))
-            .sum();
-        centres = sums;
-        if labels_old.as_ref() == Some(&labels) {
-            strict = true;
-            break;
-        }
-        if shift <= tol {
-            break;
-        }
-        match &mut labels_old {
-            Some(o) => o.copy_from_slice(&labels),
-            None => labels_old = Some(labels.clone()),
-        }
-    }
-    if !strict {
-        // Re-run the E-step so the labels belong to the final centres.
-        assign_all(isa, x, d, &centres, k, &mut labels, false);
-    }
-    let parts: Vec<f64> = x
-        .par_chunks(CHUNK * d)
-        .zip(labels.par_chunks(CHUNK))
-        .map(|(xc, lc)| kernels::inertia(isa, xc, d, &centres, lc))
-        .collect();
-    Run {
-        centres,
-        labels,
-        inertia: parts.iter().sum(),
-        n_iter,
-    }
 }
 
 #[cfg(test)]

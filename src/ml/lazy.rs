@@ -10,7 +10,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::data::{check_features, numeric_columns, Features};
-use super::{KMeans, KMeansModel, LinearModel, LinearRegression, Pca, PcaModel};
+use super::{KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel};
 use crate::error::{Error, Result};
 use crate::expr::col;
 use crate::frame::DataFrame;
@@ -31,6 +31,15 @@ impl LazyFrame {
     /// ```
     pub fn kmeans(self, config: KMeans) -> LazyKMeans {
         LazyKMeans {
+            input: self,
+            config,
+        }
+    }
+
+    /// Mini-batch k-means on this query's output (every numeric column unless
+    /// `MiniBatchKMeans::features` names some); a terminal node: call `fit()`.
+    pub fn mini_batch_kmeans(self, config: MiniBatchKMeans) -> LazyMiniBatchKMeans {
+        LazyMiniBatchKMeans {
             input: self,
             config,
         }
@@ -119,6 +128,23 @@ impl ModelFit for KMeansFit {
     }
 }
 
+/// Mini-batch k-means as the executor's `FIT` operator.
+#[derive(Debug)]
+struct MiniBatchKMeansFit {
+    config: MiniBatchKMeans,
+    features: Vec<String>,
+}
+
+impl ModelFit for MiniBatchKMeansFit {
+    fn text(&self) -> String {
+        self.config.node_text(&self.features)
+    }
+    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_frame(input, &self.features, "mini_batch_kmeans")?;
+        Ok(Box::new(self.config.fit_features(&f)?))
+    }
+}
+
 /// PCA as the executor's `FIT` operator.
 #[derive(Debug)]
 struct PcaFit {
@@ -193,6 +219,56 @@ impl LazyKMeans {
     fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
         let features = self.features()?;
         let model = Arc::new(KMeansFit {
+            config: self.config.clone(),
+            features: features.clone(),
+        });
+        fit_plan(&self.input, &features, model, options)
+    }
+
+    /// Run the input query (only the feature columns) and fit, with default options.
+    pub fn fit(self) -> Result<KMeansModel> {
+        self.fit_with(&ExecOptions::default())
+    }
+
+    /// Run the input query and fit, both on the pool `options` choose.
+    pub fn fit_with(self, options: &ExecOptions) -> Result<KMeansModel> {
+        run_fit(&self.plan(options)?, options)
+    }
+}
+
+/// The lazy mini-batch k-means node; see [`LazyFrame::mini_batch_kmeans`].
+#[derive(Clone, Debug)]
+pub struct LazyMiniBatchKMeans {
+    input: LazyFrame,
+    config: MiniBatchKMeans,
+}
+
+impl LazyMiniBatchKMeans {
+    /// The feature columns the model will use.
+    pub fn features(&self) -> Result<Vec<String>> {
+        resolve(
+            &self.input,
+            self.config.features.as_ref(),
+            "mini_batch_kmeans",
+        )
+    }
+
+    /// The plan: `MINI_BATCH_KMEANS k=8 features=[a, b] batch_size=1024 seed=0` above the
+    /// input plan.
+    pub fn explain(&self, optimized: bool) -> Result<String> {
+        let f = self.features()?;
+        let plan = model_input(&self.input, &f).explain(optimized)?;
+        Ok(with_header(self.config.node_text(&f), &plan))
+    }
+
+    /// The physical plan: the input's pipelines under `FIT MINI_BATCH_KMEANS ...`.
+    pub fn explain_physical(&self) -> Result<String> {
+        Ok(self.plan(&ExecOptions::default())?.display_indent())
+    }
+
+    fn plan(&self, options: &ExecOptions) -> Result<PhysicalPlan> {
+        let features = self.features()?;
+        let model = Arc::new(MiniBatchKMeansFit {
             config: self.config.clone(),
             features: features.clone(),
         });

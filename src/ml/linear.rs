@@ -71,6 +71,9 @@ impl LinearRegression {
 
     /// Fit on checked feature and target columns.
     pub(crate) fn fit_features(&self, f: &Features, target: &Features) -> Result<LinearModel> {
+        // Least squares copies the features into a design matrix anyway: work in f64.
+        let (f, target) = (f.widened(), target.widened());
+        let (f, target) = (f.f64_cols()?, target.f64_cols()?);
         let (n, d) = (f.n, f.d());
         if d == 0 {
             return Err(Error::Model("linear_regression: no feature columns".into()));
@@ -88,7 +91,7 @@ impl LinearRegression {
         let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&means).0)
             .map_err(|e| Error::Internal(format!("design matrix shape: {e}")))?;
         let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
-        let coef = linalg::lstsq_qr(&xc, &yc, &f.names)?;
+        let coef = linalg::lstsq_qr(&xc, &yc, f.names)?;
         let intercept = y_mean - means.iter().zip(&coef).map(|(m, c)| m * c).sum::<f64>();
         let (mut ss_res, mut ss_tot) = (0.0, 0.0);
         for (i, &yi) in y.iter().enumerate().take(n) {
@@ -105,7 +108,7 @@ impl LinearRegression {
         };
         Ok(LinearModel {
             target: self.target.clone(),
-            features: f.names.clone(),
+            features: f.names.to_vec(),
             coefficients: Array1::from(coef),
             intercept,
             r2,

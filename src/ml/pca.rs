@@ -4,26 +4,31 @@
 //! |loading| of each component is positive); `whiten` scales transformed values to unit
 //! variance.
 //!
-//! Two solvers. `CovarianceEigh` makes one streaming pass over fixed row chunks, each adding
-//! its `Xᵀ X` block and column sums (taken relative to the first row, a provisional mean that
-//! keeps the later `Xᵀ X - n m mᵀ` subtraction from cancelling), merged in chunk order; then a
-//! d x d symmetric eigendecomposition. `Full` takes a thin SVD of the centred n x d matrix.
-//! `Auto` picks `CovarianceEigh` when d <= 1000 and n >= 10 d, else `Full` (scikit-learn's auto
-//! would choose its randomized solver for large, few-component problems; this crate has no
-//! randomized solver, so it stays exact).
-
-use std::fmt;
+//! Three solvers, picked by `Auto` with scikit-learn's rule: `CovarianceEigh` for many rows and
+//! few features (d <= 1000 and n >= 10 d), `Full` when the matrix is small (at most 500 rows
+//! and columns), `Randomized` for a component count below 80% of min(n, d), `Full` otherwise.
+//!
+//! - `CovarianceEigh` makes one streaming pass over fixed row blocks, each adding its `Xᵀ X`
+//!   block and column sums (taken relative to the first row, a provisional mean that keeps the
+//!   later `Xᵀ X - n m mᵀ` subtraction from cancelling), merged in block order; then a d x d
+//!   symmetric eigendecomposition.
+//! - `Full` takes a thin SVD of the centred n x d matrix (one copy of it, in the input's
+//!   precision), on faer's parallel SVD.
+//! - `Randomized` is Halko et al.'s randomized SVD ([`super::randomized`]): a fixed number of
+//!   passes over the data in place, no copy of it.
+//!
+//! Float32 input is never widened to a copy in `f64`: the covariance pass converts a block at
+//! a time and accumulates in `f64`; the randomized passes multiply in `f32` block by block and
+//! add the blocks in `f64`; the full SVD runs in `f32`, as scikit-learn's does.
 
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
-use super::data::{Features, CHUNK};
-use super::kmeans::sum_exprs;
+use super::data::{with_cols, Cols, Elem, Features, CHUNK};
 use super::linalg;
+pub use super::pca_model::PcaModel;
+use super::randomized::{randomized_svd, RandomizedOptions};
 use crate::error::{Error, Result};
-use crate::expr::{col, lit, Expr};
-use crate::frame::{Column, DataFrame};
-use crate::plan::LazyFrame;
 
 /// How many components to keep.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,28 +41,58 @@ pub enum NComponents {
     All,
 }
 
-/// Which decomposition computes the components.
+/// Which decomposition computes the components (scikit-learn's `svd_solver`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PcaSolver {
-    /// `CovarianceEigh` when features <= 1000 and rows >= 10 x features, else `Full`.
+    /// scikit-learn's rule (see the module docs).
     Auto,
     /// Eigendecomposition of the covariance matrix from one streaming pass.
     CovarianceEigh,
     /// Thin SVD of the centred data.
     Full,
+    /// Randomized truncated SVD (Halko et al.); needs a component count.
+    Randomized,
 }
 
 impl PcaSolver {
-    fn name(self) -> &'static str {
+    /// scikit-learn's name for the solver.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PcaSolver::Auto => "auto",
             PcaSolver::CovarianceEigh => "covariance_eigh",
             PcaSolver::Full => "full",
+            PcaSolver::Randomized => "randomized",
         }
     }
 }
 
-/// PCA settings: `Pca::new(2)`, `Pca::variance(0.95).whiten(true)`.
+/// How the randomized solver re-normalizes its basis between power iterations
+/// (scikit-learn's `power_iteration_normalizer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowerIterationNormalizer {
+    /// `None` for at most 2 iterations, else `Lu`.
+    Auto,
+    /// QR decomposition (the most stable, the slowest).
+    Qr,
+    /// LU decomposition with partial pivoting.
+    Lu,
+    /// No normalization (fastest; unstable for many iterations).
+    None,
+}
+
+impl PowerIterationNormalizer {
+    fn name(self) -> &'static str {
+        match self {
+            PowerIterationNormalizer::Auto => "auto",
+            PowerIterationNormalizer::Qr => "QR",
+            PowerIterationNormalizer::Lu => "LU",
+            PowerIterationNormalizer::None => "none",
+        }
+    }
+}
+
+/// PCA settings: `Pca::new(2)`, `Pca::variance(0.95).whiten(true)`,
+/// `Pca::new(3).svd_solver(PcaSolver::Randomized).seed(7)`.
 ///
 /// ```
 /// use fusedframe::prelude::*;
@@ -74,6 +109,15 @@ pub struct Pca {
     pub whiten: bool,
     /// The decomposition used.
     pub solver: PcaSolver,
+    /// Randomized solver: extra random vectors beyond `n_components` (default 10).
+    pub n_oversamples: usize,
+    /// Randomized solver: power iterations; `None` is scikit-learn's `auto` (7 when
+    /// `n_components < 0.1 min(n, d)`, else 4).
+    pub n_iter: Option<usize>,
+    /// Randomized solver: normalization between power iterations.
+    pub power_iteration_normalizer: PowerIterationNormalizer,
+    /// Randomized solver: seed of the random start (default 0, so fits are reproducible).
+    pub seed: u64,
     /// Feature columns; `None` uses every numeric column of the input.
     pub features: Option<Vec<String>>,
 }
@@ -85,6 +129,10 @@ impl Pca {
             n_components: NComponents::Count(n),
             whiten: false,
             solver: PcaSolver::Auto,
+            n_oversamples: 10,
+            n_iter: None,
+            power_iteration_normalizer: PowerIterationNormalizer::Auto,
+            seed: 0,
             features: None,
         }
     }
@@ -107,9 +155,34 @@ impl Pca {
         self.whiten = whiten;
         self
     }
-    /// Choose the solver.
-    pub fn solver(mut self, solver: PcaSolver) -> Self {
+    /// Choose the solver (scikit-learn's `svd_solver`).
+    pub fn svd_solver(mut self, solver: PcaSolver) -> Self {
         self.solver = solver;
+        self
+    }
+    /// Choose the solver; the same as [`Pca::svd_solver`].
+    pub fn solver(self, solver: PcaSolver) -> Self {
+        self.svd_solver(solver)
+    }
+    /// Randomized solver: random vectors beyond `n_components` (scikit-learn's
+    /// `n_oversamples`, default 10).
+    pub fn n_oversamples(mut self, n: usize) -> Self {
+        self.n_oversamples = n;
+        self
+    }
+    /// Randomized solver: the number of power iterations (scikit-learn's `iterated_power`).
+    pub fn n_iter(mut self, n: usize) -> Self {
+        self.n_iter = Some(n);
+        self
+    }
+    /// Randomized solver: the normalization between power iterations.
+    pub fn power_iteration_normalizer(mut self, how: PowerIterationNormalizer) -> Self {
+        self.power_iteration_normalizer = how;
+        self
+    }
+    /// Randomized solver: the seed of the random start (scikit-learn's `random_state`).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
         self
     }
     /// Decompose these columns instead of every numeric column.
@@ -118,8 +191,9 @@ impl Pca {
         self
     }
 
-    /// Fit on a row-major matrix (rows are samples), features named `x0, x1, ...`.
-    pub fn fit_ndarray(&self, x: &Array2<f64>) -> Result<PcaModel> {
+    /// Fit on a row-major matrix (rows are samples; `f64`, or `f32` fitted in `f32`), features
+    /// named `x0, x1, ...`.
+    pub fn fit_ndarray<T: crate::frame::NdElement>(&self, x: &Array2<T>) -> Result<PcaModel> {
         self.fit_features(&Features::from_ndarray(x, "pca")?)
     }
 
@@ -136,6 +210,22 @@ impl Pca {
         }
         if self.solver != PcaSolver::Auto {
             s.push_str(&format!(" solver={}", self.solver.name()));
+        }
+        let d = Pca::new(0);
+        if self.n_oversamples != d.n_oversamples {
+            s.push_str(&format!(" n_oversamples={}", self.n_oversamples));
+        }
+        if let Some(i) = self.n_iter {
+            s.push_str(&format!(" n_iter={i}"));
+        }
+        if self.power_iteration_normalizer != d.power_iteration_normalizer {
+            s.push_str(&format!(
+                " power_iteration_normalizer={}",
+                self.power_iteration_normalizer.name()
+            ));
+        }
+        if self.seed != d.seed {
+            s.push_str(&format!(" seed={}", self.seed));
         }
         s
     }
@@ -155,29 +245,81 @@ impl Pca {
             NComponents::Variance(f) if f.is_nan() || f <= 0.0 || f >= 1.0 => Err(Error::Model(
                 format!("pca: a variance fraction must be strictly between 0 and 1, got {f}"),
             )),
+            NComponents::Variance(_) if self.solver == PcaSolver::Randomized => Err(Error::Model(
+                "pca: the randomized solver needs a component count (Pca::new(k)), not a \
+                     variance fraction"
+                    .into(),
+            )),
             _ => Ok(()),
+        }
+    }
+
+    /// scikit-learn's `auto` rule (see the module docs).
+    fn pick_solver(&self, n: usize, d: usize) -> PcaSolver {
+        if self.solver != PcaSolver::Auto {
+            return self.solver;
+        }
+        let small = n.min(d) as f64;
+        if d <= 1000 && n >= 10 * d {
+            PcaSolver::CovarianceEigh
+        } else if n.max(d) <= 500 {
+            PcaSolver::Full
+        } else {
+            match self.n_components {
+                NComponents::Count(k) if k >= 1 && (k as f64) < 0.8 * small => {
+                    PcaSolver::Randomized
+                }
+                _ => PcaSolver::Full,
+            }
         }
     }
 
     /// Fit on checked feature columns; runs on the current rayon pool.
     pub(crate) fn fit_features(&self, f: &Features) -> Result<PcaModel> {
-        let (n, d) = (f.n, f.d());
+        with_cols!(f, c => self.fit_cols(&c))
+    }
+
+    fn fit_cols<T: Elem>(&self, c: &Cols<'_, T>) -> Result<PcaModel> {
+        let (n, d) = (c.n, c.d());
         self.validate(n, d)?;
-        let solver = match self.solver {
-            PcaSolver::Auto if d <= 1000 && n >= 10 * d => PcaSolver::CovarianceEigh,
-            PcaSolver::Auto => PcaSolver::Full,
-            s => s,
-        };
-        let (mean, mut ev, mut vt) = match solver {
-            PcaSolver::CovarianceEigh => covariance_eigh(f)?,
-            _ => full_svd(f)?,
+        let solver = self.pick_solver(n, d);
+        let nf = n as f64 - 1.0;
+        let (mean, mut ev, mut vt, total) = match solver {
+            PcaSolver::CovarianceEigh => {
+                let (mean, ev, vt) = covariance_eigh(c)?;
+                let total = ev.iter().sum::<f64>();
+                (mean, ev, vt, total)
+            }
+            PcaSolver::Randomized => {
+                let (mean, devs) = c.means_and_sq_devs();
+                c.check_finite(&mean, "pca")?;
+                let k = match self.n_components {
+                    NComponents::Count(k) => k,
+                    _ => n.min(d),
+                };
+                let opts = RandomizedOptions {
+                    n_components: k,
+                    n_oversamples: self.n_oversamples,
+                    n_iter: self.n_iter,
+                    normalizer: self.power_iteration_normalizer,
+                    seed: self.seed,
+                };
+                let (s, vt) = randomized_svd(c, &mean, &opts)?;
+                let ev: Vec<f64> = s.iter().map(|v| v * v / nf).collect();
+                (mean, ev, vt, devs.iter().sum::<f64>() / nf)
+            }
+            PcaSolver::Full | PcaSolver::Auto => {
+                let (mean, ev, vt) = full_svd(c)?;
+                let total = ev.iter().sum::<f64>();
+                (mean, ev, vt, total)
+            }
         };
         svd_flip_rows(&mut vt);
-        let total: f64 = ev.iter().sum();
         let ratio: Vec<f64> = ev.iter().map(|v| v / total).collect();
+        let rank = n.min(d);
         let k = match self.n_components {
             NComponents::Count(k) => k,
-            NComponents::All => n.min(d),
+            NComponents::All => rank,
             NComponents::Variance(frac) => {
                 // numpy.searchsorted(cumsum, frac, side="right") + 1
                 let mut acc = 0.0;
@@ -192,15 +334,24 @@ impl Pca {
             }
         }
         .min(ev.len());
+        let noise_variance = if k >= rank {
+            0.0
+        } else if solver == PcaSolver::Randomized {
+            (total - ev[..k].iter().sum::<f64>()) / (rank - k) as f64
+        } else {
+            let rest = &ev[k..rank.min(ev.len())];
+            rest.iter().sum::<f64>() / rest.len().max(1) as f64
+        };
         ev.truncate(k);
-        let sv: Vec<f64> = ev.iter().map(|v| (v * (n as f64 - 1.0)).sqrt()).collect();
+        let sv: Vec<f64> = ev.iter().map(|v| (v * nf).sqrt()).collect();
         Ok(PcaModel {
-            features: f.names.clone(),
+            features: c.names.to_vec(),
             components: vt.slice(ndarray::s![..k, ..]).to_owned(),
             explained_variance: Array1::from(ev),
             explained_variance_ratio: Array1::from(ratio[..k].to_vec()),
             singular_values: Array1::from(sv),
             mean: Array1::from(mean),
+            noise_variance,
             n_samples: n,
             solver,
             whiten: self.whiten,
@@ -208,26 +359,30 @@ impl Pca {
     }
 }
 
-/// Rows per block of the covariance pass: longer runs per column than [`CHUNK`] keep the
-/// hardware prefetcher streaming (the pass is bound by reading the data once); fixed, so the
-/// result does not depend on the thread count.
-const COV_CHUNK: usize = 4 * CHUNK;
+/// Rows per block of the covariance pass: long runs per column keep the hardware prefetcher
+/// streaming (the pass is bound by reading the data once), capped so a block holds at most
+/// 2^20 values (8 MiB of scratch per thread for wide inputs). It depends only on the number of
+/// features, never on the thread count, so the result does not either.
+fn cov_rows(d: usize) -> usize {
+    ((1 << 20) / d.max(1)).clamp(256, 4 * CHUNK)
+}
 
 thread_local! {
-    /// The covariance pass's per-thread block of shifted values (column-major, COV_CHUNK x d).
+    /// The covariance pass's per-thread block of shifted values (column-major, rows x d).
     static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The covariance path: `(mean, eigenvalues descending clipped at 0, eigenvectors as rows)`.
-fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
+fn covariance_eigh<T: Elem>(f: &Cols<'_, T>) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     let (n, d) = (f.n, f.d());
+    let block = cov_rows(d);
     // Provisional mean: the first row. Sums of (x - shift) stay small, so the correction
     // n m mᵀ below subtracts little and loses little.
-    let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0]).collect();
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(COV_CHUNK))
+    let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0].into_f64()).collect();
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(block))
         .into_par_iter()
         .map(|c| {
-            let (lo, hi) = (c * COV_CHUNK, ((c + 1) * COV_CHUNK).min(n));
+            let (lo, hi) = (c * block, ((c + 1) * block).min(n));
             let rows = hi - lo;
             let mut sums = vec![0.0; d];
             let mut g = vec![0.0; d * d];
@@ -244,7 +399,7 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
                     let s = shift[j];
                     let dst = &mut buf[j * rows..(j + 1) * rows];
                     for (o, v) in dst.iter_mut().zip(&f.col(j)[lo..hi]) {
-                        *o = v - s;
+                        *o = v.into_f64() - s;
                     }
                     sums[j] = super::data::sum4(dst);
                 }
@@ -277,16 +432,14 @@ fn covariance_eigh(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
     Ok((mean, ev, vt))
 }
 
-/// The SVD path on the explicitly centred matrix.
-fn full_svd(f: &Features) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
-    let (n, d) = (f.n, f.d());
+/// The SVD path on the explicitly centred matrix (a copy in the input's precision).
+fn full_svd<T: Elem>(f: &Cols<'_, T>) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
+    let n = f.n;
     let mean = f.means();
     f.check_finite(&mean, "pca")?;
-    let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&mean).0)
-        .map_err(|e| Error::Internal(format!("centred matrix shape: {e}")))?;
-    let (s, vt) = linalg::thin_svd(&xc)?;
-    let ev = s.iter().map(|v| v * v / (n as f64 - 1.0)).collect();
-    Ok((mean, ev, vt))
+    let svd = linalg::thin_svd(f.centred_copy(&mean), false)?;
+    let ev = svd.s.iter().map(|v| v * v / (n as f64 - 1.0)).collect();
+    Ok((mean, ev, svd.vt))
 }
 
 /// scikit-learn's `svd_flip(u_based_decision=False)`: make the largest |entry| of each row
@@ -305,162 +458,5 @@ fn svd_flip_rows(vt: &mut Array2<f64>) {
     }
 }
 
-/// A fitted PCA.
-#[derive(Clone, Debug)]
-pub struct PcaModel {
-    /// Feature columns, in the order of the component columns.
-    pub features: Vec<String>,
-    /// Principal axes, components x features (rows have unit length).
-    pub components: Array2<f64>,
-    /// Variance along each component, `S² / (n - 1)`.
-    pub explained_variance: Array1<f64>,
-    /// Fraction of the total variance along each component.
-    pub explained_variance_ratio: Array1<f64>,
-    /// Singular values of the centred data for the kept components.
-    pub singular_values: Array1<f64>,
-    /// Feature means subtracted before projecting.
-    pub mean: Array1<f64>,
-    /// Training rows.
-    pub n_samples: usize,
-    /// The solver that ran (never `Auto`).
-    pub solver: PcaSolver,
-    /// Whether `transform` whitens.
-    pub whiten: bool,
-}
-
-impl PcaModel {
-    /// Number of kept components.
-    pub fn n_components(&self) -> usize {
-        self.components.nrows()
-    }
-
-    /// The expressions `pc1..pck`: `sum_f (col(f) - mean_f) * component_jf`, divided by
-    /// `sqrt(explained_variance_j)` when whitening.
-    pub fn component_exprs(&self) -> Vec<Expr> {
-        (0..self.n_components())
-            .map(|j| {
-                let terms = self.features.iter().enumerate().map(|(f, name)| {
-                    (col(name.as_str()) - lit(self.mean[f])) * lit(self.components[[j, f]])
-                });
-                let e = sum_exprs(terms);
-                let e = if self.whiten {
-                    e / lit(self.explained_variance[j].sqrt())
-                } else {
-                    e
-                };
-                e.alias(format!("pc{}", j + 1))
-            })
-            .collect()
-    }
-
-    /// Project new data lazily: adds columns `pc1..pck` (fused with the rest of the query).
-    pub fn transform(&self, lf: LazyFrame) -> LazyFrame {
-        lf.with_columns(self.component_exprs())
-    }
-
-    /// The components as a table: `component` (pc1..), `explained_variance`,
-    /// `explained_variance_ratio`, then one loading column per feature.
-    pub fn to_dataframe(&self) -> Result<DataFrame> {
-        let k = self.n_components();
-        let mut cols = vec![
-            Column::new(
-                "component",
-                (1..=k).map(|j| format!("pc{j}")).collect::<Vec<String>>(),
-            ),
-            Column::new("explained_variance", self.explained_variance.to_vec()),
-            Column::new(
-                "explained_variance_ratio",
-                self.explained_variance_ratio.to_vec(),
-            ),
-        ];
-        for (f, name) in self.features.iter().enumerate() {
-            cols.push(Column::new(
-                name.as_str(),
-                self.components.column(f).to_vec(),
-            ));
-        }
-        DataFrame::new(cols)
-    }
-
-    /// A human-readable summary (what the CLI prints).
-    pub fn summary(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl fmt::Display for PcaModel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cum: f64 = self.explained_variance_ratio.sum();
-        writeln!(
-            f,
-            "PCA: {} of {} components, {} rows, solver={}, whiten={}, cumulative explained variance ratio={}",
-            self.n_components(),
-            self.features.len(),
-            self.n_samples,
-            self.solver.name(),
-            self.whiten,
-            cum
-        )?;
-        match self.to_dataframe() {
-            Ok(df) => write!(f, "components:\n{df}"),
-            Err(e) => write!(f, "(component table unavailable: {e})"),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data() -> Array2<f64> {
-        Array2::from_shape_fn((60, 3), |(i, j)| {
-            let t = i as f64 * 0.37;
-            match j {
-                0 => t.sin() * 3.0 + 10.0,
-                1 => t.cos() + 0.5 * t.sin(),
-                _ => (i % 7) as f64 * 0.1 - 2.0,
-            }
-        })
-    }
-
-    #[test]
-    fn solvers_agree() {
-        let x = data();
-        let a = Pca::all()
-            .solver(PcaSolver::CovarianceEigh)
-            .fit_ndarray(&x)
-            .expect("eigh");
-        let b = Pca::all()
-            .solver(PcaSolver::Full)
-            .fit_ndarray(&x)
-            .expect("svd");
-        for (p, q) in a.components.iter().zip(b.components.iter()) {
-            assert!((p - q).abs() < 1e-10, "{p} vs {q}");
-        }
-        for (p, q) in a.explained_variance.iter().zip(b.explained_variance.iter()) {
-            assert!((p - q).abs() < 1e-10 * (1.0 + q), "{p} vs {q}");
-        }
-        assert!((a.explained_variance_ratio.sum() - 1.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn variance_fraction_picks_count() {
-        let x = data();
-        let all = Pca::all().fit_ndarray(&x).expect("fit");
-        let r = &all.explained_variance_ratio;
-        let m = Pca::variance(r[0] + 1e-9).fit_ndarray(&x).expect("fit");
-        assert_eq!(m.n_components(), 2);
-        let m = Pca::variance(r[0] * 0.5).fit_ndarray(&x).expect("fit");
-        assert_eq!(m.n_components(), 1);
-    }
-
-    #[test]
-    fn bad_n_components() {
-        let x = data();
-        assert!(matches!(Pca::new(4).fit_ndarray(&x), Err(Error::Model(_))));
-        assert!(matches!(
-            Pca::variance(1.0).fit_ndarray(&x),
-            Err(Error::Model(_))
-        ));
-    }
-}
+mod tests;

@@ -30,19 +30,25 @@ impl OptimizerRule for ProjectionPushdown {
     }
 }
 
+/// Append the columns not yet in `required`, in order (a set keeps this linear for wide
+/// selects of thousands of columns).
 fn add(required: &mut Vec<String>, cols: impl IntoIterator<Item = String>) {
+    let mut seen: std::collections::HashSet<String> = required.iter().cloned().collect();
     for c in cols {
-        if !required.contains(&c) {
+        if seen.insert(c.clone()) {
             required.push(c);
         }
     }
 }
 
+/// The names as a set, for membership tests that stay linear over wide schemas.
+fn names(v: &[String]) -> std::collections::HashSet<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn expr_cols<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Vec<String> {
     let mut out = vec![];
-    for e in exprs {
-        add(&mut out, e.columns_used());
-    }
+    add(&mut out, exprs.into_iter().flat_map(Expr::columns_used));
     out
 }
 
@@ -105,14 +111,16 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 None => projection.clone(),
                 Some(req) => {
                     // File order keeps plans stable whatever order the query names columns in.
+                    let req = names(&req);
                     let mut cols: Vec<String> = schema
                         .fields()
                         .iter()
                         .map(|f| f.name().clone())
-                        .filter(|n| req.contains(n))
+                        .filter(|n| req.contains(n.as_str()))
                         .collect();
                     if let Some(p) = projection {
-                        cols.retain(|c| p.contains(c));
+                        let p = names(p);
+                        cols.retain(|c| p.contains(c.as_str()));
                     }
                     // Reading no column would lose the row count that input-less expressions
                     // (`row_index()`, `rand_uniform(..)`) need: keep the first one.
@@ -136,14 +144,16 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             let projection = match required {
                 None => projection.clone(),
                 Some(req) => {
+                    let req = names(&req);
                     let mut cols: Vec<String> = df
                         .column_names()
                         .into_iter()
-                        .map(str::to_string)
                         .filter(|n| req.contains(n))
+                        .map(str::to_string)
                         .collect();
                     if let Some(p) = projection {
-                        cols.retain(|c| p.contains(c));
+                        let p = names(p);
+                        cols.retain(|c| p.contains(c.as_str()));
                     }
                     Some(cols)
                 }
@@ -165,11 +175,14 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
         }
         LogicalPlan::Select { input, exprs } => {
             let mut kept: Vec<Expr> = match &required {
-                Some(req) => exprs
-                    .iter()
-                    .filter(|e| req.contains(&e.output_name()))
-                    .cloned()
-                    .collect(),
+                Some(req) => {
+                    let req = names(req);
+                    exprs
+                        .iter()
+                        .filter(|e| req.contains(e.output_name().as_str()))
+                        .cloned()
+                        .collect()
+                }
                 None => exprs.clone(),
             };
             if kept.is_empty() {

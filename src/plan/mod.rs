@@ -238,11 +238,7 @@ impl LogicalPlan {
             LogicalPlan::Select { exprs, .. } => {
                 let s = input_schema()?;
                 let exprs = expand_selectors(exprs, &s)?;
-                let fields = exprs
-                    .iter()
-                    .map(|e| e.to_field(&s))
-                    .collect::<Result<Vec<_>>>()?;
-                unique_schema(fields)
+                unique_schema(expr_fields(&exprs, &s)?)
             }
             LogicalPlan::WithColumns { exprs, .. } => with_columns_schema(&input_schema()?, exprs),
             LogicalPlan::Sort { by, options, .. } => {
@@ -320,6 +316,32 @@ impl LogicalPlan {
     }
 }
 
+/// Field positions by name (the first of equal names, as Arrow's `index_of`). Arrow's lookup
+/// scans the fields, so resolving every column of a wide schema (a 10,000-column matrix) one
+/// lookup at a time would be quadratic; callers resolving many names build this once.
+fn name_index(s: &Schema) -> std::collections::HashMap<&str, usize> {
+    let mut m = std::collections::HashMap::with_capacity(s.fields().len());
+    for (i, f) in s.fields().iter().enumerate() {
+        m.entry(f.name().as_str()).or_insert(i);
+    }
+    m
+}
+
+/// The output field of each expression over `s`; bare columns resolve through one name index.
+fn expr_fields(exprs: &[Expr], s: &Schema) -> Result<Vec<Field>> {
+    let index = (exprs.len() > 16).then(|| name_index(s));
+    exprs
+        .iter()
+        .map(|e| match (e, &index) {
+            (Expr::Column(c), Some(ix)) => match ix.get(c.as_str()) {
+                Some(&i) => Ok(Field::new(c.as_str(), s.field(i).data_type().clone(), true)),
+                None => e.to_field(s),
+            },
+            _ => e.to_field(s),
+        })
+        .collect()
+}
+
 /// The schema of `with_columns(exprs)` over rows of `s`: its columns, each replaced by the
 /// expression of the same name, then the new ones in order.
 pub(crate) fn with_columns_schema(s: &SchemaRef, exprs: &[Expr]) -> Result<SchemaRef> {
@@ -346,12 +368,15 @@ fn project_schema(s: &SchemaRef, projection: Option<&[String]>) -> Result<Schema
     match projection {
         None => Ok(s.clone()),
         Some(cols) => {
+            let index = name_index(s);
             let fields = cols
                 .iter()
-                .map(|c| {
-                    s.field_with_name(c).cloned().map_err(|_| {
-                        Error::column_not_found(c, s.fields().iter().map(|f| f.name().as_str()))
-                    })
+                .map(|c| match index.get(c.as_str()) {
+                    Some(&i) => Ok(s.field(i).clone()),
+                    None => Err(Error::column_not_found(
+                        c,
+                        s.fields().iter().map(|f| f.name().as_str()),
+                    )),
                 })
                 .collect::<Result<Vec<_>>>()?;
             Ok(Arc::new(Schema::new(fields)))

@@ -4,7 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
-use crate::ml::{KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, PcaModel};
+use crate::ml::{
+    KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca, LinearModel,
+    PcaModel,
+};
 use crate::plan::{ExecOptions, LazyFrame};
 
 use super::value::Value;
@@ -40,6 +43,7 @@ impl From<crate::plot::Plot> for Output {
 #[derive(Clone, Debug)]
 pub enum Model {
     KMeans(LazyKMeans),
+    MiniBatchKMeans(LazyMiniBatchKMeans),
     Pca(LazyPca),
     LinearRegression(LazyLinearRegression),
     FittedKMeans(KMeansModel),
@@ -60,6 +64,7 @@ impl Model {
     pub fn explain(&self, optimized: bool) -> Result<String> {
         match self {
             Model::KMeans(m) => m.explain(optimized),
+            Model::MiniBatchKMeans(m) => m.explain(optimized),
             Model::Pca(m) => m.explain(optimized),
             Model::LinearRegression(m) => m.explain(optimized),
             Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
@@ -76,6 +81,7 @@ impl Model {
     pub fn explain_physical(&self) -> Result<String> {
         match self {
             Model::KMeans(m) => m.explain_physical(),
+            Model::MiniBatchKMeans(m) => m.explain_physical(),
             Model::Pca(m) => m.explain_physical(),
             Model::LinearRegression(m) => m.explain_physical(),
             Model::FittedKMeans(_) | Model::FittedPca(_) | Model::FittedLinear(_) => {
@@ -99,6 +105,7 @@ impl Model {
         }
         match self {
             Model::KMeans(m) => Model::FittedKMeans(m.fit_with(options)?).fit(),
+            Model::MiniBatchKMeans(m) => Model::FittedKMeans(m.fit_with(options)?).fit(),
             Model::Pca(m) => Model::FittedPca(m.fit_with(options)?).fit(),
             Model::LinearRegression(m) => Model::FittedLinear(m.fit_with(options)?).fit(),
             Model::FittedKMeans(m) => fitted(m.summary(), m.to_dataframe()),
@@ -147,6 +154,7 @@ macro_rules! model_outputs {
 
 model_outputs!(
     LazyKMeans => KMeans,
+    LazyMiniBatchKMeans => MiniBatchKMeans,
     LazyPca => Pca,
     LazyLinearRegression => LinearRegression,
     KMeansModel => FittedKMeans,

@@ -31,8 +31,8 @@ use crate::io::{
     ParquetCompression, ParquetWriteOptions, SinkFormat,
 };
 use crate::ml::{
-    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
-    PcaSolver,
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
+    LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
 use crate::plan::{ExecOptions, LazyFrame, LazyGroupBy};
 
@@ -87,6 +87,7 @@ pub fn register(r: &mut Registry) {
         datetime(text: String) => datetime(&text);
         // Models.
         KMeans::new(k: usize);
+        MiniBatchKMeans::new(k: usize);
         Pca::new(n: usize);
         Pca::variance(fraction: f64);
         Pca::all();
@@ -155,6 +156,11 @@ pub fn register(r: &mut Registry) {
         PcaSolver::Auto;
         PcaSolver::CovarianceEigh;
         PcaSolver::Full;
+        PcaSolver::Randomized;
+        PowerIterationNormalizer::Auto;
+        PowerIterationNormalizer::Qr;
+        PowerIterationNormalizer::Lu;
+        PowerIterationNormalizer::None;
     );
 
     methods!(r, Expr;
@@ -354,6 +360,7 @@ pub fn register(r: &mut Registry) {
         unique();
         unique_subset(columns: Vec<String>);
         kmeans(config: KMeans);
+        mini_batch_kmeans(config: MiniBatchKMeans);
         pca(config: Pca);
         linear_regression(target: String, features: Vec<String>);
     );
@@ -370,13 +377,33 @@ pub fn register(r: &mut Registry) {
         tol(tol: f64);
         features(names: Vec<String>);
     );
+    methods!(r, MiniBatchKMeans;
+        batch_size(n: usize);
+        max_iter(n: usize);
+        max_no_improvement(n: Option<usize>);
+        tol(tol: f64);
+        init_size(n: usize);
+        n_init(n: usize);
+        reassignment_ratio(r: f64);
+        compute_labels(on: bool);
+        seed(seed: u64);
+        features(names: Vec<String>);
+    );
     methods!(r, Pca;
         whiten(whiten: bool);
         solver(solver: PcaSolver);
+        svd_solver(solver: PcaSolver);
+        n_oversamples(n: usize);
+        n_iter(n: usize);
+        power_iteration_normalizer(how: PowerIterationNormalizer);
+        seed(seed: u64);
         features(names: Vec<String>);
     );
     methods!(r, LazyKMeans;
         fit() => |m, session| m.fit_with(session.options());
+    );
+    methods!(r, LazyMiniBatchKMeans;
+        fit();
     );
     methods!(r, LazyPca;
         fit() => |m, session| m.fit_with(session.options());
@@ -393,6 +420,8 @@ pub fn register(r: &mut Registry) {
     methods!(r, ref PcaModel;
         transform(lf: LazyFrame);
         component_exprs();
+        inverse_transform(lf: LazyFrame);
+        inverse_exprs();
         to_dataframe();
         n_components();
     );
@@ -424,6 +453,20 @@ pub fn register(r: &mut Registry) {
         head(n: usize);
         tail(n: usize);
         slice(offset: usize, len: usize);
+        // Linear algebra on the frame as a matrix (rows are observations).
+        svd();
+        solve(b: Ref<DataFrame>) => |df| df.solve(&b.0);
+        lstsq(b: Ref<DataFrame>) => |df| df.lstsq(&b.0);
+        mean_squared_error(other: Ref<DataFrame>) => |df| df.mean_squared_error(&other.0);
+    );
+    methods!(r, ref Svd;
+        reconstruct(k: usize);
+        to_dataframe();
+        len();
+    );
+    methods!(r, ref Lstsq;
+        to_dataframe();
+        rank();
     );
 
     methods!(r, SortOptions;

@@ -550,6 +550,52 @@ fn models_are_terminal_values() {
 }
 
 #[test]
+fn model_options_and_linear_algebra() {
+    let out = eval(
+        "df.lazy().pca(Pca::new(1).svd_solver(PcaSolver::Randomized).n_oversamples(5).n_iter(3)\
+         .power_iteration_normalizer(PowerIterationNormalizer::Qr).seed(4).features([\"x\", \"y\"]))",
+    )
+    .unwrap();
+    let want = frame().lazy().pca(
+        Pca::new(1)
+            .svd_solver(PcaSolver::Randomized)
+            .n_oversamples(5)
+            .n_iter(3)
+            .power_iteration_normalizer(PowerIterationNormalizer::Qr)
+            .seed(4)
+            .features(["x", "y"]),
+    );
+    assert_eq!(out.explain(false).unwrap(), want.explain(false).unwrap());
+    let out = eval(
+        "df.lazy().mini_batch_kmeans(MiniBatchKMeans::new(2).batch_size(2).max_no_improvement(None)\
+         .reassignment_ratio(0.0).seed(3).features([\"x\"]))",
+    )
+    .unwrap();
+    assert!(out
+        .explain(false)
+        .unwrap()
+        .starts_with("MINI_BATCH_KMEANS k=2 features=[x] batch_size=2 seed=3"));
+    let Output::Model(m) = out else {
+        panic!("not a model")
+    };
+    assert_eq!(m.fit().unwrap().table.height(), 2);
+    // svd / lstsq / mean_squared_error on collected frames, through references.
+    let out = eval(
+        "let m = df.clone().lazy().select([col(\"x\"), col(\"y\")]).collect()?;\n\
+         let s = m.svd()?;\n\
+         let b = df.lazy().select([col(\"x\").alias(\"b\")]).collect()?;\n\
+         let fit = m.lstsq(&b)?;\n\
+         df!(\"mse\" => [m.mean_squared_error(&s.reconstruct(2)?)?], \"rank\" => [fit.rank() as i64])?",
+    )
+    .unwrap();
+    let Output::Frame(f) = out else {
+        panic!("not a frame")
+    };
+    assert!(f.column_f64("mse").unwrap()[0].unwrap() < 1e-25);
+    assert_eq!(f.column_f64("rank").unwrap()[0], Some(2.0));
+}
+
+#[test]
 fn dates_strings_membership_and_row_windows() {
     same(
         "df.lazy().filter(col(\"s\").is_in([\"a\", \"c\"]) & col(\"y\").is_between(1, 2)).with_columns([date(\"1994-01-01\").dt().year().alias(\"yr\"), datetime(\"2020-01-01T10:00:00Z\").dt().truncate(\"1d\").alias(\"d\"), col(\"s\").str().contains_regex(\"a|b\").alias(\"r\"), col(\"s\").str().slice(-1, 1).alias(\"l\")])",

@@ -22,8 +22,8 @@ use crate::io::{
     CsvOptions, IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions,
 };
 use crate::ml::{
-    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
-    PcaSolver,
+    KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
+    LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
 use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame, LazyGroupBy};
 
@@ -305,7 +305,12 @@ script_types_from!(
     LazyLinearRegression,
     KMeansModel,
     PcaModel,
-    LinearModel
+    LinearModel,
+    PowerIterationNormalizer,
+    Svd,
+    Lstsq,
+    MiniBatchKMeans,
+    LazyMiniBatchKMeans
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API

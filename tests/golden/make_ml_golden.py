@@ -14,7 +14,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.cluster import KMeans, MiniBatchKMeans, kmeans_plusplus
 from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LinearRegression
@@ -49,8 +49,8 @@ def kmeans_case(name, X, k, seed, features, data_in_file):
     dump(name, obj)
 
 
-def pca_case(name, X, features, n_components, whiten=False):
-    p = PCA(n_components=n_components, whiten=whiten).fit(X)
+def pca_case(name, X, features, n_components, whiten=False, svd_solver="auto", rows=None):
+    p = PCA(n_components=n_components, whiten=whiten, svd_solver=svd_solver).fit(X)
     dump(
         name,
         {
@@ -64,6 +64,32 @@ def pca_case(name, X, features, n_components, whiten=False):
             "singular_values": p.singular_values_.tolist(),
             "mean": p.mean_.tolist(),
             "transform_head": p.transform(X[:10]).tolist(),
+            "noise_variance": float(p.noise_variance_),
+            "rows": rows,
+        },
+    )
+
+
+def linalg_case(name, X, y_names, Y):
+    """NumPy's svd, solve and lstsq on a real matrix X (rows are observations)."""
+    u, s, vt = np.linalg.svd(X, full_matrices=False)
+    # A well-conditioned square system from the same data: the Gram matrix plus the identity.
+    a = X.T @ X + np.eye(X.shape[1])
+    x_solve = np.linalg.solve(a, X.T @ Y)
+    sol, res, rank, sv = np.linalg.lstsq(X, Y, rcond=None)
+    k = 3
+    dump(
+        name,
+        {
+            "singular_values": s.tolist(),
+            "mse_full": float(np.mean((X - u @ np.diag(s) @ vt) ** 2)),
+            "mse_k": float(np.mean((X - u[:, :k] @ np.diag(s[:k]) @ vt[:k]) ** 2)),
+            "k": k,
+            "y_names": y_names,
+            "solve": x_solve.tolist(),
+            "lstsq_solution": sol.tolist(),
+            "lstsq_residuals": res.tolist(),
+            "lstsq_rank": int(rank),
         },
     )
 
@@ -83,11 +109,34 @@ def main():
     pca_case("pca_wine_var.json", Xw, wine_feats, 0.9999)
     pca_case("pca_wine_whiten.json", Xw, wine_feats, 3, whiten=True)
 
+    bc = pd.read_csv(ROOT / "datasets/breast_cancer.csv")
+    bc_feats = [c for c in bc.columns if c != "target"]
+    # 569 x 30: auto picks covariance_eigh; the full SVD asked for explicitly.
+    pca_case("pca_breast_cancer_full.json", bc[bc_feats].to_numpy(float), bc_feats, 10,
+             svd_solver="full")
+
     digits = pd.read_csv(ROOT / "datasets/digits.csv")
     digit_feats = [c for c in digits.columns if c != "digit"]
     # The first 20 components have well separated eigenvalues; later ones include the
     # zero-variance (always blank) pixels, whose directions are arbitrary in any solver.
     pca_case("pca_digits.json", digits[digit_feats].to_numpy(float), digit_feats, 20)
+    # The first 400 images: fewer than 10 rows per feature and at most 500 rows, so auto picks
+    # the full SVD.
+    pca_case("pca_digits_head_full.json", digits[digit_feats].to_numpy(float)[:400], digit_feats,
+             15, whiten=True, rows=400)
+
+    # Linear algebra on the standardized wine chemistry; right-hand sides are two of its
+    # columns' squares (so the systems are not trivially exact).
+    Xs = (Xw - Xw.mean(axis=0)) / Xw.std(axis=0)
+    Y = np.column_stack([Xs[:, 0] ** 2, Xs[:, 5] ** 2])
+    linalg_case("linalg_wine.json", Xs, ["alcohol_sq", "total_phenols_sq"], Y)
+
+    # Mini-batch k-means on the blobs: scikit-learn's inertia (its random stream differs from
+    # ours, so the test compares inertia with a tolerance, not labels).
+    mb = MiniBatchKMeans(n_clusters=5, random_state=0, batch_size=100).fit(Xb)
+    best = KMeans(5, n_init=20, random_state=0).fit(Xb)
+    dump("minibatch_blobs.json", {"k": 5, "batch_size": 100, "inertia": float(mb.inertia_),
+                                  "best_kmeans_inertia": float(best.inertia_)})
 
     cars = pd.read_csv(ROOT / "datasets/cars.csv")
     feats = ["weight_in_lbs", "horsepower", "displacement", "acceleration"]

@@ -93,6 +93,13 @@ impl Index<&str> for Json {
 }
 
 impl Json {
+    /// The value at `key` of an object, if present.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.get(key),
+            _ => None,
+        }
+    }
     pub fn number(&self) -> f64 {
         match self {
             Json::Num(v) => *v,

@@ -1,0 +1,362 @@
+//! The k-means algorithms over any point store ([`Points`]): greedy k-means++ seeding and
+//! Lloyd's iterations, step for step as scikit-learn's `_kmeans_plusplus` and
+//! `_kmeans_single_lloyd`, plus the row-major store ([`RowMajor`]) used for narrow data.
+//!
+//! Points are centred (column means subtracted) before they get here. Two stores implement
+//! [`Points`]: [`RowMajor`], a centred row-major `f64` copy scanned by the register-tiled
+//! kernels of [`super::kernels`] (fastest for a few dozen features), and
+//! [`super::kmeans_wide::Columns`], which reads the frame's columns in place and computes
+//! distances with blocked matrix products (for wide data, where a copy would double the
+//! memory and the products dominate). Every pass runs fixed chunks in parallel and merges
+//! them in order, so results do not depend on the thread count.
+
+use rand_core::Rng;
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+
+use super::data::CHUNK;
+use super::kernels::{self, Isa, PackedCentres};
+
+/// A store of centred points that k-means can run on.
+pub(crate) trait Points: Sync {
+    /// Number of points.
+    fn n(&self) -> usize;
+    /// Number of features.
+    fn d(&self) -> usize;
+    /// Append point `i` to `out`.
+    fn push_row(&self, i: usize, out: &mut Vec<f64>);
+    /// Squared distances of every point to each of `targets` (row-major, `d` per target).
+    fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>>;
+    /// Label every point with its nearest centre (lowest index on ties) and, when `update`,
+    /// return the per-cluster sums (k x d) and counts, merged in chunk order.
+    fn assign(
+        &self,
+        centres: &[f64],
+        k: usize,
+        labels: &mut [u32],
+        update: bool,
+    ) -> (Vec<f64>, Vec<u64>);
+    /// Squared distance of every point to its labelled centre, computed as `Σ (x - c)²`.
+    fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64>;
+}
+
+/// One k-means run's result (centres in centred coordinates, row-major).
+pub(crate) struct Run {
+    pub centres: Vec<f64>,
+    pub labels: Vec<u32>,
+    pub inertia: f64,
+    pub n_iter: usize,
+}
+
+/// A uniform f64 in [0, 1) from the top 53 bits of the generator's next u64.
+pub(crate) fn uniform(rng: &mut Pcg64) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// An index in `0..n`, uniformly (multiply-shift; the bias is below 2^-40 for n < 2^24).
+pub(crate) fn below(rng: &mut Pcg64, n: usize) -> usize {
+    ((rng.next_u64() as u128 * n as u128) >> 64) as usize
+}
+
+/// Sum in fixed chunks merged in order (deterministic for any thread count).
+pub(crate) fn chunked_sum(v: &[f64]) -> f64 {
+    let parts: Vec<f64> = v.par_chunks(CHUNK).map(|c| c.iter().sum()).collect();
+    parts.iter().sum()
+}
+
+/// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre uniformly at random,
+/// then each next one the best, by resulting potential, of `2 + ln k` candidates sampled with
+/// probability proportional to the squared distance to the nearest chosen centre. All of a
+/// step's candidates are measured in one pass over the points.
+pub(crate) fn kmeans_plusplus(p: &impl Points, k: usize, rng: &mut Pcg64) -> Vec<f64> {
+    let (n, d) = (p.n(), p.d());
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centres = Vec::with_capacity(k * d);
+    let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
+    p.push_row(first, &mut centres);
+    let mut closest = p.sq_dists_to(&centres).swap_remove(0);
+    let mut pot = chunked_sum(&closest);
+    let mut cumsum = vec![0.0; n];
+    for _ in 1..k {
+        let mut acc = 0.0;
+        for (c, v) in cumsum.iter_mut().zip(&closest) {
+            acc += v;
+            *c = acc;
+        }
+        let ids: Vec<usize> = (0..trials)
+            .map(|_| {
+                let r = uniform(rng) * pot;
+                // numpy.searchsorted(side="left"), clipped to the last row.
+                cumsum.partition_point(|&c| c < r).min(n - 1)
+            })
+            .collect();
+        let mut cands = Vec::with_capacity(trials * d);
+        for &id in &ids {
+            p.push_row(id, &mut cands);
+        }
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for (t, mut dist) in p.sq_dists_to(&cands).into_iter().enumerate() {
+            dist.par_iter_mut()
+                .zip(closest.par_iter())
+                .for_each(|(v, c)| *v = v.min(*c));
+            let pt = chunked_sum(&dist);
+            if best.as_ref().is_none_or(|(bp, _, _)| pt < *bp) {
+                best = Some((pt, t, dist));
+            }
+        }
+        if let Some((pt, t, dist)) = best {
+            pot = pt;
+            closest = dist;
+            p.push_row(ids[t], &mut centres);
+        }
+    }
+    centres
+}
+
+/// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the point farthest
+/// from its current centre (farthest first; ties by lower row index), moving that point's
+/// weight out of its old cluster. Labels are left as they are, as in scikit-learn.
+fn relocate_empty(
+    p: &impl Points,
+    old_centres: &[f64],
+    labels: &[u32],
+    sums: &mut [f64],
+    counts: &mut [u64],
+) {
+    let d = p.d();
+    let empty: Vec<usize> = (0..counts.len()).filter(|&j| counts[j] == 0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let dist = p.own_dists(old_centres, labels);
+    if dist.iter().fold(0.0f64, |m, &v| m.max(v)) == 0.0 {
+        // More clusters than distinct points: relocating is pointless (as scikit-learn).
+        return;
+    }
+    let mut order: Vec<usize> = (0..dist.len()).collect();
+    let m = empty.len().min(order.len());
+    order.select_nth_unstable_by(m - 1, |&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
+    let mut far = order[..m].to_vec();
+    far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
+    let mut row = Vec::with_capacity(d);
+    for (&new, &i) in empty.iter().zip(&far) {
+        let old = labels[i] as usize;
+        row.clear();
+        p.push_row(i, &mut row);
+        for f in 0..d {
+            sums[old * d + f] -= row[f];
+            sums[new * d + f] = row[f];
+        }
+        counts[new] = 1;
+        counts[old] -= 1;
+    }
+}
+
+/// `Σ (a - b)²` of two equally long rows.
+fn sq_shift(a: &[f64], b: &[f64]) -> f64 {
+    kernels::sq_dist(a, b)
+}
+
+/// Lloyd's algorithm from `centres` (scikit-learn's `_kmeans_single_lloyd`): stop when the
+/// labels stop changing or the squared centre shift falls to `tol`; a final E-step makes the
+/// labels belong to the returned centres.
+pub(crate) fn lloyd(
+    p: &impl Points,
+    mut centres: Vec<f64>,
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
+    let (n, d) = (p.n(), p.d());
+    let mut labels = vec![0u32; n];
+    let mut labels_old: Option<Vec<u32>> = None;
+    let mut strict = false;
+    let mut n_iter = 0;
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let (mut sums, mut counts) = p.assign(&centres, k, &mut labels, true);
+        relocate_empty(p, &centres, &labels, &mut sums, &mut counts);
+        // scikit-learn multiplies by the reciprocal; an empty cluster that could not be
+        // relocated keeps a zero sum as its centre, as there.
+        for j in 0..k {
+            if counts[j] > 0 {
+                let alpha = 1.0 / counts[j] as f64;
+                for v in &mut sums[j * d..(j + 1) * d] {
+                    *v *= alpha;
+                }
+            }
+        }
+        let shift: f64 = (0..k)
+            .map(|j| sq_shift(&sums[j * d..(j + 1) * d], &centres[j * d..(j + 1) * d]))
+            .sum();
+        centres = sums;
+        if labels_old.as_ref() == Some(&labels) {
+            strict = true;
+            break;
+        }
+        if shift <= tol {
+            break;
+        }
+        match &mut labels_old {
+            Some(o) => o.copy_from_slice(&labels),
+            None => labels_old = Some(labels.clone()),
+        }
+    }
+    if !strict {
+        // Re-run the E-step so the labels belong to the final centres.
+        p.assign(&centres, k, &mut labels, false);
+    }
+    let inertia = chunked_sum(&p.own_dists(&centres, &labels));
+    Run {
+        centres,
+        labels,
+        inertia,
+        n_iter,
+    }
+}
+
+/// scikit-learn's `_is_same_clustering`: the two labelings are equal up to a renaming of
+/// the clusters.
+pub(crate) fn same_clustering(a: &[u32], b: &[u32], k: usize) -> bool {
+    let mut map = vec![u32::MAX; k];
+    for (&x, &y) in a.iter().zip(b) {
+        let m = &mut map[x as usize];
+        if *m == u32::MAX {
+            *m = y;
+        } else if *m != y {
+            return false;
+        }
+    }
+    true
+}
+
+/// Centred points as one row-major `f64` matrix, scanned by the register-tiled kernels.
+pub(crate) struct RowMajor {
+    pub x: Vec<f64>,
+    pub d: usize,
+    pub isa: Isa,
+}
+
+impl Points for RowMajor {
+    fn n(&self) -> usize {
+        self.x.len() / self.d.max(1)
+    }
+
+    fn d(&self) -> usize {
+        self.d
+    }
+
+    fn push_row(&self, i: usize, out: &mut Vec<f64>) {
+        out.extend_from_slice(&self.x[i * self.d..(i + 1) * self.d]);
+    }
+
+    fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>> {
+        let d = self.d;
+        targets
+            .chunks(d)
+            .map(|t| {
+                self.x
+                    .par_chunks(CHUNK * d)
+                    .flat_map_iter(|xc| xc.chunks(d).map(|r| kernels::sq_dist(r, t)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn assign(
+        &self,
+        centres: &[f64],
+        k: usize,
+        labels: &mut [u32],
+        update: bool,
+    ) -> (Vec<f64>, Vec<u64>) {
+        assign_rows(self.isa, &self.x, self.d, centres, k, labels, update)
+    }
+
+    fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
+        let d = self.d;
+        self.x
+            .par_chunks(CHUNK * d)
+            .zip(labels.par_chunks(CHUNK))
+            .flat_map_iter(|(xc, lc)| {
+                xc.chunks(d).zip(lc).map(move |(r, &l)| {
+                    kernels::sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d])
+                })
+            })
+            .collect()
+    }
+}
+
+/// Label the rows of a row-major block `x` with the nearest of `centres` and, when `update`,
+/// return the per-cluster sums and counts merged in chunk order.
+pub(crate) fn assign_rows(
+    isa: Isa,
+    x: &[f64],
+    d: usize,
+    centres: &[f64],
+    k: usize,
+    labels: &mut [u32],
+    update: bool,
+) -> (Vec<f64>, Vec<u64>) {
+    let packed = PackedCentres::new(centres, k, d);
+    let parts: Vec<(Vec<f64>, Vec<u64>)> = x
+        .par_chunks(CHUNK * d)
+        .zip(labels.par_chunks_mut(CHUNK))
+        .map(|(xc, lc)| {
+            if update {
+                // Aligned like the packed centres: the row sums are vector adds too.
+                let (mut buf, off) = kernels::aligned(k * d, 0.0);
+                let s = &mut buf[off..off + k * d];
+                let mut c = vec![0u64; k];
+                kernels::assign(isa, xc, &packed, lc, Some((&mut *s, &mut c)));
+                (s.to_vec(), c)
+            } else {
+                kernels::assign(isa, xc, &packed, lc, None);
+                (vec![], vec![])
+            }
+        })
+        .collect();
+    let mut sums = vec![0.0; if update { k * d } else { 0 }];
+    let mut counts = vec![0u64; if update { k } else { 0 }];
+    for (s, c) in parts {
+        for (t, v) in sums.iter_mut().zip(s) {
+            *t += v;
+        }
+        for (t, v) in counts.iter_mut().zip(c) {
+            *t += v;
+        }
+    }
+    (sums, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_clustering_up_to_renaming() {
+        assert!(same_clustering(&[0, 0, 1, 2], &[2, 2, 0, 1], 3));
+        assert!(!same_clustering(&[0, 0, 1, 2], &[2, 1, 0, 1], 3));
+    }
+
+    #[test]
+    fn row_major_points() {
+        let p = RowMajor {
+            x: vec![0.0, 0.0, 3.0, 4.0, 1.0, 0.0],
+            d: 2,
+            isa: Isa::detect(),
+        };
+        assert_eq!(p.n(), 3);
+        let dists = p.sq_dists_to(&[0.0, 0.0, 3.0, 4.0]);
+        assert_eq!(dists, vec![vec![0.0, 25.0, 1.0], vec![25.0, 0.0, 20.0]]);
+        let mut labels = vec![0; 3];
+        let (sums, counts) = p.assign(&[0.0, 0.0, 3.0, 4.0], 2, &mut labels, true);
+        assert_eq!(labels, vec![0, 1, 0]);
+        assert_eq!(counts, vec![2, 1]);
+        assert_eq!(sums, vec![1.0, 0.0, 3.0, 4.0]);
+        assert_eq!(
+            p.own_dists(&[0.5, 0.0, 3.0, 4.0], &labels),
+            vec![0.25, 0.0, 0.25]
+        );
+    }
+}

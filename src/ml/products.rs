@@ -1,0 +1,270 @@
+//! Products of the centred feature matrix `Xc = X - 1 mᵀ` (n x d, stored as the frame's
+//! columns) with thin dense matrices: `Xc Q` (d x l `Q`) and `Xcᵀ Y` (n x l `Y`). They are the
+//! passes of the randomized SVD and of k-means on wide data, and they read the columns in place
+//! (an `f32` input stays `f32`): blocks of [`ROWS`] rows x [`PANEL`] columns are packed
+//! (centred on the way, on the means rounded to the input's precision, the rounding's remainder
+//! corrected afterwards as a rank-one term) into a small contiguous buffer and multiplied by
+//! faer's matmul in the input's precision, and block results are accumulated in `f64`.
+//!
+//! `Xc Q` runs row blocks in parallel, each owning its rows of the result; `Xcᵀ Y` runs column
+//! panels in parallel, each owning its rows of that result. Within a task the blocks are
+//! visited in a fixed order, so every entry is summed in the same order for any thread count.
+
+use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
+
+use super::data::{Cols, Elem};
+use super::linalg::ColMajor;
+
+/// Rows per packed block: 4 KiB of each `f32` column, so a block reads whole pages.
+pub(crate) const ROWS: usize = 1024;
+/// Columns per packed block (a block is then 256 KiB of `f32`, L2-resident).
+pub(crate) const PANEL: usize = 64;
+
+/// `acc += a b` in `f64` (faer's matmul straight into the accumulator).
+pub(crate) fn add_product_f64(acc: &mut [f64], a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
+    let out = MatMut::from_column_major_slice_mut(acc, a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(out, Accum::Add, a, b, 1.0, Par::Seq);
+}
+
+/// `acc += a b` with `a` and `b` in a narrower type: the matmul accumulates one block in that
+/// type (into `tmp`), the blocks add up in `f64`.
+pub(crate) fn add_product_via<T: Elem>(
+    acc: &mut [f64],
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    tmp: &mut Vec<T>,
+) {
+    let (m, n) = (a.nrows(), b.ncols());
+    tmp.clear();
+    tmp.resize(m * n, T::default());
+    let out = MatMut::from_column_major_slice_mut(&mut tmp[..], m, n);
+    faer::linalg::matmul::matmul(
+        out,
+        Accum::Replace,
+        a,
+        b,
+        T::from_f64_rounded(1.0),
+        Par::Seq,
+    );
+    for (s, t) in acc.iter_mut().zip(tmp.iter()) {
+        *s += t.into_f64();
+    }
+}
+
+/// The thin matrix `q` rounded to `T` (column-major, same shape).
+fn rounded<T: Elem>(q: &ColMajor<f64>) -> Vec<T> {
+    q.data.iter().map(|&v| T::from_f64_rounded(v)).collect()
+}
+
+/// Rows `r0..r0 + rows` (all `l` columns) of a column-major matrix with `nrows` rows.
+fn subrows<T>(data: &[T], nrows: usize, l: usize, r0: usize, rows: usize) -> MatRef<'_, T> {
+    MatRef::from_column_major_slice_with_stride(&data[r0..], rows, l, nrows)
+}
+
+/// The means rounded to `T` (what the packed blocks subtract, in `T`'s arithmetic) and what
+/// that rounding left over (`mean - rounded`, exactly representable in `f64`), applied to the
+/// products afterwards as a rank-one correction: the result is centred on the exact means.
+struct Centre<T> {
+    rounded: Vec<T>,
+    rest: Vec<f64>,
+}
+
+impl<T: Elem> Centre<T> {
+    fn new(mean: &[f64]) -> Self {
+        let rounded: Vec<T> = mean.iter().map(|&m| T::from_f64_rounded(m)).collect();
+        let rest = mean
+            .iter()
+            .zip(&rounded)
+            .map(|(m, r)| m - r.into_f64())
+            .collect();
+        Self { rounded, rest }
+    }
+
+    /// Whether the rounding lost anything (never for `f64`).
+    fn inexact(&self) -> bool {
+        self.rest.iter().any(|&r| r != 0.0)
+    }
+}
+
+impl<T: Elem> Cols<'_, T> {
+    /// Rows `r0..r1` of columns `c0..c1`, minus the rounded means, column-major into `buf`
+    /// (grown once, then overwritten: no zeroing).
+    fn pack(
+        &self,
+        centre: &Centre<T>,
+        (r0, r1): (usize, usize),
+        (c0, c1): (usize, usize),
+        buf: &mut Vec<T>,
+    ) {
+        let rows = r1 - r0;
+        let len = rows * (c1 - c0);
+        if buf.len() < len {
+            buf.resize(len, T::default());
+        }
+        for (dst, j) in buf[..len].chunks_exact_mut(rows).zip(c0..c1) {
+            let m = centre.rounded[j];
+            for (o, &v) in dst.iter_mut().zip(&self.col(j)[r0..r1]) {
+                *o = v - m;
+            }
+        }
+    }
+
+    /// `Xc Q` for a d x l `q`: n x l.
+    pub(crate) fn centred_mul(&self, mean: &[f64], q: &ColMajor<f64>) -> ColMajor<f64> {
+        let (n, d, l) = (self.n, self.d(), q.ncols);
+        debug_assert_eq!(q.nrows, d);
+        let centre = Centre::<T>::new(mean);
+        let qt = rounded::<T>(q);
+        let blocks: Vec<Vec<f64>> = (0..n.div_ceil(ROWS))
+            .into_par_iter()
+            .map(|b| {
+                let (r0, r1) = (b * ROWS, ((b + 1) * ROWS).min(n));
+                let rows = r1 - r0;
+                let mut acc = vec![0.0; rows * l];
+                let (mut buf, mut tmp) = (Vec::new(), Vec::new());
+                for c0 in (0..d).step_by(PANEL) {
+                    let c1 = (c0 + PANEL).min(d);
+                    self.pack(&centre, (r0, r1), (c0, c1), &mut buf);
+                    let p =
+                        MatRef::from_column_major_slice(&buf[..rows * (c1 - c0)], rows, c1 - c0);
+                    T::add_product(&mut acc, p, subrows(&qt, d, l, c0, c1 - c0), &mut tmp);
+                }
+                acc
+            })
+            .collect();
+        let mut out = vec![0.0; n * l];
+        for (b, acc) in blocks.iter().enumerate() {
+            let (r0, rows) = (b * ROWS, acc.len() / l.max(1));
+            for j in 0..l {
+                out[j * n + r0..j * n + r0 + rows].copy_from_slice(&acc[j * rows..(j + 1) * rows]);
+            }
+        }
+        if centre.inexact() {
+            // Xc Q = (X - 1 rᵀ) Q - 1 (mean - r)ᵀ Q.
+            for j in 0..l {
+                let c: f64 = centre.rest.iter().zip(q.col(j)).map(|(a, b)| a * b).sum();
+                out[j * n..(j + 1) * n].iter_mut().for_each(|v| *v -= c);
+            }
+        }
+        ColMajor {
+            data: out,
+            nrows: n,
+            ncols: l,
+        }
+    }
+
+    /// `Xcᵀ Y` for an n x l `y`: d x l.
+    pub(crate) fn centred_tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> ColMajor<f64> {
+        let (n, d, l) = (self.n, self.d(), y.ncols);
+        debug_assert_eq!(y.nrows, n);
+        let centre = Centre::<T>::new(mean);
+        let yt = rounded::<T>(y);
+        let panels: Vec<Vec<f64>> = (0..d.div_ceil(PANEL))
+            .into_par_iter()
+            .map(|p| {
+                let (c0, c1) = (p * PANEL, ((p + 1) * PANEL).min(d));
+                let cols = c1 - c0;
+                let mut acc = vec![0.0; cols * l];
+                let (mut buf, mut tmp) = (Vec::new(), Vec::new());
+                for r0 in (0..n).step_by(ROWS) {
+                    let r1 = (r0 + ROWS).min(n);
+                    self.pack(&centre, (r0, r1), (c0, c1), &mut buf);
+                    let block =
+                        MatRef::from_column_major_slice(&buf[..(r1 - r0) * cols], r1 - r0, cols);
+                    T::add_product(
+                        &mut acc,
+                        block.transpose(),
+                        subrows(&yt, n, l, r0, r1 - r0),
+                        &mut tmp,
+                    );
+                }
+                acc
+            })
+            .collect();
+        let mut out = vec![0.0; d * l];
+        for (p, acc) in panels.iter().enumerate() {
+            let (c0, cols) = (p * PANEL, acc.len() / l.max(1));
+            for j in 0..l {
+                out[j * d + c0..j * d + c0 + cols].copy_from_slice(&acc[j * cols..(j + 1) * cols]);
+            }
+        }
+        if centre.inexact() {
+            // Xcᵀ Y = (X - 1 rᵀ)ᵀ Y - (mean - r) (1ᵀ Y).
+            for j in 0..l {
+                let s: f64 = y.col(j).iter().sum();
+                for (v, r) in out[j * d..(j + 1) * d].iter_mut().zip(&centre.rest) {
+                    *v -= r * s;
+                }
+            }
+        }
+        ColMajor {
+            data: out,
+            nrows: d,
+            ncols: l,
+        }
+    }
+
+    /// The centred matrix itself, column-major in `T` (the full SVD's input).
+    pub(crate) fn centred_copy(&self, mean: &[f64]) -> ColMajor<T> {
+        let (n, d) = (self.n, self.d());
+        let mut data: Vec<T> = Vec::with_capacity(n * d);
+        data.par_extend((0..d).into_par_iter().flat_map_iter(|j| {
+            let m = mean[j];
+            self.col(j)
+                .iter()
+                .map(move |&v| T::from_f64_rounded(v.into_f64() - m))
+        }));
+        ColMajor {
+            data,
+            nrows: n,
+            ncols: d,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::data::Features;
+
+    fn naive(x: &ndarray::Array2<f64>, mean: &[f64]) -> ndarray::Array2<f64> {
+        ndarray::Array2::from_shape_fn(x.dim(), |(i, j)| x[[i, j]] - mean[j])
+    }
+
+    #[test]
+    fn products_match_naive_across_blocks() {
+        // Sizes that leave partial row blocks and panels.
+        let (n, d, l) = (ROWS * 2 + 37, PANEL + 45, 3);
+        let x =
+            ndarray::Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 23) as f64 * 0.25);
+        let f = Features::from_ndarray(&x, "t").expect("features");
+        let c = f.f64_cols().expect("f64");
+        let mean = c.means();
+        let xc = naive(&x, &mean);
+        let q = ColMajor {
+            data: (0..d * l).map(|i| ((i * 7) % 11) as f64 - 5.0).collect(),
+            nrows: d,
+            ncols: l,
+        };
+        let y = c.centred_mul(&mean, &q);
+        let want = xc.dot(&q.to_array(|v| v));
+        for (a, b) in y.to_array(|v| v).iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let z = c.centred_tmul(&mean, &y);
+        let want = xc.t().dot(&want);
+        for (a, b) in z.to_array(|v| v).iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        // The f32 path agrees to f32 precision.
+        let x32 = x.mapv(|v| v as f32);
+        let f32s = Features::from_ndarray(&x32, "t").expect("features");
+        crate::ml::data::with_cols!(f32s, c32 => {
+            let y32 = c32.centred_mul(&mean, &q);
+            for (a, b) in y32.data.iter().zip(&y.data) {
+                assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        });
+    }
+}

@@ -1,0 +1,279 @@
+//! Randomized truncated SVD of the centred feature matrix (Halko, Martinsson & Tropp, "Finding
+//! structure with randomness", 2011: the randomized range finder with power iterations,
+//! algorithm 4.4), step for step as scikit-learn's `randomized_svd`:
+//!
+//! 1. `Q` = a (columns of M) x `l` standard normal matrix, `l = n_components + n_oversamples`
+//!    (at most min(n, d)), drawn from the portable seeded `Pcg64` by Box-Muller;
+//! 2. `n_iter` times: `Q = normalize(M Q)`, `Q = normalize(Mᵀ Q)` with the power-iteration
+//!    normalizer (LU with partial pivoting by default, QR, or none);
+//! 3. `Q` = an orthonormal basis of `M Q`; `B = Qᵀ M`; the SVD of the small `B` gives the
+//!    singular values and (through `Q` when transposed) the right singular vectors.
+//!
+//! `M` is the centred matrix, transposed when it has fewer rows than columns (as scikit-learn
+//! does, so the random matrix has the smaller dimension's rows). Every product with `M` is a
+//! pass over the data ([`Cols::centred_mul`] / [`Cols::centred_tmul`]: the input is read in
+//! place, never copied, and an `f32` input is multiplied in `f32`); everything else works on
+//! `l`-column matrices. NumPy's generator differs, so the random start, and with it the last
+//! digits of the result, differ from scikit-learn's for the same seed; with enough power
+//! iterations both converge to the exact decomposition.
+
+use rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+use super::data::{Cols, Elem};
+use super::linalg::{self, ColMajor};
+use super::pca::PowerIterationNormalizer;
+use crate::error::Result;
+
+/// The randomized solver's settings (see [`super::Pca`]'s builder methods).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RandomizedOptions {
+    pub n_components: usize,
+    pub n_oversamples: usize,
+    pub n_iter: Option<usize>,
+    pub normalizer: PowerIterationNormalizer,
+    pub seed: u64,
+}
+
+/// The top singular values and right singular vectors (k x d, rows) of the centred matrix.
+pub(crate) fn randomized_svd<T: Elem>(
+    c: &Cols<'_, T>,
+    mean: &[f64],
+    o: &RandomizedOptions,
+) -> Result<(Vec<f64>, ndarray::Array2<f64>)> {
+    let (n, d) = (c.n, c.d());
+    let k = o.n_components;
+    let l = (k + o.n_oversamples).min(n.min(d));
+    // scikit-learn: "7 was found a good compromise for PCA".
+    let n_iter = o.n_iter.unwrap_or(if (k as f64) < 0.1 * n.min(d) as f64 {
+        7
+    } else {
+        4
+    });
+    let normalizer = match o.normalizer {
+        PowerIterationNormalizer::Auto if n_iter <= 2 => PowerIterationNormalizer::None,
+        PowerIterationNormalizer::Auto => PowerIterationNormalizer::Lu,
+        other => other,
+    };
+    let transpose = n < d;
+    // Products with M and with Mᵀ, M being the centred matrix or its transpose.
+    let m_mul = |q: &ColMajor<f64>| {
+        if transpose {
+            c.centred_tmul(mean, q)
+        } else {
+            c.centred_mul(mean, q)
+        }
+    };
+    let mt_mul = |q: &ColMajor<f64>| {
+        if transpose {
+            c.centred_mul(mean, q)
+        } else {
+            c.centred_tmul(mean, q)
+        }
+    };
+    let mut rng = Pcg64::seed_from_u64(o.seed);
+    let mut q = normal_matrix(&mut rng, if transpose { n } else { d }, l);
+    for _ in 0..n_iter {
+        q = normalize(m_mul(&q), normalizer);
+        q = normalize(mt_mul(&q), normalizer);
+    }
+    let q = orthonormal(m_mul(&q));
+    // Bᵀ = Mᵀ Q (columns of M x l): its thin SVD is B's, with U and V swapped.
+    let svd = linalg::thin_svd(mt_mul(&q), !transpose)?;
+    let k = k.min(svd.s.len());
+    let vt = if transpose {
+        // Right singular vectors of the data = Q times B's left ones (Bᵀ's right ones).
+        let qa = q.to_array(|v| v);
+        let u = qa.dot(&svd.vt.t());
+        u.t().slice(ndarray::s![..k, ..]).to_owned()
+    } else {
+        let u = svd
+            .u
+            .ok_or_else(|| crate::error::Error::Internal("SVD without U".into()))?;
+        u.t().slice(ndarray::s![..k, ..]).to_owned()
+    };
+    Ok((svd.s[..k].to_vec(), vt))
+}
+
+/// A uniform value in [0, 1) from the top 53 bits of the generator's next u64.
+fn uniform(rng: &mut Pcg64) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A `rows x cols` standard normal matrix (Box-Muller, both values of each pair used),
+/// filled column by column.
+fn normal_matrix(rng: &mut Pcg64, rows: usize, cols: usize) -> ColMajor<f64> {
+    let len = rows * cols;
+    let mut data = Vec::with_capacity(len + 1);
+    while data.len() < len {
+        let u1 = 1.0 - uniform(rng); // (0, 1]: the logarithm stays finite
+        let u2 = uniform(rng);
+        let r = (-2.0 * u1.ln()).sqrt();
+        let t = std::f64::consts::TAU * u2;
+        data.push(r * t.cos());
+        data.push(r * t.sin());
+    }
+    data.truncate(len);
+    ColMajor {
+        data,
+        nrows: rows,
+        ncols: cols,
+    }
+}
+
+/// One power-iteration normalization of a tall `m x l` matrix.
+fn normalize(y: ColMajor<f64>, how: PowerIterationNormalizer) -> ColMajor<f64> {
+    match how {
+        PowerIterationNormalizer::Lu => lu_permuted_l(y),
+        PowerIterationNormalizer::Qr => orthonormal(y),
+        PowerIterationNormalizer::None | PowerIterationNormalizer::Auto => y,
+    }
+}
+
+/// SciPy's `lu(y, permute_l=True)[0]`: `P L` from LU with partial pivoting of the tall `y`
+/// (m x l, m >= l), a well-conditioned basis of `y`'s column space that is cheaper than QR.
+/// A zero pivot column (rank deficiency) is left as zeros below the diagonal.
+fn lu_permuted_l(mut y: ColMajor<f64>) -> ColMajor<f64> {
+    let (m, l) = (y.nrows, y.ncols);
+    let r = m.min(l);
+    // `rows[i]`: which original row sits at position i after the swaps.
+    let mut rows: Vec<usize> = (0..m).collect();
+    let a = &mut y.data;
+    for j in 0..r {
+        let col = &a[j * m..(j + 1) * m];
+        let mut p = j;
+        for i in j + 1..m {
+            if col[i].abs() > col[p].abs() {
+                p = i;
+            }
+        }
+        if p != j {
+            for c in 0..l {
+                a.swap(c * m + j, c * m + p);
+            }
+            rows.swap(j, p);
+        }
+        let pivot = a[j * m + j];
+        if pivot == 0.0 {
+            continue;
+        }
+        for i in j + 1..m {
+            a[j * m + i] /= pivot;
+        }
+        for c in j + 1..l {
+            let f = a[c * m + j];
+            if f != 0.0 {
+                for i in j + 1..m {
+                    a[c * m + i] -= f * a[j * m + i];
+                }
+            }
+        }
+    }
+    // L: unit lower trapezoidal m x r, rows put back in their original order.
+    let mut out = vec![0.0; m * r];
+    for j in 0..r {
+        for i in j..m {
+            let v = if i == j { 1.0 } else { a[j * m + i] };
+            out[j * m + rows[i]] = v;
+        }
+    }
+    ColMajor {
+        data: out,
+        nrows: m,
+        ncols: r,
+    }
+}
+
+/// An orthonormal basis of the columns of `y` (m x l): classical Gram-Schmidt run twice per
+/// column ("CGS2", as accurate as Householder QR for the basis). A column that vanishes
+/// (rank deficiency) becomes zero.
+fn orthonormal(mut y: ColMajor<f64>) -> ColMajor<f64> {
+    let (m, l) = (y.nrows, y.ncols);
+    for j in 0..l {
+        let scale: f64 = y.col(j).iter().map(|v| v * v).sum::<f64>().sqrt();
+        for _ in 0..2 {
+            for p in 0..j {
+                let dot: f64 = y.col(p).iter().zip(y.col(j)).map(|(a, b)| a * b).sum();
+                let (done, rest) = y.data.split_at_mut(j * m);
+                for (v, q) in rest[..m].iter_mut().zip(&done[p * m..(p + 1) * m]) {
+                    *v -= dot * q;
+                }
+            }
+        }
+        let norm: f64 = y.col(j).iter().map(|v| v * v).sum::<f64>().sqrt();
+        let col = &mut y.data[j * m..(j + 1) * m];
+        if norm > scale * 1e-12 && norm > 0.0 {
+            col.iter_mut().for_each(|v| *v /= norm);
+        } else {
+            col.iter_mut().for_each(|v| *v = 0.0);
+        }
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mat(rows: usize, cols: usize, f: impl Fn(usize, usize) -> f64) -> ColMajor<f64> {
+        let mut data = Vec::with_capacity(rows * cols);
+        for j in 0..cols {
+            data.extend((0..rows).map(|i| f(i, j)));
+        }
+        ColMajor {
+            data,
+            nrows: rows,
+            ncols: cols,
+        }
+    }
+
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn orthonormal_basis() {
+        let y = mat(50, 4, |i, j| ((i * (j + 3)) % 7) as f64 + j as f64);
+        let q = orthonormal(y);
+        for a in 0..4 {
+            for b in 0..4 {
+                let want = if a == b { 1.0 } else { 0.0 };
+                assert!((dot(q.col(a), q.col(b)) - want).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn lu_spans_the_same_space_as_its_input() {
+        let y = mat(30, 3, |i, j| {
+            ((i * 7 + j * 5) % 11) as f64 - 5.0 + (i * j) as f64 * 0.1
+        });
+        let pl = lu_permuted_l(y.clone());
+        // Each column of y lies in the span of P L: the residual after projecting vanishes.
+        let basis = orthonormal(pl.clone());
+        for j in 0..3 {
+            let mut r = y.col(j).to_vec();
+            for p in 0..3 {
+                let c = dot(basis.col(p), &r);
+                for (v, q) in r.iter_mut().zip(basis.col(p)) {
+                    *v -= c * q;
+                }
+            }
+            assert!(r.iter().all(|v| v.abs() < 1e-9), "{r:?}");
+        }
+        // Unit diagonal on the pivot rows, every entry at most 1 in magnitude (partial pivoting).
+        assert!(pl.data.iter().all(|v| v.abs() <= 1.0 + 1e-15));
+    }
+
+    #[test]
+    fn normal_draws_look_normal() {
+        let mut rng = Pcg64::seed_from_u64(3);
+        let m = normal_matrix(&mut rng, 20_000, 1);
+        let mean = m.data.iter().sum::<f64>() / 20_000.0;
+        let var = m.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 20_000.0;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
+    }
+}
