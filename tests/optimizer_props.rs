@@ -1,8 +1,13 @@
 //! Property test: the optimizer never changes a result. Random pipelines (filters, with_columns
 //! and selects with arithmetic, `when`, NaN fills, scalers, rolling windows, arg_sort and
 //! aggregates, sorts, gathers, slices, drops, renames, aggregations) over random data with NaN and null, read from memory or from
-//! a Parquet file of small row groups, must give identical frames optimized and unoptimized
+//! a Parquet file of small row groups, must give the same frames optimized and unoptimized
 //! (`ExecOptions::optimize(false)`), or fail in both.
+//!
+//! "The same" is bit-identical except for float values, which may differ in their last bits
+//! (a relative 1e-12): hoisting a statistic out of a column streams it over the file's row
+//! groups, so its partial states merge in another order than over the collected column.
+//! Either plan gives the same bytes for any thread count (other tests check that).
 
 use fusedframe::io::parquet::write_with_row_groups;
 use fusedframe::prelude::*;
@@ -160,12 +165,44 @@ fn finish(lf: LazyFrame, end: u32) -> LazyFrame {
     ])
 }
 
+/// Equal frames, float values within a relative 1e-12 (see the module docs); NaN equals NaN
+/// and nulls must sit at the same rows.
+fn same_frames(p: &DataFrame, o: &DataFrame) -> bool {
+    use arrow::array::{Array, Float64Array};
+    use arrow::datatypes::DataType;
+    if p.schema() != o.schema() || p.height() != o.height() {
+        return false;
+    }
+    p.columns().iter().zip(o.columns()).all(|(a, b)| {
+        if !matches!(a.data_type(), DataType::Float64 | DataType::Float32) {
+            return a.as_ref() == b.as_ref();
+        }
+        let cast = |x: &arrow::array::ArrayRef| {
+            arrow::compute::cast(x, &DataType::Float64)
+                .ok()
+                .and_then(|c| c.as_any().downcast_ref::<Float64Array>().cloned())
+        };
+        let (Some(a), Some(b)) = (cast(a), cast(b)) else {
+            return false;
+        };
+        a.iter().zip(b.iter()).all(|(x, y)| match (x, y) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                x.to_bits() == y.to_bits()
+                    || (x.is_nan() && y.is_nan())
+                    || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+            }
+            _ => false,
+        })
+    })
+}
+
 fn check(lf: LazyFrame) -> Result<(), TestCaseError> {
     let plain = lf.clone().collect_with(&ExecOptions::new().optimize(false));
     let optimized = lf.clone().collect();
     match (plain, optimized) {
         (Ok(p), Ok(o)) => prop_assert!(
-            p == o,
+            same_frames(&p, &o),
             "results differ\nplan:\n{}\noptimized:\n{}\nunoptimized result:\n{p}\noptimized result:\n{o}",
             lf.explain(false).unwrap_or_default(),
             lf.explain(true).unwrap_or_default()
