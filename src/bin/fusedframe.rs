@@ -6,9 +6,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use clap::{Parser, Subcommand, ValueEnum};
+use fusedframe::plan::{ProgressFn, RowsFn};
 use fusedframe::script::output::{FileKind, Format};
 use fusedframe::script::run::{
     expand_paths, explain_script, header, run_script, schema_of_file, stderr_is_terminal,
@@ -166,7 +170,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 memory_limit,
                 temp_dir: Some(spill_dir(temp_dir)?),
                 explain,
-                progress: stderr_is_terminal(),
+                progress: None,
+                rows_written: None,
             };
             let result = run_all(&list, &options);
             if let Some(dir) = &options.temp_dir {
@@ -230,7 +235,11 @@ fn run_all(scripts: &[Script], options: &RunOptions) -> anyhow::Result<ExitCode>
             let sep = if i == 0 { "" } else { "\n" };
             writeln!(out, "{sep}{}", header(script)).context("writing to stdout")?;
         }
-        let result = run_script(script, options, &mut out);
+        // A bar per script, cleared when it ends (before its result is printed).
+        let bar = Progress::start(stderr_is_terminal());
+        let options = bar.attach(options);
+        let result = run_script(script, &options, &mut out);
+        drop(bar);
         out.flush().context("writing to stdout")?;
         match result {
             Ok(()) => {}
@@ -288,3 +297,56 @@ fn remove_on_signal(dir: PathBuf) {
 
 #[cfg(not(unix))]
 fn remove_on_signal(_dir: PathBuf) {}
+
+/// The progress bar on stderr, fed by the executor's callbacks while it lives; none when
+/// stderr is not a terminal. The library only calls back; drawing is the command's business.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+/// Scans shorter than this finish before a bar is readable, so it stays hidden.
+const PROGRESS_DELAY: Duration = Duration::from_millis(300);
+
+impl Progress {
+    fn start(enabled: bool) -> Self {
+        if !enabled {
+            return Self { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style =
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} morsels{msg}, {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Self { bar: Some(bar) }
+    }
+
+    /// `options` with this bar's callbacks (morsels done, rows a sink wrote).
+    fn attach(&self, options: &RunOptions) -> RunOptions {
+        let mut options = options.clone();
+        if let Some(bar) = &self.bar {
+            let started = Instant::now();
+            let b = bar.clone();
+            let progress: Arc<ProgressFn> = Arc::new(move |done: usize, total: usize| {
+                if started.elapsed() >= PROGRESS_DELAY {
+                    b.set_length(total as u64);
+                    b.set_position(done as u64);
+                }
+            });
+            let b = bar.clone();
+            let rows: Arc<RowsFn> = Arc::new(move |rows: u64| {
+                b.set_message(format!(", {rows} rows written"));
+            });
+            options.progress = Some(progress);
+            options.rows_written = Some(rows);
+        }
+        options
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

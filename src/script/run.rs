@@ -5,17 +5,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{write_file, write_stdout, FileKind, Format};
 use super::{Output, Script};
 use crate::error::{Error, Result};
-use crate::plan::ExecOptions;
+use crate::plan::{ExecOptions, ProgressFn, RowsFn};
 
 /// Options of `fusedframe run`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Write the result here (format by extension) instead of printing it.
     pub output: Option<PathBuf>,
@@ -25,12 +22,31 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Print the optimized plan instead of running.
     pub explain: bool,
-    /// Show a progress bar on stderr (the CLI sets it when stderr is a terminal).
-    pub progress: bool,
+    /// Told `(morsels done, morsels total)` as pipelines run (the CLI draws its progress bar
+    /// with it when stderr is a terminal).
+    pub progress: Option<Arc<ProgressFn>>,
+    /// Told the rows a sink has written so far.
+    pub rows_written: Option<Arc<RowsFn>>,
     /// The memory budget in bytes (`None`: `FUSEDFRAME_MEMORY_LIMIT` or a share of RAM).
     pub memory_limit: Option<usize>,
     /// Where spill files go (`None`: `FUSEDFRAME_TEMP_DIR` or the system's).
     pub temp_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let callback = |set: bool| if set { "callback" } else { "none" };
+        f.debug_struct("RunOptions")
+            .field("output", &self.output)
+            .field("format", &self.format)
+            .field("threads", &self.threads)
+            .field("explain", &self.explain)
+            .field("progress", &callback(self.progress.is_some()))
+            .field("rows_written", &callback(self.rows_written.is_some()))
+            .field("memory_limit", &self.memory_limit)
+            .field("temp_dir", &self.temp_dir)
+            .finish()
+    }
 }
 
 /// Every script `paths` names: files as given, directories as their `*.fq` files in name order.
@@ -79,13 +95,12 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         Some(path) if !is_picture(path) => Some((path, output_kind(path)?)),
         _ => None,
     };
-    let bar = Progress::start(options.progress);
     let mut exec = ExecOptions::new();
     exec.threads = options.threads;
     exec.memory_limit = options.memory_limit;
     exec.temp_dir = options.temp_dir.clone();
-    exec.progress = bar.callback();
-    exec.rows_written = bar.rows_callback();
+    exec.progress = options.progress.clone();
+    exec.rows_written = options.rows_written.clone();
     let ev = script.eval_with(&exec)?;
     #[cfg(feature = "plot")]
     if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
@@ -114,7 +129,6 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         }
         (other, _) => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
     };
-    drop(bar);
     match (target, summary) {
         (Some((path, kind)), _) => write_file(&df, kind, path),
         (None, Some(summary)) if options.format == Format::Table => {
@@ -219,63 +233,4 @@ pub fn schema_of_file(path: &Path) -> Result<String> {
 /// True when a progress bar can be seen (stderr is a terminal).
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
-}
-
-/// A progress bar fed by the executor's callback while it lives; silent when disabled.
-struct Progress {
-    bar: Option<ProgressBar>,
-    callback: Option<Arc<crate::plan::ProgressFn>>,
-}
-
-/// Scans shorter than this finish before a bar is readable, so it stays hidden.
-const PROGRESS_DELAY: Duration = Duration::from_millis(300);
-
-impl Progress {
-    fn start(enabled: bool) -> Self {
-        if !enabled {
-            return Self {
-                bar: None,
-                callback: None,
-            };
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{spinner} [{bar:30}] {pos}/{len} morsels{msg}, {elapsed}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        let started = Instant::now();
-        let b = bar.clone();
-        let callback: Arc<crate::plan::ProgressFn> = Arc::new(move |done: usize, total: usize| {
-            if started.elapsed() >= PROGRESS_DELAY {
-                b.set_length(total as u64);
-                b.set_position(done as u64);
-            }
-        });
-        Self {
-            bar: Some(bar),
-            callback: Some(callback),
-        }
-    }
-
-    /// The callback to hand the executor, when the bar is shown.
-    fn callback(&self) -> Option<Arc<crate::plan::ProgressFn>> {
-        self.callback.clone()
-    }
-
-    /// The callback a sink tells the rows it wrote, shown after the morsels.
-    fn rows_callback(&self) -> Option<Arc<crate::plan::RowsFn>> {
-        let bar = self.bar.clone()?;
-        Some(Arc::new(move |rows: u64| {
-            bar.set_message(format!(", {rows} rows written"));
-        }))
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
