@@ -43,6 +43,6 @@ pub mod prelude {
     pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
-    pub use crate::plan::{ExecOptions, LazyFrame};
+    pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame};
     pub use arrow::datatypes::DataType;
 }

@@ -19,6 +19,7 @@
 pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
+mod join;
 pub mod kernels;
 mod pipeline;
 pub(crate) mod pool;
@@ -68,6 +69,8 @@ impl Params {
 pub(crate) struct Context {
     pub(crate) params: Params,
     progress: Option<Arc<ProgressFn>>,
+    /// The hash tables of the join builds run so far, by build number.
+    builds: Vec<(usize, Arc<join::BuiltSide>)>,
 }
 
 impl Context {
@@ -75,7 +78,17 @@ impl Context {
         Self {
             params: Params::default(),
             progress: options.progress.clone(),
+            builds: vec![],
         }
+    }
+
+    /// The hash table of join build `id`.
+    pub(crate) fn build(&self, id: usize) -> Result<&join::BuiltSide> {
+        self.builds
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, b)| b.as_ref())
+            .ok_or_else(|| Error::Internal(format!("join build #{id} has not run")))
     }
 
     /// Tell the progress callback, if any, that `done` of `total` morsels are done.
@@ -116,6 +129,17 @@ pub(crate) fn execute_fit(
     })
 }
 
+/// Get a pipeline ready to run: its join builds' hash tables into the context, then its
+/// source opened.
+fn open_pipeline(p: &Pipeline, ctx: &mut Context) -> Result<Opened> {
+    for b in &p.builds {
+        let df = run(&b.input, ctx)?;
+        let built = join::BuiltSide::new(&b.spec, df, &ctx.params)?;
+        ctx.builds.push((b.spec.id, Arc::new(built)));
+    }
+    open(&p.source, ctx)
+}
+
 /// Open a pipeline's source: a file's morsels, a frame, or the frame of the breaker below.
 fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
     Ok(match source {
@@ -137,7 +161,7 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
 
 /// Run a pipeline to its collected output.
 fn collect(p: &Pipeline, ctx: &mut Context) -> Result<DataFrame> {
-    let source = open(&p.source, ctx)?;
+    let source = open_pipeline(p, ctx)?;
     Running::new(source, &p.ops, ctx).collect()
 }
 
@@ -151,7 +175,7 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
             outputs,
             schema,
         } => {
-            let source = open(&input.source, ctx)?;
+            let source = open_pipeline(input, ctx)?;
             let running = Running::new(source, &input.ops, ctx);
             let exprs: Vec<Expr> = aggs.iter().map(|(_, e)| e.clone()).collect();
             let set = aggregate::AggregateSet::new(&exprs, &input.schema())?;
@@ -180,7 +204,7 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
             Ok(df)
         }
         PhysicalNode::Slice { input, offset, len } => {
-            let source = open(&input.source, ctx)?;
+            let source = open_pipeline(input, ctx)?;
             Running::new(source, &input.ops, ctx).slice(*offset, *len)
         }
         PhysicalNode::Sort { input, by, options } => {
@@ -207,7 +231,51 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
         PhysicalNode::Fit { .. } => Err(Error::Internal(
             "a model fit has no frame output; run it with execute_fit".into(),
         )),
+        PhysicalNode::Join { build, probe, spec } => {
+            let df = run(build, ctx)?;
+            let built = join::BuiltSide::new(spec, df, &ctx.params)?;
+            let probe = collect(probe, ctx)?;
+            join::join_frames(spec, &built, &probe, &ctx.params)
+        }
+        PhysicalNode::Concat { inputs, schema } => {
+            let frames = inputs
+                .iter()
+                .map(|i| {
+                    let df = run(i, ctx)?;
+                    by_name(&df, schema)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if schema.fields().is_empty() {
+                return Ok(DataFrame::with_height(
+                    frames.iter().map(DataFrame::height).sum(),
+                ));
+            }
+            DataFrame::vstack(schema.clone(), &frames)
+        }
     }
+}
+
+/// `df`'s columns in the order (and of the types) of `schema`, matched by name.
+fn by_name(df: &DataFrame, schema: &arrow::datatypes::SchemaRef) -> Result<DataFrame> {
+    if df.schema() == schema {
+        return Ok(df.clone());
+    }
+    let cols = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = df.column(f.name())?;
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                Ok(arrow::compute::cast(c, f.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if cols.is_empty() {
+        return Ok(DataFrame::with_height(df.height()));
+    }
+    DataFrame::from_arrays(schema.clone(), cols)
 }
 
 /// `value` as a value of `dtype` (an aggregate of an empty input is an untyped null, an

@@ -133,6 +133,10 @@ impl<'a> Running<'a> {
                         .collect::<Result<Vec<_>>>()?;
                     DataFrame::from_arrays(schema.clone(), cols)?
                 }
+                StreamOp::Probe(spec) => {
+                    let built = self.ctx.build(spec.id)?;
+                    super::join::probe_morsel(spec, built, &df, params)?
+                }
             };
         }
         Ok(df)

@@ -6,7 +6,10 @@
 //! - through `with_columns` / `select` whose expressions are all elementwise, if it reads no
 //!   column the node computes (a `select` that merely renames, `col("a").alias("b")`, is seen
 //!   through); through `drop` and `rename` (renaming the columns back);
-//! - into a filter below (they merge into one `&`), or into a scan's predicate.
+//! - into a filter below (they merge into one `&`), or into a scan's predicate;
+//! - into the side of a join whose columns it reads, where that keeps the result (see
+//!   `split_at_join`: a filter on the left columns of an inner or left join filters the left
+//!   input; one on name-to-name keys filters both inputs); into every input of a concat.
 //!
 //! It stops at everything else: a sort or slice (which rows are "first" changes), a gather, a
 //! window or aggregate in a `with_columns`/`select` (`x - x.mean()` depends on every row), an
@@ -15,13 +18,14 @@
 //!
 //! A conjunct that can fail at run time (a cast) never moves below another filter: merged into
 //! one predicate it would be evaluated on rows the other filter drops, and could fail there.
+//! For the same reason it passes a join only into a side whose every row the join keeps.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::LogicalPlan;
+use crate::plan::{JoinLayout, JoinType, LogicalPlan};
 
 /// Pushes filters down to and into the scans.
 pub struct PredicatePushdown;
@@ -43,10 +47,7 @@ fn rewrite(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         LogicalPlan::Filter { input, predicate } if predicate.is_elementwise() => {
             push_down(input, conjuncts(predicate))
         }
-        _ => match plan.inputs().first() {
-            Some(input) => Ok(Arc::new(plan.with_input(rewrite(input)?))),
-            None => Ok(plan.clone()),
-        },
+        _ => plan.map_inputs(rewrite),
     }
 }
 
@@ -163,9 +164,113 @@ fn push_down(node: &Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPla
             let below = push_down(input, down)?;
             Ok(filter_on(Arc::new(node.with_input(below)), stay))
         }
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } => {
+            let (to_left, to_right, stay) = split_at_join(node, preds)?;
+            let join = LogicalPlan::Join {
+                left: push_down(left, to_left)?,
+                right: push_down(right, to_right)?,
+                left_on: left_on.clone(),
+                right_on: right_on.clone(),
+                how: *how,
+            };
+            Ok(filter_on(Arc::new(join), stay))
+        }
+        // Every input's rows are output rows: filter each input.
+        LogicalPlan::Concat { inputs } => {
+            let inputs = inputs
+                .iter()
+                .map(|i| push_down(i, preds.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(LogicalPlan::Concat { inputs }))
+        }
         // A barrier: optimize below it, keep the filter here.
         _ => Ok(filter_on(rewrite(node)?, preds)),
     }
+}
+
+/// Which conjuncts above `join` may filter its left input, which its right input (both in
+/// that input's column names), and which must stay above.
+///
+/// A conjunct reading only left columns filters the left input when every left row's
+/// output rows are all dropped or all kept by it (inner, left, semi, anti and cross joins);
+/// likewise on the right (inner, right and cross). A conjunct on keys paired by name-to-name
+/// columns of one type (`left_on[i] = col(a)`, `right_on[i] = col(b)`) filters the right
+/// input too, as `b`, in inner, left, semi and anti joins: a right row failing it can only
+/// match left rows that fail it and are dropped anyway. (Not for float keys: `-0.0` matches
+/// `0.0` but a predicate may tell them apart.)
+fn split_at_join(
+    join: &LogicalPlan,
+    preds: Vec<Expr>,
+) -> Result<(Vec<Expr>, Vec<Expr>, Vec<Expr>)> {
+    let LogicalPlan::Join {
+        left,
+        right,
+        left_on,
+        right_on,
+        how,
+    } = join
+    else {
+        return Ok((vec![], vec![], preds));
+    };
+    let (ls, rs) = (left.schema()?, right.schema()?);
+    let layout = JoinLayout::new(&ls, &rs, left_on, right_on, *how)?;
+    let left_ok = matches!(
+        how,
+        JoinType::Inner | JoinType::Left | JoinType::Semi | JoinType::Anti | JoinType::Cross
+    );
+    let right_ok = matches!(how, JoinType::Inner | JoinType::Right | JoinType::Cross);
+    let keys_to_right = matches!(
+        how,
+        JoinType::Inner | JoinType::Left | JoinType::Semi | JoinType::Anti
+    );
+    // Left key column -> the right key column it is compared with.
+    let paired: Vec<(String, String)> = left_on
+        .iter()
+        .zip(right_on)
+        .filter_map(|(l, r)| match (l, r) {
+            (Expr::Column(a), Expr::Column(b)) => {
+                let lt = ls.field_with_name(a).ok()?.data_type();
+                let rt = rs.field_with_name(b).ok()?.data_type();
+                (lt == rt && !lt.is_floating()).then(|| (a.clone(), b.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let (mut to_left, mut to_right, mut stay) = (vec![], vec![], vec![]);
+    for p in preds {
+        // A conjunct that can fail only passes a join that keeps every row of that side.
+        let fallible = can_fail(&p);
+        let left_ok = left_ok && (!fallible || *how == JoinType::Left);
+        let right_ok = right_ok && (!fallible || *how == JoinType::Right);
+        let on_left = renamed(&p, |c| match layout.source_of(c, &ls, &rs)? {
+            (false, name) => Some(name),
+            (true, _) => None,
+        });
+        let on_right = renamed(&p, |c| match layout.source_of(c, &ls, &rs)? {
+            (true, name) => Some(name),
+            (false, _) => None,
+        });
+        match (on_left, on_right) {
+            (Some(q), _) if left_ok => {
+                if keys_to_right {
+                    let via_keys = renamed(&q, |c| {
+                        paired.iter().find(|(a, _)| a == c).map(|(_, b)| b.clone())
+                    });
+                    to_right.extend(via_keys);
+                }
+                to_left.push(q);
+            }
+            (_, Some(q)) if right_ok => to_right.push(q),
+            _ => stay.push(p),
+        }
+    }
+    Ok((to_left, to_right, stay))
 }
 
 /// The input column a `select` output named `name` passes through, if it is a plain column

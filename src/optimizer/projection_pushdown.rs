@@ -4,13 +4,17 @@
 //! A `with_columns` whose output carries columns nobody above reads becomes a `select` of just
 //! the needed ones: the unused columns would otherwise be copied at every point where the
 //! plan materializes (sorts, windows, hoisted aggregates). The root keeps its full schema.
+//!
+//! A join asks each input for the columns of its own that are needed above and its key
+//! columns (a left column whose name a needed right column shares stays too, so that the
+//! right one keeps its `_right` name); a concat asks every input for the same columns.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::LogicalPlan;
+use crate::plan::{JoinColumn, JoinLayout, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -85,6 +89,49 @@ fn trimmed(
         input: input.clone(),
         exprs: keep,
     }))
+}
+
+/// The columns a join's left and right inputs must give for it to output `required`: those
+/// columns, the keys' columns, and every left column a needed right column's name clashes
+/// with (without it the right column would lose its `_right` suffix and the output its name).
+fn join_inputs_needed(
+    join: &LogicalPlan,
+    required: &[String],
+) -> Result<(Vec<String>, Vec<String>)> {
+    let LogicalPlan::Join {
+        left,
+        right,
+        left_on,
+        right_on,
+        how,
+    } = join
+    else {
+        return Err(crate::error::Error::Internal("not a join".into()));
+    };
+    let (ls, rs) = (left.schema()?, right.schema()?);
+    let layout = JoinLayout::new(&ls, &rs, left_on, right_on, *how)?;
+    let mut l = expr_cols(left_on);
+    let mut r = expr_cols(right_on);
+    for name in required {
+        let Ok(i) = layout.schema.index_of(name) else {
+            continue;
+        };
+        match layout.columns[i] {
+            JoinColumn::Left(a) => add(&mut l, [ls.field(a).name().clone()]),
+            JoinColumn::Right(b) => {
+                let n = rs.field(b).name().clone();
+                if ls.field_with_name(&n).is_ok() {
+                    add(&mut l, [n.clone()]);
+                }
+                add(&mut r, [n]);
+            }
+            JoinColumn::Coalesced { left: a, right: b } => {
+                add(&mut l, [ls.field(a).name().clone()]);
+                add(&mut r, [rs.field(b).name().clone()]);
+            }
+        }
+    }
+    Ok((l, r))
 }
 
 /// Rewrite `plan` so it produces (at least) `required` columns, `None` meaning all of them.
@@ -271,6 +318,34 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 columns: still,
             }
         }
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } => {
+            let (need_left, need_right) = match required {
+                None => (None, None),
+                Some(req) => {
+                    let (l, r) = join_inputs_needed(plan, &req)?;
+                    (Some(l), Some(r))
+                }
+            };
+            LogicalPlan::Join {
+                left: push(left, need_left)?,
+                right: push(right, need_right)?,
+                left_on: left_on.clone(),
+                right_on: right_on.clone(),
+                how: *how,
+            }
+        }
+        LogicalPlan::Concat { inputs } => LogicalPlan::Concat {
+            inputs: inputs
+                .iter()
+                .map(|i| push(i, required.clone()))
+                .collect::<Result<_>>()?,
+        },
         LogicalPlan::Rename {
             input,
             existing,

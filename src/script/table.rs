@@ -30,7 +30,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{ExecOptions, LazyFrame};
+use crate::plan::{concat, ExecOptions, JoinType, LazyFrame};
 
 /// Fill the registry.
 pub fn register(r: &mut Registry) {
@@ -53,6 +53,8 @@ pub fn register(r: &mut Registry) {
         DataFrame::new(columns: Vec<Column>);
         Column::new(name: String, values: ArrayArg);
         LazyFrame::from_dataframe(df: DataFrame);
+        // Joins and stacking.
+        concat(frames: Vec<LazyFrame>);
         // Sources.
         range(start: i64, end: i64);
         zeros(n: usize, cols: Vec<String>);
@@ -124,6 +126,13 @@ pub fn register(r: &mut Registry) {
         PcaSolver::Auto;
         PcaSolver::CovarianceEigh;
         PcaSolver::Full;
+        JoinType::Inner;
+        JoinType::Left;
+        JoinType::Right;
+        JoinType::Full;
+        JoinType::Semi;
+        JoinType::Anti;
+        JoinType::Cross;
     );
 
     methods!(r, Expr;
@@ -251,6 +260,11 @@ pub fn register(r: &mut Registry) {
         kmeans(config: KMeans);
         pca(config: Pca);
         linear_regression(target: String, features: Vec<String>);
+        join(other: LazyFrame, left_on: Vec<Expr>, right_on: Vec<Expr>, how: JoinType);
+        inner_join(other: LazyFrame, left_on: String, right_on: String) => |lf| lf.inner_join(other, &left_on, &right_on);
+        left_join(other: LazyFrame, left_on: String, right_on: String) => |lf| lf.left_join(other, &left_on, &right_on);
+        cross_join(other: LazyFrame);
+        with_row_index(name: String) => |lf| lf.with_row_index(&name);
     );
 
     methods!(r, KMeans;

@@ -20,7 +20,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame};
+use crate::plan::{ExecOptions, IntoSortOptions, JoinType, LazyFrame};
 
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -291,7 +291,8 @@ script_types_from!(
     LazyLinearRegression,
     KMeansModel,
     PcaModel,
-    LinearModel
+    LinearModel,
+    JoinType
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API

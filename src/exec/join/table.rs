@@ -1,0 +1,289 @@
+//! The build side's hash table: distinct keys, each with the build rows holding it in
+//! ascending order, split into partitions by the top bits of the key's hash.
+//!
+//! A partition is an open-addressing table (linear probing) of group ids: a group is one
+//! distinct key, and its rows are a slice of one array (`rows[offsets[g]..offsets[g + 1]]`,
+//! ascending, because rows are inserted in order). Probing a key is one hash, a few slot
+//! reads and one key comparison, and gives the matches in build-row order, which is what the
+//! documented output order needs. Rows with a null key are in no group.
+//!
+//! A large build side is split into up to [`MAX_PARTITIONS`] partitions built in parallel,
+//! each small enough to stay mostly in cache while it is built. Partitions are independent:
+//! they are also the unit a memory budget can later reserve or spill, one at a time.
+
+use rayon::prelude::*;
+
+use super::keys::{KeyValues, Keys};
+use crate::error::{Error, Result};
+
+/// Build rows per partition a large build side aims at.
+const PARTITION_ROWS: usize = 1 << 18;
+/// The most partitions a table is split into.
+pub(crate) const MAX_PARTITIONS: usize = 64;
+/// Rows per chunk when rows are handed out to partitions in parallel.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// A hash table over the keys of the build side.
+pub(crate) struct JoinTable {
+    keys: Keys,
+    /// Partition of a hash: its top `bits` bits.
+    bits: u32,
+    parts: Vec<Partition>,
+}
+
+struct Partition {
+    mask: usize,
+    /// `group + 1` per slot (0 is empty).
+    slots: Vec<u32>,
+    /// Per group: a build row holding its key (to compare keys) and its hash.
+    first: Vec<u32>,
+    hash: Vec<u64>,
+    /// Per group: where its rows start in `rows`; one more entry closes the last group.
+    offsets: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl JoinTable {
+    /// Build the table over encoded build keys.
+    pub(crate) fn new(keys: Keys) -> Result<Self> {
+        let n = keys.len();
+        if n >= u32::MAX as usize {
+            return Err(Error::Plan(format!(
+                "the join's build side has {n} rows; at most {} are supported",
+                u32::MAX - 1
+            )));
+        }
+        let parts_wanted = (n / PARTITION_ROWS).next_power_of_two().min(MAX_PARTITIONS);
+        let bits = parts_wanted.trailing_zeros();
+        let members = partition_rows(&keys, bits);
+        let parts = members
+            .into_par_iter()
+            .map(|rows| Partition::build(&keys, rows))
+            .collect();
+        Ok(Self { keys, bits, parts })
+    }
+
+    /// The partitions' count (1 for a small build side).
+    #[cfg(test)]
+    pub(crate) fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    fn partition(&self, h: u64) -> &Partition {
+        let p = if self.bits == 0 {
+            0
+        } else {
+            (h >> (64 - self.bits)) as usize
+        };
+        &self.parts[p]
+    }
+
+    /// The build rows whose key equals the key of row `i` of `probe`, ascending (empty for
+    /// a null key).
+    #[inline]
+    pub(crate) fn matches(&self, probe: &Keys, i: usize) -> &[u32] {
+        if !probe.is_valid(i) {
+            return &[];
+        }
+        let h = probe.hashes[i];
+        let part = self.partition(h);
+        let g = match (&self.keys.values, &probe.values) {
+            (KeyValues::Words(b), KeyValues::Words(p)) => {
+                let v = p[i];
+                part.find(h, |row| b[row as usize] == v)
+            }
+            (KeyValues::Rows(b), KeyValues::Rows(p)) => {
+                let v = p.row(i);
+                part.find(h, |row| b.row(row as usize) == v)
+            }
+            _ => None,
+        };
+        match g {
+            Some(g) => &part.rows[part.offsets[g] as usize..part.offsets[g + 1] as usize],
+            None => &[],
+        }
+    }
+}
+
+/// The valid rows of each partition, ascending.
+fn partition_rows(keys: &Keys, bits: u32) -> Vec<Vec<u32>> {
+    let n = keys.len();
+    if bits == 0 {
+        return vec![(0..n as u32)
+            .filter(|&r| keys.is_valid(r as usize))
+            .collect()];
+    }
+    let parts = 1usize << bits;
+    // Each chunk lists its rows per partition; partitions then take the chunks in order.
+    let chunks: Vec<Vec<Vec<u32>>> = (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|c| {
+            let mut lists = vec![Vec::new(); parts];
+            for r in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n) {
+                if keys.is_valid(r) {
+                    lists[(keys.hashes[r] >> (64 - bits)) as usize].push(r as u32);
+                }
+            }
+            lists
+        })
+        .collect();
+    (0..parts)
+        .into_par_iter()
+        .map(|p| {
+            let total = chunks.iter().map(|c| c[p].len()).sum();
+            let mut rows = Vec::with_capacity(total);
+            for c in &chunks {
+                rows.extend_from_slice(&c[p]);
+            }
+            rows
+        })
+        .collect()
+}
+
+impl Partition {
+    /// The group of a key with hash `h`, given how to compare it with a group's first row.
+    #[inline]
+    fn find(&self, h: u64, same: impl Fn(u32) -> bool) -> Option<usize> {
+        let mut i = (h as usize) & self.mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            let g = (s - 1) as usize;
+            if self.hash[g] == h && same(self.first[g]) {
+                return Some(g);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The table over `rows` (ascending build rows with valid keys).
+    fn build(keys: &Keys, rows: Vec<u32>) -> Self {
+        let cap = (rows.len() + rows.len() / 2 + 1)
+            .next_power_of_two()
+            .max(16);
+        let mut part = Partition {
+            mask: cap - 1,
+            slots: vec![0; cap],
+            first: vec![],
+            hash: vec![],
+            offsets: vec![],
+            rows: vec![],
+        };
+        let mut group_of = Vec::with_capacity(rows.len());
+        match &keys.values {
+            KeyValues::Words(w) => {
+                for &r in &rows {
+                    group_of.push(part.insert(keys.hashes[r as usize], r, |f| {
+                        w[f as usize] == w[r as usize]
+                    }));
+                }
+            }
+            KeyValues::Rows(b) => {
+                for &r in &rows {
+                    let v = b.row(r as usize);
+                    group_of
+                        .push(part.insert(keys.hashes[r as usize], r, |f| b.row(f as usize) == v));
+                }
+            }
+        }
+        // Rows grouped by key, each group's rows in ascending order (a counting sort).
+        let groups = part.first.len();
+        let mut offsets = vec![0u32; groups + 1];
+        for &g in &group_of {
+            offsets[g as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut sorted = vec![0u32; rows.len()];
+        for (&r, &g) in rows.iter().zip(&group_of) {
+            let at = &mut next[g as usize];
+            sorted[*at as usize] = r;
+            *at += 1;
+        }
+        part.offsets = offsets;
+        part.rows = sorted;
+        part
+    }
+
+    /// The group of row `r`'s key, a new one if the key is new.
+    fn insert(&mut self, h: u64, r: u32, same: impl Fn(u32) -> bool) -> u32 {
+        let mut i = (h as usize) & self.mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                let g = self.first.len() as u32;
+                self.first.push(r);
+                self.hash.push(h);
+                self.slots[i] = g + 1;
+                return g;
+            }
+            let g = s - 1;
+            if self.hash[g as usize] == h && same(self.first[g as usize]) {
+                return g;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
+    use arrow::datatypes::DataType;
+
+    use super::super::keys::KeyEncoder;
+    use super::*;
+
+    #[test]
+    fn matches_come_in_build_row_order_in_every_partition() {
+        // Enough rows for several partitions; key = row % 1000, so each key has many rows.
+        let n = PARTITION_ROWS * 3 + 5;
+        let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
+        let build: Vec<Option<i64>> = (0..n as i64)
+            .map(|i| (i % 97 != 0).then_some(i % 1000))
+            .collect();
+        let table = JoinTable::new(
+            enc.encode(&[Arc::new(Int64Array::from(build.clone())) as ArrayRef])
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(table.partitions() > 1);
+        let probe = enc
+            .encode(&[
+                Arc::new(Int64Array::from(vec![Some(3), None, Some(5000), Some(999)])) as ArrayRef,
+            ])
+            .unwrap();
+        for (i, want) in [Some(3), None, Some(5000), Some(999)]
+            .into_iter()
+            .enumerate()
+        {
+            let expected: Vec<u32> = (0..n as u32)
+                .filter(|&r| want.is_some() && build[r as usize] == want)
+                .collect();
+            assert_eq!(table.matches(&probe, i), expected.as_slice());
+        }
+    }
+
+    #[test]
+    fn string_keys() {
+        let enc = KeyEncoder::new(&[DataType::Utf8]).unwrap();
+        let b: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a"),
+            None,
+            Some("b"),
+            Some("a"),
+        ]));
+        let table = JoinTable::new(enc.encode(&[b]).unwrap()).unwrap();
+        let p: ArrayRef = Arc::new(StringArray::from(vec!["a", "c", "b"]));
+        let p = enc.encode(&[p]).unwrap();
+        assert_eq!(table.matches(&p, 0), &[0, 3]);
+        assert!(table.matches(&p, 1).is_empty());
+        assert_eq!(table.matches(&p, 2), &[2]);
+    }
+}
