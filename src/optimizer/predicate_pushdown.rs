@@ -463,4 +463,85 @@ mod tests {
                 DATAFRAME rows=4 width=4
             "#);
     }
+
+    fn other() -> LazyFrame {
+        df!("c" => [1i64, 2, 3], "y" => [0.5, 1.5, 2.5], "a" => [1.0, 2.0, 3.0])
+            .unwrap()
+            .lazy()
+    }
+
+    #[test]
+    fn into_the_join_side_that_owns_the_columns_and_keys_into_both() {
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Inner)
+            .filter(
+                col("a").gt(0.0)
+                    & col("y").lt(2.0)
+                    & col("c").gt(1)
+                    & (col("a") + col("y")).gt(1.0)
+                    & col("a_right").gt(1.0),
+            );
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER ((((col("a").gt(0.0) & col("y").lt(2.0)) & col("c").gt(1)) & (col("a") + col("y")).gt(1.0)) & col("a_right").gt(1.0))
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            =>
+            FILTER (col("a") + col("y")).gt(1.0)
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                FILTER (col("a").gt(0.0) & col("c").gt(1))
+                  DATAFRAME rows=4 width=4
+                FILTER ((col("y").lt(2.0) & col("c").gt(1)) & col("a").gt(1.0))
+                  DATAFRAME rows=3 width=3
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+    }
+
+    #[test]
+    fn a_left_join_keeps_filters_on_its_right_columns_above() {
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Left)
+            .filter(col("y").lt(2.0) & col("c").gt(1) & col("s").neq("x"));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER ((col("y").lt(2.0) & col("c").gt(1)) & col("s").neq("x"))
+              JOIN type=left left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            =>
+            FILTER col("y").lt(2.0)
+              JOIN type=left left_on=[col("c")] right_on=[col("c")]
+                FILTER (col("c").gt(1) & col("s").neq("x"))
+                  DATAFRAME rows=4 width=4
+                FILTER col("c").gt(1)
+                  DATAFRAME rows=3 width=3
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        // A full join keeps every filter above; a concat filters each input.
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Full)
+            .filter(col("a").gt(0.0));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER col("a").gt(0.0)
+              JOIN type=full left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            => unchanged
+            "#);
+        let lf = concat([frame().lazy(), frame().lazy()]).filter(col("c").gt(2));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER col("c").gt(2)
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            CONCAT inputs=2
+              FILTER col("c").gt(2)
+                DATAFRAME rows=4 width=4
+              FILTER col("c").gt(2)
+                DATAFRAME rows=4 width=4
+            "#);
+    }
 }

@@ -462,4 +462,38 @@ mod tests {
             => unchanged
             "#);
     }
+
+    #[test]
+    fn joins_read_only_what_is_used_and_keep_suffixed_names() {
+        let other = df!("c" => [1i64, 2], "a" => [0.5, 1.5], "z" => [1, 2])
+            .unwrap()
+            .lazy();
+        let lf = frame()
+            .lazy()
+            .join(other, [col("c")], [col("c")], JoinType::Inner)
+            .select([col("s"), col("a_right")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("s"), col("a_right")]
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=2 width=3
+            =>
+            SELECT [col("s"), col("a_right")]
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4 columns=[a, c, s]
+                DATAFRAME rows=2 width=3 columns=[c, a]
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let lf = concat([frame().lazy(), frame().lazy()]).select([col("b")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("b")]
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            CONCAT inputs=2
+              DATAFRAME rows=4 width=4 columns=[b]
+              DATAFRAME rows=4 width=4 columns=[b]
+            "#);
+    }
 }

@@ -242,4 +242,51 @@ mod tests {
             => unchanged
             "#);
     }
+
+    #[test]
+    fn left_joins_and_concats_bound_their_inputs_inner_joins_stop_it() {
+        let (dir, path) = sorted_parquet();
+        let other = || frame().lazy();
+        let lf = scan_parquet(&path)
+            .join(other(), [col("id")], [col("c")], JoinType::Left)
+            .head(3);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=0 len=3
+              JOIN type=left left_on=[col("id")] right_on=[col("c")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+                DATAFRAME rows=4 width=4
+            =>
+            SLICE offset=0 len=3
+              JOIN type=left left_on=[col("id")] right_on=[col("c")]
+                SLICE offset=0 len=3
+                  SCAN PARQUET path=TMP/t.parquet columns=* limit=3
+                DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let lf = scan_parquet(&path)
+            .join(other(), [col("id")], [col("c")], JoinType::Inner)
+            .tail(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=-2 len=2
+              JOIN type=inner left_on=[col("id")] right_on=[col("c")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+                DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+        let lf = concat([other(), other()]).tail(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=-2 len=2
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            SLICE offset=-2 len=2
+              CONCAT inputs=2
+                SLICE offset=-2 len=2
+                  DATAFRAME rows=4 width=4
+                SLICE offset=-2 len=2
+                  DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+    }
 }

@@ -77,3 +77,91 @@ impl JoinSpec {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    fn frame(n: i64) -> LazyFrame {
+        DataFrame::new(vec![
+            Column::new("k", (0..n).collect::<Vec<_>>()),
+            Column::new("v", (0..n).map(|i| i as f64).collect::<Vec<_>>()),
+        ])
+        .unwrap()
+        .lazy()
+    }
+
+    #[test]
+    fn the_smaller_side_is_built_and_the_ordering_side_streams_when_it_can() {
+        // Small right side: the left side streams through the probe; the filter on a right
+        // column went into the build side.
+        let lf = frame(100)
+            .join(frame(10), [col("k")], [col("k")], JoinType::Inner)
+            .filter(col("v_right").gt(1.0));
+        insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+            PIPELINE
+              PROBE #0 type=inner left_on=[col("k")] right_on=[col("k")] build=right
+              DATAFRAME rows=100 width=2
+              BUILD #0 keys=[col("k")]
+                PIPELINE
+                  FILTER col("v").gt(1.0)
+                  DATAFRAME rows=10 width=2
+            "#);
+        // Small left side: the table is on it and a breaker restores the left order.
+        let lf = frame(10).join(frame(100), [col("k")], [col("k")], JoinType::Left);
+        insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+            HASH_JOIN type=left left_on=[col("k")] right_on=[col("k")] build=left
+              BUILD keys=[col("k")]
+                PIPELINE
+                  DATAFRAME rows=10 width=2
+              PIPELINE
+                DATAFRAME rows=100 width=2
+            "#);
+        // A right join mirrors it: a small left side is built, the right side streams.
+        let lf = frame(10).join(frame(100), [col("k")], [col("k")], JoinType::Right);
+        insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+            PIPELINE
+              PROBE #0 type=right left_on=[col("k")] right_on=[col("k")] build=left
+              DATAFRAME rows=100 width=2
+              BUILD #0 keys=[col("k")]
+                PIPELINE
+                  DATAFRAME rows=10 width=2
+            "#);
+    }
+
+    #[test]
+    fn a_chain_of_joins_builds_each_dimension_and_streams_the_fact_table() {
+        // TPC-H shaped: a fact table joined with two filtered dimension tables.
+        let fact = DataFrame::new(vec![
+            Column::new("o", (0..1000i64).map(|i| i % 50).collect::<Vec<_>>()),
+            Column::new("p", (0..1000i64).map(|i| i % 20).collect::<Vec<_>>()),
+            Column::new("q", (0..1000i64).collect::<Vec<_>>()),
+        ])
+        .unwrap()
+        .lazy();
+        let orders = frame(50).rename(["k", "v"], ["o", "odate"]);
+        let parts = frame(20).rename(["k", "v"], ["p", "size"]);
+        let lf = fact
+            .join(orders, [col("o")], [col("o")], JoinType::Inner)
+            .join(parts, [col("p")], [col("p")], JoinType::Inner)
+            .filter(col("odate").lt(10.0) & col("size").gt(3.0))
+            .select([col("q").sum()]);
+        insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+            AGGREGATE [$agg0 = col("q").sum()] -> [$agg0]
+              PIPELINE
+                PROBE #1 type=inner left_on=[col("p")] right_on=[col("p")] build=right
+                PROBE #0 type=inner left_on=[col("o")] right_on=[col("o")] build=right
+                DATAFRAME rows=1000 width=3
+                BUILD #0 keys=[col("o")]
+                  PIPELINE
+                    SELECT [col("k").alias("o"), col("v").alias("odate")]
+                    FILTER col("v").lt(10.0)
+                    DATAFRAME rows=50 width=2
+                BUILD #1 keys=[col("p")]
+                  PIPELINE
+                    SELECT [col("k").alias("p"), col("v").alias("size")]
+                    FILTER col("v").gt(3.0)
+                    DATAFRAME rows=20 width=2
+            "#);
+    }
+}
