@@ -255,6 +255,26 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
     }
 }
 
+/// A frame of `schema` from columns in its order, each cast to its field's type where it
+/// differs (a kernel's natural output type may be wider or narrower than the plan's).
+pub(crate) fn frame_of_types(
+    schema: &arrow::datatypes::SchemaRef,
+    cols: Vec<arrow::array::ArrayRef>,
+) -> Result<DataFrame> {
+    let cols = cols
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c)
+            } else {
+                Ok(arrow::compute::cast(&c, f.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    DataFrame::from_arrays(schema.clone(), cols)
+}
+
 /// `df`'s columns in the order (and of the types) of `schema`, matched by name.
 fn by_name(df: &DataFrame, schema: &arrow::datatypes::SchemaRef) -> Result<DataFrame> {
     if df.schema() == schema {
@@ -263,19 +283,12 @@ fn by_name(df: &DataFrame, schema: &arrow::datatypes::SchemaRef) -> Result<DataF
     let cols = schema
         .fields()
         .iter()
-        .map(|f| {
-            let c = df.column(f.name())?;
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                Ok(arrow::compute::cast(c, f.data_type())?)
-            }
-        })
+        .map(|f| df.column(f.name()).cloned())
         .collect::<Result<Vec<_>>>()?;
     if cols.is_empty() {
         return Ok(DataFrame::with_height(df.height()));
     }
-    DataFrame::from_arrays(schema.clone(), cols)
+    frame_of_types(schema, cols)
 }
 
 /// `value` as a value of `dtype` (an aggregate of an empty input is an untyped null, an

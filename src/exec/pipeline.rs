@@ -120,18 +120,7 @@ impl<'a> Running<'a> {
                             cols.push(a);
                         }
                     }
-                    let cols = cols
-                        .into_iter()
-                        .zip(schema.fields())
-                        .map(|(c, f)| {
-                            if c.data_type() == f.data_type() {
-                                Ok(c)
-                            } else {
-                                Ok(arrow::compute::cast(&c, f.data_type())?)
-                            }
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    DataFrame::from_arrays(schema.clone(), cols)?
+                    super::frame_of_types(schema, cols)?
                 }
                 StreamOp::Probe(spec) => {
                     let built = self.ctx.build(spec.id)?;

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::{JoinLayout, JoinType, LogicalPlan};
+use crate::plan::{JoinType, LogicalPlan};
 
 /// Pushes filters down to and into the scans.
 pub struct PredicatePushdown;
@@ -208,18 +208,18 @@ fn split_at_join(
     join: &LogicalPlan,
     preds: Vec<Expr>,
 ) -> Result<(Vec<Expr>, Vec<Expr>, Vec<Expr>)> {
-    let LogicalPlan::Join {
-        left,
-        right,
-        left_on,
-        right_on,
-        how,
-    } = join
+    let (
+        LogicalPlan::Join {
+            left_on,
+            right_on,
+            how,
+            ..
+        },
+        Some((layout, ls, rs)),
+    ) = (join, join.join_layout()?)
     else {
         return Ok((vec![], vec![], preds));
     };
-    let (ls, rs) = (left.schema()?, right.schema()?);
-    let layout = JoinLayout::new(&ls, &rs, left_on, right_on, *how)?;
     let left_ok = matches!(
         how,
         JoinType::Inner | JoinType::Left | JoinType::Semi | JoinType::Anti | JoinType::Cross

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::{JoinColumn, JoinLayout, LogicalPlan};
+use crate::plan::{JoinColumn, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -98,18 +98,15 @@ fn join_inputs_needed(
     join: &LogicalPlan,
     required: &[String],
 ) -> Result<(Vec<String>, Vec<String>)> {
-    let LogicalPlan::Join {
-        left,
-        right,
-        left_on,
-        right_on,
-        how,
-    } = join
+    let (
+        LogicalPlan::Join {
+            left_on, right_on, ..
+        },
+        Some((layout, ls, rs)),
+    ) = (join, join.join_layout()?)
     else {
         return Err(crate::error::Error::Internal("not a join".into()));
     };
-    let (ls, rs) = (left.schema()?, right.schema()?);
-    let layout = JoinLayout::new(&ls, &rs, left_on, right_on, *how)?;
     let mut l = expr_cols(left_on);
     let mut r = expr_cols(right_on);
     for name in required {

@@ -196,6 +196,25 @@ impl JoinLayout {
     }
 }
 
+impl LogicalPlan {
+    /// For a join node: its output layout and its inputs' schemas (`None` for other nodes).
+    pub(crate) fn join_layout(&self) -> Result<Option<(JoinLayout, SchemaRef, SchemaRef)>> {
+        let LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } = self
+        else {
+            return Ok(None);
+        };
+        let (ls, rs) = (left.schema()?, right.schema()?);
+        let layout = JoinLayout::new(&ls, &rs, left_on, right_on, *how)?;
+        Ok(Some((layout, ls, rs)))
+    }
+}
+
 fn missing(name: &str, s: &Schema) -> Error {
     Error::column_not_found(name, s.fields().iter().map(|f| f.name().as_str()))
 }

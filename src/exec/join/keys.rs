@@ -76,8 +76,9 @@ impl KeyEncoder {
         })
     }
 
-    /// Encode `columns` (one per key, of any type that casts to the key's type).
-    pub(crate) fn encode(&self, columns: &[ArrayRef]) -> Result<Keys> {
+    /// Encode `columns` (one per key, of any type that casts to the key's type), hashing in
+    /// parallel when `parallel` (a whole build side; a morsel is already one task).
+    pub(crate) fn encode(&self, columns: &[ArrayRef], parallel: bool) -> Result<Keys> {
         let columns = columns
             .iter()
             .zip(&self.types)
@@ -107,11 +108,16 @@ impl KeyEncoder {
             }
             Some(conv) => {
                 let rows = conv.convert_columns(&columns)?;
-                let hashes = (0..len)
-                    .into_par_iter()
-                    .with_min_len(1 << 12)
-                    .map(|i| hash_bytes(rows.row(i).as_ref()))
-                    .collect();
+                let hash = |i: usize| hash_bytes(rows.row(i).as_ref());
+                let hashes = if parallel {
+                    (0..len)
+                        .into_par_iter()
+                        .with_min_len(1 << 12)
+                        .map(hash)
+                        .collect()
+                } else {
+                    (0..len).map(hash).collect()
+                };
                 (KeyValues::Rows(rows), hashes)
             }
         };
@@ -235,10 +241,13 @@ mod tests {
     fn equal_values_encode_equally_across_types() {
         let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
         let a = enc
-            .encode(&[Arc::new(Int32Array::from(vec![Some(1), None, Some(-3)])) as ArrayRef])
+            .encode(
+                &[Arc::new(Int32Array::from(vec![Some(1), None, Some(-3)])) as ArrayRef],
+                false,
+            )
             .unwrap();
         let b = enc
-            .encode(&[Arc::new(Int64Array::from(vec![-3, 1])) as ArrayRef])
+            .encode(&[Arc::new(Int64Array::from(vec![-3, 1])) as ArrayRef], true)
             .unwrap();
         let (KeyValues::Words(x), KeyValues::Words(y)) = (&a.values, &b.values) else {
             panic!("word keys expected")
@@ -253,7 +262,10 @@ mod tests {
         let enc = KeyEncoder::new(&[DataType::Float64]).unwrap();
         let nan2 = f64::from_bits(f64::NAN.to_bits() ^ 1);
         let k = enc
-            .encode(&[Arc::new(Float64Array::from(vec![f64::NAN, nan2, 0.0, -0.0])) as ArrayRef])
+            .encode(
+                &[Arc::new(Float64Array::from(vec![f64::NAN, nan2, 0.0, -0.0])) as ArrayRef],
+                false,
+            )
             .unwrap();
         let KeyValues::Words(w) = &k.values else {
             panic!()
@@ -263,10 +275,13 @@ mod tests {
         // Several keys go through the row format, with the same canonical floats.
         let enc = KeyEncoder::new(&[DataType::Float64, DataType::Utf8]).unwrap();
         let k = enc
-            .encode(&[
-                Arc::new(Float64Array::from(vec![f64::NAN, nan2, -0.0])) as ArrayRef,
-                Arc::new(StringArray::from(vec!["a", "a", "b"])) as ArrayRef,
-            ])
+            .encode(
+                &[
+                    Arc::new(Float64Array::from(vec![f64::NAN, nan2, -0.0])) as ArrayRef,
+                    Arc::new(StringArray::from(vec!["a", "a", "b"])) as ArrayRef,
+                ],
+                true,
+            )
             .unwrap();
         let KeyValues::Rows(r) = &k.values else {
             panic!()

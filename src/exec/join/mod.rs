@@ -81,7 +81,7 @@ fn encode(
         .iter()
         .map(|e| evaluate_array(e, df, full, params))
         .collect::<Result<Vec<ArrayRef>>>()?;
-    encoder.encode(&cols)
+    encoder.encode(&cols, full)
 }
 
 /// The join's rows for one morsel of its order side, probed against the table on the other

@@ -2,8 +2,6 @@
 //! comes from (`NONE`: no row, the columns are null there), turned into columns by `take`, in
 //! the order and with the names the join's layout gives.
 
-use std::sync::Arc;
-
 use arrow::array::{Array, ArrayRef, BooleanArray, UInt32Array};
 use arrow::buffer::{NullBuffer, ScalarBuffer};
 use arrow::compute::kernels::zip::zip;
@@ -78,16 +76,5 @@ pub(super) fn assemble(
     if cols.is_empty() {
         return Ok(DataFrame::with_height(rows));
     }
-    let cols = cols
-        .into_iter()
-        .zip(schema.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c)
-            } else {
-                Ok(arrow::compute::cast(&c, f.data_type())?)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    DataFrame::from_arrays(Arc::clone(&schema), cols)
+    crate::exec::frame_of_types(&schema, cols)
 }

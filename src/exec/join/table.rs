@@ -249,15 +249,22 @@ mod tests {
             .map(|i| (i % 97 != 0).then_some(i % 1000))
             .collect();
         let table = JoinTable::new(
-            enc.encode(&[Arc::new(Int64Array::from(build.clone())) as ArrayRef])
-                .unwrap(),
+            enc.encode(
+                &[Arc::new(Int64Array::from(build.clone())) as ArrayRef],
+                true,
+            )
+            .unwrap(),
         )
         .unwrap();
         assert!(table.partitions() > 1);
         let probe = enc
-            .encode(&[
-                Arc::new(Int64Array::from(vec![Some(3), None, Some(5000), Some(999)])) as ArrayRef,
-            ])
+            .encode(
+                &[
+                    Arc::new(Int64Array::from(vec![Some(3), None, Some(5000), Some(999)]))
+                        as ArrayRef,
+                ],
+                false,
+            )
             .unwrap();
         for (i, want) in [Some(3), None, Some(5000), Some(999)]
             .into_iter()
@@ -279,9 +286,9 @@ mod tests {
             Some("b"),
             Some("a"),
         ]));
-        let table = JoinTable::new(enc.encode(&[b]).unwrap()).unwrap();
+        let table = JoinTable::new(enc.encode(&[b], true).unwrap()).unwrap();
         let p: ArrayRef = Arc::new(StringArray::from(vec!["a", "c", "b"]));
-        let p = enc.encode(&[p]).unwrap();
+        let p = enc.encode(&[p], false).unwrap();
         assert_eq!(table.matches(&p, 0), &[0, 3]);
         assert!(table.matches(&p, 1).is_empty());
         assert_eq!(table.matches(&p, 2), &[2]);
