@@ -144,7 +144,7 @@ fn main() {
         let status = Command::new(&exe)
             .args(["--one", join_dir, tpch_dir, &name])
             .status();
-        if !status.is_ok_and(|s| s.success()) {
+        if !status.as_ref().is_ok_and(|s| s.success()) {
             println!("{name}\tfusedframe\tunsupported: the run failed ({status:?})");
         }
     }

@@ -22,11 +22,50 @@ fn index_array(idx: Vec<u32>) -> UInt32Array {
     UInt32Array::new(ScalarBuffer::from(idx), nulls)
 }
 
-/// The rows of a column at `idx` (`None`: all rows, in order).
-fn take(c: &ArrayRef, idx: Option<&UInt32Array>) -> Result<ArrayRef> {
-    match idx {
-        None => Ok(c.clone()),
-        Some(i) => Ok(arrow::compute::take(c.as_ref(), i, None)?),
+/// Which rows of a frame the output takes, in order.
+enum Rows {
+    /// Every row, in order.
+    All,
+    /// The rows of a mask, in order (each row once at most, none missing: a cheaper copy
+    /// than a gather, above all for strings).
+    Mask(arrow::compute::FilterPredicate),
+    /// Any rows (nulls for `NONE`).
+    Take(UInt32Array),
+}
+
+impl Rows {
+    /// The rows `idx` gives out of a frame of `height` rows.
+    fn new(idx: Vec<u32>, height: usize) -> Self {
+        let increasing = idx.windows(2).all(|w| w[0] < w[1]) && idx.last() != Some(&NONE);
+        if !increasing {
+            return Rows::Take(index_array(idx));
+        }
+        if idx.len() == height {
+            return Rows::All;
+        }
+        let mut mask = vec![false; height];
+        for &i in &idx {
+            mask[i as usize] = true;
+        }
+        let mut f = arrow::compute::FilterBuilder::new(&BooleanArray::from(mask));
+        f = f.optimize();
+        Rows::Mask(f.build())
+    }
+
+    fn of(&self, c: &ArrayRef) -> Result<ArrayRef> {
+        Ok(match self {
+            Rows::All => c.clone(),
+            Rows::Mask(f) => f.filter(c.as_ref())?,
+            Rows::Take(i) => arrow::compute::take(c.as_ref(), i, None)?,
+        })
+    }
+
+    /// Rows without a source row (nulls), if any.
+    fn missing(&self) -> Option<&NullBuffer> {
+        match self {
+            Rows::Take(i) => i.nulls(),
+            _ => None,
+        }
     }
 }
 
@@ -40,18 +79,18 @@ pub(super) fn assemble(
     t_idx: Vec<u32>,
 ) -> Result<DataFrame> {
     let rows = t_idx.len();
-    let o_idx = o_idx.map(index_array);
-    let t_idx = index_array(t_idx);
+    let o_rows = o_idx.map_or(Rows::All, |i| Rows::new(i, o.height()));
+    let t_rows = Rows::Take(index_array(t_idx));
     let ((left, li), (right, ri)) = match spec.order_side() {
-        Side::Left => ((o, o_idx.as_ref()), (t, Some(&t_idx))),
-        Side::Right => ((t, Some(&t_idx)), (o, o_idx.as_ref())),
+        Side::Left => ((o, &o_rows), (t, &t_rows)),
+        Side::Right => ((t, &t_rows), (o, &o_rows)),
     };
     let schema = spec.layout.schema.clone();
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (c, f) in spec.layout.columns.iter().zip(schema.fields()) {
         let col = match *c {
-            JoinColumn::Left(i) => take(&left.columns()[i], li)?,
-            JoinColumn::Right(j) => take(&right.columns()[j], ri)?,
+            JoinColumn::Left(i) => li.of(&left.columns()[i])?,
+            JoinColumn::Right(j) => ri.of(&right.columns()[j])?,
             JoinColumn::Coalesced { left: i, right: j } => {
                 let cast = |a: ArrayRef| -> Result<ArrayRef> {
                     if a.data_type() == f.data_type() {
@@ -60,11 +99,11 @@ pub(super) fn assemble(
                         Ok(arrow::compute::cast(&a, f.data_type())?)
                     }
                 };
-                let l = cast(take(&left.columns()[i], li)?)?;
-                match li.and_then(|x| x.nulls()) {
+                let l = cast(li.of(&left.columns()[i])?)?;
+                match li.missing() {
                     None => l,
                     Some(missing) => {
-                        let r = cast(take(&right.columns()[j], ri)?)?;
+                        let r = cast(ri.of(&right.columns()[j])?)?;
                         let has_left = BooleanArray::new(missing.inner().clone(), None);
                         zip(&has_left, &l, &r)?
                     }

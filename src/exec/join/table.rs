@@ -35,8 +35,9 @@ struct Partition {
     mask: usize,
     /// `group + 1` per slot (0 is empty).
     slots: Vec<u32>,
-    /// Per group: a build row holding its key (to compare keys) and its hash.
-    first: Vec<u32>,
+    /// Per group: its key (the word itself for word keys, so a probe compares within the
+    /// partition; a build row holding it for row-encoded keys) and its hash.
+    key: Vec<u64>,
     hash: Vec<u64>,
     /// Per group: where its rows start in `rows`; one more entry closes the last group.
     offsets: Vec<u32>,
@@ -88,13 +89,13 @@ impl JoinTable {
         let h = probe.hashes[i];
         let part = self.partition(h);
         let g = match (&self.keys.values, &probe.values) {
-            (KeyValues::Words(b), KeyValues::Words(p)) => {
+            (KeyValues::Words(_), KeyValues::Words(p)) => {
                 let v = p[i];
-                part.find(h, |row| b[row as usize] == v)
+                part.find(h, |k, _| k == v)
             }
             (KeyValues::Rows(b), KeyValues::Rows(p)) => {
                 let v = p.row(i);
-                part.find(h, |row| b.row(row as usize) == v)
+                part.find(h, |k, gh| gh == h && b.row(k as usize) == v)
             }
             _ => None,
         };
@@ -141,9 +142,9 @@ fn partition_rows(keys: &Keys, bits: u32) -> Vec<Vec<u32>> {
 }
 
 impl Partition {
-    /// The group of a key with hash `h`, given how to compare it with a group's first row.
+    /// The group of a key with hash `h`, given how to compare it with a group's key and hash.
     #[inline]
-    fn find(&self, h: u64, same: impl Fn(u32) -> bool) -> Option<usize> {
+    fn find(&self, h: u64, same: impl Fn(u64, u64) -> bool) -> Option<usize> {
         let mut i = (h as usize) & self.mask;
         loop {
             let s = self.slots[i];
@@ -151,7 +152,7 @@ impl Partition {
                 return None;
             }
             let g = (s - 1) as usize;
-            if self.hash[g] == h && same(self.first[g]) {
+            if same(self.key[g], self.hash[g]) {
                 return Some(g);
             }
             i = (i + 1) & self.mask;
@@ -166,7 +167,7 @@ impl Partition {
         let mut part = Partition {
             mask: cap - 1,
             slots: vec![0; cap],
-            first: vec![],
+            key: vec![],
             hash: vec![],
             offsets: vec![],
             rows: vec![],
@@ -175,21 +176,21 @@ impl Partition {
         match &keys.values {
             KeyValues::Words(w) => {
                 for &r in &rows {
-                    group_of.push(part.insert(keys.hashes[r as usize], r, |f| {
-                        w[f as usize] == w[r as usize]
-                    }));
+                    let v = w[r as usize];
+                    group_of.push(part.insert(keys.hashes[r as usize], v, |k, _| k == v));
                 }
             }
             KeyValues::Rows(b) => {
                 for &r in &rows {
-                    let v = b.row(r as usize);
-                    group_of
-                        .push(part.insert(keys.hashes[r as usize], r, |f| b.row(f as usize) == v));
+                    let (h, v) = (keys.hashes[r as usize], b.row(r as usize));
+                    group_of.push(part.insert(h, u64::from(r), |k, gh| {
+                        gh == h && b.row(k as usize) == v
+                    }));
                 }
             }
         }
         // Rows grouped by key, each group's rows in ascending order (a counting sort).
-        let groups = part.first.len();
+        let groups = part.key.len();
         let mut offsets = vec![0u32; groups + 1];
         for &g in &group_of {
             offsets[g as usize + 1] += 1;
@@ -209,20 +210,21 @@ impl Partition {
         part
     }
 
-    /// The group of row `r`'s key, a new one if the key is new.
-    fn insert(&mut self, h: u64, r: u32, same: impl Fn(u32) -> bool) -> u32 {
+    /// The group of a key with hash `h` (stored as `key`, see [`Partition::key`]), a new
+    /// one if the key is new.
+    fn insert(&mut self, h: u64, key: u64, same: impl Fn(u64, u64) -> bool) -> u32 {
         let mut i = (h as usize) & self.mask;
         loop {
             let s = self.slots[i];
             if s == 0 {
-                let g = self.first.len() as u32;
-                self.first.push(r);
+                let g = self.key.len() as u32;
+                self.key.push(key);
                 self.hash.push(h);
                 self.slots[i] = g + 1;
                 return g;
             }
             let g = s - 1;
-            if self.hash[g as usize] == h && same(self.first[g as usize]) {
+            if same(self.key[g as usize], self.hash[g as usize]) {
                 return g;
             }
             i = (i + 1) & self.mask;
