@@ -35,6 +35,9 @@ use crate::frame::DataFrame;
 use crate::physical::JoinSpec;
 use crate::plan::JoinType;
 
+/// How many rows ahead a probe asks for its hash slot.
+const PREFETCH: usize = 16;
+
 /// The materialized build side of a join and its hash table (none for a cross join).
 pub(crate) struct BuiltSide {
     df: DataFrame,
@@ -115,6 +118,9 @@ pub(crate) fn probe_morsel(
             let keep = matches!(spec.how, JoinType::Left | JoinType::Right);
             let (mut o, mut t) = (Vec::with_capacity(n), Vec::with_capacity(n));
             for i in 0..n {
+                if i + PREFETCH < n {
+                    table.prefetch(&keys, i + PREFETCH);
+                }
                 let m = table.matches(&keys, i);
                 if m.is_empty() {
                     if keep {
@@ -156,7 +162,11 @@ pub(crate) fn join_frames(
         .into_par_iter()
         .map(|c| {
             let (mut p, mut b) = (vec![], vec![]);
-            for i in c * MORSEL_ROWS..((c + 1) * MORSEL_ROWS).min(probe.height()) {
+            let end = ((c + 1) * MORSEL_ROWS).min(probe.height());
+            for i in c * MORSEL_ROWS..end {
+                if i + PREFETCH < end {
+                    table.prefetch(&keys, i + PREFETCH);
+                }
                 let m = table.matches(&keys, i);
                 if m.is_empty() && keep_probe {
                     p.push(i as u32);

@@ -33,15 +33,32 @@ pub(crate) struct JoinTable {
 
 struct Partition {
     mask: usize,
-    /// `group + 1` per slot (0 is empty).
-    slots: Vec<u32>,
-    /// Per group: its key (the word itself for word keys, so a probe compares within the
-    /// partition; a build row holding it for row-encoded keys) and its hash.
-    key: Vec<u64>,
-    hash: Vec<u64>,
-    /// Per group: where its rows start in `rows`; one more entry closes the last group.
-    offsets: Vec<u32>,
+    /// One slot per hash bucket (linear probing); `n == 0` is empty.
+    slots: Vec<Slot>,
+    /// The rows of every key, grouped by key, ascending within a group.
     rows: Vec<u32>,
+}
+
+/// A distinct key: what a probe compares and where its rows are, in one 16-byte read.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// The key itself for word keys, its hash for row-encoded ones.
+    tag: u64,
+    /// The one row when `n == 1` (most build sides have unique keys: no second read), else
+    /// where the key's rows start in `rows`.
+    at: u32,
+    /// How many rows hold the key.
+    n: u32,
+}
+
+/// A partition while it is built: `group + 1` per slot, and per group its tag and hash.
+struct Building {
+    mask: usize,
+    slots: Vec<u32>,
+    tag: Vec<u64>,
+    hash: Vec<u64>,
+    /// Per group, a build row holding its key.
+    first: Vec<u32>,
 }
 
 impl JoinTable {
@@ -88,21 +105,31 @@ impl JoinTable {
         }
         let h = probe.hashes[i];
         let part = self.partition(h);
-        let g = match (&self.keys.values, &probe.values) {
-            (KeyValues::Words(_), KeyValues::Words(p)) => {
-                let v = p[i];
-                part.find(h, |k, _| k == v)
-            }
+        match (&self.keys.values, &probe.values) {
+            (KeyValues::Words(_), KeyValues::Words(p)) => part.find(p[i], h, |_| true),
             (KeyValues::Rows(b), KeyValues::Rows(p)) => {
                 let v = p.row(i);
-                part.find(h, |k, gh| gh == h && b.row(k as usize) == v)
+                part.find(h, h, |first| b.row(first as usize) == v)
             }
-            _ => None,
-        };
-        match g {
-            Some(g) => &part.rows[part.offsets[g] as usize..part.offsets[g + 1] as usize],
-            None => &[],
+            _ => &[],
         }
+    }
+
+    /// Ask the CPU to fetch the slot row `i` of `probe` will read first (a probe reads
+    /// slots at random, so fetching a few rows ahead hides most of the memory latency).
+    #[inline]
+    pub(crate) fn prefetch(&self, probe: &Keys, i: usize) {
+        let h = probe.hashes[i];
+        let part = self.partition(h);
+        let slot: *const Slot = &part.slots[(h as usize) & part.mask];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that reads nothing and cannot fault; the pointer is
+        // to a live element of `part.slots` in any case.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(slot.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
     }
 }
 
@@ -142,18 +169,25 @@ fn partition_rows(keys: &Keys, bits: u32) -> Vec<Vec<u32>> {
 }
 
 impl Partition {
-    /// The group of a key with hash `h`, given how to compare it with a group's key and hash.
+    /// The rows of the key with this tag and hash `h`; `same` compares the key with a build
+    /// row holding a candidate key (for row-encoded keys, whose tag is only their hash).
     #[inline]
-    fn find(&self, h: u64, same: impl Fn(u64, u64) -> bool) -> Option<usize> {
+    fn find(&self, tag: u64, h: u64, same: impl Fn(u32) -> bool) -> &[u32] {
         let mut i = (h as usize) & self.mask;
         loop {
-            let s = self.slots[i];
-            if s == 0 {
-                return None;
+            let s = &self.slots[i];
+            if s.n == 0 {
+                return &[];
             }
-            let g = (s - 1) as usize;
-            if same(self.key[g], self.hash[g]) {
-                return Some(g);
+            if s.tag == tag {
+                let rows = if s.n == 1 {
+                    std::slice::from_ref(&s.at)
+                } else {
+                    &self.rows[s.at as usize..(s.at + s.n) as usize]
+                };
+                if same(rows[0]) {
+                    return rows;
+                }
             }
             i = (i + 1) & self.mask;
         }
@@ -164,33 +198,30 @@ impl Partition {
         let cap = (rows.len() + rows.len() / 2 + 1)
             .next_power_of_two()
             .max(16);
-        let mut part = Partition {
+        let mut b = Building {
             mask: cap - 1,
             slots: vec![0; cap],
-            key: vec![],
+            tag: vec![],
             hash: vec![],
-            offsets: vec![],
-            rows: vec![],
+            first: vec![],
         };
         let mut group_of = Vec::with_capacity(rows.len());
         match &keys.values {
             KeyValues::Words(w) => {
                 for &r in &rows {
                     let v = w[r as usize];
-                    group_of.push(part.insert(keys.hashes[r as usize], v, |k, _| k == v));
+                    group_of.push(b.insert(keys.hashes[r as usize], v, r, |_| true));
                 }
             }
-            KeyValues::Rows(b) => {
+            KeyValues::Rows(k) => {
                 for &r in &rows {
-                    let (h, v) = (keys.hashes[r as usize], b.row(r as usize));
-                    group_of.push(part.insert(h, u64::from(r), |k, gh| {
-                        gh == h && b.row(k as usize) == v
-                    }));
+                    let (h, v) = (keys.hashes[r as usize], k.row(r as usize));
+                    group_of.push(b.insert(h, h, r, |f| k.row(f as usize) == v));
                 }
             }
         }
         // Rows grouped by key, each group's rows in ascending order (a counting sort).
-        let groups = part.key.len();
+        let groups = b.tag.len();
         let mut offsets = vec![0u32; groups + 1];
         for &g in &group_of {
             offsets[g as usize + 1] += 1;
@@ -205,27 +236,49 @@ impl Partition {
             sorted[*at as usize] = r;
             *at += 1;
         }
-        part.offsets = offsets;
-        part.rows = sorted;
-        part
+        let slots = b
+            .slots
+            .iter()
+            .map(|&s| {
+                if s == 0 {
+                    return Slot::default();
+                }
+                let g = (s - 1) as usize;
+                let n = offsets[g + 1] - offsets[g];
+                let at = if n == 1 { b.first[g] } else { offsets[g] };
+                Slot {
+                    tag: b.tag[g],
+                    at,
+                    n,
+                }
+            })
+            .collect();
+        Partition {
+            mask: b.mask,
+            slots,
+            rows: sorted,
+        }
     }
+}
 
-    /// The group of a key with hash `h` (stored as `key`, see [`Partition::key`]), a new
-    /// one if the key is new.
-    fn insert(&mut self, h: u64, key: u64, same: impl Fn(u64, u64) -> bool) -> u32 {
+impl Building {
+    /// The group of row `r`, whose key has hash `h` and tag `tag`; a new group if the key is
+    /// new. `same` compares the key with a group's first row.
+    fn insert(&mut self, h: u64, tag: u64, r: u32, same: impl Fn(u32) -> bool) -> u32 {
         let mut i = (h as usize) & self.mask;
         loop {
             let s = self.slots[i];
             if s == 0 {
-                let g = self.key.len() as u32;
-                self.key.push(key);
+                let g = self.tag.len() as u32;
+                self.tag.push(tag);
                 self.hash.push(h);
+                self.first.push(r);
                 self.slots[i] = g + 1;
                 return g;
             }
-            let g = s - 1;
-            if same(self.key[g as usize], self.hash[g as usize]) {
-                return g;
+            let g = (s - 1) as usize;
+            if self.hash[g] == h && self.tag[g] == tag && same(self.first[g]) {
+                return g as u32;
             }
             i = (i + 1) & self.mask;
         }
