@@ -12,10 +12,13 @@ fn main() {
     println!("cargo:rerun-if-changed=queries");
     println!("cargo:rerun-if-changed=build.rs");
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    // `plot_*.fq` scripts end with a picture, which needs the `plot` feature.
+    let plots = env::var_os("CARGO_FEATURE_PLOT").is_some();
     let mut scripts: Vec<PathBuf> = fs::read_dir("queries")
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "fq"))
+                .filter(|p| plots || !fn_name(p).starts_with("q_plot_"))
                 .collect()
         })
         .unwrap_or_default();

@@ -58,6 +58,21 @@ pub enum Error {
     /// A query-script error, already formatted with `file:line:column` and the source line.
     #[error("{0}")]
     Script(String),
+    /// A query that needs more memory than its budget: `operator` (as plan text names it)
+    /// asked for `requested` more bytes while `reserved` of the `limit` were in use. See
+    /// [`crate::exec::memory`].
+    #[error("memory limit exceeded: {operator} needs {} more, but {} of the {} budget are in use; \
+        raise the budget (ExecOptions::memory_limit, --memory-limit, FUSEDFRAME_MEMORY_LIMIT) or \
+        reduce what the query holds at once (write with a sink instead of collecting)",
+        crate::exec::memory::human_bytes(*.requested),
+        crate::exec::memory::human_bytes(*.reserved),
+        crate::exec::memory::human_bytes(*.limit))]
+    MemoryLimit {
+        operator: String,
+        requested: usize,
+        reserved: usize,
+        limit: usize,
+    },
     /// A problem fitting a model (NaN in features, too few rows, singular system).
     #[error("model error: {0}")]
     Model(String),

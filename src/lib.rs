@@ -25,6 +25,7 @@ pub mod ml;
 pub mod optimizer;
 pub(crate) mod physical;
 pub mod plan;
+pub mod plot;
 pub mod script;
 
 pub use error::{Error, Result};
@@ -35,6 +36,7 @@ pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
     pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
+    pub use crate::expr::{date, datetime, DtNamespace, StrNamespace};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
         RollingKind, RollingOptions, RowUdf,
@@ -44,5 +46,7 @@ pub mod prelude {
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame};
+    #[cfg(feature = "plot")]
+    pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;
 }

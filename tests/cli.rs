@@ -57,6 +57,8 @@ fn scripts_in(dir: &str) -> Vec<PathBuf> {
         .expect("script dir exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "fq"))
+        // Pictures need the `plot` feature.
+        .filter(|p| cfg!(feature = "plot") || !stem(p).starts_with("plot_"))
         .collect();
     v.sort();
     v
@@ -109,6 +111,7 @@ fn every_error_script_fails_with_its_expected_message() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "plot"), ignore = "queries/ holds plot scripts")]
 fn running_the_queries_directory_runs_every_script_in_order() {
     let out = fusedframe(&["run", "queries/"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -258,6 +261,7 @@ fn output_is_never_left_partial() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "plot"), ignore = "queries/ holds plot scripts")]
 fn every_script_gives_the_same_output_for_any_thread_count() {
     let run = |threads: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_fusedframe"))
@@ -269,4 +273,86 @@ fn every_script_gives_the_same_output_for_any_thread_count() {
         text(&out.stdout)
     };
     assert_eq!(run("1"), run("3"));
+}
+
+/// Width and height from a PNG's header (the IHDR chunk follows the 8-byte signature).
+#[cfg(feature = "plot")]
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn a_script_ending_with_a_plot_writes_the_picture() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("seattle.svg");
+    let script = "queries/plot_seattle_rolling.fq";
+    let out = fusedframe(&["run", script, "--output", svg.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let doc = fs::read_to_string(&svg).expect("svg written");
+    assert!(doc.starts_with("<svg") && doc.trim_end().ends_with("</svg>"));
+    for want in [
+        ">\nSeattle: daily high and its 30-day mean (°C)\n</text>",
+        ">\n2013\n</text>",
+        ">\ntemp_max_mean_30d\n</text>",
+        ">\ntemperature (°C)\n</text>",
+    ] {
+        assert!(doc.contains(want), "{want:?} not in the SVG");
+    }
+    assert!(doc.matches("<polyline").count() >= 2);
+
+    let png = dir.path().join("clusters.png");
+    let e = "df!(\"x\" => [1.0, 2.0, 3.0, 4.0], \"y\" => [1.0, 3.0, 2.0, 4.0], \"g\" => [\"a\", \"a\", \"b\", \"b\"])?\
+             .plot().scatter(\"x\", \"y\").color_by(\"g\").size(480, 320)";
+    let out = fusedframe(&["run", "-e", e, "--output", png.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(png_size(&fs::read(&png).expect("png written")), (480, 320));
+
+    // Without --output the plot says what it draws; as CSV it is the plotted columns.
+    let out = fusedframe(&["run", script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("Plot: line of temp_max, temp_max_mean_30d over date"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fusedframe(&["run", "-e", e, "--format", "csv"]);
+    assert_eq!(
+        text(&out.stdout),
+        "x,y,g\n1.0,1.0,a\n2.0,3.0,a\n3.0,2.0,b\n4.0,4.0,b\n"
+    );
+
+    // A picture needs a plot; a failing plot writes nothing.
+    let not_plot = dir.path().join("frame.svg");
+    let out = fusedframe(&[
+        "run",
+        "queries/02_array.fq",
+        "--output",
+        not_plot.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is a picture, but the script does not end with a plot"),
+        "{}",
+        text(&out.stderr)
+    );
+    let bad = "df!(\"x\" => [1.0])?.plot().hist(\"y\", 10)";
+    let out = fusedframe(&[
+        "run",
+        "-e",
+        bad,
+        "--output",
+        not_plot.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("column not found: \"y\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(listing(dir.path()), vec!["clusters.png", "seattle.svg"]);
 }

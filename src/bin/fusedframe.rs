@@ -37,7 +37,8 @@ enum Command {
         /// A script given inline, run after the files.
         #[arg(short = 'e', long = "expr", value_name = "EXPR")]
         expr: Option<String>,
-        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .json) instead of stdout.
+        /// Write the result to FILE (.csv, .parquet, .arrow/.ipc, .arrows (IPC stream), .json;
+        /// .svg/.png for a plot) instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// How to print results on stdout.
@@ -61,7 +62,7 @@ enum Command {
         #[arg(long)]
         physical: bool,
     },
-    /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc).
+    /// Print a data file's columns and types (.csv, .parquet, .arrow/.ipc/.arrows).
     Schema { file: PathBuf },
 }
 
@@ -130,9 +131,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         "--output takes the result of one script; several were given".into()
                     ));
                 }
-                if FileKind::from_path(path).is_none() {
+                if FileKind::from_path(path).is_none() && !is_picture(path) {
                     bail!(Usage(format!(
-                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, .ipc or .json",
+                        "cannot tell the output format of {}: use .csv, .parquet, .arrow, \
+                         .arrows, .ipc or .json (.svg or .png for a plot)",
                         path.display()
                     )));
                 }
@@ -168,12 +170,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schema { file } => {
             let ext_ok = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                ["csv", "parquet", "arrow", "ipc", "feather"]
+                ["csv", "parquet", "arrow", "arrows", "ipc", "feather"]
                     .contains(&e.to_ascii_lowercase().as_str())
             });
             if !ext_ok {
                 bail!(Usage(format!(
-                    "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                    "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",
                     file.display()
                 )));
             }
@@ -181,6 +183,17 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// True for a picture path (`.svg`, `.png`), which a script ending with a plot writes.
+fn is_picture(path: &std::path::Path) -> bool {
+    #[cfg(feature = "plot")]
+    return fusedframe::plot::ImageFormat::from_path(path).is_some();
+    #[cfg(not(feature = "plot"))]
+    return {
+        let _ = path;
+        false
+    };
 }
 
 /// Run each script; with several, print a header before each and keep going after a failure

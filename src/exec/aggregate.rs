@@ -14,16 +14,14 @@
 //! call). A frame in memory is a pipeline source like any other, cut into the same 64K-row
 //! morsels, so all of them chunk and merge alike.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray};
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use rayon::prelude::*;
 
 use super::eval::evaluate;
 use super::kernels::agg::{update_group, AggState};
-use super::pipeline::{Opened, Running};
+use super::pipeline::{Carry, Opened, Running};
 use super::Context;
 use crate::error::{Error, Result};
 use crate::expr::{col, AggFunc, Expr, Scalar};
@@ -86,30 +84,23 @@ impl AggregateSet {
         let fuse = allow_fuse && self.plain_columns;
         let params = pipeline.params();
         let n = pipeline.source.num_morsels();
-        let done = AtomicUsize::new(0);
-        let partials: Vec<Vec<Vec<AggState>>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut groups = self.new_states();
-                let mut scratch = vec![];
-                let mut consume = |piece: DataFrame, mask: Option<BooleanArray>| -> Result<()> {
-                    for ((e, _), group) in self.inputs.iter().zip(groups.iter_mut()) {
-                        let v = evaluate(e, &piece, params)?.into_array(piece.height())?;
-                        update_group(group, &v, mask.as_ref(), &mut scratch)?;
-                    }
-                    Ok(())
-                };
-                if fuse {
-                    pipeline.for_each_masked(i, &mut consume)?;
-                } else {
-                    pipeline.for_each_output(i, &mut |piece| consume(piece, None))?;
+        // Each morsel's states, grouped as `inputs`, and a scratch buffer for the compaction.
+        let partials = pipeline.run_morsels(
+            0..n,
+            &mut Carry::default(),
+            fuse,
+            &|_| Ok((self.new_states(), vec![])),
+            &|(groups, scratch), piece, mask| {
+                for ((e, _), group) in self.inputs.iter().zip(groups.iter_mut()) {
+                    let v = evaluate(e, &piece, params)?.into_array(piece.height())?;
+                    update_group(group, &v, mask.as_ref(), scratch)?;
                 }
-                pipeline.report(&done, n);
-                Ok(groups)
-            })
-            .collect::<Result<_>>()?;
+                Ok(())
+            },
+        )?;
+        let partials = partials.into_iter().map(|(groups, _)| groups);
         // Merge in morsel order, starting from the first morsel's states.
-        let mut it = partials.into_iter();
+        let mut it = partials;
         let mut total = it.next().unwrap_or_else(|| self.new_states());
         for part in it {
             for (t, p) in total.iter_mut().flatten().zip(part.into_iter().flatten()) {

@@ -21,17 +21,20 @@ mod alloc;
 pub mod eval;
 mod join;
 pub mod kernels;
+pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
 pub mod value;
 
 pub use alloc::tune_allocator;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{Array, UInt64Array};
 
 use self::eval::{evaluate, evaluate_array, evaluate_full, evaluate_mask, filter_frame};
+use self::memory::{MemoryPool, Reservation};
 use self::pipeline::{Opened, Running};
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
@@ -63,23 +66,60 @@ impl Params {
     }
 }
 
-/// What the operators of one run share: the parameters bound so far and the progress
-/// callback.
-#[derive(Default)]
+/// What the operators of one run share: the parameters bound so far, the progress callback,
+/// the memory budget and where spill files go.
 pub(crate) struct Context {
     pub(crate) params: Params,
     progress: Option<Arc<ProgressFn>>,
     /// The hash tables of the join builds run so far, by build number.
     builds: Vec<(usize, Arc<join::BuiltSide>)>,
+    /// The run's memory budget: operators that hold data reserve from it (see [`memory`]).
+    pub(crate) memory: Arc<MemoryPool>,
+    /// Where spill files go.
+    #[allow(dead_code)]
+    pub(crate) temp_dir: PathBuf,
+}
+
+impl Default for Context {
+    /// No budget and the system's temporary directory (for kernels that run a pipeline over
+    /// a column they already hold).
+    fn default() -> Self {
+        Self {
+            params: Params::default(),
+            progress: None,
+            builds: vec![],
+            memory: MemoryPool::unbounded(),
+            temp_dir: std::env::temp_dir(),
+        }
+    }
 }
 
 impl Context {
-    fn new(options: &ExecOptions) -> Self {
-        Self {
+    fn new(options: &ExecOptions) -> Result<Self> {
+        let memory = match (&options.memory_pool, options.memory_limit) {
+            (Some(pool), _) => pool.clone(),
+            (None, Some(limit)) => MemoryPool::new(limit),
+            (None, None) => MemoryPool::new(memory::default_limit()?),
+        };
+        let temp_dir = match &options.temp_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("FUSEDFRAME_TEMP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir),
+        };
+        Ok(Self {
             params: Params::default(),
             progress: options.progress.clone(),
             builds: vec![],
-        }
+            memory,
+            temp_dir,
+        })
+    }
+
+    /// An empty reservation from the run's budget for `operator` (its plan-text name), which
+    /// names it if a growth does not fit.
+    pub(crate) fn reserve(&self, operator: &str) -> Reservation {
+        self.memory.reserve(operator)
     }
 
     /// The hash table of join build `id`.
@@ -108,7 +148,7 @@ pub(crate) fn execute(plan: &LogicalPlan, options: &ExecOptions) -> Result<DataF
 /// Run a physical plan to a frame on a pool of `options.threads` workers.
 pub(crate) fn execute_physical(plan: &PhysicalPlan, options: &ExecOptions) -> Result<DataFrame> {
     let pool = pool::thread_pool(options.threads)?;
-    let mut ctx = Context::new(options);
+    let mut ctx = Context::new(options)?;
     pool.install(|| run(&plan.root, &mut ctx))
 }
 
@@ -122,7 +162,7 @@ pub(crate) fn execute_fit(
         return Err(Error::Internal("a model's plan must end in FIT".into()));
     };
     let pool = pool::thread_pool(options.threads)?;
-    let mut ctx = Context::new(options);
+    let mut ctx = Context::new(options)?;
     pool.install(|| {
         let df = run(input, &mut ctx)?;
         model.fit(&df)

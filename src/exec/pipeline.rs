@@ -5,6 +5,7 @@
 //! `exec::aggregate`.
 
 mod slots;
+mod windows;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -67,16 +68,80 @@ pub(crate) struct Running<'a> {
     pub(crate) source: Opened,
     ops: &'a [(StreamOp, SchemaRef)],
     ctx: &'a Context,
+    /// Morsels done so far, for the progress callback.
+    done: AtomicUsize,
+}
+
+/// A consumer's per-piece step: its state for the morsel, the piece, and the final filter's
+/// mask when it asked for one.
+pub(crate) type Consume<'c, P> =
+    &'c (dyn Fn(&mut P, DataFrame, Option<BooleanArray>) -> Result<()> + Sync);
+
+/// What a pipeline's window operators carry from one morsel to the next: for each `WINDOW`
+/// operator, in order, the last rows of its input seen so far (`None` before the first).
+#[derive(Default)]
+pub(crate) struct Carry {
+    tails: Vec<Option<DataFrame>>,
 }
 
 impl<'a> Running<'a> {
     pub(crate) fn new(source: Opened, ops: &'a [(StreamOp, SchemaRef)], ctx: &'a Context) -> Self {
-        Self { source, ops, ctx }
+        Self {
+            source,
+            ops,
+            ctx,
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether a `WINDOW` operator makes morsels depend on the ones before them.
+    fn has_windows(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|(op, _)| matches!(op, StreamOp::Window { .. }))
+    }
+
+    /// Run morsels `range` through the operators, in parallel, and hand each one's output
+    /// pieces in order to `consume` (with `masked`, a final filter is left to the consumer:
+    /// it gets the unfiltered piece and the mask), starting from `start(i)`; the per-morsel
+    /// results come back in morsel order. `carry` holds the window operators' state from the
+    /// morsels before `range` (ranges must come in row order when there are windows).
+    pub(crate) fn run_morsels<P: Send>(
+        &self,
+        range: std::ops::Range<usize>,
+        carry: &mut Carry,
+        masked: bool,
+        start: &(dyn Fn(usize) -> Result<P> + Sync),
+        consume: Consume<P>,
+    ) -> Result<Vec<P>> {
+        if self.has_windows() {
+            return windows::run_staged(self, range, carry, masked, start, consume);
+        }
+        // Each piece goes through the operators and the consumer while it is in cache.
+        range
+            .into_par_iter()
+            .map(|i| {
+                let mut p = start(i)?;
+                self.source.for_each_piece(i, &mut |piece| {
+                    self.deliver(self.ops, piece, masked, &mut |df, mask| {
+                        consume(&mut p, df, mask)
+                    })
+                })?;
+                self.report();
+                Ok(p)
+            })
+            .collect()
     }
 
     /// The parameters bound so far in this run.
     pub(crate) fn params(&self) -> &'a super::Params {
         &self.ctx.params
+    }
+
+    /// An empty reservation from the run's memory budget for `operator`.
+    #[allow(dead_code)]
+    pub(crate) fn reserve(&self, operator: &str) -> super::memory::Reservation {
+        self.ctx.reserve(operator)
     }
 
     /// The schema of the pipeline's output.
@@ -126,6 +191,11 @@ impl<'a> Running<'a> {
                     let built = self.ctx.build(spec.id)?;
                     super::join::probe_morsel(spec, built, &df, params)?
                 }
+                StreamOp::Window { .. } => {
+                    return Err(Error::Internal(
+                        "a window operator runs only in the staged driver".into(),
+                    ))
+                }
             };
         }
         Ok(df)
@@ -154,65 +224,39 @@ impl<'a> Running<'a> {
         }
     }
 
-    /// Decode morsel `i` and hand each piece, through every operator, to `f` (each piece goes
-    /// through the operators and the consumer while it is in cache).
-    pub(crate) fn for_each_output(
-        &self,
-        i: usize,
-        f: &mut dyn FnMut(DataFrame) -> Result<()>,
-    ) -> Result<()> {
-        self.source
-            .for_each_piece(i, &mut |piece| f(self.apply(self.ops, piece)?))
-    }
-
-    /// As [`for_each_output`](Self::for_each_output), except that a final filter is not
-    /// applied: `f` gets the piece as it was before that filter (only the columns it keeps)
+    /// Apply `ops` to a piece and hand the result to `f`. With `masked`, a final filter is
+    /// left to `f`: it gets the piece as it was before that filter (only the columns it keeps)
     /// and the filter's mask, for consumers that read the selected rows in place.
-    pub(crate) fn for_each_masked(
+    fn deliver(
         &self,
-        i: usize,
+        ops: &[(StreamOp, SchemaRef)],
+        piece: DataFrame,
+        masked: bool,
         f: &mut dyn FnMut(DataFrame, Option<BooleanArray>) -> Result<()>,
     ) -> Result<()> {
-        match self.ops.split_last() {
-            Some(((last @ (StreamOp::Filter(_) | StreamOp::FilterKeep(..)), schema), rest)) => {
-                self.source.for_each_piece(i, &mut |piece| {
-                    let (kept, mask) =
-                        self.filter_input(last, schema, &self.apply(rest, piece)?)?;
-                    f(kept, Some(mask))
-                })
+        if masked {
+            if let Some(((last @ (StreamOp::Filter(_) | StreamOp::FilterKeep(..)), schema), rest)) =
+                ops.split_last()
+            {
+                let (kept, mask) = self.filter_input(last, schema, &self.apply(rest, piece)?)?;
+                return f(kept, Some(mask));
             }
-            _ => self.for_each_output(i, &mut |df| f(df, None)),
         }
+        f(self.apply(ops, piece)?, None)
     }
 
-    /// Tell the run's progress callback that another of `total` morsels is done.
-    pub(crate) fn report(&self, done: &AtomicUsize, total: usize) {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        self.ctx.report_progress(d, total);
+    /// Tell the run's progress callback that another morsel is done.
+    fn report(&self) {
+        let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.ctx.report_progress(d, self.source.num_morsels());
     }
 
-    /// Decode morsel `i` and run it through the operators, as pieces.
-    fn process(&self, i: usize) -> Result<Vec<DataFrame>> {
-        let mut out = vec![];
-        self.for_each_output(i, &mut |piece| {
+    /// Morsels `range` in order, as pieces.
+    fn pieces(&self, range: std::ops::Range<usize>, carry: &mut Carry) -> Result<Vec<DataFrame>> {
+        let parts = self.run_morsels(range, carry, false, &|_| Ok(vec![]), &|out, piece, _| {
             out.push(piece);
             Ok(())
         })?;
-        Ok(out)
-    }
-
-    /// Every morsel, in order, as pieces.
-    fn pieces(&self) -> Result<Vec<DataFrame>> {
-        let n = self.source.num_morsels();
-        let done = AtomicUsize::new(0);
-        let parts: Vec<Vec<DataFrame>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let r = self.process(i);
-                self.report(&done, n);
-                r
-            })
-            .collect::<Result<_>>()?;
         Ok(parts.into_iter().flatten().collect())
     }
 
@@ -231,7 +275,7 @@ impl<'a> Running<'a> {
                 }
             }
         }
-        let pieces = self.pieces()?;
+        let pieces = self.pieces(0..self.source.num_morsels(), &mut Carry::default())?;
         concat_or_empty(&schema, &pieces, pieces.iter().map(DataFrame::height).sum())
     }
 
@@ -243,33 +287,15 @@ impl<'a> Running<'a> {
         let wave = rayon::current_num_threads().max(1);
         let mut got: Vec<DataFrame> = vec![];
         let mut rows = 0usize;
-        if offset >= 0 {
-            let need = offset as usize + len;
-            let mut next = 0;
-            while next < n && rows < need {
-                let end = (next + wave).min(n);
-                let parts: Vec<Vec<DataFrame>> = (next..end)
-                    .into_par_iter()
-                    .map(|i| self.process(i))
-                    .collect::<Result<_>>()?;
-                for p in parts.into_iter().flatten() {
-                    rows += p.height();
-                    got.push(p);
-                }
-                next = end;
-            }
-            let all = concat_or_empty(&schema, &got, rows)?;
-            Ok(all.slice(offset as usize, len))
-        } else {
+        let mut carry = Carry::default();
+        // Windows need the rows before: a tail is then found going forward, keeping the last
+        // rows only.
+        if offset < 0 && !self.has_windows() {
             let back = offset.unsigned_abs() as usize;
             let mut next = n;
             while next > 0 && rows < back {
                 let start = next.saturating_sub(wave);
-                let parts: Vec<Vec<DataFrame>> = (start..next)
-                    .into_par_iter()
-                    .map(|i| self.process(i))
-                    .collect::<Result<_>>()?;
-                let mut wave_parts: Vec<DataFrame> = parts.into_iter().flatten().collect();
+                let mut wave_parts = self.pieces(start..next, &mut carry)?;
                 rows += wave_parts.iter().map(DataFrame::height).sum::<usize>();
                 wave_parts.append(&mut got);
                 got = wave_parts;
@@ -277,7 +303,37 @@ impl<'a> Running<'a> {
             }
             let all = concat_or_empty(&schema, &got, rows)?;
             let start = all.height().saturating_sub(back);
-            Ok(all.slice(start, len))
+            return Ok(all.slice(start, len));
+        }
+        let back = (offset < 0).then(|| offset.unsigned_abs() as usize);
+        let need = match back {
+            Some(_) => usize::MAX,
+            None => offset as usize + len,
+        };
+        let mut next = 0;
+        while next < n && rows < need {
+            let end = (next + wave).min(n);
+            for p in self.pieces(next..end, &mut carry)? {
+                rows += p.height();
+                got.push(p);
+            }
+            if let Some(back) = back {
+                // Keep only what the tail can still need.
+                let mut keep = 0;
+                let mut from = got.len();
+                while from > 0 && keep < back {
+                    from -= 1;
+                    keep += got[from].height();
+                }
+                got.drain(..from);
+                rows = keep;
+            }
+            next = end;
+        }
+        let all = concat_or_empty(&schema, &got, rows)?;
+        match back {
+            Some(back) => Ok(all.slice(all.height().saturating_sub(back), len)),
+            None => Ok(all.slice(offset as usize, len)),
         }
     }
 }

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    new_null_array, Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array,
-    StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
-    TimestampSecondArray, UInt64Array,
+    new_null_array, Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array,
+    DurationMicrosecondArray, DurationMillisecondArray, DurationNanosecondArray,
+    DurationSecondArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray, UInt64Array,
 };
 use arrow::datatypes::{DataType, TimeUnit};
 
@@ -60,15 +61,42 @@ pub fn scalar_to_array(s: &Scalar, dt: &DataType, len: usize) -> Result<ArrayRef
         Scalar::Float64(v) => Arc::new(Float64Array::from_value(*v, len)),
         Scalar::Utf8(v) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, len))),
         Scalar::Date32(v) => Arc::new(Date32Array::from_value(*v, len)),
-        Scalar::Timestamp(v, u) => match u {
-            TimeUnit::Second => Arc::new(TimestampSecondArray::from_value(*v, len)),
-            TimeUnit::Millisecond => Arc::new(TimestampMillisecondArray::from_value(*v, len)),
-            TimeUnit::Microsecond => Arc::new(TimestampMicrosecondArray::from_value(*v, len)),
-            TimeUnit::Nanosecond => Arc::new(TimestampNanosecondArray::from_value(*v, len)),
+        Scalar::Timestamp(v, u, tz) => {
+            let tz = tz.clone();
+            match u {
+                TimeUnit::Second => {
+                    Arc::new(TimestampSecondArray::from_value(*v, len).with_timezone_opt(tz))
+                }
+                TimeUnit::Millisecond => {
+                    Arc::new(TimestampMillisecondArray::from_value(*v, len).with_timezone_opt(tz))
+                }
+                TimeUnit::Microsecond => {
+                    Arc::new(TimestampMicrosecondArray::from_value(*v, len).with_timezone_opt(tz))
+                }
+                TimeUnit::Nanosecond => {
+                    Arc::new(TimestampNanosecondArray::from_value(*v, len).with_timezone_opt(tz))
+                }
+            }
+        }
+        Scalar::Duration(v, u) => match u {
+            TimeUnit::Second => Arc::new(DurationSecondArray::from_value(*v, len)),
+            TimeUnit::Millisecond => Arc::new(DurationMillisecondArray::from_value(*v, len)),
+            TimeUnit::Microsecond => Arc::new(DurationMicrosecondArray::from_value(*v, len)),
+            TimeUnit::Nanosecond => Arc::new(DurationNanosecondArray::from_value(*v, len)),
         },
+        Scalar::Decimal128(v, p, s) => {
+            Arc::new(Decimal128Array::from_value(*v, len).with_precision_and_scale(*p, *s)?)
+        }
     };
     if a.data_type() == dt || *dt == DataType::Null {
         Ok(a)
+    } else if matches!(dt, DataType::Decimal128(..)) {
+        // A value a decimal cannot hold (too many digits) is an error, not a null.
+        let opts = arrow::compute::CastOptions {
+            safe: false,
+            ..Default::default()
+        };
+        Ok(arrow::compute::cast_with_options(&a, dt, &opts)?)
     } else {
         Ok(arrow::compute::cast(&a, dt)?)
     }
@@ -96,14 +124,30 @@ pub fn array_to_scalar(a: &dyn Array, row: usize) -> Result<Scalar> {
         DataType::Utf8 => Scalar::Utf8(a.as_string::<i32>().value(row).to_string()),
         DataType::LargeUtf8 => Scalar::Utf8(a.as_string::<i64>().value(row).to_string()),
         DataType::Date32 => Scalar::Date32(a.as_primitive::<t::Date32Type>().value(row)),
-        DataType::Timestamp(u, _) => {
+        DataType::Timestamp(u, tz) => {
             let v = match u {
                 TimeUnit::Second => a.as_primitive::<t::TimestampSecondType>().value(row),
                 TimeUnit::Millisecond => a.as_primitive::<t::TimestampMillisecondType>().value(row),
                 TimeUnit::Microsecond => a.as_primitive::<t::TimestampMicrosecondType>().value(row),
                 TimeUnit::Nanosecond => a.as_primitive::<t::TimestampNanosecondType>().value(row),
             };
-            Scalar::Timestamp(v, *u)
+            Scalar::Timestamp(v, *u, tz.clone())
+        }
+        DataType::Duration(u) => {
+            let v = match u {
+                TimeUnit::Second => a.as_primitive::<t::DurationSecondType>().value(row),
+                TimeUnit::Millisecond => a.as_primitive::<t::DurationMillisecondType>().value(row),
+                TimeUnit::Microsecond => a.as_primitive::<t::DurationMicrosecondType>().value(row),
+                TimeUnit::Nanosecond => a.as_primitive::<t::DurationNanosecondType>().value(row),
+            };
+            Scalar::Duration(v, *u)
+        }
+        DataType::Decimal128(p, s) => {
+            Scalar::Decimal128(a.as_primitive::<t::Decimal128Type>().value(row), *p, *s)
+        }
+        DataType::Date64 => {
+            let ms = a.as_primitive::<t::Date64Type>().value(row);
+            Scalar::Date32(ms.div_euclid(86_400_000) as i32)
         }
         other => {
             return Err(Error::Compute(format!(

@@ -4,10 +4,14 @@
 //! An aggregate reduces its input to one value, which broadcasts when combined with columns.
 //! Plain aggregates follow NumPy (NaN propagates); the `nan_*` family skips NaN; all skip
 //! nulls. The kernels are the executor's aggregate engine (`exec::kernels::agg`).
+//!
+//! Decimals: `sum` stays an exact decimal (precision 38, the input's scale; an overflow is an
+//! error), `min`/`max`/`first`/`last` keep the decimal type, and the statistics that are not
+//! sums of values (mean, median, std, var, quantile) are Float64, as Polars gives them.
 
 use arrow::datatypes::DataType;
 
-use super::types::{is_arith, is_string, is_temporal};
+use super::types::{is_arith, is_decimal, is_duration, is_string, is_temporal, DECIMAL_PRECISION};
 use super::Expr;
 use crate::error::{Error, Result};
 use crate::frame::display::{dtype_name, format_float};
@@ -220,7 +224,7 @@ impl AggFunc {
     /// The output type of the aggregate `e` over an input of type `t`.
     pub(crate) fn return_type(&self, e: &Expr, t: &DataType) -> Result<DataType> {
         let numeric = || {
-            if is_arith(t) {
+            if is_arith(t) || is_decimal(t) {
                 Ok(())
             } else {
                 Err(Error::Type(format!(
@@ -234,7 +238,8 @@ impl AggFunc {
             AggFunc::Count | AggFunc::NullCount => Ok(DataType::UInt64),
             AggFunc::First | AggFunc::Last => Ok(t.clone()),
             AggFunc::Min | AggFunc::Max | AggFunc::NanMin | AggFunc::NanMax => {
-                if is_arith(t) || is_string(t) || is_temporal(t) {
+                if is_arith(t) || is_string(t) || is_temporal(t) || is_decimal(t) || is_duration(t)
+                {
                     Ok(if *t == DataType::Boolean || *t == DataType::Null {
                         DataType::Int64
                     } else {
@@ -254,7 +259,10 @@ impl AggFunc {
             }
             AggFunc::Sum | AggFunc::NanSum => {
                 numeric()?;
-                Ok(if t.is_floating() {
+                Ok(if let DataType::Decimal128(_, s) = t {
+                    // Exact, with room for the sum's digits (as Polars).
+                    DataType::Decimal128(DECIMAL_PRECISION, *s)
+                } else if t.is_floating() {
                     DataType::Float64
                 } else {
                     DataType::Int64

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use arrow::datatypes::DataType;
+
 use super::{BinaryOp, Expr, Scalar};
 
 impl fmt::Display for Scalar {
@@ -33,8 +35,24 @@ impl fmt::Display for Scalar {
                 }
             }
             Scalar::Utf8(s) => write!(f, "{s:?}"),
-            Scalar::Date32(d) => write!(f, "date({d})"),
-            Scalar::Timestamp(t, u) => write!(f, "timestamp({t}, {u:?})"),
+            Scalar::Date32(_) | Scalar::Timestamp(..) => {
+                match super::temporal::literal_text(self) {
+                    Some(text) => f.write_str(&text),
+                    None => match self {
+                        Scalar::Timestamp(t, u, tz) => {
+                            write!(f, "lit({t}).cast({})", DataType::Timestamp(*u, tz.clone()))
+                        }
+                        _ => write!(f, "date({self:?})"),
+                    },
+                }
+            }
+            Scalar::Duration(v, u) => write!(f, "lit({v}).cast({})", DataType::Duration(*u)),
+            Scalar::Decimal128(v, p, s) => write!(
+                f,
+                "lit({:?}).cast({})",
+                super::types::decimal_text(*v, *s),
+                DataType::Decimal128(*p, *s)
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The function catalogue: [`Function`] is one variant per *family* of functions, and each
 //! family lives in one module of `expr` named by what it is (`predicate`, `math`, `fill`,
-//! `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random`, `describe`).
+//! `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random`, `describe`,
+//! `temporal`, `string`).
 //!
 //! A family module holds everything the planner knows about its functions: the family's enum
 //! (one variant per function), the builder methods and free functions that make them, their
@@ -46,6 +47,8 @@ use super::ordering::OrderingFunction;
 use super::predicate::PredicateFunction;
 use super::random::RandomFunction;
 use super::scale::ScaleFunction;
+use super::string::StringFunction;
+use super::temporal::TemporalFunction;
 use super::udf::UdfFunction;
 use super::window::WindowFunction;
 use super::Expr;
@@ -88,6 +91,10 @@ pub enum Function {
     Random(RandomFunction),
     /// `describe()`'s statistics and labels.
     Describe(DescribeFunction),
+    /// Dates and times: the `dt()` namespace (`year`, `truncate`, ...).
+    Temporal(TemporalFunction),
+    /// Strings: the `str()` namespace (`starts_with`, `contains_regex`, `slice`, ...).
+    String(StringFunction),
 }
 
 /// What the planner needs to know about one family's functions; each family module implements
@@ -139,6 +146,8 @@ macro_rules! match_family {
             $crate::expr::Function::Indexing($f) => $body,
             $crate::expr::Function::Random($f) => $body,
             $crate::expr::Function::Describe($f) => $body,
+            $crate::expr::Function::Temporal($f) => $body,
+            $crate::expr::Function::String($f) => $body,
         }
     };
 }
@@ -205,6 +214,8 @@ family_from!(
     Indexing(IndexingFunction),
     Random(RandomFunction),
     Describe(DescribeFunction),
+    Temporal(TemporalFunction),
+    String(StringFunction),
 );
 
 impl Expr {

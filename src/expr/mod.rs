@@ -5,8 +5,9 @@
 //! errors appear before any data is read) and `exec::eval` computes it over a morsel or frame.
 //!
 //! Functions come in families, one module each, named by what they do: `predicate`, `math`,
-//! `fill`, `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random` and
-//! `describe`; aggregates are in `aggregate`. A family module holds its functions' builders,
+//! `fill`, `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random`,
+//! `describe`, `temporal` (the `dt()` namespace and date literals) and `string` (the `str()`
+//! namespace); aggregates are in `aggregate`. A family module holds its functions' builders,
 //! options, type rules and plan text; `function` explains how a family plugs in (and where
 //! its kernels are).
 
@@ -24,6 +25,8 @@ mod ordering;
 mod predicate;
 mod random;
 mod scale;
+mod string;
+pub mod temporal;
 pub mod types;
 mod udf;
 mod window;
@@ -44,8 +47,12 @@ pub use ordering::{sort_options_text, OrderingFunction, SortOptions};
 pub use predicate::PredicateFunction;
 pub use random::{rand_int, rand_normal, rand_uniform, RandomFunction};
 pub use scale::ScaleFunction;
+pub use string::{Pattern, StrNamespace, StringFunction};
+pub use temporal::{date, datetime, DtNamespace, TemporalFunction};
 pub use udf::{map_rows, ColumnUdf, RowUdf, UdfFunction};
 pub use window::{RollingKind, RollingOptions, WindowFunction};
+
+use std::sync::Arc;
 
 use arrow::datatypes::{DataType, TimeUnit};
 
@@ -161,10 +168,17 @@ pub enum Scalar {
     UInt64(u64),
     Float64(f64),
     Utf8(String),
-    /// Days since 1970-01-01.
+    /// Days since 1970-01-01 (`date("1994-01-01")`).
     Date32(i32),
-    /// A timestamp in the given unit since the epoch.
-    Timestamp(i64, TimeUnit),
+    /// A timestamp in the given unit since the epoch (`datetime("2020-01-01T00:00:00")`). With
+    /// a time zone it is an instant (the value counts from 1970-01-01 UTC); without one it is
+    /// a wall-clock time.
+    Timestamp(i64, TimeUnit, Option<Arc<str>>),
+    /// A length of time in the given unit (what subtracting dates gives).
+    Duration(i64, TimeUnit),
+    /// An exact decimal: the unscaled value, the precision and the scale (the value is
+    /// `v / 10^scale`), as Arrow's `Decimal128(precision, scale)` holds it.
+    Decimal128(i128, u8, i8),
 }
 
 impl PartialEq for Scalar {
@@ -178,7 +192,9 @@ impl PartialEq for Scalar {
             (Float64(a), Float64(b)) => a.to_bits() == b.to_bits(),
             (Utf8(a), Utf8(b)) => a == b,
             (Date32(a), Date32(b)) => a == b,
-            (Timestamp(a, u), Timestamp(b, v)) => a == b && u == v,
+            (Timestamp(a, u, z), Timestamp(b, v, y)) => a == b && u == v && z == y,
+            (Duration(a, u), Duration(b, v)) => a == b && u == v,
+            (Decimal128(a, p, s), Decimal128(b, q, t)) => a == b && p == q && s == t,
             _ => false,
         }
     }
@@ -195,7 +211,9 @@ impl Scalar {
             Scalar::Float64(_) => DataType::Float64,
             Scalar::Utf8(_) => DataType::Utf8,
             Scalar::Date32(_) => DataType::Date32,
-            Scalar::Timestamp(_, u) => DataType::Timestamp(*u, None),
+            Scalar::Timestamp(_, u, tz) => DataType::Timestamp(*u, tz.clone()),
+            Scalar::Duration(_, u) => DataType::Duration(*u),
+            Scalar::Decimal128(_, p, s) => DataType::Decimal128(*p, *s),
         }
     }
 
@@ -206,6 +224,7 @@ impl Scalar {
             Scalar::Int64(v) => Some(*v as f64),
             Scalar::UInt64(v) => Some(*v as f64),
             Scalar::Float64(v) => Some(*v),
+            Scalar::Decimal128(v, _, s) => Some(types::decimal_to_f64(*v, *s)),
             _ => None,
         }
     }

@@ -1,16 +1,21 @@
 //! Predicates on values: `is_nan`, `is_not_nan`, `is_null`, `is_not_null`, `is_infinite`,
-//! `is_finite` (NumPy's `isnan`/`isinf`/`isfinite` and Polars' null tests). Membership tests
-//! such as `is_in` and range tests such as `is_between` belong here too.
+//! `is_finite` (NumPy's `isnan`/`isinf`/`isfinite` and Polars' null tests), the membership test
+//! `is_in([..])` and the range test `is_between(lo, hi)`.
 //!
 //! All are elementwise and give Boolean. NaN tests keep nulls null (as NumPy and Polars), null
-//! tests never give null. Integers are never NaN or infinite. Kernel: `exec::kernels::predicate`.
+//! tests never give null. Integers are never NaN or infinite. `is_in` takes literal values of
+//! any type the input compares with (numbers, strings, dates, datetimes, decimals, booleans),
+//! compared as `eq` compares them, except that NaN is in a list holding NaN (as Polars); a
+//! null input gives null and a null in the list matches nothing. `is_between` is
+//! `ge(lo) & le(hi)` (both ends included, as Polars' default), written out so that predicate
+//! pushdown sees the comparisons. Kernel: `exec::kernels::predicate`.
 
 use arrow::datatypes::{DataType, Schema};
 
-use super::function::{first_input, FunctionFamily, FunctionKind};
-use super::types::arith_input;
+use super::function::{expr_list, first_input, method_call, FunctionFamily, FunctionKind};
+use super::types::{arith_input, comparison_type, typed};
 use super::Expr;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The predicate functions (see the module docs).
 // The variants are named as the builder methods are (`is_nan` is `IsNan`).
@@ -23,6 +28,8 @@ pub enum PredicateFunction {
     IsNotNull,
     IsInfinite,
     IsFinite,
+    /// Membership in the literal values given as the arguments after the input.
+    IsIn,
 }
 
 impl FunctionFamily for PredicateFunction {
@@ -34,6 +41,7 @@ impl FunctionFamily for PredicateFunction {
             PredicateFunction::IsNotNull => "is_not_null",
             PredicateFunction::IsInfinite => "is_infinite",
             PredicateFunction::IsFinite => "is_finite",
+            PredicateFunction::IsIn => "is_in",
         }
     }
 
@@ -53,8 +61,35 @@ impl FunctionFamily for PredicateFunction {
             | PredicateFunction::IsFinite => {
                 arith_input(e, self.name(), first, schema)?;
             }
+            PredicateFunction::IsIn => {
+                let t = first.data_type(schema)?;
+                for v in &args[1..] {
+                    let vt = v.data_type(schema)?;
+                    if !matches!(v, Expr::Literal(_)) {
+                        return Err(Error::Plan(format!(
+                            "is_in() takes literal values, got {v} in {e}"
+                        )));
+                    }
+                    if comparison_type(&t, &vt).is_none() {
+                        return Err(Error::Type(format!(
+                            "is_in(): {} cannot be compared with {} in {e}",
+                            typed(first, &t),
+                            typed(v, &vt)
+                        )));
+                    }
+                }
+            }
         }
         Ok(DataType::Boolean)
+    }
+
+    fn call_text(&self, args: &[Expr]) -> String {
+        match self {
+            PredicateFunction::IsIn => {
+                format!("{}.is_in([{}])", args[0], expr_list(&args[1..]))
+            }
+            _ => method_call(self.name(), args, &self.params()),
+        }
     }
 }
 
@@ -86,5 +121,32 @@ impl Expr {
     /// True where the value is neither NaN nor infinite.
     pub fn is_finite(self) -> Expr {
         self.predicate(PredicateFunction::IsFinite)
+    }
+    /// True where the value is one of `values` (literals of a type the input compares with).
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("mode" => ["MAIL", "AIR", "SHIP"])?;
+    /// let out = df.lazy().filter(col("mode").is_in(["MAIL", "SHIP"])).collect()?;
+    /// assert_eq!(out.height(), 2);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn is_in<E: Into<Expr>>(self, values: impl IntoIterator<Item = E>) -> Expr {
+        let mut args = vec![self];
+        args.extend(values.into_iter().map(Into::into));
+        Expr::call(PredicateFunction::IsIn, args)
+    }
+    /// True where `lower <= value <= upper` (both ends included), as `ge(lower) & le(upper)`.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let e = col("d").is_between(date("1994-01-01"), date("1994-12-31"));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "(col(\"d\").ge(date(\"1994-01-01\")) & col(\"d\").le(date(\"1994-12-31\")))"
+    /// );
+    /// ```
+    pub fn is_between(self, lower: impl Into<Expr>, upper: impl Into<Expr>) -> Expr {
+        self.clone().ge(lower) & self.le(upper)
     }
 }

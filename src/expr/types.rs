@@ -5,10 +5,16 @@
 //! data is read. The rules: int op int -> Int64; anything with a float -> Float64 (Float32 with
 //! Float32 stays Float32); `/` is true division; comparisons give Boolean; booleans count as
 //! integers in arithmetic; an untyped null takes the type of the other side.
+//!
+//! Dates, times and decimals have their own rules ([`comparison_type`], and the private
+//! `temporal_arith_type` and `decimal_arith_type` below): decimals stay exact through `+ - *`
+//! with integers and other decimals (Polars' scale rules, precision 38), and become Float64
+//! with floats and through `/`; subtracting dates gives a duration.
 
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
-use super::{BinaryOp, Expr};
+use super::temporal::calendar::finer_unit;
+use super::{BinaryOp, Expr, Scalar};
 use crate::error::{Error, Result};
 use crate::frame::display::dtype_name;
 
@@ -38,6 +44,146 @@ pub(crate) fn is_string(dt: &DataType) -> bool {
     )
 }
 
+/// True for Arrow's `Decimal128` (the exact decimals of Parquet's `DECIMAL`).
+pub(crate) fn is_decimal(dt: &DataType) -> bool {
+    matches!(dt, DataType::Decimal128(..))
+}
+
+/// True for durations (what subtracting dates gives).
+pub(crate) fn is_duration(dt: &DataType) -> bool {
+    matches!(dt, DataType::Duration(_))
+}
+
+/// Largest precision of a `Decimal128`: results of decimal arithmetic have it (as Polars).
+pub const DECIMAL_PRECISION: u8 = 38;
+
+/// The decimal `v / 10^scale` as the nearest `f64` (rounded once where the division is exact
+/// in its operands, else through the decimal's text).
+pub fn decimal_to_f64(v: i128, scale: i8) -> f64 {
+    if (0..=22).contains(&scale) && v.unsigned_abs() < (1u128 << 53) {
+        return v as f64 / 10f64.powi(i32::from(scale));
+    }
+    decimal_text(v, scale).parse().unwrap_or(f64::NAN)
+}
+
+/// The decimal `v / 10^scale` written out (`-12.30` for `-1230` at scale 2).
+pub fn decimal_text(v: i128, scale: i8) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let sign = if v < 0 { "-" } else { "" };
+    if scale <= 0 {
+        let zeros = "0".repeat(usize::from(scale.unsigned_abs()));
+        return format!("{sign}{digits}{zeros}");
+    }
+    let s = usize::from(scale.unsigned_abs());
+    let padded = format!("{digits:0>width$}", width = s + 1);
+    let (int, frac) = padded.split_at(padded.len() - s);
+    format!("{sign}{int}.{frac}")
+}
+
+/// The scale an operand has in decimal arithmetic: its own for a decimal, 0 for integers
+/// (and booleans and null), `None` for anything else (floats make the result a float).
+fn decimal_scale(dt: &DataType) -> Option<i8> {
+    match dt {
+        DataType::Decimal128(_, s) => Some(*s),
+        t if t.is_integer() || matches!(t, DataType::Boolean | DataType::Null) => Some(0),
+        _ => None,
+    }
+}
+
+/// The type of `l op r` when one side is a decimal: `+`/`-` keep the larger scale, `*` adds
+/// the scales (exact, as Polars 1.x), `/` and `%` and anything with a float give Float64.
+/// Results have precision 38; a product whose scale exceeds 38 is an error.
+fn decimal_arith_type(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Result<DataType>> {
+    if !(is_decimal(l) || is_decimal(r)) {
+        return None;
+    }
+    let (Some(a), Some(b)) = (decimal_scale(l), decimal_scale(r)) else {
+        let float = |t: &DataType| t.is_floating() || is_decimal(t) || *t == DataType::Null;
+        return Some(if float(l) && float(r) {
+            Ok(DataType::Float64)
+        } else {
+            Err(Error::Type(String::new()))
+        });
+    };
+    let dec = |s: i16| {
+        if s.unsigned_abs() > u16::from(DECIMAL_PRECISION) {
+            Err(Error::Type(format!(
+                "the result would have scale {s}, beyond the 38 digits of a decimal"
+            )))
+        } else {
+            Ok(DataType::Decimal128(DECIMAL_PRECISION, s as i8))
+        }
+    };
+    Some(match op {
+        BinaryOp::Add | BinaryOp::Sub => dec(i16::from(a.max(b))),
+        BinaryOp::Mul => dec(i16::from(a) + i16::from(b)),
+        _ => Ok(DataType::Float64),
+    })
+}
+
+/// The type of `l op r` when one side is a date, timestamp or duration: date minus date is a
+/// millisecond duration (as Polars 1.x), datetime minus datetime a duration in the finer of
+/// their units; a duration added to or subtracted from a datetime or duration moves it.
+/// Zoned and wall-clock timestamps do not mix.
+fn temporal_arith_type(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<DataType>> {
+    use DataType::*;
+    let temporal = |t: &DataType| is_temporal(t) || is_duration(t);
+    if !(temporal(l) || temporal(r)) {
+        return None;
+    }
+    Some(match (op, l, r) {
+        (BinaryOp::Sub, a, b) if is_temporal(a) && is_temporal(b) => match comparison_type(a, b)? {
+            Date32 => Some(Duration(TimeUnit::Millisecond)),
+            Timestamp(u, _) => Some(Duration(u)),
+            _ => None,
+        },
+        (BinaryOp::Add | BinaryOp::Sub, Duration(a), Duration(b)) => {
+            Some(Duration(finer_unit(*a, *b)))
+        }
+        (BinaryOp::Add | BinaryOp::Sub, Timestamp(a, tz), Duration(b))
+        | (BinaryOp::Add, Duration(b), Timestamp(a, tz)) => {
+            Some(Timestamp(finer_unit(*a, *b), tz.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// The type both sides of a comparison (and `is_in`, `is_between`) are converted to before
+/// they are compared, `None` when they cannot be: numbers with numbers (as arithmetic
+/// promotes them), strings with strings, booleans with booleans, decimals with decimals and
+/// integers exactly (at the larger scale) and with floats as Float64, dates and timestamps
+/// with each other (a date is its midnight; zoned instants compare with zoned instants in any
+/// zone, wall-clock times with wall-clock times, at the finer unit), durations with
+/// durations. An untyped null takes the other side's type.
+pub fn comparison_type(l: &DataType, r: &DataType) -> Option<DataType> {
+    use DataType::*;
+    match (l, r) {
+        (Boolean, Boolean) => Some(Boolean),
+        (Null, Null) => Some(Float64),
+        (a, b) if is_decimal(a) || is_decimal(b) => match (decimal_scale(a), decimal_scale(b)) {
+            (Some(x), Some(y)) => Some(Decimal128(DECIMAL_PRECISION, x.max(y))),
+            _ if (a.is_floating() || is_decimal(a)) && (b.is_floating() || is_decimal(b)) => {
+                Some(Float64)
+            }
+            _ => None,
+        },
+        (a, b) if is_arith(a) && is_arith(b) => Some(arith_type(a, b)),
+        (a, b) if is_string(a) && is_string(b) => Some(if a == b { a.clone() } else { Utf8 }),
+        (Null, o) | (o, Null) if is_string(o) || is_temporal(o) || is_duration(o) => {
+            Some(o.clone())
+        }
+        (Date32 | Date64, Date32 | Date64) => Some(Date32),
+        (Date32 | Date64, Timestamp(u, None)) | (Timestamp(u, None), Date32 | Date64) => {
+            Some(Timestamp(*u, None))
+        }
+        (Timestamp(a, x), Timestamp(b, y)) if x.is_some() == y.is_some() => {
+            Some(Timestamp(finer_unit(*a, *b), x.clone()))
+        }
+        (Duration(a), Duration(b)) => Some(Duration(finer_unit(*a, *b))),
+        _ => None,
+    }
+}
+
 /// The type arithmetic computes in for these two operand types.
 pub fn arith_type(l: &DataType, r: &DataType) -> DataType {
     use DataType::*;
@@ -65,6 +211,9 @@ pub fn supertype(l: &DataType, r: &DataType) -> Option<DataType> {
     }
     match (l, r) {
         (DataType::Null, o) | (o, DataType::Null) => Some(o.clone()),
+        (a, b) if is_decimal(a) || is_decimal(b) || is_temporal(a) || is_temporal(b) => {
+            comparison_type(a, b)
+        }
         (a, b) if is_arith(a) && is_arith(b) => Some(arith_type(a, b)),
         (a, b) if is_string(a) && is_string(b) => Some(DataType::Utf8),
         _ => None,
@@ -233,7 +382,9 @@ impl Expr {
             }
             Expr::Negate(e) => {
                 let t = e.data_type(schema)?;
-                if is_arith(&t) {
+                if is_decimal(&t) || is_duration(&t) {
+                    Ok(t)
+                } else if is_arith(&t) {
                     Ok(arith_type(&t, &t))
                 } else {
                     Err(Error::Type(format!(
@@ -303,16 +454,19 @@ fn binary_type(
         };
     }
     if op.is_comparison() {
-        let ok = (is_arith(l) && is_arith(r))
-            || (is_string(l) && is_string(r))
-            || (is_temporal(l) && l == r)
-            || *l == DataType::Null
-            || *r == DataType::Null;
-        return if ok {
-            Ok(DataType::Boolean)
-        } else {
-            Err(mismatch())
+        return match comparison_type(l, r) {
+            Some(_) => Ok(DataType::Boolean),
+            None => Err(comparison_mismatch(mismatch(), l, r, right)),
         };
+    }
+    if let Some(t) = temporal_arith_type(op, l, r) {
+        return t.ok_or_else(mismatch);
+    }
+    if let Some(t) = decimal_arith_type(op, l, r) {
+        return t.map_err(|err| match err {
+            Error::Type(m) if !m.is_empty() => Error::Type(format!("{m} in {e}")),
+            _ => mismatch(),
+        });
     }
     if !(is_arith(l) && is_arith(r)) {
         return Err(mismatch());
@@ -321,6 +475,29 @@ fn binary_type(
         return Ok(float_type(&arith_type(l, r)));
     }
     Ok(arith_type(l, r))
+}
+
+/// A comparison type error, with a hint where a literal of the wrong kind is the likely cause
+/// (a date compared with a string, a zoned timestamp with a wall-clock literal).
+fn comparison_mismatch(err: Error, l: &DataType, r: &DataType, right: &Expr) -> Error {
+    let Error::Type(m) = err else { return err };
+    let hint = match (l, r, right) {
+        (DataType::Date32 | DataType::Date64, t, Expr::Literal(Scalar::Utf8(s)))
+            if is_string(t) =>
+        {
+            format!("; write date({s:?}) for a date")
+        }
+        (DataType::Timestamp(..), t, Expr::Literal(Scalar::Utf8(s))) if is_string(t) => {
+            format!("; write datetime({s:?}) for a datetime")
+        }
+        (DataType::Timestamp(_, a), DataType::Timestamp(_, b), _) if a.is_some() != b.is_some() => {
+            "; a time zone's instants and wall-clock times do not compare (a datetime(\"..Z\") \
+             literal is an instant)"
+                .to_string()
+        }
+        _ => String::new(),
+    };
+    Error::Type(format!("{m}{hint}"))
 }
 
 #[cfg(test)]

@@ -150,6 +150,20 @@ pub enum WindowFunction {
     },
 }
 
+impl WindowFunction {
+    /// How many rows before a row its value depends on, when it depends on none after it: a
+    /// pipeline then computes the function morsel by morsel, carrying that many rows of its
+    /// input from one piece to the next (`None`: the function looks ahead, as a centred
+    /// window does, and needs the whole column).
+    pub fn lookback(&self) -> Option<usize> {
+        match self {
+            WindowFunction::Rolling { options, .. } => {
+                (options.shift() == 0).then(|| options.window.max(1) - 1)
+            }
+        }
+    }
+}
+
 impl FunctionFamily for WindowFunction {
     fn name(&self) -> &'static str {
         match self {

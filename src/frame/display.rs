@@ -8,6 +8,8 @@ use arrow::datatypes::{DataType, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::DataFrame;
+use crate::expr::temporal::calendar::{ticks_per_second, unit_name, Zone};
+use crate::expr::Scalar;
 
 /// Rows shown before eliding the middle (like Polars' default of 10: five head, five tail).
 const MAX_ROWS: usize = 10;
@@ -30,15 +32,10 @@ pub fn dtype_name(dt: &DataType) -> String {
         DataType::Float64 => "f64".into(),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "str".into(),
         DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(u, _) => format!(
-            "datetime[{}]",
-            match u {
-                TimeUnit::Second => "s",
-                TimeUnit::Millisecond => "ms",
-                TimeUnit::Microsecond => "μs",
-                TimeUnit::Nanosecond => "ns",
-            }
-        ),
+        DataType::Timestamp(u, None) => format!("datetime[{}]", unit_name(*u)),
+        DataType::Timestamp(u, Some(tz)) => format!("datetime[{}, {tz}]", unit_name(*u)),
+        DataType::Duration(u) => format!("duration[{}]", unit_name(*u)),
+        DataType::Decimal128(p, s) => format!("decimal[{p},{s}]"),
         DataType::Null => "null".into(),
         other => other.to_string().to_lowercase(),
     }
@@ -70,6 +67,7 @@ pub fn format_cell(array: &ArrayRef, row: usize) -> String {
                 Err(_) => "?".into(),
             }
         }
+        DataType::Timestamp(_, Some(_)) | DataType::Duration(_) => temporal_cell(array, row),
         _ => match ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()) {
             Ok(f) => f.value(row).to_string(),
             Err(_) => "?".into(),
@@ -80,6 +78,68 @@ pub fn format_cell(array: &ArrayRef, row: usize) -> String {
         format!("{cut}…")
     } else {
         s
+    }
+}
+
+/// A zoned timestamp as its local time with the offset (`2020-03-08T03:30:00-04:00`), a
+/// duration as Polars writes it (`13d`, `1h 30m`, `250ms`).
+fn temporal_cell(array: &ArrayRef, row: usize) -> String {
+    let Ok(v) = crate::exec::value::array_to_scalar(array.as_ref(), row) else {
+        return "?".into();
+    };
+    match v {
+        Scalar::Timestamp(t, u, Some(tz)) => {
+            let Ok(zone) = Zone::parse(&tz) else {
+                return "?".into();
+            };
+            let per = ticks_per_second(u);
+            let offset = zone.offset_at(t.div_euclid(per));
+            let local = t.wrapping_add(offset.wrapping_mul(per));
+            let naive = ArrayFormatter::try_new(
+                &arrow::array::TimestampSecondArray::from(vec![local.div_euclid(per)]),
+                &FormatOptions::default(),
+            )
+            .map(|f| f.value(0).to_string())
+            .unwrap_or_else(|_| "?".into());
+            let sub = local.rem_euclid(per);
+            let frac = match (sub, u) {
+                (0, _) => String::new(),
+                (_, TimeUnit::Millisecond) => format!(".{sub:03}"),
+                (_, TimeUnit::Microsecond) => format!(".{sub:06}"),
+                _ => format!(".{sub:09}"),
+            };
+            let sign = if offset < 0 { '-' } else { '+' };
+            let o = offset.unsigned_abs();
+            format!("{naive}{frac}{sign}{:02}:{:02}", o / 3600, o % 3600 / 60)
+        }
+        Scalar::Duration(d, u) => {
+            let ns_per_tick = 1_000_000_000 / i128::from(ticks_per_second(u));
+            let mut ns = i128::from(d) * ns_per_tick;
+            let sign = if ns < 0 { "-" } else { "" };
+            ns = ns.abs();
+            let units: [(i128, &str); 7] = [
+                (86_400_000_000_000, "d"),
+                (3_600_000_000_000, "h"),
+                (60_000_000_000, "m"),
+                (1_000_000_000, "s"),
+                (1_000_000, "ms"),
+                (1_000, "μs"),
+                (1, "ns"),
+            ];
+            let mut parts = vec![];
+            for (size, name) in units {
+                if ns >= size {
+                    parts.push(format!("{}{name}", ns / size));
+                    ns %= size;
+                }
+            }
+            if parts.is_empty() {
+                format!("0{}", unit_name(u))
+            } else {
+                format!("{sign}{}", parts.join(" "))
+            }
+        }
+        _ => "?".into(),
     }
 }
 

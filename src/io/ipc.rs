@@ -1,7 +1,13 @@
-//! Arrow IPC (Feather v2) reader and writer. The file is memory-mapped and record batches are
-//! decoded zero-copy from the mapping; a morsel is a record batch, projected on decode. Each
-//! batch's row count is read from its message header when the file is opened (the footer
-//! does not hold it), so a pipeline can place its output before decoding anything.
+//! Arrow IPC reader and writer, for both formats: the file format (Feather v2, `ARROW1` magic
+//! and a footer listing the record batches) and the stream format (`pyarrow.ipc.new_stream`,
+//! Arrow Flight, `.arrows` files: messages one after another, no footer). The format is told
+//! by the first bytes, never by the extension. The file is memory-mapped; a stream's messages
+//! are indexed at open by walking their length prefixes (no body is decoded), so both formats
+//! then read alike: record batches are decoded zero-copy from the mapping, a morsel is a record
+//! batch, projected on decode, and compressed bodies (lz4, zstd) are decompressed per batch.
+//! Each batch's row count is read from its message header at open, so a pipeline can place its
+//! output before decoding anything. A stream may replace or extend a dictionary between
+//! batches; each batch is decoded with the dictionaries in force where it stands.
 
 use std::fs::File;
 use std::io::Write;
@@ -13,8 +19,8 @@ use arrow::buffer::Buffer;
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::convert::try_fb_to_schema;
 use arrow::ipc::reader::{read_footer_length, FileDecoder};
-use arrow::ipc::writer::FileWriter;
-use arrow::ipc::{root_as_footer, Block};
+use arrow::ipc::writer::{FileWriter, StreamWriter};
+use arrow::ipc::{root_as_footer, Block, CompressionType, MessageHeader, MetadataVersion};
 
 use super::MorselSource;
 use crate::error::{Error, Result};
@@ -46,14 +52,21 @@ fn map_file(path: &Path) -> Result<Buffer> {
     Ok(unsafe { Buffer::from_custom_allocation(ptr, mmap.len(), mmap) })
 }
 
-struct Footer {
+/// Where the messages of a file or stream are: the schema, the dictionary batches (each with
+/// how many record batches came before it) and the record batches.
+struct Index {
     schema: SchemaRef,
-    decoder_version: arrow::ipc::MetadataVersion,
-    dictionaries: Vec<Block>,
+    version: MetadataVersion,
+    dictionaries: Vec<(Block, usize)>,
     batches: Vec<Block>,
 }
 
-fn read_footer(path: &Path, buf: &Buffer) -> Result<Footer> {
+/// `ARROW1` then two padding bytes open the file format; a stream starts with a message.
+fn is_file_format(buf: &[u8]) -> bool {
+    buf.starts_with(b"ARROW1")
+}
+
+fn read_footer(path: &Path, buf: &Buffer) -> Result<Index> {
     if buf.len() < 10 {
         return Err(ierr(path, "too short to be an Arrow IPC file"));
     }
@@ -71,12 +84,12 @@ fn read_footer(path: &Path, buf: &Buffer) -> Result<Footer> {
         .schema()
         .ok_or_else(|| ierr(path, "footer has no schema"))?;
     let schema = try_fb_to_schema(schema).map_err(|e| ierr(path, e))?;
-    Ok(Footer {
-        schema: Arc::new(Schema::new(schema.fields().clone())),
-        decoder_version: footer.version(),
+    Ok(Index {
+        schema: Arc::new(schema),
+        version: footer.version(),
         dictionaries: footer
             .dictionaries()
-            .map(|d| d.iter().copied().collect())
+            .map(|d| d.iter().map(|b| (*b, 0)).collect())
             .unwrap_or_default(),
         batches: footer
             .recordBatches()
@@ -85,17 +98,91 @@ fn read_footer(path: &Path, buf: &Buffer) -> Result<Footer> {
     })
 }
 
-/// The file's schema, from its footer.
+/// Walk a stream's messages (each a length-prefixed flatbuffer and its body) without decoding
+/// any body, up to the end-of-stream marker or the end of the file.
+fn read_stream(path: &Path, buf: &Buffer) -> Result<Index> {
+    let at = |pos: usize, what: &str| ierr(path, format!("{what} at byte {pos}"));
+    let mut pos = 0usize;
+    let mut schema = None;
+    let mut index = Index {
+        schema: Arc::new(Schema::empty()),
+        version: MetadataVersion::V5,
+        dictionaries: Vec::new(),
+        batches: Vec::new(),
+    };
+    while pos < buf.len() {
+        let word = |p: usize| -> Result<u32> {
+            let b = buf
+                .get(p..p + 4)
+                .ok_or_else(|| at(p, "truncated message length"))?;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        // The continuation marker and the length, or (streams before Arrow 0.15) the length.
+        let (prefix, len) = match word(pos)? {
+            0xFFFF_FFFF => (8, word(pos + 4)?),
+            n => (4, n),
+        };
+        if len == 0 {
+            break;
+        }
+        let meta_end = usize::try_from(len)
+            .ok()
+            .and_then(|l| (pos + prefix).checked_add(l))
+            .filter(|&e| e <= buf.len() && len <= i32::MAX as u32)
+            .ok_or_else(|| at(pos, "message past the end of the file"))?;
+        let message = arrow::ipc::root_as_message(&buf[pos + prefix..meta_end])
+            .map_err(|e| at(pos, &format!("bad message: {e}")))?;
+        let body = usize::try_from(message.bodyLength())
+            .ok()
+            .filter(|&b| meta_end.checked_add(b).is_some_and(|e| e <= buf.len()))
+            .ok_or_else(|| at(pos, "message body past the end of the file"))?;
+        let block = Block::new(pos as i64, (meta_end - pos) as i32, body as i64);
+        match message.header_type() {
+            MessageHeader::Schema if schema.is_none() => {
+                let fb = message
+                    .header_as_schema()
+                    .ok_or_else(|| at(pos, "bad schema message"))?;
+                schema = Some(try_fb_to_schema(fb).map_err(|e| at(pos, &e.to_string()))?);
+                index.version = message.version();
+            }
+            MessageHeader::DictionaryBatch if schema.is_some() => {
+                index.dictionaries.push((block, index.batches.len()));
+            }
+            MessageHeader::RecordBatch if schema.is_some() => index.batches.push(block),
+            other => return Err(at(pos, &format!("unexpected {other:?} message"))),
+        }
+        pos = meta_end + body;
+    }
+    index.schema = Arc::new(schema.ok_or_else(|| ierr(path, "stream has no schema message"))?);
+    Ok(index)
+}
+
+/// The file's or stream's messages, the format told by its first bytes.
+fn read_index(path: &Path, buf: &Buffer) -> Result<Index> {
+    if is_file_format(buf) {
+        read_footer(path, buf)
+    } else {
+        read_stream(path, buf)
+    }
+}
+
+/// The schema of an Arrow IPC file or stream (the file's footer, or the stream's first
+/// message), whichever `path` holds.
 pub fn read_schema(path: &Path) -> Result<SchemaRef> {
     let buf = map_file(path)?;
-    Ok(read_footer(path, &buf)?.schema)
+    Ok(Arc::new(super::scan_schema(
+        &read_index(path, &buf)?.schema,
+    )))
 }
 
 struct IpcMorsels {
     path: PathBuf,
     buf: Buffer,
-    decoder: FileDecoder,
-    batches: Vec<Block>,
+    /// One decoder per set of dictionaries in force: a stream may replace or extend a
+    /// dictionary between record batches; a file (and most streams) has one set.
+    decoders: Vec<FileDecoder>,
+    /// For each batch: its block and which decoder holds its dictionaries.
+    batches: Vec<(Block, usize)>,
     /// Rows of each batch, from its message header (`None` where that could not be read; the
     /// decoder then reports the problem when the batch is decoded).
     rows: Vec<Option<usize>>,
@@ -106,8 +193,6 @@ struct IpcMorsels {
 fn batch_rows(path: &Path, buf: &Buffer, block: &Block) -> Option<usize> {
     let data = block_data(path, buf, block).ok()?;
     let meta = data.get(..usize::try_from(block.metaDataLength()).ok()?)?;
-    // An encapsulated message: the continuation marker and the length, or (files written
-    // before Arrow 0.15) the length alone, then the flatbuffer.
     let fb = if meta.get(..4)? == [0xFF; 4] {
         meta.get(8..)?
     } else {
@@ -117,49 +202,138 @@ fn batch_rows(path: &Path, buf: &Buffer, block: &Block) -> Option<usize> {
     usize::try_from(message.header_as_record_batch()?.length()).ok()
 }
 
-/// Open `path` (memory-mapped) for the given columns.
+/// Open `path` (memory-mapped; the file or the stream format) for the given columns.
 pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<dyn MorselSource>> {
     let buf = map_file(path)?;
-    let footer = read_footer(path, &buf)?;
+    let index = read_index(path, &buf)?;
     let projection: Vec<usize> = columns
         .iter()
         .map(|c| {
-            footer.schema.index_of(c).map_err(|_| {
+            index.schema.index_of(c).map_err(|_| {
                 Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
             })
         })
         .collect::<Result<_>>()?;
-    let out_schema = Arc::new(footer.schema.project(&projection)?);
-    let mut decoder =
-        FileDecoder::new(footer.schema.clone(), footer.decoder_version).with_projection(projection);
-    for block in &footer.dictionaries {
-        let data = block_data(path, &buf, block)?;
-        decoder
-            .read_dictionary(block, &data)
-            .map_err(|e| ierr(path, e))?;
+    let out_schema = Arc::new(super::scan_schema(&index.schema).project(&projection)?);
+    // The dictionaries in force change only where a dictionary batch follows a record batch.
+    let mut epochs: Vec<usize> = index.dictionaries.iter().map(|d| d.1).collect();
+    epochs.dedup();
+    if epochs.first() != Some(&0) {
+        epochs.insert(0, 0);
     }
-    let rows = footer
+    let mut decoders = Vec::with_capacity(epochs.len());
+    for &start in &epochs {
+        let mut decoder = FileDecoder::new(index.schema.clone(), index.version)
+            .with_projection(projection.clone());
+        for (block, _) in index.dictionaries.iter().filter(|d| d.1 <= start) {
+            let data = block_data(path, &buf, block)?;
+            check_body(path, &data, block)?;
+            decoder
+                .read_dictionary(block, &data)
+                .map_err(|e| ierr(path, e))?;
+        }
+        decoders.push(decoder);
+    }
+    let batches: Vec<(Block, usize)> = index
         .batches
         .iter()
-        .map(|b| batch_rows(path, &buf, b))
+        .enumerate()
+        .map(|(i, b)| (*b, epochs.partition_point(|&s| s <= i) - 1))
+        .collect();
+    let rows = batches
+        .iter()
+        .map(|(b, _)| batch_rows(path, &buf, b))
         .collect();
     Ok(Box::new(IpcMorsels {
         path: path.to_path_buf(),
         buf,
-        decoder,
-        batches: footer.batches,
+        decoders,
+        batches,
         rows,
         schema: out_schema,
     }))
 }
 
+/// The largest uncompressed buffer a compressed record batch may declare (4 GiB; a batch is
+/// normally a few MiB).
+const MAX_BUFFER: i64 = 1 << 32;
+
+/// Check what arrow's decoder slices without checking: every buffer of the record batch (or
+/// dictionary batch) in `data` must lie inside the message body, and node lengths must not be
+/// negative. Malformed files otherwise panic inside the decoder.
+fn check_body(path: &Path, data: &Buffer, block: &Block) -> Result<()> {
+    let bad = |what: &str| ierr(path, format!("message at byte {}: {what}", block.offset()));
+    let meta = usize::try_from(block.metaDataLength()).map_err(|_| bad("bad length"))?;
+    let fb = match data.get(..4) {
+        Some([0xFF, 0xFF, 0xFF, 0xFF]) => data.get(8..meta),
+        _ => data.get(4..meta),
+    }
+    .ok_or_else(|| bad("message shorter than its prefix"))?;
+    let message = arrow::ipc::root_as_message(fb).map_err(|e| bad(&e.to_string()))?;
+    let batch = match message.header_type() {
+        MessageHeader::RecordBatch => message.header_as_record_batch(),
+        MessageHeader::DictionaryBatch => {
+            message.header_as_dictionary_batch().and_then(|d| d.data())
+        }
+        _ => return Ok(()),
+    };
+    let Some(batch) = batch else {
+        return Err(bad("message has no record batch"));
+    };
+    let body = block.bodyLength();
+    for b in batch.buffers().iter().flatten() {
+        let end = b.offset().checked_add(b.length());
+        if b.offset() < 0 || b.length() < 0 || end.is_none_or(|e| e > body) {
+            return Err(bad(&format!(
+                "buffer of {} bytes at {} lies outside the {body}-byte body",
+                b.length(),
+                b.offset()
+            )));
+        }
+        // A compressed buffer opens with its uncompressed length, which the decoder allocates
+        // up front: a corrupt one aborted the process on a failed allocation.
+        if batch.compression().is_some() && b.length() >= 8 {
+            let at = meta + b.offset() as usize;
+            let declared = data
+                .get(at..at + 8)
+                .map(|x| i64::from_le_bytes(x.try_into().unwrap_or([0; 8])))
+                .unwrap_or(0);
+            if declared > MAX_BUFFER {
+                return Err(bad(&format!(
+                    "a compressed buffer claims {declared} bytes uncompressed (at most {MAX_BUFFER} are read)"
+                )));
+            }
+        }
+    }
+    if batch.length() < 0
+        || batch
+            .nodes()
+            .iter()
+            .flatten()
+            .any(|n| n.length() < 0 || n.null_count() < 0)
+    {
+        return Err(bad("negative length"));
+    }
+    Ok(())
+}
+
+/// The bytes of `block` (its message and body), checked to lie inside the file and to hold at
+/// least a message prefix, which the decoder reads unchecked.
 fn block_data(path: &Path, buf: &Buffer, block: &Block) -> Result<Buffer> {
     let start = usize::try_from(block.offset()).map_err(|_| ierr(path, "negative block offset"))?;
-    let len = block.bodyLength() as usize + block.metaDataLength() as usize;
-    if start.checked_add(len).is_none_or(|end| end > buf.len()) {
-        return Err(ierr(path, "record batch block past the end of the file"));
+    let meta = usize::try_from(block.metaDataLength())
+        .ok()
+        .filter(|&m| m >= 8)
+        .ok_or_else(|| ierr(path, "bad message length in a block"))?;
+    let body =
+        usize::try_from(block.bodyLength()).map_err(|_| ierr(path, "negative body length"))?;
+    match meta
+        .checked_add(body)
+        .and_then(|len| Some((len, start.checked_add(len)?)))
+    {
+        Some((len, end)) if end <= buf.len() => Ok(buf.slice_with_length(start, len)),
+        _ => Err(ierr(path, "record batch block past the end of the file")),
     }
-    Ok(buf.slice_with_length(start, len))
 }
 
 impl MorselSource for IpcMorsels {
@@ -172,14 +346,18 @@ impl MorselSource for IpcMorsels {
     }
 
     fn morsel_rows(&self, i: usize) -> Option<usize> {
-        self.rows.get(i).copied().flatten()
+        // The executor allocates the morsel's output from this count before decoding: a
+        // count no body could hold (a corrupt header) is not passed on.
+        let rows = self.rows.get(i).copied().flatten()?;
+        let body = usize::try_from(self.batches[i].0.bodyLength()).unwrap_or(0);
+        (rows <= body.saturating_mul(8192).saturating_add(1 << 16)).then_some(rows)
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
-        let block = &self.batches[i];
+        let (block, epoch) = &self.batches[i];
         let data = block_data(&self.path, &self.buf, block)?;
-        let batch = self
-            .decoder
+        check_body(&self.path, &data, block)?;
+        let batch = self.decoders[*epoch]
             .read_record_batch(block, &data)
             .map_err(|e| ierr(&self.path, format!("record batch {i}: {e}")))?
             .ok_or_else(|| ierr(&self.path, format!("record batch {i} is missing")))?;
@@ -187,20 +365,80 @@ impl MorselSource for IpcMorsels {
     }
 }
 
+/// How an IPC sink writes: the file or the stream format, and the body compression.
+///
+/// ```
+/// use fusedframe::io::ipc::{IpcCompression, IpcWriteOptions};
+/// let opts = IpcWriteOptions::new().stream(true).compression(IpcCompression::Zstd);
+/// assert!(opts.is_stream());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpcWriteOptions {
+    stream: bool,
+    compression: IpcCompression,
+}
+
+/// Body compression of IPC record batches (what the Arrow format defines).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IpcCompression {
+    #[default]
+    Uncompressed,
+    Lz4,
+    Zstd,
+}
+
+impl IpcWriteOptions {
+    /// The file format, uncompressed (what [`crate::io::write_ipc`] writes).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Write the stream format (no footer; readable as it arrives) instead of the file format.
+    pub fn stream(mut self, stream: bool) -> Self {
+        self.stream = stream;
+        self
+    }
+
+    /// Compress record batch bodies.
+    pub fn compression(mut self, compression: IpcCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// True for the stream format.
+    pub fn is_stream(&self) -> bool {
+        self.stream
+    }
+}
+
 /// Write `df` as an Arrow IPC file in record batches of 64K rows.
 pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
-    let mut writer = FileWriter::try_new(w, df.schema())?;
+    write_with(df, w, &IpcWriteOptions::default())
+}
+
+/// Write `df` as Arrow IPC (file or stream, per `options`) in record batches of 64K rows.
+pub fn write_with(df: &DataFrame, w: &mut impl Write, options: &IpcWriteOptions) -> Result<()> {
+    let codec = match options.compression {
+        IpcCompression::Uncompressed => None,
+        IpcCompression::Lz4 => Some(CompressionType::LZ4_FRAME),
+        IpcCompression::Zstd => Some(CompressionType::ZSTD),
+    };
+    let ipc = arrow::ipc::writer::IpcWriteOptions::default().try_with_compression(codec)?;
     let step = crate::exec::MORSEL_ROWS;
-    let mut offset = 0;
-    while offset < df.height() || (offset == 0 && df.height() == 0) {
-        let part = df.slice(offset, step);
-        writer.write(&part.to_record_batch()?)?;
-        offset += step;
-        if df.height() == 0 {
-            break;
+    let parts = (0..df.height().div_ceil(step).max(1)).map(|j| df.slice(j * step, step));
+    if options.stream {
+        let mut writer = StreamWriter::try_new_with_options(w, df.schema(), ipc)?;
+        for part in parts {
+            writer.write(&part.to_record_batch()?)?;
         }
+        writer.finish()?;
+    } else {
+        let mut writer = FileWriter::try_new_with_options(w, df.schema(), ipc)?;
+        for part in parts {
+            writer.write(&part.to_record_batch()?)?;
+        }
+        writer.finish()?;
     }
-    writer.finish()?;
     Ok(())
 }
 

@@ -6,10 +6,18 @@
 //! any order, while results keep morsel order. Only projected columns are decoded. Sinks write
 //! to a temporary file in the target's folder and rename it on success, so a failed query never
 //! leaves a half-written file.
+//!
+//! Files come from other tools, and some are malformed or hostile: every reader ends such input
+//! in an error naming the file, and a panic escaping a dependency's decoder is caught at this
+//! boundary (`guard`) and reported as an internal error naming the file. A scan's schema has
+//! every top-level column nullable and no field metadata, whatever the file says, so that plans
+//! over files type-check like plans over memory (nested fields keep their nullability).
 
 pub mod csv;
+mod guard;
 pub mod ipc;
 pub mod parquet;
+mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
 pub mod parquet_prune;
@@ -19,9 +27,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Field, Schema, SchemaRef};
 
 pub use self::csv::CsvOptions;
+pub use self::ipc::{IpcCompression, IpcWriteOptions};
+pub use self::parquet::{ParquetCompression, ParquetWriteOptions};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -122,11 +132,11 @@ impl ScanSource {
         if let Some(s) = self.schema.get() {
             return Ok(s.clone());
         }
-        let s = match &self.format {
-            FileFormat::Csv(o) => csv::infer_schema(&self.path, o)?,
-            FileFormat::Parquet => parquet::read_schema(&self.path)?,
-            FileFormat::Ipc => ipc::read_schema(&self.path)?,
-        };
+        let s = guard::catch(self.format_label(), &self.path, || match &self.format {
+            FileFormat::Csv(o) => csv::infer_schema(&self.path, o),
+            FileFormat::Parquet => parquet::read_schema(&self.path),
+            FileFormat::Ipc => ipc::read_schema(&self.path),
+        })?;
         Ok(self.schema.get_or_init(|| s).clone())
     }
 
@@ -194,12 +204,37 @@ impl ScanSource {
                 ));
             }
         }
-        match &self.format {
+        let inner = guard::catch(self.format_label(), &self.path, || match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
             FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate, limit),
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
+        })?;
+        Ok(Box::new(guard::Guarded {
+            inner,
+            format: self.format_label(),
+            path: self.path.clone(),
+        }))
+    }
+
+    /// The format as error messages name it.
+    fn format_label(&self) -> &'static str {
+        match self.format {
+            FileFormat::Csv(_) => "CSV",
+            FileFormat::Parquet => "Parquet",
+            FileFormat::Ipc => "Arrow IPC",
         }
     }
+}
+
+/// A file's schema as scans present it: top-level columns nullable, no field or schema
+/// metadata (nested fields are left as the file has them).
+pub(crate) fn scan_schema(file: &Schema) -> Schema {
+    Schema::new(
+        file.fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
@@ -232,7 +267,8 @@ pub fn scan_parquet(path: impl AsRef<Path>) -> LazyFrame {
     scan(path, FileFormat::Parquet)
 }
 
-/// Scan an Arrow IPC (Feather v2) file, memory-mapped.
+/// Scan an Arrow IPC file (Feather v2) or stream (`.arrows`, `pyarrow.ipc.new_stream`),
+/// memory-mapped; the format is told by the file's first bytes.
 pub fn scan_ipc(path: impl AsRef<Path>) -> LazyFrame {
     scan(path, FileFormat::Ipc)
 }
@@ -264,9 +300,23 @@ pub fn write_parquet_with_row_groups(
     })
 }
 
-/// Write `df` as Arrow IPC.
+/// Write `df` as Parquet with the given codec and row-group size.
+pub fn write_parquet_with(
+    df: &DataFrame,
+    path: &Path,
+    options: &ParquetWriteOptions,
+) -> Result<()> {
+    write_atomic(path, |w| parquet::write_with(df, w, options))
+}
+
+/// Write `df` as an Arrow IPC file.
 pub fn write_ipc(df: &DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |w| ipc::write(df, w))
+}
+
+/// Write `df` as an Arrow IPC file or stream, compressed or not.
+pub fn write_ipc_with(df: &DataFrame, path: &Path, options: &IpcWriteOptions) -> Result<()> {
+    write_atomic(path, |w| ipc::write_with(df, w, options))
 }
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any

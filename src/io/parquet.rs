@@ -3,16 +3,29 @@
 //! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
 //! once enough rows are read. Flat numeric columns are decoded by `parquet_pages` rather than
 //! parquet's arrow reader.
+//!
+//! Files from other writers: every codec pyarrow reads (snappy, gzip, brotli, lz4, lz4_raw,
+//! zstd) reads here and [`ParquetWriteOptions`] writes each. Nested columns (lists, structs,
+//! maps, legacy repeated fields) read as Arrow's nested types. A footer that parquet's strict
+//! Thrift decoder rejects is read a second time leniently (`parquet_footer`). INT96
+//! timestamps (Spark, Impala, Hive) read as **microseconds** (`Timestamp(µs)`), not the
+//! nanoseconds Arrow readers default to: Spark writes them at microsecond precision, and
+//! dates past 2262 (Spark's `9999-12-31` sentinels) overflow nanoseconds into different dates.
+//! Microseconds hold every date within ±290,000 years exactly, as DuckDB and Spark read them;
+//! sub-microsecond digits, which Spark never writes, are dropped.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::{Schema, SchemaRef};
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
-use parquet::basic::Compression;
+use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 
 use super::MorselSource;
@@ -35,15 +48,136 @@ fn open_file(path: &Path) -> Result<File> {
 /// Read the footer's metadata (schema, row groups, statistics).
 pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
     let file = open_file(path)?;
-    ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| perr(path, e))
+    let meta = match ParquetMetaDataReader::new().parse_and_finish(&file) {
+        Ok(m) => m,
+        Err(strict) => lenient_metadata(path, &file).map_err(|_| perr(path, strict))?,
+    };
+    check_chunks(path, &file, &meta)?;
+    let meta = Arc::new(with_row_count(meta));
+    let plain = ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new())
+        .map_err(|e| perr(path, e))?;
+    match int96_as_micros(&plain) {
+        None => Ok(plain),
+        Some(schema) => {
+            ArrowReaderMetadata::try_new(meta, ArrowReaderOptions::new().with_schema(schema))
+                .map_err(|e| perr(path, e))
+        }
+    }
 }
 
-/// The file's Arrow schema, from the footer alone.
+/// Every column chunk must lie inside the file: parquet's reader asserts on negative offsets
+/// and sizes (a panic) and reads out of range otherwise.
+fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as i64;
+    for (r, rg) in meta.row_groups().iter().enumerate() {
+        for (c, chunk) in rg.columns().iter().enumerate() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let size = chunk.compressed_size();
+            if start < 0 || size < 0 || start.checked_add(size).is_none_or(|end| end > len) {
+                return Err(perr(
+                    path,
+                    format!(
+                        "row group {r}, column {c}: a {size}-byte chunk at byte {start} lies \
+                         outside the {len}-byte file"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `meta` with the file's row count set to its row groups' total where the footer says less
+/// (early parquet-rs wrote 0): the arrow reader caps its batch size at that count and read no
+/// rows at all, where pyarrow reads them (`repeated_no_annotation.parquet`).
+fn with_row_count(meta: ParquetMetaData) -> ParquetMetaData {
+    let fm = meta.file_metadata();
+    let total: i64 = meta
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows().max(0))
+        .sum();
+    if fm.num_rows() >= total {
+        return meta;
+    }
+    let fixed = parquet::file::metadata::FileMetaData::new(
+        fm.version(),
+        total,
+        fm.created_by().map(str::to_string),
+        fm.key_value_metadata().cloned(),
+        fm.schema_descr_ptr(),
+        fm.column_orders().cloned(),
+    );
+    ParquetMetaData::new(fixed, meta.row_groups().to_vec())
+}
+
+/// The footer read again through `parquet_footer::sanitize` (see there for what it forgives).
+fn lenient_metadata(path: &Path, file: &File) -> Result<ParquetMetaData> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = file;
+    let io = |e| Error::io(path, e);
+    let len = file.metadata().map_err(io)?.len();
+    let mut tail = [0u8; 8];
+    let tail_at = len.checked_sub(8).ok_or_else(|| perr(path, "too short"))?;
+    file.seek(SeekFrom::Start(tail_at)).map_err(io)?;
+    file.read_exact(&mut tail).map_err(io)?;
+    if &tail[4..] != b"PAR1" {
+        return Err(perr(path, "no Parquet magic at the end"));
+    }
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    let start = len
+        .checked_sub(8 + footer_len)
+        .ok_or_else(|| perr(path, "footer longer than the file"))?;
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::Start(start)).map_err(io)?;
+    file.read_exact(&mut footer).map_err(io)?;
+    let fixed = super::parquet_footer::sanitize(&footer).map_err(|e| perr(path, e))?;
+    ParquetMetaDataReader::decode_metadata(&fixed).map_err(|e| perr(path, e))
+}
+
+/// The Arrow schema with top-level INT96 columns as microsecond timestamps (see the module
+/// docs), or `None` when the file has none.
+fn int96_as_micros(meta: &ArrowReaderMetadata) -> Option<SchemaRef> {
+    let roots = meta
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .root_schema()
+        .get_fields();
+    let mut changed = false;
+    let fields: Vec<Field> = meta
+        .schema()
+        .fields()
+        .iter()
+        .zip(roots)
+        .map(|(f, root)| {
+            let int96 =
+                root.is_primitive() && root.get_physical_type() == parquet::basic::Type::INT96;
+            match f.data_type() {
+                DataType::Timestamp(TimeUnit::Nanosecond, tz) if int96 => {
+                    changed = true;
+                    f.as_ref()
+                        .clone()
+                        .with_data_type(DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))
+                }
+                _ => f.as_ref().clone(),
+            }
+        })
+        .collect();
+    changed.then(|| {
+        Arc::new(Schema::new_with_metadata(
+            fields,
+            meta.schema().metadata().clone(),
+        ))
+    })
+}
+
+/// The file's Arrow schema, from the footer alone, as scans present it (`io::scan_schema`).
 pub fn read_schema(path: &Path) -> Result<SchemaRef> {
     let meta = read_metadata(path)?;
-    // Drop file-level metadata so schemas compare equal to in-memory ones.
-    let fields: Vec<_> = meta.schema().fields().iter().cloned().collect();
-    Ok(Arc::new(Schema::new(fields)))
+    Ok(Arc::new(super::scan_schema(meta.schema())))
 }
 
 struct ParquetMorsels {
@@ -127,6 +261,29 @@ pub fn open(
 impl ParquetMorsels {
     /// Decode morsel `i` (its row group's needed rows) in batches of `batch` rows.
     fn batches(
+        &self,
+        i: usize,
+        batch: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        // The footer's row count is what the executor planned for: pages that hold another
+        // count are a malformed file, not a short morsel.
+        let (rg, rows) = self.row_groups[i];
+        let mut seen = 0usize;
+        self.decode(i, batch, &mut |df| {
+            seen += df.height();
+            f(df)
+        })?;
+        if seen != rows {
+            return Err(perr(
+                &self.path,
+                format!("row group {rg}: the footer says {rows} rows, its pages hold {seen}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decode(
         &self,
         i: usize,
         batch: usize,
@@ -265,13 +422,19 @@ impl MorselSource for ParquetMorsels {
     }
 
     fn morsel_rows(&self, i: usize) -> Option<usize> {
-        self.row_groups.get(i).map(|rg| rg.1)
+        // The executor allocates the morsel's output from this count before decoding: a
+        // corrupt footer's count that no page could hold is not passed on (the decode then
+        // reports the mismatch).
+        let (rg, rows) = *self.row_groups.get(i)?;
+        let bytes = self.meta.metadata().row_group(rg).compressed_size().max(0) as usize;
+        (rows <= bytes.saturating_mul(8192).saturating_add(1 << 16)).then_some(rows)
     }
 
     fn morsel(&self, i: usize) -> Result<DataFrame> {
         let rows = self.row_groups[i].1;
         let mut parts = Vec::with_capacity(1);
-        self.batches(i, rows, &mut |df| {
+        // The arrow reader reserves a batch's worth of values up front.
+        self.batches(i, rows.min(1 << 20), &mut |df| {
             parts.push(df);
             Ok(())
         })?;
@@ -302,21 +465,121 @@ impl MorselSource for ParquetMorsels {
     }
 }
 
-/// Write `df` as one Parquet file (snappy, 1M-row row groups).
-pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
-    write_with_row_groups(df, w, 1 << 20)
+/// A Parquet sink's compression codec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParquetCompression {
+    Uncompressed,
+    #[default]
+    Snappy,
+    Gzip,
+    Brotli,
+    /// LZ4 block format (`LZ4_RAW`), the LZ4 codec current readers expect.
+    Lz4Raw,
+    Zstd,
 }
 
-/// Write `df` as Parquet (snappy) with row groups of at most `rows` rows (with min/max
-/// statistics, which predicate pushdown uses to skip row groups).
+impl ParquetCompression {
+    /// The codec named `name` (`uncompressed`/`none`, `snappy`, `gzip`, `brotli`, `lz4`
+    /// (written as LZ4_RAW), `zstd`), as pyarrow and Polars name them.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "uncompressed" | "none" => Self::Uncompressed,
+            "snappy" => Self::Snappy,
+            "gzip" => Self::Gzip,
+            "brotli" => Self::Brotli,
+            "lz4" | "lz4_raw" => Self::Lz4Raw,
+            "zstd" => Self::Zstd,
+            other => {
+                return Err(Error::Plan(format!(
+                    "unknown Parquet compression \"{other}\": use uncompressed, snappy, gzip, \
+                     brotli, lz4 or zstd"
+                )))
+            }
+        })
+    }
+
+    fn codec(self) -> Compression {
+        match self {
+            Self::Uncompressed => Compression::UNCOMPRESSED,
+            Self::Snappy => Compression::SNAPPY,
+            Self::Gzip => Compression::GZIP(GzipLevel::default()),
+            Self::Brotli => Compression::BROTLI(BrotliLevel::default()),
+            Self::Lz4Raw => Compression::LZ4_RAW,
+            Self::Zstd => Compression::ZSTD(ZstdLevel::default()),
+        }
+    }
+}
+
+/// How a Parquet sink writes: codec and row-group size (with min/max statistics always, which
+/// predicate pushdown uses to skip row groups).
+///
+/// ```
+/// use fusedframe::io::{ParquetCompression, ParquetWriteOptions};
+/// let opts = ParquetWriteOptions::new().compression(ParquetCompression::Zstd).row_group_rows(100_000);
+/// assert_eq!(opts.codec(), ParquetCompression::Zstd);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParquetWriteOptions {
+    compression: ParquetCompression,
+    row_group_rows: usize,
+}
+
+impl Default for ParquetWriteOptions {
+    fn default() -> Self {
+        Self {
+            compression: ParquetCompression::Snappy,
+            row_group_rows: 1 << 20,
+        }
+    }
+}
+
+impl ParquetWriteOptions {
+    /// Snappy, row groups of 1M rows.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The compression codec.
+    pub fn compression(mut self, compression: ParquetCompression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Row groups of at most `rows` rows.
+    pub fn row_group_rows(mut self, rows: usize) -> Self {
+        self.row_group_rows = rows.max(1);
+        self
+    }
+
+    /// The codec these options write with.
+    pub fn codec(&self) -> ParquetCompression {
+        self.compression
+    }
+}
+
+/// Write `df` as one Parquet file (snappy, 1M-row row groups).
+pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
+    write_with(df, w, &ParquetWriteOptions::default())
+}
+
+/// Write `df` as Parquet (snappy) with row groups of at most `rows` rows.
 pub fn write_with_row_groups<W: Write + Send>(
     df: &DataFrame,
     w: &mut W,
     rows: usize,
 ) -> Result<()> {
+    write_with(df, w, &ParquetWriteOptions::new().row_group_rows(rows))
+}
+
+/// Write `df` as Parquet with `options`.
+pub fn write_with<W: Write + Send>(
+    df: &DataFrame,
+    w: &mut W,
+    options: &ParquetWriteOptions,
+) -> Result<()> {
     let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(rows.max(1)))
+        .set_compression(options.compression.codec())
+        .set_max_row_group_row_count(Some(options.row_group_rows))
         .build();
     let batch = df.to_record_batch()?;
     let mut writer = ArrowWriter::try_new(w, df.schema().clone(), Some(props))

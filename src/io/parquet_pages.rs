@@ -8,6 +8,13 @@
 //! output piece, whose buffer is taken back for the next piece once the consumer has let go of
 //! it (so it stays in cache). Anything else (other codecs or encodings, nested columns, other
 //! logical or unsigned types, values the arrow reader would convert) keeps the arrow reader.
+//!
+//! The measurement behind it (`benches/RESULTS.md`, quiet 2-core machine, 10M-row seed file,
+//! snappy, 1M-row row groups): memset was 8-10% of the arrow reader's profile and is under
+//! 0.5% here; `filter_agg_parquet` went from 0.0227 s to 0.0204 s and the scan of two Float64
+//! columns from 0.024 s to 0.020-0.022 s (against Polars' 0.031 s and 0.032 s in the same
+//! runs). Its values are checked against arrow-rs's reader on every file of the conformance
+//! corpus and the writers' files (`tests/real_files.rs`), and in this module's tests.
 
 use std::fs::File;
 use std::path::Path;

@@ -27,6 +27,12 @@ fn params(ps: &[(String, crate::expr::Expr)]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// Columns a window operator adds: `name = expr`.
+fn columns(cs: &[(String, crate::expr::Expr)]) -> String {
+    let parts: Vec<String> = cs.iter().map(|(n, e)| format!("{n} = {e}")).collect();
+    format!("[{}]", parts.join(", "))
+}
+
 impl PhysicalNode {
     fn write(&self, out: &mut String, depth: usize) {
         match self {
@@ -105,6 +111,9 @@ impl Pipeline {
                 StreamOp::Select(es) => format!("SELECT {}", expr_list(es)),
                 StreamOp::WithColumns(es) => format!("WITH_COLUMNS {}", expr_list(es)),
                 StreamOp::Probe(spec) => format!("PROBE #{} {}", spec.id, spec.text()),
+                StreamOp::Window {
+                    exprs, lookback, ..
+                } => format!("WINDOW {} lookback={lookback}", columns(exprs)),
             };
             line(out, d, &text);
         }

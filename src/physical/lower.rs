@@ -12,13 +12,18 @@ use std::sync::Arc;
 
 use super::estimate::estimated_rows;
 use super::{
-    Build, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source, StreamOp, WholeOp,
+    windows, Build, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source, StreamOp, WholeOp,
 };
 use crate::error::{Error, Result};
 use crate::expr::types::expand_selectors;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
-use crate::plan::{JoinLayout, JoinType, LogicalPlan};
+use crate::plan::{with_columns_schema, JoinLayout, JoinType, LogicalPlan};
+
+/// `col(name)` of every column of `schema`, in order.
+fn columns_of(schema: &SchemaRef) -> Vec<Expr> {
+    schema.fields().iter().map(|f| col(f.name())).collect()
+}
 
 /// Lower an optimized (or at least resolved) logical plan.
 pub(crate) fn lower(plan: &LogicalPlan) -> Result<PhysicalPlan> {
@@ -144,6 +149,13 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
         LogicalPlan::Filter { predicate, .. } => {
             if predicate.is_elementwise() {
                 extend(input()?, StreamOp::Filter(predicate.clone()), out)
+            } else if let Some(w) = windows::split(std::slice::from_ref(predicate), &out)? {
+                let [predicate] = <[Expr; 1]>::try_from(w.exprs).map_err(|_| {
+                    Error::Internal("a filter's window split lost its predicate".into())
+                })?;
+                let node = extend(input()?, w.op, w.schema.clone());
+                let node = extend(node, StreamOp::Filter(predicate), w.schema);
+                extend(node, StreamOp::Select(columns_of(&out)), out)
             } else {
                 PhysicalNode::Evaluate {
                     input: Box::new(input()?),
@@ -171,6 +183,9 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
                 }
             } else if !exprs.is_empty() && exprs.iter().all(Expr::is_elementwise) {
                 extend(input, StreamOp::Select(exprs), out)
+            } else if let Some(w) = windows::split(&exprs, &in_schemas[0])? {
+                let node = extend(input, w.op, w.schema);
+                extend(node, StreamOp::Select(w.exprs), out)
             } else {
                 PhysicalNode::Evaluate {
                     input: Box::new(input),
@@ -183,6 +198,12 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
             let exprs = expand_selectors(exprs, &in_schemas[0])?;
             if exprs.iter().all(Expr::is_elementwise) {
                 extend(input()?, StreamOp::WithColumns(exprs), out)
+            } else if let Some(w) = windows::split(&exprs, &in_schemas[0])? {
+                // The temporaries go last, after the node's new columns, then are dropped.
+                let with = with_columns_schema(&w.schema, &w.exprs)?;
+                let node = extend(input()?, w.op, w.schema);
+                let node = extend(node, StreamOp::WithColumns(w.exprs), with);
+                extend(node, StreamOp::Select(columns_of(&out)), out)
             } else {
                 PhysicalNode::Evaluate {
                     input: Box::new(input()?),
@@ -191,10 +212,7 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
                 }
             }
         }
-        LogicalPlan::Drop { .. } => {
-            let keep = out.fields().iter().map(|f| col(f.name())).collect();
-            extend(input()?, StreamOp::Select(keep), out)
-        }
+        LogicalPlan::Drop { .. } => extend(input()?, StreamOp::Select(columns_of(&out)), out),
         LogicalPlan::Rename { existing, new, .. } => {
             let exprs = in_schemas[0]
                 .fields()
@@ -335,4 +353,73 @@ pub(crate) fn streaming_aggregates(
         named.into_iter().map(|(n, a, _)| (n, a)).collect(),
         outputs,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::{col, lit, Fill, SortOptions};
+    use crate::io::scan_parquet;
+    use crate::optimizer::test_util::{frame, sorted_parquet};
+
+    fn physical(lf: &crate::plan::LazyFrame, dir: Option<&tempfile::TempDir>) -> String {
+        let text = lf.explain_physical().expect("lower");
+        match dir {
+            Some(d) => text.replace(&d.path().display().to_string(), "TMP"),
+            None => text,
+        }
+    }
+
+    #[test]
+    fn the_seed_pipeline() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .filter(col("g").gt(0))
+            .with_columns([col("x").fill_nan_with(Fill::Mean).alias("xf")])
+            .with_columns([col("xf").min_max_scale().alias("xs")])
+            .with_columns([col("xs").rolling_mean(3).alias("xr")])
+            .select([col("xr").arg_sort(SortOptions::default()).alias("order")]);
+        insta::assert_snapshot!(physical(&lf, Some(&dir)), @r#"
+            EVALUATE SELECT [col("xr").arg_sort(SortOptions::new()).alias("order")]
+              PIPELINE
+                SELECT [col("__window_0").alias("xr")]
+                WINDOW [__window_0 = col("xs").rolling_mean(3)] lookback=2
+                SELECT [col("x").fill_nan($x_nan_mean).min_max_scale_with($xf_nan_min, $xf_nan_max).alias("xs")]
+                HOISTED [$xf_nan_min = col("x").fill_nan($x_nan_mean).nan_min(), $xf_nan_max = col("x").fill_nan($x_nan_mean).nan_max()]
+                  HOISTED [$x_nan_mean = col("x").nan_mean()]
+                    PIPELINE
+                      FILTER col("g").gt(0) keep=[x]
+                      SCAN PARQUET path=TMP/t.parquet columns=[x, g] predicate=col("g").gt(0) row_groups=4/4
+            "#);
+    }
+
+    #[test]
+    fn aggregates_slices_and_breakers() {
+        let lf = frame().lazy().filter(col("c").gt(lit(1))).select([
+            col("a").nan_sum().alias("s"),
+            (col("b").max() - col("b").min()).alias("r"),
+        ]);
+        insta::assert_snapshot!(physical(&lf, None), @r#"
+            AGGREGATE [$agg0 = col("a").nan_sum(), $agg1 = col("b").max(), $agg2 = col("b").min()] -> [$agg0.alias("s"), ($agg1 - $agg2).alias("r")]
+              PIPELINE
+                FILTER col("c").gt(1)
+                DATAFRAME rows=4 width=3
+            "#);
+        let lf = frame()
+            .lazy()
+            .with_columns([col("a")
+                .rolling_mean_with(crate::expr::RollingOptions::new(3).center(true))
+                .alias("m")])
+            .sort("m", SortOptions::default())
+            .gather(lit(0))
+            .head(1);
+        insta::assert_snapshot!(physical(&lf, None), @r#"
+            SLICE offset=0 len=1
+              PIPELINE
+                GATHER 0
+                  SORT by=[col("m")]
+                    EVALUATE WITH_COLUMNS [col("a").rolling_mean_with(RollingOptions::new(3).center(true)).alias("m")]
+                      PIPELINE
+                        DATAFRAME rows=4 width=4
+            "#);
+    }
 }

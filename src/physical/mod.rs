@@ -7,11 +7,14 @@
 //!
 //! - A [`Pipeline`]: a [`Source`] (a file scan, a frame in memory, or the frame a breaker below
 //!   produces) followed by streaming operators ([`StreamOp`]: filter, projection, elementwise
-//!   expressions). Each morsel of the source goes through every operator on its own, 64K rows
-//!   at a time while they are in cache; morsels run in parallel on the rayon pool and their
-//!   outputs keep morsel order, so results never depend on the thread count. Any chain of
-//!   elementwise logical nodes (`filter`, `select`, `with_columns`, `drop`, `rename`) over a
-//!   source becomes one pipeline: this is where fusion happens.
+//!   expressions, rolling windows). Each morsel of the source goes through every operator on
+//!   its own, 64K rows at a time while they are in cache; morsels run in parallel on the rayon
+//!   pool and their outputs keep morsel order, so results never depend on the thread count. Any
+//!   chain of elementwise logical nodes (`filter`, `select`, `with_columns`, `drop`, `rename`)
+//!   over a source becomes one pipeline: this is where fusion happens. A window that looks
+//!   back a bounded number of rows (`rolling_mean(20)`) streams too, as a `WINDOW` operator
+//!   whose carried state is the last rows of its input: the executor then runs the pipeline
+//!   in waves of morsels, passing that state on in row order.
 //! - Breakers, which need more than one morsel at a time: a streaming [`Aggregate`] of scalar
 //!   expressions (partial states per morsel, merged in morsel order), [`Hoisted`] statistics
 //!   (the input is materialized, its statistics computed and handed to the operators above as
@@ -48,6 +51,7 @@ mod estimate;
 mod explain;
 mod join;
 mod lower;
+mod windows;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -208,6 +212,15 @@ pub(crate) enum StreamOp {
     /// Match each morsel against the hash table of one of the pipeline's [`Build`]s (a
     /// join whose rows follow this side's order: the morsel's rows, each with its matches).
     Probe(Arc<JoinSpec>),
+    /// Window functions that look back a bounded number of rows (a rolling window that is not
+    /// centred), each added as the named column: every piece is computed with the last
+    /// `lookback` rows before it (of the `carry` columns, the windows' inputs) in front, which
+    /// the executor carries from piece to piece in row order. See `windows.rs`.
+    Window {
+        exprs: Vec<(String, Expr)>,
+        carry: Vec<String>,
+        lookback: usize,
+    },
 }
 
 impl StreamOp {
@@ -215,7 +228,7 @@ impl StreamOp {
     pub(crate) fn changes_rows(&self) -> bool {
         match self {
             StreamOp::Filter(_) | StreamOp::FilterKeep(..) | StreamOp::Probe(_) => true,
-            StreamOp::Select(_) | StreamOp::WithColumns(_) => false,
+            StreamOp::Select(_) | StreamOp::WithColumns(_) | StreamOp::Window { .. } => false,
         }
     }
 }

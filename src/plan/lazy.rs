@@ -1,13 +1,14 @@
 //! `LazyFrame`: the builder users chain (`filter`, `select`, `with_columns`, ...), and the entry
 //! points that plan and run it (`schema`, `explain`, `collect`, `sink_*`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 
 use super::LogicalPlan;
 use crate::error::Result;
+use crate::exec::memory::MemoryPool;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 
@@ -25,6 +26,15 @@ pub struct ExecOptions {
     /// Told the progress of each pipeline as its morsels complete (the CLI draws its progress
     /// bar with it); `None` reports nothing.
     pub progress: Option<Arc<ProgressFn>>,
+    /// The memory budget in bytes; `None` uses `FUSEDFRAME_MEMORY_LIMIT` or else a fraction
+    /// of physical memory (see [`crate::exec::memory`]).
+    pub memory_limit: Option<usize>,
+    /// A pool shared with other runs (its limit then applies to all of them together);
+    /// `None` gives the run a pool of its own of [`memory_limit`](Self::memory_limit) bytes.
+    pub memory_pool: Option<Arc<MemoryPool>>,
+    /// Where operators that spill write their temporary files; `None` uses
+    /// `FUSEDFRAME_TEMP_DIR` or else the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl Default for ExecOptions {
@@ -33,6 +43,9 @@ impl Default for ExecOptions {
             threads: None,
             optimize: true,
             progress: None,
+            memory_limit: None,
+            memory_pool: None,
+            temp_dir: None,
         }
     }
 }
@@ -43,6 +56,9 @@ impl std::fmt::Debug for ExecOptions {
             .field("threads", &self.threads)
             .field("optimize", &self.optimize)
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("memory_limit", &self.memory_limit)
+            .field("memory_pool", &self.memory_pool)
+            .field("temp_dir", &self.temp_dir)
             .finish()
     }
 }
@@ -78,6 +94,31 @@ impl ExecOptions {
     /// ```
     pub fn progress(mut self, callback: Arc<ProgressFn>) -> Self {
         self.progress = Some(callback);
+        self
+    }
+    /// Run within a budget of `bytes`: operators that hold data reserve it first, spill
+    /// (sorts) or re-read their file (statistics) when it runs out, and otherwise stop the
+    /// query with [`Error::MemoryLimit`](crate::Error::MemoryLimit) naming the operator.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = range(0, 1_000_000).sort("range", SortOptions::new().descending(true))
+    ///     .collect_with(&ExecOptions::new().memory_limit(4 << 20))?; // sorts in spilled runs
+    /// assert_eq!(df.height(), 1_000_000);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+    /// Reserve from `pool`, shared with other runs, instead of a pool of the run's own.
+    pub fn memory_pool(mut self, pool: Arc<MemoryPool>) -> Self {
+        self.memory_pool = Some(pool);
+        self
+    }
+    /// Write spill files under `dir` (they are removed when the run ends, on error too).
+    pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
         self
     }
 }
@@ -331,5 +372,25 @@ impl LazyFrame {
     pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
         let df = self.collect()?;
         crate::io::write_ipc(&df, path.as_ref())
+    }
+
+    /// [`LazyFrame::sink_parquet`] with a codec and row-group size.
+    pub fn sink_parquet_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::ParquetWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_parquet_with(&df, path.as_ref(), options)
+    }
+
+    /// [`LazyFrame::sink_ipc`] in the file or the stream format, compressed or not.
+    pub fn sink_ipc_with(
+        self,
+        path: impl AsRef<Path>,
+        options: &crate::io::IpcWriteOptions,
+    ) -> Result<()> {
+        let df = self.collect()?;
+        crate::io::write_ipc_with(&df, path.as_ref(), options)
     }
 }

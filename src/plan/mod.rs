@@ -281,27 +281,7 @@ impl LogicalPlan {
                     .collect::<Result<Vec<_>>>()?;
                 unique_schema(fields)
             }
-            LogicalPlan::WithColumns { exprs, .. } => {
-                let s = input_schema()?;
-                let exprs = expand_selectors(exprs, &s)?;
-                let mut fields: Vec<Field> =
-                    s.fields().iter().map(|f| f.as_ref().clone()).collect();
-                let mut seen = std::collections::HashSet::new();
-                for e in &exprs {
-                    let f = e.to_field(&s)?;
-                    if !seen.insert(f.name().clone()) {
-                        return Err(Error::Schema(format!(
-                            "with_columns sets \"{}\" twice",
-                            f.name()
-                        )));
-                    }
-                    match fields.iter().position(|g| g.name() == f.name()) {
-                        Some(i) => fields[i] = f,
-                        None => fields.push(f),
-                    }
-                }
-                Ok(Arc::new(Schema::new(fields)))
-            }
+            LogicalPlan::WithColumns { exprs, .. } => with_columns_schema(&input_schema()?, exprs),
             LogicalPlan::Sort { by, options, .. } => {
                 let s = input_schema()?;
                 if by.len() != options.len() {
@@ -384,6 +364,28 @@ impl LogicalPlan {
             LogicalPlan::Concat { .. } => concat_schema(inputs),
         }
     }
+}
+
+/// The schema of `with_columns(exprs)` over rows of `s`: its columns, each replaced by the
+/// expression of the same name, then the new ones in order.
+pub(crate) fn with_columns_schema(s: &SchemaRef, exprs: &[Expr]) -> Result<SchemaRef> {
+    let exprs = expand_selectors(exprs, s)?;
+    let mut fields: Vec<Field> = s.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    for e in &exprs {
+        let f = e.to_field(s)?;
+        if !seen.insert(f.name().clone()) {
+            return Err(Error::Schema(format!(
+                "with_columns sets \"{}\" twice",
+                f.name()
+            )));
+        }
+        match fields.iter().position(|g| g.name() == f.name()) {
+            Some(i) => fields[i] = f,
+            None => fields.push(f),
+        }
+    }
+    Ok(Arc::new(Schema::new(fields)))
 }
 
 fn project_schema(s: &SchemaRef, projection: Option<&[String]>) -> Result<SchemaRef> {

@@ -129,11 +129,15 @@ impl Script {
 fn final_value_error(v: &Value, stmts: &[syn::Stmt]) -> Diag {
     use syn::spanned::Spanned;
     let msg = format!(
-        "a script must end with a LazyFrame, a DataFrame or a model, but this is `{}`",
+        "a script must end with a LazyFrame, a DataFrame, a model or a plot, but this is `{}`",
         v.kind()
     );
     let help = match v {
         Value::Result(_) => "add `?` to get the value out of the `Result`",
+        Value::Object(o) if o.type_name() == "PlotBuilder" => {
+            "say what to draw: `.scatter(x, y)`, `.line(x, [y, ..])`, `.hist(column, bins)` or \
+             `.bar(label, value)`"
+        }
         _ => "end the script with a query such as `scan_csv(\"data.csv\").head(5)`",
     };
     match stmts.last() {

@@ -19,6 +19,17 @@ pub enum Output {
     /// A model: the CLI fits it (when lazy) and prints its summary. Boxed: models are large
     /// next to the other variants.
     Model(Box<Model>),
+    /// A picture: the CLI draws it into `--output fig.svg` or `fig.png`; as a frame it is the
+    /// plotted columns.
+    #[cfg(feature = "plot")]
+    Plot(Box<crate::plot::Plot>),
+}
+
+#[cfg(feature = "plot")]
+impl From<crate::plot::Plot> for Output {
+    fn from(p: crate::plot::Plot) -> Self {
+        Output::Plot(Box::new(p))
+    }
 }
 
 /// A model a script ends with. Adding a model type is a variant here, a `From` line in
@@ -145,15 +156,22 @@ impl Output {
             Ok(df) => return Ok(Output::Frame(df)),
             Err(v) => v,
         };
+        #[cfg(feature = "plot")]
+        let v = match v.into_object::<crate::plot::Plot>() {
+            Ok(p) => return Ok(Output::from(p)),
+            Err(v) => v,
+        };
         model_from_value(v)
     }
 
-    /// The query as a lazy frame (a collected frame becomes an in-memory scan); an error for
-    /// a model, which is not a frame.
+    /// The query as a lazy frame (a collected frame becomes an in-memory scan, a plot the
+    /// query of its columns); an error for a model, which is not a frame.
     pub fn into_lazy(self) -> Result<LazyFrame> {
         match self {
             Output::Lazy(lf) => Ok(lf),
             Output::Frame(df) => Ok(df.lazy()),
+            #[cfg(feature = "plot")]
+            Output::Plot(p) => Ok(p.query()),
             Output::Model(_) => Err(Error::Plan(
                 "the script's result is a model, not a frame".into(),
             )),
@@ -184,10 +202,12 @@ impl Output {
         }
     }
 
-    /// The result as a frame (for a model: fitted, its table).
+    /// The result as a frame (for a model: fitted, its table; for a plot: its columns).
     pub fn collect_with(self, options: &ExecOptions) -> Result<DataFrame> {
         match self {
             Output::Lazy(lf) => lf.collect_with(options),
+            #[cfg(feature = "plot")]
+            Output::Plot(p) => p.query().collect_with(options),
             Output::Frame(df) => Ok(df),
             Output::Model(m) => Ok(m.fit_with(options)?.table),
         }

@@ -30,17 +30,21 @@ pub enum FileKind {
     Csv,
     Parquet,
     Ipc,
+    /// The Arrow IPC stream format (`.arrows`).
+    IpcStream,
     Json,
 }
 
 impl FileKind {
-    /// The kind for a path's extension (`.csv`, `.parquet`, `.arrow`, `.ipc`, `.json`).
+    /// The kind for a path's extension (`.csv`, `.parquet`, `.arrow`, `.ipc`, `.arrows`,
+    /// `.json`).
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Some(match ext.as_str() {
             "csv" => FileKind::Csv,
             "parquet" => FileKind::Parquet,
             "arrow" | "ipc" | "feather" => FileKind::Ipc,
+            "arrows" => FileKind::IpcStream,
             "json" => FileKind::Json,
             _ => return None,
         })
@@ -84,6 +88,9 @@ pub fn write_file(df: &DataFrame, kind: FileKind, path: &Path) -> Result<()> {
         FileKind::Csv => crate::io::write_csv(df, path),
         FileKind::Parquet => crate::io::write_parquet(df, path),
         FileKind::Ipc => crate::io::write_ipc(df, path),
+        FileKind::IpcStream => {
+            crate::io::write_ipc_with(df, path, &crate::io::IpcWriteOptions::new().stream(true))
+        }
         FileKind::Json => crate::io::write_atomic(path, |w| {
             write_json(df, w)?;
             writeln!(w).map_err(|e| Error::io(path, e))

@@ -69,6 +69,10 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
         let plan = ev.output.explain(true).map_err(|e| ev.locate(e))?;
         return writeln!(out, "{plan}").map_err(|e| Error::io("<stdout>", e));
     }
+    #[cfg(feature = "plot")]
+    if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
+        return done;
+    }
     // Checked before running, so a long query does not end in "unknown extension".
     let target = match &options.output {
         Some(path) => Some((path, output_kind(path)?)),
@@ -143,10 +147,10 @@ pub fn schema_of_file(path: &Path) -> Result<String> {
     let lf = match ext.as_str() {
         "csv" => crate::io::scan_csv(path),
         "parquet" => crate::io::scan_parquet(path),
-        "arrow" | "ipc" | "feather" => crate::io::scan_ipc(path),
+        "arrow" | "arrows" | "ipc" | "feather" => crate::io::scan_ipc(path),
         _ => {
             return Err(Error::Plan(format!(
-                "cannot tell the format of {}: use .csv, .parquet, .arrow or .ipc",
+                "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",
                 path.display()
             )))
         }

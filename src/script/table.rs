@@ -20,9 +20,9 @@ use arrow::datatypes::DataType;
 use super::dispatch::{constants, functions, methods, Registry};
 use super::value::{ArrayArg, IntoF64, Ref, SortArg};
 use crate::expr::{
-    all_numeric, col, cols, lit, max_horizontal, mean_horizontal, min_horizontal, rand_int,
-    rand_normal, rand_uniform, row_index, sum_horizontal, when, Expr, Fill, RollingKind,
-    RollingOptions, Scalar, SortOptions, Then, When,
+    all_numeric, col, cols, date, datetime, lit, max_horizontal, mean_horizontal, min_horizontal,
+    rand_int, rand_normal, rand_uniform, row_index, sum_horizontal, when, DtNamespace, Expr, Fill,
+    RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then, When,
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
 use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
@@ -70,6 +70,9 @@ pub fn register(r: &mut Registry) {
         min_horizontal(exprs: Vec<Expr>);
         max_horizontal(exprs: Vec<Expr>);
         RollingOptions::new(window: usize);
+        // Date and time literals.
+        date(text: String) => date(&text);
+        datetime(text: String) => datetime(&text);
         // Models.
         KMeans::new(k: usize);
         Pca::new(n: usize);
@@ -221,6 +224,41 @@ pub fn register(r: &mut Registry) {
         rolling_std_with(options: RollingOptions);
         rolling_var_with(options: RollingOptions);
         rolling_median_with(options: RollingOptions);
+        // Namespaces, membership, ranges.
+        dt();
+        str();
+        is_in(values: Vec<Expr>);
+        is_between(lower: Expr, upper: Expr);
+    );
+
+    methods!(r, DtNamespace;
+        year();
+        quarter();
+        month();
+        day();
+        weekday();
+        ordinal_day();
+        hour();
+        minute();
+        second();
+        date();
+        truncate(every: String) => |d| d.truncate(&every);
+        total_days();
+        total_hours();
+        total_minutes();
+        total_seconds();
+        total_milliseconds();
+    );
+    methods!(r, StrNamespace;
+        starts_with(prefix: String) => |s| s.starts_with(&prefix);
+        ends_with(suffix: String) => |s| s.ends_with(&suffix);
+        contains(literal: String) => |s| s.contains(&literal);
+        contains_regex(pattern: String) => |s| s.contains_regex(&pattern);
+        len_chars();
+        len_bytes();
+        to_uppercase();
+        to_lowercase();
+        slice(offset: i64, length: u64);
     );
 
     methods!(r, When;
@@ -346,5 +384,11 @@ pub fn register(r: &mut Registry) {
     methods!(r, ExecOptions;
         threads(n: usize);
         optimize(on: bool);
+        memory_limit(bytes: usize);
+        temp_dir(dir: String);
     );
+
+    // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
+    #[cfg(feature = "plot")]
+    crate::plot::script::register(r);
 }

@@ -262,7 +262,8 @@ fn rust_typing_rules() {
     );
     let e = err("df.lazy().collect()");
     assert!(
-        e.contains("must end with a LazyFrame, a DataFrame or a model") && e.contains("add `?`"),
+        e.contains("must end with a LazyFrame, a DataFrame, a model or a plot")
+            && e.contains("add `?`"),
         "{e}"
     );
 }
@@ -294,7 +295,7 @@ fn unsupported_syntax_says_what_is_supported() {
         ("df.lazy(", "syntax error"),
         (
             "col(\"x\")",
-            "must end with a LazyFrame, a DataFrame or a model",
+            "must end with a LazyFrame, a DataFrame, a model or a plot",
         ),
         (
             "df.lazy().head(SortOptions::new().descending)",
@@ -432,6 +433,20 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "ExecOptions::progress",
         "takes a Rust closure (ProgressFn); the CLI draws its bar with it",
     ),
+    (
+        "ExecOptions::memory_pool",
+        "takes a shared MemoryPool (an Arc), which a script has no way to make",
+    ),
+    (
+        "LazyFrame::sink_parquet_with",
+        "its options (ParquetWriteOptions, ParquetCompression) are not script types yet; \
+         scripts write Parquet with sink_parquet or --output",
+    ),
+    (
+        "LazyFrame::sink_ipc_with",
+        "its options (IpcWriteOptions, IpcCompression) are not script types yet; scripts \
+         write IPC streams with --output FILE.arrows",
+    ),
 ];
 
 #[test]
@@ -446,6 +461,8 @@ fn every_api_method_is_in_the_script_tables() {
         "SortOptions",
         "CsvOptions",
         "ExecOptions",
+        "DtNamespace",
+        "StrNamespace",
     ] {
         for (name, sig) in api_methods(ty) {
             let key = format!("{ty}::{name}");

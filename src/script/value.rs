@@ -13,7 +13,10 @@ use arrow::array::ArrayRef;
 use arrow::datatypes::DataType;
 
 use crate::error::Error;
-use crate::expr::{Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, Then, When};
+use crate::expr::{
+    DtNamespace, Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then,
+    When,
+};
 use crate::frame::{Column, DataFrame, IntoArray};
 use crate::io::CsvOptions;
 use crate::ml::{
@@ -273,6 +276,8 @@ script_types!(Expr);
 script_types_from!(
     When,
     Then,
+    DtNamespace,
+    StrNamespace,
     LazyFrame,
     DataFrame,
     Column,

@@ -4,13 +4,19 @@
 //! Arrow's vectorized kernels. Integer `+ - *` wrap on overflow (as NumPy); `/` is always true
 //! division (the type rules make it a float); `%` truncates toward zero like Rust and Arrow, and
 //! an integer `% 0` is an error.
+//!
+//! Decimals are exact: `+ - *` with decimals and integers run Arrow's checked decimal kernels
+//! and fail on overflow; dates, timestamps and durations go to `temporal::binary`.
 
-use arrow::array::{Array, ArrayRef, Scalar as ArrowScalar};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Scalar as ArrowScalar};
 use arrow::compute::kernels::numeric;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Decimal128Type};
 
 use crate::error::{Error, Result};
 use crate::exec::value::{array_to_scalar, scalar_to_array, Value};
+use crate::expr::types::DECIMAL_PRECISION;
 use crate::expr::BinaryOp;
 
 enum Operand {
@@ -37,6 +43,13 @@ fn operand(v: Value, dt: &DataType) -> Result<Operand> {
 
 /// `l op r` computed in `out` (the type resolution's result).
 pub fn binary(op: BinaryOp, l: Value, r: Value, out: &DataType) -> Result<Value> {
+    match out {
+        DataType::Decimal128(_, scale) => return decimal_binary(op, l, r, *scale),
+        DataType::Duration(_) | DataType::Timestamp(..) => {
+            return super::temporal::binary(op, l, r, out)
+        }
+        _ => {}
+    }
     let both_scalar = matches!((&l, &r), (Value::Scalar(_), Value::Scalar(_)));
     let lo = operand(l, out)?;
     let ro = operand(r, out)?;
@@ -59,6 +72,75 @@ pub fn binary(op: BinaryOp, l: Value, r: Value, out: &DataType) -> Result<Value>
         }
         other => Error::from(other),
     })?;
+    if both_scalar {
+        Ok(Value::Scalar(array_to_scalar(res.as_ref(), 0)?))
+    } else {
+        Ok(Value::Array(res))
+    }
+}
+
+/// `l op r` for `+ - *` resolved to a decimal of scale `scale`: integers join as decimals of
+/// scale 0, Arrow's checked decimal kernels rescale (`+ -`) or add scales (`*`), and a result
+/// beyond 38 digits is an error naming the operation, never a wrapped value.
+fn decimal_binary(op: BinaryOp, l: Value, r: Value, scale: i8) -> Result<Value> {
+    let both_scalar = matches!((&l, &r), (Value::Scalar(_), Value::Scalar(_)));
+    let exact = arrow::compute::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let side = |v: Value| -> Result<Operand> {
+        let (a, scalar) = match v {
+            Value::Array(a) => (a, false),
+            Value::Scalar(s) => (scalar_to_array(&s, &s.data_type(), 1)?, true),
+        };
+        let a = match a.data_type() {
+            DataType::Decimal128(..) => a,
+            _ => arrow::compute::cast_with_options(
+                &a,
+                &DataType::Decimal128(DECIMAL_PRECISION, 0),
+                &exact,
+            )?,
+        };
+        Ok(if scalar {
+            Operand::Scalar(ArrowScalar::new(a))
+        } else {
+            Operand::Array(a)
+        })
+    };
+    let (lo, ro) = (side(l)?, side(r)?);
+    let (a, b) = (lo.datum(), ro.datum());
+    let overflow = |e: arrow::error::ArrowError| {
+        Error::Compute(format!(
+            "decimal overflow in `{}`: the exact result does not fit in 38 digits ({e})",
+            op.symbol()
+        ))
+    };
+    let res = match op {
+        BinaryOp::Add => numeric::add(a, b),
+        BinaryOp::Sub => numeric::sub(a, b),
+        BinaryOp::Mul => numeric::mul(a, b),
+        other => {
+            return Err(Error::Internal(format!(
+                "`{}` does not give a decimal",
+                other.symbol()
+            )))
+        }
+    }
+    .map_err(overflow)?;
+    let res = res.as_primitive::<Decimal128Type>();
+    if res.scale() != scale {
+        return Err(Error::Internal(format!(
+            "decimal `{}` gave scale {} where {scale} was planned",
+            op.symbol(),
+            res.scale()
+        )));
+    }
+    res.validate_decimal_precision(DECIMAL_PRECISION)
+        .map_err(overflow)?;
+    let res: ArrayRef = Arc::new(
+        res.clone()
+            .with_precision_and_scale(DECIMAL_PRECISION, scale)?,
+    );
     if both_scalar {
         Ok(Value::Scalar(array_to_scalar(res.as_ref(), 0)?))
     } else {

@@ -3,45 +3,40 @@
 //! Arrow's own comparison kernels order floats totally (NaN greater than everything, equal to
 //! itself), which would make `filter(x > 0)` keep NaN rows; numbers therefore go through a plain
 //! IEEE comparison loop here (which also vectorizes well), other types through Arrow.
+//!
+//! Both sides are first brought to one comparable form ([`comparable`]): numbers to the
+//! promoted type, decimals to a common scale (exact), dates and times to ticks of a common
+//! unit (a date is its midnight; zoned timestamps compare as instants).
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, PrimitiveArray, Scalar as ArrowScalar};
 use arrow::buffer::{BooleanBuffer, NullBuffer};
 use arrow::compute::kernels::cmp as acmp;
-use arrow::datatypes::{ArrowPrimitiveType, DataType, Float32Type, Float64Type, Int64Type};
+use arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int64Type,
+};
 
+use super::temporal::ticks;
 use crate::error::{Error, Result};
 use crate::exec::value::{array_to_scalar, scalar_to_array, Value};
-use crate::expr::types::{arith_type, is_numeric};
+use crate::expr::types::comparison_type;
 use crate::expr::BinaryOp;
 
 /// `l op r` as a boolean value.
 pub fn compare(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
     let (lt, rt) = (l.data_type(), r.data_type());
     let both_scalar = matches!((&l, &r), (Value::Scalar(_), Value::Scalar(_)));
-    let numeric = |t: &DataType| is_numeric(t) || matches!(t, DataType::Boolean | DataType::Null);
-    let common =
-        if numeric(&lt) && numeric(&rt) && !(lt == DataType::Boolean && rt == DataType::Boolean) {
-            arith_type(&lt, &rt)
-        } else if lt == DataType::Null {
-            rt.clone()
-        } else {
-            lt.clone()
-        };
-    let to_array = |v: Value| -> Result<(ArrayRef, bool)> {
-        match v {
-            Value::Array(a) if *a.data_type() == common => Ok((a, false)),
-            Value::Array(a) => Ok((arrow::compute::cast(&a, &common)?, false)),
-            Value::Scalar(s) => Ok((scalar_to_array(&s, &common, 1)?, true)),
-        }
-    };
-    let (la, ls) = to_array(l)?;
-    let (ra, rs) = to_array(r)?;
-    let out: BooleanArray = match &common {
+    let common = comparison_type(&lt, &rt)
+        .ok_or_else(|| Error::Type(format!("cannot compare {lt} with {rt}")))?;
+    let (la, ls) = comparable(l, &common)?;
+    let (ra, rs) = comparable(r, &common)?;
+    let out: BooleanArray = match la.data_type() {
         DataType::Float64 => prim::<Float64Type>(op, &la, ls, &ra, rs),
         DataType::Float32 => prim::<Float32Type>(op, &la, ls, &ra, rs),
         DataType::Int64 => prim::<Int64Type>(op, &la, ls, &ra, rs),
+        DataType::Date32 => prim::<Date32Type>(op, &la, ls, &ra, rs),
+        DataType::Decimal128(..) => prim::<Decimal128Type>(op, &la, ls, &ra, rs),
         _ => {
             let a: &dyn arrow::array::Datum = &la;
             let b: &dyn arrow::array::Datum = &ra;
@@ -75,6 +70,33 @@ pub fn compare(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
     } else {
         Ok(Value::Array(Arc::new(out)))
     }
+}
+
+/// `v` in the form values of the comparison type `common` are compared in (see
+/// `types::comparison_type`), and whether it is a broadcast scalar: dates stay Date32 when
+/// both sides are dates, other dates, timestamps and durations become Int64 ticks of the
+/// common unit, decimals are rescaled to the common scale (an error if one no longer fits),
+/// anything else is cast. `is_in` converts its values the same way.
+pub(crate) fn comparable(v: Value, common: &DataType) -> Result<(ArrayRef, bool)> {
+    let (a, scalar) = match v {
+        Value::Array(a) => (a, false),
+        Value::Scalar(s) => (scalar_to_array(&s, &s.data_type(), 1)?, true),
+    };
+    let a: ArrayRef = match common {
+        DataType::Date32 if *a.data_type() == DataType::Date32 => a,
+        DataType::Date32 => Arc::new(ticks(&a, None)?),
+        DataType::Timestamp(u, _) | DataType::Duration(u) => Arc::new(ticks(&a, Some(*u))?),
+        _ if a.data_type() == common => a,
+        DataType::Decimal128(..) => {
+            let opts = arrow::compute::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            arrow::compute::cast_with_options(&a, common, &opts)?
+        }
+        _ => arrow::compute::cast(&a, common)?,
+    };
+    Ok((a, scalar))
 }
 
 fn prim<T: ArrowPrimitiveType>(

@@ -28,6 +28,8 @@ pub mod random;
 pub mod scale;
 pub mod sort;
 pub mod stats;
+pub(crate) mod string;
+pub(crate) mod temporal;
 pub(crate) mod udf;
 pub mod window;
 

@@ -9,19 +9,29 @@
 //! (`with_columns` leaves it alone, `select` names it) is not copied at all: the output shares
 //! the input's array, as Polars does.
 
-use std::sync::atomic::AtomicUsize;
+use std::sync::Mutex;
 
 use std::mem::MaybeUninit;
 
 use arrow::array::{Array, ArrayRef};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::SchemaRef;
-use rayon::prelude::*;
 
-use super::{Opened, Running};
+use super::{Carry, Opened, Running};
 use crate::error::{Error, Result};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
 use crate::physical::StreamOp;
+
+/// One morsel's slot in every buffered column (`None` for columns not buffered).
+type Slots<'b> = Vec<Option<&'b mut [MaybeUninit<u8>]>>;
+
+/// A morsel's progress through its slots: what its pieces kept, and the rows written.
+struct Filled<'b> {
+    i: usize,
+    dests: Slots<'b>,
+    kept: Vec<(usize, Vec<Kept>)>,
+    row: usize,
+}
 
 /// What a piece keeps of a column after its values went to the destination.
 enum Kept {
@@ -64,6 +74,12 @@ impl Running<'_> {
                     }
                     next
                 }
+                // Windows append their columns and pass the others through.
+                StreamOp::Window { exprs, .. } => map
+                    .iter()
+                    .copied()
+                    .chain(exprs.iter().map(|_| None))
+                    .collect(),
                 // Filters and joins change rows; slots are not used with them.
                 StreamOp::Filter(_) | StreamOp::FilterKeep(..) | StreamOp::Probe(_) => {
                     vec![None; out.fields().len()]
@@ -124,8 +140,7 @@ impl Running<'_> {
             .collect();
         // Each morsel's slot of every buffered column, morsel by morsel.
         let n = heights.len();
-        let mut slots: Vec<Vec<Option<&mut [MaybeUninit<u8>]>>> =
-            (0..n).map(|_| Vec::with_capacity(widths.len())).collect();
+        let mut slots: Vec<Slots> = (0..n).map(|_| Vec::with_capacity(widths.len())).collect();
         for b in buffers.iter_mut() {
             match b {
                 Some(b) => {
@@ -136,48 +151,64 @@ impl Running<'_> {
                 None => slots.iter_mut().for_each(|m| m.push(None)),
             }
         }
-        let done = AtomicUsize::new(0);
-        let parts: Vec<Vec<(usize, Vec<Kept>)>> = slots
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, mut dests)| {
-                let mut kept = vec![];
-                let mut row = 0usize;
-                self.for_each_output(i, &mut |piece| {
-                    let h = piece.height();
-                    if row + h > heights[i] || piece.width() != dests.len() {
-                        return Err(Error::Internal(format!(
-                            "morsel {i} produced more rows than its known {}",
-                            heights[i]
-                        )));
-                    }
-                    let cols = piece
-                        .columns()
-                        .iter()
-                        .zip(dests.iter_mut().zip(widths.iter().zip(&shared)))
-                        .map(|(c, (d, (w, s)))| match (d, w, s) {
-                            (_, _, Some(_)) => Ok(Kept::Nulls(None)),
-                            (Some(d), Some(w), None) => {
-                                write_values(&mut d[row * w..(row + h) * w], c.as_ref(), *w)?;
-                                Ok(Kept::Nulls(c.logical_nulls()))
-                            }
-                            _ => Ok(Kept::Array(c.clone())),
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    kept.push((h, cols));
-                    row += h;
-                    Ok(())
-                })?;
-                if row != heights[i] {
+        // Each morsel takes its slots when it starts (they are disjoint `&mut` borrows).
+        let slots: Vec<Mutex<Option<Slots>>> =
+            slots.into_iter().map(|s| Mutex::new(Some(s))).collect();
+        let take = |i: usize| -> Result<Slots> {
+            slots[i]
+                .lock()
+                .map_err(|_| Error::Internal("slot lock poisoned".into()))?
+                .take()
+                .ok_or_else(|| Error::Internal(format!("morsel {i} ran twice")))
+        };
+        let parts = self.run_morsels(
+            0..n,
+            &mut Carry::default(),
+            false,
+            &|i| {
+                Ok(Filled {
+                    i,
+                    dests: take(i)?,
+                    kept: vec![],
+                    row: 0,
+                })
+            },
+            &|m, piece, _| {
+                let h = piece.height();
+                if m.row + h > heights[m.i] || piece.width() != m.dests.len() {
                     return Err(Error::Internal(format!(
-                        "morsel {i} produced {row} rows, not its known {}",
-                        heights[i]
+                        "morsel {} produced more rows than its known {}",
+                        m.i, heights[m.i]
                     )));
                 }
-                self.report(&done, n);
-                Ok(kept)
-            })
-            .collect::<Result<_>>()?;
+                let row = m.row;
+                let cols = piece
+                    .columns()
+                    .iter()
+                    .zip(m.dests.iter_mut().zip(widths.iter().zip(&shared)))
+                    .map(|(c, (d, (w, s)))| match (d, w, s) {
+                        (_, _, Some(_)) => Ok(Kept::Nulls(None)),
+                        (Some(d), Some(w), None) => {
+                            write_values(&mut d[row * w..(row + h) * w], c.as_ref(), *w)?;
+                            Ok(Kept::Nulls(c.logical_nulls()))
+                        }
+                        _ => Ok(Kept::Array(c.clone())),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                m.kept.push((h, cols));
+                m.row += h;
+                Ok(())
+            },
+        )?;
+        for m in &parts {
+            if m.row != heights[m.i] {
+                return Err(Error::Internal(format!(
+                    "morsel {} produced {} rows, not its known {}",
+                    m.i, m.row, heights[m.i]
+                )));
+            }
+        }
+        let parts: Vec<Vec<(usize, Vec<Kept>)>> = parts.into_iter().map(|m| m.kept).collect();
         let pieces: Vec<(usize, Vec<Kept>)> = parts.into_iter().flatten().collect();
         let mut columns = Vec::with_capacity(schema.fields().len());
         for (c, (field, buffer)) in schema.fields().iter().zip(buffers).enumerate() {

@@ -8,10 +8,11 @@
 //! min/max/arg_min/arg_max/first/last.
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
 
 use crate::error::{Error, Result};
 use crate::exec::value::array_to_scalar;
+use crate::expr::types::DECIMAL_PRECISION;
 use crate::expr::{AggFunc, Scalar};
 
 mod summary;
@@ -75,6 +76,11 @@ enum State {
         first: bool,
         value: Option<Scalar>,
     },
+    /// An exact sum of decimals (unscaled, at the input's scale); `None` once it overflowed.
+    DecimalSum {
+        sum: Option<i128>,
+        scale: i8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -130,6 +136,16 @@ impl AggState {
     pub fn new(func: &AggFunc, dtype: &DataType) -> Self {
         let kind = kind_of(dtype);
         let state = match func {
+            AggFunc::Sum | AggFunc::NanSum if matches!(dtype, DataType::Decimal128(..)) => {
+                let scale = match dtype {
+                    DataType::Decimal128(_, s) => *s,
+                    _ => 0,
+                };
+                State::DecimalSum {
+                    sum: Some(0),
+                    scale,
+                }
+            }
             AggFunc::Sum | AggFunc::NanSum => State::Sum {
                 f: Compensated::default(),
                 plain: 0.0,
@@ -412,6 +428,16 @@ impl AggState {
                 *nan_at = na;
                 *rows += values.len() as u64;
             }
+            State::DecimalSum { sum, .. } => {
+                let p = values.as_primitive::<Decimal128Type>();
+                let piece = match p.nulls() {
+                    None => p.values().iter().try_fold(0i128, |a, v| a.checked_add(*v)),
+                    Some(n) => n
+                        .valid_indices()
+                        .try_fold(0i128, |a, k| a.checked_add(p.values()[k])),
+                };
+                *sum = sum.zip(piece).and_then(|(a, b)| a.checked_add(b));
+            }
             State::Edge { first, value } => {
                 if values.is_empty() {
                     return Ok(());
@@ -566,6 +592,9 @@ impl AggState {
                 }
                 *rows += r2;
             }
+            (State::DecimalSum { sum, .. }, State::DecimalSum { sum: s2, .. }) => {
+                *sum = sum.zip(s2).and_then(|(a, b)| a.checked_add(b));
+            }
             (State::Edge { first, value }, State::Edge { value: v2, .. }) => {
                 if *first {
                     if value.is_none() {
@@ -643,6 +672,17 @@ impl AggState {
                 (None, None) => Scalar::Null,
             },
             State::Edge { value, .. } => value.unwrap_or(Scalar::Null),
+            State::DecimalSum { sum, scale } => {
+                let limit = 10i128.pow(u32::from(DECIMAL_PRECISION));
+                match sum.filter(|v| v.unsigned_abs() < limit.unsigned_abs()) {
+                    Some(v) => Scalar::Decimal128(v, DECIMAL_PRECISION, scale),
+                    None => {
+                        return Err(Error::Compute(
+                            "decimal sum overflow: the exact sum does not fit in 38 digits".into(),
+                        ))
+                    }
+                }
+            }
         })
     }
 
@@ -657,7 +697,10 @@ fn scalar_cmp(a: &Scalar, b: &Scalar) -> std::cmp::Ordering {
     match (a, b) {
         (Scalar::Utf8(x), Scalar::Utf8(y)) => x.cmp(y),
         (Scalar::Date32(x), Scalar::Date32(y)) => x.cmp(y),
-        (Scalar::Timestamp(x, _), Scalar::Timestamp(y, _)) => x.cmp(y),
+        (Scalar::Timestamp(x, ..), Scalar::Timestamp(y, ..)) => x.cmp(y),
+        (Scalar::Duration(x, _), Scalar::Duration(y, _)) => x.cmp(y),
+        // One column's decimals share a scale.
+        (Scalar::Decimal128(x, ..), Scalar::Decimal128(y, ..)) => x.cmp(y),
         (Scalar::Boolean(x), Scalar::Boolean(y)) => x.cmp(y),
         _ => match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),

@@ -1,0 +1,203 @@
+//! Kernels of the string family (`expr::string`).
+//!
+//! Prefix, suffix and substring tests use Arrow's kernels (memchr-based); the regex test runs
+//! the pattern compiled when the expression was built. Lengths and case mapping take a fast
+//! path when a column's bytes are all ASCII (one pass over the value buffer, offsets and nulls
+//! reused); otherwise they go string by string with Rust's Unicode functions, as Polars does.
+//! `Utf8View` input is read as `Utf8`.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, GenericStringArray,
+    GenericStringBuilder, OffsetSizeTrait, Scalar as ArrowScalar, UInt32Array,
+};
+use arrow::buffer::{BooleanBuffer, Buffer};
+use arrow::compute::kernels::comparison;
+use arrow::datatypes::DataType;
+
+use super::{first_array, scalar_in_scalar_out, Kernel};
+use crate::error::{Error, Result};
+use crate::exec::value::Value;
+use crate::expr::{FunctionFamily, StringFunction};
+
+impl Kernel for StringFunction {
+    fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
+        scalar_in_scalar_out(args, |mut args| {
+            let a = first_array(&mut args, self.name())?;
+            match a.data_type() {
+                DataType::Null => Ok(new_null_array(out, a.len())),
+                DataType::LargeUtf8 => apply::<i64>(self, a.as_string::<i64>()),
+                DataType::Utf8 => apply::<i32>(self, a.as_string::<i32>()),
+                _ => {
+                    let a = arrow::compute::cast(&a, &DataType::Utf8)?;
+                    apply::<i32>(self, a.as_string::<i32>())
+                }
+            }
+        })
+    }
+}
+
+fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> Result<ArrayRef> {
+    let pattern = |p: &str| ArrowScalar::new(GenericStringArray::<O>::from(vec![p]));
+    Ok(match f {
+        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(a, &pattern(p))?),
+        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
+        StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
+        StringFunction::ContainsRegex(p) => {
+            let re = p.regex().map_err(|m| {
+                Error::Plan(format!("invalid regular expression {:?}: {m}", p.as_str()))
+            })?;
+            let values =
+                BooleanBuffer::collect_bool(a.len(), |i| a.is_valid(i) && re.is_match(a.value(i)));
+            Arc::new(BooleanArray::new(values, a.nulls().cloned()))
+        }
+        StringFunction::LenBytes => lengths(a, |s| s.len()),
+        StringFunction::LenChars if is_ascii(a) => lengths(a, |s| s.len()),
+        // Every byte but UTF-8 continuation bytes starts a character.
+        StringFunction::LenChars => {
+            lengths(a, |s| s.bytes().filter(|b| (b & 0xC0) != 0x80).count())
+        }
+        StringFunction::ToUppercase if is_ascii(a) => ascii_map(a, u8::to_ascii_uppercase),
+        StringFunction::ToLowercase if is_ascii(a) => ascii_map(a, u8::to_ascii_lowercase),
+        StringFunction::ToUppercase => map_strings(a, |s, out| out.push_str(&s.to_uppercase())),
+        StringFunction::ToLowercase => map_strings(a, |s, out| out.push_str(&s.to_lowercase())),
+        StringFunction::Slice { offset, length } => {
+            let ascii = is_ascii(a);
+            map_strings(a, |s, out| {
+                out.push_str(slice_chars(s, *offset, *length, ascii))
+            })
+        }
+    })
+}
+
+/// True when the bytes the array's strings use are all ASCII (so characters are bytes).
+fn is_ascii<O: OffsetSizeTrait>(a: &GenericStringArray<O>) -> bool {
+    let offsets = a.value_offsets();
+    let (lo, hi) = (
+        offsets.first().map_or(0, |o| o.as_usize()),
+        offsets.last().map_or(0, |o| o.as_usize()),
+    );
+    a.value_data()[lo..hi].is_ascii()
+}
+
+fn lengths<O: OffsetSizeTrait>(a: &GenericStringArray<O>, f: impl Fn(&str) -> usize) -> ArrayRef {
+    let values: Vec<u32> = (0..a.len())
+        .map(|i| {
+            if a.is_valid(i) {
+                f(a.value(i)) as u32
+            } else {
+                0
+            }
+        })
+        .collect();
+    Arc::new(UInt32Array::new(values.into(), a.nulls().cloned()))
+}
+
+/// The same strings with every byte mapped (ASCII case changes keep lengths and offsets).
+fn ascii_map<O: OffsetSizeTrait>(a: &GenericStringArray<O>, f: fn(&u8) -> u8) -> ArrayRef {
+    let bytes: Vec<u8> = a.value_data().iter().map(f).collect();
+    // SAFETY: mapping ASCII bytes to ASCII bytes keeps valid UTF-8 at the same offsets; the
+    // offsets and nulls come from a valid array of the same length.
+    let out = unsafe {
+        GenericStringArray::<O>::new_unchecked(
+            a.offsets().clone(),
+            Buffer::from_vec(bytes),
+            a.nulls().cloned(),
+        )
+    };
+    Arc::new(out)
+}
+
+/// Each valid string through `f`, which appends its result to a buffer; nulls stay null.
+fn map_strings<O: OffsetSizeTrait>(
+    a: &GenericStringArray<O>,
+    f: impl Fn(&str, &mut String),
+) -> ArrayRef {
+    let mut b = GenericStringBuilder::<O>::with_capacity(a.len(), a.value_data().len());
+    let mut buf = String::new();
+    for i in 0..a.len() {
+        if a.is_valid(i) {
+            buf.clear();
+            f(a.value(i), &mut buf);
+            b.append_value(&buf);
+        } else {
+            b.append_null();
+        }
+    }
+    Arc::new(b.finish())
+}
+
+/// `length` characters of `s` from `offset` (negative: from the end), clipped (Polars).
+fn slice_chars(s: &str, offset: i64, length: u64, ascii: bool) -> &str {
+    let n = if ascii { s.len() } else { s.chars().count() } as i64;
+    let start = if offset < 0 {
+        n.saturating_add(offset)
+    } else {
+        offset
+    };
+    let end = start.saturating_add(i64::try_from(length).unwrap_or(i64::MAX));
+    let (start, end) = (start.clamp(0, n) as usize, end.clamp(0, n) as usize);
+    if start >= end {
+        return "";
+    }
+    if ascii {
+        return &s[start..end];
+    }
+    let byte = |k: usize| s.char_indices().nth(k).map_or(s.len(), |(b, _)| b);
+    &s[byte(start)..byte(end)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::StringArray;
+
+    fn strings(a: &ArrayRef) -> Vec<Option<String>> {
+        a.as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn slices_count_characters_like_polars() {
+        for (s, off, len, want) in [
+            ("héllo", 1, 2, "él"),
+            ("héllo", -2, 5, "lo"),
+            ("héllo", 10, 2, ""),
+            ("héllo", -10, 3, ""),
+            ("héllo", -10, 7, "hé"),
+            ("ab", 0, u64::MAX, "ab"),
+            ("", 0, 3, ""),
+            ("日本語テキスト", 2, 3, "語テキ"),
+        ] {
+            let ascii = s.is_ascii();
+            assert_eq!(slice_chars(s, off, len, ascii), want, "{s} {off} {len}");
+        }
+    }
+
+    #[test]
+    fn case_and_lengths_take_both_paths() {
+        let a = StringArray::from(vec![Some("straße"), None, Some("Ab"), Some("")]);
+        let up = apply::<i32>(&StringFunction::ToUppercase, &a).unwrap();
+        assert_eq!(
+            strings(&up),
+            vec![
+                Some("STRASSE".into()),
+                None,
+                Some("AB".into()),
+                Some("".into())
+            ]
+        );
+        let n = apply::<i32>(&StringFunction::LenChars, &a).unwrap();
+        let n: Vec<Option<u32>> = n
+            .as_primitive::<arrow::datatypes::UInt32Type>()
+            .iter()
+            .collect();
+        assert_eq!(n, vec![Some(6), None, Some(2), Some(0)]);
+        let ascii = StringArray::from(vec![Some("Promo X"), None]);
+        let low = apply::<i32>(&StringFunction::ToLowercase, &ascii).unwrap();
+        assert_eq!(strings(&low), vec![Some("promo x".into()), None]);
+    }
+}
