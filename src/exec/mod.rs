@@ -174,10 +174,16 @@ pub(crate) fn execute_fit(
 fn open_pipeline(p: &Pipeline, ctx: &mut Context) -> Result<Opened> {
     for b in &p.builds {
         let df = run(&b.input, ctx)?;
-        let built = join::BuiltSide::new(&b.spec, df, &ctx.params)?;
+        let built = join::BuiltSide::new(&b.spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
         ctx.builds.push((b.spec.id, Arc::new(built)));
     }
     open(&p.source, ctx)
+}
+
+/// Let go of a pipeline's join builds (their tables and memory) once it has run.
+fn close_pipeline(p: &Pipeline, ctx: &mut Context) {
+    ctx.builds
+        .retain(|(id, _)| !p.builds.iter().any(|b| b.spec.id == *id));
 }
 
 /// Open a pipeline's source: a file's morsels, a frame, or the frame of the breaker below.
@@ -202,7 +208,9 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
 /// Run a pipeline to its collected output.
 fn collect(p: &Pipeline, ctx: &mut Context) -> Result<DataFrame> {
     let source = open_pipeline(p, ctx)?;
-    Running::new(source, &p.ops, ctx).collect()
+    let out = Running::new(source, &p.ops, ctx).collect();
+    close_pipeline(p, ctx);
+    out
 }
 
 /// Run one operator (and, first, what it reads) to its output frame.
@@ -219,7 +227,10 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
             let running = Running::new(source, &input.ops, ctx);
             let exprs: Vec<Expr> = aggs.iter().map(|(_, e)| e.clone()).collect();
             let set = aggregate::AggregateSet::new(&exprs, &input.schema())?;
-            let values = set.run(&running)?;
+            let values = set.run(&running);
+            drop(running);
+            close_pipeline(input, ctx);
+            let values = values?;
             let in_schema = input.schema();
             for ((name, agg), value) in aggs.iter().zip(values) {
                 let value = of_declared_type(value, &agg.data_type(&in_schema)?)?;
@@ -245,7 +256,9 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
         }
         PhysicalNode::Slice { input, offset, len } => {
             let source = open_pipeline(input, ctx)?;
-            Running::new(source, &input.ops, ctx).slice(*offset, *len)
+            let out = Running::new(source, &input.ops, ctx).slice(*offset, *len);
+            close_pipeline(input, ctx);
+            out
         }
         PhysicalNode::Sort { input, by, options } => {
             let df = run(input, ctx)?;
@@ -273,8 +286,11 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
         )),
         PhysicalNode::Join { build, probe, spec } => {
             let df = run(build, ctx)?;
-            let built = join::BuiltSide::new(spec, df, &ctx.params)?;
+            let built = join::BuiltSide::new(spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
+            // This join holds the other side whole too.
+            let held = ctx.reserve("HASH_JOIN");
             let probe = collect(probe, ctx)?;
+            held.try_grow(memory::frame_bytes(&probe))?;
             join::join_frames(spec, &built, &probe, &ctx.params)
         }
         PhysicalNode::Concat { inputs, schema } => {

@@ -38,6 +38,15 @@ impl Keys {
     pub(crate) fn is_valid(&self, i: usize) -> bool {
         self.valid.as_ref().is_none_or(|v| v.is_valid(i))
     }
+
+    /// Bytes the keys hold.
+    pub(crate) fn bytes(&self) -> usize {
+        let values = match &self.values {
+            KeyValues::Words(w) => w.len() * 8,
+            KeyValues::Rows(r) => r.size(),
+        };
+        values + self.hashes.len() * 8 + self.valid.as_ref().map_or(0, |v| v.len().div_ceil(8))
+    }
 }
 
 /// Encodes key columns of given types (the same encoder on both sides of a join).

@@ -29,6 +29,7 @@ use self::keys::{KeyEncoder, Keys};
 use self::output::{assemble, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};
+use super::memory::{frame_bytes, Reservation};
 use super::{Params, MORSEL_ROWS};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
@@ -38,24 +39,44 @@ use crate::plan::JoinType;
 /// How many rows ahead a probe asks for its hash slot.
 const PREFETCH: usize = 16;
 
-/// The materialized build side of a join and its hash table (none for a cross join).
+/// The materialized build side of a join and its hash table (none for a cross join), with
+/// the memory both hold reserved from the run's budget (released when it is dropped).
 pub(crate) struct BuiltSide {
     df: DataFrame,
     table: Option<(KeyEncoder, JoinTable)>,
+    /// Held only to be released with the table.
+    _memory: Reservation,
 }
 
 impl BuiltSide {
-    /// The table over `df`, the join's `spec.build` side.
-    pub(crate) fn new(spec: &JoinSpec, df: DataFrame, params: &Params) -> Result<Self> {
+    /// The table over `df`, the join's `spec.build` side, reserving through `memory` (named
+    /// `HASH_JOIN`): the frame it keeps, then its keys and table before they are allocated.
+    pub(crate) fn new(
+        spec: &JoinSpec,
+        df: DataFrame,
+        params: &Params,
+        memory: Reservation,
+    ) -> Result<Self> {
+        // The frame is already there (its input made it) but from now on the join holds it.
+        memory.try_grow(frame_bytes(&df))?;
         if spec.how == JoinType::Cross {
-            return Ok(Self { df, table: None });
+            return Ok(Self {
+                df,
+                table: None,
+                _memory: memory,
+            });
         }
         let encoder = KeyEncoder::new(&spec.layout.key_types)?;
+        // A word and a hash per row; row-encoded keys are sized once they are encoded.
+        let before = memory.size();
+        memory.try_grow(df.height() * 16)?;
         let keys = encode(&encoder, spec.keys(spec.build), &df, true, params)?;
-        let table = JoinTable::new(keys)?;
+        memory.try_resize(before + keys.bytes())?;
+        let table = JoinTable::new(keys, &memory)?;
         Ok(Self {
             df,
             table: Some((encoder, table)),
+            _memory: memory,
         })
     }
 

@@ -1,20 +1,25 @@
 //! The build side's hash table: distinct keys, each with the build rows holding it in
 //! ascending order, split into partitions by the top bits of the key's hash.
 //!
-//! A partition is an open-addressing table (linear probing) of group ids: a group is one
-//! distinct key, and its rows are a slice of one array (`rows[offsets[g]..offsets[g + 1]]`,
-//! ascending, because rows are inserted in order). Probing a key is one hash, a few slot
-//! reads and one key comparison, and gives the matches in build-row order, which is what the
-//! documented output order needs. Rows with a null key are in no group.
+//! A partition is an open-addressing table (linear probing) of 16-byte slots, one per
+//! distinct key: the key itself (or, for row-encoded keys, its hash), and its rows, either the
+//! one row holding it (most build sides have unique keys) or a slice of one array, ascending
+//! because rows are inserted in order. Probing a key is one hash, a few slot reads (usually
+//! one cache line) and, for row-encoded keys, one key comparison, and gives the matches in
+//! build-row order, which is what the documented output order needs. Rows with a null key are
+//! in no slot.
 //!
 //! A large build side is split into up to [`MAX_PARTITIONS`] partitions built in parallel,
-//! each small enough to stay mostly in cache while it is built. Partitions are independent:
-//! they are also the unit a memory budget can later reserve or spill, one at a time.
+//! each small enough to stay mostly in cache while it is built. The memory a build needs is
+//! reserved from the run's budget before it is allocated (the transient arrays of building,
+//! then the table that stays). Partitions are independent: they are also the unit a later
+//! spilling build could write out one at a time.
 
 use rayon::prelude::*;
 
 use super::keys::{KeyValues, Keys};
 use crate::error::{Error, Result};
+use crate::exec::memory::Reservation;
 
 /// Build rows per partition a large build side aims at.
 const PARTITION_ROWS: usize = 1 << 18;
@@ -62,8 +67,9 @@ struct Building {
 }
 
 impl JoinTable {
-    /// Build the table over encoded build keys.
-    pub(crate) fn new(keys: Keys) -> Result<Self> {
+    /// Build the table over encoded build keys, growing `mem` before each allocation; when
+    /// it returns, `mem` holds what it held before plus what the table keeps (its keys too).
+    pub(crate) fn new(keys: Keys, mem: &Reservation) -> Result<Self> {
         let n = keys.len();
         if n >= u32::MAX as usize {
             return Err(Error::Plan(format!(
@@ -71,14 +77,35 @@ impl JoinTable {
                 u32::MAX - 1
             )));
         }
+        let base = mem.size();
         let parts_wanted = (n / PARTITION_ROWS).next_power_of_two().min(MAX_PARTITIONS);
         let bits = parts_wanted.trailing_zeros();
+        // The rows of each partition (and, when there are several, the chunks' lists).
+        mem.try_grow(n * 4 * if bits == 0 { 1 } else { 2 })?;
         let members = partition_rows(&keys, bits);
-        let parts = members
+        mem.try_grow(
+            members
+                .iter()
+                .map(|r| Partition::building_bytes(r.len()))
+                .sum(),
+        )?;
+        let parts: Vec<Partition> = members
             .into_par_iter()
             .map(|rows| Partition::build(&keys, rows))
             .collect();
-        Ok(Self { keys, bits, parts })
+        let table = Self { keys, bits, parts };
+        mem.try_resize(base + table.bytes())?;
+        Ok(table)
+    }
+
+    /// Bytes the table holds: its keys, slots and row lists.
+    pub(crate) fn bytes(&self) -> usize {
+        self.keys.bytes()
+            + self
+                .parts
+                .iter()
+                .map(|p| p.slots.len() * size_of::<Slot>() + p.rows.len() * 4)
+                .sum::<usize>()
     }
 
     /// The partitions' count (1 for a small build side).
@@ -169,6 +196,18 @@ fn partition_rows(keys: &Keys, bits: u32) -> Vec<Vec<u32>> {
 }
 
 impl Partition {
+    /// Slots for `rows` rows: at most two thirds full.
+    fn capacity(rows: usize) -> usize {
+        (rows + rows / 2 + 1).next_power_of_two().max(16)
+    }
+
+    /// The most bytes building a partition of `rows` rows allocates: both slot arrays, per
+    /// group its tag, hash and first row (every row its own group at worst), and per row its
+    /// group, its group's offset, its place in the sorted rows and their copy.
+    fn building_bytes(rows: usize) -> usize {
+        Self::capacity(rows) * (4 + size_of::<Slot>()) + rows * (20 + 4 + 4 + 4 + 4)
+    }
+
     /// The rows of the key with this tag and hash `h`; `same` compares the key with a build
     /// row holding a candidate key (for row-encoded keys, whose tag is only their hash).
     #[inline]
@@ -195,9 +234,7 @@ impl Partition {
 
     /// The table over `rows` (ascending build rows with valid keys).
     fn build(keys: &Keys, rows: Vec<u32>) -> Self {
-        let cap = (rows.len() + rows.len() / 2 + 1)
-            .next_power_of_two()
-            .max(16);
+        let cap = Self::capacity(rows.len());
         let mut b = Building {
             mask: cap - 1,
             slots: vec![0; cap],
@@ -294,6 +331,7 @@ mod tests {
 
     use super::super::keys::KeyEncoder;
     use super::*;
+    use crate::exec::memory::MemoryPool;
 
     #[test]
     fn matches_come_in_build_row_order_in_every_partition() {
@@ -303,15 +341,27 @@ mod tests {
         let build: Vec<Option<i64>> = (0..n as i64)
             .map(|i| (i % 97 != 0).then_some(i % 1000))
             .collect();
-        let table = JoinTable::new(
+        let keys = || {
             enc.encode(
                 &[Arc::new(Int64Array::from(build.clone())) as ArrayRef],
                 true,
             )
-            .unwrap(),
-        )
-        .unwrap();
+            .unwrap()
+        };
+        let pool = MemoryPool::unbounded();
+        let mem = pool.reserve("HASH_JOIN");
+        let table = JoinTable::new(keys(), &mem).unwrap();
         assert!(table.partitions() > 1);
+        // What stays reserved is what the table holds; building needed more for a while.
+        assert_eq!(mem.size(), table.bytes());
+        assert!(pool.peak() > table.bytes());
+        // A budget below the build's needs stops it with the typed error, holding nothing.
+        let small = MemoryPool::new(table.bytes());
+        let err = JoinTable::new(keys(), &small.reserve("HASH_JOIN"))
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"));
+        assert_eq!(small.reserved(), 0);
         let probe = enc
             .encode(
                 &[
@@ -341,7 +391,8 @@ mod tests {
             Some("b"),
             Some("a"),
         ]));
-        let table = JoinTable::new(enc.encode(&[b], true).unwrap()).unwrap();
+        let mem = MemoryPool::unbounded().reserve("HASH_JOIN");
+        let table = JoinTable::new(enc.encode(&[b], true).unwrap(), &mem).unwrap();
         let p: ArrayRef = Arc::new(StringArray::from(vec!["a", "c", "b"]));
         let p = enc.encode(&[p], false).unwrap();
         assert_eq!(table.matches(&p, 0), &[0, 3]);

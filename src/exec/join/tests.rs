@@ -310,3 +310,41 @@ fn a_large_build_side_is_partitioned_and_keeps_its_order() {
         ]
     );
 }
+
+#[test]
+fn a_build_side_over_the_memory_budget_is_a_typed_error_naming_the_join() {
+    use crate::exec::memory::MemoryPool;
+    let n = 100_000i64;
+    let big = DataFrame::new(vec![
+        Column::new("k", (0..n).collect::<Vec<_>>()),
+        Column::new("v", (0..n).map(|i| i as f64).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    let small = df!("k" => [3i64, 5, 7]).unwrap();
+    // A streaming probe over the right side's table; an ordering breaker with the table on
+    // the small left side (it holds the big right side whole); a full join.
+    for (l, r, how) in [
+        (big.clone(), big.clone(), JoinType::Inner),
+        (small.clone(), big.clone(), JoinType::Left),
+        (big.clone(), big.clone(), JoinType::Full),
+    ] {
+        let lf = l.lazy().join(r.lazy(), [col("k")], [col("k")], how);
+        let err = lf
+            .clone()
+            .collect_with(&ExecOptions::new().memory_limit(64 << 10))
+            .unwrap_err();
+        assert!(
+            matches!(err, crate::Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"),
+            "{how:?}: {err}"
+        );
+        assert!(err.to_string().contains("HASH_JOIN"), "{err}");
+        // Within the budget, the join's reservation is given back when the query ends.
+        let pool = MemoryPool::new(64 << 20);
+        let out = lf
+            .collect_with(&ExecOptions::new().memory_pool(pool.clone()))
+            .unwrap();
+        assert!(out.height() >= 3);
+        assert!(pool.peak() > 0);
+        assert_eq!(pool.reserved(), 0);
+    }
+}
