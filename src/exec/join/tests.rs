@@ -114,8 +114,8 @@ fn oracle(
             }
         }
         JoinType::Right => {
-            for j in 0..rr.len() {
-                let m: Vec<usize> = (0..lr.len()).filter(|&i| matches(&lr[i], &rr[j])).collect();
+            for (j, rj) in rr.iter().enumerate() {
+                let m: Vec<usize> = (0..lr.len()).filter(|&i| matches(&lr[i], rj)).collect();
                 if m.is_empty() {
                     pairs.push((None, Some(j)));
                 }
@@ -123,8 +123,8 @@ fn oracle(
             }
         }
         _ => {
-            for i in 0..lr.len() {
-                let m: Vec<usize> = (0..rr.len()).filter(|&j| matches(&lr[i], &rr[j])).collect();
+            for (i, li) in lr.iter().enumerate() {
+                let m: Vec<usize> = (0..rr.len()).filter(|&j| matches(li, &rr[j])).collect();
                 match how {
                     JoinType::Semi | JoinType::Anti => {
                         if m.is_empty() == (how == JoinType::Anti) {
@@ -140,8 +140,8 @@ fn oracle(
                 }
             }
             if how == JoinType::Full {
-                for j in 0..rr.len() {
-                    if !(0..lr.len()).any(|i| matches(&lr[i], &rr[j])) {
+                for (j, rj) in rr.iter().enumerate() {
+                    if !lr.iter().any(|li| matches(li, rj)) {
                         pairs.push((None, Some(j)));
                     }
                 }
