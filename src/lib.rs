@@ -39,7 +39,7 @@ pub mod prelude {
     pub use crate::expr::{date, datetime, DtNamespace, StrNamespace};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
-        RollingKind, RollingOptions, RowUdf,
+        RankMethod, RankOptions, RollingKind, RollingOptions, RowUdf,
     };
     pub use crate::expr::{rand_int, rand_normal, rand_uniform, row_index};
     pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};

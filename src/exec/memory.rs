@@ -6,14 +6,14 @@
 //! [`Reservation`] from the run's pool, grows it with [`Reservation::try_grow`] *before* it
 //! allocates, shrinks it when it lets data go, and releases the rest when the reservation is
 //! dropped. A growth that would take the pool past its limit fails with
-//! [`Error::MemoryLimit`](crate::Error::MemoryLimit) naming the operator and the budget: an
+//! [`Error::MemoryLimit`] naming the operator and the budget: an
 //! operator that can spill (sort runs to temporary files, a second pass over a file) catches
 //! it and spills; any other lets it stop the query, so a query over the budget ends with that
 //! error instead of the kernel's OOM killer.
 //!
 //! The pool counts bytes that operators declare (Arrow buffer sizes), not the process's
 //! resident memory: morsels in flight (a few per worker, each a few MiB, see
-//! [`crate::exec::morsel_rows`]) and the allocator's slack come on top, which is why the
+//! `exec::morsel_rows`) and the allocator's slack come on top, which is why the
 //! default budget is a fraction of physical memory.
 //!
 //! The budget of a run is [`ExecOptions::memory_limit`](crate::plan::ExecOptions) (bytes), else

@@ -1,4 +1,4 @@
-//! The executor: runs a physical plan (see [`crate::physical`]) on a rayon pool.
+//! The executor: runs a physical plan (see `crate::physical`) on a rayon pool.
 //!
 //! The logical plan is lowered once into physical operators; the executor walks that tree,
 //! running each breaker's input before the breaker and each pipeline's source before the
@@ -7,11 +7,11 @@
 //! (`aggregate.rs`); breakers that need their whole input (sort, gather, whole-column
 //! expressions) get it as a frame. Values one operator computes for those above it (hoisted
 //! statistics, the aggregates of a `select`) are bound as parameters in the run's
-//! [`Context`], which expressions read as `Expr::Param`; results are bit-identical for any
+//! `Context`, which expressions read as `Expr::Param`; results are bit-identical for any
 //! thread count.
 //!
-//! To add an operator, see the checklist in [`crate::physical`]: a streaming operator is one
-//! more arm in `pipeline::Running::apply`; a breaker is one more arm in [`run`] below, which
+//! To add an operator, see the checklist in `crate::physical`: a streaming operator is one
+//! more arm in `pipeline::Running::apply`; a breaker is one more arm in `run` below, which
 //! either collects its input (`run` on a boxed node) or drives its input pipeline's morsels
 //! itself (`Running::for_each_output` in a parallel loop, merging per-morsel results in morsel
 //! order, as `aggregate.rs` does).

@@ -50,7 +50,7 @@ pub use scale::ScaleFunction;
 pub use string::{Pattern, StrNamespace, StringFunction};
 pub use temporal::{date, datetime, DtNamespace, TemporalFunction};
 pub use udf::{map_rows, ColumnUdf, RowUdf, UdfFunction};
-pub use window::{RollingKind, RollingOptions, WindowFunction};
+pub use window::{RankMethod, RankOptions, RollingKind, RollingOptions, WindowFunction};
 
 use std::sync::Arc;
 

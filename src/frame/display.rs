@@ -84,6 +84,16 @@ pub fn format_cell(array: &ArrayRef, row: usize) -> String {
 /// A zoned timestamp as its local time with the offset (`2020-03-08T03:30:00-04:00`), a
 /// duration as Polars writes it (`13d`, `1h 30m`, `250ms`).
 fn temporal_cell(array: &ArrayRef, row: usize) -> String {
+    match array.data_type() {
+        DataType::Timestamp(_, Some(_)) => zoned_timestamp_text(array, row),
+        _ => duration_text(array, row),
+    }
+}
+
+/// The value at `row` of a zoned timestamp column as RFC 3339 local time with its offset
+/// (`2020-03-08T03:30:00-04:00`), which Arrow's formatter cannot give for named zones without
+/// its own zone database. The CSV and JSON writers use it too.
+pub(crate) fn zoned_timestamp_text(array: &ArrayRef, row: usize) -> String {
     let Ok(v) = crate::exec::value::array_to_scalar(array.as_ref(), row) else {
         return "?".into();
     };
@@ -112,6 +122,16 @@ fn temporal_cell(array: &ArrayRef, row: usize) -> String {
             let o = offset.unsigned_abs();
             format!("{naive}{frac}{sign}{:02}:{:02}", o / 3600, o % 3600 / 60)
         }
+        _ => "?".into(),
+    }
+}
+
+/// A duration as Polars writes it: `13d`, `1h 30m`, `250ms`.
+fn duration_text(array: &ArrayRef, row: usize) -> String {
+    let Ok(v) = crate::exec::value::array_to_scalar(array.as_ref(), row) else {
+        return "?".into();
+    };
+    match v {
         Scalar::Duration(d, u) => {
             let ns_per_tick = 1_000_000_000 / i128::from(ticks_per_second(u));
             let mut ns = i128::from(d) * ns_per_tick;

@@ -354,16 +354,32 @@ impl PageFile {
 }
 
 /// Reads from a position of a shared file with `pread`, so readers never disturb each other.
+///
+/// A read at or past the end of the file is an error, not `Ok(0)`: a column chunk is always
+/// followed by the footer, so only a malformed page header reads that far, and parquet's
+/// thrift reader skips a field's bytes with `io::copy`, which takes `Ok(0)` as done. A damaged
+/// header declaring a list of 2^31 doubles then cost 2^31 `pread` calls at the end of the file
+/// (a hang the fuzzer found) instead of one error.
 #[cfg(unix)]
 struct PositionedRead {
     file: Arc<File>,
     pos: u64,
+    len: u64,
 }
 
 #[cfg(unix)]
 impl std::io::Read for PositionedRead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         use std::os::unix::fs::FileExt;
+        if self.pos >= self.len && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "a page header runs past the end of the file ({} bytes)",
+                    self.len
+                ),
+            ));
+        }
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
@@ -388,6 +404,7 @@ impl parquet::file::reader::ChunkReader for PageFile {
             PositionedRead {
                 file: self.file.clone(),
                 pos: start,
+                len: self.len,
             },
         ))
     }

@@ -105,6 +105,8 @@ enum JsonColumn<'a> {
     UInt(UInt64Array),
     Float(Float64Array),
     Text(&'a ArrayRef, ArrayFormatter<'a>),
+    /// Timestamps with a time zone, which Arrow's formatter cannot always write.
+    Zoned(&'a ArrayRef),
 }
 
 /// `df` as a JSON array of objects (records). NaN and infinities, which JSON cannot express,
@@ -120,6 +122,7 @@ pub fn write_json(df: &DataFrame, w: &mut impl Write) -> Result<()> {
             t if t.is_signed_integer() => JsonColumn::Int(downcast(cast(&DataType::Int64)?)?),
             t if t.is_unsigned_integer() => JsonColumn::UInt(downcast(cast(&DataType::UInt64)?)?),
             t if t.is_floating() => JsonColumn::Float(downcast(cast(&DataType::Float64)?)?),
+            DataType::Timestamp(_, Some(_)) => JsonColumn::Zoned(a),
             _ => JsonColumn::Text(a, ArrayFormatter::try_new(a.as_ref(), &options)?),
         };
         cols.push(c);
@@ -157,6 +160,9 @@ fn json_value(c: &JsonColumn, row: usize) -> String {
             format!("{:?}", a.value(row))
         }
         JsonColumn::Text(a, f) if a.is_valid(row) => json_string(&f.value(row).to_string()),
+        JsonColumn::Zoned(a) if a.is_valid(row) => {
+            json_string(&crate::frame::display::zoned_timestamp_text(a, row))
+        }
         _ => "null".into(),
     }
 }

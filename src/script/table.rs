@@ -22,7 +22,8 @@ use super::value::{ArrayArg, IntoF64, Ref, SortArg};
 use crate::expr::{
     all_numeric, col, cols, date, datetime, lit, max_horizontal, mean_horizontal, min_horizontal,
     rand_int, rand_normal, rand_uniform, row_index, sum_horizontal, when, DtNamespace, Expr, Fill,
-    RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then, When,
+    RankMethod, RankOptions, RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then,
+    When,
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
 use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
@@ -70,6 +71,9 @@ pub fn register(r: &mut Registry) {
         min_horizontal(exprs: Vec<Expr>);
         max_horizontal(exprs: Vec<Expr>);
         RollingOptions::new(window: usize);
+        RankOptions::new();
+        RankOptions::default();
+        DataType::Decimal128(precision: u8, scale: i8);
         // Date and time literals.
         date(text: String) => date(&text);
         datetime(text: String) => datetime(&text);
@@ -126,6 +130,11 @@ pub fn register(r: &mut Registry) {
         RollingKind::Std;
         RollingKind::Var;
         RollingKind::Median;
+        RankMethod::Average;
+        RankMethod::Min;
+        RankMethod::Max;
+        RankMethod::Dense;
+        RankMethod::Ordinal;
         PcaSolver::Auto;
         PcaSolver::CovarianceEigh;
         PcaSolver::Full;
@@ -224,6 +233,24 @@ pub fn register(r: &mut Registry) {
         rolling_std_with(options: RollingOptions);
         rolling_var_with(options: RollingOptions);
         rolling_median_with(options: RollingOptions);
+        // Windows by time; per-row windows.
+        rolling_by(kind: RollingKind, by: Expr, window: String, min_periods: usize)
+            => |e| e.rolling_by(kind, by, &window, min_periods);
+        rolling_sum_by(by: Expr, window: String) => |e| e.rolling_sum_by(by, &window);
+        rolling_mean_by(by: Expr, window: String) => |e| e.rolling_mean_by(by, &window);
+        rolling_min_by(by: Expr, window: String) => |e| e.rolling_min_by(by, &window);
+        rolling_max_by(by: Expr, window: String) => |e| e.rolling_max_by(by, &window);
+        rolling_std_by(by: Expr, window: String) => |e| e.rolling_std_by(by, &window);
+        rolling_var_by(by: Expr, window: String) => |e| e.rolling_var_by(by, &window);
+        rolling_median_by(by: Expr, window: String) => |e| e.rolling_median_by(by, &window);
+        shift(n: i64);
+        diff(n: i64);
+        cum_sum();
+        cum_prod();
+        cum_min();
+        cum_max();
+        cum_count();
+        rank(options: RankOptions);
         // Namespaces, membership, ranges.
         dt();
         str();
@@ -342,6 +369,11 @@ pub fn register(r: &mut Registry) {
         predict(lf: LazyFrame);
         prediction_expr();
         to_dataframe();
+    );
+
+    methods!(r, RankOptions;
+        method(method: RankMethod);
+        descending(descending: bool);
     );
 
     methods!(r, RollingOptions;

@@ -463,6 +463,8 @@ fn every_api_method_is_in_the_script_tables() {
         "ExecOptions",
         "DtNamespace",
         "StrNamespace",
+        "RankOptions",
+        "RollingOptions",
     ] {
         for (name, sig) in api_methods(ty) {
             let key = format!("{ty}::{name}");
@@ -550,4 +552,53 @@ fn models_are_terminal_values() {
     assert!(matches!(out, Output::Lazy(_)));
     let e = err("df.lazy().pca(Pca::new(2).solver(PcaSolver::Fastest))");
     assert!(e.contains("unknown constant `PcaSolver::Fastest`"), "{e}");
+}
+
+#[test]
+fn dates_strings_membership_and_row_windows() {
+    same(
+        "df.lazy().filter(col(\"s\").is_in([\"a\", \"c\"]) & col(\"y\").is_between(1, 2)).with_columns([date(\"1994-01-01\").dt().year().alias(\"yr\"), datetime(\"2020-01-01T10:00:00Z\").dt().truncate(\"1d\").alias(\"d\"), col(\"s\").str().contains_regex(\"a|b\").alias(\"r\"), col(\"s\").str().slice(-1, 1).alias(\"l\")])",
+        frame()
+            .lazy()
+            .filter(col("s").is_in(["a", "c"]) & col("y").is_between(1, 2))
+            .with_columns([
+                date("1994-01-01").dt().year().alias("yr"),
+                datetime("2020-01-01T10:00:00Z")
+                    .dt()
+                    .truncate("1d")
+                    .alias("d"),
+                col("s").str().contains_regex("a|b").alias("r"),
+                col("s").str().slice(-1, 1).alias("l"),
+            ]),
+    );
+    same(
+        "df.lazy().with_columns([col(\"x\").shift(-1).alias(\"a\"), col(\"y\").diff(1).alias(\"b\"), col(\"x\").cum_max().alias(\"c\"), col(\"x\").rank(RankOptions::new().method(RankMethod::Dense).descending(true)).alias(\"r\"), col(\"x\").rolling_by(RollingKind::Median, col(\"d\"), \"2d\", 2).alias(\"m\"), col(\"x\").rolling_mean_by(col(\"d\"), \"7d\")])",
+        frame().lazy().with_columns([
+            col("x").shift(-1).alias("a"),
+            col("y").diff(1).alias("b"),
+            col("x").cum_max().alias("c"),
+            col("x")
+                .rank(RankOptions::new().method(RankMethod::Dense).descending(true))
+                .alias("r"),
+            col("x")
+                .rolling_by(RollingKind::Median, col("d"), "2d", 2)
+                .alias("m"),
+            col("x").rolling_mean_by(col("d"), "7d"),
+        ]),
+    );
+    assert_eq!(
+        plan("df.lazy().select([col(\"x\").rolling_sum_by(col(\"d\"), \"1mo\")])"),
+        "SELECT [col(\"x\").rolling_sum_by(col(\"d\"), \"1mo\")]\n  DATAFRAME rows=3 width=3"
+    );
+    same(
+        "df.lazy().select([col(\"x\").cast(DataType::Decimal128(12, 2)).sum().alias(\"total\")])",
+        frame().lazy().select([col("x")
+            .cast(DataType::Decimal128(12, 2))
+            .sum()
+            .alias("total")]),
+    );
+    let e = err("df.lazy().select([col(\"x\").dt().year()]).collect()?");
+    assert!(e.contains("year() needs a date or datetime"), "{e}");
+    let e = err("df.lazy().select([col(\"s\").str().contains_regex(\"(\")]).collect()?");
+    assert!(e.contains("invalid regular expression \"(\""), "{e}");
 }

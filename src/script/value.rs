@@ -14,8 +14,8 @@ use arrow::datatypes::DataType;
 
 use crate::error::Error;
 use crate::expr::{
-    DtNamespace, Expr, Fill, RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then,
-    When,
+    DtNamespace, Expr, Fill, RankMethod, RankOptions, RollingKind, RollingOptions, Scalar,
+    SortOptions, StrNamespace, Then, When,
 };
 use crate::frame::{Column, DataFrame, IntoArray};
 use crate::io::CsvOptions;
@@ -288,6 +288,8 @@ script_types_from!(
     Fill,
     RollingKind,
     RollingOptions,
+    RankOptions,
+    RankMethod,
     KMeans,
     Pca,
     PcaSolver,
@@ -442,7 +444,7 @@ macro_rules! int_from_value {
         }
     )*};
 }
-int_from_value!(u8, i32, i64, u32, u64);
+int_from_value!(u8, i8, i32, i64, u32, u64);
 
 impl FromValue for usize {
     fn type_name() -> String {

@@ -4,7 +4,7 @@
 //! itself), which would make `filter(x > 0)` keep NaN rows; numbers therefore go through a plain
 //! IEEE comparison loop here (which also vectorizes well), other types through Arrow.
 //!
-//! Both sides are first brought to one comparable form ([`comparable`]): numbers to the
+//! Both sides are first brought to one comparable form (`comparable`): numbers to the
 //! promoted type, decimals to a common scale (exact), dates and times to ticks of a common
 //! unit (a date is its midnight; zoned timestamps compare as instants).
 
@@ -87,6 +87,10 @@ pub(crate) fn comparable(v: Value, common: &DataType) -> Result<(ArrayRef, bool)
         DataType::Date32 => Arc::new(ticks(&a, None)?),
         DataType::Timestamp(u, _) | DataType::Duration(u) => Arc::new(ticks(&a, Some(*u))?),
         _ if a.data_type() == common => a,
+        // Decimals of the common scale compare as they are, whatever their precision.
+        DataType::Decimal128(_, s) if matches!(a.data_type(), DataType::Decimal128(_, t) if t == s) => {
+            a
+        }
         DataType::Decimal128(..) => {
             let opts = arrow::compute::CastOptions {
                 safe: false,

@@ -7,6 +7,7 @@
 //! times, durations, dictionary text, ...) go through Arrow's display formatter and are quoted
 //! like text. Nested types have no CSV form and are an error naming the column.
 
+use crate::frame::display::zoned_timestamp_text;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -196,6 +197,10 @@ fn cell_writer<'a>(name: &str, a: &'a ArrayRef) -> Result<CellFn<'a>> {
                 TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().values(),
             };
             Box::new(move |i, out| write_timestamp(values[i], unit, out))
+        }
+        // Arrow's formatter needs its own zone database for named zones.
+        DataType::Timestamp(_, Some(_)) => {
+            Box::new(move |i, out| write_text(zoned_timestamp_text(a, i).as_bytes(), out))
         }
         t if t.is_nested() => {
             return Err(Error::Type(format!(

@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 
-use arrow::array::{Array, ArrayRef};
+use arrow::array::{Array, ArrayRef, Float64Array};
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
@@ -32,7 +32,20 @@ use crate::error::Result;
 use crate::exec::kernels::chunked::{f64_out, to_f64, zeroed_f64, CHUNK};
 use crate::expr::{RollingKind, RollingOptions};
 
-/// Where each output row's window lies.
+/// Where each output row's window lies: rows `lo(i)..hi(i)`, both non-decreasing in `i`
+/// (a fixed window here, or a window by time in `rolling_by`).
+pub(super) trait Bounds: Sync {
+    /// First row of row `i`'s window.
+    fn lo(&self, i: usize) -> usize;
+    /// One past the last row of row `i`'s window.
+    fn hi(&self, i: usize) -> usize;
+    /// Valid values needed for a non-null result.
+    fn min_periods(&self) -> usize;
+    /// The most rows a window spans (sizes the window states).
+    fn width(&self) -> usize;
+}
+
+/// A fixed window of `w` rows, shifted forward by `shift` when centred.
 #[derive(Clone, Copy, Debug)]
 struct Geometry {
     n: usize,
@@ -41,16 +54,20 @@ struct Geometry {
     min_periods: usize,
 }
 
-impl Geometry {
-    /// First row of row `i`'s window.
+impl Bounds for Geometry {
     #[inline(always)]
     fn lo(&self, i: usize) -> usize {
         (i + self.shift + 1).saturating_sub(self.w)
     }
-    /// One past the last row of row `i`'s window.
     #[inline(always)]
     fn hi(&self, i: usize) -> usize {
         (i + self.shift + 1).min(self.n)
+    }
+    fn min_periods(&self) -> usize {
+        self.min_periods
+    }
+    fn width(&self) -> usize {
+        self.w
     }
 }
 
@@ -62,21 +79,40 @@ pub fn rolling(
     out: &DataType,
 ) -> Result<ArrayRef> {
     let f = to_f64(a)?;
-    let n = f.len();
     let g = Geometry {
-        n,
+        n: f.len(),
         w: o.window.max(1),
         shift: o.shift(),
         min_periods: o.min_periods_or_window().max(1),
     };
-    let v = f.values().as_ref();
     let valid: Option<BooleanBuffer> = f
         .nulls()
         .filter(|nb| nb.null_count() > 0)
         .map(|nb| nb.inner().clone());
-    // Fixed by the length and window only; a multiple of 64 so each chunk owns whole words
-    // of the validity bitmap.
-    let chunk = CHUNK.max(4 * g.w).next_multiple_of(64);
+    match &o.weights {
+        Some(w) => par_windows(&f, valid.as_ref(), &g, out, |v, valid, s, out| {
+            weighted(kind, w, v, valid, &g, s, out)
+        }),
+        None => par_windows(&f, valid.as_ref(), &g, out, |v, valid, s, out| {
+            run_chunk(kind, o.ddof, v, valid, &g, s, out)
+        }),
+    }
+}
+
+/// Run `chunk_fn` over fixed chunks of the output in parallel (at least 64K rows and four
+/// windows, a multiple of 64 so each chunk owns whole words of the validity bitmap; fixed by
+/// the length and window only) and assemble the result. `valid` marks the rows whose values
+/// count (`None`: all).
+pub(super) fn par_windows<B: Bounds>(
+    f: &Float64Array,
+    valid: Option<&BooleanBuffer>,
+    b: &B,
+    out: &DataType,
+    chunk_fn: impl Fn(&[f64], Option<&BooleanBuffer>, usize, Out<'_>) + Sync,
+) -> Result<ArrayRef> {
+    let n = f.len();
+    let v = f.values().as_ref();
+    let chunk = CHUNK.max(4 * b.width()).next_multiple_of(64);
     let mut values = zeroed_f64(n);
     let mut bits = vec![0u64; n.div_ceil(64)];
     values
@@ -85,18 +121,14 @@ pub fn rolling(
         .enumerate()
         .for_each(|(c, (dv, db))| {
             let s = c * chunk;
-            let out = Out { v: dv, bits: db };
-            match &valid {
-                None => run_chunk(kind, o, v, |_| true, &g, s, out),
-                Some(b) => run_chunk(kind, o, v, |i| b.value(i), &g, s, out),
-            }
+            chunk_fn(v, valid, s, Out { v: dv, bits: db });
         });
     let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(bits), 0, n));
     f64_out(values, Some(nulls), out)
 }
 
 /// One chunk's output slots.
-struct Out<'a> {
+pub(super) struct Out<'a> {
     v: &'a mut [f64],
     bits: &'a mut [u64],
 }
@@ -109,40 +141,57 @@ impl Out<'_> {
     }
 }
 
-fn run_chunk<V: Fn(usize) -> bool + Copy>(
+/// An unweighted statistic over one chunk of rows starting at `s`; `valid` marks the rows
+/// whose values count (`None`: all).
+pub(super) fn run_chunk<B: Bounds>(
     kind: RollingKind,
-    o: &RollingOptions,
+    ddof: u8,
     v: &[f64],
-    valid: V,
-    g: &Geometry,
+    valid: Option<&BooleanBuffer>,
+    b: &B,
     s: usize,
     out: Out<'_>,
 ) {
-    if let Some(w) = &o.weights {
-        return weighted(kind, w, v, valid, g, s, out);
+    // One instantiation per validity shape keeps the per-row test inlined.
+    match valid {
+        None => run_states(kind, ddof, v, |_| true, b, s, out),
+        Some(m) => run_states(kind, ddof, v, |i| m.value(i), b, s, out),
     }
+}
+
+fn run_states<B: Bounds, V: Fn(usize) -> bool + Copy>(
+    kind: RollingKind,
+    ddof: u8,
+    v: &[f64],
+    valid: V,
+    b: &B,
+    s: usize,
+    out: Out<'_>,
+) {
+    let w = b.width().max(1);
     match kind {
         RollingKind::Sum | RollingKind::Mean => {
             let mut win = SumWin::new(kind == RollingKind::Mean);
-            drive(&mut win, v, valid, g, s, out)
+            drive(&mut win, v, valid, b, s, out)
         }
         RollingKind::Var | RollingKind::Std => {
             // The shift starts at the first value to enter (see `VarWin::add`).
-            let mut win = VarWin::new(o.ddof, kind == RollingKind::Std, g.w);
-            drive(&mut win, v, valid, g, s, out)
+            let mut win = VarWin::new(ddof, kind == RollingKind::Std, w);
+            drive(&mut win, v, valid, b, s, out)
         }
         RollingKind::Min | RollingKind::Max => {
-            let mut win = MinMaxWin::new(kind == RollingKind::Max, g.w);
-            drive(&mut win, v, valid, g, s, out)
+            let mut win = MinMaxWin::new(kind == RollingKind::Max, w);
+            drive(&mut win, v, valid, b, s, out)
         }
         // Small windows: a sorted buffer (binary search, short memmove) beats a tree.
-        RollingKind::Median if g.w <= SORTED_WINDOW_MAX => {
-            let mut win = SortedWin::new(g.w);
-            drive(&mut win, v, valid, g, s, out)
+        RollingKind::Median if w <= SORTED_WINDOW_MAX => {
+            let mut win = SortedWin::new(w);
+            drive(&mut win, v, valid, b, s, out)
         }
         RollingKind::Median => {
-            let mut win = MedianWin::new(v, valid, g.lo(s), g.hi(s + out.v.len() - 1));
-            drive(&mut win, v, valid, g, s, out)
+            let last = s + out.v.len().max(1) - 1;
+            let mut win = MedianWin::new(v, valid, b.lo(s), b.hi(last));
+            drive(&mut win, v, valid, b, s, out)
         }
     }
 }
@@ -164,11 +213,11 @@ pub(super) trait Window {
 }
 
 #[inline(always)]
-fn drive<W: Window, V: Fn(usize) -> bool + Copy>(
+fn drive<W: Window, B: Bounds, V: Fn(usize) -> bool + Copy>(
     win: &mut W,
     v: &[f64],
     valid: V,
-    g: &Geometry,
+    g: &B,
     s: usize,
     mut out: Out<'_>,
 ) {
@@ -201,7 +250,7 @@ fn drive<W: Window, V: Fn(usize) -> bool + Copy>(
                 win.rebase(v, &valid, lo, hi);
             }
         }
-        if count >= g.min_periods {
+        if count >= g.min_periods() {
             if let Some(x) = win.get(count) {
                 out.set(k, x);
             }
@@ -466,15 +515,16 @@ impl Window for MinMaxWin {
 
 /// Weighted sum/mean/var/std, computed directly for each row: weight `j` applies to the `j`-th
 /// position of the full window (oldest first); positions outside the column or null are absent.
-fn weighted<V: Fn(usize) -> bool + Copy>(
+fn weighted(
     kind: RollingKind,
     weights: &[f64],
     v: &[f64],
-    valid: V,
+    valid: Option<&BooleanBuffer>,
     g: &Geometry,
     s: usize,
     mut out: Out<'_>,
 ) {
+    let valid = |i: usize| valid.is_none_or(|m| m.value(i));
     let mut xs: Vec<(f64, f64)> = Vec::with_capacity(g.w);
     for k in 0..out.v.len() {
         let i = s + k;

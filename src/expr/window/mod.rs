@@ -5,12 +5,18 @@
 //! The output has the input's length; see [`RollingOptions`] for the window of each row and
 //! how nulls and NaN count. Windows need the whole column (the executor materializes it and
 //! the kernel splits it into fixed chunks that re-read the rows before them, so results never
-//! depend on the thread count). Window functions over other shapes (`shift`, `diff`,
-//! `cum_sum`, windows by time) belong here too. Kernel: `exec::kernels::window`.
+//! depend on the thread count). Windows by time (`rolling_mean_by(col("ts"), "7d")`) and the
+//! per-row functions that read the rows before (`shift`, `diff`, `cum_sum`, `cum_prod`,
+//! `cum_min`, `cum_max`, `cum_count`, `rank`) are in [`rows`]. Kernel:
+//! `exec::kernels::window`.
+
+mod rows;
+
+pub use rows::{RankMethod, RankOptions};
 
 use arrow::datatypes::{DataType, Schema};
 
-use super::function::{required_input, FunctionFamily, FunctionKind};
+use super::function::{method_call, required_input, FunctionFamily, FunctionKind};
 use super::types::{float_type, numeric_input};
 use super::{Expr, Scalar};
 use crate::error::{Error, Result};
@@ -30,6 +36,19 @@ pub enum RollingKind {
 }
 
 impl RollingKind {
+    /// The `Expr` method computing this statistic over a window by time (`rolling_mean_by`).
+    pub fn by_method_name(self) -> &'static str {
+        match self {
+            RollingKind::Sum => "rolling_sum_by",
+            RollingKind::Mean => "rolling_mean_by",
+            RollingKind::Min => "rolling_min_by",
+            RollingKind::Max => "rolling_max_by",
+            RollingKind::Std => "rolling_std_by",
+            RollingKind::Var => "rolling_var_by",
+            RollingKind::Median => "rolling_median_by",
+        }
+    }
+
     /// The `Expr` method computing this window with default options (`rolling_mean`, ...).
     pub fn method_name(self) -> &'static str {
         match self {
@@ -148,6 +167,24 @@ pub enum WindowFunction {
         kind: RollingKind,
         options: RollingOptions,
     },
+    /// A rolling statistic over the rows whose `by` value (the second argument) lies in
+    /// `(t - window, t]` (see [`Expr::rolling_by`]).
+    RollingBy {
+        kind: RollingKind,
+        window: String,
+        min_periods: usize,
+    },
+    /// Values moved down `n` rows (up when negative); the rows left empty are null.
+    Shift(i64),
+    /// `x - x.shift(n)`.
+    Diff(i64),
+    CumSum,
+    CumProd,
+    CumMin,
+    CumMax,
+    /// Non-null values so far, this row included (UInt32).
+    CumCount,
+    Rank(RankOptions),
 }
 
 impl WindowFunction {
@@ -160,6 +197,17 @@ impl WindowFunction {
             WindowFunction::Rolling { options, .. } => {
                 (options.shift() == 0).then(|| options.window.max(1) - 1)
             }
+            // Looking back `n` rows; a negative `n` looks ahead.
+            WindowFunction::Shift(n) | WindowFunction::Diff(n) => usize::try_from(*n).ok(),
+            // Running values depend on every row before; windows by time on a number of rows
+            // only the data knows; ranks on the whole column.
+            WindowFunction::RollingBy { .. }
+            | WindowFunction::CumSum
+            | WindowFunction::CumProd
+            | WindowFunction::CumMin
+            | WindowFunction::CumMax
+            | WindowFunction::CumCount
+            | WindowFunction::Rank(_) => None,
         }
     }
 }
@@ -168,26 +216,57 @@ impl FunctionFamily for WindowFunction {
     fn name(&self) -> &'static str {
         match self {
             WindowFunction::Rolling { kind, .. } => kind.method_name(),
+            WindowFunction::RollingBy {
+                kind, min_periods, ..
+            } => {
+                if *min_periods == 1 {
+                    kind.by_method_name()
+                } else {
+                    "rolling_by"
+                }
+            }
+            WindowFunction::Shift(_) => "shift",
+            WindowFunction::Diff(_) => "diff",
+            WindowFunction::CumSum => "cum_sum",
+            WindowFunction::CumProd => "cum_prod",
+            WindowFunction::CumMin => "cum_min",
+            WindowFunction::CumMax => "cum_max",
+            WindowFunction::CumCount => "cum_count",
+            WindowFunction::Rank(_) => "rank",
         }
     }
 
     fn kind(&self) -> FunctionKind {
-        match self {
-            WindowFunction::Rolling { .. } => FunctionKind::WholeColumn,
-        }
+        FunctionKind::WholeColumn
     }
 
     fn return_type(&self, e: &Expr, args: &[Expr], schema: &Schema) -> Result<DataType> {
-        let t = numeric_input(
-            e,
-            self.name(),
-            required_input(e, self.name(), args)?,
-            schema,
-        )?;
+        let input = required_input(e, self.name(), args)?;
         match self {
-            WindowFunction::Rolling { kind, options } => check_rolling(e, *kind, options)?,
+            WindowFunction::Rolling { kind, options } => {
+                let t = numeric_input(e, self.name(), input, schema)?;
+                check_rolling(e, *kind, options)?;
+                Ok(float_type(&t))
+            }
+            WindowFunction::RollingBy {
+                window,
+                min_periods,
+                ..
+            } => {
+                let t = numeric_input(e, self.name(), input, schema)?;
+                rows::check_rolling_by(e, args, window, *min_periods, schema)?;
+                Ok(float_type(&t))
+            }
+            _ => rows::return_type(self, e, input, schema),
         }
-        Ok(float_type(&t))
+    }
+
+    fn params(&self) -> Vec<String> {
+        match self {
+            WindowFunction::Shift(n) | WindowFunction::Diff(n) => vec![n.to_string()],
+            WindowFunction::Rank(o) => vec![o.to_string()],
+            _ => vec![],
+        }
     }
 
     fn call_text(&self, args: &[Expr]) -> String {
@@ -195,6 +274,22 @@ impl FunctionFamily for WindowFunction {
             WindowFunction::Rolling { kind, options } => {
                 format!("{}.{}", args[0], rolling_call(*kind, options))
             }
+            WindowFunction::RollingBy {
+                kind,
+                window,
+                min_periods,
+            } => {
+                let by = args.get(1).map(ToString::to_string).unwrap_or_default();
+                if *min_periods == 1 {
+                    format!("{}.{}({by}, {window:?})", args[0], self.name())
+                } else {
+                    format!(
+                        "{}.rolling_by(RollingKind::{kind:?}, {by}, {window:?}, {min_periods})",
+                        args[0]
+                    )
+                }
+            }
+            _ => method_call(self.name(), args, &self.params()),
         }
     }
 }
