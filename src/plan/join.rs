@@ -1,5 +1,5 @@
 //! Joins on the logical plan: [`JoinType`], the builder methods (`join`, `inner_join`,
-//! `left_join`, `cross_join`) and the join's output columns ([`JoinLayout`]), which the schema
+//! `left_join`, `cross_join`) and the join's output columns (`JoinLayout`), which the schema
 //! rule, the optimizer's pushdown rules and the executor all read, so they agree on where
 //! every output column comes from.
 //!

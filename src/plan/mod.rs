@@ -107,7 +107,7 @@ pub enum LogicalPlan {
         right_on: Vec<Expr>,
         how: JoinType,
     },
-    /// The inputs' rows one after another, columns matched by name (see [`concat`]).
+    /// The inputs' rows one after another, columns matched by name (see [`concat()`]).
     Concat { inputs: Vec<Arc<LogicalPlan>> },
 }
 
