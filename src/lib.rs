@@ -35,7 +35,7 @@ pub use exec::tune_allocator;
 pub mod prelude {
     pub use crate::df;
     pub use crate::error::{Error, Result};
-    pub use crate::expr::{all_numeric, col, cols, lit, when, Expr, SortOptions};
+    pub use crate::expr::{all_numeric, col, cols, corr, len, lit, when, Expr, SortOptions};
     pub use crate::expr::{date, datetime, DtNamespace, StrNamespace};
     pub use crate::expr::{
         map_rows, max_horizontal, mean_horizontal, min_horizontal, sum_horizontal, ColumnUdf, Fill,
@@ -44,8 +44,9 @@ pub mod prelude {
     pub use crate::expr::{rand_int, rand_normal, rand_uniform, row_index};
     pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+    pub use crate::io::{IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions};
     pub use crate::ml::prelude::*;
-    pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame};
+    pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};
     #[cfg(feature = "plot")]
     pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;

@@ -356,3 +356,95 @@ fn a_script_ending_with_a_plot_writes_the_picture() {
     );
     assert_eq!(listing(dir.path()), vec!["clusters.png", "seattle.svg"]);
 }
+
+#[test]
+fn memory_limit_spills_sorts_and_names_what_does_not_fit() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let temp_s = temp.path().to_str().expect("utf-8");
+    let sorted = "range(0, 400_000).with_columns([(col(\"range\") * 7919 % 100).alias(\"k\")])\
+                  .sort(\"k\", SortOptions::new()).head(3)";
+    let plain = fusedframe(&["run", "-e", sorted]);
+    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    // A 6 MB sort under a 4 MB budget spills into --temp-dir, prints the same, and cleans up.
+    let spilled = fusedframe(&[
+        "run",
+        "-e",
+        sorted,
+        "--memory-limit",
+        "4MiB",
+        "--temp-dir",
+        temp_s,
+    ]);
+    assert!(spilled.status.success(), "{}", text(&spilled.stderr));
+    assert_eq!(text(&plain.stdout), text(&spilled.stdout));
+    assert!(
+        listing(temp.path()).is_empty(),
+        "{:?}",
+        listing(temp.path())
+    );
+    // A result that cannot fit stops with an error naming what holds it.
+    let doubled = "range(0, 1_000_000).with_columns([(col(\"range\") * 2).alias(\"twice\")])";
+    let out = fusedframe(&["run", "-e", doubled, "--memory-limit", "1MB"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("memory limit exceeded: COLLECT"), "{err}");
+    // Sizes are checked as arguments.
+    let out = fusedframe(&["run", "-e", "range(0, 3)", "--memory-limit", "lots"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_script_ending_with_a_sink_writes_its_file_with_the_cli_options() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("out.csv");
+    let small = format!(
+        "range(0, 5).with_columns([(col(\"range\") * 2).alias(\"twice\")]).sink_csv({:?})?",
+        target.to_str().expect("utf-8")
+    );
+    let out = fusedframe(&["run", "-e", &small]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert_eq!(
+        fs::read_to_string(&target).expect("written"),
+        "range,twice\n0,0\n1,2\n2,4\n3,6\n4,8\n"
+    );
+    // `explain` plans the sink without writing.
+    fs::remove_file(&target).expect("remove");
+    let out = fusedframe(&["run", "-e", &small, "--explain"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("SINK CSV path="),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(listing(dir.path()).is_empty());
+    // --memory-limit reaches the script's sink: its gather cannot hold 8 MB in 1 MB.
+    let script = format!(
+        "range(0, 1_000_000).gather(col(\"range\").arg_sort(SortOptions::new()))\
+         .sink_csv({:?})?",
+        target.to_str().expect("utf-8")
+    );
+    let out = fusedframe(&["run", "-e", &script, "--memory-limit", "1MB"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("GATHER"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(listing(dir.path()).is_empty());
+    // A script that writes its own result has nothing for --output.
+    let other = dir.path().join("other.csv");
+    let out = fusedframe(&[
+        "run",
+        "-e",
+        &small,
+        "--output",
+        other.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("nothing to write"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -204,7 +204,8 @@ fn nested_columns_pass_through_operators_and_sinks() {
         for stream in [false, true] {
             let ipc = dir.path().join("nested.arrow");
             let opts = fusedframe::io::IpcWriteOptions::new().stream(stream);
-            lf().sink_ipc_with(&ipc, &opts).unwrap();
+            lf().sink_ipc_with(&ipc, &opts, &ExecOptions::new())
+                .unwrap();
             assert_eq!(
                 texts(&scan_ipc(&ipc).collect().unwrap(), nested),
                 all,
@@ -263,7 +264,10 @@ fn ipc_streams_and_files_read_alike() {
         ] {
             let path = tmp.path().join("x.bin");
             let opts = IpcWriteOptions::new().stream(stream).compression(codec);
-            df.clone().lazy().sink_ipc_with(&path, &opts).unwrap();
+            df.clone()
+                .lazy()
+                .sink_ipc_with(&path, &opts, &ExecOptions::new())
+                .unwrap();
             let magic = std::fs::read(&path).unwrap();
             assert_eq!(magic.starts_with(b"ARROW1"), !stream);
             assert!(
@@ -294,7 +298,10 @@ fn parquet_sinks_write_every_codec() {
         let opts = ParquetWriteOptions::new()
             .compression(codec)
             .row_group_rows(1000);
-        df.clone().lazy().sink_parquet_with(&path, &opts).unwrap();
+        df.clone()
+            .lazy()
+            .sink_parquet_with(&path, &opts, &ExecOptions::new())
+            .unwrap();
         assert!(
             scan_parquet(&path).collect().unwrap().equals(&df),
             "{codec:?}"
@@ -436,7 +443,9 @@ fn ipc_buffer_with_an_absurd_uncompressed_length_is_an_error() {
     let opts = IpcWriteOptions::new()
         .stream(true)
         .compression(IpcCompression::Zstd);
-    df.lazy().sink_ipc_with(&path, &opts).unwrap();
+    df.lazy()
+        .sink_ipc_with(&path, &opts, &ExecOptions::new())
+        .unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     let len = 8000i64.to_le_bytes();
     let at = bytes

@@ -47,6 +47,15 @@ enum Command {
         /// Worker threads (default: FUSEDFRAME_THREADS, else every core).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         threads: Option<u32>,
+        /// Memory budget: 2GB, 512MiB, 50% (of physical memory) or bytes (default:
+        /// FUSEDFRAME_MEMORY_LIMIT, else 80% of physical memory). Sorts spill to --temp-dir
+        /// beyond it; anything else that cannot fit stops with an error naming it.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        memory_limit: Option<usize>,
+        /// Where spill files go (default: FUSEDFRAME_TEMP_DIR, else the system's temporary
+        /// directory); they are removed at the end, on error and on Ctrl-C too.
+        #[arg(long, value_name = "DIR")]
+        temp_dir: Option<PathBuf>,
         /// Print the optimized plan instead of running.
         #[arg(long)]
         explain: bool,
@@ -85,6 +94,11 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// `--memory-limit`'s value, as the library reads sizes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    fusedframe::exec::memory::parse_size(text)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The CLI owns its process: reuse large column buffers instead of mapping them afresh
@@ -109,6 +123,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             scripts,
             expr,
             output,
+            memory_limit,
+            temp_dir,
             format,
             threads,
             explain,
@@ -147,10 +163,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     FormatArg::Json => Format::Json,
                 },
                 threads: threads.map(|n| n as usize),
+                memory_limit,
+                temp_dir: Some(spill_dir(temp_dir)?),
                 explain,
                 progress: stderr_is_terminal(),
             };
-            run_all(&list, &options)
+            let result = run_all(&list, &options);
+            if let Some(dir) = &options.temp_dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            result
         }
         Command::Explain {
             script,
@@ -225,3 +247,44 @@ fn run_all(scripts: &[Script], options: &RunOptions) -> anyhow::Result<ExitCode>
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The directory this process spills into: `fusedframe-<pid>` under `--temp-dir` (or
+/// `FUSEDFRAME_TEMP_DIR`, or the system's temporary directory). Runs make their spill files
+/// inside it and remove them; the process removes the directory when it ends, and on Ctrl-C
+/// or SIGTERM (a thread waits for those signals, which every other thread blocks).
+fn spill_dir(parent: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let parent = parent
+        .or_else(|| std::env::var_os("FUSEDFRAME_TEMP_DIR").map(PathBuf::from))
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = parent.join(format!("fusedframe-{}", std::process::id()));
+    remove_on_signal(dir.clone());
+    Ok(dir)
+}
+
+#[cfg(unix)]
+fn remove_on_signal(dir: PathBuf) {
+    // SAFETY: the signal set is initialized by sigemptyset before use; blocking SIGINT and
+    // SIGTERM in this (the main) thread before any other thread starts makes every thread
+    // inherit the mask, so the signals are delivered only to `sigwait` below, outside any
+    // signal handler, where removing files is safe.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        std::thread::spawn(move || {
+            let mut sig: libc::c_int = 0;
+            if libc::sigwait(&set, &mut sig) == 0 {
+                let _ = std::fs::remove_dir_all(&dir);
+                // The conventional exit status for death by a signal.
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn remove_on_signal(_dir: PathBuf) {}

@@ -175,14 +175,18 @@ fn eval_with(
             // Functions without input (random values, row_index) fill the frame's height.
             kernels::apply(f, vals, df.height(), &out)
         }
-        Expr::Agg {
-            func: f,
-            expr: inner,
-        } => {
-            let values = rec(inner, df)?.into_array(df.height())?;
+        Expr::Agg { func, .. } => {
+            let values = expr
+                .agg_inputs()
+                .into_iter()
+                .map(|e| rec(e, df)?.into_array(df.height()))
+                .collect::<Result<Vec<_>>>()?;
             Ok(Value::Scalar(super::aggregate::aggregate_array(
-                f, &values,
+                func, &values,
             )?))
+        }
+        Expr::Over { expr, partition_by } => {
+            super::groups::window::over(expr, partition_by, df, params).map(Value::Array)
         }
         Expr::When {
             cond,

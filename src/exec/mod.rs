@@ -10,6 +10,9 @@
 //! `Context`, which expressions read as `Expr::Param`; results are bit-identical for any
 //! thread count.
 //!
+//! Grouping (hash aggregation, `head` per group, `unique`, window expressions over groups)
+//! lives in `groups`, on the same columnar accumulators as the scalar aggregates.
+//!
 //! To add an operator, see the checklist in `crate::physical`: a streaming operator is one
 //! more arm in `pipeline::Running::apply`; a breaker is one more arm in `run` below, which
 //! either collects its input (`run` on a boxed node) or drives its input pipeline's morsels
@@ -19,14 +22,21 @@
 pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
+pub(crate) mod groups;
+mod hoisted;
 mod join;
 pub mod kernels;
 pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
+mod sink;
+mod sort;
+mod spill;
 pub mod value;
 
 pub use alloc::tune_allocator;
+pub use pipeline::{piece_rows, PIECE_BYTES};
+pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,14 +46,16 @@ use arrow::array::{Array, UInt64Array};
 use self::eval::{evaluate, evaluate_array, evaluate_full, evaluate_mask, filter_frame};
 use self::memory::{MemoryPool, Reservation};
 use self::pipeline::{Opened, Running};
+use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
-/// Rows per morsel piece: small enough for intermediates to stay in cache, large enough to
-/// amortize per-morsel overhead. Fixed, so results never depend on the thread count.
+/// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
+/// enough to amortize per-morsel overhead. Wide rows get fewer ([`piece_rows`] sizes pieces
+/// by bytes); fixed per schema, so results never depend on the thread count.
 pub const MORSEL_ROWS: usize = 1 << 16;
 
 /// Parameter values bound during a run (`$name` in plan text), each of its declared type.
@@ -72,12 +84,11 @@ pub(crate) struct Context {
     pub(crate) params: Params,
     progress: Option<Arc<ProgressFn>>,
     /// The hash tables of the join builds run so far, by build number.
-    builds: Vec<(usize, Arc<join::BuiltSide>)>,
+    builds: pipeline::Builds,
     /// The run's memory budget: operators that hold data reserve from it (see [`memory`]).
     pub(crate) memory: Arc<MemoryPool>,
-    /// Where spill files go.
-    #[allow(dead_code)]
-    pub(crate) temp_dir: PathBuf,
+    /// Where spill files go (a directory of this run's, removed when the run ends).
+    pub(crate) spill: SpillDir,
 }
 
 impl Default for Context {
@@ -89,7 +100,7 @@ impl Default for Context {
             progress: None,
             builds: vec![],
             memory: MemoryPool::unbounded(),
-            temp_dir: std::env::temp_dir(),
+            spill: SpillDir::new(std::env::temp_dir()),
         }
     }
 }
@@ -112,7 +123,7 @@ impl Context {
             progress: options.progress.clone(),
             builds: vec![],
             memory,
-            temp_dir,
+            spill: SpillDir::new(temp_dir),
         })
     }
 
@@ -120,15 +131,6 @@ impl Context {
     /// names it if a growth does not fit.
     pub(crate) fn reserve(&self, operator: &str) -> Reservation {
         self.memory.reserve(operator)
-    }
-
-    /// The hash table of join build `id`.
-    pub(crate) fn build(&self, id: usize) -> Result<&join::BuiltSide> {
-        self.builds
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, b)| b.as_ref())
-            .ok_or_else(|| Error::Internal(format!("join build #{id} has not run")))
     }
 
     /// Tell the progress callback, if any, that `done` of `total` morsels are done.
@@ -164,13 +166,15 @@ pub(crate) fn execute_fit(
     let pool = pool::thread_pool(options.threads)?;
     let mut ctx = Context::new(options)?;
     pool.install(|| {
-        let df = run(input, &mut ctx)?;
+        let name = format!("FIT ({})", model.text());
+        let (df, _held) = materialize(input, &mut ctx, &name)?;
         model.fit(&df)
     })
 }
 
 /// Get a pipeline ready to run: its join builds' hash tables into the context, then its
-/// source opened.
+/// source opened. Callers that finish the pipeline before the run ends let the builds go with
+/// [`close_pipeline`]; otherwise they live until the run ends.
 fn open_pipeline(p: &Pipeline, ctx: &mut Context) -> Result<Opened> {
     for b in &p.builds {
         let df = run(&b.input, ctx)?;
@@ -186,7 +190,7 @@ fn close_pipeline(p: &Pipeline, ctx: &mut Context) {
         .retain(|(id, _)| !p.builds.iter().any(|b| b.spec.id == *id));
 }
 
-/// Open a pipeline's source: a file's morsels, a frame, or the frame of the breaker below.
+/// Open a pipeline's source: a file's morsels, a frame, or what the breaker below produces.
 fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
     Ok(match source {
         Source::Scan {
@@ -201,22 +205,85 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
             *limit,
         )?)),
         Source::Frame(df) => Opened::Frame(df.clone()),
-        Source::Node(node) => Opened::Frame(run(node, ctx)?),
+        Source::Node(node) => open_node(node, ctx)?,
     })
 }
 
-/// Run a pipeline to its collected output.
-fn collect(p: &Pipeline, ctx: &mut Context) -> Result<DataFrame> {
-    let source = open_pipeline(p, ctx)?;
-    let out = Running::new(source, &p.ops, ctx).collect();
-    close_pipeline(p, ctx);
-    out
+/// What a breaker gives the pipeline above: a sort's sorted pieces or the merge of its
+/// spilled runs, hoisted statistics' input (kept or read again), or another breaker's frame.
+fn open_node(node: &PhysicalNode, ctx: &mut Context) -> Result<Opened> {
+    match node {
+        PhysicalNode::Sort { input, by, options } => sort::open(input, by, options, ctx),
+        PhysicalNode::Hoisted { input, params } => hoisted::open(input, params, ctx),
+        other => {
+            let (df, memory) = materialize(other, ctx, node_name(other))?;
+            Ok(Opened::HeldFrame(df, memory))
+        }
+    }
 }
 
-/// Run one operator (and, first, what it reads) to its output frame.
-fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
+/// The operator's name as plan text shows it, for memory errors.
+fn node_name(node: &PhysicalNode) -> &'static str {
     match node {
-        PhysicalNode::Pipeline(p) => collect(p, ctx),
+        PhysicalNode::Pipeline(_) => "PIPELINE",
+        PhysicalNode::Aggregate { .. } => "AGGREGATE",
+        PhysicalNode::Hoisted { .. } => "HOISTED",
+        PhysicalNode::Slice { .. } => "SLICE",
+        PhysicalNode::Sort { .. } => "SORT",
+        PhysicalNode::Gather { .. } => "GATHER",
+        PhysicalNode::Evaluate { .. } => "EVALUATE",
+        PhysicalNode::Fit { .. } => "FIT",
+        PhysicalNode::Join { .. } => "HASH_JOIN",
+        PhysicalNode::Concat { .. } => "CONCAT",
+        PhysicalNode::GroupBy { .. } => "GROUP_BY",
+        PhysicalNode::Grouped {
+            op: GroupedOp::Head(_),
+            ..
+        } => "GROUP_HEAD",
+        PhysicalNode::Grouped {
+            op: GroupedOp::Evaluate(_),
+            ..
+        } => "GROUP_EVALUATE",
+    }
+}
+
+/// Run `node` to a frame that `operator` holds, with its reservation from the budget (the
+/// operator keeps it as long as it keeps the frame).
+fn materialize(
+    node: &PhysicalNode,
+    ctx: &mut Context,
+    operator: &str,
+) -> Result<(DataFrame, Reservation)> {
+    let memory = ctx.reserve(operator);
+    let df = run_into(node, ctx, &memory)?;
+    Ok((df, memory))
+}
+
+/// Run one operator (and, first, what it reads) to its output frame; the result is the
+/// caller's, reserved while it is built.
+fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
+    Ok(materialize(node, ctx, "COLLECT")?.0)
+}
+
+/// Run one operator to its output frame, reserved from `memory`.
+fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Result<DataFrame> {
+    let out = match node {
+        PhysicalNode::Pipeline(p) => {
+            let source = open_pipeline(p, ctx)?;
+            let out = Running::new(source, &p.ops, ctx).collect(memory);
+            close_pipeline(p, ctx);
+            return out;
+        }
+        PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
+            let source = open_node(node, ctx)?;
+            return Running::new(source, &[], ctx).collect(memory);
+        }
+        PhysicalNode::Slice { input, offset, len } => {
+            let source = open_pipeline(input, ctx)?;
+            let out = Running::new(source, &input.ops, ctx).slice(*offset, *len, memory);
+            close_pipeline(input, ctx);
+            return out;
+        }
         PhysicalNode::Aggregate {
             input,
             aggs,
@@ -243,72 +310,87 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
                 .zip(schema.fields())
                 .map(|(e, f)| evaluate(e, &one, &ctx.params)?.into_array_of(f.data_type(), 1))
                 .collect::<Result<Vec<_>>>()?;
-            DataFrame::from_arrays(schema.clone(), cols)
-        }
-        PhysicalNode::Hoisted { input, params } => {
-            let df = run(input, ctx)?;
-            let values = scalars_over(&df, params, ctx)?;
-            for ((name, e), value) in params.iter().zip(values) {
-                let value = of_declared_type(value, &e.data_type(df.schema())?)?;
-                ctx.params.bind(name.clone(), value);
-            }
-            Ok(df)
-        }
-        PhysicalNode::Slice { input, offset, len } => {
-            let source = open_pipeline(input, ctx)?;
-            let out = Running::new(source, &input.ops, ctx).slice(*offset, *len);
-            close_pipeline(input, ctx);
-            out
-        }
-        PhysicalNode::Sort { input, by, options } => {
-            let df = run(input, ctx)?;
-            let keys = by
-                .iter()
-                .map(|e| evaluate_array(e, &df, true, &ctx.params))
-                .collect::<Result<Vec<_>>>()?;
-            let idx = kernels::sort::arg_sort(&keys, options)?;
-            take_frame(&df, &idx)
+            DataFrame::from_arrays(schema.clone(), cols)?
         }
         PhysicalNode::Gather { input, indices } => {
-            let df = run(input, ctx)?;
+            let (df, _held) = materialize(input, ctx, "GATHER")?;
             // A scalar index picks one row (NumPy's `a[[i]]`); negative indices count from the
             // end and a null index gives a row of nulls (see `kernels::gather`).
             let idx = evaluate_full(indices, &df, &ctx.params)?.into_array(1)?;
             let idx = kernels::gather::resolve_indices(&idx, df.height(), indices)?;
-            take_frame(&df, &idx)
+            // The output is as wide as the input, a row per index.
+            let per_row = memory::frame_bytes(&df) / df.height().max(1);
+            memory.try_grow(per_row * idx.len())?;
+            take_frame(&df, &idx)?
         }
         PhysicalNode::Evaluate { input, op, schema } => {
-            let df = run(input, ctx)?;
-            evaluate_whole(&df, op, schema, &ctx.params)
+            let (df, _held) = materialize(input, ctx, "EVALUATE")?;
+            evaluate_whole(&df, op, schema, &ctx.params)?
         }
-        PhysicalNode::Fit { .. } => Err(Error::Internal(
-            "a model fit has no frame output; run it with execute_fit".into(),
-        )),
+        PhysicalNode::GroupBy {
+            input,
+            keys,
+            aggs,
+            outputs,
+            schema,
+        } => {
+            let source = open_pipeline(input, ctx)?;
+            let running = Running::new(source, &input.ops, ctx);
+            let out = groups::group_by(&running, keys, aggs, outputs, schema);
+            drop(running);
+            close_pipeline(input, ctx);
+            out?
+        }
+        PhysicalNode::Grouped {
+            input,
+            keys,
+            op,
+            schema,
+        } => {
+            let (df, _held) = materialize(input, ctx, node_name(node))?;
+            match op {
+                GroupedOp::Head(n) => groups::group_head(&df, keys, *n, schema, &ctx.params)?,
+                GroupedOp::Evaluate(exprs) => {
+                    groups::group_evaluate(&df, keys, exprs, schema, &ctx.params)?
+                }
+            }
+        }
+        PhysicalNode::Fit { .. } => {
+            return Err(Error::Internal(
+                "a model fit has no frame output; run it with execute_fit".into(),
+            ))
+        }
         PhysicalNode::Join { build, probe, spec } => {
             let df = run(build, ctx)?;
             let built = join::BuiltSide::new(spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
             // This join holds the other side whole too.
             let held = ctx.reserve("HASH_JOIN");
-            let probe = collect(probe, ctx)?;
-            held.try_grow(memory::frame_bytes(&probe))?;
-            join::join_frames(spec, &built, &probe, &ctx.params)
+            let source = open_pipeline(probe, ctx)?;
+            let probe_df = Running::new(source, &probe.ops, ctx).collect(&held);
+            close_pipeline(probe, ctx);
+            join::join_frames(spec, &built, &probe_df?, &ctx.params)?
         }
         PhysicalNode::Concat { inputs, schema } => {
             let frames = inputs
                 .iter()
                 .map(|i| {
-                    let df = run(i, ctx)?;
-                    by_name(&df, schema)
+                    let (df, held) = materialize(i, ctx, "CONCAT")?;
+                    Ok((by_name(&df, schema)?, held))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let height = frames.iter().map(|(f, _)| f.height()).sum();
             if schema.fields().is_empty() {
-                return Ok(DataFrame::with_height(
-                    frames.iter().map(DataFrame::height).sum(),
-                ));
+                DataFrame::with_height(height)
+            } else {
+                let frames: Vec<DataFrame> = frames.into_iter().map(|(f, _)| f).collect();
+                DataFrame::vstack(schema.clone(), &frames)?
             }
-            DataFrame::vstack(schema.clone(), &frames)
         }
+    };
+    if !matches!(node, PhysicalNode::Gather { .. }) {
+        memory.try_grow(memory::frame_bytes(&out))?;
     }
+    Ok(out)
 }
 
 /// A frame of `schema` from columns in its order, each cast to its field's type where it
@@ -366,12 +448,13 @@ fn of_declared_type(value: Scalar, dtype: &arrow::datatypes::DataType) -> Result
 /// Each named scalar expression over all of `df`: the plain aggregates of elementwise inputs
 /// in one pass of the aggregate engine, anything else evaluated over the whole frame.
 fn scalars_over(df: &DataFrame, exprs: &[(String, Expr)], ctx: &Context) -> Result<Vec<Scalar>> {
+    let streams = |e: &Expr| {
+        matches!(e, Expr::Agg { .. }) && e.agg_inputs().iter().all(|i| i.is_elementwise())
+    };
     let streamable: Vec<Expr> = exprs
         .iter()
-        .filter_map(|(_, e)| match e {
-            Expr::Agg { expr, .. } if expr.is_elementwise() => Some(e.clone()),
-            _ => None,
-        })
+        .filter(|(_, e)| streams(e))
+        .map(|(_, e)| e.clone())
         .collect();
     let mut streamed = if streamable.is_empty() {
         vec![]
@@ -384,7 +467,7 @@ fn scalars_over(df: &DataFrame, exprs: &[(String, Expr)], ctx: &Context) -> Resu
     exprs
         .iter()
         .map(|(_, e)| match e {
-            Expr::Agg { expr, .. } if expr.is_elementwise() => streamed
+            e if streams(e) => streamed
                 .next()
                 .ok_or_else(|| Error::Internal("aggregate result missing".into())),
             _ => match evaluate_full(e, df, &ctx.params)? {

@@ -1,66 +1,28 @@
-//! Running a pipeline: its source opened (a file's morsels, or a frame cut into 64K-row
-//! morsels), every morsel decoded in pieces of at most [`MORSEL_ROWS`] rows and each piece
-//! taken through the streaming operators while it is in cache. The consumers here collect the
-//! output in morsel order or pull a slice of it; aggregates drive the same morsel loop from
-//! `exec::aggregate`.
+//! Running a pipeline: its source opened (`source.rs`: a file's morsels, a frame, pieces kept
+//! by an earlier pass, a merge), every morsel decoded in pieces sized by bytes
+//! ([`piece_rows`]) and each piece taken through the streaming operators while it is in
+//! cache. The consumers here collect the output in morsel order or pull a slice of it;
+//! aggregates and sinks drive the same morsel loop (`run_morsels`) from `exec::aggregate` and
+//! `exec::sink`.
 
 mod slots;
+mod source;
 mod windows;
 
+pub(crate) use source::{apply, Builds, Kept, Opened, SequentialSource, Through};
+pub use source::{piece_rows, PIECE_BYTES};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use arrow::array::BooleanArray;
 use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
 
-use super::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
-use super::{Context, MORSEL_ROWS};
-use crate::error::{Error, Result};
+use super::memory::{frame_bytes, Reservation};
+use super::Context;
+use crate::error::Result;
 use crate::frame::DataFrame;
-use crate::io::MorselSource;
 use crate::physical::StreamOp;
-
-/// A pipeline's source, opened.
-pub(crate) enum Opened {
-    /// A file's morsels, decoded on demand.
-    Morsels(Arc<dyn MorselSource>),
-    /// A frame in memory, cut into fixed 64K-row morsels (zero-copy slices).
-    Frame(DataFrame),
-}
-
-impl Opened {
-    fn schema(&self) -> SchemaRef {
-        match self {
-            Opened::Morsels(m) => m.schema(),
-            Opened::Frame(df) => df.schema().clone(),
-        }
-    }
-
-    pub(crate) fn num_morsels(&self) -> usize {
-        match self {
-            Opened::Morsels(m) => m.num_morsels(),
-            Opened::Frame(df) => df.height().div_ceil(MORSEL_ROWS),
-        }
-    }
-
-    /// Rows of morsel `i`, when known before decoding it.
-    fn morsel_rows(&self, i: usize) -> Option<usize> {
-        match self {
-            Opened::Morsels(m) => m.morsel_rows(i),
-            Opened::Frame(df) => Some(MORSEL_ROWS.min(df.height().saturating_sub(i * MORSEL_ROWS))),
-        }
-    }
-
-    /// Morsel `i` as pieces of at most `MORSEL_ROWS` rows, handed to `f` in order.
-    fn for_each_piece(&self, i: usize, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
-        match self {
-            Opened::Morsels(m) => m.for_each_piece(i, MORSEL_ROWS, f),
-            // Frame morsels are one piece already.
-            Opened::Frame(df) => f(df.slice(i * MORSEL_ROWS, MORSEL_ROWS)),
-        }
-    }
-}
 
 /// A pipeline ready to run: its opened source, its operators and the run's context (bound
 /// parameters, progress).
@@ -70,6 +32,8 @@ pub(crate) struct Running<'a> {
     ctx: &'a Context,
     /// Morsels done so far, for the progress callback.
     done: AtomicUsize,
+    /// Rows per piece (see [`piece_rows`]).
+    pub(crate) piece_rows: usize,
 }
 
 /// A consumer's per-piece step: its state for the morsel, the piece, and the final filter's
@@ -86,12 +50,32 @@ pub(crate) struct Carry {
 
 impl<'a> Running<'a> {
     pub(crate) fn new(source: Opened, ops: &'a [(StreamOp, SchemaRef)], ctx: &'a Context) -> Self {
+        let source_schema = source.schema();
+        let piece_rows = piece_rows(
+            std::iter::once(source_schema.as_ref()).chain(ops.iter().map(|(_, s)| s.as_ref())),
+        );
         Self {
             source,
             ops,
             ctx,
             done: AtomicUsize::new(0),
+            piece_rows,
         }
+    }
+
+    /// How many morsels the source has.
+    pub(crate) fn num_morsels(&self) -> usize {
+        self.source.num_morsels(self.piece_rows)
+    }
+
+    /// Rows of morsel `i` as the source gives them, when known before decoding.
+    fn morsel_rows(&self, i: usize) -> Option<usize> {
+        self.source.morsel_rows(i, self.piece_rows)
+    }
+
+    /// Morsel `i` of the source as pieces, handed to `f` in order.
+    fn for_each_piece(&self, i: usize, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
+        self.source.for_each_piece(i, self.piece_rows, f)
     }
 
     /// Whether a `WINDOW` operator makes morsels depend on the ones before them.
@@ -117,12 +101,23 @@ impl<'a> Running<'a> {
         if self.has_windows() {
             return windows::run_staged(self, range, carry, masked, start, consume);
         }
+        if self.source.is_sequential() && range.len() > self.wave() {
+            // A pool's width at a time, so a sequential source buffers at most one wave.
+            let mut out = Vec::with_capacity(range.len());
+            let mut next = range.start;
+            while next < range.end {
+                let end = (next + self.wave()).min(range.end);
+                out.extend(self.run_morsels(next..end, carry, masked, start, consume)?);
+                next = end;
+            }
+            return Ok(out);
+        }
         // Each piece goes through the operators and the consumer while it is in cache.
         range
             .into_par_iter()
             .map(|i| {
                 let mut p = start(i)?;
-                self.source.for_each_piece(i, &mut |piece| {
+                self.for_each_piece(i, &mut |piece| {
                     self.deliver(self.ops, piece, masked, &mut |df, mask| {
                         consume(&mut p, df, mask)
                     })
@@ -133,15 +128,24 @@ impl<'a> Running<'a> {
             .collect()
     }
 
+    /// Morsels per wave, for drivers that hold a bounded number at once: the pool's width.
+    pub(crate) fn wave(&self) -> usize {
+        rayon::current_num_threads().max(1)
+    }
+
     /// The parameters bound so far in this run.
     pub(crate) fn params(&self) -> &'a super::Params {
         &self.ctx.params
     }
 
     /// An empty reservation from the run's memory budget for `operator`.
-    #[allow(dead_code)]
     pub(crate) fn reserve(&self, operator: &str) -> super::memory::Reservation {
         self.ctx.reserve(operator)
+    }
+
+    /// The opened source, once the pipeline is done with it (to read it again).
+    pub(crate) fn into_source(self) -> Opened {
+        self.source
     }
 
     /// The schema of the pipeline's output.
@@ -152,76 +156,8 @@ impl<'a> Running<'a> {
     }
 
     /// Apply `ops` (a prefix of the pipeline's operators, or all of them) to one piece.
-    fn apply(&self, ops: &[(StreamOp, SchemaRef)], mut df: DataFrame) -> Result<DataFrame> {
-        let params = &self.ctx.params;
-        for (op, schema) in ops {
-            df = match op {
-                StreamOp::Filter(_) | StreamOp::FilterKeep(..) => {
-                    let (kept, mask) = self.filter_input(op, schema, &df)?;
-                    filter_frame(&kept, &mask)?
-                }
-                StreamOp::Select(exprs) => {
-                    let cols = exprs
-                        .iter()
-                        .zip(schema.fields())
-                        .map(|(e, f)| {
-                            evaluate(e, &df, params)?.into_array_of(f.data_type(), df.height())
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    if cols.is_empty() {
-                        DataFrame::with_height(df.height())
-                    } else {
-                        DataFrame::from_arrays(schema.clone(), cols)?
-                    }
-                }
-                StreamOp::WithColumns(exprs) => {
-                    let mut cols = df.columns().to_vec();
-                    for e in exprs {
-                        let a = evaluate_array(e, &df, false, params)?;
-                        let i = schema.index_of(&e.output_name())?;
-                        if i < cols.len() {
-                            cols[i] = a;
-                        } else {
-                            cols.push(a);
-                        }
-                    }
-                    super::frame_of_types(schema, cols)?
-                }
-                StreamOp::Probe(spec) => {
-                    let built = self.ctx.build(spec.id)?;
-                    super::join::probe_morsel(spec, built, &df, params)?
-                }
-                StreamOp::Window { .. } => {
-                    return Err(Error::Internal(
-                        "a window operator runs only in the staged driver".into(),
-                    ))
-                }
-            };
-        }
-        Ok(df)
-    }
-
-    /// What filter `op` (of output `schema`) selects from: `df` reduced to the columns the
-    /// filter keeps, not yet filtered, and the mask over it.
-    fn filter_input(
-        &self,
-        op: &StreamOp,
-        schema: &SchemaRef,
-        df: &DataFrame,
-    ) -> Result<(DataFrame, BooleanArray)> {
-        let params = &self.ctx.params;
-        match op {
-            StreamOp::Filter(pred) => Ok((df.clone(), evaluate_mask(pred, df, false, params)?)),
-            StreamOp::FilterKeep(pred, keep) => {
-                let mask = evaluate_mask(pred, df, false, params)?;
-                if keep.is_empty() {
-                    return Ok((DataFrame::with_height(df.height()), mask));
-                }
-                let cols = keep.iter().map(|&k| df.columns()[k].clone()).collect();
-                Ok((DataFrame::from_arrays(schema.clone(), cols)?, mask))
-            }
-            _ => Err(Error::Internal(format!("{op:?} is not a filter"))),
-        }
+    fn apply(&self, ops: &[(StreamOp, SchemaRef)], df: DataFrame) -> Result<DataFrame> {
+        apply(ops, df, &self.ctx.params, &self.ctx.builds)
     }
 
     /// Apply `ops` to a piece and hand the result to `f`. With `masked`, a final filter is
@@ -238,7 +174,8 @@ impl<'a> Running<'a> {
             if let Some(((last @ (StreamOp::Filter(_) | StreamOp::FilterKeep(..)), schema), rest)) =
                 ops.split_last()
             {
-                let (kept, mask) = self.filter_input(last, schema, &self.apply(rest, piece)?)?;
+                let (kept, mask) =
+                    source::filter_input(last, schema, &self.apply(rest, piece)?, self.params())?;
                 return f(kept, Some(mask));
             }
         }
@@ -248,43 +185,57 @@ impl<'a> Running<'a> {
     /// Tell the run's progress callback that another morsel is done.
     fn report(&self) {
         let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        self.ctx.report_progress(d, self.source.num_morsels());
+        self.ctx.report_progress(d, self.num_morsels());
     }
 
-    /// Morsels `range` in order, as pieces.
-    fn pieces(&self, range: std::ops::Range<usize>, carry: &mut Carry) -> Result<Vec<DataFrame>> {
+    /// Morsels `range` in order, as pieces, each reserved from `memory` when given.
+    fn pieces(
+        &self,
+        range: std::ops::Range<usize>,
+        carry: &mut Carry,
+        memory: Option<&Reservation>,
+    ) -> Result<Vec<DataFrame>> {
         let parts = self.run_morsels(range, carry, false, &|_| Ok(vec![]), &|out, piece, _| {
+            if let Some(m) = memory {
+                m.try_grow(frame_bytes(&piece))?;
+            }
             out.push(piece);
             Ok(())
         })?;
         Ok(parts.into_iter().flatten().collect())
     }
 
-    /// Run every morsel and concatenate the results in morsel order.
-    pub(crate) fn collect(self) -> Result<DataFrame> {
+    /// Run every morsel and concatenate the results in morsel order, reserving the output
+    /// from `memory` before it is allocated (the caller holds the reservation as long as it
+    /// holds the frame).
+    pub(crate) fn collect(self, memory: &Reservation) -> Result<DataFrame> {
         let schema = self.schema();
-        if let (Opened::Frame(df), true) = (&self.source, self.ops.is_empty()) {
+        if let (Some(df), true) = (self.source.frame(), self.ops.is_empty()) {
+            if let Opened::HeldFrame(_, held) = &self.source {
+                // The frame's bytes move to the caller's reservation.
+                memory.try_grow(held.free())?;
+            }
             return Ok(df.clone());
         }
         if !schema.fields().is_empty() {
             if let Some(heights) = self.known_heights() {
                 // One morsel of one piece is returned as it is (zero-copy for an IPC batch);
                 // anything else is copied once, into its final place.
-                if heights.len() > 1 || heights.first().is_some_and(|h| *h > MORSEL_ROWS) {
-                    return self.collect_into_slots(schema, &heights);
+                if heights.len() > 1 || heights.first().is_some_and(|h| *h > self.piece_rows) {
+                    return self.collect_into_slots(schema, &heights, memory);
                 }
             }
         }
-        let pieces = self.pieces(0..self.source.num_morsels(), &mut Carry::default())?;
+        let pieces = self.pieces(0..self.num_morsels(), &mut Carry::default(), Some(memory))?;
         concat_or_empty(&schema, &pieces, pieces.iter().map(DataFrame::height).sum())
     }
 
     /// Rows `offset..offset+len` (negative offset counts from the end), pulling only as many
-    /// morsels as needed, a pool's width at a time.
-    pub(crate) fn slice(self, offset: i64, len: usize) -> Result<DataFrame> {
+    /// morsels as needed, a pool's width at a time; what it keeps is reserved from `memory`.
+    pub(crate) fn slice(self, offset: i64, len: usize, memory: &Reservation) -> Result<DataFrame> {
         let schema = self.schema();
-        let n = self.source.num_morsels();
-        let wave = rayon::current_num_threads().max(1);
+        let n = self.num_morsels();
+        let wave = self.wave();
         let mut got: Vec<DataFrame> = vec![];
         let mut rows = 0usize;
         let mut carry = Carry::default();
@@ -295,7 +246,7 @@ impl<'a> Running<'a> {
             let mut next = n;
             while next > 0 && rows < back {
                 let start = next.saturating_sub(wave);
-                let mut wave_parts = self.pieces(start..next, &mut carry)?;
+                let mut wave_parts = self.pieces(start..next, &mut carry, Some(memory))?;
                 rows += wave_parts.iter().map(DataFrame::height).sum::<usize>();
                 wave_parts.append(&mut got);
                 got = wave_parts;
@@ -313,7 +264,7 @@ impl<'a> Running<'a> {
         let mut next = 0;
         while next < n && rows < need {
             let end = (next + wave).min(n);
-            for p in self.pieces(next..end, &mut carry)? {
+            for p in self.pieces(next..end, &mut carry, Some(memory))? {
                 rows += p.height();
                 got.push(p);
             }
@@ -325,7 +276,9 @@ impl<'a> Running<'a> {
                     from -= 1;
                     keep += got[from].height();
                 }
-                got.drain(..from);
+                for p in got.drain(..from) {
+                    memory.shrink(frame_bytes(&p));
+                }
                 rows = keep;
             }
             next = end;

@@ -1,18 +1,20 @@
 //! Aggregates: [`AggFunc`], the builder methods that make them (`sum`, `mean`, `std(ddof)`,
-//! the NaN-skipping `nan_*` family, ...), their type rule and their plan text.
+//! the NaN-skipping `nan_*` family, `n_unique`, ...) and the free functions `len()` and
+//! `corr(a, b)`, their type rule and their plan text.
 //!
-//! An aggregate reduces its input to one value, which broadcasts when combined with columns.
-//! Plain aggregates follow NumPy (NaN propagates); the `nan_*` family skips NaN; all skip
-//! nulls. The kernels are the executor's aggregate engine (`exec::kernels::agg`).
+//! An aggregate reduces its input to one value, which broadcasts when combined with columns;
+//! in `group_by(..).agg(..)` and `over(..)` it gives one value per group. Plain aggregates
+//! follow NumPy (NaN propagates); the `nan_*` family skips NaN; all skip nulls. The kernels
+//! are the executor's columnar accumulators (`exec::kernels::agg`).
 //!
 //! Decimals: `sum` stays an exact decimal (precision 38, the input's scale; an overflow is an
 //! error), `min`/`max`/`first`/`last` keep the decimal type, and the statistics that are not
-//! sums of values (mean, median, std, var, quantile) are Float64, as Polars gives them.
+//! sums of values (mean, median, std, var, quantile, corr) are Float64, as Polars gives them.
 
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Schema};
 
 use super::types::{is_arith, is_decimal, is_duration, is_string, is_temporal, DECIMAL_PRECISION};
-use super::Expr;
+use super::{Expr, Scalar};
 use crate::error::{Error, Result};
 use crate::frame::display::{dtype_name, format_float};
 
@@ -45,6 +47,12 @@ pub enum AggFunc {
     NanVar(u8),
     First,
     Last,
+    /// Distinct values (null counts as one, as every NaN does).
+    NUnique,
+    /// Rows, nulls included (`len()` alone counts the rows of the frame or group).
+    Len,
+    /// Pearson's correlation with another input, over the rows where both are valid.
+    Corr(Box<Expr>),
 }
 
 impl AggFunc {
@@ -72,6 +80,17 @@ impl AggFunc {
             AggFunc::NanVar(_) => "nan_var",
             AggFunc::First => "first",
             AggFunc::Last => "last",
+            AggFunc::NUnique => "n_unique",
+            AggFunc::Len => "len",
+            AggFunc::Corr(_) => "corr",
+        }
+    }
+
+    /// The second input of a two-input aggregate (`corr`).
+    pub(crate) fn other_input(&self) -> Option<&Expr> {
+        match self {
+            AggFunc::Corr(b) => Some(b),
+            _ => None,
         }
     }
 
@@ -98,8 +117,14 @@ impl AggFunc {
         )
     }
 
-    /// The plan text of this aggregate over `expr`: `col("x").std(1)`.
+    /// The plan text of this aggregate over `expr`: `col("x").std(1)`, `len()`,
+    /// `corr(col("a"), col("b"))`.
     pub(crate) fn call_text(&self, expr: &Expr) -> String {
+        match self {
+            AggFunc::Len if is_rows(expr) => return "len()".into(),
+            AggFunc::Corr(b) => return format!("corr({expr}, {b})"),
+            _ => {}
+        }
         let arg = match self {
             AggFunc::Std(d) | AggFunc::Var(d) | AggFunc::NanStd(d) | AggFunc::NanVar(d) => {
                 d.to_string()
@@ -120,10 +145,47 @@ impl AggFunc {
             | AggFunc::NanMin
             | AggFunc::NanMax
             | AggFunc::First
-            | AggFunc::Last => String::new(),
+            | AggFunc::Last
+            | AggFunc::NUnique
+            | AggFunc::Len
+            | AggFunc::Corr(_) => String::new(),
         };
         format!("{expr}.{}({arg})", self.name())
     }
+}
+
+/// The input of `len()`: no column, only the rows.
+fn is_rows(e: &Expr) -> bool {
+    matches!(e, Expr::Literal(Scalar::Null))
+}
+
+/// The number of rows: of the frame in `select`, of each group in `group_by(..).agg(..)`
+/// and `over(..)` (Polars' `pl.len()`), named `"len"`.
+///
+/// ```
+/// use fusedframe::prelude::*;
+/// let df = df!("g" => ["a", "b", "a"], "x" => [1.0, 2.0, 3.0])?;
+/// let out = df.lazy().group_by([col("g")]).agg([len(), col("x").sum()]).collect()?;
+/// assert_eq!(out.column_f64("len")?, vec![Some(2.0), Some(1.0)]);
+/// # Ok::<(), fusedframe::Error>(())
+/// ```
+pub fn len() -> Expr {
+    Expr::Literal(Scalar::Null).agg(AggFunc::Len)
+}
+
+/// Pearson's correlation of `a` and `b` over the rows where both are valid; NaN when fewer
+/// than two rows remain, an input is constant, or an input holds NaN (as NumPy's `corrcoef`).
+/// Named after `a`.
+///
+/// ```
+/// use fusedframe::prelude::*;
+/// let df = df!("a" => [1.0, 2.0, 3.0], "b" => [2.0, 4.0, 7.0])?;
+/// let out = df.lazy().select([corr(col("a"), col("b")).alias("r")]).collect()?;
+/// assert!((out.column_f64("r")?[0].unwrap() - 0.9933992677987828).abs() < 1e-15);
+/// # Ok::<(), fusedframe::Error>(())
+/// ```
+pub fn corr(a: impl Into<Expr>, b: impl Into<Expr>) -> Expr {
+    a.into().agg(AggFunc::Corr(Box::new(b.into())))
 }
 
 impl Expr {
@@ -218,11 +280,20 @@ impl Expr {
     pub fn last(self) -> Expr {
         self.agg(AggFunc::Last)
     }
+    /// Number of distinct values; null counts as one value, and so does NaN.
+    pub fn n_unique(self) -> Expr {
+        self.agg(AggFunc::NUnique)
+    }
+    /// Number of rows, nulls included (see also the free function [`len()`]).
+    pub fn len(self) -> Expr {
+        self.agg(AggFunc::Len)
+    }
 }
 
 impl AggFunc {
-    /// The output type of the aggregate `e` over an input of type `t`.
-    pub(crate) fn return_type(&self, e: &Expr, t: &DataType) -> Result<DataType> {
+    /// The output type of the aggregate `e` over an input of type `t` (and its other inputs
+    /// against `schema`).
+    pub(crate) fn return_type(&self, e: &Expr, t: &DataType, schema: &Schema) -> Result<DataType> {
         let numeric = || {
             if is_arith(t) || is_decimal(t) {
                 Ok(())
@@ -235,7 +306,22 @@ impl AggFunc {
             }
         };
         match self {
-            AggFunc::Count | AggFunc::NullCount => Ok(DataType::UInt64),
+            AggFunc::Count | AggFunc::NullCount | AggFunc::Len => Ok(DataType::UInt64),
+            AggFunc::NUnique => {
+                crate::expr::over::check_key_type(e, t)?;
+                Ok(DataType::UInt64)
+            }
+            AggFunc::Corr(b) => {
+                numeric()?;
+                let tb = b.data_type(schema)?;
+                if !is_arith(&tb) {
+                    return Err(Error::Type(format!(
+                        "corr() needs numeric inputs, got {} in {e}",
+                        dtype_name(&tb)
+                    )));
+                }
+                Ok(DataType::Float64)
+            }
             AggFunc::First | AggFunc::Last => Ok(t.clone()),
             AggFunc::Min | AggFunc::Max | AggFunc::NanMin | AggFunc::NanMax => {
                 if is_arith(t) || is_string(t) || is_temporal(t) || is_decimal(t) || is_duration(t)

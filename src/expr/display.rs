@@ -83,6 +83,10 @@ impl fmt::Display for Expr {
                 otherwise,
             } => write!(f, "when({cond}).then({then}).otherwise({otherwise})"),
             Expr::Param { name, .. } => write!(f, "${name}"),
+            Expr::Over { expr, partition_by } => {
+                let keys: Vec<String> = partition_by.iter().map(ToString::to_string).collect();
+                write!(f, "{expr}.over([{}])", keys.join(", "))
+            }
         }
     }
 }

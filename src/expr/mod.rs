@@ -7,9 +7,9 @@
 //! Functions come in families, one module each, named by what they do: `predicate`, `math`,
 //! `fill`, `scale`, `window`, `horizontal`, `udf`, `ordering`, `indexing`, `random`,
 //! `describe`, `temporal` (the `dt()` namespace and date literals) and `string` (the `str()`
-//! namespace); aggregates are in `aggregate`. A family module holds its functions' builders,
-//! options, type rules and plan text; `function` explains how a family plugs in (and where
-//! its kernels are).
+//! namespace); aggregates are in `aggregate`, window expressions over groups (`over`) in
+//! `over`. A family module holds its functions' builders, options, type rules and plan text;
+//! `function` explains how a family plugs in (and where its kernels are).
 
 mod aggregate;
 mod builders;
@@ -22,6 +22,7 @@ mod indexing;
 mod math;
 mod ops;
 mod ordering;
+pub(crate) mod over;
 mod predicate;
 mod random;
 mod scale;
@@ -31,7 +32,7 @@ pub mod types;
 mod udf;
 mod window;
 
-pub use aggregate::AggFunc;
+pub use aggregate::{corr, len, AggFunc};
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use describe::DescribeFunction;
 pub(crate) use describe::STATISTICS;
@@ -95,6 +96,13 @@ pub enum Expr {
     /// optimizer's aggregate hoisting puts it there); the executor binds it to its value
     /// before running the nodes above. Shown as `$name`.
     Param { name: String, dtype: DataType },
+    /// `expr.over(partition_by)`: `expr` evaluated within each group of rows with equal
+    /// `partition_by` values, its result put back on the group's rows (an aggregate is
+    /// broadcast to them). See [`over`](Expr::over).
+    Over {
+        expr: Box<Expr>,
+        partition_by: Vec<Expr>,
+    },
 }
 
 /// Binary operators.
@@ -254,8 +262,13 @@ impl Expr {
                 }
             }
             Expr::Function { args, .. } => args.first().map_or("literal".into(), Expr::output_name),
+            Expr::Agg {
+                func: AggFunc::Len,
+                expr,
+            } if matches!(**expr, Expr::Literal(Scalar::Null)) => "len".into(),
             Expr::Agg { expr, .. } => expr.output_name(),
             Expr::When { then, .. } => then.output_name(),
+            Expr::Over { expr, .. } => expr.output_name(),
             Expr::Param { name, .. } => name.clone(),
         }
     }
@@ -271,7 +284,12 @@ impl Expr {
             Expr::Alias(e, _) | Expr::Cast(e, _) | Expr::Not(e) | Expr::Negate(e) => vec![e],
             Expr::Binary { left, right, .. } => vec![left, right],
             Expr::Function { args, .. } => args.iter().collect(),
-            Expr::Agg { expr, .. } => vec![expr],
+            Expr::Agg { func, expr } => std::iter::once(expr.as_ref())
+                .chain(func.other_input())
+                .collect(),
+            Expr::Over { expr, partition_by } => std::iter::once(expr.as_ref())
+                .chain(partition_by.iter())
+                .collect(),
             Expr::When {
                 cond,
                 then,
@@ -303,9 +321,17 @@ impl Expr {
                 func,
                 args: args.into_iter().map(&mut *f).collect(),
             },
-            Expr::Agg { func, expr } => Expr::Agg {
-                func,
+            Expr::Agg { func, expr } => {
+                let expr = b(expr, f);
+                let func = match func {
+                    AggFunc::Corr(other) => AggFunc::Corr(b(other, f)),
+                    func => func,
+                };
+                Expr::Agg { func, expr }
+            }
+            Expr::Over { expr, partition_by } => Expr::Over {
                 expr: b(expr, f),
+                partition_by: partition_by.into_iter().map(&mut *f).collect(),
             },
             Expr::When {
                 cond,
@@ -358,11 +384,23 @@ impl Expr {
     pub fn is_elementwise(&self) -> bool {
         let mut ok = true;
         self.visit(&mut |e| match e {
-            Expr::Agg { .. } | Expr::AllNumeric | Expr::Columns(_) => ok = false,
+            Expr::Agg { .. } | Expr::AllNumeric | Expr::Columns(_) | Expr::Over { .. } => {
+                ok = false
+            }
             Expr::Function { func, .. } if func.kind() != FunctionKind::Elementwise => ok = false,
             _ => {}
         });
         ok
+    }
+
+    /// The inputs of an aggregate node (the input, and `corr`'s second); none for others.
+    pub(crate) fn agg_inputs(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Agg { func, expr } => std::iter::once(expr.as_ref())
+                .chain(func.other_input())
+                .collect(),
+            _ => vec![],
+        }
     }
 
     /// True when the expression contains an aggregate anywhere.
@@ -377,7 +415,7 @@ impl Expr {
     pub fn is_scalar(&self) -> bool {
         match self {
             Expr::Agg { .. } | Expr::Literal(_) | Expr::Param { .. } => true,
-            Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric => false,
+            Expr::Column(_) | Expr::Columns(_) | Expr::AllNumeric | Expr::Over { .. } => false,
             Expr::Function { func, args } => {
                 func.kind() == FunctionKind::Elementwise && args.iter().all(Expr::is_scalar)
             }

@@ -282,24 +282,33 @@ pub fn expand_selectors(exprs: &[Expr], schema: &Schema) -> Result<Vec<Expr>> {
 /// becomes `sum_horizontal([col("a"), col("b"), ..])` instead of one expression per column.
 /// Other expressions are returned unchanged.
 fn expand_selector_args(e: &Expr, schema: &Schema) -> Expr {
-    e.clone().transform_up(&mut |n| match n {
-        Expr::Function { func, args } if func.expands_selector_args() => {
-            let mut out = Vec::with_capacity(args.len());
-            for a in args {
-                match a {
-                    Expr::Columns(cs) => out.extend(cs.into_iter().map(Expr::Column)),
-                    Expr::AllNumeric => out.extend(
-                        schema
-                            .fields()
-                            .iter()
-                            .filter(|f| is_numeric(f.data_type()))
-                            .map(|f| Expr::Column(f.name().clone())),
-                    ),
-                    other => out.push(other),
-                }
+    let in_place = |args: Vec<Expr>| -> Vec<Expr> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                Expr::Columns(cs) => out.extend(cs.into_iter().map(Expr::Column)),
+                Expr::AllNumeric => out.extend(
+                    schema
+                        .fields()
+                        .iter()
+                        .filter(|f| is_numeric(f.data_type()))
+                        .map(|f| Expr::Column(f.name().clone())),
+                ),
+                other => out.push(other),
             }
-            Expr::Function { func, args: out }
         }
+        out
+    };
+    e.clone().transform_up(&mut |n| match n {
+        // The keys of `over([cols([..])])` are one list.
+        Expr::Over { expr, partition_by } => Expr::Over {
+            expr,
+            partition_by: in_place(partition_by),
+        },
+        Expr::Function { func, args } if func.expands_selector_args() => Expr::Function {
+            func,
+            args: in_place(args),
+        },
         other => other,
     })
 }
@@ -401,7 +410,11 @@ impl Expr {
             Expr::Function { func, args } => func.return_type(self, args, schema),
             Expr::Agg { func, expr } => {
                 let t = expr.data_type(schema)?;
-                func.return_type(self, &t)
+                func.return_type(self, &t, schema)
+            }
+            Expr::Over { expr, partition_by } => {
+                super::over::check_partition(self, partition_by, schema)?;
+                expr.data_type(schema)
             }
             Expr::When {
                 cond,

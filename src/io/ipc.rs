@@ -19,8 +19,7 @@ use arrow::buffer::Buffer;
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::ipc::convert::try_fb_to_schema;
 use arrow::ipc::reader::{read_footer_length, FileDecoder};
-use arrow::ipc::writer::{FileWriter, StreamWriter};
-use arrow::ipc::{root_as_footer, Block, CompressionType, MessageHeader, MetadataVersion};
+use arrow::ipc::{root_as_footer, Block, MessageHeader, MetadataVersion};
 
 use super::MorselSource;
 use crate::error::{Error, Result};
@@ -411,35 +410,26 @@ impl IpcWriteOptions {
     }
 }
 
-/// Write `df` as an Arrow IPC file in record batches of 64K rows.
+/// Write `df` as an Arrow IPC file in record batches sized by bytes
+/// ([`crate::exec::piece_rows`]).
 pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
     write_with(df, w, &IpcWriteOptions::default())
 }
 
-/// Write `df` as Arrow IPC (file or stream, per `options`) in record batches of 64K rows.
+/// Write `df` as Arrow IPC (file or stream, per `options`) in record batches sized by bytes
+/// (the streaming writer of `sink_ipc`, given the frame).
 pub fn write_with(df: &DataFrame, w: &mut impl Write, options: &IpcWriteOptions) -> Result<()> {
-    let codec = match options.compression {
-        IpcCompression::Uncompressed => None,
-        IpcCompression::Lz4 => Some(CompressionType::LZ4_FRAME),
-        IpcCompression::Zstd => Some(CompressionType::ZSTD),
-    };
-    let ipc = arrow::ipc::writer::IpcWriteOptions::default().try_with_compression(codec)?;
-    let step = crate::exec::MORSEL_ROWS;
-    let parts = (0..df.height().div_ceil(step).max(1)).map(|j| df.slice(j * step, step));
-    if options.stream {
-        let mut writer = StreamWriter::try_new_with_options(w, df.schema(), ipc)?;
-        for part in parts {
-            writer.write(&part.to_record_batch()?)?;
-        }
-        writer.finish()?;
-    } else {
-        let mut writer = FileWriter::try_new_with_options(w, df.schema(), ipc)?;
-        for part in parts {
-            writer.write(&part.to_record_batch()?)?;
-        }
-        writer.finish()?;
-    }
+    let mut writer = super::sink::IpcWriter::new(w, df.schema(), options, Path::new(""))?;
+    writer.write_frame(df)?;
+    writer.finish()?;
     Ok(())
+}
+
+impl IpcWriteOptions {
+    /// The body codec.
+    pub(crate) fn codec(&self) -> IpcCompression {
+        self.compression
+    }
 }
 
 #[cfg(test)]

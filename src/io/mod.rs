@@ -3,9 +3,9 @@
 //! A scan is described by a [`ScanSource`] (path, format, options; schema inferred once and
 //! cached). At run time it opens into a [`MorselSource`]: a fixed list of morsels (CSV byte
 //! ranges, Parquet row groups, IPC record batches) that the executor decodes in parallel and in
-//! any order, while results keep morsel order. Only projected columns are decoded. Sinks write
-//! to a temporary file in the target's folder and rename it on success, so a failed query never
-//! leaves a half-written file.
+//! any order, while results keep morsel order. Only projected columns are decoded. Sinks
+//! (`sink.rs`) write morsel by morsel to a temporary file in the target's folder and rename it
+//! on success, so a failed query never leaves a half-written file.
 //!
 //! Files come from other tools, and some are malformed or hostile: every reader ends such input
 //! in an error naming the file, and a panic escaping a dependency's decoder is caught at this
@@ -21,9 +21,8 @@ mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
 pub mod parquet_prune;
+pub mod sink;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -32,6 +31,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 pub use self::csv::CsvOptions;
 pub use self::ipc::{IpcCompression, IpcWriteOptions};
 pub use self::parquet::{ParquetCompression, ParquetWriteOptions};
+pub use self::sink::{PendingFile, SinkFormat};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -321,34 +321,10 @@ pub fn write_ipc_with(df: &DataFrame, path: &Path, options: &IpcWriteOptions) ->
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
 /// error the temporary file is removed and `path` is left as it was.
-pub fn write_atomic(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Plan(format!("{} is not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
-        let mut w = BufWriter::new(file);
-        f(&mut w)?;
-        w.flush().map_err(|e| Error::io(path, e))?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(path, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(path, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+pub fn write_atomic(path: &Path, f: impl FnOnce(&mut PendingFile) -> Result<()>) -> Result<()> {
+    let mut file = PendingFile::create(path)?;
+    f(&mut file)?;
+    file.commit()
 }
 
 /// A short schema listing (`name: type` per line) for `fusedframe schema FILE`.

@@ -23,10 +23,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::ProjectionMask;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::MorselSource;
 use crate::error::{Error, Result};
@@ -515,43 +515,68 @@ impl ParquetCompression {
         })
     }
 
-    fn codec(self) -> Compression {
-        match self {
-            Self::Uncompressed => Compression::UNCOMPRESSED,
-            Self::Snappy => Compression::SNAPPY,
-            Self::Gzip => Compression::GZIP(GzipLevel::default()),
-            Self::Brotli => Compression::BROTLI(BrotliLevel::default()),
-            Self::Lz4Raw => Compression::LZ4_RAW,
-            Self::Zstd => Compression::ZSTD(ZstdLevel::default()),
-        }
+    /// The parquet crate's codec, at `level` where the codec has levels (gzip 0-10, brotli
+    /// 0-11, zstd 1-22; each codec's default otherwise).
+    pub(crate) fn codec_at(self, level: Option<i32>) -> Result<Compression> {
+        let bad = |e: parquet::errors::ParquetError| {
+            Error::Plan(format!("{self:?} compression level {level:?}: {e}"))
+        };
+        let unsigned = |l: i32| {
+            u32::try_from(l).map_err(|_| Error::Plan(format!("{self:?} levels are not negative")))
+        };
+        Ok(match (self, level) {
+            (Self::Uncompressed, _) => Compression::UNCOMPRESSED,
+            (Self::Snappy, _) => Compression::SNAPPY,
+            (Self::Lz4Raw, _) => Compression::LZ4_RAW,
+            (Self::Gzip, None) => Compression::GZIP(GzipLevel::default()),
+            (Self::Gzip, Some(l)) => {
+                Compression::GZIP(GzipLevel::try_new(unsigned(l)?).map_err(bad)?)
+            }
+            (Self::Brotli, None) => Compression::BROTLI(BrotliLevel::default()),
+            (Self::Brotli, Some(l)) => {
+                Compression::BROTLI(BrotliLevel::try_new(unsigned(l)?).map_err(bad)?)
+            }
+            (Self::Zstd, None) => Compression::ZSTD(ZstdLevel::default()),
+            (Self::Zstd, Some(l)) => Compression::ZSTD(ZstdLevel::try_new(l).map_err(bad)?),
+        })
     }
 }
 
-/// How a Parquet sink writes: codec and row-group size (with min/max statistics always, which
-/// predicate pushdown uses to skip row groups).
+/// How a Parquet sink writes: codec (and its level), row-group size (by bytes of Arrow data,
+/// 64 MiB by default, and optionally by rows) and statistics (min/max and null counts per row
+/// group and page, on by default: predicate pushdown reads them to skip row groups).
 ///
 /// ```
 /// use fusedframe::io::{ParquetCompression, ParquetWriteOptions};
-/// let opts = ParquetWriteOptions::new().compression(ParquetCompression::Zstd).row_group_rows(100_000);
+/// let opts = ParquetWriteOptions::new()
+///     .compression(ParquetCompression::Zstd)
+///     .compression_level(9)
+///     .row_group_rows(100_000);
 /// assert_eq!(opts.codec(), ParquetCompression::Zstd);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParquetWriteOptions {
     compression: ParquetCompression,
-    row_group_rows: usize,
+    level: Option<i32>,
+    row_group_bytes: usize,
+    row_group_rows: Option<usize>,
+    statistics: bool,
 }
 
 impl Default for ParquetWriteOptions {
     fn default() -> Self {
         Self {
             compression: ParquetCompression::Snappy,
-            row_group_rows: 1 << 20,
+            level: None,
+            row_group_bytes: 64 << 20,
+            row_group_rows: None,
+            statistics: true,
         }
     }
 }
 
 impl ParquetWriteOptions {
-    /// Snappy, row groups of 1M rows.
+    /// Snappy, row groups of 64 MiB of Arrow data, statistics on.
     pub fn new() -> Self {
         Self::default()
     }
@@ -562,9 +587,27 @@ impl ParquetWriteOptions {
         self
     }
 
-    /// Row groups of at most `rows` rows.
+    /// The codec's level (gzip 0-10, brotli 0-11, zstd 1-22; ignored by the others).
+    pub fn compression_level(mut self, level: i32) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// End a row group once it holds `bytes` of Arrow data.
+    pub fn row_group_bytes(mut self, bytes: usize) -> Self {
+        self.row_group_bytes = bytes.max(1);
+        self
+    }
+
+    /// End a row group at `rows` rows too.
     pub fn row_group_rows(mut self, rows: usize) -> Self {
-        self.row_group_rows = rows.max(1);
+        self.row_group_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Write statistics (on by default) or not.
+    pub fn statistics(mut self, on: bool) -> Self {
+        self.statistics = on;
         self
     }
 
@@ -572,9 +615,27 @@ impl ParquetWriteOptions {
     pub fn codec(&self) -> ParquetCompression {
         self.compression
     }
+
+    /// The writer properties these options give.
+    pub(crate) fn properties(&self) -> Result<WriterProperties> {
+        let stats = if self.statistics {
+            EnabledStatistics::Page
+        } else {
+            EnabledStatistics::None
+        };
+        Ok(WriterProperties::builder()
+            .set_compression(self.compression.codec_at(self.level)?)
+            .set_statistics_enabled(stats)
+            .build())
+    }
+
+    /// The row-group limits: bytes of Arrow data, and rows if set.
+    pub(crate) fn row_group_limits(&self) -> (usize, Option<usize>) {
+        (self.row_group_bytes, self.row_group_rows)
+    }
 }
 
-/// Write `df` as one Parquet file (snappy, 1M-row row groups).
+/// Write `df` as one Parquet file (snappy, 64 MiB row groups).
 pub fn write<W: Write + Send>(df: &DataFrame, w: &mut W) -> Result<()> {
     write_with(df, w, &ParquetWriteOptions::default())
 }
@@ -588,24 +649,15 @@ pub fn write_with_row_groups<W: Write + Send>(
     write_with(df, w, &ParquetWriteOptions::new().row_group_rows(rows))
 }
 
-/// Write `df` as Parquet with `options`.
+/// Write `df` as Parquet with `options` (the streaming writer of `sink_parquet`, given the
+/// frame piece by piece).
 pub fn write_with<W: Write + Send>(
     df: &DataFrame,
     w: &mut W,
     options: &ParquetWriteOptions,
 ) -> Result<()> {
-    let props = WriterProperties::builder()
-        .set_compression(options.compression.codec())
-        .set_max_row_group_row_count(Some(options.row_group_rows))
-        .build();
-    let batch = df.to_record_batch()?;
-    let mut writer = ArrowWriter::try_new(w, df.schema().clone(), Some(props))
-        .map_err(|e| Error::Internal(format!("parquet writer: {e}")))?;
-    writer
-        .write(&batch)
-        .map_err(|e| Error::Internal(format!("parquet write: {e}")))?;
-    writer
-        .close()
-        .map_err(|e| Error::Internal(format!("parquet close: {e}")))?;
+    let mut writer = super::sink::ParquetWriter::new(w, df.schema(), options, Path::new(""))?;
+    writer.write_frame(df)?;
+    writer.finish()?;
     Ok(())
 }

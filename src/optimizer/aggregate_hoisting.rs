@@ -25,6 +25,10 @@
 //!
 //! Parameter names are `<input name>_<aggregate>` (`x_nan_mean`), made unique across the plan
 //! because the executor binds each name in every node above its `AGGREGATES`.
+//!
+//! An aggregate inside `over(..)` is left alone, and so is a scaler or fill there: it is
+//! computed per group (`x.mean().over([g])` is each group's mean), so hoisting it would
+//! compute it over all rows instead.
 
 use std::sync::Arc;
 
@@ -106,6 +110,8 @@ fn param_names(plan: &LogicalPlan) -> Vec<String> {
 /// `nested_only`, only those inside another aggregate's argument.
 fn innermost(e: &Expr, nested_only: bool, inside: bool, out: &mut Vec<Expr>) {
     match e {
+        // Per group, not over all rows.
+        Expr::Over { .. } => {}
         Expr::Agg { expr, .. } if !expr.has_aggregate() => {
             if (!nested_only || inside) && !out.contains(e) {
                 out.push(e.clone());
@@ -145,49 +151,68 @@ fn fresh_name(agg: &Expr, taken: &[String]) -> String {
 /// `e` with the functions that compute their own statistic written with explicit aggregates
 /// (see the module docs); only over elementwise inputs, which are cheap to evaluate twice.
 fn expand(e: &Expr, schema: &Schema) -> Expr {
-    e.clone().transform_up(&mut |n| {
-        let Expr::Function { func, args } = &n else {
-            return n;
-        };
-        let [x] = args.as_slice() else {
-            return n;
-        };
-        if !x.is_elementwise() || x.has_aggregate() {
-            return n;
+    if let Expr::Over { .. } = e {
+        // Its statistics are per group.
+        return e.clone();
+    }
+    let e = e.clone().map_children(&mut |c| expand(&c, schema));
+    expand_one(e, schema)
+}
+
+/// [`expand`] at the root of `e` only (its children are done).
+fn expand_one(n: Expr, schema: &Schema) -> Expr {
+    let Expr::Function { func, args } = &n else {
+        return n;
+    };
+    let [x] = args.as_slice() else {
+        return n;
+    };
+    if !x.is_elementwise() || x.has_aggregate() {
+        return n;
+    }
+    let agg = |func: AggFunc| Expr::Agg {
+        func,
+        expr: Box::new(x.clone()),
+    };
+    match func {
+        Function::Scale(ScaleFunction::MinMax { lo, hi }) => Expr::call(
+            ScaleFunction::MinMaxWith { lo: *lo, hi: *hi },
+            vec![x.clone(), agg(AggFunc::NanMin), agg(AggFunc::NanMax)],
+        ),
+        Function::Fill(FillFunction::NanWith(fill))
+            if x.data_type(schema).ok() == Some(DataType::Float64) =>
+        {
+            let stat = match fill {
+                Fill::Mean => agg(AggFunc::NanMean),
+                Fill::Median => agg(AggFunc::NanMedian),
+                Fill::Min | Fill::Max => Expr::call(
+                    FillFunction::Null,
+                    vec![
+                        agg(if *fill == Fill::Min {
+                            AggFunc::NanMin
+                        } else {
+                            AggFunc::NanMax
+                        }),
+                        Expr::Literal(Scalar::Float64(f64::NAN)),
+                    ],
+                ),
+                _ => return n,
+            };
+            Expr::call(FillFunction::Nan, vec![x.clone(), stat])
         }
-        let agg = |func: AggFunc| Expr::Agg {
-            func,
-            expr: Box::new(x.clone()),
-        };
-        match func {
-            Function::Scale(ScaleFunction::MinMax { lo, hi }) => Expr::call(
-                ScaleFunction::MinMaxWith { lo: *lo, hi: *hi },
-                vec![x.clone(), agg(AggFunc::NanMin), agg(AggFunc::NanMax)],
-            ),
-            Function::Fill(FillFunction::NanWith(fill))
-                if x.data_type(schema).ok() == Some(DataType::Float64) =>
-            {
-                let stat = match fill {
-                    Fill::Mean => agg(AggFunc::NanMean),
-                    Fill::Median => agg(AggFunc::NanMedian),
-                    Fill::Min | Fill::Max => Expr::call(
-                        FillFunction::Null,
-                        vec![
-                            agg(if *fill == Fill::Min {
-                                AggFunc::NanMin
-                            } else {
-                                AggFunc::NanMax
-                            }),
-                            Expr::Literal(Scalar::Float64(f64::NAN)),
-                        ],
-                    ),
-                    _ => return n,
-                };
-                Expr::call(FillFunction::Nan, vec![x.clone(), stat])
-            }
-            _ => n,
-        }
-    })
+        _ => n,
+    }
+}
+
+/// `e` with each hoisted aggregate replaced by its parameter, except inside `over(..)`.
+fn with_params(e: Expr, params: &[(Expr, Expr)]) -> Expr {
+    if let Some((_, p)) = params.iter().find(|(a, _)| *a == e) {
+        return p.clone();
+    }
+    match e {
+        over @ Expr::Over { .. } => over,
+        other => other.map_children(&mut |c| with_params(c, params)),
+    }
 }
 
 fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalPlan>> {
@@ -226,12 +251,7 @@ fn hoist(node: Arc<LogicalPlan>, taken: &mut Vec<String>) -> Result<Arc<LogicalP
         aggs: named,
     });
     let replace = |e: &Expr, keep_name: bool| -> Expr {
-        let out = e
-            .clone()
-            .transform_up(&mut |n| match params.iter().find(|(a, _)| *a == n) {
-                Some((_, p)) => p.clone(),
-                None => n,
-            });
+        let out = with_params(e.clone(), &params);
         let name = e.output_name();
         if keep_name && out.output_name() != name {
             Expr::Alias(Box::new(out), name)
@@ -357,5 +377,31 @@ mod tests {
               AGGREGATES [$c_std = col("c").std(0), $c_std_2 = col("c").std(1)]
                 DATAFRAME rows=4 width=4
             "#);
+    }
+
+    /// Hoisting `x.mean()` out of `x.mean().over([g])` would give every row the mean of all
+    /// rows instead of its group's.
+    #[test]
+    fn aggregates_inside_over_are_left_alone() {
+        let lf = frame().lazy().with_columns([
+            (col("b") - col("b").mean()).alias("d"),
+            (col("b") - col("b").mean()).over([col("c")]).alias("dg"),
+            col("b").min_max_scale().over([col("s")]).alias("sg"),
+        ]);
+        insta::assert_snapshot!(show(&AggregateHoisting, &lf, None), @r#"
+            WITH_COLUMNS [(col("b") - col("b").mean()).alias("d"), (col("b") - col("b").mean()).over([col("c")]).alias("dg"), col("b").min_max_scale().over([col("s")]).alias("sg")]
+              DATAFRAME rows=4 width=4
+            =>
+            WITH_COLUMNS [(col("b") - $b_mean).alias("d"), (col("b") - col("b").mean()).over([col("c")]).alias("dg"), col("b").min_max_scale().over([col("s")]).alias("sg")]
+              AGGREGATES [$b_mean = col("b").mean()]
+                DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let out = lf.collect().unwrap();
+        // Each of `c`'s groups has one row: its deviation from its own mean is 0 (or null).
+        assert_eq!(
+            out.column_f64("dg").unwrap(),
+            vec![Some(0.0), Some(0.0), Some(0.0), None]
+        );
     }
 }

@@ -9,7 +9,9 @@
 //! temporaries by itself; after a `with_columns` or `filter` a `drop` removes them, so the
 //! node's schema is unchanged. Expressions of one node are evaluated against the same input,
 //! so computing a shared part first changes no value (every branch of a `when` is evaluated
-//! anyway).
+//! anyway). The inside of an `over(..)` is not looked into: it runs on each group's rows, where
+//! a window or aggregate means something else than over all rows (the `over` as a whole may
+//! be shared).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,7 +54,7 @@ fn repeated(exprs: &[&Expr]) -> Vec<Expr> {
     // Debug text is a faithful structural key (Expr has no Hash: it holds floats).
     let mut counts: HashMap<String, (usize, Expr)> = HashMap::new();
     for e in exprs {
-        e.visit(&mut |n| {
+        visit_outside_over(e, &mut |n| {
             if is_candidate(n) {
                 counts
                     .entry(format!("{n:?}"))
@@ -72,7 +74,7 @@ fn repeated(exprs: &[&Expr]) -> Vec<Expr> {
     for r in reps {
         let mut inside = false;
         for c in &chosen {
-            c.visit(&mut |n| inside |= *n == r);
+            visit_outside_over(c, &mut |n| inside |= *n == r);
         }
         if !inside {
             chosen.push(r);
@@ -81,12 +83,25 @@ fn repeated(exprs: &[&Expr]) -> Vec<Expr> {
     chosen
 }
 
+/// Visit every node of `e`, parents first, but not the inside of an `over(..)`.
+fn visit_outside_over(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    if !matches!(e, Expr::Over { .. }) {
+        for c in e.children() {
+            visit_outside_over(c, f);
+        }
+    }
+}
+
 /// `e` with each chosen subexpression replaced by its temporary column; with `keep_name`
 /// (for `select`/`with_columns` outputs) under `e`'s own name.
 fn replace(e: &Expr, chosen: &[(Expr, String)], keep_name: bool) -> Expr {
     fn go(e: Expr, chosen: &[(Expr, String)]) -> Expr {
         if let Some((_, name)) = chosen.iter().find(|(c, _)| *c == e) {
             return col(name.as_str());
+        }
+        if matches!(e, Expr::Over { .. }) {
+            return e;
         }
         e.map_children(&mut |c| go(c, chosen))
     }
@@ -253,5 +268,24 @@ mod tests {
               DATAFRAME rows=4 width=4
             => unchanged
             "#);
+    }
+
+    #[test]
+    fn the_inside_of_over_is_not_shared() {
+        let lf = frame().lazy().with_columns([
+            col("a").rolling_mean(2).alias("r"),
+            (col("a").rolling_mean(2) * 2).alias("r2"),
+            col("a").rolling_mean(2).over([col("c")]).alias("rg"),
+        ]);
+        insta::assert_snapshot!(show(&CommonSubexpressions, &lf, None), @r#"
+            WITH_COLUMNS [col("a").rolling_mean(2).alias("r"), (col("a").rolling_mean(2) * 2).alias("r2"), col("a").rolling_mean(2).over([col("c")]).alias("rg")]
+              DATAFRAME rows=4 width=4
+            =>
+            DROP [__cse_0]
+              WITH_COLUMNS [col("__cse_0").alias("r"), (col("__cse_0") * 2).alias("r2"), col("a").rolling_mean(2).over([col("c")]).alias("rg")]
+                WITH_COLUMNS [col("a").rolling_mean(2).alias("__cse_0")]
+                  DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 }

@@ -31,9 +31,12 @@ pub use slice_pushdown::SlicePushdown;
 
 use std::sync::Arc;
 
+use arrow::datatypes::Schema;
+
 use crate::error::{Error, Result};
 use crate::expr::types::expand_selectors;
-use crate::plan::LogicalPlan;
+use crate::expr::Expr;
+use crate::plan::{effective_keys, GroupOutput, LogicalPlan};
 
 /// A plan and whether a rule changed it.
 #[derive(Debug)]
@@ -137,6 +140,29 @@ pub fn resolve(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         } => {
             *left_on = expand_selectors(left_on, left.schema()?.as_ref())?;
             *right_on = expand_selectors(right_on, right.schema()?.as_ref())?;
+        }
+        LogicalPlan::GroupBy {
+            input,
+            keys,
+            output,
+        } => {
+            let schema = input.schema()?;
+            // `unique()`'s keys are every column: written out, so that pruning columns below
+            // can never change which rows are duplicates.
+            *keys = effective_keys(&expand_selectors(keys, &schema)?, output, &schema);
+            if let GroupOutput::Aggregate(aggs) = output {
+                // Selectors in aggregates leave the keys out (`all_numeric().sum()`).
+                let names: Vec<String> = keys.iter().map(Expr::output_name).collect();
+                let rest = Schema::new(
+                    schema
+                        .fields()
+                        .iter()
+                        .filter(|f| !names.contains(f.name()))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                *aggs = expand_selectors(aggs, &rest)?;
+            }
         }
         _ => {}
     }

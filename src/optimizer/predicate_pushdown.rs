@@ -6,6 +6,9 @@
 //! - through `with_columns` / `select` whose expressions are all elementwise, if it reads no
 //!   column the node computes (a `select` that merely renames, `col("a").alias("b")`, is seen
 //!   through); through `drop` and `rename` (renaming the columns back);
+//! - through a grouping (`group_by`, `head` per group, `unique`) if it reads only key
+//!   columns that are plain input columns: a filter on the keys keeps or drops whole groups,
+//!   so it may as well drop their rows before grouping;
 //! - into a filter below (they merge into one `&`), or into a scan's predicate;
 //! - into the side of a join whose columns it reads, where that keeps the result (see
 //!   `split_at_join`: a filter on the left columns of an inner or left join filters the left
@@ -132,6 +135,17 @@ fn push_down(node: &Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPla
             let mut stay = vec![];
             for p in preds {
                 match renamed(&p, |c| select_source(exprs, c)) {
+                    Some(q) => down.push(q),
+                    None => stay.push(p),
+                }
+            }
+            let below = push_down(input, down)?;
+            Ok(filter_on(Arc::new(node.with_input(below)), stay))
+        }
+        LogicalPlan::GroupBy { input, keys, .. } => {
+            let (mut down, mut stay) = (vec![], vec![]);
+            for p in preds {
+                match renamed(&p, |c| select_source(keys, c)) {
                     Some(q) => down.push(q),
                     None => stay.push(p),
                 }
@@ -273,8 +287,8 @@ fn split_at_join(
     Ok((to_left, to_right, stay))
 }
 
-/// The input column a `select` output named `name` passes through, if it is a plain column
-/// (possibly renamed).
+/// The input column a `select` output (or grouping key) named `name` passes through, if it is
+/// a plain column (possibly renamed).
 fn select_source(exprs: &[Expr], name: &str) -> Option<String> {
     let e = exprs.iter().find(|e| e.output_name() == name)?;
     match e {
@@ -543,5 +557,39 @@ mod tests {
               FILTER col("c").gt(2)
                 DATAFRAME rows=4 width=4
             "#);
+    }
+
+    #[test]
+    fn filters_on_keys_go_below_a_grouping() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .group_by([col("g"), (col("id") % 2).alias("odd")])
+            .agg([col("x").sum()])
+            .filter(col("g").gt(0) & col("x").gt(10.0) & col("odd").eq(1));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, Some(&dir)), @r#"
+            FILTER ((col("g").gt(0) & col("x").gt(10.0)) & col("odd").eq(1))
+              GROUP_BY keys=[col("g"), (col("id") % 2).alias("odd")] aggs=[col("x").sum()]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            FILTER (col("x").gt(10.0) & col("odd").eq(1))
+              GROUP_BY keys=[col("g"), (col("id") % 2).alias("odd")] aggs=[col("x").sum()]
+                SCAN PARQUET path=TMP/t.parquet columns=* predicate=col("g").gt(0) row_groups=4/4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let lf = frame()
+            .lazy()
+            .unique_subset(["c"])
+            .filter(col("c").gt(2) & col("a").gt(0.0));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER (col("c").gt(2) & col("a").gt(0.0))
+              UNIQUE keys=[col("c")]
+                DATAFRAME rows=4 width=4
+            =>
+            FILTER col("a").gt(0.0)
+              UNIQUE keys=[col("c")]
+                FILTER col("c").gt(2)
+                  DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 }

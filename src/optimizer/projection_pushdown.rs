@@ -8,13 +8,17 @@
 //! A join asks each input for the columns of its own that are needed above and its key
 //! columns (a left column whose name a needed right column shares stays too, so that the
 //! right one keeps its `_right` name); a concat asks every input for the same columns.
+//!
+//! Below a grouping, only the keys' columns and those of the aggregates someone reads are
+//! needed (aggregates nobody reads go); `head` per group and `unique` pass on what is read
+//! above plus their keys.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::{JoinColumn, LogicalPlan};
+use crate::plan::{effective_keys, GroupOutput, JoinColumn, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -289,6 +293,45 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
             });
             plan.with_input(push(input, req)?)
         }
+        LogicalPlan::GroupBy {
+            input,
+            keys,
+            output,
+        } => {
+            let keys = effective_keys(keys, output, input.schema()?.as_ref());
+            let key_cols = expr_cols(&keys);
+            let (req, output) = match output {
+                // Only the keys and the aggregates someone reads.
+                GroupOutput::Aggregate(aggs) => {
+                    let kept: Vec<Expr> = match &required {
+                        Some(r) => aggs
+                            .iter()
+                            .filter(|a| r.contains(&a.output_name()))
+                            .cloned()
+                            .collect(),
+                        None => aggs.clone(),
+                    };
+                    let mut req = key_cols;
+                    add(&mut req, expr_cols(&kept));
+                    (Some(req), GroupOutput::Aggregate(kept))
+                }
+                // The keys and the other columns someone reads.
+                GroupOutput::Head(_) | GroupOutput::First => {
+                    let names: Vec<String> = keys.iter().map(Expr::output_name).collect();
+                    let req = required.map(|r| {
+                        let mut req = key_cols;
+                        add(&mut req, r.into_iter().filter(|c| !names.contains(c)));
+                        req
+                    });
+                    (req, output.clone())
+                }
+            };
+            LogicalPlan::GroupBy {
+                input: push(input, req)?,
+                keys,
+                output,
+            }
+        }
         LogicalPlan::Drop { input, columns } => {
             let req = match required {
                 Some(r) => r,
@@ -491,6 +534,37 @@ mod tests {
             CONCAT inputs=2
               DATAFRAME rows=4 width=4 columns=[b]
               DATAFRAME rows=4 width=4 columns=[b]
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+    }
+
+    #[test]
+    fn a_grouping_reads_its_keys_and_the_aggregates_used() {
+        let (dir, path) = sorted_parquet();
+        let lf = scan_parquet(&path)
+            .group_by([col("g")])
+            .agg([col("x").sum().alias("sx"), col("id").max().alias("top")])
+            .select([col("g"), col("sx")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [col("g"), col("sx")]
+              GROUP_BY keys=[col("g")] aggs=[col("x").sum().alias("sx"), col("id").max().alias("top")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            GROUP_BY keys=[col("g")] aggs=[col("x").sum().alias("sx")]
+              SCAN PARQUET path=TMP/t.parquet columns=[x, g]
+            "#);
+        let lf = scan_parquet(&path)
+            .group_by([col("g")])
+            .head(2)
+            .select([col("x")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, Some(&dir)), @r#"
+            SELECT [col("x")]
+              GROUP_BY keys=[col("g")] head=2
+                SCAN PARQUET path=TMP/t.parquet columns=*
+            =>
+            SELECT [col("x")]
+              GROUP_BY keys=[col("g")] head=2
+                SCAN PARQUET path=TMP/t.parquet columns=[x, g]
             "#);
     }
 }

@@ -15,7 +15,9 @@
 //!
 //! It never moves below a filter (the first ten rows after filtering are not the filtered first
 //! ten rows), a sort, a gather, a window or aggregate (they read every row), an all-scalar
-//! `select` (which has one row whatever its input), hoisted `AGGREGATES`.
+//! `select` (which has one row whatever its input), hoisted `AGGREGATES`, a grouping (the first
+//! ten groups need every row: a group's aggregate reads all its rows, and a later row may
+//! belong to an early group).
 
 use std::sync::Arc;
 
@@ -288,5 +290,20 @@ mod tests {
                   DATAFRAME rows=4 width=4
             "#);
         crate::optimizer::test_util::assert_same_results(&lf);
+    }
+
+    #[test]
+    fn a_slice_stays_above_a_grouping() {
+        let lf = frame()
+            .lazy()
+            .group_by([col("c")])
+            .agg([col("a").sum()])
+            .head(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=0 len=2
+              GROUP_BY keys=[col("c")] aggs=[col("a").sum()]
+                DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::{PhysicalNode, PhysicalPlan, Pipeline, Source, StreamOp, WholeOp};
+use super::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, StreamOp, WholeOp};
 use crate::plan::{expr_list, sort_text, LogicalPlan};
 
 impl PhysicalPlan {
@@ -73,6 +73,42 @@ impl PhysicalNode {
                     WholeOp::WithColumns(es) => format!("WITH_COLUMNS {}", expr_list(es)),
                 };
                 line(out, depth, &format!("EVALUATE {text}"));
+                input.write(out, depth + 1);
+            }
+            PhysicalNode::GroupBy {
+                input,
+                keys,
+                aggs,
+                outputs,
+                ..
+            } => {
+                let named: Vec<String> = aggs
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| format!("__agg{j} = {a}"))
+                    .collect();
+                line(
+                    out,
+                    depth,
+                    &format!(
+                        "GROUP_BY keys={} aggs=[{}] -> {}",
+                        expr_list(keys),
+                        named.join(", "),
+                        expr_list(outputs)
+                    ),
+                );
+                input.write(out, depth + 1);
+            }
+            PhysicalNode::Grouped {
+                input, keys, op, ..
+            } => {
+                let text = match op {
+                    GroupedOp::Head(n) => format!("GROUP_HEAD keys={} n={n}", expr_list(keys)),
+                    GroupedOp::Evaluate(es) => {
+                        format!("GROUP_EVALUATE keys={} {}", expr_list(keys), expr_list(es))
+                    }
+                };
+                line(out, depth, &text);
                 input.write(out, depth + 1);
             }
             PhysicalNode::Fit { input, model } => {

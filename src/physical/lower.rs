@@ -12,13 +12,17 @@ use std::sync::Arc;
 
 use super::estimate::estimated_rows;
 use super::{
-    windows, Build, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source, StreamOp, WholeOp,
+    windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source,
+    StreamOp, WholeOp,
 };
 use crate::error::{Error, Result};
 use crate::expr::types::expand_selectors;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
-use crate::plan::{with_columns_schema, JoinLayout, JoinType, LogicalPlan};
+use crate::plan::{
+    effective_keys, first_of_each, with_columns_schema, GroupOutput, JoinLayout, JoinType,
+    LogicalPlan,
+};
 
 /// `col(name)` of every column of `schema`, in order.
 fn columns_of(schema: &SchemaRef) -> Vec<Expr> {
@@ -298,7 +302,95 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
             inputs: inputs.by_ref().collect(),
             schema: out,
         },
+        LogicalPlan::GroupBy { keys, output, .. } => {
+            let keys = effective_keys(keys, output, &in_schemas[0]);
+            lower_group(input()?, keys, output, &in_schemas[0], out)?
+        }
     })
+}
+
+/// A grouping: hash aggregation when every aggregate streams (and for `unique`, which is the
+/// first row of each group: `first()` of every column), per-group work over the materialized
+/// input otherwise.
+fn lower_group(
+    input: PhysicalNode,
+    keys: Vec<Expr>,
+    output: &GroupOutput,
+    in_schema: &SchemaRef,
+    out: SchemaRef,
+) -> Result<PhysicalNode> {
+    let (exprs, with_keys) = match output {
+        GroupOutput::Head(n) => {
+            return Ok(PhysicalNode::Grouped {
+                input: Box::new(input),
+                keys,
+                op: GroupedOp::Head(*n),
+                schema: out,
+            })
+        }
+        GroupOutput::Aggregate(aggs) => (aggs.clone(), true),
+        GroupOutput::First => (first_of_each(in_schema), false),
+    };
+    let Some(aggs) = distinct_aggregates(&exprs) else {
+        return Ok(PhysicalNode::Grouped {
+            input: Box::new(input),
+            keys,
+            op: GroupedOp::Evaluate(exprs),
+            schema: out,
+        });
+    };
+    let mut outputs: Vec<Expr> = vec![];
+    if with_keys {
+        for (i, k) in keys.iter().enumerate() {
+            outputs.push(col(format!("__key{i}")).alias(k.output_name()));
+        }
+    }
+    for (e, f) in exprs.iter().zip(out.fields().iter().skip(outputs.len())) {
+        let o = replace_aggregates(e, &aggs, |j| col(format!("__agg{j}")));
+        outputs.push(if o.output_name() == *f.name() {
+            o
+        } else {
+            o.alias(f.name())
+        });
+    }
+    Ok(PhysicalNode::GroupBy {
+        input: into_pipeline(input),
+        keys,
+        aggs,
+        outputs,
+        schema: out,
+    })
+}
+
+/// The distinct aggregates in `exprs`, or `None` when one of them cannot stream: its input
+/// is not elementwise, or holds another aggregate.
+fn distinct_aggregates(exprs: &[Expr]) -> Option<Vec<Expr>> {
+    let mut aggs: Vec<Expr> = vec![];
+    let mut ok = true;
+    for e in exprs {
+        e.visit(&mut |n| {
+            if let Expr::Agg { .. } = n {
+                if n.agg_inputs()
+                    .iter()
+                    .any(|i| !i.is_elementwise() || i.has_aggregate())
+                {
+                    ok = false;
+                } else if !aggs.contains(n) {
+                    aggs.push(n.clone());
+                }
+            }
+        });
+    }
+    ok.then_some(aggs)
+}
+
+/// `e` with the `j`-th of `aggs` replaced by `by(j)` wherever it occurs.
+fn replace_aggregates(e: &Expr, aggs: &[Expr], by: impl Fn(usize) -> Expr) -> Expr {
+    e.clone()
+        .transform_up(&mut |n| match aggs.iter().position(|a| *a == n) {
+            Some(j) => by(j),
+            None => n,
+        })
 }
 
 /// An all-scalar `select` as a streaming aggregation: its distinct aggregates, each named as
@@ -312,22 +404,9 @@ pub(crate) fn streaming_aggregates(
     exprs: &[Expr],
     input: &SchemaRef,
 ) -> Result<Option<ScalarAggregation>> {
-    let mut aggs: Vec<Expr> = vec![];
-    let mut ok = true;
-    for e in exprs {
-        e.visit(&mut |n| {
-            if let Expr::Agg { expr, .. } = n {
-                if !expr.is_elementwise() || expr.has_aggregate() {
-                    ok = false;
-                } else if !aggs.contains(n) {
-                    aggs.push(n.clone());
-                }
-            }
-        });
-    }
-    if !ok {
+    let Some(aggs) = distinct_aggregates(exprs) else {
         return Ok(None);
-    }
+    };
     let named: Vec<(String, Expr, DataType)> = aggs
         .into_iter()
         .enumerate()
@@ -336,17 +415,14 @@ pub(crate) fn streaming_aggregates(
             Ok((format!("agg{i}"), a, dtype))
         })
         .collect::<Result<_>>()?;
+    let agg_list: Vec<Expr> = named.iter().map(|(_, a, _)| a.clone()).collect();
     let outputs = exprs
         .iter()
         .map(|e| {
-            e.clone()
-                .transform_up(&mut |n| match named.iter().find(|(_, a, _)| *a == n) {
-                    Some((name, _, dtype)) => Expr::Param {
-                        name: name.clone(),
-                        dtype: dtype.clone(),
-                    },
-                    None => n,
-                })
+            replace_aggregates(e, &agg_list, |j| Expr::Param {
+                name: named[j].0.clone(),
+                dtype: named[j].2.clone(),
+            })
         })
         .collect();
     Ok(Some((

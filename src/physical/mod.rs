@@ -19,8 +19,11 @@
 //!   expressions (partial states per morsel, merged in morsel order), [`Hoisted`] statistics
 //!   (the input is materialized, its statistics computed and handed to the operators above as
 //!   parameter values), [`Slice`] (pulls only the morsels it needs), [`Sort`], [`Gather`],
-//!   [`Evaluate`] (expressions over whole columns: windows, sorts, fills from a statistic), and
-//!   [`Fit`] (a model fit, the root of a model's plan).
+//!   [`Evaluate`] (expressions over whole columns: windows, sorts, fills from a statistic),
+//!   [`GroupBy`] (hash aggregation: per-morsel group tables and columnar accumulators, merged
+//!   in morsel order), [`Grouped`] (work on each group of a materialized input: its first rows,
+//!   or aggregates that need whole columns) and [`Fit`] (a model fit, the root of a model's
+//!   plan).
 //!
 //! A breaker's output is a frame; a pipeline above it reads that frame as its source
 //! ([`Source::Node`]). Values a breaker computes for operators above (hoisted statistics) are
@@ -43,6 +46,8 @@
 //! [`Sort`]: PhysicalNode::Sort
 //! [`Gather`]: PhysicalNode::Gather
 //! [`Evaluate`]: PhysicalNode::Evaluate
+//! [`GroupBy`]: PhysicalNode::GroupBy
+//! [`Grouped`]: PhysicalNode::Grouped
 //! [`Fit`]: PhysicalNode::Fit
 //! [`Join`]: PhysicalNode::Join
 //! [`Concat`]: PhysicalNode::Concat
@@ -120,6 +125,25 @@ pub(crate) enum PhysicalNode {
         op: WholeOp,
         schema: SchemaRef,
     },
+    /// Hash aggregation of the input's rows by `keys` (elementwise), streaming: each morsel
+    /// groups its rows into its own table and updates columnar accumulators of `aggs` (each
+    /// an `Expr::Agg` over elementwise inputs); the partials merge in morsel order (groups in
+    /// order of first appearance). `outputs` are elementwise expressions over the groups'
+    /// keys (`__key0`, ...) and aggregates (`__agg0`, ...), one row per group.
+    GroupBy {
+        input: Pipeline,
+        keys: Vec<Expr>,
+        aggs: Vec<Expr>,
+        outputs: Vec<Expr>,
+        schema: SchemaRef,
+    },
+    /// Work on each group of the materialized input by `keys` (see [`GroupedOp`]).
+    Grouped {
+        input: Box<PhysicalNode>,
+        keys: Vec<Expr>,
+        op: GroupedOp,
+        schema: SchemaRef,
+    },
     /// A model fit over the materialized input (the root of a model's plan).
     Fit {
         input: Box<PhysicalNode>,
@@ -148,14 +172,25 @@ pub(crate) enum WholeOp {
     WithColumns(Vec<Expr>),
 }
 
+/// What a [`PhysicalNode::Grouped`] does with each group.
+#[derive(Clone, Debug)]
+pub(crate) enum GroupedOp {
+    /// Its first `n` rows (the keys, then the other columns).
+    Head(usize),
+    /// These expressions, one value per group, evaluated on the group's rows (aggregates whose
+    /// input needs whole columns or holds another aggregate).
+    Evaluate(Vec<Expr>),
+}
+
 impl PhysicalNode {
     /// The operator's output schema (computed when the plan was lowered).
     pub(crate) fn schema(&self) -> SchemaRef {
         match self {
             PhysicalNode::Pipeline(p) => p.schema(),
-            PhysicalNode::Aggregate { schema, .. } | PhysicalNode::Evaluate { schema, .. } => {
-                schema.clone()
-            }
+            PhysicalNode::Aggregate { schema, .. }
+            | PhysicalNode::Evaluate { schema, .. }
+            | PhysicalNode::GroupBy { schema, .. }
+            | PhysicalNode::Grouped { schema, .. } => schema.clone(),
             PhysicalNode::Slice { input, .. } => input.schema(),
             PhysicalNode::Hoisted { input, .. }
             | PhysicalNode::Sort { input, .. }

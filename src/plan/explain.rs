@@ -122,6 +122,7 @@ impl LogicalPlan {
                 ..
             } => join_text(*how, left_on, right_on),
             LogicalPlan::Concat { inputs } => format!("CONCAT inputs={}", inputs.len()),
+            LogicalPlan::GroupBy { keys, output, .. } => super::group::group_text(keys, output),
         }
     }
 }

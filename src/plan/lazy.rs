@@ -11,10 +11,14 @@ use crate::error::Result;
 use crate::exec::memory::MemoryPool;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
+use crate::io::{IpcWriteOptions, ParquetWriteOptions, SinkFormat};
 
 /// A progress callback: told `(morsels done, morsels total)` as a pipeline runs, from worker
 /// threads.
 pub type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
+
+/// A sink's progress callback: told the rows written so far, from the writing thread.
+pub type RowsFn = dyn Fn(u64) + Send + Sync;
 
 /// How a query runs.
 #[derive(Clone)]
@@ -35,6 +39,8 @@ pub struct ExecOptions {
     /// Where operators that spill write their temporary files; `None` uses
     /// `FUSEDFRAME_TEMP_DIR` or else the system's temporary directory.
     pub temp_dir: Option<PathBuf>,
+    /// Told the rows a sink has written so far (the CLI shows them on its progress bar).
+    pub rows_written: Option<Arc<RowsFn>>,
 }
 
 impl Default for ExecOptions {
@@ -46,6 +52,7 @@ impl Default for ExecOptions {
             memory_limit: None,
             memory_pool: None,
             temp_dir: None,
+            rows_written: None,
         }
     }
 }
@@ -59,6 +66,10 @@ impl std::fmt::Debug for ExecOptions {
             .field("memory_limit", &self.memory_limit)
             .field("memory_pool", &self.memory_pool)
             .field("temp_dir", &self.temp_dir)
+            .field(
+                "rows_written",
+                &self.rows_written.as_ref().map(|_| "callback"),
+            )
             .finish()
     }
 }
@@ -102,9 +113,16 @@ impl ExecOptions {
     ///
     /// ```
     /// use fusedframe::prelude::*;
+    /// // Sorting 8 MB takes about 40 MB in memory: under 16 MB the sort spills sorted runs to
+    /// // temporary files and merges them; the 8 MB result fits.
     /// let df = range(0, 1_000_000).sort("range", SortOptions::new().descending(true))
-    ///     .collect_with(&ExecOptions::new().memory_limit(4 << 20))?; // sorts in spilled runs
+    ///     .collect_with(&ExecOptions::new().memory_limit(16 << 20))?;
     /// assert_eq!(df.height(), 1_000_000);
+    /// // A result larger than the budget is an error naming what holds it.
+    /// let err = range(0, 1_000_000)
+    ///     .with_columns([(col("range") * 2).alias("twice")])
+    ///     .collect_with(&ExecOptions::new().memory_limit(1 << 20));
+    /// assert!(matches!(err, Err(Error::MemoryLimit { .. })));
     /// # Ok::<(), fusedframe::Error>(())
     /// ```
     pub fn memory_limit(mut self, bytes: usize) -> Self {
@@ -119,6 +137,11 @@ impl ExecOptions {
     /// Write spill files under `dir` (they are removed when the run ends, on error too).
     pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.temp_dir = Some(dir.into());
+        self
+    }
+    /// Tell `callback` the rows a sink has written so far, as it writes.
+    pub fn on_rows_written(mut self, callback: Arc<RowsFn>) -> Self {
+        self.rows_written = Some(callback);
         self
     }
 }
@@ -356,41 +379,80 @@ impl LazyFrame {
         }
     }
 
-    /// Run the query and write CSV to `path` (via a temporary file renamed on success).
+    /// Run the query and write CSV to `path`, streaming: see
+    /// [`sink_parquet_with`](Self::sink_parquet_with).
     pub fn sink_csv(self, path: impl AsRef<Path>) -> Result<()> {
-        let df = self.collect()?;
-        crate::io::write_csv(&df, path.as_ref())
+        self.sink_csv_with(path, &ExecOptions::default())
     }
 
-    /// Run the query and write Parquet to `path` (via a temporary file renamed on success).
+    /// [`sink_csv`](Self::sink_csv) with these options for the run.
+    pub fn sink_csv_with(self, path: impl AsRef<Path>, options: &ExecOptions) -> Result<()> {
+        self.sink(path.as_ref(), SinkFormat::Csv, options)
+    }
+
+    /// Run the query and write Parquet to `path` (snappy, 64 MiB row groups, statistics):
+    /// see [`sink_parquet_with`](Self::sink_parquet_with).
     pub fn sink_parquet(self, path: impl AsRef<Path>) -> Result<()> {
-        let df = self.collect()?;
-        crate::io::write_parquet(&df, path.as_ref())
+        self.sink_parquet_with(
+            path,
+            &ParquetWriteOptions::default(),
+            &ExecOptions::default(),
+        )
     }
 
-    /// Run the query and write Arrow IPC to `path` (via a temporary file renamed on success).
-    pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
-        let df = self.collect()?;
-        crate::io::write_ipc(&df, path.as_ref())
-    }
-
-    /// [`LazyFrame::sink_parquet`] with a codec and row-group size.
+    /// Run the query and write its output to `path` as Parquet while it runs: morsels are
+    /// written in row order as they complete, holding a few morsels per worker whatever the
+    /// output's size, so a file larger than memory can be converted or cleaned. The file is
+    /// written under a temporary name and renamed on success: a failure leaves no file (and
+    /// an existing one as it was).
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let dir = std::env::temp_dir().join(format!("ff-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("squares.parquet");
+    /// range(0, 100_000)
+    ///     .with_columns([(col("range") * col("range")).alias("sq")])
+    ///     .sink_parquet_with(
+    ///         &path,
+    ///         &ParquetWriteOptions::new().compression(ParquetCompression::Zstd),
+    ///         &ExecOptions::new().threads(2),
+    ///     )?;
+    /// assert_eq!(scan_parquet(&path).collect()?.height(), 100_000);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sink_parquet_with(
         self,
         path: impl AsRef<Path>,
-        options: &crate::io::ParquetWriteOptions,
+        write: &ParquetWriteOptions,
+        options: &ExecOptions,
     ) -> Result<()> {
-        let df = self.collect()?;
-        crate::io::write_parquet_with(&df, path.as_ref(), options)
+        self.sink(path.as_ref(), SinkFormat::Parquet(*write), options)
     }
 
-    /// [`LazyFrame::sink_ipc`] in the file or the stream format, compressed or not.
+    /// Run the query and write Arrow IPC to `path`, streaming: see
+    /// [`sink_parquet_with`](Self::sink_parquet_with).
+    pub fn sink_ipc(self, path: impl AsRef<Path>) -> Result<()> {
+        self.sink_ipc_with(path, &IpcWriteOptions::default(), &ExecOptions::default())
+    }
+
+    /// [`sink_ipc`](Self::sink_ipc) in the file or the stream format, compressed or not, with
+    /// options for the run.
     pub fn sink_ipc_with(
         self,
         path: impl AsRef<Path>,
-        options: &crate::io::IpcWriteOptions,
+        write: &IpcWriteOptions,
+        options: &ExecOptions,
     ) -> Result<()> {
-        let df = self.collect()?;
-        crate::io::write_ipc_with(&df, path.as_ref(), options)
+        self.sink(path.as_ref(), SinkFormat::Ipc(*write), options)
+    }
+
+    /// Plan the query and stream its output into `path` in `format`.
+    pub(crate) fn sink(self, path: &Path, format: SinkFormat, options: &ExecOptions) -> Result<()> {
+        let plan = self.optimized_with(options)?;
+        let physical = crate::physical::lower(&plan)?;
+        crate::exec::execute_sink(&physical, options, path, &format)?;
+        Ok(())
     }
 }

@@ -8,15 +8,18 @@ mod describe;
 mod explain;
 pub(crate) use explain::{expr_list, sort_text};
 mod frames;
+mod group;
 pub mod join;
 mod lazy;
 mod sampling;
 
 pub use frames::concat;
 pub(crate) use frames::concat_schema;
+pub(crate) use group::{effective_keys, first_of_each};
+pub use group::{GroupOutput, LazyGroupBy};
 pub use join::JoinType;
 pub(crate) use join::{JoinColumn, JoinLayout};
-pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn};
+pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn, RowsFn};
 
 use std::sync::Arc;
 
@@ -109,6 +112,14 @@ pub enum LogicalPlan {
     },
     /// The inputs' rows one after another, columns matched by name (see [`concat()`]).
     Concat { inputs: Vec<Arc<LogicalPlan>> },
+    /// Rows grouped by the values of `keys` (null keys one group, NaN keys one group), groups
+    /// in order of first appearance; `output` says what each group gives (aggregates, its
+    /// first rows, or its first row for `unique`). A pipeline breaker.
+    GroupBy {
+        input: Arc<LogicalPlan>,
+        keys: Vec<Expr>,
+        output: GroupOutput,
+    },
 }
 
 impl LogicalPlan {
@@ -124,7 +135,8 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Aggregates { input, .. } => vec![input],
+            | LogicalPlan::Aggregates { input, .. }
+            | LogicalPlan::GroupBy { input, .. } => vec![input],
             LogicalPlan::Join { left, right, .. } => vec![left, right],
             LogicalPlan::Concat { inputs } => inputs.iter().collect(),
         }
@@ -150,7 +162,8 @@ impl LogicalPlan {
             | LogicalPlan::Drop { input, .. }
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
-            | LogicalPlan::Aggregates { input, .. } => set(input),
+            | LogicalPlan::Aggregates { input, .. }
+            | LogicalPlan::GroupBy { input, .. } => set(input),
             LogicalPlan::Join { left, right, .. } => {
                 set(left);
                 set(right);
@@ -193,6 +206,10 @@ impl LogicalPlan {
             LogicalPlan::Join {
                 left_on, right_on, ..
             } => left_on.iter().chain(right_on).collect(),
+            LogicalPlan::GroupBy { keys, output, .. } => match output {
+                GroupOutput::Aggregate(aggs) => keys.iter().chain(aggs).collect(),
+                GroupOutput::Head(_) | GroupOutput::First => keys.iter().collect(),
+            },
             _ => vec![],
         }
     }
@@ -221,6 +238,12 @@ impl LogicalPlan {
             } => {
                 all(left_on, f);
                 all(right_on, f);
+            }
+            LogicalPlan::GroupBy { keys, output, .. } => {
+                all(keys, f);
+                if let GroupOutput::Aggregate(aggs) = output {
+                    all(aggs, f);
+                }
             }
             LogicalPlan::InMemory { .. }
             | LogicalPlan::Slice { .. }
@@ -362,6 +385,9 @@ impl LogicalPlan {
                 Ok(JoinLayout::new(l, r, left_on, right_on, *how)?.schema)
             }
             LogicalPlan::Concat { .. } => concat_schema(inputs),
+            LogicalPlan::GroupBy { keys, output, .. } => {
+                group::group_schema(keys, output, &input_schema()?)
+            }
         }
     }
 }

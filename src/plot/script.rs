@@ -94,6 +94,8 @@ pub(crate) fn run_picture(
     };
     let exec = crate::plan::ExecOptions {
         threads: options.threads,
+        memory_limit: options.memory_limit,
+        temp_dir: options.temp_dir.clone(),
         ..Default::default()
     };
     match (picture, &options.output) {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::session::Session;
 use super::value::{FromValue, Value};
 
 /// Why a call's arguments were rejected: the argument's position (for the caret) and reason.
@@ -18,19 +19,27 @@ pub struct CallError {
     pub message: String,
 }
 
-/// The arguments of one call, consumed in order by the generated entry code.
-pub struct Args {
+/// The arguments of one call, consumed in order by the generated entry code, and the session
+/// the call runs in (for calls that run a query: see [`Session`]).
+pub struct Args<'s> {
     items: std::vec::IntoIter<Value>,
     index: usize,
+    session: &'s Session,
 }
 
-impl Args {
+impl<'s> Args<'s> {
     /// Wrap evaluated arguments (their count was checked against the entry's arity).
-    pub fn new(items: Vec<Value>) -> Self {
+    pub fn new(items: Vec<Value>, session: &'s Session) -> Self {
         Self {
             items: items.into_iter(),
             index: 0,
+            session,
         }
+    }
+
+    /// The session the call runs in.
+    pub fn session(&self) -> &'s Session {
+        self.session
     }
 
     /// The next argument converted to the parameter type `T`.
@@ -49,7 +58,7 @@ impl Args {
 }
 
 /// The generated glue for one API item: converts arguments and calls it.
-pub type CallFn = fn(Value, &mut Args) -> Result<Value, CallError>;
+pub type CallFn = fn(Value, &mut Args<'_>) -> Result<Value, CallError>;
 
 /// One table entry.
 pub struct Entry {
@@ -148,6 +157,7 @@ pub fn registry() -> &'static Registry {
 /// methods!(reg, Expr;
 ///     gt(other: Expr);                                  // calls recv.gt(other)
 ///     sort(column: String, options: SortOptions) => |lf| lf.sort(&column, options);
+///     collect() => |lf, session| session.collect(lf);   // runs in the script's session
 /// );
 /// ```
 ///
@@ -156,7 +166,8 @@ pub fn registry() -> &'static Registry {
 /// the list with `ref` for methods taking `&self`, which do not move the receiver.
 macro_rules! methods {
     (@list $reg:expr, $ty:ty, $by_ref:expr;
-        $($name:ident ( $($arg:ident : $aty:ty),* ) $(=> |$r:ident| $custom:expr)?;)*) => {$(
+        $($name:ident ( $($arg:ident : $aty:ty),* )
+            $(=> |$r:ident $(, $s:ident)?| $custom:expr)?;)*) => {$(
         $reg.add_method(
             <$ty as $crate::script::value::ScriptType>::NAME,
             stringify!($name),
@@ -177,15 +188,23 @@ macro_rules! methods {
                     })?;
                     $(let $arg: $aty = _args.next()?;)*
                     Ok($crate::script::value::IntoValue::into_value(
-                        methods!(@call recv, $name, ($($arg),*) $(, |$r| $custom)?)))
+                        methods!(@call recv, _args, $name, ($($arg),*)
+                            $(, |$r $(, $s)?| $custom)?)))
                 },
             },
         );
     )*};
-    (@call $recv:ident, $name:ident, ($($arg:ident),*)) => { $recv.$name($($arg),*) };
-    (@call $recv:ident, $name:ident, ($($arg:ident),*), |$r:ident| $custom:expr) => {{
+    (@call $recv:ident, $a:ident, $name:ident, ($($arg:ident),*)) => { $recv.$name($($arg),*) };
+    (@call $recv:ident, $a:ident, $name:ident, ($($arg:ident),*), |$r:ident| $custom:expr) => {{
         #[allow(clippy::redundant_locals)]
         let $r = $recv;
+        $custom
+    }};
+    (@call $recv:ident, $a:ident, $name:ident, ($($arg:ident),*),
+        |$r:ident, $s:ident| $custom:expr) => {{
+        #[allow(clippy::redundant_locals)]
+        let $r = $recv;
+        let $s = $a.session();
         $custom
     }};
     // After the `@` arms: a fragment that fails to parse is a hard error, not a fallthrough.

@@ -16,6 +16,7 @@ use syn::{Expr as SynExpr, Lit, Stmt, Token};
 use super::diag::{suggest, Diag, Range};
 use super::dispatch::{registry, Args, CallError, Entry, Registry};
 use super::ops::{self, Op};
+use super::session::Session;
 use super::value::{ArrayArg, FloatLit, FromValue, IntLit, IntoValue, Value};
 use crate::error::Error;
 use crate::frame::{Column, DataFrame};
@@ -38,6 +39,8 @@ pub(crate) struct Interp {
     /// Calls that produced a `LazyFrame`, in evaluation order, with their source range.
     /// Positions rather than `Span`s, which are tied to the parsing thread.
     pub trace: Vec<(Range, LazyFrame)>,
+    /// How calls that run a query run it.
+    pub session: Session,
 }
 
 /// The first recorded step whose schema fails: where a plan-time error comes from.
@@ -53,11 +56,12 @@ fn unsupported(span: Span, what: &str) -> Diag {
 }
 
 impl Interp {
-    pub fn new() -> Self {
+    pub fn new(session: Session) -> Self {
         Self {
             reg: registry(),
             env: HashMap::new(),
             trace: Vec::new(),
+            session,
         }
     }
 
@@ -477,19 +481,21 @@ impl Interp {
         for a in args {
             vals.push(self.eval(a)?);
         }
-        (entry.call)(recv, &mut Args::new(vals)).map_err(|CallError { arg, message }| {
-            let span = arg
-                .and_then(|i| args.get(i))
-                .map_or(call_span, |a| a.span());
-            let what = match arg {
-                Some(i) => format!("argument {} of `{name}`: {message}", i + 1),
-                None => format!("`{name}`: {message}"),
-            };
-            Diag::new(span, what).help(format!(
-                "the signature is `{name}({})`",
-                (entry.signature)()
-            ))
-        })
+        (entry.call)(recv, &mut Args::new(vals, &self.session)).map_err(
+            |CallError { arg, message }| {
+                let span = arg
+                    .and_then(|i| args.get(i))
+                    .map_or(call_span, |a| a.span());
+                let what = match arg {
+                    Some(i) => format!("argument {} of `{name}`: {message}", i + 1),
+                    None => format!("`{name}`: {message}"),
+                };
+                Diag::new(span, what).help(format!(
+                    "the signature is `{name}({})`",
+                    (entry.signature)()
+                ))
+            },
+        )
     }
 
     fn record(&mut self, v: &Value, span: Span) {

@@ -2,8 +2,9 @@
 //! same `LazyFrame` the Rust API builds.
 //!
 //! A script is zero or more `let name = <expr>;` statements and one final expression (a
-//! `LazyFrame`, a collected `DataFrame`, or a model such as `lf.kmeans(KMeans::new(3))`, which
-//! the CLI fits and summarises; see [`Output`]), written with exactly the names and argument
+//! `LazyFrame`, a collected `DataFrame`, a model such as `lf.kmeans(KMeans::new(3))`, which
+//! the CLI fits and summarises, or a sink call that writes the result itself,
+//! `lf.sink_parquet("out.parquet")?`; see [`Output`]), written with exactly the names and argument
 //! forms of the Rust API, so that pasting it into `fn q() -> Result<Output> { use
 //! fusedframe::prelude::*; Ok(Output::from({ <script> })) }` compiles and builds the same plan
 //! (`tests/script_equivalence.rs` checks this for every script in `queries/`):
@@ -33,7 +34,8 @@
 //! - `value`: script values and their conversions to and from API types.
 //! - `dispatch`: the tables and the macros that write their entries; `table`: the entries.
 //! - `diag`: rustc-style error rendering.
-//! - `run` and `output`: what the CLI does with a script (run, explain, write results).
+//! - `run` and `output`: what the CLI does with a script (run, explain, write results);
+//!   `session`: the options a script's `collect()`, `fit()` and sinks run with.
 //!
 //! # Adding to the vocabulary
 //!
@@ -53,18 +55,20 @@ mod outcome;
 pub mod output;
 mod parse;
 pub mod run;
+mod session;
 mod table;
 pub mod value;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::plan::LazyFrame;
+use crate::plan::{ExecOptions, LazyFrame};
 
 use self::diag::Diag;
 use self::value::Value;
 
 pub use self::outcome::{Model, Output};
+pub use self::session::{PlannedSink, Session};
 
 /// A script's text and the name its errors use (its path, or `-e`).
 #[derive(Clone, Debug)]
@@ -107,11 +111,28 @@ impl Script {
             .filter(|s| !s.is_empty())
     }
 
-    /// Parse and interpret. Errors are [`Error::Script`] pointing at `file:line:column`.
+    /// Parse and interpret, running what the script runs (`collect()`, `fit()`, `sink_*`)
+    /// with default options. Errors are [`Error::Script`] pointing at `file:line:column`.
     pub fn eval(&self) -> Result<Evaluated> {
+        self.eval_in(Session::default())
+    }
+
+    /// [`eval`](Self::eval), running what the script runs with `options` (the CLI's
+    /// `--threads`, `--memory-limit`, ... reach a script's sinks this way).
+    pub fn eval_with(&self, options: &ExecOptions) -> Result<Evaluated> {
+        self.eval_in(Session::new(options.clone()))
+    }
+
+    /// Interpret without writing: sinks are recorded in [`Evaluated::sinks`] with their plans
+    /// (for `fusedframe explain`).
+    pub fn plan(&self) -> Result<Evaluated> {
+        self.eval_in(Session::plan_only())
+    }
+
+    fn eval_in(&self, session: Session) -> Result<Evaluated> {
         let diag = |d: Diag| d.into_error(&self.name, &self.source);
         let stmts = parse::parse(&self.source).map_err(diag)?;
-        let mut interp = interp::Interp::new();
+        let mut interp = interp::Interp::new(session);
         let value = interp.run(&stmts).map_err(diag)?;
         let output = match Output::from_value(value) {
             Ok(o) => o,
@@ -119,6 +140,7 @@ impl Script {
         };
         Ok(Evaluated {
             output,
+            sinks: interp.session.take_planned(),
             trace: interp.trace,
             name: self.name.clone(),
             source: self.source.clone(),
@@ -129,7 +151,8 @@ impl Script {
 fn final_value_error(v: &Value, stmts: &[syn::Stmt]) -> Diag {
     use syn::spanned::Spanned;
     let msg = format!(
-        "a script must end with a LazyFrame, a DataFrame, a model or a plot, but this is `{}`",
+        "a script must end with a LazyFrame, a DataFrame, a model, a plot or a sink call, \
+         but this is `{}`",
         v.kind()
     );
     let help = match v {
@@ -150,6 +173,8 @@ fn final_value_error(v: &Value, stmts: &[syn::Stmt]) -> Diag {
 pub struct Evaluated {
     /// The script's value.
     pub output: Output,
+    /// The sinks the script would run, when it was only planned ([`Script::plan`]).
+    pub sinks: Vec<PlannedSink>,
     trace: Vec<(diag::Range, LazyFrame)>,
     name: String,
     source: String,

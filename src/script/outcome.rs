@@ -19,6 +19,9 @@ pub enum Output {
     /// A model: the CLI fits it (when lazy) and prints its summary. Boxed: models are large
     /// next to the other variants.
     Model(Box<Model>),
+    /// Nothing left to do: the script ended with a sink call (`...sink_parquet("out.parquet")?`)
+    /// that wrote its result.
+    Done,
     /// A picture: the CLI draws it into `--output fig.svg` or `fig.png`; as a frame it is the
     /// plotted columns.
     #[cfg(feature = "plot")]
@@ -117,6 +120,12 @@ impl From<DataFrame> for Output {
     }
 }
 
+impl From<()> for Output {
+    fn from(_: ()) -> Self {
+        Output::Done
+    }
+}
+
 macro_rules! model_outputs {
     ($($t:ty => $variant:ident),* $(,)?) => {
         $(impl From<$t> for Output {
@@ -148,6 +157,9 @@ model_outputs!(
 impl Output {
     /// The script's final value as an output; the value back if it cannot be one.
     pub(crate) fn from_value(v: Value) -> std::result::Result<Output, Value> {
+        if matches!(v, Value::Unit) {
+            return Ok(Output::Done);
+        }
         let v = match v.into_object::<LazyFrame>() {
             Ok(lf) => return Ok(Output::Lazy(lf)),
             Err(v) => v,
@@ -175,6 +187,7 @@ impl Output {
             Output::Model(_) => Err(Error::Plan(
                 "the script's result is a model, not a frame".into(),
             )),
+            Output::Done => Err(done()),
         }
     }
 
@@ -210,6 +223,16 @@ impl Output {
             Output::Plot(p) => p.query().collect_with(options),
             Output::Frame(df) => Ok(df),
             Output::Model(m) => Ok(m.fit_with(options)?.table),
+            Output::Done => Err(done()),
         }
     }
+}
+
+/// What asking a [`Output::Done`] for a table or a plan gives.
+fn done() -> Error {
+    Error::Plan(
+        "the script ends with a sink call, which wrote its result; there is no table left \
+         (end the script with the query itself to print it or write it with --output)"
+            .into(),
+    )
 }

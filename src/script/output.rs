@@ -36,6 +36,18 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// The streaming sink format for this kind (`None` for JSON, written from a frame).
+    pub fn sink_format(self) -> Option<crate::io::SinkFormat> {
+        use crate::io::{IpcWriteOptions, ParquetWriteOptions, SinkFormat};
+        Some(match self {
+            FileKind::Csv => SinkFormat::Csv,
+            FileKind::Parquet => SinkFormat::Parquet(ParquetWriteOptions::new()),
+            FileKind::Ipc => SinkFormat::Ipc(IpcWriteOptions::new()),
+            FileKind::IpcStream => SinkFormat::Ipc(IpcWriteOptions::new().stream(true)),
+            FileKind::Json => return None,
+        })
+    }
+
     /// The kind for a path's extension (`.csv`, `.parquet`, `.arrow`, `.ipc`, `.arrows`,
     /// `.json`).
     pub fn from_path(path: &Path) -> Option<Self> {

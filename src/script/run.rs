@@ -27,6 +27,10 @@ pub struct RunOptions {
     pub explain: bool,
     /// Show a progress bar on stderr (the CLI sets it when stderr is a terminal).
     pub progress: bool,
+    /// The memory budget in bytes (`None`: `FUSEDFRAME_MEMORY_LIMIT` or a share of RAM).
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (`None`: `FUSEDFRAME_TEMP_DIR` or the system's).
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// Every script `paths` names: files as given, directories as their `*.fq` files in name order.
@@ -62,45 +66,74 @@ pub fn header(script: &Script) -> String {
     }
 }
 
-/// Run one script: interpret, then explain, print, or write the result.
+/// Run one script: interpret (its own sinks run now, with these options), then explain,
+/// print, or write the result (a query's result streams into `--output`).
 pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) -> Result<()> {
-    let ev = script.eval()?;
     if options.explain {
-        let plan = ev.output.explain(true).map_err(|e| ev.locate(e))?;
-        return writeln!(out, "{plan}").map_err(|e| Error::io("<stdout>", e));
+        let text = explain_script(script, ExplainKind::Optimized)?;
+        return writeln!(out, "{text}").map_err(|e| Error::io("<stdout>", e));
     }
+    // Checked before running, so a long query does not end in "unknown extension" (a
+    // picture's path is checked by the plot's run below).
+    let target = match &options.output {
+        Some(path) if !is_picture(path) => Some((path, output_kind(path)?)),
+        _ => None,
+    };
+    let bar = Progress::start(options.progress);
+    let mut exec = ExecOptions::new();
+    exec.threads = options.threads;
+    exec.memory_limit = options.memory_limit;
+    exec.temp_dir = options.temp_dir.clone();
+    exec.progress = bar.callback();
+    exec.rows_written = bar.rows_callback();
+    let ev = script.eval_with(&exec)?;
     #[cfg(feature = "plot")]
     if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
         return done;
     }
-    // Checked before running, so a long query does not end in "unknown extension".
-    let target = match &options.output {
-        Some(path) => Some((path, output_kind(path)?)),
-        None => None,
-    };
-    let mut exec = ExecOptions::new();
-    exec.threads = options.threads;
     // A model prints its summary; its table is what CSV/JSON/--output carry.
-    let (df, summary) = {
-        let bar = Progress::start(options.progress);
-        if let Some(cb) = bar.callback() {
-            exec = exec.progress(cb);
+    let (df, summary) = match (ev.output.clone(), target) {
+        (Output::Done, None) => return Ok(()),
+        (Output::Done, Some((path, _))) => {
+            return Err(Error::Plan(format!(
+                "the script writes its own result (it ends with a sink call); --output {} has \
+                 nothing to write",
+                path.display()
+            )))
         }
-        match ev.output.clone() {
-            // On the `--threads` pool: the model's passes honour the thread count too.
-            Output::Model(m) => {
-                let fitted = m.fit_with(&exec).map_err(|e| ev.locate(e))?;
-                (fitted.table, Some(fitted.summary))
-            }
-            other => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
+        (Output::Lazy(lf), Some((path, kind))) if kind.sink_format().is_some() => {
+            let format = kind
+                .sink_format()
+                .ok_or_else(|| Error::Internal("no format".into()))?;
+            return lf.sink(path, format, &exec).map_err(|e| ev.locate(e));
         }
+        // On the `--threads` pool: the model's passes honour the thread count too.
+        (Output::Model(m), _) => {
+            let fitted = m.fit_with(&exec).map_err(|e| ev.locate(e))?;
+            (fitted.table, Some(fitted.summary))
+        }
+        (other, _) => (other.collect_with(&exec).map_err(|e| ev.locate(e))?, None),
     };
+    drop(bar);
     match (target, summary) {
         (Some((path, kind)), _) => write_file(&df, kind, path),
         (None, Some(summary)) if options.format == Format::Table => {
             writeln!(out, "{summary}").map_err(|e| Error::io("<stdout>", e))
         }
         (None, _) => write_stdout(&df, options.format, out),
+    }
+}
+
+/// Whether `--output` names a picture (`.svg`, `.png`), which only a plot writes.
+fn is_picture(path: &Path) -> bool {
+    #[cfg(feature = "plot")]
+    {
+        crate::plot::ImageFormat::from_path(path).is_some()
+    }
+    #[cfg(not(feature = "plot"))]
+    {
+        let _ = path;
+        false
     }
 }
 
@@ -126,15 +159,40 @@ pub enum ExplainKind {
     Physical,
 }
 
-/// `fusedframe explain`: the optimized plan, every optimizer step, or the physical plan.
+/// `fusedframe explain`: the optimized plan, every optimizer step, or the physical plan. A
+/// script is only planned: its sinks write nothing and show as `SINK <FORMAT> path` above the
+/// plan of what they would write.
 pub fn explain_script(script: &Script, kind: ExplainKind) -> Result<String> {
-    let ev = script.eval()?;
-    let text = match kind {
-        ExplainKind::Verbose => ev.output.explain_verbose(),
-        ExplainKind::Optimized => ev.output.explain(true),
-        ExplainKind::Physical => ev.output.explain_physical(),
+    let ev = script.plan()?;
+    let text = |output: &Output| match kind {
+        ExplainKind::Verbose => output.explain_verbose(),
+        ExplainKind::Optimized => output.explain(true),
+        ExplainKind::Physical => output.explain_physical(),
     };
-    text.map_err(|e| ev.locate(e))
+    let mut parts = vec![];
+    for sink in &ev.sinks {
+        let plan = text(&Output::Lazy(sink.query.clone())).map_err(|e| ev.locate(e))?;
+        let indented: Vec<String> = plan.lines().map(|l| format!("  {l}")).collect();
+        parts.push(format!(
+            "SINK {} path={}\n{}",
+            sink_name(&sink.format),
+            sink.path.display(),
+            indented.join("\n")
+        ));
+    }
+    if !matches!(ev.output, Output::Done) || ev.sinks.is_empty() {
+        parts.push(text(&ev.output).map_err(|e| ev.locate(e))?);
+    }
+    Ok(parts.join("\n"))
+}
+
+fn sink_name(format: &crate::io::SinkFormat) -> &'static str {
+    match format {
+        crate::io::SinkFormat::Csv => "CSV",
+        crate::io::SinkFormat::Parquet(_) => "PARQUET",
+        crate::io::SinkFormat::Ipc(o) if o.is_stream() => "IPC_STREAM",
+        crate::io::SinkFormat::Ipc(_) => "IPC",
+    }
 }
 
 /// `fusedframe schema`: a file's columns and types, the format chosen by extension.
@@ -182,7 +240,7 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} scanning [{bar:30}] {pos}/{len} morsels, {elapsed}",
+            "{spinner} [{bar:30}] {pos}/{len} morsels{msg}, {elapsed}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
@@ -203,6 +261,14 @@ impl Progress {
     /// The callback to hand the executor, when the bar is shown.
     fn callback(&self) -> Option<Arc<crate::plan::ProgressFn>> {
         self.callback.clone()
+    }
+
+    /// The callback a sink tells the rows it wrote, shown after the morsels.
+    fn rows_callback(&self) -> Option<Arc<crate::plan::RowsFn>> {
+        let bar = self.bar.clone()?;
+        Some(Arc::new(move |rows: u64| {
+            bar.set_message(format!(", {rows} rows written"));
+        }))
     }
 }
 

@@ -20,18 +20,21 @@ use arrow::datatypes::DataType;
 use super::dispatch::{constants, functions, methods, Registry};
 use super::value::{ArrayArg, IntoF64, Ref, SortArg};
 use crate::expr::{
-    all_numeric, col, cols, date, datetime, lit, max_horizontal, mean_horizontal, min_horizontal,
-    rand_int, rand_normal, rand_uniform, row_index, sum_horizontal, when, DtNamespace, Expr, Fill,
-    RankMethod, RankOptions, RollingKind, RollingOptions, Scalar, SortOptions, StrNamespace, Then,
-    When,
+    all_numeric, col, cols, corr, date, datetime, len, lit, max_horizontal, mean_horizontal,
+    min_horizontal, rand_int, rand_normal, rand_uniform, row_index, sum_horizontal, when,
+    DtNamespace, Expr, Fill, RankMethod, RankOptions, RollingKind, RollingOptions, Scalar,
+    SortOptions, StrNamespace, Then, When,
 };
 use crate::frame::{full, ones, range, zeros, Column, DataFrame};
-use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+use crate::io::{
+    scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions, IpcCompression, IpcWriteOptions,
+    ParquetCompression, ParquetWriteOptions, SinkFormat,
+};
 use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{concat, ExecOptions, JoinType, LazyFrame};
+use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};
 
 /// Fill the registry.
 pub fn register(r: &mut Registry) {
@@ -51,6 +54,10 @@ pub fn register(r: &mut Registry) {
         CsvOptions::default();
         ExecOptions::new();
         ExecOptions::default();
+        ParquetWriteOptions::new();
+        ParquetWriteOptions::default();
+        IpcWriteOptions::new();
+        IpcWriteOptions::default();
         DataFrame::new(columns: Vec<Column>);
         Column::new(name: String, values: ArrayArg);
         LazyFrame::from_dataframe(df: DataFrame);
@@ -74,6 +81,9 @@ pub fn register(r: &mut Registry) {
         RankOptions::new();
         RankOptions::default();
         DataType::Decimal128(precision: u8, scale: i8);
+        // Aggregates that are functions.
+        len();
+        corr(a: Expr, b: Expr);
         // Date and time literals.
         date(text: String) => date(&text);
         datetime(text: String) => datetime(&text);
@@ -130,6 +140,15 @@ pub fn register(r: &mut Registry) {
         RollingKind::Std;
         RollingKind::Var;
         RollingKind::Median;
+        ParquetCompression::Uncompressed;
+        ParquetCompression::Snappy;
+        ParquetCompression::Gzip;
+        ParquetCompression::Brotli;
+        ParquetCompression::Lz4Raw;
+        ParquetCompression::Zstd;
+        IpcCompression::Uncompressed;
+        IpcCompression::Lz4;
+        IpcCompression::Zstd;
         RankMethod::Average;
         RankMethod::Min;
         RankMethod::Max;
@@ -199,6 +218,10 @@ pub fn register(r: &mut Registry) {
         nan_var(ddof: u8);
         first();
         last();
+        n_unique();
+        len();
+        // Windows over groups.
+        over(partition_by: Vec<Expr>);
         // Sorting, indexing, sampling.
         arg_sort(options: SortOptions);
         sort(options: SortOptions);
@@ -309,11 +332,25 @@ pub fn register(r: &mut Registry) {
         drop(columns: Vec<String>);
         rename(existing: Vec<String>, new: Vec<String>);
         gather(indices: Expr);
-        collect();
+        // Calls that run a query run in the script's session (the CLI's options).
+        collect() => |lf, session| session.collect(lf);
         collect_with(options: Ref<ExecOptions>) => |lf| lf.collect_with(&options.0);
-        sink_csv(path: String);
-        sink_parquet(path: String);
-        sink_ipc(path: String);
+        sink_csv(path: String) => |lf, session| session.sink(lf, &path, SinkFormat::Csv, None);
+        sink_parquet(path: String) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Parquet(ParquetWriteOptions::new()), None)
+        };
+        sink_ipc(path: String) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Ipc(IpcWriteOptions::new()), None)
+        };
+        sink_csv_with(path: String, options: Ref<ExecOptions>) => |lf, session| {
+            session.sink(lf, &path, SinkFormat::Csv, Some(&options.0))
+        };
+        sink_parquet_with(path: String, write: Ref<ParquetWriteOptions>, options: Ref<ExecOptions>)
+            => |lf, session| {
+                session.sink(lf, &path, SinkFormat::Parquet(write.0), Some(&options.0))
+            };
+        sink_ipc_with(path: String, write: Ref<IpcWriteOptions>, options: Ref<ExecOptions>)
+            => |lf, session| session.sink(lf, &path, SinkFormat::Ipc(write.0), Some(&options.0));
         describe();
         drop_nans();
         drop_nulls();
@@ -322,6 +359,9 @@ pub fn register(r: &mut Registry) {
         sample_n(n: usize, seed: u64, replace: bool);
         sample_frac(frac: f64, seed: u64, replace: bool);
         shuffle(seed: u64);
+        group_by(keys: Vec<Expr>);
+        unique();
+        unique_subset(columns: Vec<String>);
         kmeans(config: KMeans);
         pca(config: Pca);
         linear_regression(target: String, features: Vec<String>);
@@ -330,6 +370,11 @@ pub fn register(r: &mut Registry) {
         left_join(other: LazyFrame, left_on: String, right_on: String) => |lf| lf.left_join(other, &left_on, &right_on);
         cross_join(other: LazyFrame);
         with_row_index(name: String) => |lf| lf.with_row_index(&name);
+    );
+
+    methods!(r, LazyGroupBy;
+        agg(aggs: Vec<Expr>);
+        head(n: usize);
     );
 
     methods!(r, KMeans;
@@ -345,13 +390,13 @@ pub fn register(r: &mut Registry) {
         features(names: Vec<String>);
     );
     methods!(r, LazyKMeans;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     methods!(r, LazyPca;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     methods!(r, LazyLinearRegression;
-        fit();
+        fit() => |m, session| m.fit_with(session.options());
     );
     // Fitted models score new data lazily; their methods borrow the model.
     methods!(r, ref KMeansModel;
@@ -418,6 +463,18 @@ pub fn register(r: &mut Registry) {
         optimize(on: bool);
         memory_limit(bytes: usize);
         temp_dir(dir: String);
+    );
+
+    methods!(r, ParquetWriteOptions;
+        compression(compression: ParquetCompression);
+        compression_level(level: i32);
+        row_group_bytes(bytes: usize);
+        row_group_rows(rows: usize);
+        statistics(on: bool);
+    );
+    methods!(r, IpcWriteOptions;
+        stream(stream: bool);
+        compression(compression: IpcCompression);
     );
 
     // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.

@@ -262,7 +262,7 @@ fn rust_typing_rules() {
     );
     let e = err("df.lazy().collect()");
     assert!(
-        e.contains("must end with a LazyFrame, a DataFrame, a model or a plot")
+        e.contains("must end with a LazyFrame, a DataFrame, a model, a plot or a sink call")
             && e.contains("add `?`"),
         "{e}"
     );
@@ -295,7 +295,7 @@ fn unsupported_syntax_says_what_is_supported() {
         ("df.lazy(", "syntax error"),
         (
             "col(\"x\")",
-            "must end with a LazyFrame, a DataFrame, a model or a plot",
+            "must end with a LazyFrame, a DataFrame, a model, a plot or a sink call",
         ),
         (
             "df.lazy().head(SortOptions::new().descending)",
@@ -438,14 +438,8 @@ const NOT_SCRIPTABLE: &[(&str, &str)] = &[
         "takes a shared MemoryPool (an Arc), which a script has no way to make",
     ),
     (
-        "LazyFrame::sink_parquet_with",
-        "its options (ParquetWriteOptions, ParquetCompression) are not script types yet; \
-         scripts write Parquet with sink_parquet or --output",
-    ),
-    (
-        "LazyFrame::sink_ipc_with",
-        "its options (IpcWriteOptions, IpcCompression) are not script types yet; scripts \
-         write IPC streams with --output FILE.arrows",
+        "ExecOptions::on_rows_written",
+        "takes a Rust closure (RowsFn); the CLI shows the rows a sink wrote with it",
     ),
 ];
 
@@ -458,6 +452,7 @@ fn every_api_method_is_in_the_script_tables() {
         "When",
         "Then",
         "LazyFrame",
+        "LazyGroupBy",
         "SortOptions",
         "CsvOptions",
         "ExecOptions",

@@ -18,12 +18,14 @@ use crate::expr::{
     SortOptions, StrNamespace, Then, When,
 };
 use crate::frame::{Column, DataFrame, IntoArray};
-use crate::io::CsvOptions;
+use crate::io::{
+    CsvOptions, IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions,
+};
 use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyPca, LinearModel, Pca, PcaModel,
     PcaSolver,
 };
-use crate::plan::{ExecOptions, IntoSortOptions, JoinType, LazyFrame};
+use crate::plan::{ExecOptions, IntoSortOptions, JoinType, LazyFrame, LazyGroupBy};
 
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -279,12 +281,17 @@ script_types_from!(
     DtNamespace,
     StrNamespace,
     LazyFrame,
+    LazyGroupBy,
     DataFrame,
     Column,
     DataType,
     SortOptions,
     CsvOptions,
     ExecOptions,
+    ParquetWriteOptions,
+    ParquetCompression,
+    IpcWriteOptions,
+    IpcCompression,
     Fill,
     RollingKind,
     RollingOptions,

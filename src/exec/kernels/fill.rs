@@ -111,7 +111,7 @@ fn statistic(a: &ArrayRef, fill: Fill) -> Result<Option<f64>> {
         Fill::Median => {
             // nan_median skips NaN and nulls; an input without valid values gives NaN.
             let f: ArrayRef = Arc::new(to_f64(a)?);
-            aggregate(&AggFunc::NanMedian, &f)?
+            aggregate(&AggFunc::NanMedian, std::slice::from_ref(&f))?
                 .as_f64()
                 .filter(|m| !m.is_nan())
         }

@@ -17,8 +17,9 @@ use arrow::array::{Array, ArrayRef};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::SchemaRef;
 
-use super::{Carry, Opened, Running};
+use super::{Carry, Running};
 use crate::error::{Error, Result};
+use crate::exec::memory::{array_bytes, Reservation};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
 use crate::physical::StreamOp;
 
@@ -101,8 +102,8 @@ impl Running<'_> {
         if self.ops.iter().any(|(op, _)| op.changes_rows()) {
             return None;
         }
-        (0..self.source.num_morsels())
-            .map(|i| self.source.morsel_rows(i))
+        (0..self.num_morsels())
+            .map(|i| self.morsel_rows(i))
             .collect()
     }
 
@@ -111,16 +112,17 @@ impl Running<'_> {
         &self,
         schema: SchemaRef,
         heights: &[usize],
+        memory: &Reservation,
     ) -> Result<DataFrame> {
         let total: usize = heights.iter().sum();
         // Columns shared with an in-memory input, whatever their type.
-        let shared: Vec<Option<ArrayRef>> = match &self.source {
-            Opened::Frame(df) => self
+        let shared: Vec<Option<ArrayRef>> = match self.source.frame() {
+            Some(df) => self
                 .passthrough()
                 .into_iter()
                 .map(|j| j.map(|j| df.columns()[j].clone()))
                 .collect(),
-            Opened::Morsels(_) => vec![None; schema.fields().len()],
+            None => vec![None; schema.fields().len()],
         };
         let widths: Vec<Option<usize>> = schema
             .fields()
@@ -134,6 +136,8 @@ impl Running<'_> {
                 }
             })
             .collect();
+        // The fixed-width columns are allocated now; the others grow piece by piece.
+        memory.try_grow(widths.iter().flatten().map(|w| w * total).sum())?;
         let mut buffers: Vec<Option<ColumnBuffer>> = widths
             .iter()
             .map(|w| w.map(|w| ColumnBuffer::new(total, w)))
@@ -182,6 +186,16 @@ impl Running<'_> {
                     )));
                 }
                 let row = m.row;
+                let kept_bytes: usize = piece
+                    .columns()
+                    .iter()
+                    .zip(widths.iter().zip(&shared))
+                    .map(|(c, (w, s))| match (w, s) {
+                        (None, None) => array_bytes(c),
+                        _ => 0,
+                    })
+                    .sum();
+                memory.try_grow(kept_bytes)?;
                 let cols = piece
                     .columns()
                     .iter()

@@ -158,7 +158,7 @@ pub(super) fn run_staged<P: Send>(
             .into_par_iter()
             .map(|i| {
                 let mut pieces = vec![];
-                r.source.for_each_piece(i, &mut |piece| {
+                r.for_each_piece(i, &mut |piece| {
                     pieces.push(r.apply(&r.ops[..first], piece)?);
                     Ok(())
                 })?;

@@ -190,6 +190,20 @@ pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
     write::write_frame(df, w)
 }
 
+/// The header line of `schema` (what [`write`] starts with).
+pub(crate) fn write_header(schema: &arrow::datatypes::Schema) -> Vec<u8> {
+    let mut buf = vec![];
+    write::header(schema, &mut buf);
+    buf
+}
+
+/// The rows of `df` as CSV text, without the header (what [`write`] writes after it).
+pub(crate) fn format_rows(df: &DataFrame) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(df.height() * 16);
+    write::write_rows(df, vec![], &mut out)?;
+    Ok(out)
+}
+
 /// The file's bytes: memory-mapped, or read into memory where mapping is not possible
 /// (empty files, pipes).
 pub(crate) enum Bytes {

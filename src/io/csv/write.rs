@@ -32,6 +32,24 @@ type CellFn<'a> = Box<dyn Fn(usize, &mut Vec<u8>) + 'a>;
 
 /// Write `df` as CSV (see [`super::write`] for the format).
 pub(crate) fn write_frame(df: &DataFrame, w: &mut impl Write) -> Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
+    header(df.schema(), &mut buf);
+    write_rows(df, buf, w)
+}
+
+/// Append the header line of `schema` to `buf`.
+pub(crate) fn header(schema: &arrow::datatypes::Schema, buf: &mut Vec<u8>) {
+    for (i, f) in schema.fields().iter().enumerate() {
+        if i > 0 {
+            buf.push(DELIM);
+        }
+        write_text(f.name().as_bytes(), buf);
+    }
+    buf.push(b'\n');
+}
+
+/// Write the rows of `df` after what `buf` holds already, through `buf`.
+pub(crate) fn write_rows(df: &DataFrame, mut buf: Vec<u8>, w: &mut impl Write) -> Result<()> {
     let io = |e: std::io::Error| Error::io(PathBuf::new(), e);
     let cells: Vec<CellFn<'_>> = df
         .schema()
@@ -40,14 +58,6 @@ pub(crate) fn write_frame(df: &DataFrame, w: &mut impl Write) -> Result<()> {
         .zip(df.columns())
         .map(|(f, a)| cell_writer(f.name(), a))
         .collect::<Result<_>>()?;
-    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
-    for (i, name) in df.column_names().iter().enumerate() {
-        if i > 0 {
-            buf.push(DELIM);
-        }
-        write_text(name.as_bytes(), &mut buf);
-    }
-    buf.push(b'\n');
     let columns = df.columns();
     for row in 0..df.height() {
         for (i, (cell, array)) in cells.iter().zip(columns).enumerate() {

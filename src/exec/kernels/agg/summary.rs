@@ -16,12 +16,12 @@ use arrow::datatypes::{DataType, Float64Type};
 
 use super::super::scale::{nan_min_max, nan_sum_count};
 use super::super::stats::pairwise_sum;
-use super::{AggState, Kind, State};
+use super::{Groups, GroupsAccumulator};
 use crate::error::Result;
 
 /// Which statistics a group of aggregates reads.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Needs {
+pub(crate) struct Needs {
     plain_sum: bool,
     nan_sum: bool,
     min_max: bool,
@@ -35,19 +35,41 @@ impl Needs {
             min_max: self.min_max || o.min_max,
         }
     }
+
+    /// Nothing but the row count (`count`, `null_count`, `len`).
+    pub(super) fn rows() -> Needs {
+        Needs::default()
+    }
+
+    /// A sum: NaN-skipping or plain.
+    pub(super) fn sums(skip_nan: bool) -> Needs {
+        Needs {
+            plain_sum: !skip_nan,
+            nan_sum: skip_nan,
+            min_max: false,
+        }
+    }
+
+    /// The smallest and largest non-NaN value.
+    pub(super) fn extremes() -> Needs {
+        Needs {
+            min_max: true,
+            ..Needs::default()
+        }
+    }
 }
 
 /// Statistics of the (selected) values of one piece of a null-free Float64 column. Only those
 /// asked for are computed; the others stay at their empty values and are not read.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct FloatSummary {
-    rows: usize,
+pub(crate) struct FloatSummary {
+    pub(super) rows: usize,
     /// Pairwise sum, NaN propagating (`sum`, `mean`).
-    plain_sum: f64,
+    pub(super) plain_sum: f64,
     /// Pairwise sum and count of the non-NaN values (`nan_sum`, `nan_mean`).
-    nan_sum: (f64, usize),
+    pub(super) nan_sum: (f64, usize),
     /// Smallest and largest non-NaN value and how many values are not NaN.
-    min_max: (f64, f64, usize),
+    pub(super) min_max: (f64, f64, usize),
 }
 
 impl FloatSummary {
@@ -69,85 +91,6 @@ impl FloatSummary {
             } else {
                 (f64::INFINITY, f64::NEG_INFINITY, 0)
             },
-        }
-    }
-}
-
-impl AggState {
-    /// What this state reads from a [`FloatSummary`], or `None` when it needs the values
-    /// themselves (medians, variances, arg_min, ...) or its input is not Float64.
-    pub(super) fn float_needs(&self) -> Option<Needs> {
-        if self.dtype != DataType::Float64 {
-            return None;
-        }
-        let none = Needs::default();
-        match &self.state {
-            State::Count(_) | State::NullCount(_) => Some(none),
-            State::Sum { skip_nan, .. } | State::Mean { skip_nan, .. } => Some(Needs {
-                plain_sum: !skip_nan,
-                nan_sum: *skip_nan,
-                ..none
-            }),
-            State::MinMax {
-                kind: Kind::Float, ..
-            } => Some(Needs {
-                min_max: true,
-                ..none
-            }),
-            _ => None,
-        }
-    }
-
-    /// Add a piece of null-free values through its summary (computed with this state's
-    /// [`float_needs`](Self::float_needs)).
-    pub(super) fn absorb(&mut self, s: &FloatSummary) {
-        match &mut self.state {
-            State::Count(n) => *n += s.rows as u64,
-            State::NullCount(_) => {}
-            State::Sum {
-                f, plain, skip_nan, ..
-            } => {
-                let v = if *skip_nan { s.nan_sum.0 } else { s.plain_sum };
-                f.add(v);
-                *plain += v;
-            }
-            State::Mean {
-                f,
-                plain,
-                n,
-                skip_nan,
-            } => {
-                let (v, c) = if *skip_nan {
-                    s.nan_sum
-                } else {
-                    (s.plain_sum, s.rows)
-                };
-                f.add(v);
-                *plain += v;
-                *n += c as u64;
-            }
-            State::MinMax {
-                min,
-                skip_nan,
-                f,
-                nan,
-                ..
-            } => {
-                let (lo, hi, count) = s.min_max;
-                if count > 0 {
-                    let m = if *min { lo } else { hi };
-                    *f = Some(match *f {
-                        None => m,
-                        Some(b) if *min => b.min(m),
-                        Some(b) => b.max(m),
-                    });
-                }
-                if !*skip_nan && s.rows > count {
-                    *nan = true;
-                }
-            }
-            // `float_needs` is `None` for the others, so they are never handed a summary.
-            _ => {}
         }
     }
 }
@@ -278,10 +221,10 @@ mod x86 {
     }
 }
 
-/// Update `group`, aggregates that all read `values`, with one piece; with a `mask`, only the
-/// rows where it is set (nulls in the mask count as unset).
-pub fn update_group(
-    group: &mut [AggState],
+/// Update `group`, one-group accumulators of aggregates that all read `values`, with one
+/// piece; with a `mask`, only the rows where it is set (nulls in the mask count as unset).
+pub(crate) fn update_group(
+    group: &mut [Box<dyn GroupsAccumulator>],
     values: &ArrayRef,
     mask: Option<&BooleanArray>,
     scratch: &mut Vec<f64>,
@@ -317,7 +260,7 @@ pub fn update_group(
                 None => values,
             };
             for state in group.iter_mut() {
-                state.update(v)?;
+                state.update(std::slice::from_ref(v), Groups::One, 1)?;
             }
         }
     }
@@ -330,6 +273,7 @@ mod tests {
 
     use arrow::array::{Float64Array, Int64Array};
 
+    use super::super::tests::{one, result};
     use super::*;
     use crate::expr::{AggFunc, Scalar};
 
@@ -352,10 +296,8 @@ mod tests {
 
     /// Results of `funcs()` over `values` under `mask` through `update_group`, piece by piece.
     fn grouped(values: &ArrayRef, mask: Option<&BooleanArray>, piece: usize) -> Vec<Scalar> {
-        let mut states: Vec<AggState> = funcs()
-            .iter()
-            .map(|f| AggState::new(f, values.data_type()))
-            .collect();
+        let mut states: Vec<Box<dyn GroupsAccumulator>> =
+            funcs().iter().map(|f| one(f, values.data_type())).collect();
         let mut scratch = vec![];
         let mut start = 0;
         while start < values.len() {
@@ -365,15 +307,13 @@ mod tests {
             update_group(&mut states, &v, m.as_ref(), &mut scratch).unwrap();
             start += len;
         }
-        states.into_iter().map(|s| s.finish().unwrap()).collect()
+        states.into_iter().map(result).collect()
     }
 
     /// The same through a materialized filter and one `update` per aggregate.
     fn separately(values: &ArrayRef, mask: Option<&BooleanArray>, piece: usize) -> Vec<Scalar> {
-        let mut states: Vec<AggState> = funcs()
-            .iter()
-            .map(|f| AggState::new(f, values.data_type()))
-            .collect();
+        let mut states: Vec<Box<dyn GroupsAccumulator>> =
+            funcs().iter().map(|f| one(f, values.data_type())).collect();
         let mut start = 0;
         while start < values.len() {
             let len = piece.min(values.len() - start);
@@ -382,11 +322,11 @@ mod tests {
                 v = arrow::compute::filter(&v, &m.slice(start, len)).unwrap();
             }
             for s in &mut states {
-                s.update(&v).unwrap();
+                s.update(std::slice::from_ref(&v), Groups::One, 1).unwrap();
             }
             start += len;
         }
-        states.into_iter().map(|s| s.finish().unwrap()).collect()
+        states.into_iter().map(result).collect()
     }
 
     /// Equal to the bit: `Scalar` compares floats by their bits, NaN included.

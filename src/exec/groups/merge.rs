@@ -1,0 +1,303 @@
+//! Merging per-morsel partials into one grouping, in morsel order, so that group ids follow
+//! first appearance and every state folds its partials in input order whatever the thread
+//! count.
+//!
+//! Few groups merge in one sequence, into the first morsel's partial. Many groups are split
+//! into partitions by hash (a fixed function of the number of groups, never of the threads):
+//! each partition merges its share of every partial, in morsel order, into its own table and
+//! states, in parallel with the others. A group's first appearance is then the (morsel, local
+//! id) of the partial that created it, and the partitions' groups are put back in that order
+//! at the end (each partition's list is already in it, so one pass over a slot per local
+//! group does it).
+
+use arrow::array::{Array, ArrayRef, UInt32Array};
+use rayon::prelude::*;
+
+use super::table::GroupTable;
+use crate::error::{Error, Result};
+use crate::exec::kernels::agg::{vec_bytes, GroupsAccumulator};
+use crate::exec::memory::Reservation;
+
+/// One morsel's grouping.
+pub(crate) struct Partial {
+    /// Its groups (local ids in order of first appearance within the morsel).
+    pub(crate) table: GroupTable,
+    /// Its aggregates' states, one accumulator per aggregate, sealed.
+    pub(crate) accs: Vec<Box<dyn GroupsAccumulator>>,
+    /// The local group id of each of its rows (kept only when the caller needs rows' groups).
+    pub(crate) row_ids: Vec<u32>,
+    /// The bytes it holds of the memory budget.
+    pub(crate) held: usize,
+}
+
+impl Partial {
+    /// The bytes its table, states and row ids hold.
+    pub(crate) fn size(&self) -> usize {
+        state_size(&self.table, &self.accs) + vec_bytes(&self.row_ids)
+    }
+
+    /// The bytes a new group is expected to take: what a group holds so far on average (at
+    /// least [`MIN_GROUP_BYTES`]).
+    pub(crate) fn size_per_group(&self) -> usize {
+        (self.size() / self.table.len().max(1)).max(MIN_GROUP_BYTES)
+    }
+}
+
+/// The least bytes a new group is expected to take (a hash slot, a key, a few states).
+const MIN_GROUP_BYTES: usize = 64;
+
+/// The bytes a table and its states hold.
+fn state_size(table: &GroupTable, accs: &[Box<dyn GroupsAccumulator>]) -> usize {
+    table.size() + accs.iter().map(|a| a.size()).sum::<usize>()
+}
+
+/// The share of the `GROUP_BY` reservation one grouping state (a partial's, or a merge
+/// target's) holds: reserved before it grows, settled to its size after.
+pub(crate) struct Held<'a> {
+    mem: &'a Reservation,
+    bytes: usize,
+}
+
+impl<'a> Held<'a> {
+    /// A state that holds `bytes` of `mem` already.
+    pub(crate) fn of(mem: &'a Reservation, bytes: usize) -> Self {
+        Self { mem, bytes }
+    }
+
+    /// Reserve room for `groups` more groups of `per_group` bytes, before they are added.
+    pub(crate) fn before(&mut self, groups: usize, per_group: usize) -> Result<()> {
+        let more = groups.saturating_mul(per_group);
+        self.mem.try_grow(more)?;
+        self.bytes += more;
+        Ok(())
+    }
+
+    /// Reserve exactly what the state holds now (`now` bytes); returns it.
+    pub(crate) fn settle(&mut self, now: usize) -> Result<usize> {
+        if now > self.bytes {
+            self.mem.try_grow(now - self.bytes)?;
+        } else {
+            self.mem.shrink(self.bytes - now);
+        }
+        self.bytes = now;
+        Ok(now)
+    }
+}
+
+/// The merged grouping, groups in order of first appearance.
+pub(crate) struct Grouped {
+    pub(crate) n_groups: usize,
+    /// The key columns, one value per group.
+    pub(crate) keys: Vec<ArrayRef>,
+    /// Each aggregate's results, one per group.
+    pub(crate) results: Vec<ArrayRef>,
+    /// The group of every input row, in input order (when asked for).
+    pub(crate) row_ids: Option<Vec<u32>>,
+}
+
+/// Local groups per partition below which one sequence merges everything.
+const PARTITION_GROUPS: usize = 1 << 16;
+/// The most partitions.
+const MAX_PARTITIONS: usize = 64;
+
+/// The number of partitions for this many local groups in all (a power of two).
+fn partitions(total: usize) -> usize {
+    (total / PARTITION_GROUPS)
+        .next_power_of_two()
+        .clamp(1, MAX_PARTITIONS)
+}
+
+/// The partition of a group of hash `h` among `p` (a power of two): bits the hash table uses
+/// for neither its bucket (low bits) nor its tag (top seven).
+#[inline(always)]
+fn partition_of(h: u64, p: usize) -> usize {
+    ((h >> 40) as usize) & (p - 1)
+}
+
+/// Merge `partials` (in morsel order); `new_accs` makes empty accumulators for a partition;
+/// with `rows`, the group of every row is returned too. The merged states reserve from `mem`
+/// (which holds the partials' bytes) as they grow.
+pub(crate) fn merge(
+    mut partials: Vec<Partial>,
+    new_accs: &(dyn Fn() -> Result<Vec<Box<dyn GroupsAccumulator>>> + Sync),
+    rows: bool,
+    mem: &Reservation,
+) -> Result<Grouped> {
+    let total: usize = partials.iter().map(|p| p.table.len()).sum();
+    let p = partitions(total);
+    if partials.len() <= 1 || p == 1 {
+        return merge_in_sequence(partials, rows, mem);
+    }
+    // Each partial's local groups, by partition, in local order.
+    let lists: Vec<Vec<Vec<u32>>> = partials
+        .par_iter()
+        .map(|part| {
+            let mut l = vec![vec![]; p];
+            for g in 0..part.table.len() as u32 {
+                l[partition_of(part.table.hash(g), p)].push(g);
+            }
+            l
+        })
+        .collect();
+    let mut base = Vec::with_capacity(partials.len());
+    let mut acc = 0usize;
+    for part in &partials {
+        base.push(acc);
+        acc += part.table.len();
+    }
+    let spec = partials[0].table.spec().clone();
+    // Each partition: its table, states, each group's first appearance, and where each
+    // partial's listed groups went.
+    type Merged = (
+        GroupTable,
+        Vec<Box<dyn GroupsAccumulator>>,
+        Vec<usize>,
+        Vec<Vec<u32>>,
+    );
+    let merged: Vec<Merged> = (0..p)
+        .into_par_iter()
+        .map(|q| {
+            let mut table = GroupTable::new(spec.clone());
+            let mut accs = new_accs()?;
+            let mut origin = vec![];
+            let mut targets = Vec::with_capacity(partials.len());
+            let mut held = Held::of(mem, 0);
+            for (m, part) in partials.iter().enumerate() {
+                let from = &lists[m][q];
+                held.before(from.len(), part.size_per_group())?;
+                let to: Vec<u32> = from
+                    .iter()
+                    .map(|&l| {
+                        let (id, new) = table.insert_from(&part.table, l);
+                        if new {
+                            origin.push(base[m] + l as usize);
+                        }
+                        id
+                    })
+                    .collect();
+                for (a, pa) in accs.iter_mut().zip(&part.accs) {
+                    a.merge(pa.as_ref(), from, &to, table.len())?;
+                }
+                held.settle(state_size(&table, &accs))?;
+                targets.push(if rows { to } else { vec![] });
+            }
+            Ok((table, accs, origin, targets))
+        })
+        .collect::<Result<_>>()?;
+    // The final order: partitions' groups by first appearance.
+    let mut part_base = Vec::with_capacity(p);
+    let mut n_groups = 0usize;
+    for (t, ..) in &merged {
+        part_base.push(n_groups);
+        n_groups += t.len();
+    }
+    let mut slots = vec![u32::MAX; total];
+    for (q, (_, _, origin, _)) in merged.iter().enumerate() {
+        for (j, o) in origin.iter().enumerate() {
+            slots[*o] = (part_base[q] + j) as u32;
+        }
+    }
+    let order: Vec<u32> = slots.into_iter().filter(|s| *s != u32::MAX).collect();
+    if order.len() != n_groups {
+        return Err(Error::Internal("partitioned merge lost groups".into()));
+    }
+    let order = UInt32Array::from(order);
+    // Keys and results of each partition, then in the final order.
+    let keys_by_part: Vec<Vec<ArrayRef>> = merged
+        .par_iter()
+        .map(|(t, ..)| t.keys())
+        .collect::<Result<_>>()?;
+    let mut merged = merged;
+    let results_by_part: Vec<Vec<ArrayRef>> = merged
+        .par_iter_mut()
+        .map(|(t, accs, ..)| {
+            let n = t.len();
+            accs.iter_mut()
+                .map(|a| a.evaluate(n))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<_>>()?;
+    let reorder = |cols: Vec<Vec<ArrayRef>>| -> Result<Vec<ArrayRef>> {
+        let width = cols.first().map_or(0, Vec::len);
+        (0..width)
+            .map(|c| {
+                let parts: Vec<&dyn Array> = cols.iter().map(|p| p[c].as_ref()).collect();
+                let all = arrow::compute::concat(&parts)?;
+                Ok(arrow::compute::take(all.as_ref(), &order, None)?)
+            })
+            .collect()
+    };
+    let keys = reorder(keys_by_part)?;
+    let results = reorder(results_by_part)?;
+    let row_ids = if rows {
+        // The final id of group `j` of partition `q` is its position in `order`.
+        let mut inverse = vec![0u32; n_groups];
+        for (i, o) in order.values().iter().enumerate() {
+            inverse[*o as usize] = i as u32;
+        }
+        let mut out = Vec::with_capacity(partials.iter().map(|p| p.row_ids.len()).sum());
+        for (m, part) in partials.iter_mut().enumerate() {
+            let mut local = vec![0u32; part.table.len()];
+            for (q, (_, _, _, targets)) in merged.iter().enumerate() {
+                for (l, t) in lists[m][q].iter().zip(&targets[m]) {
+                    local[*l as usize] = inverse[part_base[q] + *t as usize];
+                }
+            }
+            out.extend(part.row_ids.iter().map(|l| local[*l as usize]));
+            part.row_ids = vec![];
+        }
+        Some(out)
+    } else {
+        None
+    };
+    Ok(Grouped {
+        n_groups,
+        keys,
+        results,
+        row_ids,
+    })
+}
+
+/// Merge everything into the first partial, one partial after the other (each let go once
+/// it is in).
+fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> Result<Grouped> {
+    let mut it = partials.into_iter();
+    let Some(first) = it.next() else {
+        return Err(Error::Internal("grouping without partials".into()));
+    };
+    let Partial {
+        mut table,
+        mut accs,
+        row_ids,
+        held,
+    } = first;
+    let mut held = Held::of(mem, held);
+    let mut all_rows = if rows { Some(row_ids) } else { None };
+    for part in it {
+        held.before(part.table.len(), part.size_per_group())?;
+        let from: Vec<u32> = (0..part.table.len() as u32).collect();
+        let to: Vec<u32> = from
+            .iter()
+            .map(|&l| table.insert_from(&part.table, l).0)
+            .collect();
+        for (a, pa) in accs.iter_mut().zip(&part.accs) {
+            a.merge(pa.as_ref(), &from, &to, table.len())?;
+        }
+        if let Some(out) = all_rows.as_mut() {
+            out.extend(part.row_ids.iter().map(|l| to[*l as usize]));
+        }
+        held.settle(state_size(&table, &accs) + all_rows.as_ref().map_or(0, vec_bytes))?;
+        mem.shrink(part.held);
+    }
+    let n_groups = table.len();
+    let results = accs
+        .iter_mut()
+        .map(|a| a.evaluate(n_groups))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Grouped {
+        n_groups,
+        keys: table.keys()?,
+        results,
+        row_ids: all_rows,
+    })
+}

@@ -1,0 +1,185 @@
+//! Grouping: hash aggregation (`group_by(..).agg(..)`, `unique`), `group_by(..).head(n)` and
+//! window expressions over groups (`over`), all on one grouping machine.
+//!
+//! Rows are grouped by the values of key expressions: null keys form one group, NaN keys one
+//! group, and groups are numbered in order of first appearance, the same for any thread count.
+//! Each morsel interns its rows' keys into its own [`GroupTable`] (`table.rs`; keys are
+//! stored and hashed without an allocation per row, `keys.rs`) and updates its own columnar
+//! accumulators (`kernels::agg`) with the rows' local group ids; the partials then merge in
+//! morsel order, partitioned by hash when there are many groups (`merge.rs`).
+//!
+//! - [`group_pipeline`] groups a pipeline's output as it streams (the `GROUP_BY` operator
+//!   consumes its input morsel by morsel and keeps only the tables and states);
+//! - [`group_frame`] groups a materialized frame and can also give the group of every row,
+//!   which `head(n)` per group, `over` and the general per-group evaluation need
+//!   (`ops.rs`, `window.rs`).
+
+mod keys;
+mod merge;
+mod ops;
+mod table;
+#[cfg(test)]
+mod tests;
+pub(crate) mod window;
+
+pub(crate) use keys::KeySpec;
+pub(crate) use merge::Grouped;
+pub(crate) use ops::{group_by, group_evaluate, group_head};
+pub(crate) use table::{GroupTable, Scratch};
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, UInt32Array};
+use arrow::datatypes::Schema;
+use rayon::prelude::*;
+
+use self::merge::{merge, Held, Partial};
+use self::table::prepare_keys;
+use super::aggregate::AggSpecs;
+use super::eval::evaluate;
+use super::kernels::agg::Groups;
+use super::pipeline::{Carry, Opened, Running};
+use super::{Context, Params};
+use crate::error::Result;
+use crate::expr::Expr;
+use crate::frame::DataFrame;
+
+/// The key spec of `keys` over rows of `schema`.
+pub(crate) fn key_spec(keys: &[Expr], schema: &Schema) -> Result<Arc<KeySpec>> {
+    let types = keys
+        .iter()
+        .map(|k| k.data_type(schema))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(KeySpec::new(types)?))
+}
+
+/// Group the output rows of `pipeline` by `keys` (elementwise expressions), computing `aggs`
+/// for each group; with `rows`, the group of every output row too.
+///
+/// The tables and states reserve from the run's memory budget as `GROUP_BY`: before a piece
+/// is interned, room for each of its rows to be a new group (at the bytes per group the state
+/// holds so far), settled to what the state holds once the piece is in; the merge likewise.
+/// A grouping over the budget ends in [`Error::MemoryLimit`](crate::Error::MemoryLimit).
+pub(crate) fn group_pipeline(
+    pipeline: &Running,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    rows: bool,
+) -> Result<Grouped> {
+    let spec = key_spec(keys, &pipeline.schema())?;
+    let params = pipeline.params();
+    let mem = pipeline.reserve("GROUP_BY");
+    let start = |_| {
+        Ok((
+            Partial {
+                table: GroupTable::new(spec.clone()),
+                accs: aggs.accumulators()?,
+                row_ids: vec![],
+                held: 0,
+            },
+            Scratch::default(),
+            vec![],
+        ))
+    };
+    let mut partials: Vec<Partial> = pipeline
+        .run_morsels(
+            0..pipeline.num_morsels(),
+            &mut Carry::default(),
+            false,
+            &start,
+            &|(part, scratch, ids), piece, _| {
+                let h = piece.height();
+                let mut held = Held::of(&mem, part.held);
+                held.before(h, part.size_per_group())?;
+                let karrs = keys
+                    .iter()
+                    .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                    .collect::<Result<Vec<_>>>()?;
+                let table = &mut part.table;
+                table.intern(&prepare_keys(&spec, karrs)?, ids, scratch)?;
+                let values = aggs.eval_inputs(&piece, params)?;
+                for (k, acc) in part.accs.iter_mut().enumerate() {
+                    acc.update(&aggs.args_of(k, &values), Groups::Ids(ids), table.len())?;
+                }
+                if rows {
+                    part.row_ids.extend_from_slice(ids);
+                }
+                let now = part.size();
+                part.held = held.settle(now)?;
+                Ok(())
+            },
+        )?
+        .into_iter()
+        .map(|(part, ..)| part)
+        .collect();
+    if partials.is_empty() {
+        partials.push(start(0)?.0);
+    }
+    for p in &mut partials {
+        for acc in &mut p.accs {
+            acc.seal()?;
+        }
+    }
+    merge(partials, &|| aggs.accumulators(), rows, &mem)
+}
+
+/// Group the rows of a materialized frame by `keys`, computing `aggs`; with `rows`, the
+/// group of every row too.
+pub(crate) fn group_frame(
+    df: &DataFrame,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    rows: bool,
+    params: &Params,
+) -> Result<Grouped> {
+    let ctx = Context {
+        params: params.clone(),
+        ..Context::default()
+    };
+    let running = Running::new(Opened::Frame(df.clone()), &[], &ctx);
+    group_pipeline(&running, keys, aggs, rows)
+}
+
+/// The rows of each group together: `order` lists the row numbers group after group (rows of
+/// a group in input order), group `g`'s being `order[offsets[g]..offsets[g + 1]]`.
+pub(crate) struct ByGroup {
+    pub(crate) order: UInt32Array,
+    pub(crate) offsets: Vec<usize>,
+}
+
+impl ByGroup {
+    /// A stable counting sort of rows by their group ids.
+    pub(crate) fn new(row_ids: &[u32], n_groups: usize) -> Self {
+        let mut offsets = vec![0usize; n_groups + 1];
+        for g in row_ids {
+            offsets[*g as usize + 1] += 1;
+        }
+        for g in 0..n_groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut order = vec![0u32; row_ids.len()];
+        for (r, g) in row_ids.iter().enumerate() {
+            let k = &mut next[*g as usize];
+            order[*k] = r as u32;
+            *k += 1;
+        }
+        Self {
+            order: UInt32Array::from(order),
+            offsets,
+        }
+    }
+
+    /// The columns of `df` with its rows group after group.
+    pub(crate) fn sorted(&self, df: &DataFrame) -> Result<DataFrame> {
+        let cols = df
+            .columns()
+            .par_iter()
+            .map(|c| Ok(arrow::compute::take(c.as_ref(), &self.order, None)?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        if cols.is_empty() {
+            return Ok(DataFrame::with_height(self.order.len()));
+        }
+        DataFrame::from_arrays(df.schema().clone(), cols)
+    }
+}

@@ -1,0 +1,303 @@
+//! The group table: a hash table from keys to dense group ids, `0, 1, 2, ...` in order of
+//! first appearance, with the keys stored columnar (a `Vec<u64>` of words, or one byte arena
+//! with the end of each key) and each group's hash kept for partitioning and merging.
+//!
+//! A byte key's table entry ([`Slot`]) carries its full hash, its length and its first 16
+//! bytes, so a lookup compares in the table itself: a short key (db-benchmark's string ids
+//! are 5 and 12 bytes) never touches the arena, a long one only once the hash, length and
+//! head agree.
+//!
+//! A morsel interns its rows into its own table; tables are then merged in morsel order
+//! ([`GroupTable::insert_from`]), so a group's id in the merged table follows its first
+//! appearance in the input.
+
+use crate::exec::kernels::agg::vec_bytes;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use hashbrown::hash_table::Entry;
+use hashbrown::HashTable;
+
+use super::keys::{
+    decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, words, KeySpec,
+    Layout, NULL_HASH,
+};
+use crate::error::{Error, Result};
+
+/// Buffers reused across the pieces of a morsel.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    words: Vec<u64>,
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// A byte key's entry: see the module docs.
+#[derive(Clone, Copy)]
+struct Slot {
+    hash: u64,
+    id: u32,
+    len: u32,
+    head: [u8; 16],
+}
+
+/// The first 16 bytes of `key`, zero-padded.
+#[inline(always)]
+fn head(key: &[u8]) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    let n = key.len().min(16);
+    h[..n].copy_from_slice(&key[..n]);
+    h
+}
+
+/// See the module docs.
+pub(crate) struct GroupTable {
+    spec: Arc<KeySpec>,
+    hashes: Vec<u64>,
+    /// `Layout::Word`: (key, id) inline.
+    word_map: HashTable<(u64, u32)>,
+    words: Vec<u64>,
+    /// `Layout::Str` / `Layout::Rows`: group `g`'s key is `arena[start(g)..ends[g]]`.
+    map: HashTable<Slot>,
+    arena: Vec<u8>,
+    ends: Vec<usize>,
+    /// The group of the null key (`Word` and `Str`; rows encode nulls in their bytes).
+    null_group: Option<u32>,
+}
+
+impl GroupTable {
+    /// An empty table for keys of `spec`.
+    pub(crate) fn new(spec: Arc<KeySpec>) -> Self {
+        Self {
+            spec,
+            hashes: vec![],
+            word_map: HashTable::new(),
+            words: vec![],
+            map: HashTable::new(),
+            arena: vec![],
+            ends: vec![],
+            null_group: None,
+        }
+    }
+
+    /// The number of groups.
+    pub(crate) fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// The bytes the table holds (its vectors' and hash tables' capacities), for the memory
+    /// budget.
+    pub(crate) fn size(&self) -> usize {
+        let slots = self.word_map.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+            + self.map.capacity() * (std::mem::size_of::<Slot>() + 1);
+        slots
+            + vec_bytes(&self.hashes)
+            + vec_bytes(&self.words)
+            + vec_bytes(&self.arena)
+            + vec_bytes(&self.ends)
+    }
+
+    /// The keys' spec.
+    pub(crate) fn spec(&self) -> &Arc<KeySpec> {
+        &self.spec
+    }
+
+    /// Group `g`'s hash.
+    pub(crate) fn hash(&self, g: u32) -> u64 {
+        self.hashes[g as usize]
+    }
+
+    fn bytes(&self, g: usize) -> &[u8] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &self.arena[start..self.ends[g]]
+    }
+
+    /// Group `g`'s key bytes (`Str` and `Rows` layouts).
+    pub(crate) fn key_bytes(&self, g: u32) -> &[u8] {
+        self.bytes(g as usize)
+    }
+
+    /// A new group for the null key (`Word`, `Str`).
+    fn null_id(&mut self) -> u32 {
+        if let Some(g) = self.null_group {
+            return g;
+        }
+        let g = self.hashes.len() as u32;
+        self.hashes.push(NULL_HASH);
+        match self.spec.layout {
+            Layout::Word => self.words.push(0),
+            _ => self.ends.push(self.arena.len()),
+        }
+        self.null_group = Some(g);
+        g
+    }
+
+    /// The id of the word key `k` of hash `h`, and whether it is new.
+    #[inline(always)]
+    fn word_id(&mut self, k: u64, h: u64) -> (u32, bool) {
+        let next = self.hashes.len() as u32;
+        match self
+            .word_map
+            .entry(h, |&(kk, _)| kk == k, |&(kk, _)| hash_word(kk))
+        {
+            Entry::Occupied(e) => (e.get().1, false),
+            Entry::Vacant(e) => {
+                e.insert((k, next));
+                self.words.push(k);
+                self.hashes.push(h);
+                (next, true)
+            }
+        }
+    }
+
+    /// The id of the byte key `key` of hash `h`, and whether it is new.
+    #[inline(always)]
+    fn bytes_id(&mut self, key: &[u8], h: u64) -> (u32, bool) {
+        let next = self.hashes.len() as u32;
+        let Self {
+            map,
+            arena,
+            ends,
+            hashes,
+            ..
+        } = self;
+        let len = key.len() as u32;
+        let hd = head(key);
+        let eq = |s: &Slot| {
+            s.hash == h
+                && s.len == len
+                && s.head == hd
+                && (len <= 16 || {
+                    // The rest, past the head.
+                    let end = ends[s.id as usize];
+                    arena[end - key.len() + 16..end] == key[16..]
+                })
+        };
+        match map.entry(h, eq, |s| s.hash) {
+            Entry::Occupied(e) => (e.get().id, false),
+            Entry::Vacant(e) => {
+                e.insert(Slot {
+                    hash: h,
+                    id: next,
+                    len,
+                    head: hd,
+                });
+                arena.extend_from_slice(key);
+                ends.push(arena.len());
+                hashes.push(h);
+                (next, true)
+            }
+        }
+    }
+
+    /// The group id of every row of a piece whose key columns are `keys` (prepared by
+    /// [`KeySpec::prepare`]), into `ids`; keys not seen before become new groups, in row order.
+    pub(crate) fn intern(
+        &mut self,
+        keys: &[ArrayRef],
+        ids: &mut Vec<u32>,
+        scratch: &mut Scratch,
+    ) -> Result<()> {
+        ids.clear();
+        let n = keys.first().map_or(0, |k| k.len());
+        ids.reserve(n);
+        match self.spec.layout {
+            Layout::Word => {
+                let k = &keys[0];
+                words(k, self.spec.kinds[0], &mut scratch.words);
+                let nulls = k.logical_nulls().filter(|n| n.null_count() > 0);
+                match nulls {
+                    None => {
+                        for &w in &scratch.words {
+                            ids.push(self.word_id(w, hash_word(w)).0);
+                        }
+                    }
+                    Some(nulls) => {
+                        for (r, &w) in scratch.words.iter().enumerate() {
+                            ids.push(if nulls.is_valid(r) {
+                                self.word_id(w, hash_word(w)).0
+                            } else {
+                                self.null_id()
+                            });
+                        }
+                    }
+                }
+            }
+            Layout::Str => {
+                let s = keys[0].as_string::<i32>();
+                let (offs, data) = (s.value_offsets(), s.value_data());
+                let nulls = s.nulls().filter(|n| n.null_count() > 0);
+                for r in 0..n {
+                    if nulls.is_some_and(|nl| nl.is_null(r)) {
+                        ids.push(self.null_id());
+                        continue;
+                    }
+                    let v = &data[offs[r] as usize..offs[r + 1] as usize];
+                    ids.push(self.bytes_id(v, hash_bytes(v)).0);
+                }
+            }
+            Layout::Rows => {
+                encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends);
+                let mut start = 0;
+                for &end in &scratch.ends {
+                    let v = &scratch.buf[start..end];
+                    ids.push(self.bytes_id(v, hash_bytes(v)).0);
+                    start = end;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The id here of `other`'s group `g` (a table of the same spec), inserting it when new;
+    /// and whether it is new.
+    pub(crate) fn insert_from(&mut self, other: &GroupTable, g: u32) -> (u32, bool) {
+        if other.null_group == Some(g) {
+            let had = self.null_group.is_some();
+            return (self.null_id(), !had);
+        }
+        let h = other.hashes[g as usize];
+        match self.spec.layout {
+            Layout::Word => self.word_id(other.words[g as usize], h),
+            _ => self.bytes_id(other.bytes(g as usize), h),
+        }
+    }
+
+    /// The id of the row-encoded key `key` (a `Rows` table), inserting it when new; and
+    /// whether it is new.
+    pub(crate) fn insert_row(&mut self, key: &[u8]) -> (u32, bool) {
+        self.bytes_id(key, hash_bytes(key))
+    }
+
+    /// The keys of every group, in id order: one array per key column, of the declared types.
+    pub(crate) fn keys(&self) -> Result<Vec<ArrayRef>> {
+        let spec = &self.spec;
+        match spec.layout {
+            Layout::Word => Ok(vec![decode_words(
+                &self.words,
+                self.null_group,
+                &spec.types[0],
+                spec.kinds[0],
+            )?]),
+            Layout::Str => Ok(vec![decode_strings(
+                &self.arena,
+                &self.ends,
+                self.null_group,
+                &spec.types[0],
+            )?]),
+            Layout::Rows => decode_rows(&self.arena, &self.ends, spec),
+        }
+    }
+}
+
+/// The key columns of a piece, evaluated and prepared for a table of `spec`; errors name a
+/// key whose values have another type than planned.
+pub(crate) fn prepare_keys(spec: &KeySpec, keys: Vec<ArrayRef>) -> Result<Vec<ArrayRef>> {
+    if keys.len() != spec.types.len() {
+        return Err(Error::Internal("key count differs from the plan".into()));
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(c, k)| spec.prepare(c, k))
+        .collect()
+}

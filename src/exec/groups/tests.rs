@@ -1,0 +1,217 @@
+//! Grouping end to end on small frames, with the answers written out by hand.
+
+use crate::prelude::*;
+
+fn frame() -> DataFrame {
+    DataFrame::new(vec![
+        Column::new(
+            "g",
+            vec![Some("a"), Some("b"), Some("a"), None, Some("b"), None],
+        ),
+        Column::new("k", vec![1i64, 2, 1, 2, 2, 1]),
+        Column::new(
+            "x",
+            vec![
+                Some(1.0),
+                Some(2.0),
+                Some(f64::NAN),
+                Some(4.0),
+                None,
+                Some(6.0),
+            ],
+        ),
+        Column::new("y", vec![1.0, 3.0, 5.0, 7.0, 11.0, 13.0]),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn aggregates_per_group_in_order_of_first_appearance() {
+    let out = frame()
+        .lazy()
+        .group_by([col("g")])
+        .agg([
+            col("y").sum(),
+            col("x").mean().alias("xm"),
+            col("x").nan_mean().alias("xnm"),
+            len(),
+            col("x").count().alias("c"),
+            (col("y") * 2).max().alias("m2"),
+            (col("y").max() - col("y").min()).alias("range"),
+        ])
+        .collect()
+        .unwrap();
+    assert_eq!(
+        out.column_names(),
+        vec!["g", "y", "xm", "xnm", "len", "c", "m2", "range"]
+    );
+    let g = out.column("g").unwrap();
+    let g = g
+        .as_any()
+        .downcast_ref::<arrow::array::StringArray>()
+        .unwrap();
+    assert_eq!(
+        g.iter().collect::<Vec<_>>(),
+        vec![Some("a"), Some("b"), None]
+    );
+    assert_eq!(
+        out.column_f64("y").unwrap(),
+        vec![Some(6.0), Some(14.0), Some(20.0)]
+    );
+    let xm = out.column_f64("xm").unwrap();
+    assert!(xm[0].unwrap().is_nan());
+    assert_eq!(&xm[1..], &[Some(2.0), Some(5.0)]);
+    assert_eq!(
+        out.column_f64("xnm").unwrap(),
+        vec![Some(1.0), Some(2.0), Some(5.0)]
+    );
+    assert_eq!(
+        out.column_f64("len").unwrap(),
+        vec![Some(2.0), Some(2.0), Some(2.0)]
+    );
+    assert_eq!(
+        out.column_f64("c").unwrap(),
+        vec![Some(2.0), Some(1.0), Some(2.0)]
+    );
+    assert_eq!(
+        out.column_f64("m2").unwrap(),
+        vec![Some(10.0), Some(22.0), Some(26.0)]
+    );
+    assert_eq!(
+        out.column_f64("range").unwrap(),
+        vec![Some(4.0), Some(8.0), Some(6.0)]
+    );
+}
+
+#[test]
+fn several_keys_and_expression_keys() {
+    let out = frame()
+        .lazy()
+        .group_by([col("g"), (col("k") * 10).alias("k10")])
+        .agg([col("y").sum()])
+        .collect()
+        .unwrap();
+    assert_eq!(out.column_names(), vec!["g", "k10", "y"]);
+    assert_eq!(
+        out.column_f64("k10").unwrap(),
+        vec![Some(10.0), Some(20.0), Some(20.0), Some(10.0)]
+    );
+    assert_eq!(
+        out.column_f64("y").unwrap(),
+        vec![Some(6.0), Some(14.0), Some(7.0), Some(13.0)]
+    );
+}
+
+#[test]
+fn head_per_group_and_unique() {
+    let out = frame()
+        .lazy()
+        .group_by([col("k")])
+        .head(2)
+        .collect()
+        .unwrap();
+    assert_eq!(out.column_names(), vec!["k", "g", "x", "y"]);
+    assert_eq!(
+        out.column_f64("y").unwrap(),
+        vec![Some(1.0), Some(5.0), Some(3.0), Some(7.0)]
+    );
+    let out = frame().lazy().unique_subset(["k"]).collect().unwrap();
+    assert_eq!(out.column_f64("y").unwrap(), vec![Some(1.0), Some(3.0)]);
+    let out = frame()
+        .lazy()
+        .select([col("g"), col("k")])
+        .unique()
+        .collect()
+        .unwrap();
+    // (a, 1), (b, 2), (null, 2), (null, 1).
+    assert_eq!(out.height(), 4);
+}
+
+#[test]
+fn over_broadcasts_aggregates_and_runs_windows_per_group() {
+    let out = frame()
+        .lazy()
+        .with_columns([
+            col("y").sum().over([col("g")]).alias("s"),
+            (col("y") - col("y").mean()).over([col("k")]).alias("d"),
+            col("y").rolling_sum(2).over([col("k")]).alias("r"),
+        ])
+        .collect()
+        .unwrap();
+    assert_eq!(
+        out.column_f64("s").unwrap(),
+        vec![
+            Some(6.0),
+            Some(14.0),
+            Some(6.0),
+            Some(20.0),
+            Some(14.0),
+            Some(20.0)
+        ]
+    );
+    // k = 1: rows 0, 2, 5 (y 1, 5, 13; mean 19/3); k = 2: rows 1, 3, 4 (3, 7, 11; mean 7).
+    let d = out.column_f64("d").unwrap();
+    assert!((d[0].unwrap() - (1.0 - 19.0 / 3.0)).abs() < 1e-12);
+    assert_eq!(d[1], Some(-4.0));
+    assert_eq!(
+        out.column_f64("r").unwrap(),
+        vec![None, None, Some(6.0), Some(10.0), Some(18.0), Some(18.0)]
+    );
+}
+
+#[test]
+fn physical_plans_of_groupings() {
+    let lf = frame()
+        .lazy()
+        .filter(col("y").gt(0.0))
+        .group_by([col("g"), (col("k") * 10).alias("k10")])
+        .agg([
+            col("y").sum(),
+            (col("x").max() - col("x").min()).alias("r"),
+            corr(col("x"), col("y")).pow(2).alias("r2"),
+            len(),
+        ]);
+    insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+        GROUP_BY keys=[col("g"), (col("k") * 10).alias("k10")] aggs=[__agg0 = col("y").sum(), __agg1 = col("x").max(), __agg2 = col("x").min(), __agg3 = corr(col("x"), col("y")), __agg4 = len()] -> [col("__key0").alias("g"), col("__key1").alias("k10"), col("__agg0").alias("y"), (col("__agg1") - col("__agg2")).alias("r"), col("__agg3").pow(2).alias("r2"), col("__agg4").alias("len")]
+          PIPELINE
+            FILTER col("y").gt(0.0)
+            DATAFRAME rows=6 width=4
+        "#);
+    let lf = frame().lazy().unique_subset(["k"]);
+    insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+        GROUP_BY keys=[col("k")] aggs=[__agg0 = col("g").first(), __agg1 = col("k").first(), __agg2 = col("x").first(), __agg3 = col("y").first()] -> [col("__agg0").alias("g"), col("__agg1").alias("k"), col("__agg2").alias("x"), col("__agg3").alias("y")]
+          PIPELINE
+            DATAFRAME rows=6 width=4
+        "#);
+    let lf = frame()
+        .lazy()
+        .sort("y", SortOptions::default().descending(true))
+        .group_by([col("k")])
+        .head(1);
+    insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+        GROUP_HEAD keys=[col("k")] n=1
+          SORT by=[col("y") desc]
+            PIPELINE
+              DATAFRAME rows=6 width=4
+        "#);
+    // An aggregate of a window needs each group's rows together.
+    let lf = frame()
+        .lazy()
+        .group_by([col("k")])
+        .agg([col("y").rolling_mean(2).max().alias("m")]);
+    insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+        GROUP_EVALUATE keys=[col("k")] [col("y").rolling_mean(2).max().alias("m")]
+          PIPELINE
+            DATAFRAME rows=6 width=2
+        "#);
+    let out = lf.collect().unwrap();
+    assert_eq!(out.column_f64("m").unwrap(), vec![Some(9.0), Some(9.0)]);
+    let lf = frame()
+        .lazy()
+        .with_columns([col("y").mean().over([col("g")]).alias("m")]);
+    insta::assert_snapshot!(lf.explain_physical().unwrap(), @r#"
+        EVALUATE WITH_COLUMNS [col("y").mean().over([col("g")]).alias("m")]
+          PIPELINE
+            DATAFRAME rows=6 width=4
+        "#);
+}

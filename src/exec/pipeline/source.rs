@@ -1,0 +1,322 @@
+//! A pipeline's opened source ([`Opened`]): where its morsels come from and how they are cut
+//! into pieces; and the streaming operators applied to a piece ([`apply`]).
+//!
+//! Pieces are sized by bytes ([`piece_rows`]): at most [`MORSEL_ROWS`] rows, fewer when the
+//! widest schema along the pipeline would make a piece larger than [`PIECE_BYTES`] (a
+//! 10,000-column float32 table gets pieces of 192 rows, about 7.7 MB, not 64K rows of
+//! 2.5 GB). The size depends on the schemas only, never on the data, the thread count or the
+//! memory budget, so results stay bit-identical.
+
+use std::sync::Arc;
+
+use arrow::array::BooleanArray;
+use arrow::datatypes::{DataType, Schema, SchemaRef};
+
+use crate::error::{Error, Result};
+use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
+use crate::exec::join::{probe_morsel, BuiltSide};
+use crate::exec::memory::Reservation;
+use crate::exec::{Params, MORSEL_ROWS};
+use crate::frame::DataFrame;
+use crate::io::MorselSource;
+use crate::physical::StreamOp;
+
+/// Bytes a piece aims at: large enough that per-piece overhead is small, small enough that a
+/// piece's intermediates stay in cache and a few per worker cost little memory. Typical
+/// tables (up to 16 eight-byte columns) keep [`MORSEL_ROWS`]-row pieces.
+pub const PIECE_BYTES: usize = 8 << 20;
+
+/// Rows per piece for a pipeline whose rows have these schemas (its source's and each
+/// operator's output): [`MORSEL_ROWS`], or fewer (a multiple of 64, at least 64) when the
+/// widest row times [`MORSEL_ROWS`] would pass [`PIECE_BYTES`].
+///
+/// A row's width is estimated from its types: fixed-width values by their width, booleans as
+/// one byte, text and binary as 16 bytes, anything nested as 32.
+pub fn piece_rows<'s>(schemas: impl IntoIterator<Item = &'s Schema>) -> usize {
+    let widest = schemas
+        .into_iter()
+        .map(|s| {
+            s.fields()
+                .iter()
+                .map(|f| value_width(f.data_type()))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0);
+    if widest == 0 {
+        return MORSEL_ROWS;
+    }
+    let rows = (PIECE_BYTES / widest) / 64 * 64;
+    rows.clamp(64, MORSEL_ROWS)
+}
+
+/// Estimated bytes of one value of `dt` (see [`piece_rows`]).
+fn value_width(dt: &DataType) -> usize {
+    match dt {
+        DataType::Null => 0,
+        DataType::Boolean => 1,
+        _ if dt.is_primitive() => dt.primitive_width().unwrap_or(8),
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView => 16,
+        DataType::Dictionary(k, _) => value_width(k),
+        _ => 32,
+    }
+}
+
+/// A source whose morsels must be asked for in increasing order, a wave at a time (the merge
+/// of a spilled sort's runs): each is made when asked for, and those asked for early are
+/// buffered until then.
+pub(crate) trait SequentialSource: Send + Sync {
+    fn schema(&self) -> SchemaRef;
+    fn num_morsels(&self) -> usize;
+    fn morsel_rows(&self, i: usize) -> usize;
+    /// Morsel `i`; every morsel before it must have been asked for, or be in the same wave.
+    fn morsel(&self, i: usize) -> Result<DataFrame>;
+}
+
+/// A pipeline's source, opened.
+pub(crate) enum Opened {
+    /// A file's morsels, decoded on demand (also a spill file's).
+    Morsels(Arc<dyn MorselSource>),
+    /// A frame in memory, cut into morsels of one piece each (zero-copy slices).
+    Frame(DataFrame),
+    /// A breaker's output frame, as [`Opened::Frame`], with its reservation from the budget
+    /// (released when the pipeline reading it is done).
+    HeldFrame(DataFrame, Reservation),
+    /// Pieces an operator holds (an earlier pass's, a sort's output), morsel by morsel.
+    Pieces(Box<Kept>),
+    /// Another source's morsels through streaming operators: a second pass over an input
+    /// that was not kept (see [`Through`]).
+    Through(Box<Through>),
+    /// Morsels made in order (the merge of a spilled sort).
+    Sequential(Arc<dyn SequentialSource>),
+}
+
+/// Pieces an operator holds, morsel by morsel, with their reservation from the budget
+/// (released when the pipeline reading them is done).
+pub(crate) struct Kept {
+    pub(crate) morsels: Vec<Vec<DataFrame>>,
+    pub(crate) schema: SchemaRef,
+    /// Held for its release when the pieces are dropped.
+    #[allow(dead_code)]
+    pub(crate) memory: Option<Reservation>,
+}
+
+/// Morsels of `source` through `ops` (no windows), cut into pieces of `piece_rows` rows as
+/// the first pass cut them, so both passes see the same pieces.
+pub(crate) struct Through {
+    pub(crate) source: Opened,
+    pub(crate) ops: Vec<(StreamOp, SchemaRef)>,
+    pub(crate) params: Params,
+    /// The join builds its operators probe (shared with the run's context).
+    pub(crate) builds: Builds,
+    pub(crate) piece_rows: usize,
+    pub(crate) schema: SchemaRef,
+}
+
+impl Opened {
+    /// The frame, when the source is one in memory.
+    pub(crate) fn frame(&self) -> Option<&DataFrame> {
+        match self {
+            Opened::Frame(df) | Opened::HeldFrame(df, _) => Some(df),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn schema(&self) -> SchemaRef {
+        match self {
+            Opened::Morsels(m) => m.schema(),
+            Opened::Frame(df) | Opened::HeldFrame(df, _) => df.schema().clone(),
+            Opened::Pieces(k) => k.schema.clone(),
+            Opened::Through(t) => t.schema.clone(),
+            Opened::Sequential(s) => s.schema(),
+        }
+    }
+
+    /// Whether morsels must be taken in order (see [`SequentialSource`]).
+    pub(crate) fn is_sequential(&self) -> bool {
+        match self {
+            Opened::Sequential(_) => true,
+            Opened::Through(t) => t.source.is_sequential(),
+            _ => false,
+        }
+    }
+
+    /// Whether the morsels can be read again (a file, memory, kept pieces), so a second pass
+    /// need not keep the first one's output.
+    pub(crate) fn rereadable(&self) -> bool {
+        !self.is_sequential()
+    }
+
+    /// How many morsels there are, when a frame is cut into pieces of `rows` rows.
+    pub(crate) fn num_morsels(&self, rows: usize) -> usize {
+        match self {
+            Opened::Morsels(m) => m.num_morsels(),
+            Opened::Frame(df) | Opened::HeldFrame(df, _) => df.height().div_ceil(rows),
+            Opened::Pieces(k) => k.morsels.len(),
+            Opened::Through(t) => t.source.num_morsels(t.piece_rows),
+            Opened::Sequential(s) => s.num_morsels(),
+        }
+    }
+
+    /// Rows of morsel `i`, when known before decoding it.
+    pub(crate) fn morsel_rows(&self, i: usize, rows: usize) -> Option<usize> {
+        match self {
+            Opened::Morsels(m) => m.morsel_rows(i),
+            Opened::Frame(df) | Opened::HeldFrame(df, _) => {
+                Some(rows.min(df.height().saturating_sub(i * rows)))
+            }
+            Opened::Pieces(k) => Some(k.morsels[i].iter().map(DataFrame::height).sum()),
+            Opened::Through(t) => {
+                let filters = t
+                    .ops
+                    .iter()
+                    .any(|(op, _)| matches!(op, StreamOp::Filter(_) | StreamOp::FilterKeep(..)));
+                if filters {
+                    None
+                } else {
+                    t.source.morsel_rows(i, t.piece_rows)
+                }
+            }
+            Opened::Sequential(s) => Some(s.morsel_rows(i)),
+        }
+    }
+
+    /// Morsel `i` as pieces of at most `rows` rows (sources cut before keep their pieces),
+    /// handed to `f` in order.
+    pub(crate) fn for_each_piece(
+        &self,
+        i: usize,
+        rows: usize,
+        f: &mut dyn FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Opened::Morsels(m) => m.for_each_piece(i, rows, f),
+            // Frame morsels are one piece already.
+            Opened::Frame(df) | Opened::HeldFrame(df, _) => f(df.slice(i * rows, rows)),
+            Opened::Pieces(k) => k.morsels[i].iter().try_for_each(|piece| f(piece.clone())),
+            Opened::Through(t) => t.source.for_each_piece(i, t.piece_rows, &mut |piece| {
+                f(apply(&t.ops, piece, &t.params, &t.builds)?)
+            }),
+            Opened::Sequential(s) => f(s.morsel(i)?),
+        }
+    }
+}
+
+/// The hash tables of a run's join builds, by build number.
+pub(crate) type Builds = Vec<(usize, Arc<BuiltSide>)>;
+
+/// Apply `ops` (streaming operators, no windows) to one piece; join probes read `builds`.
+pub(crate) fn apply(
+    ops: &[(StreamOp, SchemaRef)],
+    mut df: DataFrame,
+    params: &Params,
+    builds: &[(usize, Arc<BuiltSide>)],
+) -> Result<DataFrame> {
+    for (op, schema) in ops {
+        df = match op {
+            StreamOp::Filter(_) | StreamOp::FilterKeep(..) => {
+                let (kept, mask) = filter_input(op, schema, &df, params)?;
+                filter_frame(&kept, &mask)?
+            }
+            StreamOp::Select(exprs) => {
+                let cols = exprs
+                    .iter()
+                    .zip(schema.fields())
+                    .map(|(e, f)| {
+                        evaluate(e, &df, params)?.into_array_of(f.data_type(), df.height())
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if cols.is_empty() {
+                    DataFrame::with_height(df.height())
+                } else {
+                    DataFrame::from_arrays(schema.clone(), cols)?
+                }
+            }
+            StreamOp::WithColumns(exprs) => {
+                let mut cols = df.columns().to_vec();
+                for e in exprs {
+                    let a = evaluate_array(e, &df, false, params)?;
+                    let i = schema.index_of(&e.output_name())?;
+                    if i < cols.len() {
+                        cols[i] = a;
+                    } else {
+                        cols.push(a);
+                    }
+                }
+                crate::exec::frame_of_types(schema, cols)?
+            }
+            StreamOp::Probe(spec) => {
+                let built = builds
+                    .iter()
+                    .find(|(id, _)| *id == spec.id)
+                    .map(|(_, b)| b.as_ref())
+                    .ok_or_else(|| {
+                        Error::Internal(format!("join build #{} has not run", spec.id))
+                    })?;
+                probe_morsel(spec, built, &df, params)?
+            }
+            StreamOp::Window { .. } => {
+                return Err(Error::Internal(
+                    "a window operator runs only in the staged driver".into(),
+                ))
+            }
+        };
+    }
+    Ok(df)
+}
+
+/// What filter `op` (of output `schema`) selects from: `df` reduced to the columns the filter
+/// keeps, not yet filtered, and the mask over it.
+pub(crate) fn filter_input(
+    op: &StreamOp,
+    schema: &SchemaRef,
+    df: &DataFrame,
+    params: &Params,
+) -> Result<(DataFrame, BooleanArray)> {
+    match op {
+        StreamOp::Filter(pred) => Ok((df.clone(), evaluate_mask(pred, df, false, params)?)),
+        StreamOp::FilterKeep(pred, keep) => {
+            let mask = evaluate_mask(pred, df, false, params)?;
+            if keep.is_empty() {
+                return Ok((DataFrame::with_height(df.height()), mask));
+            }
+            let cols = keep.iter().map(|&k| df.columns()[k].clone()).collect();
+            Ok((DataFrame::from_arrays(schema.clone(), cols)?, mask))
+        }
+        _ => Err(Error::Internal(format!("{op:?} is not a filter"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::Field;
+
+    #[test]
+    fn pieces_are_sized_by_the_widest_row() {
+        let f64s = |n: usize| {
+            Schema::new(
+                (0..n)
+                    .map(|i| Field::new(format!("c{i}"), DataType::Float64, true))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(piece_rows([&f64s(6)]), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(16)]), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(6), &f64s(32)]), 32_768);
+        let wide = Schema::new(
+            (0..10_000)
+                .map(|i| Field::new(format!("c{i}"), DataType::Float32, true))
+                .collect::<Vec<_>>(),
+        );
+        // 8 MiB / 40,000 bytes = 209 rows, down to a multiple of 64.
+        assert_eq!(piece_rows([&wide]), 192);
+        assert_eq!(piece_rows(std::iter::empty::<&Schema>()), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(2_000_000)]), 64);
+    }
+}

@@ -1,0 +1,369 @@
+//! The SORT operator: a stable sort by key expressions, in memory while the input fits the
+//! memory budget, else an external merge sort.
+//!
+//! The input pipeline streams in waves of morsels, in row order; each piece is buffered with
+//! its keys, reserving twice its bytes from the budget (the piece, and room for sorting it:
+//! the keys, the order and the sorted copy). When the next wave would not fit, the buffer is
+//! sorted (the same stable kernel as the in-memory sort) and written to a spill file as a
+//! sorted run, in batches small enough that a merge can hold one of every run
+//! ([`spill_batch_bytes`]). If the whole input fits, it is sorted in memory and never written.
+//!
+//! Runs cover consecutive stretches of the input, so merging them with ties going to the
+//! earlier run keeps the sort stable: the output is exactly the in-memory sort's, row for row.
+//! Keys are compared in Arrow's row format after floats are mapped to the radix kernel's
+//! order-preserving integers (NaN after every number, `-0.0` equal to `0.0`), so the merge
+//! orders rows exactly as the kernel does. When there are more runs than the budget lets the
+//! merge hold at once, consecutive runs are merged into longer ones first.
+//!
+//! The output is cut into pieces of [`piece_rows`] of the input schema, the same cut in
+//! memory and from a merge, so operators above see the same pieces either way; the merge makes
+//! them in order as the pipeline above asks for them (a [`SequentialSource`]). Keys that need
+//! whole columns, and inputs that are another breaker's frame, are sorted in memory (a frame
+//! too large for that spills as one run).
+
+mod merge;
+
+use std::sync::Arc;
+
+use arrow::array::{new_null_array, ArrayRef, AsArray};
+use arrow::compute::kernels::arity::unary;
+use arrow::datatypes::{DataType, Float32Type, Float64Type, SchemaRef};
+use rayon::prelude::*;
+
+use self::merge::{KeyRows, Merge, Merger};
+use super::eval::{evaluate, evaluate_array};
+use super::kernels::argsort::f64_key;
+use super::kernels::sort::arg_sort_u32;
+use super::memory::{array_bytes, frame_bytes, Reservation};
+use super::pipeline::{piece_rows, Carry, Kept, Opened, Running};
+use super::spill::{SpillFile, SpillWriter};
+use super::{Context, Params};
+use crate::error::{Error, Result};
+use crate::expr::{Expr, SortOptions};
+use crate::frame::DataFrame;
+use crate::physical::PhysicalNode;
+
+/// Sort `input` by `by`: its sorted pieces, or the merge of its spilled runs.
+pub(super) fn open(
+    input: &PhysicalNode,
+    by: &[Expr],
+    options: &[SortOptions],
+    ctx: &mut Context,
+) -> Result<Opened> {
+    let schema = input.schema();
+    match input {
+        PhysicalNode::Pipeline(p) if by.iter().all(Expr::is_elementwise) => {
+            let source = super::open_pipeline(p, ctx)?;
+            let running = Running::new(source, &p.ops, ctx);
+            let mut sorter = Sorter::new(by, options, schema, ctx, ctx.reserve("SORT"));
+            let (n, wave) = (running.num_morsels(), running.wave());
+            let mut carry = Carry::default();
+            let mut last_wave = 0;
+            let mut next = 0;
+            while next < n {
+                // Room for the coming wave, judged by the last one.
+                sorter.make_room(last_wave)?;
+                let end = (next + wave).min(n);
+                let parts = running.run_morsels(
+                    next..end,
+                    &mut carry,
+                    false,
+                    &|_| Ok(vec![]),
+                    &|out: &mut Vec<Buffered>, piece, _| {
+                        out.push(Buffered::new(piece, by, running.params())?);
+                        Ok(())
+                    },
+                )?;
+                last_wave = 0;
+                for b in parts.into_iter().flatten() {
+                    last_wave += b.bytes;
+                    sorter.push(b)?;
+                }
+                next = end;
+            }
+            sorter.finish()
+        }
+        _ => {
+            let (df, held) = super::materialize(input, ctx, "SORT")?;
+            let keys = by
+                .iter()
+                .map(|e| evaluate_array(e, &df, true, &ctx.params))
+                .collect::<Result<Vec<_>>>()?;
+            let mut sorter = Sorter::new(by, options, schema, ctx, held);
+            sorter.buffer.push(Buffered::with_keys(df, keys));
+            sorter.finish()
+        }
+    }
+}
+
+/// A piece of the input with its evaluated keys.
+struct Buffered {
+    piece: DataFrame,
+    keys: Vec<ArrayRef>,
+    /// The bytes of both.
+    bytes: usize,
+}
+
+impl Buffered {
+    fn new(piece: DataFrame, by: &[Expr], params: &Params) -> Result<Self> {
+        let keys = by
+            .iter()
+            .map(|e| evaluate(e, &piece, params)?.into_array(piece.height()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::with_keys(piece, keys))
+    }
+
+    fn with_keys(piece: DataFrame, keys: Vec<ArrayRef>) -> Self {
+        let bytes = frame_bytes(&piece) + keys.iter().map(array_bytes).sum::<usize>();
+        Self { piece, keys, bytes }
+    }
+}
+
+/// Bytes a sort reserves per buffered row beyond the row itself: its place in the order and
+/// the radix sort's pairs.
+const ORDER_BYTES: usize = 24;
+
+/// Bytes per spill batch: a merge holds one batch of every run it merges, so smaller budgets
+/// get smaller batches (64 KiB to 4 MiB: a 1/64 of the budget).
+fn spill_batch_bytes(limit: usize) -> usize {
+    (limit / 64).clamp(64 << 10, 4 << 20)
+}
+
+struct Sorter<'a> {
+    by: &'a [Expr],
+    options: &'a [SortOptions],
+    schema: SchemaRef,
+    ctx: &'a Context,
+    memory: Reservation,
+    buffer: Vec<Buffered>,
+    runs: Vec<Arc<SpillFile>>,
+}
+
+impl<'a> Sorter<'a> {
+    fn new(
+        by: &'a [Expr],
+        options: &'a [SortOptions],
+        schema: SchemaRef,
+        ctx: &'a Context,
+        memory: Reservation,
+    ) -> Self {
+        Self {
+            by,
+            options,
+            schema,
+            ctx,
+            memory,
+            buffer: vec![],
+            runs: vec![],
+        }
+    }
+
+    /// Twice `bytes` plus the order of `rows` rows: a buffered piece and room to sort it.
+    fn cost(b: &Buffered) -> usize {
+        2 * b.bytes + ORDER_BYTES * b.piece.height()
+    }
+
+    /// Spill the buffer now if `coming` more bytes would not fit beside it.
+    fn make_room(&mut self, coming: usize) -> Result<()> {
+        if coming == 0 || self.buffer.is_empty() {
+            return Ok(());
+        }
+        match self.memory.try_grow(2 * coming) {
+            Ok(()) => {
+                self.memory.shrink(2 * coming);
+                Ok(())
+            }
+            Err(_) => self.spill(),
+        }
+    }
+
+    /// Buffer a piece, spilling the buffer first when the piece does not fit beside it.
+    fn push(&mut self, b: Buffered) -> Result<()> {
+        let cost = Self::cost(&b);
+        if self.memory.try_grow(cost).is_err() {
+            if !self.buffer.is_empty() {
+                self.spill()?;
+            }
+            if self.memory.try_grow(cost).is_err() {
+                // A piece larger than the budget on its own: it is here already, so sort and
+                // spill it by itself.
+                self.buffer.push(b);
+                return self.spill();
+            }
+        }
+        self.buffer.push(b);
+        Ok(())
+    }
+
+    /// Sort the buffer into a run on disk and empty it.
+    fn spill(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let order = sorted_order(&self.buffer, self.options)?;
+        let rows = batch_rows(&self.buffer, spill_batch_bytes(self.memory.pool().limit()));
+        let mut w = SpillWriter::new(&self.ctx.spill, "sort-run", &self.schema)?;
+        // A pool's width of batches at a time: made in parallel, written in order.
+        for wave in order.chunks(rows * rayon::current_num_threads().max(1)) {
+            let batches = wave
+                .par_chunks(rows)
+                .map(|c| gather(&self.buffer, c, &self.schema))
+                .collect::<Result<Vec<_>>>()?;
+            for b in &batches {
+                w.write(b)?;
+            }
+        }
+        self.runs.push(Arc::new(w.finish()?));
+        self.buffer.clear();
+        self.memory.free();
+        Ok(())
+    }
+
+    /// The sorted output: pieces in memory, or the merge of the runs.
+    fn finish(mut self) -> Result<Opened> {
+        let rows = piece_rows([self.schema.as_ref()]);
+        if self.runs.is_empty() {
+            // The reservation already covers the sorted copy.
+            let order = sorted_order(&self.buffer, self.options)?;
+            let pieces = order
+                .par_chunks(rows)
+                .map(|c| Ok(vec![gather(&self.buffer, c, &self.schema)?]))
+                .collect::<Result<Vec<_>>>()?;
+            self.buffer.clear();
+            let bytes = pieces.iter().flatten().map(frame_bytes).sum();
+            self.memory.try_resize(bytes)?;
+            return Ok(Opened::Pieces(Box::new(Kept {
+                morsels: pieces,
+                schema: self.schema,
+                memory: Some(self.memory),
+            })));
+        }
+        self.spill()?;
+        let keys = Arc::new(KeyRows::new(
+            self.by,
+            self.options,
+            &self.schema,
+            &self.ctx.params,
+        )?);
+        let batch = spill_batch_bytes(self.memory.pool().limit());
+        // Each run being merged holds a batch, and the output as much again.
+        let fan_in = (self.memory.pool().available() / (3 * batch)).clamp(2, 256);
+        let mut runs = std::mem::take(&mut self.runs);
+        while runs.len() > fan_in {
+            let mut longer = Vec::with_capacity(runs.len().div_ceil(fan_in));
+            for group in runs.chunks(fan_in) {
+                if group.len() == 1 {
+                    longer.push(group[0].clone());
+                    continue;
+                }
+                let mut merger = Merger::new(group.to_vec(), keys.clone(), &self.memory)?;
+                let mut w = SpillWriter::new(&self.ctx.spill, "sort-merged", &self.schema)?;
+                while let Some(b) = merger.next(batch_rows_of(&self.schema, batch), &self.memory)? {
+                    w.write(&b)?;
+                }
+                drop(merger);
+                longer.push(Arc::new(w.finish()?));
+            }
+            runs = longer;
+        }
+        Ok(Opened::Sequential(Arc::new(Merge::new(
+            runs,
+            keys,
+            self.schema.clone(),
+            rows,
+            self.memory,
+        )?)))
+    }
+}
+
+/// The buffer's rows in sorted order, as (piece, row) positions.
+fn sorted_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<(usize, usize)>> {
+    if buffer.is_empty() {
+        return Ok(vec![]);
+    }
+    let nkeys = options.len();
+    let keys = (0..nkeys)
+        .map(|k| {
+            let parts: Vec<&dyn arrow::array::Array> =
+                buffer.iter().map(|b| b.keys[k].as_ref()).collect();
+            Ok(arrow::compute::concat(&parts)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let order = arg_sort_u32(&keys, options)?;
+    let mut starts = Vec::with_capacity(buffer.len());
+    let mut at = 0usize;
+    for b in buffer {
+        starts.push(at);
+        at += b.piece.height();
+    }
+    Ok(order
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|&r| {
+            let r = r as usize;
+            let p = starts.partition_point(|&s| s <= r) - 1;
+            (p, r - starts[p])
+        })
+        .collect())
+}
+
+/// Rows of `buffer` at `positions`, as a frame of `schema`.
+fn gather(
+    buffer: &[Buffered],
+    positions: &[(usize, usize)],
+    schema: &SchemaRef,
+) -> Result<DataFrame> {
+    if schema.fields().is_empty() {
+        return Ok(DataFrame::with_height(positions.len()));
+    }
+    let cols = (0..schema.fields().len())
+        .map(|c| {
+            let parts: Vec<&dyn arrow::array::Array> = buffer
+                .iter()
+                .map(|b| b.piece.columns()[c].as_ref())
+                .collect();
+            Ok(arrow::compute::interleave(&parts, positions)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    DataFrame::from_arrays(schema.clone(), cols)
+}
+
+/// Rows per spill batch of about `bytes`, from the buffer's bytes per row.
+fn batch_rows(buffer: &[Buffered], bytes: usize) -> usize {
+    let rows: usize = buffer.iter().map(|b| b.piece.height()).sum();
+    let size: usize = buffer.iter().map(|b| frame_bytes(&b.piece)).sum();
+    (bytes / (size / rows.max(1)).max(1)).max(64)
+}
+
+/// Rows per batch of about `bytes` for rows of `schema` (estimated from its types).
+fn batch_rows_of(schema: &SchemaRef, bytes: usize) -> usize {
+    let pieces = piece_rows([schema.as_ref()]);
+    let per_row = super::pipeline::PIECE_BYTES / pieces.max(1);
+    (bytes / per_row.max(1)).max(64)
+}
+
+/// `a` with floats replaced by the radix kernel's order-preserving `u64` keys (NaN last,
+/// `-0.0 == 0.0`), so Arrow's row format orders them as the in-memory sort does.
+fn comparable(a: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match a.data_type() {
+        DataType::Float64 => Arc::new(unary::<_, _, arrow::datatypes::UInt64Type>(
+            a.as_primitive::<Float64Type>(),
+            f64_key,
+        )) as ArrayRef,
+        DataType::Float32 => Arc::new(unary::<_, _, arrow::datatypes::UInt64Type>(
+            a.as_primitive::<Float32Type>(),
+            |v| f64_key(f64::from(v)),
+        )),
+        DataType::Float16 => comparable(&arrow::compute::cast(a, &DataType::Float64)?)?,
+        DataType::Null => new_null_array(&DataType::UInt64, a.len()),
+        _ => a.clone(),
+    })
+}
+
+/// An internal error for a merge that ran out of rows it promised.
+fn lost_rows() -> Error {
+    Error::Internal("a sort's merge ended before its runs' rows".into())
+}
+
+#[cfg(test)]
+mod tests;
