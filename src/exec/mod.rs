@@ -368,7 +368,12 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             let source = open_pipeline(probe, ctx)?;
             let probe_df = Running::new(source, &probe.ops, ctx).collect(&held);
             close_pipeline(probe, ctx);
-            join::join_frames(spec, &built, &probe_df?, &ctx.params)?
+            let probe_df = probe_df?;
+            // A frame in memory is collected without a copy (nothing reserved): it is held all
+            // the same.
+            let bytes = memory::frame_bytes(&probe_df);
+            held.try_grow(bytes.saturating_sub(held.size()))?;
+            join::join_frames(spec, &built, &probe_df, &ctx.params)?
         }
         PhysicalNode::Concat { inputs, schema } => {
             let frames = inputs
