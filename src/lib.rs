@@ -46,7 +46,7 @@ pub mod prelude {
     pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
     pub use crate::io::{IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions};
     pub use crate::ml::prelude::*;
-    pub use crate::plan::{ExecOptions, LazyFrame, LazyGroupBy};
+    pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};
     #[cfg(feature = "plot")]
     pub use crate::plot::Plot;
     pub use arrow::datatypes::DataType;

@@ -46,7 +46,7 @@ pub(super) fn open(
         .ops
         .iter()
         .any(|(op, _)| matches!(op, StreamOp::Window { .. }));
-    let source = super::open(&p.source, ctx)?;
+    let source = super::open_pipeline(p, ctx)?;
     let rereadable = source.rereadable() && !windows;
     let exprs: Vec<Expr> = params.iter().map(|(_, e)| e.clone()).collect();
     let set = AggregateSet::new(&exprs, &schema)?;
@@ -73,6 +73,7 @@ pub(super) fn open(
             source,
             ops: p.ops.clone(),
             params: ctx.params.clone(),
+            builds: ctx.builds.clone(),
             piece_rows,
             schema,
         })),

@@ -24,6 +24,7 @@ mod alloc;
 pub mod eval;
 pub(crate) mod groups;
 mod hoisted;
+mod join;
 pub mod kernels;
 pub mod memory;
 mod pipeline;
@@ -49,7 +50,7 @@ use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Source, WholeOp};
+use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
@@ -82,6 +83,8 @@ impl Params {
 pub(crate) struct Context {
     pub(crate) params: Params,
     progress: Option<Arc<ProgressFn>>,
+    /// The hash tables of the join builds run so far, by build number.
+    builds: pipeline::Builds,
     /// The run's memory budget: operators that hold data reserve from it (see [`memory`]).
     pub(crate) memory: Arc<MemoryPool>,
     /// Where spill files go (a directory of this run's, removed when the run ends).
@@ -95,6 +98,7 @@ impl Default for Context {
         Self {
             params: Params::default(),
             progress: None,
+            builds: vec![],
             memory: MemoryPool::unbounded(),
             spill: SpillDir::new(std::env::temp_dir()),
         }
@@ -117,6 +121,7 @@ impl Context {
         Ok(Self {
             params: Params::default(),
             progress: options.progress.clone(),
+            builds: vec![],
             memory,
             spill: SpillDir::new(temp_dir),
         })
@@ -167,6 +172,24 @@ pub(crate) fn execute_fit(
     })
 }
 
+/// Get a pipeline ready to run: its join builds' hash tables into the context, then its
+/// source opened. Callers that finish the pipeline before the run ends let the builds go with
+/// [`close_pipeline`]; otherwise they live until the run ends.
+fn open_pipeline(p: &Pipeline, ctx: &mut Context) -> Result<Opened> {
+    for b in &p.builds {
+        let df = run(&b.input, ctx)?;
+        let built = join::BuiltSide::new(&b.spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
+        ctx.builds.push((b.spec.id, Arc::new(built)));
+    }
+    open(&p.source, ctx)
+}
+
+/// Let go of a pipeline's join builds (their tables and memory) once it has run.
+fn close_pipeline(p: &Pipeline, ctx: &mut Context) {
+    ctx.builds
+        .retain(|(id, _)| !p.builds.iter().any(|b| b.spec.id == *id));
+}
+
 /// Open a pipeline's source: a file's morsels, a frame, or what the breaker below produces.
 fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
     Ok(match source {
@@ -210,6 +233,8 @@ fn node_name(node: &PhysicalNode) -> &'static str {
         PhysicalNode::Gather { .. } => "GATHER",
         PhysicalNode::Evaluate { .. } => "EVALUATE",
         PhysicalNode::Fit { .. } => "FIT",
+        PhysicalNode::Join { .. } => "HASH_JOIN",
+        PhysicalNode::Concat { .. } => "CONCAT",
         PhysicalNode::GroupBy { .. } => "GROUP_BY",
         PhysicalNode::Grouped {
             op: GroupedOp::Head(_),
@@ -244,16 +269,20 @@ fn run(node: &PhysicalNode, ctx: &mut Context) -> Result<DataFrame> {
 fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Result<DataFrame> {
     let out = match node {
         PhysicalNode::Pipeline(p) => {
-            let source = open(&p.source, ctx)?;
-            return Running::new(source, &p.ops, ctx).collect(memory);
+            let source = open_pipeline(p, ctx)?;
+            let out = Running::new(source, &p.ops, ctx).collect(memory);
+            close_pipeline(p, ctx);
+            return out;
         }
         PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
             let source = open_node(node, ctx)?;
             return Running::new(source, &[], ctx).collect(memory);
         }
         PhysicalNode::Slice { input, offset, len } => {
-            let source = open(&input.source, ctx)?;
-            return Running::new(source, &input.ops, ctx).slice(*offset, *len, memory);
+            let source = open_pipeline(input, ctx)?;
+            let out = Running::new(source, &input.ops, ctx).slice(*offset, *len, memory);
+            close_pipeline(input, ctx);
+            return out;
         }
         PhysicalNode::Aggregate {
             input,
@@ -261,11 +290,14 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             outputs,
             schema,
         } => {
-            let source = open(&input.source, ctx)?;
+            let source = open_pipeline(input, ctx)?;
             let running = Running::new(source, &input.ops, ctx);
             let exprs: Vec<Expr> = aggs.iter().map(|(_, e)| e.clone()).collect();
             let set = aggregate::AggregateSet::new(&exprs, &input.schema())?;
-            let values = set.run(&running)?;
+            let values = set.run(&running);
+            drop(running);
+            close_pipeline(input, ctx);
+            let values = values?;
             let in_schema = input.schema();
             for ((name, agg), value) in aggs.iter().zip(values) {
                 let value = of_declared_type(value, &agg.data_type(&in_schema)?)?;
@@ -302,9 +334,12 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             outputs,
             schema,
         } => {
-            let source = open(&input.source, ctx)?;
+            let source = open_pipeline(input, ctx)?;
             let running = Running::new(source, &input.ops, ctx);
-            groups::group_by(&running, keys, aggs, outputs, schema)?
+            let out = groups::group_by(&running, keys, aggs, outputs, schema);
+            drop(running);
+            close_pipeline(input, ctx);
+            out?
         }
         PhysicalNode::Grouped {
             input,
@@ -325,11 +360,78 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
                 "a model fit has no frame output; run it with execute_fit".into(),
             ))
         }
+        PhysicalNode::Join { build, probe, spec } => {
+            let df = run(build, ctx)?;
+            let built = join::BuiltSide::new(spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
+            // This join holds the other side whole too.
+            let held = ctx.reserve("HASH_JOIN");
+            let source = open_pipeline(probe, ctx)?;
+            let probe_df = Running::new(source, &probe.ops, ctx).collect(&held);
+            close_pipeline(probe, ctx);
+            let probe_df = probe_df?;
+            // A frame in memory is collected without a copy (nothing reserved): it is held all
+            // the same.
+            let bytes = memory::frame_bytes(&probe_df);
+            held.try_grow(bytes.saturating_sub(held.size()))?;
+            join::join_frames(spec, &built, &probe_df, &ctx.params)?
+        }
+        PhysicalNode::Concat { inputs, schema } => {
+            let frames = inputs
+                .iter()
+                .map(|i| {
+                    let (df, held) = materialize(i, ctx, "CONCAT")?;
+                    Ok((by_name(&df, schema)?, held))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let height = frames.iter().map(|(f, _)| f.height()).sum();
+            if schema.fields().is_empty() {
+                DataFrame::with_height(height)
+            } else {
+                let frames: Vec<DataFrame> = frames.into_iter().map(|(f, _)| f).collect();
+                DataFrame::vstack(schema.clone(), &frames)?
+            }
+        }
     };
     if !matches!(node, PhysicalNode::Gather { .. }) {
         memory.try_grow(memory::frame_bytes(&out))?;
     }
     Ok(out)
+}
+
+/// A frame of `schema` from columns in its order, each cast to its field's type where it
+/// differs (a kernel's natural output type may be wider or narrower than the plan's).
+pub(crate) fn frame_of_types(
+    schema: &arrow::datatypes::SchemaRef,
+    cols: Vec<arrow::array::ArrayRef>,
+) -> Result<DataFrame> {
+    let cols = cols
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c)
+            } else {
+                Ok(arrow::compute::cast(&c, f.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    DataFrame::from_arrays(schema.clone(), cols)
+}
+
+/// `df`'s columns in the order (and of the types) of `schema`, matched by name.
+fn by_name(df: &DataFrame, schema: &arrow::datatypes::SchemaRef) -> Result<DataFrame> {
+    if df.schema() == schema {
+        return Ok(df.clone());
+    }
+    let cols = schema
+        .fields()
+        .iter()
+        .map(|f| df.column(f.name()).cloned())
+        .collect::<Result<Vec<_>>>()?;
+    if cols.is_empty() {
+        return Ok(DataFrame::with_height(df.height()));
+    }
+    frame_of_types(schema, cols)
 }
 
 /// `value` as a value of `dtype` (an aggregate of an empty input is an untyped null, an

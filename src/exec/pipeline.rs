@@ -9,7 +9,7 @@ mod slots;
 mod source;
 mod windows;
 
-pub(crate) use source::{apply, Kept, Opened, SequentialSource, Through};
+pub(crate) use source::{apply, Builds, Kept, Opened, SequentialSource, Through};
 pub use source::{piece_rows, PIECE_BYTES};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -157,7 +157,7 @@ impl<'a> Running<'a> {
 
     /// Apply `ops` (a prefix of the pipeline's operators, or all of them) to one piece.
     fn apply(&self, ops: &[(StreamOp, SchemaRef)], df: DataFrame) -> Result<DataFrame> {
-        apply(ops, df, &self.ctx.params)
+        apply(ops, df, &self.ctx.params, &self.ctx.builds)
     }
 
     /// Apply `ops` to a piece and hand the result to `f`. With `masked`, a final filter is

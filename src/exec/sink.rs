@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use super::pipeline::{Carry, Running};
-use super::{open, open_node, pool, Context};
+use super::{open_node, open_pipeline, pool, Context};
 use crate::error::{Error, Result};
 use crate::io::sink::{create, encode, Encoded, FileSink, SinkFormat};
 use crate::physical::{PhysicalNode, PhysicalPlan};
@@ -33,7 +33,7 @@ pub(crate) fn execute_sink(
     let mut ctx = Context::new(options)?;
     pool.install(|| {
         let (source, ops) = match &plan.root {
-            PhysicalNode::Pipeline(p) => (open(&p.source, &mut ctx)?, &p.ops[..]),
+            PhysicalNode::Pipeline(p) => (open_pipeline(p, &mut ctx)?, &p.ops[..]),
             PhysicalNode::Fit { .. } => {
                 return Err(Error::Plan(
                     "a model is not a table: fit it, then write its table".into(),

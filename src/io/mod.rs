@@ -157,6 +157,30 @@ impl ScanSource {
         Some((kept.len(), meta.metadata().num_row_groups()))
     }
 
+    /// About how many rows a scan with this predicate gives, from metadata alone, for the
+    /// planner's choices (a join's build side): Parquet counts the rows of the row groups the
+    /// predicate's statistics keep; CSV and IPC guess from the file's size. `None` when the
+    /// file cannot be read (the scan itself will report it).
+    pub fn estimated_rows(&self, predicate: Option<&Expr>) -> Option<usize> {
+        let schema = self.schema().ok()?;
+        if let FileFormat::Parquet = self.format {
+            let meta = self
+                .parquet_meta
+                .get_or_init(|| parquet::read_metadata(&self.path).ok())
+                .as_ref()?;
+            let md = meta.metadata();
+            let kept = parquet_prune::kept_row_groups(predicate, md, &schema);
+            return Some(
+                kept.iter()
+                    .map(|&i| md.row_group(i).num_rows().max(0) as usize)
+                    .sum(),
+            );
+        }
+        // About 8 bytes per value, in text or in Arrow's buffers.
+        let bytes = std::fs::metadata(&self.path).ok()?.len() as usize;
+        Some(bytes / (8 * schema.fields().len().max(1)))
+    }
+
     /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
     /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
     /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may

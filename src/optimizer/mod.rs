@@ -126,13 +126,20 @@ pub fn resolve(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         .into_iter()
         .map(resolve)
         .collect::<Result<_>>()?;
-    let mut node = match inputs.into_iter().next() {
-        Some(i) => plan.with_input(i),
-        None => plan.as_ref().clone(),
-    };
+    let mut node = plan.with_inputs(inputs);
     match &mut node {
         LogicalPlan::Select { input, exprs } | LogicalPlan::WithColumns { input, exprs } => {
             *exprs = expand_selectors(exprs, input.schema()?.as_ref())?;
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            ..
+        } => {
+            *left_on = expand_selectors(left_on, left.schema()?.as_ref())?;
+            *right_on = expand_selectors(right_on, right.schema()?.as_ref())?;
         }
         LogicalPlan::GroupBy {
             input,
@@ -238,17 +245,7 @@ pub(crate) fn transform_up(
     plan: &Arc<LogicalPlan>,
     f: &mut dyn FnMut(Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>>,
 ) -> Result<Arc<LogicalPlan>> {
-    let node = match plan.inputs().first() {
-        Some(input) => {
-            let new_input = transform_up(input, f)?;
-            if Arc::ptr_eq(&new_input, input) {
-                plan.clone()
-            } else {
-                Arc::new(plan.with_input(new_input))
-            }
-        }
-        None => plan.clone(),
-    };
+    let node = plan.map_inputs(|input| transform_up(input, f))?;
     f(node)
 }
 

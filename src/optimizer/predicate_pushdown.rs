@@ -9,7 +9,10 @@
 //! - through a grouping (`group_by`, `head` per group, `unique`) if it reads only key
 //!   columns that are plain input columns: a filter on the keys keeps or drops whole groups,
 //!   so it may as well drop their rows before grouping;
-//! - into a filter below (they merge into one `&`), or into a scan's predicate.
+//! - into a filter below (they merge into one `&`), or into a scan's predicate;
+//! - into the side of a join whose columns it reads, where that keeps the result (see
+//!   `split_at_join`: a filter on the left columns of an inner or left join filters the left
+//!   input; one on name-to-name keys filters both inputs); into every input of a concat.
 //!
 //! It stops at everything else: a sort or slice (which rows are "first" changes), a gather, a
 //! window or aggregate in a `with_columns`/`select` (`x - x.mean()` depends on every row), an
@@ -18,13 +21,14 @@
 //!
 //! A conjunct that can fail at run time (a cast) never moves below another filter: merged into
 //! one predicate it would be evaluated on rows the other filter drops, and could fail there.
+//! For the same reason it passes a join only into a side whose every row the join keeps.
 
 use std::sync::Arc;
 
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::{BinaryOp, Expr};
-use crate::plan::LogicalPlan;
+use crate::plan::{JoinType, LogicalPlan};
 
 /// Pushes filters down to and into the scans.
 pub struct PredicatePushdown;
@@ -46,10 +50,7 @@ fn rewrite(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         LogicalPlan::Filter { input, predicate } if predicate.is_elementwise() => {
             push_down(input, conjuncts(predicate))
         }
-        _ => match plan.inputs().first() {
-            Some(input) => Ok(Arc::new(plan.with_input(rewrite(input)?))),
-            None => Ok(plan.clone()),
-        },
+        _ => plan.map_inputs(rewrite),
     }
 }
 
@@ -177,9 +178,113 @@ fn push_down(node: &Arc<LogicalPlan>, preds: Vec<Expr>) -> Result<Arc<LogicalPla
             let below = push_down(input, down)?;
             Ok(filter_on(Arc::new(node.with_input(below)), stay))
         }
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } => {
+            let (to_left, to_right, stay) = split_at_join(node, preds)?;
+            let join = LogicalPlan::Join {
+                left: push_down(left, to_left)?,
+                right: push_down(right, to_right)?,
+                left_on: left_on.clone(),
+                right_on: right_on.clone(),
+                how: *how,
+            };
+            Ok(filter_on(Arc::new(join), stay))
+        }
+        // Every input's rows are output rows: filter each input.
+        LogicalPlan::Concat { inputs } => {
+            let inputs = inputs
+                .iter()
+                .map(|i| push_down(i, preds.clone()))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(LogicalPlan::Concat { inputs }))
+        }
         // A barrier: optimize below it, keep the filter here.
         _ => Ok(filter_on(rewrite(node)?, preds)),
     }
+}
+
+/// Which conjuncts above `join` may filter its left input, which its right input (both in
+/// that input's column names), and which must stay above.
+///
+/// A conjunct reading only left columns filters the left input when every left row's
+/// output rows are all dropped or all kept by it (inner, left, semi, anti and cross joins);
+/// likewise on the right (inner, right and cross). A conjunct on keys paired by name-to-name
+/// columns of one type (`left_on[i] = col(a)`, `right_on[i] = col(b)`) filters the right
+/// input too, as `b`, in inner, left, semi and anti joins: a right row failing it can only
+/// match left rows that fail it and are dropped anyway. (Not for float keys: `-0.0` matches
+/// `0.0` but a predicate may tell them apart.)
+fn split_at_join(
+    join: &LogicalPlan,
+    preds: Vec<Expr>,
+) -> Result<(Vec<Expr>, Vec<Expr>, Vec<Expr>)> {
+    let (
+        LogicalPlan::Join {
+            left_on,
+            right_on,
+            how,
+            ..
+        },
+        Some((layout, ls, rs)),
+    ) = (join, join.join_layout()?)
+    else {
+        return Ok((vec![], vec![], preds));
+    };
+    let left_ok = matches!(
+        how,
+        JoinType::Inner | JoinType::Left | JoinType::Semi | JoinType::Anti | JoinType::Cross
+    );
+    let right_ok = matches!(how, JoinType::Inner | JoinType::Right | JoinType::Cross);
+    let keys_to_right = matches!(
+        how,
+        JoinType::Inner | JoinType::Left | JoinType::Semi | JoinType::Anti
+    );
+    // Left key column -> the right key column it is compared with.
+    let paired: Vec<(String, String)> = left_on
+        .iter()
+        .zip(right_on)
+        .filter_map(|(l, r)| match (l, r) {
+            (Expr::Column(a), Expr::Column(b)) => {
+                let lt = ls.field_with_name(a).ok()?.data_type();
+                let rt = rs.field_with_name(b).ok()?.data_type();
+                (lt == rt && !lt.is_floating()).then(|| (a.clone(), b.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let (mut to_left, mut to_right, mut stay) = (vec![], vec![], vec![]);
+    for p in preds {
+        // A conjunct that can fail only passes a join that keeps every row of that side.
+        let fallible = can_fail(&p);
+        let left_ok = left_ok && (!fallible || *how == JoinType::Left);
+        let right_ok = right_ok && (!fallible || *how == JoinType::Right);
+        let on_left = renamed(&p, |c| match layout.source_of(c, &ls, &rs)? {
+            (false, name) => Some(name),
+            (true, _) => None,
+        });
+        let on_right = renamed(&p, |c| match layout.source_of(c, &ls, &rs)? {
+            (true, name) => Some(name),
+            (false, _) => None,
+        });
+        match (on_left, on_right) {
+            (Some(q), _) if left_ok => {
+                if keys_to_right {
+                    let via_keys = renamed(&q, |c| {
+                        paired.iter().find(|(a, _)| a == c).map(|(_, b)| b.clone())
+                    });
+                    to_right.extend(via_keys);
+                }
+                to_left.push(q);
+            }
+            (_, Some(q)) if right_ok => to_right.push(q),
+            _ => stay.push(p),
+        }
+    }
+    Ok((to_left, to_right, stay))
 }
 
 /// The input column a `select` output (or grouping key) named `name` passes through, if it is
@@ -369,6 +474,87 @@ mod tests {
             =>
             FILTER col("s").cast(Int64).gt(0)
               FILTER (col("c").gt(2) & col("a").gt(0.0))
+                DATAFRAME rows=4 width=4
+            "#);
+    }
+
+    fn other() -> LazyFrame {
+        df!("c" => [1i64, 2, 3], "y" => [0.5, 1.5, 2.5], "a" => [1.0, 2.0, 3.0])
+            .unwrap()
+            .lazy()
+    }
+
+    #[test]
+    fn into_the_join_side_that_owns_the_columns_and_keys_into_both() {
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Inner)
+            .filter(
+                col("a").gt(0.0)
+                    & col("y").lt(2.0)
+                    & col("c").gt(1)
+                    & (col("a") + col("y")).gt(1.0)
+                    & col("a_right").gt(1.0),
+            );
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER ((((col("a").gt(0.0) & col("y").lt(2.0)) & col("c").gt(1)) & (col("a") + col("y")).gt(1.0)) & col("a_right").gt(1.0))
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            =>
+            FILTER (col("a") + col("y")).gt(1.0)
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                FILTER (col("a").gt(0.0) & col("c").gt(1))
+                  DATAFRAME rows=4 width=4
+                FILTER ((col("y").lt(2.0) & col("c").gt(1)) & col("a").gt(1.0))
+                  DATAFRAME rows=3 width=3
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+    }
+
+    #[test]
+    fn a_left_join_keeps_filters_on_its_right_columns_above() {
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Left)
+            .filter(col("y").lt(2.0) & col("c").gt(1) & col("s").neq("x"));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER ((col("y").lt(2.0) & col("c").gt(1)) & col("s").neq("x"))
+              JOIN type=left left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            =>
+            FILTER col("y").lt(2.0)
+              JOIN type=left left_on=[col("c")] right_on=[col("c")]
+                FILTER (col("c").gt(1) & col("s").neq("x"))
+                  DATAFRAME rows=4 width=4
+                FILTER col("c").gt(1)
+                  DATAFRAME rows=3 width=3
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        // A full join keeps every filter above; a concat filters each input.
+        let lf = frame()
+            .lazy()
+            .join(other(), [col("c")], [col("c")], JoinType::Full)
+            .filter(col("a").gt(0.0));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER col("a").gt(0.0)
+              JOIN type=full left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=3 width=3
+            => unchanged
+            "#);
+        let lf = concat([frame().lazy(), frame().lazy()]).filter(col("c").gt(2));
+        insta::assert_snapshot!(show(&PredicatePushdown, &lf, None), @r#"
+            FILTER col("c").gt(2)
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            CONCAT inputs=2
+              FILTER col("c").gt(2)
+                DATAFRAME rows=4 width=4
+              FILTER col("c").gt(2)
                 DATAFRAME rows=4 width=4
             "#);
     }

@@ -5,6 +5,10 @@
 //! the needed ones: the unused columns would otherwise be copied at every point where the
 //! plan materializes (sorts, windows, hoisted aggregates). The root keeps its full schema.
 //!
+//! A join asks each input for the columns of its own that are needed above and its key
+//! columns (a left column whose name a needed right column shares stays too, so that the
+//! right one keeps its `_right` name); a concat asks every input for the same columns.
+//!
 //! Below a grouping, only the keys' columns and those of the aggregates someone reads are
 //! needed (aggregates nobody reads go); `head` per group and `unique` pass on what is read
 //! above plus their keys.
@@ -14,7 +18,7 @@ use std::sync::Arc;
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::{effective_keys, GroupOutput, LogicalPlan};
+use crate::plan::{effective_keys, GroupOutput, JoinColumn, LogicalPlan};
 
 /// Reads only the columns a query uses.
 pub struct ProjectionPushdown;
@@ -95,6 +99,46 @@ fn trimmed(
         input: input.clone(),
         exprs: keep,
     }))
+}
+
+/// The columns a join's left and right inputs must give for it to output `required`: those
+/// columns, the keys' columns, and every left column a needed right column's name clashes
+/// with (without it the right column would lose its `_right` suffix and the output its name).
+fn join_inputs_needed(
+    join: &LogicalPlan,
+    required: &[String],
+) -> Result<(Vec<String>, Vec<String>)> {
+    let (
+        LogicalPlan::Join {
+            left_on, right_on, ..
+        },
+        Some((layout, ls, rs)),
+    ) = (join, join.join_layout()?)
+    else {
+        return Err(crate::error::Error::Internal("not a join".into()));
+    };
+    let mut l = expr_cols(left_on);
+    let mut r = expr_cols(right_on);
+    for name in required {
+        let Ok(i) = layout.schema.index_of(name) else {
+            continue;
+        };
+        match layout.columns[i] {
+            JoinColumn::Left(a) => add(&mut l, [ls.field(a).name().clone()]),
+            JoinColumn::Right(b) => {
+                let n = rs.field(b).name().clone();
+                if ls.field_with_name(&n).is_ok() {
+                    add(&mut l, [n.clone()]);
+                }
+                add(&mut r, [n]);
+            }
+            JoinColumn::Coalesced { left: a, right: b } => {
+                add(&mut l, [ls.field(a).name().clone()]);
+                add(&mut r, [rs.field(b).name().clone()]);
+            }
+        }
+    }
+    Ok((l, r))
 }
 
 /// Rewrite `plan` so it produces (at least) `required` columns, `None` meaning all of them.
@@ -327,6 +371,34 @@ fn push(plan: &Arc<LogicalPlan>, required: Option<Vec<String>>) -> Result<Arc<Lo
                 columns: still,
             }
         }
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } => {
+            let (need_left, need_right) = match required {
+                None => (None, None),
+                Some(req) => {
+                    let (l, r) = join_inputs_needed(plan, &req)?;
+                    (Some(l), Some(r))
+                }
+            };
+            LogicalPlan::Join {
+                left: push(left, need_left)?,
+                right: push(right, need_right)?,
+                left_on: left_on.clone(),
+                right_on: right_on.clone(),
+                how: *how,
+            }
+        }
+        LogicalPlan::Concat { inputs } => LogicalPlan::Concat {
+            inputs: inputs
+                .iter()
+                .map(|i| push(i, required.clone()))
+                .collect::<Result<_>>()?,
+        },
         LogicalPlan::Rename {
             input,
             existing,
@@ -442,6 +514,41 @@ mod tests {
               DATAFRAME rows=4 width=4
             => unchanged
             "#);
+    }
+
+    #[test]
+    fn joins_read_only_what_is_used_and_keep_suffixed_names() {
+        let other = df!("c" => [1i64, 2], "a" => [0.5, 1.5], "z" => [1, 2])
+            .unwrap()
+            .lazy();
+        let lf = frame()
+            .lazy()
+            .join(other, [col("c")], [col("c")], JoinType::Inner)
+            .select([col("s"), col("a_right")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("s"), col("a_right")]
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=2 width=3
+            =>
+            SELECT [col("s"), col("a_right")]
+              JOIN type=inner left_on=[col("c")] right_on=[col("c")]
+                DATAFRAME rows=4 width=4 columns=[a, c, s]
+                DATAFRAME rows=2 width=3 columns=[c, a]
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let lf = concat([frame().lazy(), frame().lazy()]).select([col("b")]);
+        insta::assert_snapshot!(show(&ProjectionPushdown, &lf, None), @r#"
+            SELECT [col("b")]
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            CONCAT inputs=2
+              DATAFRAME rows=4 width=4 columns=[b]
+              DATAFRAME rows=4 width=4 columns=[b]
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

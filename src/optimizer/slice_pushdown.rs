@@ -7,6 +7,12 @@
 //! the exact rows: the Parquet reader then decodes only the row groups, and the rows within
 //! the last one, that cover the limit.
 //!
+//! Into joins and concats it moves as a bound, not as the slice itself: the first `n` rows of a
+//! left (or cross) join come from the first `n` left rows at most, so the left input is cut to
+//! those, and the slice stays on top (right joins mirror this); each input of a concat is cut
+//! likewise. Inner, semi, anti and full joins drop or add rows unpredictably: a slice stops
+//! there.
+//!
 //! It never moves below a filter (the first ten rows after filtering are not the filtered first
 //! ten rows), a sort, a gather, a window or aggregate (they read every row), an all-scalar
 //! `select` (which has one row whatever its input), hoisted `AGGREGATES`, a grouping (the first
@@ -18,7 +24,7 @@ use std::sync::Arc;
 use super::{OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
-use crate::plan::LogicalPlan;
+use crate::plan::{JoinType, LogicalPlan};
 
 /// Moves slices down and limits scans.
 pub struct SlicePushdown;
@@ -37,10 +43,10 @@ impl OptimizerRule for SlicePushdown {
 fn rewrite(plan: &Arc<LogicalPlan>) -> Arc<LogicalPlan> {
     match plan.as_ref() {
         LogicalPlan::Slice { input, offset, len } => push(&rewrite(input), *offset, *len),
-        _ => match plan.inputs().first() {
-            Some(input) => Arc::new(plan.with_input(rewrite(input))),
-            None => plan.clone(),
-        },
+        _ => {
+            let inputs = plan.inputs().into_iter().map(rewrite).collect();
+            Arc::new(plan.with_inputs(inputs))
+        }
     }
 }
 
@@ -59,11 +65,24 @@ fn row_preserving(node: &LogicalPlan) -> bool {
 /// A plan equal to `slice(node, offset, len)`, with the slice as low as it may go.
 fn push(node: &Arc<LogicalPlan>, offset: i64, len: usize) -> Arc<LogicalPlan> {
     let slice = |input: Arc<LogicalPlan>| Arc::new(LogicalPlan::Slice { input, offset, len });
+    // The rows an input feeding this slice row by row must keep at most: the first
+    // `offset + len`, or for a negative offset the last `-offset`.
+    let bound = if offset >= 0 {
+        (0, (offset as usize).saturating_add(len))
+    } else {
+        (offset, offset.unsigned_abs() as usize)
+    };
     match node.as_ref() {
         n if row_preserving(n) => match n.inputs().first() {
             Some(input) => Arc::new(n.with_input(push(input, offset, len))),
             None => slice(node.clone()),
         },
+        // The same slice twice (a bound pushed on an earlier pass).
+        LogicalPlan::Slice {
+            offset: o2,
+            len: l2,
+            ..
+        } if *o2 == offset && *l2 == len => node.clone(),
         // Rows o2.. of the input, then rows offset.. of those.
         LogicalPlan::Slice {
             input,
@@ -87,6 +106,30 @@ fn push(node: &Arc<LogicalPlan>, offset: i64, len: usize) -> Arc<LogicalPlan> {
                 limit: Some(limit.map_or(need, |l| l.min(need))),
             };
             slice(Arc::new(scan))
+        }
+        // Each left row of a left or cross join gives one output row or more, in order, so
+        // the first (last) `n` output rows come from the first (last) `n` left rows at most;
+        // the right join mirrors it. The slice stays on top to cut the exact rows.
+        LogicalPlan::Join {
+            left, right, how, ..
+        } if matches!(how, JoinType::Left | JoinType::Cross | JoinType::Right) => {
+            let (side, rest) = if *how == JoinType::Right {
+                (right, left)
+            } else {
+                (left, right)
+            };
+            let limited = push(side, bound.0, bound.1);
+            let inputs = if *how == JoinType::Right {
+                vec![rest.clone(), limited]
+            } else {
+                vec![limited, rest.clone()]
+            };
+            slice(Arc::new(node.with_inputs(inputs)))
+        }
+        // Every input gives its rows in order: none needs more than the slice's bound.
+        LogicalPlan::Concat { inputs } => {
+            let inputs = inputs.iter().map(|i| push(i, bound.0, bound.1)).collect();
+            slice(Arc::new(LogicalPlan::Concat { inputs }))
         }
         _ => slice(node.clone()),
     }
@@ -200,6 +243,53 @@ mod tests {
                             DATAFRAME rows=4 width=4
             => unchanged
             "#);
+    }
+
+    #[test]
+    fn left_joins_and_concats_bound_their_inputs_inner_joins_stop_it() {
+        let (dir, path) = sorted_parquet();
+        let other = || frame().lazy();
+        let lf = scan_parquet(&path)
+            .join(other(), [col("id")], [col("c")], JoinType::Left)
+            .head(3);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=0 len=3
+              JOIN type=left left_on=[col("id")] right_on=[col("c")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+                DATAFRAME rows=4 width=4
+            =>
+            SLICE offset=0 len=3
+              JOIN type=left left_on=[col("id")] right_on=[col("c")]
+                SLICE offset=0 len=3
+                  SCAN PARQUET path=TMP/t.parquet columns=* limit=3
+                DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
+        let lf = scan_parquet(&path)
+            .join(other(), [col("id")], [col("c")], JoinType::Inner)
+            .tail(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, Some(&dir)), @r#"
+            SLICE offset=-2 len=2
+              JOIN type=inner left_on=[col("id")] right_on=[col("c")]
+                SCAN PARQUET path=TMP/t.parquet columns=*
+                DATAFRAME rows=4 width=4
+            => unchanged
+            "#);
+        let lf = concat([other(), other()]).tail(2);
+        insta::assert_snapshot!(show(&SlicePushdown, &lf, None), @r#"
+            SLICE offset=-2 len=2
+              CONCAT inputs=2
+                DATAFRAME rows=4 width=4
+                DATAFRAME rows=4 width=4
+            =>
+            SLICE offset=-2 len=2
+              CONCAT inputs=2
+                SLICE offset=-2 len=2
+                  DATAFRAME rows=4 width=4
+                SLICE offset=-2 len=2
+                  DATAFRAME rows=4 width=4
+            "#);
+        crate::optimizer::test_util::assert_same_results(&lf);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Physical plan text: one operator a line, two spaces of indent per level, like the logical
 //! plan's. A pipeline is a `PIPELINE` line over its streaming operators (the last one first,
-//! so data flows upwards as in the logical plan) and, last, its source; a breaker is one line
-//! over its input. Tests compare it with insta snapshots: keep it stable.
+//! so data flows upwards as in the logical plan), its source, and last the hash tables its
+//! join probes read (`BUILD #n` over the build side's plan); a breaker is one line over its
+//! input(s). Tests compare it with insta snapshots: keep it stable.
 
 use std::fmt::Write;
 
@@ -114,6 +115,19 @@ impl PhysicalNode {
                 line(out, depth, &format!("FIT {}", model.text()));
                 input.write(out, depth + 1);
             }
+            PhysicalNode::Join { build, probe, spec } => {
+                line(out, depth, &format!("HASH_JOIN {}", spec.text()));
+                let keys = expr_list(spec.keys(spec.build));
+                line(out, depth + 1, &format!("BUILD keys={keys}"));
+                build.write(out, depth + 2);
+                probe.write(out, depth + 1);
+            }
+            PhysicalNode::Concat { inputs, .. } => {
+                line(out, depth, "CONCAT");
+                for i in inputs {
+                    i.write(out, depth + 1);
+                }
+            }
         }
     }
 }
@@ -132,6 +146,7 @@ impl Pipeline {
                 }
                 StreamOp::Select(es) => format!("SELECT {}", expr_list(es)),
                 StreamOp::WithColumns(es) => format!("WITH_COLUMNS {}", expr_list(es)),
+                StreamOp::Probe(spec) => format!("PROBE #{} {}", spec.id, spec.text()),
                 StreamOp::Window {
                     exprs, lookback, ..
                 } => format!("WINDOW {} lookback={lookback}", columns(exprs)),
@@ -160,6 +175,11 @@ impl Pipeline {
                 line(out, d, &format!("DATAFRAME rows={h} width={w}"));
             }
             Source::Node(n) => n.write(out, d),
+        }
+        for b in &self.builds {
+            let keys = expr_list(b.spec.keys(b.spec.build));
+            line(out, d, &format!("BUILD #{} keys={keys}", b.spec.id));
+            b.input.write(out, d + 1);
         }
     }
 }

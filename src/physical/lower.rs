@@ -8,12 +8,21 @@
 
 use arrow::datatypes::{DataType, SchemaRef};
 
-use super::{windows, GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, StreamOp, WholeOp};
+use std::sync::Arc;
+
+use super::estimate::estimated_rows;
+use super::{
+    windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source,
+    StreamOp, WholeOp,
+};
 use crate::error::{Error, Result};
 use crate::expr::types::expand_selectors;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
-use crate::plan::{effective_keys, first_of_each, with_columns_schema, GroupOutput, LogicalPlan};
+use crate::plan::{
+    effective_keys, first_of_each, with_columns_schema, GroupOutput, JoinLayout, JoinType,
+    LogicalPlan,
+};
 
 /// `col(name)` of every column of `schema`, in order.
 fn columns_of(schema: &SchemaRef) -> Vec<Expr> {
@@ -22,9 +31,26 @@ fn columns_of(schema: &SchemaRef) -> Vec<Expr> {
 
 /// Lower an optimized (or at least resolved) logical plan.
 pub(crate) fn lower(plan: &LogicalPlan) -> Result<PhysicalPlan> {
+    lower_with(plan, None)
+}
+
+/// Lower, building every keyed join's hash table on `build` when it is given instead of on
+/// the side estimated smaller (tests run each join both ways).
+pub(crate) fn lower_with(plan: &LogicalPlan, build: Option<Side>) -> Result<PhysicalPlan> {
+    let mut state = Lowering {
+        builds: 0,
+        force: build,
+    };
     Ok(PhysicalPlan {
-        root: lower_node(plan)?,
+        root: lower_node(plan, &mut state)?,
     })
+}
+
+/// What lowering carries from node to node.
+struct Lowering {
+    /// Join builds lowered so far (each gets its own number).
+    builds: usize,
+    force: Option<Side>,
 }
 
 /// The node as a pipeline: a pipeline stays one; a breaker becomes the source of a new one.
@@ -42,11 +68,11 @@ fn extend(node: PhysicalNode, op: StreamOp, schema: SchemaRef) -> PhysicalNode {
     PhysicalNode::Pipeline(p)
 }
 
-pub(super) fn lower_node(plan: &LogicalPlan) -> Result<PhysicalNode> {
+fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> {
     let inputs = plan
         .inputs()
         .into_iter()
-        .map(|i| lower_node(i))
+        .map(|i| lower_node(i, state))
         .collect::<Result<Vec<_>>>()?;
     let in_schemas: Vec<SchemaRef> = inputs.iter().map(PhysicalNode::schema).collect();
     let out = plan.output_schema(&in_schemas)?;
@@ -219,6 +245,62 @@ pub(super) fn lower_node(plan: &LogicalPlan) -> Result<PhysicalNode> {
         LogicalPlan::Aggregates { aggs, .. } => PhysicalNode::Hoisted {
             input: Box::new(input()?),
             params: aggs.clone(),
+        },
+        LogicalPlan::Join {
+            left,
+            right,
+            left_on,
+            right_on,
+            how,
+        } => {
+            let (l, r) = (input()?, input()?);
+            let layout = JoinLayout::new(&in_schemas[0], &in_schemas[1], left_on, right_on, *how)?;
+            let mut spec = JoinSpec {
+                id: state.builds,
+                how: *how,
+                left_on: left_on.clone(),
+                right_on: right_on.clone(),
+                layout,
+                build: Side::Right,
+            };
+            state.builds += 1;
+            let order = spec.order_side();
+            // Build on the smaller side; on a tie or without estimates, on the side that lets
+            // the other one stream.
+            let smaller = match (estimated_rows(left), estimated_rows(right)) {
+                (Some(a), Some(b)) if a < b => Side::Left,
+                (Some(a), Some(b)) if b < a => Side::Right,
+                _ => order.other(),
+            };
+            spec.build = match how {
+                JoinType::Cross => Side::Right,
+                _ => state.force.unwrap_or(smaller),
+            };
+            let (build, probe) = match spec.build {
+                Side::Left => (l, r),
+                Side::Right => (r, l),
+            };
+            let spec = Arc::new(spec);
+            if spec.build == order.other() && *how != JoinType::Full {
+                // The probe side orders the output: it streams, the build is its breaker.
+                let mut p = into_pipeline(probe);
+                p.builds.push(Build {
+                    input: build,
+                    spec: spec.clone(),
+                });
+                p.push(StreamOp::Probe(spec), out);
+                PhysicalNode::Pipeline(p)
+            } else {
+                PhysicalNode::Join {
+                    build: Box::new(build),
+                    probe: into_pipeline(probe),
+                    spec,
+                }
+            }
+        }
+        LogicalPlan::Concat { .. } => PhysicalNode::Concat {
+            inputs: inputs.by_ref().collect(),
+            schema: out,
         },
         LogicalPlan::GroupBy { keys, output, .. } => {
             let keys = effective_keys(keys, output, &in_schemas[0]);

@@ -49,8 +49,12 @@
 //! [`GroupBy`]: PhysicalNode::GroupBy
 //! [`Grouped`]: PhysicalNode::Grouped
 //! [`Fit`]: PhysicalNode::Fit
+//! [`Join`]: PhysicalNode::Join
+//! [`Concat`]: PhysicalNode::Concat
 
+mod estimate;
 mod explain;
+mod join;
 mod lower;
 mod windows;
 
@@ -64,7 +68,10 @@ use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::io::ScanSource;
 
+pub(crate) use join::{JoinSpec, Side};
 pub(crate) use lower::lower;
+#[cfg(test)]
+pub(crate) use lower::lower_with;
 
 /// A lowered plan: the root operator.
 #[derive(Debug)]
@@ -142,6 +149,19 @@ pub(crate) enum PhysicalNode {
         input: Box<PhysicalNode>,
         model: Arc<dyn ModelFit>,
     },
+    /// A join whose output cannot stream from the probe side: the hash table is built on
+    /// `build` (the side whose rows order the output, or either side of a full join), the
+    /// `probe` pipeline's rows are matched against it, and the output is put in order.
+    Join {
+        build: Box<PhysicalNode>,
+        probe: Pipeline,
+        spec: Arc<JoinSpec>,
+    },
+    /// The inputs' rows one after another, columns by name in `schema`'s order.
+    Concat {
+        inputs: Vec<PhysicalNode>,
+        schema: SchemaRef,
+    },
 }
 
 /// What an [`PhysicalNode::Evaluate`] computes over whole columns.
@@ -176,6 +196,8 @@ impl PhysicalNode {
             | PhysicalNode::Sort { input, .. }
             | PhysicalNode::Gather { input, .. }
             | PhysicalNode::Fit { input, .. } => input.schema(),
+            PhysicalNode::Join { spec, .. } => spec.layout.schema.clone(),
+            PhysicalNode::Concat { schema, .. } => schema.clone(),
         }
     }
 }
@@ -222,6 +244,9 @@ pub(crate) enum StreamOp {
     Select(Vec<Expr>),
     /// Add or replace these columns.
     WithColumns(Vec<Expr>),
+    /// Match each morsel against the hash table of one of the pipeline's [`Build`]s (a
+    /// join whose rows follow this side's order: the morsel's rows, each with its matches).
+    Probe(Arc<JoinSpec>),
     /// Window functions that look back a bounded number of rows (a rolling window that is not
     /// centred), each added as the named column: every piece is computed with the last
     /// `lookback` rows before it (of the `carry` columns, the windows' inputs) in front, which
@@ -233,12 +258,32 @@ pub(crate) enum StreamOp {
     },
 }
 
+impl StreamOp {
+    /// True when the operator may change the number of rows (filters, joins).
+    pub(crate) fn changes_rows(&self) -> bool {
+        match self {
+            StreamOp::Filter(_) | StreamOp::FilterKeep(..) | StreamOp::Probe(_) => true,
+            StreamOp::Select(_) | StreamOp::WithColumns(_) | StreamOp::Window { .. } => false,
+        }
+    }
+}
+
 /// A source and the streaming operators applied to each of its morsels, each with the schema
-/// of its output.
+/// of its output; `builds` are the hash tables its [`StreamOp::Probe`]s read, built (each from
+/// its own input) before the first morsel runs.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     pub(crate) source: Source,
     pub(crate) ops: Vec<(StreamOp, SchemaRef)>,
+    pub(crate) builds: Vec<Build>,
+}
+
+/// The build side of a streaming join: its input is materialized and a hash table built on
+/// its keys (a pipeline breaker), then handed to the probing pipeline as a value, under `id`.
+#[derive(Debug)]
+pub(crate) struct Build {
+    pub(crate) input: PhysicalNode,
+    pub(crate) spec: Arc<JoinSpec>,
 }
 
 impl Pipeline {
@@ -247,6 +292,7 @@ impl Pipeline {
         Self {
             source,
             ops: vec![],
+            builds: vec![],
         }
     }
 

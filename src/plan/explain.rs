@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::LogicalPlan;
+use super::{JoinType, LogicalPlan};
 use crate::expr::{Expr, SortOptions};
 
 /// Expressions as `[a, b]` (shared with the physical plan text).
@@ -30,6 +30,19 @@ pub(crate) fn sort_text(by: &[Expr], options: &[SortOptions]) -> String {
         })
         .collect();
     format!("SORT by=[{}]", keys.join(", "))
+}
+
+/// A join's line: `JOIN type=inner left_on=[col("a")] right_on=[col("b")]`.
+fn join_text(how: JoinType, left_on: &[Expr], right_on: &[Expr]) -> String {
+    if how == JoinType::Cross {
+        return "JOIN type=cross".into();
+    }
+    format!(
+        "JOIN type={} left_on={} right_on={}",
+        how.name(),
+        expr_list(left_on),
+        expr_list(right_on)
+    )
 }
 
 impl LogicalPlan {
@@ -102,6 +115,13 @@ impl LogicalPlan {
                 let parts: Vec<String> = aggs.iter().map(|(n, e)| format!("${n} = {e}")).collect();
                 format!("AGGREGATES [{}]", parts.join(", "))
             }
+            LogicalPlan::Join {
+                left_on,
+                right_on,
+                how,
+                ..
+            } => join_text(*how, left_on, right_on),
+            LogicalPlan::Concat { inputs } => format!("CONCAT inputs={}", inputs.len()),
             LogicalPlan::GroupBy { keys, output, .. } => super::group::group_text(keys, output),
         }
     }

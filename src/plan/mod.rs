@@ -7,12 +7,18 @@
 mod describe;
 mod explain;
 pub(crate) use explain::{expr_list, sort_text};
+mod frames;
 mod group;
+pub mod join;
 mod lazy;
 mod sampling;
 
+pub use frames::concat;
+pub(crate) use frames::concat_schema;
 pub(crate) use group::{effective_keys, first_of_each};
 pub use group::{GroupOutput, LazyGroupBy};
+pub use join::JoinType;
+pub(crate) use join::{JoinColumn, JoinLayout};
 pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn, RowsFn};
 
 use std::sync::Arc;
@@ -95,6 +101,17 @@ pub enum LogicalPlan {
         input: Arc<LogicalPlan>,
         aggs: Vec<(String, Expr)>,
     },
+    /// Rows of `left` and `right` matched on keys (`left_on[i]` over the left input equals
+    /// `right_on[i]` over the right one); see [`join`] for the output's columns and rows.
+    Join {
+        left: Arc<LogicalPlan>,
+        right: Arc<LogicalPlan>,
+        left_on: Vec<Expr>,
+        right_on: Vec<Expr>,
+        how: JoinType,
+    },
+    /// The inputs' rows one after another, columns matched by name (see [`concat()`]).
+    Concat { inputs: Vec<Arc<LogicalPlan>> },
     /// Rows grouped by the values of `keys` (null keys one group, NaN keys one group), groups
     /// in order of first appearance; `output` says what each group gives (aggregates, its
     /// first rows, or its first row for `unique`). A pipeline breaker.
@@ -120,12 +137,21 @@ impl LogicalPlan {
             | LogicalPlan::Gather { input, .. }
             | LogicalPlan::Aggregates { input, .. }
             | LogicalPlan::GroupBy { input, .. } => vec![input],
+            LogicalPlan::Join { left, right, .. } => vec![left, right],
+            LogicalPlan::Concat { inputs } => inputs.iter().collect(),
         }
     }
 
-    /// The same node over a new input (for single-input nodes; sources are returned as is).
-    pub fn with_input(&self, new_input: Arc<LogicalPlan>) -> LogicalPlan {
+    /// The same node over new inputs, given in [`inputs`](Self::inputs) order (a node keeps
+    /// any input the list is too short for; sources are returned as they are).
+    pub fn with_inputs(&self, new_inputs: Vec<Arc<LogicalPlan>>) -> LogicalPlan {
         let mut p = self.clone();
+        let mut new = new_inputs.into_iter();
+        let mut set = |slot: &mut Arc<LogicalPlan>| {
+            if let Some(n) = new.next() {
+                *slot = n;
+            }
+        };
         match &mut p {
             LogicalPlan::Scan { .. } | LogicalPlan::InMemory { .. } => {}
             LogicalPlan::Filter { input, .. }
@@ -137,9 +163,33 @@ impl LogicalPlan {
             | LogicalPlan::Rename { input, .. }
             | LogicalPlan::Gather { input, .. }
             | LogicalPlan::Aggregates { input, .. }
-            | LogicalPlan::GroupBy { input, .. } => *input = new_input,
+            | LogicalPlan::GroupBy { input, .. } => set(input),
+            LogicalPlan::Join { left, right, .. } => {
+                set(left);
+                set(right);
+            }
+            LogicalPlan::Concat { inputs } => inputs.iter_mut().for_each(set),
         }
         p
+    }
+
+    /// The same node over a new (first) input: for single-input nodes.
+    pub fn with_input(&self, new_input: Arc<LogicalPlan>) -> LogicalPlan {
+        self.with_inputs(vec![new_input])
+    }
+
+    /// The node with every input replaced by `f(input)`; the node itself (not a copy) when
+    /// `f` returns every input unchanged.
+    pub fn map_inputs(
+        self: &Arc<Self>,
+        mut f: impl FnMut(&Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>>,
+    ) -> Result<Arc<LogicalPlan>> {
+        let old = self.inputs();
+        let new = old.iter().map(|i| f(i)).collect::<Result<Vec<_>>>()?;
+        if old.iter().zip(&new).all(|(a, b)| Arc::ptr_eq(a, b)) {
+            return Ok(self.clone());
+        }
+        Ok(Arc::new(self.with_inputs(new)))
     }
 
     /// The expressions this node evaluates (for rules that inspect or rewrite them).
@@ -153,6 +203,9 @@ impl LogicalPlan {
             LogicalPlan::Sort { by, .. } => by.iter().collect(),
             LogicalPlan::Gather { indices, .. } => vec![indices],
             LogicalPlan::Aggregates { aggs, .. } => aggs.iter().map(|(_, e)| e).collect(),
+            LogicalPlan::Join {
+                left_on, right_on, ..
+            } => left_on.iter().chain(right_on).collect(),
             LogicalPlan::GroupBy { keys, output, .. } => match output {
                 GroupOutput::Aggregate(aggs) => keys.iter().chain(aggs).collect(),
                 GroupOutput::Head(_) | GroupOutput::First => keys.iter().collect(),
@@ -180,6 +233,12 @@ impl LogicalPlan {
                     *e = f(e.clone());
                 }
             }
+            LogicalPlan::Join {
+                left_on, right_on, ..
+            } => {
+                all(left_on, f);
+                all(right_on, f);
+            }
             LogicalPlan::GroupBy { keys, output, .. } => {
                 all(keys, f);
                 if let GroupOutput::Aggregate(aggs) = output {
@@ -189,7 +248,8 @@ impl LogicalPlan {
             LogicalPlan::InMemory { .. }
             | LogicalPlan::Slice { .. }
             | LogicalPlan::Drop { .. }
-            | LogicalPlan::Rename { .. } => {}
+            | LogicalPlan::Rename { .. }
+            | LogicalPlan::Concat { .. } => {}
         }
         p
     }
@@ -309,6 +369,18 @@ impl LogicalPlan {
                 }
                 Ok(s)
             }
+            LogicalPlan::Join {
+                left_on,
+                right_on,
+                how,
+                ..
+            } => {
+                let [l, r] = inputs else {
+                    return Err(Error::Internal("JOIN needs two input schemas".into()));
+                };
+                Ok(JoinLayout::new(l, r, left_on, right_on, *how)?.schema)
+            }
+            LogicalPlan::Concat { .. } => concat_schema(inputs),
             LogicalPlan::GroupBy { keys, output, .. } => {
                 group::group_schema(keys, output, &input_schema()?)
             }

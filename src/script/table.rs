@@ -34,7 +34,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
     LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
-use crate::plan::{ExecOptions, LazyFrame, LazyGroupBy};
+use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};
 
 /// Fill the registry.
 pub fn register(r: &mut Registry) {
@@ -61,6 +61,8 @@ pub fn register(r: &mut Registry) {
         DataFrame::new(columns: Vec<Column>);
         Column::new(name: String, values: ArrayArg);
         LazyFrame::from_dataframe(df: DataFrame);
+        // Joins and stacking.
+        concat(frames: Vec<LazyFrame>);
         // Sources.
         range(start: i64, end: i64);
         zeros(n: usize, cols: Vec<String>);
@@ -161,6 +163,13 @@ pub fn register(r: &mut Registry) {
         PowerIterationNormalizer::Qr;
         PowerIterationNormalizer::Lu;
         PowerIterationNormalizer::None;
+        JoinType::Inner;
+        JoinType::Left;
+        JoinType::Right;
+        JoinType::Full;
+        JoinType::Semi;
+        JoinType::Anti;
+        JoinType::Cross;
     );
 
     methods!(r, Expr;
@@ -363,6 +372,11 @@ pub fn register(r: &mut Registry) {
         mini_batch_kmeans(config: MiniBatchKMeans);
         pca(config: Pca);
         linear_regression(target: String, features: Vec<String>);
+        join(other: LazyFrame, left_on: Vec<Expr>, right_on: Vec<Expr>, how: JoinType);
+        inner_join(other: LazyFrame, left_on: String, right_on: String) => |lf| lf.inner_join(other, &left_on, &right_on);
+        left_join(other: LazyFrame, left_on: String, right_on: String) => |lf| lf.left_join(other, &left_on, &right_on);
+        cross_join(other: LazyFrame);
+        with_row_index(name: String) => |lf| lf.with_row_index(&name);
     );
 
     methods!(r, LazyGroupBy;

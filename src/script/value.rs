@@ -25,7 +25,7 @@ use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
     LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
-use crate::plan::{ExecOptions, IntoSortOptions, LazyFrame, LazyGroupBy};
+use crate::plan::{ExecOptions, IntoSortOptions, JoinType, LazyFrame, LazyGroupBy};
 
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -310,7 +310,8 @@ script_types_from!(
     Svd,
     Lstsq,
     MiniBatchKMeans,
-    LazyMiniBatchKMeans
+    LazyMiniBatchKMeans,
+    JoinType
 );
 
 /// Integer literal to the `Expr`/`Scalar` it becomes through the `From` impls of the API

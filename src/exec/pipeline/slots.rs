@@ -81,8 +81,10 @@ impl Running<'_> {
                     .copied()
                     .chain(exprs.iter().map(|_| None))
                     .collect(),
-                // Filters change rows; slots are not used with them.
-                StreamOp::Filter(_) | StreamOp::FilterKeep(..) => vec![None; out.fields().len()],
+                // Filters and joins change rows; slots are not used with them.
+                StreamOp::Filter(_) | StreamOp::FilterKeep(..) | StreamOp::Probe(_) => {
+                    vec![None; out.fields().len()]
+                }
             };
             schema = out.clone();
         }
@@ -97,11 +99,7 @@ impl Running<'_> {
     /// Rows of every morsel after the operators, when no operator changes them and the source
     /// knows them before decoding.
     pub(super) fn known_heights(&self) -> Option<Vec<usize>> {
-        if self
-            .ops
-            .iter()
-            .any(|(op, _)| matches!(op, StreamOp::Filter(_) | StreamOp::FilterKeep(..)))
-        {
+        if self.ops.iter().any(|(op, _)| op.changes_rows()) {
             return None;
         }
         (0..self.num_morsels())

@@ -14,6 +14,7 @@ use arrow::datatypes::{DataType, Schema, SchemaRef};
 
 use crate::error::{Error, Result};
 use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
+use crate::exec::join::{probe_morsel, BuiltSide};
 use crate::exec::memory::Reservation;
 use crate::exec::{Params, MORSEL_ROWS};
 use crate::frame::DataFrame;
@@ -111,6 +112,8 @@ pub(crate) struct Through {
     pub(crate) source: Opened,
     pub(crate) ops: Vec<(StreamOp, SchemaRef)>,
     pub(crate) params: Params,
+    /// The join builds its operators probe (shared with the run's context).
+    pub(crate) builds: Builds,
     pub(crate) piece_rows: usize,
     pub(crate) schema: SchemaRef,
 }
@@ -197,18 +200,22 @@ impl Opened {
             Opened::Frame(df) | Opened::HeldFrame(df, _) => f(df.slice(i * rows, rows)),
             Opened::Pieces(k) => k.morsels[i].iter().try_for_each(|piece| f(piece.clone())),
             Opened::Through(t) => t.source.for_each_piece(i, t.piece_rows, &mut |piece| {
-                f(apply(&t.ops, piece, &t.params)?)
+                f(apply(&t.ops, piece, &t.params, &t.builds)?)
             }),
             Opened::Sequential(s) => f(s.morsel(i)?),
         }
     }
 }
 
-/// Apply `ops` (streaming operators, no windows) to one piece.
+/// The hash tables of a run's join builds, by build number.
+pub(crate) type Builds = Vec<(usize, Arc<BuiltSide>)>;
+
+/// Apply `ops` (streaming operators, no windows) to one piece; join probes read `builds`.
 pub(crate) fn apply(
     ops: &[(StreamOp, SchemaRef)],
     mut df: DataFrame,
     params: &Params,
+    builds: &[(usize, Arc<BuiltSide>)],
 ) -> Result<DataFrame> {
     for (op, schema) in ops {
         df = match op {
@@ -241,18 +248,17 @@ pub(crate) fn apply(
                         cols.push(a);
                     }
                 }
-                let cols = cols
-                    .into_iter()
-                    .zip(schema.fields())
-                    .map(|(c, f)| {
-                        if c.data_type() == f.data_type() {
-                            Ok(c)
-                        } else {
-                            Ok(arrow::compute::cast(&c, f.data_type())?)
-                        }
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                DataFrame::from_arrays(schema.clone(), cols)?
+                crate::exec::frame_of_types(schema, cols)?
+            }
+            StreamOp::Probe(spec) => {
+                let built = builds
+                    .iter()
+                    .find(|(id, _)| *id == spec.id)
+                    .map(|(_, b)| b.as_ref())
+                    .ok_or_else(|| {
+                        Error::Internal(format!("join build #{} has not run", spec.id))
+                    })?;
+                probe_morsel(spec, built, &df, params)?
             }
             StreamOp::Window { .. } => {
                 return Err(Error::Internal(

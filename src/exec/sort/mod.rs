@@ -53,7 +53,7 @@ pub(super) fn open(
     let schema = input.schema();
     match input {
         PhysicalNode::Pipeline(p) if by.iter().all(Expr::is_elementwise) => {
-            let source = super::open(&p.source, ctx)?;
+            let source = super::open_pipeline(p, ctx)?;
             let running = Running::new(source, &p.ops, ctx);
             let mut sorter = Sorter::new(by, options, schema, ctx, ctx.reserve("SORT"));
             let (n, wave) = (running.num_morsels(), running.wave());

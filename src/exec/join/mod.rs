@@ -1,0 +1,295 @@
+//! Hash joins: the build side's table ([`BuiltSide`]), the streaming probe of one morsel
+//! ([`probe_morsel`]) and the ordering join of two materialized sides ([`join_frames`]).
+//!
+//! Output order is the one `plan::join` documents, whatever side the table is on. Call the
+//! side whose rows order the output O (left, or right for a right join) and the other T:
+//!
+//! - Table on T (the usual case, T being the smaller side): each morsel of O is probed on
+//!   its own, row by row, and each row's matches come out of the table in T order. This is a
+//!   streaming operator: the probe side stays a pipeline.
+//! - Table on O (O is the smaller side): T is probed in fixed chunks in parallel, giving
+//!   `(o, t)` pairs in T order, which a counting sort by `o` puts in O order (stable, so each
+//!   O row's matches stay in T order). Semi and anti joins only mark the O rows matched.
+//! - Full joins run as the second kind with the table on either side; T rows that matched
+//!   nothing come last, in T order.
+//!
+//! Chunks and morsels are fixed by row position and results are put together in their
+//! order, so the output is the same for any thread count.
+
+mod keys;
+mod output;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use arrow::array::{ArrayRef, BooleanArray};
+use rayon::prelude::*;
+
+use self::keys::{KeyEncoder, Keys};
+use self::output::{assemble, NONE};
+use self::table::JoinTable;
+use super::eval::{evaluate_array, filter_frame};
+use super::memory::{frame_bytes, Reservation};
+use super::{Params, MORSEL_ROWS};
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::physical::JoinSpec;
+use crate::plan::JoinType;
+
+/// How many rows ahead a probe asks for its hash slot.
+const PREFETCH: usize = 16;
+
+/// The materialized build side of a join and its hash table (none for a cross join), with
+/// the memory both hold reserved from the run's budget (released when it is dropped).
+pub(crate) struct BuiltSide {
+    df: DataFrame,
+    table: Option<(KeyEncoder, JoinTable)>,
+    /// Held only to be released with the table.
+    _memory: Reservation,
+}
+
+impl BuiltSide {
+    /// The table over `df`, the join's `spec.build` side, reserving through `memory` (named
+    /// `HASH_JOIN`): the frame it keeps, then its keys and table before they are allocated.
+    pub(crate) fn new(
+        spec: &JoinSpec,
+        df: DataFrame,
+        params: &Params,
+        memory: Reservation,
+    ) -> Result<Self> {
+        // The frame is already there (its input made it) but from now on the join holds it.
+        memory.try_grow(frame_bytes(&df))?;
+        if spec.how == JoinType::Cross {
+            return Ok(Self {
+                df,
+                table: None,
+                _memory: memory,
+            });
+        }
+        let encoder = KeyEncoder::new(&spec.layout.key_types)?;
+        // A word and a hash per row; row-encoded keys are sized once they are encoded.
+        let before = memory.size();
+        memory.try_grow(df.height() * 16)?;
+        let keys = encode(&encoder, spec.keys(spec.build), &df, true, params)?;
+        memory.try_resize(before + keys.bytes())?;
+        let table = JoinTable::new(keys, &memory)?;
+        Ok(Self {
+            df,
+            table: Some((encoder, table)),
+            _memory: memory,
+        })
+    }
+
+    fn table(&self) -> Result<(&KeyEncoder, &JoinTable)> {
+        self.table
+            .as_ref()
+            .map(|(e, t)| (e, t))
+            .ok_or_else(|| Error::Internal("a keyed join without a hash table".into()))
+    }
+
+    /// Rows of the build side.
+    pub(crate) fn height(&self) -> usize {
+        self.df.height()
+    }
+}
+
+/// The keys `exprs` over `df`, encoded.
+fn encode(
+    encoder: &KeyEncoder,
+    exprs: &[crate::expr::Expr],
+    df: &DataFrame,
+    full: bool,
+    params: &Params,
+) -> Result<Keys> {
+    let cols = exprs
+        .iter()
+        .map(|e| evaluate_array(e, df, full, params))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    encoder.encode(&cols, full)
+}
+
+/// The join's rows for one morsel of its order side, probed against the table on the other
+/// side (`built`): the morsel's rows in order, each with its matches in build order.
+pub(crate) fn probe_morsel(
+    spec: &JoinSpec,
+    built: &BuiltSide,
+    morsel: &DataFrame,
+    params: &Params,
+) -> Result<DataFrame> {
+    let n = morsel.height();
+    if spec.how == JoinType::Cross {
+        let m = built.height() as u32;
+        let o: Vec<u32> = (0..n as u32)
+            .flat_map(|i| std::iter::repeat_n(i, m as usize))
+            .collect();
+        let t: Vec<u32> = (0..n).flat_map(|_| 0..m).collect();
+        return assemble(spec, morsel, Some(o), &built.df, t);
+    }
+    let (encoder, table) = built.table()?;
+    let keys = encode(encoder, spec.keys(spec.order_side()), morsel, false, params)?;
+    match spec.how {
+        JoinType::Semi | JoinType::Anti => {
+            let want = spec.how == JoinType::Semi;
+            let mask: BooleanArray = (0..n)
+                .map(|i| Some(table.matches(&keys, i).is_empty() != want))
+                .collect();
+            filter_frame(morsel, &mask)
+        }
+        _ => {
+            let keep = matches!(spec.how, JoinType::Left | JoinType::Right);
+            let (mut o, mut t) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for i in 0..n {
+                if i + PREFETCH < n {
+                    table.prefetch(&keys, i + PREFETCH);
+                }
+                let m = table.matches(&keys, i);
+                if m.is_empty() {
+                    if keep {
+                        o.push(i as u32);
+                        t.push(NONE);
+                    }
+                } else {
+                    for &b in m {
+                        o.push(i as u32);
+                        t.push(b);
+                    }
+                }
+            }
+            // Every row matched once: the morsel's columns are output as they are.
+            let identity = o.len() == n && o.iter().enumerate().all(|(k, &v)| k as u32 == v);
+            assemble(spec, morsel, (!identity).then_some(o), &built.df, t)
+        }
+    }
+}
+
+/// The join of the table's side (`built`, side `spec.build`) and the other side, given
+/// whole, for the cases a streaming probe cannot order: the table on the order side, or a
+/// full join.
+pub(crate) fn join_frames(
+    spec: &JoinSpec,
+    built: &BuiltSide,
+    probe: &DataFrame,
+    params: &Params,
+) -> Result<DataFrame> {
+    if spec.build != spec.order_side() && spec.how != JoinType::Full {
+        return probe_morsel(spec, built, probe, params);
+    }
+    let (encoder, table) = built.table()?;
+    let keys = encode(encoder, spec.keys(spec.build.other()), probe, true, params)?;
+    // Matches of each chunk of probe rows: (probe row, build row), in probe order; probe rows
+    // without a match are listed with `NONE` when `keep_probe` is set.
+    let keep_probe = spec.how == JoinType::Full;
+    let chunks: Vec<(Vec<u32>, Vec<u32>)> = (0..probe.height().div_ceil(MORSEL_ROWS))
+        .into_par_iter()
+        .map(|c| {
+            let (mut p, mut b) = (vec![], vec![]);
+            let end = ((c + 1) * MORSEL_ROWS).min(probe.height());
+            for i in c * MORSEL_ROWS..end {
+                if i + PREFETCH < end {
+                    table.prefetch(&keys, i + PREFETCH);
+                }
+                let m = table.matches(&keys, i);
+                if m.is_empty() && keep_probe {
+                    p.push(i as u32);
+                    b.push(NONE);
+                }
+                for &r in m {
+                    p.push(i as u32);
+                    b.push(r);
+                }
+            }
+            (p, b)
+        })
+        .collect();
+    if spec.build != spec.order_side() {
+        // A full join with the table on T: O rows in order with their matches, then the T
+        // rows nobody matched.
+        let (mut o, mut t): (Vec<u32>, Vec<u32>) = (vec![], vec![]);
+        for (p, b) in chunks {
+            o.extend(p);
+            t.extend(b);
+        }
+        let mut matched = vec![false; built.height()];
+        for &r in &t {
+            if r != NONE {
+                matched[r as usize] = true;
+            }
+        }
+        for (r, _) in matched.iter().enumerate().filter(|(_, m)| !**m) {
+            o.push(NONE);
+            t.push(r as u32);
+        }
+        return assemble(spec, probe, Some(o), &built.df, t);
+    }
+    // The table is on O: the pairs are (t, o) in T order.
+    let o_rows = built.height();
+    if matches!(spec.how, JoinType::Semi | JoinType::Anti) {
+        let mut hit = vec![false; o_rows];
+        for (_, b) in &chunks {
+            for &r in b {
+                hit[r as usize] = true;
+            }
+        }
+        let want = spec.how == JoinType::Semi;
+        let mask: BooleanArray = hit.into_iter().map(|h| Some(h == want)).collect();
+        return filter_frame(&built.df, &mask);
+    }
+    let keep_o = matches!(spec.how, JoinType::Left | JoinType::Right | JoinType::Full);
+    let (o, mut t) = in_order_of_build(&chunks, o_rows, keep_o);
+    let mut o = o;
+    if spec.how == JoinType::Full {
+        for (p, b) in &chunks {
+            for (&i, &r) in p.iter().zip(b) {
+                if r == NONE {
+                    o.push(NONE);
+                    t.push(i);
+                }
+            }
+        }
+    }
+    assemble(spec, &built.df, Some(o), probe, t)
+}
+
+/// Matched `(probe, build)` pairs, given in probe order, put in build-row order by a stable
+/// counting sort: `(build rows, probe rows)`. With `keep_unmatched`, a build row without
+/// match gets one row with `NONE` as its probe row. Unmatched probe rows (`NONE` builds)
+/// are left out.
+fn in_order_of_build(
+    chunks: &[(Vec<u32>, Vec<u32>)],
+    build_rows: usize,
+    keep_unmatched: bool,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; build_rows + 1];
+    for (_, b) in chunks {
+        for &r in b {
+            if r != NONE {
+                start[r as usize + 1] += 1;
+            }
+        }
+    }
+    if keep_unmatched {
+        for c in &mut start[1..] {
+            *c = (*c).max(1);
+        }
+    }
+    for i in 0..build_rows {
+        start[i + 1] += start[i];
+    }
+    let total = start[build_rows] as usize;
+    let mut o = vec![0u32; total];
+    let mut t = vec![NONE; total];
+    for r in 0..build_rows {
+        o[start[r] as usize..start[r + 1] as usize].fill(r as u32);
+    }
+    let mut next = start;
+    for (p, b) in chunks {
+        for (&i, &r) in p.iter().zip(b) {
+            if r != NONE {
+                let at = &mut next[r as usize];
+                t[*at as usize] = i;
+                *at += 1;
+            }
+        }
+    }
+    (o, t)
+}

@@ -1,0 +1,402 @@
+//! The build side's hash table: distinct keys, each with the build rows holding it in
+//! ascending order, split into partitions by the top bits of the key's hash.
+//!
+//! A partition is an open-addressing table (linear probing) of 16-byte slots, one per
+//! distinct key: the key itself (or, for row-encoded keys, its hash), and its rows, either the
+//! one row holding it (most build sides have unique keys) or a slice of one array, ascending
+//! because rows are inserted in order. Probing a key is one hash, a few slot reads (usually
+//! one cache line) and, for row-encoded keys, one key comparison, and gives the matches in
+//! build-row order, which is what the documented output order needs. Rows with a null key are
+//! in no slot.
+//!
+//! A large build side is split into up to [`MAX_PARTITIONS`] partitions built in parallel,
+//! each small enough to stay mostly in cache while it is built. The memory a build needs is
+//! reserved from the run's budget before it is allocated (the transient arrays of building,
+//! then the table that stays). Partitions are independent: they are also the unit a later
+//! spilling build could write out one at a time.
+
+use rayon::prelude::*;
+
+use super::keys::{KeyValues, Keys};
+use crate::error::{Error, Result};
+use crate::exec::memory::Reservation;
+
+/// Build rows per partition a large build side aims at.
+const PARTITION_ROWS: usize = 1 << 18;
+/// The most partitions a table is split into.
+pub(crate) const MAX_PARTITIONS: usize = 64;
+/// Rows per chunk when rows are handed out to partitions in parallel.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// A hash table over the keys of the build side.
+pub(crate) struct JoinTable {
+    keys: Keys,
+    /// Partition of a hash: its top `bits` bits.
+    bits: u32,
+    parts: Vec<Partition>,
+}
+
+struct Partition {
+    mask: usize,
+    /// One slot per hash bucket (linear probing); `n == 0` is empty.
+    slots: Vec<Slot>,
+    /// The rows of every key, grouped by key, ascending within a group.
+    rows: Vec<u32>,
+}
+
+/// A distinct key: what a probe compares and where its rows are, in one 16-byte read.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// The key itself for word keys, its hash for row-encoded ones.
+    tag: u64,
+    /// The one row when `n == 1` (most build sides have unique keys: no second read), else
+    /// where the key's rows start in `rows`.
+    at: u32,
+    /// How many rows hold the key.
+    n: u32,
+}
+
+/// A partition while it is built: `group + 1` per slot, and per group its tag and hash.
+struct Building {
+    mask: usize,
+    slots: Vec<u32>,
+    tag: Vec<u64>,
+    hash: Vec<u64>,
+    /// Per group, a build row holding its key.
+    first: Vec<u32>,
+}
+
+impl JoinTable {
+    /// Build the table over encoded build keys, growing `mem` before each allocation; when
+    /// it returns, `mem` holds what it held before plus what the table keeps (its keys too).
+    pub(crate) fn new(keys: Keys, mem: &Reservation) -> Result<Self> {
+        let n = keys.len();
+        if n >= u32::MAX as usize {
+            return Err(Error::Plan(format!(
+                "the join's build side has {n} rows; at most {} are supported",
+                u32::MAX - 1
+            )));
+        }
+        let base = mem.size();
+        let parts_wanted = (n / PARTITION_ROWS).next_power_of_two().min(MAX_PARTITIONS);
+        let bits = parts_wanted.trailing_zeros();
+        // The rows of each partition (and, when there are several, the chunks' lists).
+        mem.try_grow(n * 4 * if bits == 0 { 1 } else { 2 })?;
+        let members = partition_rows(&keys, bits);
+        mem.try_grow(
+            members
+                .iter()
+                .map(|r| Partition::building_bytes(r.len()))
+                .sum(),
+        )?;
+        let parts: Vec<Partition> = members
+            .into_par_iter()
+            .map(|rows| Partition::build(&keys, rows))
+            .collect();
+        let table = Self { keys, bits, parts };
+        mem.try_resize(base + table.bytes())?;
+        Ok(table)
+    }
+
+    /// Bytes the table holds: its keys, slots and row lists.
+    pub(crate) fn bytes(&self) -> usize {
+        self.keys.bytes()
+            + self
+                .parts
+                .iter()
+                .map(|p| p.slots.len() * size_of::<Slot>() + p.rows.len() * 4)
+                .sum::<usize>()
+    }
+
+    /// The partitions' count (1 for a small build side).
+    #[cfg(test)]
+    pub(crate) fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    fn partition(&self, h: u64) -> &Partition {
+        let p = if self.bits == 0 {
+            0
+        } else {
+            (h >> (64 - self.bits)) as usize
+        };
+        &self.parts[p]
+    }
+
+    /// The build rows whose key equals the key of row `i` of `probe`, ascending (empty for
+    /// a null key).
+    #[inline]
+    pub(crate) fn matches(&self, probe: &Keys, i: usize) -> &[u32] {
+        if !probe.is_valid(i) {
+            return &[];
+        }
+        let h = probe.hashes[i];
+        let part = self.partition(h);
+        match (&self.keys.values, &probe.values) {
+            (KeyValues::Words(_), KeyValues::Words(p)) => part.find(p[i], h, |_| true),
+            (KeyValues::Rows(b), KeyValues::Rows(p)) => {
+                let v = p.row(i);
+                part.find(h, h, |first| b.row(first as usize) == v)
+            }
+            _ => &[],
+        }
+    }
+
+    /// Ask the CPU to fetch the slot row `i` of `probe` will read first (a probe reads
+    /// slots at random, so fetching a few rows ahead hides most of the memory latency).
+    #[inline]
+    pub(crate) fn prefetch(&self, probe: &Keys, i: usize) {
+        let h = probe.hashes[i];
+        let part = self.partition(h);
+        let slot: *const Slot = &part.slots[(h as usize) & part.mask];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that reads nothing and cannot fault; the pointer is
+        // to a live element of `part.slots` in any case.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(slot.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+}
+
+/// The valid rows of each partition, ascending.
+fn partition_rows(keys: &Keys, bits: u32) -> Vec<Vec<u32>> {
+    let n = keys.len();
+    if bits == 0 {
+        return vec![(0..n as u32)
+            .filter(|&r| keys.is_valid(r as usize))
+            .collect()];
+    }
+    let parts = 1usize << bits;
+    // Each chunk lists its rows per partition; partitions then take the chunks in order.
+    let chunks: Vec<Vec<Vec<u32>>> = (0..n.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .map(|c| {
+            let mut lists = vec![Vec::new(); parts];
+            for r in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n) {
+                if keys.is_valid(r) {
+                    lists[(keys.hashes[r] >> (64 - bits)) as usize].push(r as u32);
+                }
+            }
+            lists
+        })
+        .collect();
+    (0..parts)
+        .into_par_iter()
+        .map(|p| {
+            let total = chunks.iter().map(|c| c[p].len()).sum();
+            let mut rows = Vec::with_capacity(total);
+            for c in &chunks {
+                rows.extend_from_slice(&c[p]);
+            }
+            rows
+        })
+        .collect()
+}
+
+impl Partition {
+    /// Slots for `rows` rows: at most two thirds full.
+    fn capacity(rows: usize) -> usize {
+        (rows + rows / 2 + 1).next_power_of_two().max(16)
+    }
+
+    /// The most bytes building a partition of `rows` rows allocates: both slot arrays, per
+    /// group its tag, hash and first row (every row its own group at worst), and per row its
+    /// group, its group's offset, its place in the sorted rows and their copy.
+    fn building_bytes(rows: usize) -> usize {
+        Self::capacity(rows) * (4 + size_of::<Slot>()) + rows * (20 + 4 + 4 + 4 + 4)
+    }
+
+    /// The rows of the key with this tag and hash `h`; `same` compares the key with a build
+    /// row holding a candidate key (for row-encoded keys, whose tag is only their hash).
+    #[inline]
+    fn find(&self, tag: u64, h: u64, same: impl Fn(u32) -> bool) -> &[u32] {
+        let mut i = (h as usize) & self.mask;
+        loop {
+            let s = &self.slots[i];
+            if s.n == 0 {
+                return &[];
+            }
+            if s.tag == tag {
+                let rows = if s.n == 1 {
+                    std::slice::from_ref(&s.at)
+                } else {
+                    &self.rows[s.at as usize..(s.at + s.n) as usize]
+                };
+                if same(rows[0]) {
+                    return rows;
+                }
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The table over `rows` (ascending build rows with valid keys).
+    fn build(keys: &Keys, rows: Vec<u32>) -> Self {
+        let cap = Self::capacity(rows.len());
+        let mut b = Building {
+            mask: cap - 1,
+            slots: vec![0; cap],
+            tag: vec![],
+            hash: vec![],
+            first: vec![],
+        };
+        let mut group_of = Vec::with_capacity(rows.len());
+        match &keys.values {
+            KeyValues::Words(w) => {
+                for &r in &rows {
+                    let v = w[r as usize];
+                    group_of.push(b.insert(keys.hashes[r as usize], v, r, |_| true));
+                }
+            }
+            KeyValues::Rows(k) => {
+                for &r in &rows {
+                    let (h, v) = (keys.hashes[r as usize], k.row(r as usize));
+                    group_of.push(b.insert(h, h, r, |f| k.row(f as usize) == v));
+                }
+            }
+        }
+        // Rows grouped by key, each group's rows in ascending order (a counting sort).
+        let groups = b.tag.len();
+        let mut offsets = vec![0u32; groups + 1];
+        for &g in &group_of {
+            offsets[g as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut sorted = vec![0u32; rows.len()];
+        for (&r, &g) in rows.iter().zip(&group_of) {
+            let at = &mut next[g as usize];
+            sorted[*at as usize] = r;
+            *at += 1;
+        }
+        let slots = b
+            .slots
+            .iter()
+            .map(|&s| {
+                if s == 0 {
+                    return Slot::default();
+                }
+                let g = (s - 1) as usize;
+                let n = offsets[g + 1] - offsets[g];
+                let at = if n == 1 { b.first[g] } else { offsets[g] };
+                Slot {
+                    tag: b.tag[g],
+                    at,
+                    n,
+                }
+            })
+            .collect();
+        Partition {
+            mask: b.mask,
+            slots,
+            rows: sorted,
+        }
+    }
+}
+
+impl Building {
+    /// The group of row `r`, whose key has hash `h` and tag `tag`; a new group if the key is
+    /// new. `same` compares the key with a group's first row.
+    fn insert(&mut self, h: u64, tag: u64, r: u32, same: impl Fn(u32) -> bool) -> u32 {
+        let mut i = (h as usize) & self.mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                let g = self.tag.len() as u32;
+                self.tag.push(tag);
+                self.hash.push(h);
+                self.first.push(r);
+                self.slots[i] = g + 1;
+                return g;
+            }
+            let g = (s - 1) as usize;
+            if self.hash[g] == h && self.tag[g] == tag && same(self.first[g]) {
+                return g as u32;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
+    use arrow::datatypes::DataType;
+
+    use super::super::keys::KeyEncoder;
+    use super::*;
+    use crate::exec::memory::MemoryPool;
+
+    #[test]
+    fn matches_come_in_build_row_order_in_every_partition() {
+        // Enough rows for several partitions; key = row % 1000, so each key has many rows.
+        let n = PARTITION_ROWS * 3 + 5;
+        let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
+        let build: Vec<Option<i64>> = (0..n as i64)
+            .map(|i| (i % 97 != 0).then_some(i % 1000))
+            .collect();
+        let keys = || {
+            enc.encode(
+                &[Arc::new(Int64Array::from(build.clone())) as ArrayRef],
+                true,
+            )
+            .unwrap()
+        };
+        let pool = MemoryPool::unbounded();
+        let mem = pool.reserve("HASH_JOIN");
+        let table = JoinTable::new(keys(), &mem).unwrap();
+        assert!(table.partitions() > 1);
+        // What stays reserved is what the table holds; building needed more for a while.
+        assert_eq!(mem.size(), table.bytes());
+        assert!(pool.peak() > table.bytes());
+        // A budget below the build's needs stops it with the typed error, holding nothing.
+        let small = MemoryPool::new(table.bytes());
+        let err = JoinTable::new(keys(), &small.reserve("HASH_JOIN"))
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"));
+        assert_eq!(small.reserved(), 0);
+        let probe = enc
+            .encode(
+                &[
+                    Arc::new(Int64Array::from(vec![Some(3), None, Some(5000), Some(999)]))
+                        as ArrayRef,
+                ],
+                false,
+            )
+            .unwrap();
+        for (i, want) in [Some(3), None, Some(5000), Some(999)]
+            .into_iter()
+            .enumerate()
+        {
+            let expected: Vec<u32> = (0..n as u32)
+                .filter(|&r| want.is_some() && build[r as usize] == want)
+                .collect();
+            assert_eq!(table.matches(&probe, i), expected.as_slice());
+        }
+    }
+
+    #[test]
+    fn string_keys() {
+        let enc = KeyEncoder::new(&[DataType::Utf8]).unwrap();
+        let b: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a"),
+            None,
+            Some("b"),
+            Some("a"),
+        ]));
+        let mem = MemoryPool::unbounded().reserve("HASH_JOIN");
+        let table = JoinTable::new(enc.encode(&[b], true).unwrap(), &mem).unwrap();
+        let p: ArrayRef = Arc::new(StringArray::from(vec!["a", "c", "b"]));
+        let p = enc.encode(&[p], false).unwrap();
+        assert_eq!(table.matches(&p, 0), &[0, 3]);
+        assert!(table.matches(&p, 1).is_empty());
+        assert_eq!(table.matches(&p, 2), &[2]);
+    }
+}

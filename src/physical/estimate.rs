@@ -1,0 +1,75 @@
+//! Row-count estimates of logical plans, from metadata and fixed guesses, for lowering's
+//! choices: a join builds its hash table on the input estimated smaller.
+//!
+//! Scans know their row counts (Parquet footers, after row-group pruning) or guess them from
+//! the file size; frames in memory know theirs. A filter keeps a fixed fraction per conjunct
+//! (a tenth for an equality or `is_in`, a half otherwise), a slice at most its length, an
+//! all-aggregate `select` one row, an inner join as many rows as its larger input (the usual
+//! key to foreign key case). These are guesses, good enough to tell a dimension table from
+//! a fact table, which is what picking a build side needs.
+
+use crate::expr::{BinaryOp, Expr};
+use crate::plan::{JoinType, LogicalPlan};
+
+/// About how many rows `plan` gives (`None`: unknown).
+pub(crate) fn estimated_rows(plan: &LogicalPlan) -> Option<f64> {
+    let first = || plan.inputs().first().and_then(|i| estimated_rows(i));
+    match plan {
+        LogicalPlan::Scan {
+            source,
+            predicate,
+            limit,
+            ..
+        } => {
+            let mut n = source.estimated_rows(predicate.as_ref())? as f64;
+            if let Some(p) = predicate {
+                n *= selectivity(p);
+            }
+            Some(limit.map_or(n, |l| n.min(l as f64)))
+        }
+        LogicalPlan::InMemory { df, .. } => Some(df.height() as f64),
+        LogicalPlan::Filter { predicate, .. } => Some(first()? * selectivity(predicate)),
+        LogicalPlan::Slice { len, .. } => Some(first().map_or(*len as f64, |n| n.min(*len as f64))),
+        LogicalPlan::Select { exprs, .. }
+            if !exprs.is_empty() && exprs.iter().all(Expr::is_scalar) =>
+        {
+            Some(1.0)
+        }
+        LogicalPlan::Join {
+            left, right, how, ..
+        } => {
+            let (l, r) = (estimated_rows(left)?, estimated_rows(right)?);
+            Some(match how {
+                JoinType::Inner => l.max(r),
+                JoinType::Left => l,
+                JoinType::Right => r,
+                JoinType::Full => l + r,
+                JoinType::Semi | JoinType::Anti => l * 0.5,
+                JoinType::Cross => l * r,
+            })
+        }
+        LogicalPlan::Concat { inputs } => inputs.iter().map(|i| estimated_rows(i)).sum(),
+        _ => first(),
+    }
+}
+
+/// The fraction of rows a predicate is guessed to keep.
+fn selectivity(p: &Expr) -> f64 {
+    match p {
+        Expr::Binary {
+            left,
+            op: BinaryOp::And,
+            right,
+        } => selectivity(left) * selectivity(right),
+        Expr::Binary {
+            left,
+            op: BinaryOp::Or,
+            right,
+        } => (selectivity(left) + selectivity(right)).min(1.0),
+        Expr::Binary {
+            op: BinaryOp::Eq, ..
+        } => 0.1,
+        Expr::Function { func, .. } if func.name() == "is_in" => 0.1,
+        _ => 0.5,
+    }
+}
