@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use clap::{Parser, Subcommand, ValueEnum};
 use fusedframe::plan::{ProgressFn, RowsFn};
 use fusedframe::script::output::{FileKind, Format};
@@ -19,6 +18,7 @@ use fusedframe::script::run::{
     ExplainKind, RunOptions,
 };
 use fusedframe::script::Script;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -313,9 +313,10 @@ impl Progress {
             return Self { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        let style =
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} morsels{msg}, {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} morsels{msg}, {elapsed}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Self { bar: Some(bar) }
     }
