@@ -571,3 +571,28 @@ fn a_grouping_over_the_memory_budget_stops_with_an_error_naming_group_by() {
     assert!(pool.peak() > 200_000 * 16, "peak {}", pool.peak());
     assert_eq!(pool.reserved(), 0);
 }
+
+/// A grouping with no rows left gives an empty frame of the right types, for every key width
+/// (an empty key buffer once made a misaligned Int64 array).
+#[test]
+fn a_grouping_of_no_rows_is_an_empty_frame() {
+    let df = df!(
+        "k64" => [1i64, 2, 2],
+        "k32" => [1i32, 2, 2],
+        "s" => ["a", "b", "b"],
+        "v" => [1.0, 2.0, 3.0]
+    )
+    .unwrap();
+    for key in ["k64", "k32", "s"] {
+        let out = df
+            .clone()
+            .lazy()
+            .filter(col("v").gt(10.0))
+            .group_by([col(key)])
+            .agg([col("v").mean().alias("m")])
+            .collect()
+            .unwrap();
+        assert_eq!(out.height(), 0, "{key}");
+        assert_eq!(out.width(), 2, "{key}");
+    }
+}
