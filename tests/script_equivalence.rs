@@ -157,30 +157,15 @@ fn tpch_mismatch(got: &DataFrame, want: &serde_json::Value) -> Option<String> {
 
 use arrow::array::Array;
 
-/// TPC-H queries that do not run yet: they group (`group_by(..).agg(..)`), and the group-by
-/// engine is on branch `groupby`, not yet merged. The others run in
-/// [`tpch_queries_match_duckdb`].
-const TPCH_WAITING_FOR_GROUP_BY: &[&str] = &[
-    "q01", "q02", "q03", "q04", "q05", "q07", "q08", "q09", "q10", "q11", "q12", "q13", "q15",
-    "q16", "q17", "q18", "q20", "q21", "q22",
-];
-
-/// The TPC-H scripts of `queries/tpch/` that run now, at scale factor 0.01, give DuckDB's
-/// answers (`tests/golden/tpch_sf001.json`, made by `tests/golden/make_tpch_answers.py`).
+/// The 22 TPC-H scripts of `queries/tpch/`, at scale factor 0.01, give DuckDB's answers
+/// (`tests/golden/tpch_sf001.json`, made by `tests/golden/make_tpch_answers.py`).
 #[test]
 fn tpch_queries_match_duckdb() {
-    check_tpch(|name| !TPCH_WAITING_FOR_GROUP_BY.contains(&name));
+    check_tpch();
 }
 
-/// The rest of the 22, for when the group-by engine lands.
-#[test]
-#[ignore = "these TPC-H scripts use group_by, which is on branch groupby (not merged yet)"]
-fn tpch_queries_waiting_for_group_by_match_duckdb() {
-    check_tpch(|name| TPCH_WAITING_FOR_GROUP_BY.contains(&name));
-}
-
-/// Run the TPC-H scripts `pick` selects against the DuckDB answers.
-fn check_tpch(pick: impl Fn(&str) -> bool) {
+/// Run every TPC-H script against the DuckDB answers.
+fn check_tpch() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("tpch");
     write_tpch(&data, 0.01);
@@ -192,9 +177,6 @@ fn check_tpch(pick: impl Fn(&str) -> bool) {
     let mut failures = vec![];
     for q in 1..=22 {
         let name = format!("q{q:02}");
-        if !pick(&name) {
-            continue;
-        }
         let path = root.join(format!("queries/tpch/{name}.fq"));
         let text = std::fs::read_to_string(&path)
             .expect("script")
