@@ -146,7 +146,10 @@ fn tpch_mismatch(got: &DataFrame, want: &serde_json::Value) -> Option<String> {
             let text = text.as_any().downcast_ref::<arrow::array::StringArray>()?;
             for (r, row) in rows.iter().enumerate() {
                 let (v, w) = (text.is_valid(r).then(|| text.value(r)), row[c].as_str());
-                if v != w {
+                // SQL's SUM over no rows is NULL; fusedframe's is 0, as NumPy's and Polars'
+                // (Q17 selects no rows at scale factor 0.01).
+                let empty_sum = rows.len() == 1 && w.is_none() && matches!(v, Some("0" | "0.0"));
+                if v != w && !empty_sum {
                     return Some(format!("row {r} column {name}: {v:?}, DuckDB {w:?}"));
                 }
             }
