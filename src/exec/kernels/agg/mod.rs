@@ -5,16 +5,16 @@
 //! slots in a few vectors, not ten million state objects.
 //!
 //! One engine serves both shapes of aggregation:
-//! - grouped (`group_by(..).agg(..)`, `over(..)`): [`Groups::Ids`] gives each row's group;
+//! - grouped (`group_by(..).agg(..)`, `over(..)`): `Groups::Ids` gives each row's group;
 //! - scalar (`select([x.sum()])`, hoisted statistics, an aggregate of a whole column): one
-//!   group, [`Groups::One`]. Here the accumulators take their one-group specializations:
+//!   group, `Groups::One`. Here the accumulators take their one-group specializations:
 //!   float sums are pairwise within a piece (NumPy's method), the float aggregates of one
-//!   input share one look at each piece ([`summary`]), and a final filter is fused into them
+//!   input share one look at each piece (`summary`), and a final filter is fused into them
 //!   (they read the selected rows in place). These are the results the scalar path always
 //!   gave, to the bit.
 //!
 //! Partial accumulators (one per morsel) merge in morsel order through a group-id mapping
-//! ([`GroupsAccumulator::merge`]): group `from[i]` of the later partial folds into group
+//! (`GroupsAccumulator::merge`): group `from[i]` of the later partial folds into group
 //! `to[i]`. A target group the merge creates takes the partial's state as it is, so a state's
 //! arithmetic is the same whichever partial it first appeared in; results are bit-identical
 //! for any thread count.
