@@ -31,6 +31,7 @@ use super::pipeline::{Carry, Opened, Running};
 use super::value::array_to_scalar;
 use super::{Context, Params};
 use crate::error::{Error, Result};
+use crate::expr::lookup::{DistinctExprs, NameIndex};
 use crate::expr::{col, AggFunc, Expr, Scalar};
 use crate::frame::DataFrame;
 
@@ -51,7 +52,9 @@ pub(crate) struct AggSpecs {
 impl AggSpecs {
     /// The specs of `aggs` (each an `Expr::Agg` over elementwise inputs) over rows of `schema`.
     pub(crate) fn new(aggs: &[Expr], schema: &Schema) -> Result<Self> {
-        let mut inputs: Vec<Expr> = vec![];
+        // Through indexes: a wide input has thousands of aggregates over thousands of columns.
+        let mut inputs = DistinctExprs::default();
+        let names = NameIndex::new(schema);
         let mut specs = Vec::with_capacity(aggs.len());
         for a in aggs {
             let Expr::Agg { func, .. } = a else {
@@ -60,14 +63,8 @@ impl AggSpecs {
             let mut args = vec![];
             let mut types = vec![];
             for e in a.agg_inputs() {
-                types.push(e.data_type(schema)?);
-                args.push(match inputs.iter().position(|x| x == e) {
-                    Some(k) => k,
-                    None => {
-                        inputs.push(e.clone());
-                        inputs.len() - 1
-                    }
-                });
+                types.push(names.data_type(e)?);
+                args.push(inputs.insert(e));
             }
             specs.push(AggSpec {
                 func: func.clone(),
@@ -77,7 +74,7 @@ impl AggSpecs {
         }
         Ok(Self {
             aggs: specs,
-            inputs,
+            inputs: inputs.into_vec(),
         })
     }
 

@@ -16,6 +16,7 @@ use super::kernels::{self, arith, cmp};
 use super::value::{scalar_to_array, Value};
 use super::{Params, MORSEL_ROWS};
 use crate::error::{Error, Result};
+use crate::expr::lookup::narrow_schema;
 use crate::expr::{BinaryOp, Expr};
 use crate::frame::DataFrame;
 
@@ -143,7 +144,7 @@ fn eval_with(
             }
         },
         Expr::Binary { left, op, right } => {
-            let out = expr.data_type(df.schema())?;
+            let out = out_type(expr, df)?;
             let l = rec(left, df)?;
             let r = rec(right, df)?;
             match op {
@@ -163,11 +164,11 @@ fn eval_with(
             }
         },
         Expr::Negate(e) => {
-            let out = expr.data_type(df.schema())?;
+            let out = out_type(expr, df)?;
             arith::negate(rec(e, df)?, &out)
         }
         Expr::Function { func: f, args } => {
-            let out = expr.data_type(df.schema())?;
+            let out = out_type(expr, df)?;
             let vals = args
                 .iter()
                 .map(|a| rec(a, df))
@@ -193,7 +194,7 @@ fn eval_with(
             then,
             otherwise,
         } => {
-            let out = expr.data_type(df.schema())?;
+            let out = out_type(expr, df)?;
             let c = rec(cond, df)?;
             let t = rec(then, df)?;
             let o = rec(otherwise, df)?;
@@ -276,4 +277,17 @@ fn when(c: Value, t: Value, o: Value, out: &DataType, len: usize, cond: &Expr) -
     let t = t.into_array_of(out, len)?;
     let o = o.into_array_of(out, len)?;
     Ok(Value::Array(zip(&mask, &t, &o)?))
+}
+
+/// The output type of `e` over `df`'s rows. A wide frame (a 10,000-column matrix) types it
+/// over a schema of just the columns it reads, found through the frame's name index: typing
+/// against the whole schema scans its fields for every column, once per expression and morsel.
+fn out_type(e: &Expr, df: &DataFrame) -> Result<DataType> {
+    if df.width() <= 32 {
+        return e.data_type(df.schema());
+    }
+    match narrow_schema(df.schema(), e, |c| df.index_of(c).ok()) {
+        Some(narrow) => e.data_type(&narrow),
+        None => e.data_type(df.schema()),
+    }
 }

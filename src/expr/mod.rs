@@ -19,6 +19,7 @@ mod fill;
 mod function;
 mod horizontal;
 mod indexing;
+pub(crate) mod lookup;
 mod math;
 mod ops;
 mod ordering;

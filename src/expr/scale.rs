@@ -26,6 +26,11 @@ pub enum ScaleFunction {
     MinMaxWith { lo: f64, hi: f64 },
     /// `(x - nan_mean) / nan_std(ddof 0)`; a constant column gives 0.
     Standardize,
+    /// `standardize` with its statistics given: `args` are `[x, mean, std, min, max]`
+    /// (scalars, such as hoisted aggregates; `min == max` marks a constant column, which a
+    /// rounded `std` cannot), so it runs elementwise. The optimizer's aggregate hoisting
+    /// rewrites `x.standardize()` into it.
+    StandardizeWith,
 }
 
 impl FunctionFamily for ScaleFunction {
@@ -34,13 +39,16 @@ impl FunctionFamily for ScaleFunction {
             ScaleFunction::MinMax { .. } => "min_max_scale",
             ScaleFunction::MinMaxWith { .. } => "min_max_scale_with",
             ScaleFunction::Standardize => "standardize",
+            ScaleFunction::StandardizeWith => "standardize_with",
         }
     }
 
     fn kind(&self) -> FunctionKind {
         match self {
             ScaleFunction::MinMax { .. } | ScaleFunction::Standardize => FunctionKind::WholeColumn,
-            ScaleFunction::MinMaxWith { .. } => FunctionKind::Elementwise,
+            ScaleFunction::MinMaxWith { .. } | ScaleFunction::StandardizeWith => {
+                FunctionKind::Elementwise
+            }
         }
     }
 
@@ -53,6 +61,17 @@ impl FunctionFamily for ScaleFunction {
                 if args.len() != 3 || !args[1..].iter().all(Expr::is_scalar) {
                     return Err(Error::Plan(format!(
                         "min_max_scale_with() takes a column and two scalars (min, max) in {e}"
+                    )));
+                }
+                for a in &args[1..] {
+                    numeric_input(e, name, a, schema)?;
+                }
+            }
+            ScaleFunction::StandardizeWith => {
+                if args.len() != 5 || !args[1..].iter().all(Expr::is_scalar) {
+                    return Err(Error::Plan(format!(
+                        "standardize_with() takes a column and four scalars (mean, std, min, \
+                         max) in {e}"
                     )));
                 }
                 for a in &args[1..] {
@@ -82,6 +101,9 @@ impl FunctionFamily for ScaleFunction {
                 }
             }
             ScaleFunction::Standardize => format!("{first}.standardize()"),
+            ScaleFunction::StandardizeWith => {
+                format!("{first}.standardize_with({})", expr_list(&args[1..]))
+            }
         }
     }
 }
@@ -155,5 +177,30 @@ impl Expr {
     /// ```
     pub fn standardize(self) -> Expr {
         Expr::call(ScaleFunction::Standardize, vec![self])
+    }
+
+    /// Standardization with given statistics (scalars: literals or aggregates), elementwise:
+    /// `(x - mean) / std`; NaN stays NaN, `min == max` (finite) gives 0 and a null `mean` (no
+    /// valid value) leaves the column as it is, as `standardize`, which the optimizer rewrites
+    /// into this with the column's own `nan_mean()`, `nan_std(0)`, `nan_min()`, `nan_max()`.
+    ///
+    /// ```
+    /// use fusedframe::prelude::*;
+    /// let df = df!("x" => [1.0, 2.0, 3.0])?;
+    /// let out = df.lazy().select([col("x").standardize_with(2.0, 0.5, 1.0, 3.0)]).collect()?;
+    /// assert_eq!(out.column_f64("x")?, vec![Some(-2.0), Some(0.0), Some(2.0)]);
+    /// # Ok::<(), fusedframe::Error>(())
+    /// ```
+    pub fn standardize_with(
+        self,
+        mean: impl Into<Expr>,
+        std: impl Into<Expr>,
+        min: impl Into<Expr>,
+        max: impl Into<Expr>,
+    ) -> Expr {
+        Expr::call(
+            ScaleFunction::StandardizeWith,
+            vec![self, mean.into(), std.into(), min.into(), max.into()],
+        )
     }
 }

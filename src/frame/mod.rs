@@ -18,7 +18,8 @@ pub(crate) use concat::{fixed_width, join_nulls, write_values, ColumnBuffer};
 pub use ndarray_conv::NdElement;
 pub use sources::{full, ones, range, zeros};
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -31,7 +32,14 @@ pub struct DataFrame {
     schema: SchemaRef,
     columns: Vec<ArrayRef>,
     height: usize,
+    /// Column positions by name, built on the first lookup in a wide frame and shared by its
+    /// clones and slices (same schema). Arrow's `index_of` scans the fields, so evaluating
+    /// every column of a 10,000-column morsel by name would otherwise be quadratic.
+    names: Arc<OnceLock<HashMap<String, usize>>>,
 }
+
+/// Frames at most this wide find columns by scanning their fields (faster than hashing).
+const SCAN_WIDTH: usize = 32;
 
 impl DataFrame {
     /// Build a frame from named columns; all must have the same length and distinct names.
@@ -92,6 +100,7 @@ impl DataFrame {
             schema,
             columns,
             height,
+            names: Arc::default(),
         })
     }
 
@@ -106,6 +115,7 @@ impl DataFrame {
             schema,
             columns,
             height: 0,
+            names: Arc::default(),
         }
     }
 
@@ -115,6 +125,7 @@ impl DataFrame {
             schema: Arc::new(Schema::empty()),
             columns: vec![],
             height,
+            names: Arc::default(),
         }
     }
 
@@ -165,9 +176,20 @@ impl DataFrame {
 
     /// Position of a column by name.
     pub fn index_of(&self, name: &str) -> Result<usize> {
-        self.schema
-            .index_of(name)
-            .map_err(|_| Error::column_not_found(name, self.column_names()))
+        let found = if self.columns.len() <= SCAN_WIDTH {
+            self.schema.index_of(name).ok()
+        } else {
+            let names = self.names.get_or_init(|| {
+                let fields = self.schema.fields();
+                let mut m = HashMap::with_capacity(fields.len());
+                for (i, f) in fields.iter().enumerate() {
+                    m.entry(f.name().clone()).or_insert(i);
+                }
+                m
+            });
+            names.get(name).copied()
+        };
+        found.ok_or_else(|| Error::column_not_found(name, self.column_names()))
     }
 
     /// A column as `Vec<Option<f64>>` (numeric columns only), handy in tests and notebooks.
@@ -194,6 +216,7 @@ impl DataFrame {
             schema: self.schema.clone(),
             columns: self.columns.iter().map(|c| c.slice(offset, len)).collect(),
             height: len,
+            names: self.names.clone(),
         }
     }
 
@@ -229,6 +252,7 @@ impl DataFrame {
             schema: batch.schema(),
             columns: batch.columns().to_vec(),
             height: batch.num_rows(),
+            names: Arc::default(),
         }
     }
 
@@ -251,6 +275,7 @@ impl DataFrame {
             schema,
             columns,
             height,
+            names: Arc::default(),
         })
     }
 

@@ -16,6 +16,7 @@ use super::{
     StreamOp, WholeOp,
 };
 use crate::error::{Error, Result};
+use crate::expr::lookup::{DistinctExprs, NameIndex};
 use crate::expr::types::expand_selectors;
 use crate::expr::{col, Expr};
 use crate::frame::DataFrame;
@@ -356,7 +357,7 @@ fn lower_group(
     Ok(PhysicalNode::GroupBy {
         input: into_pipeline(input),
         keys,
-        aggs,
+        aggs: aggs.into_vec(),
         outputs,
         schema: out,
     })
@@ -364,8 +365,8 @@ fn lower_group(
 
 /// The distinct aggregates in `exprs`, or `None` when one of them cannot stream: its input
 /// is not elementwise, or holds another aggregate.
-fn distinct_aggregates(exprs: &[Expr]) -> Option<Vec<Expr>> {
-    let mut aggs: Vec<Expr> = vec![];
+fn distinct_aggregates(exprs: &[Expr]) -> Option<DistinctExprs> {
+    let mut aggs = DistinctExprs::default();
     let mut ok = true;
     for e in exprs {
         e.visit(&mut |n| {
@@ -375,8 +376,8 @@ fn distinct_aggregates(exprs: &[Expr]) -> Option<Vec<Expr>> {
                     .any(|i| !i.is_elementwise() || i.has_aggregate())
                 {
                     ok = false;
-                } else if !aggs.contains(n) {
-                    aggs.push(n.clone());
+                } else {
+                    aggs.insert(n);
                 }
             }
         });
@@ -385,12 +386,14 @@ fn distinct_aggregates(exprs: &[Expr]) -> Option<Vec<Expr>> {
 }
 
 /// `e` with the `j`-th of `aggs` replaced by `by(j)` wherever it occurs.
-fn replace_aggregates(e: &Expr, aggs: &[Expr], by: impl Fn(usize) -> Expr) -> Expr {
-    e.clone()
-        .transform_up(&mut |n| match aggs.iter().position(|a| *a == n) {
+fn replace_aggregates(e: &Expr, aggs: &DistinctExprs, by: impl Fn(usize) -> Expr) -> Expr {
+    e.clone().transform_up(&mut |n| match &n {
+        Expr::Agg { .. } => match aggs.position(&n) {
             Some(j) => by(j),
             None => n,
-        })
+        },
+        _ => n,
+    })
 }
 
 /// An all-scalar `select` as a streaming aggregation: its distinct aggregates, each named as
@@ -407,19 +410,20 @@ pub(crate) fn streaming_aggregates(
     let Some(aggs) = distinct_aggregates(exprs) else {
         return Ok(None);
     };
+    let names = NameIndex::new(input);
     let named: Vec<(String, Expr, DataType)> = aggs
-        .into_iter()
+        .as_slice()
+        .iter()
         .enumerate()
         .map(|(i, a)| {
-            let dtype = a.data_type(input)?;
-            Ok((format!("agg{i}"), a, dtype))
+            let dtype = names.data_type(a)?;
+            Ok((format!("agg{i}"), a.clone(), dtype))
         })
         .collect::<Result<_>>()?;
-    let agg_list: Vec<Expr> = named.iter().map(|(_, a, _)| a.clone()).collect();
     let outputs = exprs
         .iter()
         .map(|e| {
-            replace_aggregates(e, &agg_list, |j| Expr::Param {
+            replace_aggregates(e, &aggs, |j| Expr::Param {
                 name: named[j].0.clone(),
                 dtype: named[j].2.clone(),
             })

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{Error, Result};
+use crate::expr::lookup::NameIndex;
 use crate::expr::types::expand_selectors;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
@@ -359,13 +360,14 @@ impl LogicalPlan {
             }
             LogicalPlan::Aggregates { aggs, .. } => {
                 let s = input_schema()?;
+                let index = NameIndex::new(&s);
                 for (_, e) in aggs {
                     if !e.is_scalar() {
                         return Err(Error::Internal(format!(
                             "AGGREGATES holds a non-scalar expression {e}"
                         )));
                     }
-                    e.data_type(&s)?;
+                    index.data_type(e)?;
                 }
                 Ok(s)
             }
@@ -388,30 +390,14 @@ impl LogicalPlan {
     }
 }
 
-/// Field positions by name (the first of equal names, as Arrow's `index_of`). Arrow's lookup
-/// scans the fields, so resolving every column of a wide schema (a 10,000-column matrix) one
-/// lookup at a time would be quadratic; callers resolving many names build this once.
-fn name_index(s: &Schema) -> std::collections::HashMap<&str, usize> {
-    let mut m = std::collections::HashMap::with_capacity(s.fields().len());
-    for (i, f) in s.fields().iter().enumerate() {
-        m.entry(f.name().as_str()).or_insert(i);
-    }
-    m
-}
-
-/// The output field of each expression over `s`; bare columns resolve through one name index.
+/// The output field of each expression over `s`. Wide schemas resolve names through one
+/// index (see `expr::lookup`): a field at a time by scanning would be quadratic.
 fn expr_fields(exprs: &[Expr], s: &Schema) -> Result<Vec<Field>> {
-    let index = (exprs.len() > 16).then(|| name_index(s));
-    exprs
-        .iter()
-        .map(|e| match (e, &index) {
-            (Expr::Column(c), Some(ix)) => match ix.get(c.as_str()) {
-                Some(&i) => Ok(Field::new(c.as_str(), s.field(i).data_type().clone(), true)),
-                None => e.to_field(s),
-            },
-            _ => e.to_field(s),
-        })
-        .collect()
+    if exprs.len() <= 16 {
+        return exprs.iter().map(|e| e.to_field(s)).collect();
+    }
+    let index = crate::expr::lookup::NameIndex::new(s);
+    exprs.iter().map(|e| index.to_field(e)).collect()
 }
 
 /// The schema of `with_columns(exprs)` over rows of `s`: its columns, each replaced by the
@@ -419,16 +405,18 @@ fn expr_fields(exprs: &[Expr], s: &Schema) -> Result<Vec<Field>> {
 pub(crate) fn with_columns_schema(s: &SchemaRef, exprs: &[Expr]) -> Result<SchemaRef> {
     let exprs = expand_selectors(exprs, s)?;
     let mut fields: Vec<Field> = s.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let index = NameIndex::new(s);
     let mut seen = std::collections::HashSet::new();
     for e in &exprs {
-        let f = e.to_field(s)?;
+        let f = index.to_field(e)?;
         if !seen.insert(f.name().clone()) {
             return Err(Error::Schema(format!(
                 "with_columns sets \"{}\" twice",
                 f.name()
             )));
         }
-        match fields.iter().position(|g| g.name() == f.name()) {
+        // Names are distinct (checked above), so a new one is never set again.
+        match index.position(f.name()) {
             Some(i) => fields[i] = f,
             None => fields.push(f),
         }
@@ -440,11 +428,11 @@ fn project_schema(s: &SchemaRef, projection: Option<&[String]>) -> Result<Schema
     match projection {
         None => Ok(s.clone()),
         Some(cols) => {
-            let index = name_index(s);
+            let index = NameIndex::new(s);
             let fields = cols
                 .iter()
-                .map(|c| match index.get(c.as_str()) {
-                    Some(&i) => Ok(s.field(i).clone()),
+                .map(|c| match index.position(c) {
+                    Some(i) => Ok(s.field(i).clone()),
                     None => Err(Error::column_not_found(
                         c,
                         s.fields().iter().map(|f| f.name().as_str()),

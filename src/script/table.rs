@@ -247,6 +247,7 @@ pub fn register(r: &mut Registry) {
         min_max_scale_with(min: Expr, max: Expr);
         min_max_scale_range_with(lo: f64, hi: f64, min: Expr, max: Expr);
         standardize();
+        standardize_with(mean: Expr, std: Expr, min: Expr, max: Expr);
         rolling(kind: RollingKind, options: RollingOptions);
         rolling_sum(window: usize);
         rolling_mean(window: usize);

@@ -28,6 +28,7 @@ impl Kernel for ScaleFunction {
                 standardize(first_of(a, name)?, out)
             }),
             ScaleFunction::MinMaxWith { lo, hi } => scale_with_stats(args, *lo, *hi, out),
+            ScaleFunction::StandardizeWith => standardize_with_stats(args, out),
         }
     }
 }
@@ -297,18 +298,54 @@ pub fn min_max_scale_with(
 
 /// `(x - mean) / std(ddof 0)`; constant columns give 0.
 pub fn standardize(a: &ArrayRef, out: &DataType) -> Result<ArrayRef> {
+    let m = moments(a)?;
+    let stats = (m.n > 0).then(|| (m.mean, m.var(0).sqrt(), m.is_constant()));
+    standardize_by(a, stats, out)
+}
+
+/// Standardization with `(mean, std, constant)` given (`None`: no valid value, the column
+/// stays as it is). `standardize` and the hoisted `standardize_with` share it.
+fn standardize_by(
+    a: &ArrayRef,
+    stats: Option<(f64, f64, bool)>,
+    out: &DataType,
+) -> Result<ArrayRef> {
     let f = to_f64(a)?;
     let nulls = f.nulls().cloned();
-    let m = moments(a)?;
-    let values = if m.n == 0 {
-        f.values().to_vec()
-    } else if m.is_constant() {
-        par_map(&f, |x| if x.is_nan() { x } else { 0.0 })
-    } else {
-        let (mean, std) = (m.mean, m.var(0).sqrt());
-        par_map(&f, |x| (x - mean) / std)
+    let values = match stats {
+        None => f.values().to_vec(),
+        Some((_, _, true)) => par_map(&f, |x| if x.is_nan() { x } else { 0.0 }),
+        Some((mean, std, false)) => par_map(&f, |x| (x - mean) / std),
     };
     f64_out(values, nulls, out)
+}
+
+/// `standardize_with(x, mean, std, min, max)`: the statistics are scalars (no broadcast).
+fn standardize_with_stats(args: Vec<Value>, out: &DataType) -> Result<Value> {
+    let [x, mean, std, mn, mx]: [Value; 5] = args
+        .try_into()
+        .map_err(|_| Error::Internal("standardize_with takes five inputs".into()))?;
+    let stat = |v: Value| -> Result<Option<f64>> {
+        match v {
+            Value::Scalar(s) => Ok(s.as_f64()),
+            Value::Array(_) => Err(Error::Compute(
+                "standardize_with needs scalar statistics".into(),
+            )),
+        }
+    };
+    let (mean, std, mn, mx) = (stat(mean)?, stat(std)?, stat(mn)?, stat(mx)?);
+    let stats = mean.map(|m| {
+        let constant = matches!((mn, mx), (Some(a), Some(b)) if a == b && a.is_finite());
+        (m, std.unwrap_or(f64::NAN), constant)
+    });
+    match x {
+        Value::Array(a) => Ok(Value::Array(standardize_by(&a, stats, out)?)),
+        Value::Scalar(s) => {
+            let a = scalar_to_array(&s, &s.data_type(), 1)?;
+            let r = standardize_by(&a, stats, out)?;
+            Ok(Value::Scalar(array_to_scalar(r.as_ref(), 0)?))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -358,5 +395,35 @@ mod tests {
         assert_eq!(m.n, valid.len());
         assert!((m.mean - mean).abs() < 1e-6, "{} {}", m.mean, mean);
         assert!((m.var(0) - var).abs() / var < 1e-9, "{} {}", m.var(0), var);
+    }
+
+    #[test]
+    fn standardize_streams_through_hoisted_statistics() -> crate::error::Result<()> {
+        use crate::prelude::*;
+        // 0.1 three times: the streamed mean is not exactly 0.1, so the std is a rounding
+        // residue; min == max still says "constant" and gives 0, as the whole-column kernel.
+        let df = df!(
+            "c" => [0.1, 0.1, f64::NAN, 0.1],
+            "x" => [1.0, 2.0, f64::NAN, 4.0],
+            "n" => [f64::NAN, f64::NAN, f64::NAN, f64::NAN]
+        )?;
+        let lf = df
+            .lazy()
+            .with_columns([cols(["c", "x", "n"]).standardize()]);
+        assert!(lf.explain(true)?.contains("standardize_with($c_nan_mean"));
+        let hoisted = lf.clone().collect()?;
+        let whole = lf.collect_with(&ExecOptions::new().optimize(false))?;
+        assert_eq!(hoisted.column_f64("c")?[..2], [Some(0.0), Some(0.0)]);
+        for name in ["c", "x", "n"] {
+            let (a, b) = (hoisted.column_f64(name)?, whole.column_f64(name)?);
+            for (u, v) in a.iter().zip(&b) {
+                let (u, v) = (u.unwrap(), v.unwrap());
+                assert!(
+                    u.is_nan() && v.is_nan() || (u - v).abs() <= 1e-12 * v.abs(),
+                    "{name}"
+                );
+            }
+        }
+        Ok(())
     }
 }
