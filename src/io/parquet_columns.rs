@@ -171,7 +171,7 @@ mod tests {
                 (0..n).map(|i| keep[i].then_some(format!("{:x}", bits[i]))),
             )),
             Arc::new(aa::BooleanArray::from_iter(
-                (0..n).map(|i| keep[i].then_some(bits[i] % 3 == 0)),
+                (0..n).map(|i| keep[i].then_some(bits[i].is_multiple_of(3))),
             )),
             Arc::new(aa::ListArray::from_iter_primitive::<
                 arrow::datatypes::Int32Type,
