@@ -219,3 +219,214 @@ fn a_sink_failing_at_a_middle_morsel_leaves_no_file() {
     assert!(range(0, 10).sink_parquet(&missing).is_err());
     assert!(listing(dir.path()).is_empty());
 }
+
+/// Rows of the model tables: 144,000 x 5 Float64 is 5.8 MB, over the 1 MiB budget below.
+const MODEL_ROWS: i64 = 144_000;
+
+/// Three blobs in four features (a row's blob and noise from scrambled row numbers), far from
+/// the origin (so centring matters), and a target linear in the features plus noise; `c` is
+/// NaN at row `nan_row`.
+fn model_table(nan_row: i64) -> LazyFrame {
+    let noise = |m: i64, p: i64| {
+        (((col("range") * m) % p).cast(DataType::Float64) / lit(p as f64)) - lit(0.5)
+    };
+    let blob = ((col("range") * 7919) % 3).cast(DataType::Float64);
+    range(0, MODEL_ROWS)
+        .with_columns([
+            (lit(1000.0) + blob.clone() * lit(4.0) + noise(104_729, 1009)).alias("a"),
+            (lit(-50.0) - blob.clone() * lit(3.0) + noise(15_485_863, 997)).alias("b"),
+            when(col("range").eq(lit(nan_row)))
+                .then(lit(f64::NAN))
+                .otherwise(blob * lit(2.5) + noise(32_452_843, 991) * lit(2.0))
+                .alias("c"),
+            (noise(49_979_687, 983) * lit(3.0)).alias("d"),
+        ])
+        .with_columns([(lit(1.5) + col("a") * lit(2.0) - col("b") * lit(0.25)
+            + col("c") * lit(0.5)
+            + noise(86_028_121, 977) * lit(0.1))
+        .alias("y")])
+        .drop(["range"])
+}
+
+/// The model table as Parquet (row groups of an odd size, so fixed row chunks straddle them)
+/// and as CSV, in `dir`.
+fn model_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let pq = dir.join("models.parquet");
+    model_table(-1)
+        .sink_parquet_with(
+            &pq,
+            &ParquetWriteOptions::new().row_group_rows(30_001),
+            &unbounded(),
+        )
+        .expect("parquet");
+    let csv = dir.join("models.csv");
+    model_table(-1)
+        .sink_csv_with(&csv, &unbounded())
+        .expect("csv");
+    vec![pq, csv]
+}
+
+fn scan(path: &Path) -> LazyFrame {
+    if path.extension().is_some_and(|e| e == "csv") {
+        scan_csv(path)
+    } else {
+        scan_parquet(path)
+    }
+}
+
+fn tiny(threads: usize) -> ExecOptions {
+    ExecOptions::new().memory_limit(1 << 20).threads(threads)
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn covariance_pca_and_least_squares_stream_under_a_tiny_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for path in model_files(dir.path()) {
+        let features = ["a", "b", "c", "d"];
+        let pca = |solver| scan(&path).pca(Pca::new(3).features(features).svd_solver(solver));
+        let lin = || scan(&path).linear_regression("y", features);
+        // The same bits with or without a budget, for 1 or 3 threads: one code path.
+        let want = pca(PcaSolver::CovarianceEigh)
+            .fit_with(&unbounded())
+            .expect("pca");
+        for threads in [1, 3] {
+            for solver in [PcaSolver::CovarianceEigh, PcaSolver::Auto] {
+                let got = pca(solver).fit_with(&tiny(threads)).expect("streamed pca");
+                assert_eq!(got.components, want.components, "{path:?} {threads}");
+                assert_eq!(got.explained_variance, want.explained_variance);
+                assert_eq!(got.mean, want.mean);
+                assert_eq!(got.solver, PcaSolver::CovarianceEigh);
+            }
+        }
+        let fit = lin().fit_with(&unbounded()).expect("lstsq");
+        for threads in [1, 3] {
+            let got = lin().fit_with(&tiny(threads)).expect("streamed lstsq");
+            assert_eq!(got.coefficients, fit.coefficients, "{path:?} {threads}");
+            assert_eq!(
+                (got.intercept, got.r2, got.mse),
+                (fit.intercept, fit.r2, fit.mse)
+            );
+        }
+        // The in-memory fits of the collected table, by other algorithms (an SVD of the
+        // centred matrix, a QR of the whole design matrix), agree to rounding.
+        let df = scan(&path).collect().expect("collect");
+        let full = df
+            .clone()
+            .lazy()
+            .pca(Pca::new(3).features(features).svd_solver(PcaSolver::Full))
+            .fit()
+            .expect("full");
+        for (a, b) in want.explained_variance.iter().zip(&full.explained_variance) {
+            assert!(close(*a, *b, 1e-10), "{a} {b}");
+        }
+        for (a, b) in want.components.iter().zip(&full.components) {
+            assert!(close(*a, *b, 1e-8), "{a} {b}");
+        }
+        for (a, b) in want.mean.iter().zip(&full.mean) {
+            assert!(close(*a, *b, 1e-13), "{a} {b}");
+        }
+        let x = df
+            .clone()
+            .lazy()
+            .select(features.map(col))
+            .collect()
+            .expect("x")
+            .to_ndarray::<f64>()
+            .expect("x");
+        let y: ndarray::Array1<f64> = df
+            .column_f64("y")
+            .expect("y")
+            .into_iter()
+            .flatten()
+            .collect();
+        let qr = LinearRegression::fit_ndarray(&x, &y).expect("qr");
+        for (a, b) in fit.coefficients.iter().zip(&qr.coefficients) {
+            assert!(close(*a, *b, 1e-9), "{a} {b}");
+        }
+        assert!(close(fit.intercept, qr.intercept, 1e-9));
+        assert!(close(fit.mse, qr.mse, 1e-6), "{} {}", fit.mse, qr.mse);
+        assert!(close(fit.r2, qr.r2, 1e-12));
+        assert!(
+            (fit.coefficients[0] - 2.0).abs() < 1e-3,
+            "{}",
+            fit.coefficients
+        );
+    }
+}
+
+#[test]
+fn kmeans_over_the_budget_reads_a_file_again_per_step_with_the_same_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for path in model_files(dir.path()) {
+        let km = || scan(&path).kmeans(KMeans::new(3).seed(7).features(["a", "b", "c", "d"]));
+        let want = km().fit_with(&unbounded()).expect("in memory");
+        for threads in [1, 3] {
+            let got = km().fit_with(&tiny(threads)).expect("rescanned");
+            assert_eq!(got.centroids, want.centroids, "{path:?} {threads}");
+            assert_eq!(got.labels, want.labels);
+            assert_eq!((got.inertia, got.n_iter), (want.inertia, want.n_iter));
+        }
+        assert_eq!(want.sizes.iter().sum::<usize>(), MODEL_ROWS as usize);
+    }
+}
+
+#[test]
+fn fits_that_cannot_stream_name_fit_and_bad_values_name_their_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = &model_files(dir.path())[0];
+    // A sorted input is not a file k-means can read again.
+    let e = scan(path)
+        .sort("a", Default::default())
+        .kmeans(KMeans::new(3).features(["a", "b"]))
+        .fit_with(&tiny(2).temp_dir(dir.path()))
+        .expect_err("over the budget");
+    assert!(
+        matches!(&e, Error::MemoryLimit { operator, .. } if operator.starts_with("FIT (KMEANS")),
+        "{e}"
+    );
+    // The full solver needs the whole matrix.
+    let e = scan(path)
+        .pca(
+            Pca::new(2)
+                .features(["a", "b", "c"])
+                .svd_solver(PcaSolver::Full),
+        )
+        .fit_with(&tiny(2))
+        .expect_err("over the budget");
+    assert!(matches!(&e, Error::MemoryLimit { operator, .. } if operator.starts_with("FIT (PCA")));
+    // Rows are numbered from the input's first, across row groups and chunks.
+    let row = 100_003;
+    let bad = dir.path().join("bad.parquet");
+    model_table(row)
+        .sink_parquet_with(
+            &bad,
+            &ParquetWriteOptions::new().row_group_rows(30_001),
+            &unbounded(),
+        )
+        .expect("parquet");
+    let bad = || scan_parquet(&bad);
+    for e in [
+        bad()
+            .pca(Pca::new(2).features(["a", "b", "c"]))
+            .fit_with(&tiny(3))
+            .expect_err("NaN"),
+        bad()
+            .linear_regression("y", ["c", "a"])
+            .fit_with(&tiny(3))
+            .expect_err("NaN"),
+        bad()
+            .kmeans(KMeans::new(2).features(["a", "c"]))
+            .fit_with(&tiny(3))
+            .expect_err("NaN"),
+    ] {
+        assert!(
+            e.to_string()
+                .contains(&format!("\"c\" has NaN (first at row {row})")),
+            "{e}"
+        );
+    }
+}

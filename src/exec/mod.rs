@@ -22,6 +22,7 @@
 pub(crate) mod aggregate;
 mod alloc;
 pub mod eval;
+mod fit;
 pub(crate) mod groups;
 mod hoisted;
 mod join;
@@ -29,6 +30,7 @@ pub mod kernels;
 pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
+mod rescan;
 mod sink;
 mod sort;
 mod spill;
@@ -154,7 +156,7 @@ pub(crate) fn execute_physical(plan: &PhysicalPlan, options: &ExecOptions) -> Re
 }
 
 /// Run a model's plan (a `FIT` root) on a pool of `options.threads` workers: the input, then
-/// the fit, both on that pool.
+/// the fit (streamed over the input where the model can, see `fit.rs`), both on that pool.
 pub(crate) fn execute_fit(
     plan: &PhysicalPlan,
     options: &ExecOptions,
@@ -164,11 +166,7 @@ pub(crate) fn execute_fit(
     };
     let pool = pool::thread_pool(options.threads)?;
     let mut ctx = Context::new(options)?;
-    pool.install(|| {
-        let name = format!("FIT ({})", model.text());
-        let (df, _held) = materialize(input, &mut ctx, &name)?;
-        model.fit(&df)
-    })
+    pool.install(|| fit::fit(input, model.as_ref(), &mut ctx))
 }
 
 /// Get a pipeline ready to run: its join builds' hash tables into the context, then its

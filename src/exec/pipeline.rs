@@ -79,7 +79,7 @@ impl<'a> Running<'a> {
     }
 
     /// Whether a `WINDOW` operator makes morsels depend on the ones before them.
-    fn has_windows(&self) -> bool {
+    pub(crate) fn has_windows(&self) -> bool {
         self.ops
             .iter()
             .any(|(op, _)| matches!(op, StreamOp::Window { .. }))

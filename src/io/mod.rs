@@ -17,6 +17,7 @@ pub mod csv;
 mod guard;
 pub mod ipc;
 pub mod parquet;
+mod parquet_columns;
 mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;

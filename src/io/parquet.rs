@@ -1,5 +1,6 @@
 //! Parquet reader and writer. A morsel is a row group; only projected columns are decoded,
-//! and row groups are decoded in parallel by the executor. Row groups whose statistics prove
+//! and row groups are decoded in parallel by the executor, the columns of each side by side
+//! when the pool has threads to spare (`parquet_columns`). Row groups whose statistics prove
 //! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
 //! once enough rows are read. Flat numeric columns are decoded by `parquet_pages` rather than
 //! parquet's arrow reader.
@@ -186,7 +187,6 @@ struct ParquetMorsels {
     schema: SchemaRef,
     mask: ProjectionMask,
     /// The decoded root columns, in file order.
-    #[cfg_attr(not(unix), allow(dead_code))]
     roots: Vec<usize>,
     /// Output position -> position among the decoded (file-ordered) columns.
     order: Vec<usize>,
@@ -307,6 +307,26 @@ impl ParquetMorsels {
                 &self.path,
                 rows,
                 batch,
+                &mut |arrays| {
+                    let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
+                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                },
+            );
+        }
+        // Columns side by side when the pool has threads to spare (`parquet_columns`); one
+        // reader for all columns otherwise, as it reads fastest on one thread.
+        if super::parquet_columns::parallel(self.roots.len()) {
+            #[cfg(unix)]
+            let open = || PageFile::open(&self.path);
+            #[cfg(not(unix))]
+            let open = || open_file(&self.path);
+            let shape = (rg, rows, batch);
+            return super::parquet_columns::read_by_column(
+                &self.path,
+                &self.meta,
+                shape,
+                &self.roots,
+                open,
                 &mut |arrays| {
                     let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
                     f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)

@@ -185,7 +185,7 @@ impl FastRowGroup {
             let name = chunk.column_path().string();
             let pages = Pages::new(file, file_len, chunk).map_err(|m| fail(&name, m))?;
             let max_def = chunk.column_descr().max_def_level();
-            let column: Box<dyn Piece + '_> = match ty {
+            let column: Box<dyn Piece + Send + '_> = match ty {
                 DataType::Float64 => Box::new(Column::<f64>::new(pages, max_def)),
                 DataType::Float32 => Box::new(Column::<f32>::new(pages, max_def)),
                 DataType::Int64 | DataType::Timestamp(..) => {
@@ -199,18 +199,17 @@ impl FastRowGroup {
         let mut done = 0;
         while done < rows {
             let n = batch.min(rows - done);
-            let mut arrays = Vec::with_capacity(readers.len());
-            for (name, r, ty) in &mut readers {
+            // The piece's columns, side by side on the run's pool (`parquet_columns`).
+            let arrays = super::parquet_columns::each_column(&mut readers, |(name, r, ty)| {
                 let a = r.piece(n).map_err(|m| fail(name, m))?;
-                arrays.push(if a.data_type() == *ty {
-                    a
-                } else {
-                    // Dates and timestamps: the same integers, under their Arrow type (the
-                    // buffers are shared, so the piece's buffer can still be taken back).
-                    let data = a.into_data().into_builder().data_type(ty.clone()).build();
-                    make_array(data.map_err(|e| fail(name, e.to_string()))?)
-                });
-            }
+                if a.data_type() == *ty {
+                    return Ok(a);
+                }
+                // Dates and timestamps: the same integers, under their Arrow type (the
+                // buffers are shared, so the piece's buffer can still be taken back).
+                let data = a.into_data().into_builder().data_type(ty.clone()).build();
+                Ok(make_array(data.map_err(|e| fail(name, e.to_string()))?))
+            })?;
             f(arrays)?;
             done += n;
         }

@@ -247,11 +247,7 @@ fn typed<P: ArrowPrimitiveType>(
                 .clone();
             if c.null_count() > 0 {
                 let first = (0..c.len()).find(|&i| c.is_null(i)).unwrap_or(0);
-                return Err(Error::Model(format!(
-                    "{model}: feature column \"{name}\" has {} null values (first at row {first}); \
-                     drop or fill them first, e.g. with fill_null or filter(col(\"{name}\").is_not_null())",
-                    c.null_count()
-                )));
+                return Err(null_error(model, name, c.null_count(), first));
             }
             Ok(c)
         })
@@ -278,18 +274,8 @@ impl<'a, T: Elem> Cols<'a, T> {
                 continue;
             }
             if let Some(i) = first_non_finite(self.col(j)) {
-                let name = &self.names[j];
                 let v = self.col(j)[i].into_f64();
-                return Err(Error::Model(if v.is_nan() {
-                    format!(
-                        "{model}: feature column \"{name}\" has NaN (first at row {i}); \
-                         replace them first, e.g. with fill_nan"
-                    )
-                } else {
-                    format!(
-                        "{model}: feature column \"{name}\" has an infinite value (first at row {i})"
-                    )
-                }));
+                return Err(non_finite_error(model, &self.names[j], i, v.is_nan()));
             }
         }
         Ok(())
@@ -385,6 +371,27 @@ impl<'a, T: Elem> Cols<'a, T> {
     }
 }
 
+/// The error for a feature column with `count` nulls, the first at row `first`.
+pub(crate) fn null_error(model: &str, name: &str, count: usize, first: usize) -> Error {
+    Error::Model(format!(
+        "{model}: feature column \"{name}\" has {count} null values (first at row {first}); \
+         drop or fill them first, e.g. with fill_null or filter(col(\"{name}\").is_not_null())"
+    ))
+}
+
+/// The error for a feature column whose first NaN (or, unless `nan`, infinite value) is at
+/// row `row`.
+pub(crate) fn non_finite_error(model: &str, name: &str, row: usize, nan: bool) -> Error {
+    Error::Model(if nan {
+        format!(
+            "{model}: feature column \"{name}\" has NaN (first at row {row}); \
+             replace them first, e.g. with fill_nan"
+        )
+    } else {
+        format!("{model}: feature column \"{name}\" has an infinite value (first at row {row})")
+    })
+}
+
 /// Element-wise sum of equally long partial vectors, in their order.
 pub(crate) fn merge(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
     let mut total = vec![0.0; len];
@@ -397,7 +404,7 @@ pub(crate) fn merge(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
 }
 
 /// Index of the first NaN or infinite value, if any (checked in parallel chunks).
-fn first_non_finite<T: Elem>(v: &[T]) -> Option<usize> {
+pub(crate) fn first_non_finite<T: Elem>(v: &[T]) -> Option<usize> {
     v.par_chunks(CHUNK * 16)
         .enumerate()
         .find_map_first(|(c, s)| {

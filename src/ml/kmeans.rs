@@ -36,7 +36,7 @@ use crate::plan::LazyFrame;
 /// From this many features on, k-means reads the frame's columns in place and measures
 /// distances with blocked matrix products ([`Columns`]); below it, it scans a centred
 /// row-major copy with register-tiled kernels ([`RowMajor`]), faster for a few dozen features.
-const WIDE: usize = 128;
+pub(super) const WIDE: usize = 128;
 
 /// k-means settings: `KMeans::new(3).seed(42)`.
 ///
@@ -125,7 +125,7 @@ impl KMeans {
     }
 
     fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>) -> Result<KMeansModel> {
-        let (n, d, k) = (f.n, f.d(), self.k);
+        let (n, d) = (f.n, f.d());
         self.validate(n, d)?;
         let run = if d >= WIDE {
             let (means, devs) = f.means_and_sq_devs();
@@ -146,32 +146,38 @@ impl KMeans {
             self.runs(&points, &means, tol).map(|r| (r, means))?
         };
         let (run, means) = run;
+        Ok(self.model(f.names, run, &means))
+    }
+
+    /// The fitted model from the best run (in centred coordinates) and the column means.
+    pub(super) fn model(&self, names: &[String], run: Run, means: &[f64]) -> KMeansModel {
+        let (k, d) = (self.k, names.len());
         let centroids = Array2::from_shape_fn((k, d), |(j, f)| run.centres[j * d + f] + means[f]);
         let mut sizes = vec![0usize; k];
         for &l in &run.labels {
             sizes[l as usize] += 1;
         }
-        Ok(KMeansModel {
-            features: f.names.to_vec(),
+        KMeansModel {
+            features: names.to_vec(),
             centroids,
             labels: run.labels,
             sizes,
             inertia: run.inertia,
             n_iter: run.n_iter,
             seed: self.seed,
-        })
+        }
     }
 
     /// scikit-learn's tolerance: `tol` times the mean of the features' (population) variances,
     /// given each feature's sum of squared deviations from its mean.
-    fn scaled_tol(&self, sq_devs: &[f64], n: usize) -> f64 {
+    pub(super) fn scaled_tol(&self, sq_devs: &[f64], n: usize) -> f64 {
         self.tol * sq_devs.iter().sum::<f64>() / (n as f64 * sq_devs.len() as f64)
     }
 
     /// The runs (one from `init`, else `n_init` from k-means++ seeds drawn one after the other
     /// from one seeded stream, each run parallel inside), keeping the best as scikit-learn
     /// does: a later run replaces it only with a lower inertia and a different clustering.
-    fn runs(&self, p: &impl Points, means: &[f64], tol: f64) -> Result<Run> {
+    pub(super) fn runs(&self, p: &impl Points, means: &[f64], tol: f64) -> Result<Run> {
         let (d, k) = (p.d(), self.k);
         if let Some(init) = &self.init {
             let mut c = Vec::with_capacity(k * d);
@@ -195,7 +201,7 @@ impl KMeans {
         best.ok_or_else(|| Error::Internal("k-means made no run".into()))
     }
 
-    fn validate(&self, n: usize, d: usize) -> Result<()> {
+    pub(super) fn validate(&self, n: usize, d: usize) -> Result<()> {
         if self.k == 0 {
             return Err(Error::Model("kmeans: k must be at least 1".into()));
         }

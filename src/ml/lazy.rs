@@ -10,11 +10,15 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::data::{check_features, numeric_columns, Features};
-use super::{KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel};
+use super::kmeans_stream;
+use super::stream::{LinearStream, PcaStream};
+use super::{
+    KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel, PcaSolver,
+};
 use crate::error::{Error, Result};
 use crate::expr::col;
 use crate::frame::DataFrame;
-use crate::physical::{ModelFit, PhysicalNode, PhysicalPlan};
+use crate::physical::{FitState, ModelFit, PhysicalNode, PhysicalPlan, RowChunks};
 use crate::plan::{ExecOptions, LazyFrame};
 
 impl LazyFrame {
@@ -126,6 +130,13 @@ impl ModelFit for KMeansFit {
         let f = Features::from_frame(input, &self.features, "kmeans")?;
         Ok(Box::new(self.config.fit_features(&f)?))
     }
+    fn rescan_chunk_rows(&self) -> Option<usize> {
+        kmeans_stream::can_rescan(self.features.len()).then_some(kmeans_stream::STREAM_CHUNK)
+    }
+    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Box<dyn Any + Send>> {
+        let m = kmeans_stream::fit_rescanning(&self.config, &self.features, rows)?;
+        Ok(Box::new(m))
+    }
 }
 
 /// Mini-batch k-means as the executor's `FIT` operator.
@@ -160,6 +171,24 @@ impl ModelFit for PcaFit {
         let f = Features::from_frame(input, &self.features, "pca")?;
         Ok(Box::new(self.config.fit_features(&f)?))
     }
+    /// The covariance solver, and `auto` where it can pick it (at most 1000 features),
+    /// streams.
+    fn stream(&self) -> Option<Box<dyn FitState>> {
+        let streams = match self.config.solver {
+            PcaSolver::CovarianceEigh => true,
+            PcaSolver::Auto => self.features.len() <= Pca::MAX_COVARIANCE_FEATURES,
+            PcaSolver::Full | PcaSolver::Randomized => false,
+        };
+        streams
+            .then(|| Box::new(PcaStream::new(self.config.clone(), self.features.clone())) as Box<_>)
+    }
+    /// `auto` picks another solver for fewer than 10 rows per feature.
+    fn keep_rows(&self) -> usize {
+        match self.config.solver {
+            PcaSolver::Auto => 10 * self.features.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// Least squares as the executor's `FIT` operator; `columns` are the target, then the
@@ -178,6 +207,9 @@ impl ModelFit for LinearFit {
         let target = Features::from_frame(input, &self.columns[..1], "linear_regression")?;
         let features = Features::from_frame(input, &self.columns[1..], "linear_regression")?;
         Ok(Box::new(self.config.fit_features(&features, &target)?))
+    }
+    fn stream(&self) -> Option<Box<dyn FitState>> {
+        Some(Box::new(LinearStream::new(self.config.clone())))
     }
 }
 

@@ -14,6 +14,7 @@ use ndarray::{Array1, Array2};
 use super::data::Features;
 use super::kmeans::sum_exprs;
 use super::linalg;
+use super::moments::QrMoments;
 use crate::error::{Error, Result};
 use crate::expr::{col, lit, Expr};
 use crate::frame::{Column, DataFrame};
@@ -75,14 +76,7 @@ impl LinearRegression {
         let (f, target) = (f.widened(), target.widened());
         let (f, target) = (f.f64_cols()?, target.f64_cols()?);
         let (n, d) = (f.n, f.d());
-        if d == 0 {
-            return Err(Error::Model("linear_regression: no feature columns".into()));
-        }
-        if n < d + 1 {
-            return Err(Error::Model(format!(
-                "linear_regression: {n} rows cannot determine {d} coefficients and an intercept"
-            )));
-        }
+        self.check_shape(n)?;
         let means = f.means();
         f.check_finite(&means, "linear_regression")?;
         let y = target.col(0);
@@ -99,6 +93,57 @@ impl LinearRegression {
             ss_res += (yi - pred).powi(2);
             ss_tot += (yi - y_mean).powi(2);
         }
+        Ok(self.model(coef, intercept, ss_res, ss_tot, n))
+    }
+}
+
+impl LinearRegression {
+    /// Fit from the statistics of one streaming pass: the [`QrMoments`] of the columns
+    /// `[features..., target]`. The coefficients solve `R_xx b = r_xy` by back substitution,
+    /// and the R factor's last entry is the residual norm, so no second pass is needed for R²
+    /// and MSE.
+    pub(crate) fn fit_qr(&self, m: &QrMoments) -> Result<LinearModel> {
+        let (n, d) = (m.n, self.features.len());
+        self.check_shape(n)?;
+        let p = d + 1;
+        let r = |i: usize, j: usize| m.r[j * p + i];
+        let diag: Vec<f64> = (0..d).map(|j| r(j, j)).collect();
+        linalg::check_rank(&diag, n, &self.features)?;
+        let mut coef = vec![0.0; d];
+        for i in (0..d).rev() {
+            let rest: f64 = (i + 1..d).map(|j| r(i, j) * coef[j]).sum();
+            coef[i] = (r(i, d) - rest) / r(i, i);
+        }
+        let (means, y_mean) = (&m.mean[..d], m.mean[d]);
+        let intercept = y_mean - means.iter().zip(&coef).map(|(m, c)| m * c).sum::<f64>();
+        let ss_res = r(d, d) * r(d, d);
+        let ss_tot: f64 = (0..p).map(|i| r(i, d) * r(i, d)).sum();
+        Ok(self.model(coef, intercept, ss_res, ss_tot, n))
+    }
+
+    /// The error for no features or too few rows, if so.
+    fn check_shape(&self, n: usize) -> Result<()> {
+        let d = self.features.len();
+        if d == 0 {
+            return Err(Error::Model("linear_regression: no feature columns".into()));
+        }
+        if n < d + 1 {
+            return Err(Error::Model(format!(
+                "linear_regression: {n} rows cannot determine {d} coefficients and an intercept"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The fitted model from its coefficients and the residual and total sums of squares.
+    fn model(
+        &self,
+        coef: Vec<f64>,
+        intercept: f64,
+        ss_res: f64,
+        ss_tot: f64,
+        n: usize,
+    ) -> LinearModel {
         let r2 = if ss_tot > 0.0 {
             1.0 - ss_res / ss_tot
         } else if ss_res == 0.0 {
@@ -106,15 +151,15 @@ impl LinearRegression {
         } else {
             0.0
         };
-        Ok(LinearModel {
+        LinearModel {
             target: self.target.clone(),
-            features: f.names.to_vec(),
+            features: self.features.clone(),
             coefficients: Array1::from(coef),
             intercept,
             r2,
             mse: ss_res / n as f64,
             n_samples: n,
-        })
+        }
     }
 }
 

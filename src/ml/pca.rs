@@ -8,10 +8,10 @@
 //! few features (d <= 1000 and n >= 10 d), `Full` when the matrix is small (at most 500 rows
 //! and columns), `Randomized` for a component count below 80% of min(n, d), `Full` otherwise.
 //!
-//! - `CovarianceEigh` makes one streaming pass over fixed row blocks, each adding its `Xᵀ X`
-//!   block and column sums (taken relative to the first row, a provisional mean that keeps the
-//!   later `Xᵀ X - n m mᵀ` subtraction from cancelling), merged in block order; then a d x d
-//!   symmetric eigendecomposition.
+//! - `CovarianceEigh` makes one streaming pass over fixed row blocks, each giving its count,
+//!   means and centred `Xᵀ X` ([`super::moments::Moments`]), merged in block order with Chan's
+//!   formula; then a d x d symmetric eigendecomposition. A lazy fit makes the same pass over
+//!   its input's morsels as they stream (`super::stream`), never holding the input.
 //! - `Full` takes a thin SVD of the centred n x d matrix (one copy of it, in the input's
 //!   precision), on faer's parallel SVD.
 //! - `Randomized` is Halko et al.'s randomized SVD ([`super::randomized`]): a fixed number of
@@ -22,10 +22,10 @@
 //! add the blocks in `f64`; the full SVD runs in `f32`, as scikit-learn's does.
 
 use ndarray::{Array1, Array2};
-use rayon::prelude::*;
 
-use super::data::{with_cols, Cols, Elem, Features, CHUNK};
+use super::data::{with_cols, Cols, Elem, Features};
 use super::linalg;
+use super::moments::{stats_of, Moments};
 pub use super::pca_model::PcaModel;
 use super::randomized::{randomized_svd, RandomizedOptions};
 use crate::error::{Error, Result};
@@ -254,13 +254,16 @@ impl Pca {
         }
     }
 
+    /// The most features for which `auto` picks the covariance solver.
+    pub(crate) const MAX_COVARIANCE_FEATURES: usize = 1000;
+
     /// scikit-learn's `auto` rule (see the module docs).
     fn pick_solver(&self, n: usize, d: usize) -> PcaSolver {
         if self.solver != PcaSolver::Auto {
             return self.solver;
         }
         let small = n.min(d) as f64;
-        if d <= 1000 && n >= 10 * d {
+        if d <= Self::MAX_COVARIANCE_FEATURES && n >= 10 * d {
             PcaSolver::CovarianceEigh
         } else if n.max(d) <= 500 {
             PcaSolver::Full
@@ -284,7 +287,7 @@ impl Pca {
         self.validate(n, d)?;
         let solver = self.pick_solver(n, d);
         let nf = n as f64 - 1.0;
-        let (mean, mut ev, mut vt, total) = match solver {
+        let (mean, ev, vt, total) = match solver {
             PcaSolver::CovarianceEigh => {
                 let (mean, ev, vt) = covariance_eigh(c)?;
                 let total = ev.iter().sum::<f64>();
@@ -314,6 +317,38 @@ impl Pca {
                 (mean, ev, vt, total)
             }
         };
+        Ok(self.assemble(c.names, n, solver, mean, ev, vt, total))
+    }
+
+    /// Fit from the statistics of one streaming pass ([`Moments`] of the features `names`),
+    /// when the solver is (or `Auto` picks) `CovarianceEigh`; `None` when it needs the data.
+    pub(crate) fn fit_moments(&self, names: &[String], m: &Moments) -> Result<Option<PcaModel>> {
+        let (n, d) = (m.n, names.len());
+        self.validate(n, d)?;
+        let solver = self.pick_solver(n, d);
+        if solver != PcaSolver::CovarianceEigh {
+            return Ok(None);
+        }
+        let (mean, ev, vt) = eigh_of(m)?;
+        let total = ev.iter().sum::<f64>();
+        Ok(Some(self.assemble(names, n, solver, mean, ev, vt, total)))
+    }
+
+    /// The model from a solver's means, explained variances (descending), components (rows)
+    /// and total variance: signs flipped, components chosen, noise variance.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        &self,
+        names: &[String],
+        n: usize,
+        solver: PcaSolver,
+        mean: Vec<f64>,
+        mut ev: Vec<f64>,
+        mut vt: Array2<f64>,
+        total: f64,
+    ) -> PcaModel {
+        let d = names.len();
+        let nf = n as f64 - 1.0;
         svd_flip_rows(&mut vt);
         let ratio: Vec<f64> = ev.iter().map(|v| v / total).collect();
         let rank = n.min(d);
@@ -344,8 +379,8 @@ impl Pca {
         };
         ev.truncate(k);
         let sv: Vec<f64> = ev.iter().map(|v| (v * nf).sqrt()).collect();
-        Ok(PcaModel {
-            features: c.names.to_vec(),
+        PcaModel {
+            features: names.to_vec(),
             components: vt.slice(ndarray::s![..k, ..]).to_owned(),
             explained_variance: Array1::from(ev),
             explained_variance_ratio: Array1::from(ratio[..k].to_vec()),
@@ -355,81 +390,27 @@ impl Pca {
             n_samples: n,
             solver,
             whiten: self.whiten,
-        })
+        }
     }
-}
-
-/// Rows per block of the covariance pass: long runs per column keep the hardware prefetcher
-/// streaming (the pass is bound by reading the data once), capped so a block holds at most
-/// 2^20 values (8 MiB of scratch per thread for wide inputs). It depends only on the number of
-/// features, never on the thread count, so the result does not either.
-fn cov_rows(d: usize) -> usize {
-    ((1 << 20) / d.max(1)).clamp(256, 4 * CHUNK)
-}
-
-thread_local! {
-    /// The covariance pass's per-thread block of shifted values (column-major, rows x d).
-    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The covariance path: `(mean, eigenvalues descending clipped at 0, eigenvectors as rows)`.
 fn covariance_eigh<T: Elem>(f: &Cols<'_, T>) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
-    let (n, d) = (f.n, f.d());
-    let block = cov_rows(d);
-    // Provisional mean: the first row. Sums of (x - shift) stay small, so the correction
-    // n m mᵀ below subtracts little and loses little.
-    let shift: Vec<f64> = (0..d).map(|j| f.col(j)[0].into_f64()).collect();
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..n.div_ceil(block))
-        .into_par_iter()
-        .map(|c| {
-            let (lo, hi) = (c * block, ((c + 1) * block).min(n));
-            let rows = hi - lo;
-            let mut sums = vec![0.0; d];
-            let mut g = vec![0.0; d * d];
-            // One scratch block per worker thread: rayon's `map_init` would allocate one per
-            // split, and blocks this size come from mmap, paying page faults every time.
-            SCRATCH.with(|cell| {
-                let mut buf = cell.borrow_mut();
-                // Grow once; every value used below is overwritten first, so no re-zeroing.
-                if buf.len() < rows * d {
-                    buf.resize(rows * d, 0.0);
-                }
-                let buf = &mut buf[..rows * d];
-                for j in 0..d {
-                    let s = shift[j];
-                    let dst = &mut buf[j * rows..(j + 1) * rows];
-                    for (o, v) in dst.iter_mut().zip(&f.col(j)[lo..hi]) {
-                        *o = v.into_f64() - s;
-                    }
-                    sums[j] = super::data::sum4(dst);
-                }
-                linalg::gram_add(&mut g, buf, rows, d);
-            });
-            (g, sums)
-        })
-        .collect();
-    let mut g = vec![0.0; d * d];
-    let mut s = vec![0.0; d];
-    for (pg, ps) in parts {
-        for (t, v) in g.iter_mut().zip(pg) {
-            *t += v;
-        }
-        for (t, v) in s.iter_mut().zip(ps) {
-            *t += v;
-        }
-    }
-    f.check_finite(&s, "pca")?;
-    let nf = n as f64;
-    let m: Vec<f64> = s.iter().map(|v| v / nf).collect();
-    let cov = Array2::from_shape_fn((d, d), |(i, j)| {
-        // Column-major g; use the lower triangle (the eigensolver reads only that).
-        (g[j * d + i] - nf * m[i] * m[j]) / (nf - 1.0)
-    });
+    let m: Moments = stats_of(f);
+    f.check_finite(&m.mean, "pca")?;
+    eigh_of(&m)
+}
+
+/// The eigendecomposition of the covariance matrix of `m`: `(mean, eigenvalues descending
+/// clipped at 0, eigenvectors as rows)`.
+fn eigh_of(m: &Moments) -> Result<(Vec<f64>, Vec<f64>, Array2<f64>)> {
+    let d = m.mean.len();
+    let nf = m.n as f64;
+    let cov = Array2::from_shape_fn((d, d), |(i, j)| m.m2[j * d + i] / (nf - 1.0));
     let (vals, vecs) = linalg::sym_eigh(&cov)?;
     let ev: Vec<f64> = vals.iter().rev().map(|v| v.max(0.0)).collect();
     let vt = Array2::from_shape_fn((d, d), |(r, c)| vecs[[c, d - 1 - r]]);
-    let mean = shift.iter().zip(&m).map(|(a, b)| a + b).collect();
-    Ok((mean, ev, vt))
+    Ok((m.mean.clone(), ev, vt))
 }
 
 /// The SVD path on the explicitly centred matrix (a copy in the input's precision).

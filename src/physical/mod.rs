@@ -316,4 +316,58 @@ pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     fn text(&self) -> String;
     /// Fit on the input, on the current rayon pool.
     fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>>;
+    /// An empty state for a fit in one pass over the input's pieces, when the model has one:
+    /// the executor then streams the input through it instead of materializing it
+    /// (`exec::fit`).
+    fn stream(&self) -> Option<Box<dyn FitState>> {
+        None
+    }
+    /// Rows the executor keeps while streaming, in case [`FitState::finish`] asks for the
+    /// input after all (a PCA whose `auto` solver depends on the row count): 0 keeps none.
+    fn keep_rows(&self) -> usize {
+        0
+    }
+    /// Rows per chunk of a fit that reads its input again on every pass, chunk by chunk
+    /// ([`ModelFit::fit_rescanning`]), when the model has one: the executor uses it when the
+    /// input is over the memory budget and can be read again.
+    fn rescan_chunk_rows(&self) -> Option<usize> {
+        None
+    }
+    /// Fit over `rows`, read again on every pass instead of held.
+    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Box<dyn Any + Send>> {
+        let _ = rows;
+        Err(crate::error::Error::Internal(format!(
+            "{} has no fit that reads its input again",
+            self.text()
+        )))
+    }
+}
+
+/// A model's input as consecutive chunks of a fixed number of rows (the last may be shorter),
+/// cut by row number, so each chunk holds the same rows as the same rows of the materialized
+/// input: each pass reads the source again.
+pub(crate) trait RowChunks: Sync {
+    /// Rows in all.
+    fn rows(&self) -> usize;
+    /// Rows per chunk.
+    fn chunk_rows(&self) -> usize;
+    /// One pass: `f(c, chunk)` for every chunk `c`, in parallel (in no particular order).
+    fn for_each_chunk(&self, f: &(dyn Fn(usize, &DataFrame) -> Result<()> + Sync)) -> Result<()>;
+    /// Chunk `c` alone (reading only the morsels that hold it).
+    fn chunk(&self, c: usize) -> Result<DataFrame>;
+}
+
+/// The state of a one-pass fit over the pieces of some consecutive rows (a morsel, then all
+/// morsels merged in order).
+pub(crate) trait FitState: Send {
+    /// Add the next piece of rows.
+    fn update(&mut self, piece: &DataFrame) -> Result<()>;
+    /// Add the rows of `next`, which come right after these (the same model's state).
+    fn merge(&mut self, next: Box<dyn FitState>) -> Result<()>;
+    /// Bytes the state holds (reserved from the run's budget for every state alive at once).
+    fn bytes(&self) -> usize;
+    /// The fitted model, or `None` when the fit needs the whole input after all.
+    fn finish(self: Box<Self>) -> Result<Option<Box<dyn Any + Send>>>;
+    /// The state as `Any`, for [`FitState::merge`] to take its own type back.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }

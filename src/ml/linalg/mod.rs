@@ -156,6 +156,36 @@ pub(crate) fn gram_add(out: &mut [f64], b: &[f64], rows: usize, d: usize) {
     faer::linalg::matmul::matmul(om, Accum::Add, bm.transpose(), bm, 1.0, Par::Seq);
 }
 
+/// The R factor (p x p, upper triangular, column-major) of a QR decomposition of the
+/// column-major `rows` x `p` matrix `a` (rows past `min(rows, p)` are zero). Used by the
+/// streaming least-squares pass; always faer, sequential (the pass runs blocks in parallel).
+pub(crate) fn qr_r(a: &[f64], rows: usize, p: usize) -> Vec<f64> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::qr::no_pivoting::factor;
+    let mut r = vec![0.0; p * p];
+    if rows == 0 || p == 0 {
+        return r;
+    }
+    let mut m = faer::Mat::from_fn(rows, p, |i, j| a[j * rows + i]);
+    let bs = factor::recommended_block_size::<f64>(rows, p);
+    let mut coeff = faer::Mat::<f64>::zeros(bs, rows.min(p));
+    let req = factor::qr_in_place_scratch::<f64>(rows, p, bs, Par::Seq, Default::default());
+    let mut buf = MemBuffer::new(req);
+    factor::qr_in_place(
+        m.as_mut(),
+        coeff.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut buf),
+        Default::default(),
+    );
+    for j in 0..p {
+        for i in 0..=j.min(rows - 1) {
+            r[j * p + i] = m[(i, j)];
+        }
+    }
+    r
+}
+
 /// The smallest |R_jj| relative to the largest below which a QR factor counts as singular:
 /// a few hundred ulps times the dimension, in the spirit of LAPACK's rank decisions.
 fn rank_tol(n: usize, d: usize) -> f64 {
@@ -163,7 +193,7 @@ fn rank_tol(n: usize, d: usize) -> f64 {
 }
 
 /// Check the diagonal of a QR factor R for rank deficiency.
-fn check_rank(diag: &[f64], n: usize, names: &[String]) -> Result<()> {
+pub(crate) fn check_rank(diag: &[f64], n: usize, names: &[String]) -> Result<()> {
     let max = diag.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let tol = max * rank_tol(n, diag.len());
     for (j, v) in diag.iter().enumerate() {

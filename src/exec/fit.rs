@@ -1,0 +1,197 @@
+//! The `FIT` operator: a model's fit over its input. A model with a one-pass fit
+//! ([`ModelFit::stream`]: covariance PCA, least squares) is driven over the input's morsels
+//! as they stream, never materializing the input: each morsel folds its pieces into its own
+//! state and the states merge in morsel order, a few pool widths of morsels at a time (so at
+//! most that many states are alive, reserved from the budget), giving the same bits for any
+//! thread count and memory budget.
+//!
+//! A model whose fit makes many passes (k-means) gets its input materialized while it fits the
+//! budget; past that, when the input is a re-readable pipeline (a file or a frame through
+//! streaming operators), it reads the input again on every pass, in fixed chunks of rows
+//! (`rescan.rs`), and holds only its per-row results. Any other input over the budget stops
+//! with the `FIT` error.
+//!
+//! A streaming fit may find at the end that it needs the input after all (PCA's `auto`
+//! solver picks by the row count): it keeps the first rows, up to [`ModelFit::keep_rows`],
+//! while they fit the budget, and fits them in memory; past that, the input is materialized
+//! again.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::memory::{frame_bytes, Reservation};
+use super::pipeline::{Carry, Running};
+use super::rescan::Rescan;
+use super::{close_pipeline, materialize, open_node, open_pipeline, Context};
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::physical::{FitState, ModelFit, PhysicalNode, Pipeline, Source, StreamOp};
+
+/// Morsels per wave, in pool widths: enough to keep every worker busy between merges.
+const WAVE_WIDTHS: usize = 4;
+
+/// Fit `model` on the rows of `input`, streaming them when the model can.
+pub(super) fn fit(
+    input: &PhysicalNode,
+    model: &dyn ModelFit,
+    ctx: &mut Context,
+) -> Result<Box<dyn Any + Send>> {
+    let name = format!("FIT ({})", model.text());
+    if model.stream().is_none() {
+        return match materialize(input, ctx, &name) {
+            Ok((df, _held)) => model.fit(&df),
+            Err(Error::MemoryLimit { operator, .. })
+                if operator == name && rereadable(input, model).is_some() =>
+            {
+                rescan(input, model, ctx)
+            }
+            Err(e) => Err(e),
+        };
+    }
+    let (source, ops, pipeline) = match input {
+        PhysicalNode::Pipeline(p) => (open_pipeline(p, ctx)?, &p.ops[..], Some(p)),
+        other => (open_node(other, ctx)?, &[][..], None),
+    };
+    let held = ctx.reserve(name.as_str());
+    let running = Running::new(source, ops, ctx);
+    let streamed = stream(&running, model, &held);
+    drop(running);
+    if let Some(p) = pipeline {
+        close_pipeline(p, ctx);
+    }
+    match streamed? {
+        Streamed::Model(m) => Ok(m),
+        Streamed::Kept(pieces) => {
+            let schema = input.schema();
+            let df = if pieces.is_empty() {
+                DataFrame::empty(schema)
+            } else {
+                DataFrame::vstack(schema, &pieces)?
+            };
+            model.fit(&df)
+        }
+        Streamed::NeedsInput => {
+            drop(held);
+            let (df, _held) = materialize(input, ctx, &name)?;
+            model.fit(&df)
+        }
+    }
+}
+
+/// The pipeline a fit can read again pass after pass (a file or a frame, through streaming
+/// operators without windows), when the model has such a fit.
+fn rereadable<'p>(input: &'p PhysicalNode, model: &dyn ModelFit) -> Option<&'p Pipeline> {
+    model.rescan_chunk_rows()?;
+    match input {
+        PhysicalNode::Pipeline(p)
+            if matches!(p.source, Source::Scan { .. } | Source::Frame(_))
+                && !p
+                    .ops
+                    .iter()
+                    .any(|(op, _)| matches!(op, StreamOp::Window { .. })) =>
+        {
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// Fit `model` reading its input again on every pass, chunk by chunk (see `rescan.rs`).
+fn rescan(
+    input: &PhysicalNode,
+    model: &dyn ModelFit,
+    ctx: &mut Context,
+) -> Result<Box<dyn Any + Send>> {
+    let (Some(p), Some(rows)) = (rereadable(input, model), model.rescan_chunk_rows()) else {
+        return Err(Error::Internal(
+            "rescanning an input that cannot be re-read".into(),
+        ));
+    };
+    // A failed attempt may have left its join builds behind.
+    close_pipeline(p, ctx);
+    let source = open_pipeline(p, ctx)?;
+    let running = Running::new(source, &p.ops, ctx);
+    let out = Rescan::new(&running, rows).and_then(|chunks| model.fit_rescanning(&chunks));
+    drop(running);
+    close_pipeline(p, ctx);
+    out
+}
+
+/// What a streaming pass ends with.
+enum Streamed {
+    Model(Box<dyn Any + Send>),
+    /// The fit needs its input, and these pieces are all of it.
+    Kept(Vec<DataFrame>),
+    /// The fit needs its input, which was not kept.
+    NeedsInput,
+}
+
+/// One morsel's state and the pieces it kept (`None` once it stopped keeping).
+type MorselFit = (Box<dyn FitState>, Option<Vec<DataFrame>>);
+
+/// One pass of `model`'s streaming fit over `running`'s morsels; `held` reserves the states
+/// and the kept pieces.
+fn stream(running: &Running, model: &dyn ModelFit, held: &Reservation) -> Result<Streamed> {
+    let new_state = || {
+        model
+            .stream()
+            .ok_or_else(|| Error::Internal("a streaming fit stopped streaming".into()))
+    };
+    let keep_rows = model.keep_rows();
+    let keeping = AtomicBool::new(keep_rows > 0);
+    let n = running.num_morsels();
+    let wave = running.wave() * WAVE_WIDTHS;
+    let mut total = new_state()?;
+    held.try_grow(total.bytes() * (wave.min(n) + 1))?;
+    let mut kept: Option<(Vec<DataFrame>, usize)> = (keep_rows > 0).then(|| (vec![], 0));
+    let mut carry = Carry::default();
+    let mut next = 0;
+    while next < n {
+        let end = (next + wave).min(n);
+        let start = |_| Ok((new_state()?, keeping.load(Ordering::Relaxed).then(Vec::new)));
+        let parts = running.run_morsels(
+            next..end,
+            &mut carry,
+            false,
+            &start,
+            &|(state, pieces): &mut MorselFit, piece, _| {
+                state.update(&piece)?;
+                if let Some(p) = pieces {
+                    let rows = p.iter().map(DataFrame::height).sum::<usize>() + piece.height();
+                    if rows <= keep_rows && held.try_grow(frame_bytes(&piece)).is_ok() {
+                        p.push(piece);
+                    } else {
+                        held.shrink(p.iter().map(frame_bytes).sum());
+                        *pieces = None;
+                        keeping.store(false, Ordering::Relaxed);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        for (state, pieces) in parts {
+            total.merge(state)?;
+            kept = match (kept, pieces) {
+                (Some((mut all, rows)), Some(p)) => {
+                    let more: usize = p.iter().map(DataFrame::height).sum();
+                    all.extend(p);
+                    Some((all, rows + more))
+                }
+                (all, p) => {
+                    let bytes = |v: &Vec<DataFrame>| v.iter().map(frame_bytes).sum::<usize>();
+                    held.shrink(all.map_or(0, |(v, _)| bytes(&v)) + p.as_ref().map_or(0, bytes));
+                    keeping.store(false, Ordering::Relaxed);
+                    None
+                }
+            };
+        }
+        next = end;
+    }
+    Ok(match total.finish()? {
+        Some(m) => Streamed::Model(m),
+        None => match kept {
+            Some((pieces, rows)) if rows <= keep_rows => Streamed::Kept(pieces),
+            _ => Streamed::NeedsInput,
+        },
+    })
+}
