@@ -79,7 +79,7 @@ impl<'a> Running<'a> {
     }
 
     /// Whether a `WINDOW` operator makes morsels depend on the ones before them.
-    fn has_windows(&self) -> bool {
+    pub(crate) fn has_windows(&self) -> bool {
         self.ops
             .iter()
             .any(|(op, _)| matches!(op, StreamOp::Window { .. }))
@@ -141,6 +141,17 @@ impl<'a> Running<'a> {
     /// An empty reservation from the run's memory budget for `operator`.
     pub(crate) fn reserve(&self, operator: &str) -> super::memory::Reservation {
         self.ctx.reserve(operator)
+    }
+
+    /// Whether every morsel can be run again from the start (a re-readable source, no
+    /// windows): an operator that gives up holding its state can then start over.
+    pub(crate) fn can_run_again(&self) -> bool {
+        self.source.rereadable() && !self.has_windows()
+    }
+
+    /// The run's spill directory.
+    pub(crate) fn spill_dir(&self) -> &super::spill::SpillDir {
+        &self.ctx.spill
     }
 
     /// The opened source, once the pipeline is done with it (to read it again).
