@@ -15,22 +15,23 @@
 //! into the first ([`InSequence`]). A group's states are thus made from the same rows in the
 //! same order and merged with the same partials in the same order as in memory (accumulators
 //! update grouped states row by row, and a merge's new group takes the partial's state as it
-//! is), so float sums, means and variances come out bit-identical. Partitions are grouped in
-//! parallel; their groups are put back in the order of their first row, which is the
-//! in-memory order of first appearance.
+//! is), so float sums, means and variances come out bit-identical. Partitions are grouped one
+//! after the other, each with the whole budget (the input was cut in parallel); their groups
+//! are put back in the order of their first row, which is the in-memory order of first
+//! appearance.
 //!
 //! A partition that still does not fit is split again into as many files by the next bits of
 //! the hash (its batches still in morsel order), down to [`LOWEST_BIT`]; past that (a single
 //! group larger than the budget, such as a median over most of the input) the grouping stops
 //! with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and results are
-//! reserved from the budget as they pile up.
+//! the operator's output, reserved (as in memory) by the operator that takes them: groups that
+//! do not fit the budget stop the query there.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
 use arrow::datatypes::{Field, Schema, SchemaRef, UInt64Type};
-use rayon::prelude::*;
 
 use super::keys::KeySpec;
 use super::merge::{Grouped, InSequence, Partial, Piece, Work, MIN_GROUP_BYTES};
@@ -40,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::eval::evaluate;
 use crate::exec::frame_of_types;
-use crate::exec::memory::{array_bytes, Reservation};
+use crate::exec::memory::array_bytes;
 use crate::exec::pipeline::{Carry, Running};
 use crate::exec::spill::{SpillDir, SpillFile, SpillWriter};
 use crate::expr::Expr;
@@ -81,7 +82,6 @@ pub(super) fn group_with_fan(
         aggs,
         spec,
         fan_bits,
-        done: pipeline.reserve("GROUP_BY"),
         splits: AtomicUsize::new(0),
     };
     let grouped = s.run()?;
@@ -95,25 +95,12 @@ struct Done {
     first: Vec<u64>,
 }
 
-impl Done {
-    fn bytes(&self) -> usize {
-        self.keys
-            .iter()
-            .chain(&self.results)
-            .map(array_bytes)
-            .sum::<usize>()
-            + 8 * self.first.len()
-    }
-}
-
 struct Spilling<'a> {
     pipeline: &'a Running<'a>,
     keys: &'a [Expr],
     aggs: &'a AggSpecs,
     spec: Arc<KeySpec>,
     fan_bits: u32,
-    /// The finished partitions' groups.
-    done: Reservation,
     /// Partitions split again so far.
     splits: AtomicUsize,
 }
@@ -121,8 +108,10 @@ struct Spilling<'a> {
 impl Spilling<'_> {
     fn run(&self) -> Result<Grouped> {
         let files = self.partition_input()?;
+        // One partition at a time, so each has the whole budget (a partition's morsels fold in
+        // sequence anyway).
         let parts: Vec<Vec<Done>> = files
-            .into_par_iter()
+            .into_iter()
             .map(|f| self.group_partition(f, 0))
             .collect::<Result<_>>()?;
         self.assemble(parts.into_iter().flatten().collect())
@@ -219,10 +208,7 @@ impl Spilling<'_> {
     /// Group one partition's file of `level`, splitting it further when it does not fit.
     fn group_partition(&self, file: Arc<SpillFile>, level: u32) -> Result<Vec<Done>> {
         match self.fold(&file) {
-            Ok(done) => {
-                self.done.try_grow(done.bytes())?;
-                Ok(vec![done])
-            }
+            Ok(done) => Ok(vec![done]),
             Err(Error::MemoryLimit { .. }) if self.deeper(level) => {
                 self.splits.fetch_add(1, Ordering::Relaxed);
                 let subs = self.split(&file, level + 1)?;
