@@ -767,3 +767,33 @@ fn a_spilling_grouping_that_fails_leaves_no_files_and_one_too_large_still_stops(
         listing(temp.path())
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Spilling never changes a grouping's bytes, whatever the data and the thread count.
+    #[test]
+    fn spilling_does_not_change_results(
+        seed in 0u64..1000,
+        n in 50_000usize..150_000,
+        groups in 100u64..3000,
+        threads in 1usize..3,
+    ) {
+        let df = many_groups(n, groups, seed);
+        let lf = df.lazy().group_by([col("s"), col("i")]).agg([
+            col("v").sum().alias("sum"),
+            col("v").mean().alias("mean"),
+            col("v").median().alias("median"),
+            len(),
+        ]);
+        let pool = fusedframe::exec::memory::MemoryPool::unbounded();
+        let options = ExecOptions::new().memory_pool(pool.clone()).threads(threads);
+        let want = lf.clone().collect_with(&options).unwrap();
+        // In memory it would not fit the budget below: the bounded run spills.
+        prop_assert!(pool.peak() > 512 << 10, "peak {}", pool.peak());
+        let got = lf
+            .collect_with(&ExecOptions::new().memory_limit(512 << 10).threads(threads))
+            .unwrap();
+        prop_assert!(ipc_bytes(&got) == ipc_bytes(&want));
+    }
+}
