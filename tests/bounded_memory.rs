@@ -1,7 +1,8 @@
 //! Bounded memory through the public API: a query over a tiny budget stops with
 //! `Error::MemoryLimit` naming the operator; sorts larger than the budget spill to temporary
 //! files and write exactly the bytes an unbounded run writes; hoisted statistics over a file
-//! read it twice instead of holding it; a sink that fails at a middle morsel leaves no file;
+//! read it twice instead of holding it; groupings larger than the budget spill their input by
+//! key and write the same bytes; a sink that fails at a middle morsel leaves no file;
 //! spill files are gone after success and after an error.
 
 use std::fs;
@@ -427,6 +428,53 @@ fn fits_that_cannot_stream_name_fit_and_bad_values_name_their_row() {
             e.to_string()
                 .contains(&format!("\"c\" has NaN (first at row {row})")),
             "{e}"
+        );
+    }
+}
+
+#[test]
+fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.parquet");
+    table().sink_parquet(&input).expect("input");
+    // A median holds every value of its group: the 2.4 MB of `x` do not fit 1 MB, while a
+    // partition's share does.
+    let grouped = |lf: LazyFrame| {
+        lf.group_by([col("k")]).agg([
+            col("x").sum().alias("sum"),
+            col("x").median().alias("median"),
+            col("x").std(1).alias("std"),
+            col("s").first().alias("first"),
+            len(),
+        ])
+    };
+    let queries: Vec<(&str, LazyFrame)> = vec![
+        ("streamed", grouped(table())),
+        ("parquet", grouped(scan_parquet(&input))),
+        (
+            "unique",
+            scan_parquet(&input)
+                .select([(col("range") % 5000).alias("m"), col("k")])
+                .unique(),
+        ),
+    ];
+    for (name, lf) in queries {
+        let want = dir.path().join(format!("{name}-want.arrow"));
+        let got = dir.path().join(format!("{name}-got.arrow"));
+        lf.clone()
+            .sink_ipc_with(&want, &IpcWriteOptions::new(), &unbounded())
+            .expect("unbounded");
+        lf.sink_ipc_with(&got, &IpcWriteOptions::new(), &budget(1 << 20, temp.path()))
+            .expect("spilled");
+        assert!(
+            fs::read(&want).expect("read") == fs::read(&got).expect("read"),
+            "{name}: the spilled grouping wrote different bytes"
+        );
+        assert!(
+            listing(temp.path()).is_empty(),
+            "{:?}",
+            listing(temp.path())
         );
     }
 }

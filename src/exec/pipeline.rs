@@ -143,6 +143,17 @@ impl<'a> Running<'a> {
         self.ctx.reserve(operator)
     }
 
+    /// Whether every morsel can be run again from the start (a re-readable source, no
+    /// windows): an operator that gives up holding its state can then start over.
+    pub(crate) fn can_run_again(&self) -> bool {
+        self.source.rereadable() && !self.has_windows()
+    }
+
+    /// The run's spill directory.
+    pub(crate) fn spill_dir(&self) -> &super::spill::SpillDir {
+        &self.ctx.spill
+    }
+
     /// The opened source, once the pipeline is done with it (to read it again).
     pub(crate) fn into_source(self) -> Opened {
         self.source

@@ -1,5 +1,6 @@
-//! Spill files: data an operator cannot keep within the memory budget (a sort's sorted runs),
-//! written to temporary Arrow IPC streams and read back batch by batch.
+//! Spill files: data an operator cannot keep within the memory budget (a sort's sorted runs, a
+//! grouping's partitions of its input), written to temporary Arrow IPC streams and read back
+//! batch by batch.
 //!
 //! Files live in one directory per run, made on first use under the run's temporary directory
 //! (`ExecOptions::temp_dir`, `FUSEDFRAME_TEMP_DIR`, else the system's) and named
@@ -104,9 +105,20 @@ pub(crate) struct SpillWriter {
 impl SpillWriter {
     /// Start a new file in `dir` for frames of `schema`.
     pub(crate) fn new(dir: &SpillDir, what: &str, schema: &SchemaRef) -> Result<Self> {
+        Self::with_buffer(dir, what, schema, 1 << 20)
+    }
+
+    /// [`new`](Self::new) with a write buffer of `buffer` bytes (operators that write many
+    /// files at once take small ones).
+    pub(crate) fn with_buffer(
+        dir: &SpillDir,
+        what: &str,
+        schema: &SchemaRef,
+        buffer: usize,
+    ) -> Result<Self> {
         let path = dir.file(what)?;
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let writer = StreamWriter::try_new(BufWriter::with_capacity(1 << 20, file), schema)
+        let writer = StreamWriter::try_new(BufWriter::with_capacity(buffer, file), schema)
             .map_err(|e| spill_error(&path, e))?;
         Ok(Self {
             writer,

@@ -13,9 +13,13 @@
 use arrow::array::{Array, ArrayRef, UInt32Array};
 use rayon::prelude::*;
 
-use super::table::GroupTable;
+use std::sync::Arc;
+
+use super::keys::KeySpec;
+use super::table::{GroupTable, Scratch};
 use crate::error::{Error, Result};
-use crate::exec::kernels::agg::{vec_bytes, GroupsAccumulator};
+use crate::exec::aggregate::AggSpecs;
+use crate::exec::kernels::agg::{vec_bytes, Groups, GroupsAccumulator};
 use crate::exec::memory::Reservation;
 
 /// One morsel's grouping.
@@ -30,7 +34,68 @@ pub(crate) struct Partial {
     pub(crate) held: usize,
 }
 
+/// One piece of a morsel to fold into its partial: its rows' key columns (prepared for the
+/// table's spec) and the aggregates' inputs.
+pub(crate) struct Piece<'p> {
+    pub(crate) rows: usize,
+    pub(crate) keys: &'p [ArrayRef],
+    pub(crate) values: &'p [ArrayRef],
+    /// Bytes to reserve before the rows go in; `None`: room for every row to be a new
+    /// group of the bytes a group holds so far.
+    pub(crate) room: Option<usize>,
+}
+
+/// Buffers a partial reuses across its pieces: each row's local group, and the table's.
+#[derive(Default)]
+pub(crate) struct Work {
+    pub(crate) ids: Vec<u32>,
+    pub(crate) scratch: Scratch,
+}
+
 impl Partial {
+    /// An empty partial for keys of `spec` and the aggregates `aggs`.
+    pub(crate) fn new(spec: Arc<KeySpec>, aggs: &AggSpecs) -> Result<Self> {
+        Ok(Self {
+            table: GroupTable::new(spec),
+            accs: aggs.accumulators()?,
+            row_ids: vec![],
+            held: 0,
+        })
+    }
+
+    /// Fold in the next piece of its morsel (the rows' local groups land in `work.ids`; with
+    /// `keep_rows` they are kept too). Before its rows are interned, room for each to be a new
+    /// group is reserved from `mem`; once they are in, the reservation is settled to what
+    /// the partial holds.
+    pub(crate) fn add(
+        &mut self,
+        mem: &Reservation,
+        piece: Piece,
+        aggs: &AggSpecs,
+        work: &mut Work,
+        keep_rows: bool,
+    ) -> Result<()> {
+        let mut held = Held::of(mem, self.held);
+        match piece.room {
+            Some(bytes) => held.before(1, bytes)?,
+            None => held.before(piece.rows, self.size_per_group())?,
+        }
+        let ids = &mut work.ids;
+        self.table.intern(piece.keys, ids, &mut work.scratch)?;
+        for (k, acc) in self.accs.iter_mut().enumerate() {
+            acc.update(
+                &aggs.args_of(k, piece.values),
+                Groups::Ids(ids),
+                self.table.len(),
+            )?;
+        }
+        if keep_rows {
+            self.row_ids.extend_from_slice(ids);
+        }
+        self.held = held.settle(self.size())?;
+        Ok(())
+    }
+
     /// The bytes its table, states and row ids hold.
     pub(crate) fn size(&self) -> usize {
         state_size(&self.table, &self.accs) + vec_bytes(&self.row_ids)
@@ -44,7 +109,7 @@ impl Partial {
 }
 
 /// The least bytes a new group is expected to take (a hash slot, a key, a few states).
-const MIN_GROUP_BYTES: usize = 64;
+pub(crate) const MIN_GROUP_BYTES: usize = 64;
 
 /// The bytes a table and its states hold.
 fn state_size(table: &GroupTable, accs: &[Box<dyn GroupsAccumulator>]) -> usize {
@@ -261,20 +326,55 @@ pub(crate) fn merge(
 /// Merge everything into the first partial, one partial after the other (each let go once
 /// it is in).
 fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> Result<Grouped> {
-    let mut it = partials.into_iter();
-    let Some(first) = it.next() else {
-        return Err(Error::Internal("grouping without partials".into()));
-    };
-    let Partial {
-        mut table,
-        mut accs,
-        row_ids,
-        held,
-    } = first;
-    let mut held = Held::of(mem, held);
-    let mut all_rows = if rows { Some(row_ids) } else { None };
-    for part in it {
-        held.before(part.table.len(), part.size_per_group())?;
+    let mut seq = InSequence::new(rows, mem);
+    for part in partials {
+        seq.push(part)?;
+    }
+    seq.finish()
+}
+
+/// Partials folded one after the other, in morsel order, into the first of them: its groups
+/// keep their ids, a later partial's new groups come after, in its local order.
+pub(crate) struct InSequence<'a> {
+    /// The first partial, with everything after it folded in.
+    target: Option<(GroupTable, Vec<Box<dyn GroupsAccumulator>>)>,
+    /// Every row's group so far, when asked for.
+    rows: Option<Vec<u32>>,
+    mem: &'a Reservation,
+    held: Held<'a>,
+}
+
+impl<'a> InSequence<'a> {
+    /// Nothing folded yet; with `rows`, the group of every row is kept too. The states
+    /// reserve from `mem`.
+    pub(crate) fn new(rows: bool, mem: &'a Reservation) -> Self {
+        Self {
+            target: None,
+            rows: rows.then(Vec::new),
+            mem,
+            held: Held::of(mem, 0),
+        }
+    }
+
+    /// Fold in the next partial (sealed, holding `part.held` of the reservation, which moves
+    /// to the merged state); returns the id here of each of its local groups.
+    pub(crate) fn push(&mut self, part: Partial) -> Result<Vec<u32>> {
+        let Some((table, accs)) = self.target.as_mut() else {
+            let Partial {
+                table,
+                accs,
+                row_ids,
+                held,
+            } = part;
+            self.held = Held::of(self.mem, held);
+            if let Some(out) = self.rows.as_mut() {
+                *out = row_ids;
+            }
+            let ids = (0..table.len() as u32).collect();
+            self.target = Some((table, accs));
+            return Ok(ids);
+        };
+        self.held.before(part.table.len(), part.size_per_group())?;
         let from: Vec<u32> = (0..part.table.len() as u32).collect();
         let to: Vec<u32> = from
             .iter()
@@ -283,21 +383,31 @@ fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> R
         for (a, pa) in accs.iter_mut().zip(&part.accs) {
             a.merge(pa.as_ref(), &from, &to, table.len())?;
         }
-        if let Some(out) = all_rows.as_mut() {
+        if let Some(out) = self.rows.as_mut() {
             out.extend(part.row_ids.iter().map(|l| to[*l as usize]));
         }
-        held.settle(state_size(&table, &accs) + all_rows.as_ref().map_or(0, vec_bytes))?;
-        mem.shrink(part.held);
+        let now = state_size(table, accs) + self.rows.as_ref().map_or(0, vec_bytes);
+        self.held.settle(now)?;
+        self.mem.shrink(part.held);
+        Ok(to)
     }
-    let n_groups = table.len();
-    let results = accs
-        .iter_mut()
-        .map(|a| a.evaluate(n_groups))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Grouped {
-        n_groups,
-        keys: table.keys()?,
-        results,
-        row_ids: all_rows,
-    })
+
+    /// The merged grouping (at least one partial must have been folded in); the reservation
+    /// keeps holding what the states held.
+    pub(crate) fn finish(self) -> Result<Grouped> {
+        let Some((table, mut accs)) = self.target else {
+            return Err(Error::Internal("grouping without partials".into()));
+        };
+        let n_groups = table.len();
+        let results = accs
+            .iter_mut()
+            .map(|a| a.evaluate(n_groups))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Grouped {
+            n_groups,
+            keys: table.keys()?,
+            results,
+            row_ids: self.rows,
+        })
+    }
 }

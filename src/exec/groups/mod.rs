@@ -17,6 +17,7 @@
 mod keys;
 mod merge;
 mod ops;
+mod spill;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -33,14 +34,13 @@ use arrow::array::{ArrayRef, UInt32Array};
 use arrow::datatypes::Schema;
 use rayon::prelude::*;
 
-use self::merge::{merge, Held, Partial};
+use self::merge::{merge, Partial, Piece, Work};
 use self::table::prepare_keys;
 use super::aggregate::AggSpecs;
 use super::eval::evaluate;
-use super::kernels::agg::Groups;
 use super::pipeline::{Carry, Opened, Running};
 use super::{Context, Params};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 
@@ -59,7 +59,9 @@ pub(crate) fn key_spec(keys: &[Expr], schema: &Schema) -> Result<Arc<KeySpec>> {
 /// The tables and states reserve from the run's memory budget as `GROUP_BY`: before a piece
 /// is interned, room for each of its rows to be a new group (at the bytes per group the state
 /// holds so far), settled to what the state holds once the piece is in; the merge likewise.
-/// A grouping over the budget ends in [`Error::MemoryLimit`](crate::Error::MemoryLimit).
+/// A grouping over the budget starts again from the first morsel, partitioning its input to
+/// spill files by key (`spill.rs`), when the pipeline can run again and the rows' groups are
+/// not asked for; otherwise it ends in [`Error::MemoryLimit`](crate::Error::MemoryLimit).
 pub(crate) fn group_pipeline(
     pipeline: &Running,
     keys: &[Expr],
@@ -67,50 +69,52 @@ pub(crate) fn group_pipeline(
     rows: bool,
 ) -> Result<Grouped> {
     let spec = key_spec(keys, &pipeline.schema())?;
+    match group_in_memory(pipeline, &spec, keys, aggs, rows) {
+        Err(Error::MemoryLimit { operator, .. })
+            if operator == "GROUP_BY" && !rows && !keys.is_empty() && pipeline.can_run_again() =>
+        {
+            spill::group(pipeline, spec, keys, aggs)
+        }
+        other => other,
+    }
+}
+
+/// [`group_pipeline`] with every partial and the merge in memory.
+fn group_in_memory(
+    pipeline: &Running,
+    spec: &Arc<KeySpec>,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    rows: bool,
+) -> Result<Grouped> {
     let params = pipeline.params();
     let mem = pipeline.reserve("GROUP_BY");
-    let start = |_| {
-        Ok((
-            Partial {
-                table: GroupTable::new(spec.clone()),
-                accs: aggs.accumulators()?,
-                row_ids: vec![],
-                held: 0,
-            },
-            Scratch::default(),
-            vec![],
-        ))
-    };
+    let start = |_| Ok((Partial::new(spec.clone(), aggs)?, Work::default()));
     let mut partials: Vec<Partial> = pipeline
         .run_morsels(
             0..pipeline.num_morsels(),
             &mut Carry::default(),
             false,
             &start,
-            &|(part, scratch, ids), piece, _| {
+            &|(part, work), piece, _| {
                 let h = piece.height();
-                let mut held = Held::of(&mem, part.held);
-                held.before(h, part.size_per_group())?;
                 let karrs = keys
                     .iter()
                     .map(|e| evaluate(e, &piece, params)?.into_array(h))
                     .collect::<Result<Vec<_>>>()?;
-                let table = &mut part.table;
-                table.intern(&prepare_keys(&spec, karrs)?, ids, scratch)?;
+                let keys = prepare_keys(spec, karrs)?;
                 let values = aggs.eval_inputs(&piece, params)?;
-                for (k, acc) in part.accs.iter_mut().enumerate() {
-                    acc.update(&aggs.args_of(k, &values), Groups::Ids(ids), table.len())?;
-                }
-                if rows {
-                    part.row_ids.extend_from_slice(ids);
-                }
-                let now = part.size();
-                part.held = held.settle(now)?;
-                Ok(())
+                let piece = Piece {
+                    rows: h,
+                    keys: &keys,
+                    values: &values,
+                    room: None,
+                };
+                part.add(&mem, piece, aggs, work, rows)
             },
         )?
         .into_iter()
-        .map(|(part, ..)| part)
+        .map(|(part, _)| part)
         .collect();
     if partials.is_empty() {
         partials.push(start(0)?.0);

@@ -290,6 +290,54 @@ impl GroupTable {
     }
 }
 
+/// The hash of every row of a piece whose key columns are `keys` (prepared for `spec`), into
+/// `out`: the hash its group has in a table ([`GroupTable::hash`]), so rows can be sent to
+/// partitions by key before any table holds them.
+pub(crate) fn hash_rows(
+    spec: &KeySpec,
+    keys: &[ArrayRef],
+    scratch: &mut Scratch,
+    out: &mut Vec<u64>,
+) {
+    out.clear();
+    let n = keys.first().map_or(0, |k| k.len());
+    out.reserve(n);
+    match spec.layout {
+        Layout::Word => {
+            let k = &keys[0];
+            words(k, spec.kinds[0], &mut scratch.words);
+            let nulls = k.logical_nulls().filter(|n| n.null_count() > 0);
+            out.extend(scratch.words.iter().enumerate().map(|(r, &w)| {
+                if nulls.as_ref().is_some_and(|nl| nl.is_null(r)) {
+                    NULL_HASH
+                } else {
+                    hash_word(w)
+                }
+            }));
+        }
+        Layout::Str => {
+            let s = keys[0].as_string::<i32>();
+            let (offs, data) = (s.value_offsets(), s.value_data());
+            let nulls = s.nulls().filter(|n| n.null_count() > 0);
+            out.extend((0..n).map(|r| {
+                if nulls.is_some_and(|nl| nl.is_null(r)) {
+                    NULL_HASH
+                } else {
+                    hash_bytes(&data[offs[r] as usize..offs[r + 1] as usize])
+                }
+            }));
+        }
+        Layout::Rows => {
+            encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends);
+            let mut start = 0;
+            for &end in &scratch.ends {
+                out.push(hash_bytes(&scratch.buf[start..end]));
+                start = end;
+            }
+        }
+    }
+}
+
 /// The key columns of a piece, evaluated and prepared for a table of `spec`; errors name a
 /// key whose values have another type than planned.
 pub(crate) fn prepare_keys(spec: &KeySpec, keys: Vec<ArrayRef>) -> Result<Vec<ArrayRef>> {

@@ -215,3 +215,76 @@ fn physical_plans_of_groupings() {
             DATAFRAME rows=6 width=4
         "#);
 }
+
+/// A partition that does not fit is split again by the next bits of the hash (here two ways
+/// a level, so it happens at a modest size), and the groups come out as in memory: same
+/// order, same bits.
+#[test]
+fn spilled_partitions_that_do_not_fit_are_split_again() {
+    use super::{group_frame, key_spec, spill};
+    use crate::exec::aggregate::AggSpecs;
+    use crate::exec::memory::MemoryPool;
+    use crate::exec::pipeline::{Opened, Running};
+    use crate::exec::spill::SpillDir;
+    use crate::exec::{Context, Params};
+
+    let n = 100_000u64;
+    let keys: Vec<Option<i64>> = (0..n)
+        .map(|r| {
+            let k = (r * 2_654_435_761) % 20_000;
+            (k % 101 != 0).then_some(k as i64)
+        })
+        .collect();
+    let vals: Vec<f64> = (0..n)
+        .map(|r| ((r * 7919) % 1013) as f64 / 7.0 - 50.0)
+        .collect();
+    let df = DataFrame::new(vec![Column::new("k", keys), Column::new("v", vals)]).unwrap();
+    let by = [col("k")];
+    let aggs = AggSpecs::new(
+        &[col("v").sum(), col("v").mean(), col("v").std(1), len()],
+        df.schema(),
+    )
+    .unwrap();
+    let want = group_frame(&df, &by, &aggs, false, &Params::default()).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let ctx = Context {
+        memory: MemoryPool::new(1 << 20),
+        spill: SpillDir::new(temp.path().to_path_buf()),
+        ..Context::default()
+    };
+    let running = Running::new(Opened::Frame(df.clone()), &[], &ctx);
+    let spec = key_spec(&by, df.schema()).unwrap();
+    let (got, splits) = spill::group_with_fan(&running, spec, &by, &aggs, 1).unwrap();
+    assert!(splits > 2, "{splits} splits");
+    assert_eq!(got.n_groups, want.n_groups);
+    for (g, w) in got
+        .keys
+        .iter()
+        .chain(&got.results)
+        .zip(want.keys.iter().chain(&want.results))
+    {
+        same_bits(g, w);
+    }
+    assert_eq!(ctx.memory.reserved(), 0);
+    drop(running);
+    drop(ctx);
+    assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0);
+}
+
+/// Equal arrays, floats to the bit (NaN included).
+fn same_bits(a: &arrow::array::ArrayRef, b: &arrow::array::ArrayRef) {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Float64Type;
+    assert_eq!(a.data_type(), b.data_type());
+    assert_eq!(a.logical_nulls(), b.logical_nulls());
+    if let (Some(x), Some(y)) = (
+        a.as_primitive_opt::<Float64Type>(),
+        b.as_primitive_opt::<Float64Type>(),
+    ) {
+        for i in (0..x.len()).filter(|i| x.is_valid(*i)) {
+            assert_eq!(x.value(i).to_bits(), y.value(i).to_bits(), "row {i}");
+        }
+    } else {
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,421 @@
+//! Grouping beyond the memory budget: the input partitioned by key to spill files, then
+//! grouped one partition at a time, with exactly the results and order of the in-memory
+//! grouping.
+//!
+//! When the in-memory grouping does not fit, it is dropped and the pipeline runs again from
+//! its first morsel (only a pipeline that can: a re-readable source, no windows). Each piece's
+//! key columns and aggregate inputs are evaluated and sent, with every row's position
+//! (`morsel << 32 | row in the morsel`), to one of [`1 << FAN_BITS`](FAN_BITS) Arrow IPC
+//! spill files by bits of its key's hash. Morsels are written a wave at a time, in morsel
+//! order, so each file holds its rows in input order, a batch never spanning two morsels.
+//!
+//! A partition holds every row of its groups, so it is grouped on its own, exactly as the
+//! in-memory path groups the whole input: a partial per morsel (the partition's rows of that
+//! morsel, in input order, into a fresh table and states), sealed and folded in morsel order
+//! into the first ([`InSequence`]). A group's states are thus made from the same rows in the
+//! same order and merged with the same partials in the same order as in memory (accumulators
+//! update grouped states row by row, and a merge's new group takes the partial's state as it
+//! is), so float sums, means and variances come out bit-identical. Partitions are grouped one
+//! after the other, each with the whole budget (the input was cut in parallel); their groups
+//! are put back in the order of their first row, which is the in-memory order of first
+//! appearance.
+//!
+//! A partition that still does not fit is split again into as many files by the next bits of
+//! the hash (its batches still in morsel order), down to [`LOWEST_BIT`]; past that (a single
+//! group larger than the budget, such as a median over most of the input) the grouping stops
+//! with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and results are
+//! the operator's output, reserved (as in memory) by the operator that takes them: groups that
+//! do not fit the budget stop the query there.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
+use arrow::datatypes::{Field, Schema, SchemaRef, UInt64Type};
+
+use super::keys::KeySpec;
+use super::merge::{Grouped, InSequence, Partial, Piece, Work, MIN_GROUP_BYTES};
+use super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
+use super::ByGroup;
+use crate::error::{Error, Result};
+use crate::exec::aggregate::AggSpecs;
+use crate::exec::eval::evaluate;
+use crate::exec::frame_of_types;
+use crate::exec::memory::array_bytes;
+use crate::exec::pipeline::{Carry, Running};
+use crate::exec::spill::{SpillDir, SpillFile, SpillWriter};
+use crate::expr::Expr;
+use crate::frame::DataFrame;
+
+/// Each level partitions by this many bits of the key hash (32 files).
+const FAN_BITS: u32 = 5;
+/// The first level's bits end here (bits 57 up are hashbrown's tags, the low bits its
+/// buckets: a partition's keys should still spread over both).
+const TOP_BIT: u32 = 56;
+/// No level takes bits below this one.
+const LOWEST_BIT: u32 = 24;
+/// Bytes of write buffer per partition file (a level writes all of its files at once).
+const WRITE_BUFFER: usize = 64 << 10;
+
+/// Group the output rows of `pipeline` by `keys`, computing `aggs`, through spill files.
+pub(super) fn group(
+    pipeline: &Running,
+    spec: Arc<KeySpec>,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+) -> Result<Grouped> {
+    Ok(group_with_fan(pipeline, spec, keys, aggs, FAN_BITS)?.0)
+}
+
+/// [`group`] with `1 << fan_bits` partitions per level; also how many partitions were split
+/// again.
+pub(super) fn group_with_fan(
+    pipeline: &Running,
+    spec: Arc<KeySpec>,
+    keys: &[Expr],
+    aggs: &AggSpecs,
+    fan_bits: u32,
+) -> Result<(Grouped, usize)> {
+    let s = Spilling {
+        pipeline,
+        keys,
+        aggs,
+        spec,
+        fan_bits,
+        splits: AtomicUsize::new(0),
+    };
+    let grouped = s.run()?;
+    Ok((grouped, s.splits.into_inner()))
+}
+
+/// One partition's groups: keys, results, and each group's first row position.
+struct Done {
+    keys: Vec<ArrayRef>,
+    results: Vec<ArrayRef>,
+    first: Vec<u64>,
+}
+
+struct Spilling<'a> {
+    pipeline: &'a Running<'a>,
+    keys: &'a [Expr],
+    aggs: &'a AggSpecs,
+    spec: Arc<KeySpec>,
+    fan_bits: u32,
+    /// Partitions split again so far.
+    splits: AtomicUsize,
+}
+
+impl Spilling<'_> {
+    fn run(&self) -> Result<Grouped> {
+        let files = self.partition_input()?;
+        // One partition at a time, so each has the whole budget (a partition's morsels fold in
+        // sequence anyway).
+        let parts: Vec<Vec<Done>> = files
+            .into_iter()
+            .map(|f| self.group_partition(f, 0))
+            .collect::<Result<_>>()?;
+        self.assemble(parts.into_iter().flatten().collect())
+    }
+
+    /// The partition among `1 << fan_bits` of a row of hash `h` at `level` (0 first).
+    fn partition_of(&self, h: u64, level: u32) -> usize {
+        let shift = TOP_BIT - self.fan_bits * (level + 1);
+        ((h >> shift) as usize) & ((1 << self.fan_bits) - 1)
+    }
+
+    /// Whether a partition of `level` can be split again.
+    fn deeper(&self, level: u32) -> bool {
+        TOP_BIT.saturating_sub(self.fan_bits * (level + 2)) >= LOWEST_BIT
+    }
+
+    /// Run the pipeline a wave of morsels at a time, writing each morsel's rows (keys,
+    /// aggregate inputs, positions) to the partition files in morsel order.
+    fn partition_input(&self) -> Result<Vec<Arc<SpillFile>>> {
+        let p = self.pipeline;
+        let params = p.params();
+        let mut files = Files::new(p.spill_dir(), 1 << self.fan_bits);
+        let (n, wave) = (p.num_morsels(), p.wave());
+        let mut carry = Carry::default();
+        let mut next = 0;
+        while next < n {
+            let end = (next + wave).min(n);
+            let cuts = p.run_morsels(
+                next..end,
+                &mut carry,
+                false,
+                &|i| Ok((i as u64, 0u64, vec![], Cutter::default())),
+                &|(morsel, seen, out, cutter), piece, _| {
+                    let h = piece.height();
+                    if h == 0 {
+                        return Ok(());
+                    }
+                    let mut cols = self
+                        .keys
+                        .iter()
+                        .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                        .collect::<Result<Vec<_>>>()?;
+                    cols.extend(self.aggs.eval_inputs(&piece, params)?);
+                    let base = (*morsel << 32) + *seen;
+                    cols.push(Arc::new(UInt64Array::from_iter_values(
+                        (0..h as u64).map(|r| base + r),
+                    )));
+                    *seen += h as u64;
+                    out.push(self.cut(spill_frame(cols)?, 0, cutter)?);
+                    Ok(())
+                },
+            )?;
+            for (_, _, out, _) in cuts {
+                for (q, df) in out.into_iter().flatten() {
+                    files.write(q, &df)?;
+                }
+            }
+            next = end;
+        }
+        files.finish()
+    }
+
+    /// The rows of `df` (a spill frame) by their partition at `level`, partitions in order.
+    fn cut(
+        &self,
+        df: DataFrame,
+        level: u32,
+        cutter: &mut Cutter,
+    ) -> Result<Vec<(usize, DataFrame)>> {
+        let nk = self.keys.len();
+        let keys = prepare_keys(&self.spec, df.columns()[..nk].to_vec())?;
+        hash_rows(&self.spec, &keys, &mut cutter.scratch, &mut cutter.hashes);
+        let parts: Vec<u32> = cutter
+            .hashes
+            .iter()
+            .map(|h| self.partition_of(*h, level) as u32)
+            .collect();
+        if let Some(&q) = parts.first() {
+            if parts.iter().all(|p| *p == q) {
+                return Ok(vec![(q as usize, df)]);
+            }
+        }
+        let by = ByGroup::new(&parts, 1 << self.fan_bits);
+        let sorted = by.sorted(&df)?;
+        Ok(by
+            .offsets
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[1] > w[0])
+            .map(|(q, w)| (q, sorted.slice(w[0], w[1] - w[0])))
+            .collect())
+    }
+
+    /// Group one partition's file of `level`, splitting it further when it does not fit.
+    fn group_partition(&self, file: Arc<SpillFile>, level: u32) -> Result<Vec<Done>> {
+        match self.fold(&file) {
+            Ok(done) => Ok(vec![done]),
+            Err(Error::MemoryLimit { .. }) if self.deeper(level) => {
+                self.splits.fetch_add(1, Ordering::Relaxed);
+                let subs = self.split(&file, level + 1)?;
+                drop(file);
+                let mut out = vec![];
+                for f in subs {
+                    out.extend(self.group_partition(f, level + 1)?);
+                }
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A partition file's batches cut again by their partition at `level`.
+    fn split(&self, file: &Arc<SpillFile>, level: u32) -> Result<Vec<Arc<SpillFile>>> {
+        let mut files = Files::new(self.pipeline.spill_dir(), 1 << self.fan_bits);
+        let mut cutter = Cutter::default();
+        let mut reader = file.reader()?;
+        while let Some(df) = reader.next_frame()? {
+            for (q, part) in self.cut(df, level, &mut cutter)? {
+                files.write(q, &part)?;
+            }
+        }
+        files.finish()
+    }
+
+    /// Group one partition's rows: a partial per morsel, folded in morsel order. Its states
+    /// reserve from a reservation of their own, let go when it is done (or gives up).
+    fn fold(&self, file: &Arc<SpillFile>) -> Result<Done> {
+        let mem = self.pipeline.reserve("GROUP_BY");
+        let (nk, ni) = (self.keys.len(), self.aggs.inputs.len());
+        let mut seq = InSequence::new(false, &mem);
+        let mut first: Vec<u64> = vec![];
+        // The current morsel's partial, with each of its groups' first row position.
+        let mut cur: Option<(u64, Partial, Vec<u64>)> = None;
+        let mut work = Work::default();
+        let mut reader = file.reader()?;
+        while let Some(df) = reader.next_frame()? {
+            let cols = df.columns();
+            let pos = cols[nk + ni].as_primitive::<UInt64Type>().values();
+            let morsel = pos[0] >> 32;
+            if cur.as_ref().is_some_and(|(m, ..)| *m != morsel) {
+                fold_in(&mut seq, &mut first, cur.take())?;
+            }
+            let (_, part, part_first) = match &mut cur {
+                Some(c) => c,
+                slot @ None => {
+                    slot.insert((morsel, Partial::new(self.spec.clone(), self.aggs)?, vec![]))
+                }
+            };
+            let keys = prepare_keys(&self.spec, cols[..nk].to_vec())?;
+            let values = &cols[nk..nk + ni];
+            // A partition's few groups may hold many values each (a median's): room for every
+            // row to be a new group, and for states that keep values to keep all of these.
+            let room =
+                df.height() * MIN_GROUP_BYTES + values.iter().map(array_bytes).sum::<usize>();
+            let piece = Piece {
+                rows: df.height(),
+                keys: &keys,
+                values,
+                room: Some(room),
+            };
+            part.add(&mem, piece, self.aggs, &mut work, false)?;
+            // New groups are numbered in row order.
+            for (r, g) in work.ids.iter().enumerate() {
+                if *g as usize == part_first.len() {
+                    part_first.push(pos[r]);
+                }
+            }
+        }
+        fold_in(&mut seq, &mut first, cur)?;
+        if first.is_empty() {
+            return Err(Error::Internal("an empty grouping spill file".into()));
+        }
+        let g = seq.finish()?;
+        Ok(Done {
+            keys: g.keys,
+            results: g.results,
+            first,
+        })
+    }
+
+    /// Every partition's groups in order of first appearance.
+    fn assemble(&self, parts: Vec<Done>) -> Result<Grouped> {
+        if parts.is_empty() {
+            let mut accs = self.aggs.accumulators()?;
+            return Ok(Grouped {
+                n_groups: 0,
+                keys: GroupTable::new(self.spec.clone()).keys()?,
+                results: accs
+                    .iter_mut()
+                    .map(|a| a.evaluate(0))
+                    .collect::<Result<_>>()?,
+                row_ids: None,
+            });
+        }
+        let first: Vec<u64> = parts.iter().flat_map(|d| d.first.iter().copied()).collect();
+        let mut order: Vec<u32> = (0..first.len() as u32).collect();
+        order.sort_unstable_by_key(|i| first[*i as usize]);
+        let order = UInt32Array::from(order);
+        let column = |pick: &dyn Fn(&Done) -> &ArrayRef| -> Result<ArrayRef> {
+            let arrays: Vec<&dyn Array> = parts.iter().map(|d| pick(d).as_ref()).collect();
+            let all = arrow::compute::concat(&arrays)?;
+            Ok(arrow::compute::take(all.as_ref(), &order, None)?)
+        };
+        let keys = (0..parts[0].keys.len())
+            .map(|c| column(&|d| &d.keys[c]))
+            .collect::<Result<Vec<_>>>()?;
+        let results = (0..parts[0].results.len())
+            .map(|c| column(&|d| &d.results[c]))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Grouped {
+            n_groups: first.len(),
+            keys,
+            results,
+            row_ids: None,
+        })
+    }
+}
+
+/// Seal a morsel's partial and fold it into `seq`, noting the first row of each group new
+/// to it.
+fn fold_in(
+    seq: &mut InSequence,
+    first: &mut Vec<u64>,
+    cur: Option<(u64, Partial, Vec<u64>)>,
+) -> Result<()> {
+    let Some((_, mut part, part_first)) = cur else {
+        return Ok(());
+    };
+    for acc in &mut part.accs {
+        acc.seal()?;
+    }
+    for (l, to) in seq.push(part)?.into_iter().enumerate() {
+        // New groups come after the old ones, in the partial's order.
+        if to as usize == first.len() {
+            first.push(part_first[l]);
+        }
+    }
+    Ok(())
+}
+
+/// Buffers for cutting pieces into partitions.
+#[derive(Default)]
+struct Cutter {
+    scratch: Scratch,
+    hashes: Vec<u64>,
+}
+
+/// A spill frame of `cols`: the keys, the aggregate inputs, then the rows' positions.
+fn spill_frame(cols: Vec<ArrayRef>) -> Result<DataFrame> {
+    let fields: Vec<Field> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
+        .collect();
+    DataFrame::from_arrays(Arc::new(Schema::new(fields)), cols)
+}
+
+/// One spill file per partition, made when its first rows come.
+struct Files<'a> {
+    dir: &'a SpillDir,
+    writers: Vec<Option<SpillWriter>>,
+    /// The first frame's schema: later frames are cast to it (a piece's expression may give
+    /// another type, such as a literal's).
+    schema: Option<SchemaRef>,
+}
+
+impl<'a> Files<'a> {
+    fn new(dir: &'a SpillDir, n: usize) -> Self {
+        Self {
+            dir,
+            writers: (0..n).map(|_| None).collect(),
+            schema: None,
+        }
+    }
+
+    fn write(&mut self, q: usize, df: &DataFrame) -> Result<()> {
+        let schema = self
+            .schema
+            .get_or_insert_with(|| df.schema().clone())
+            .clone();
+        let cast;
+        let df = if df.schema() == &schema {
+            df
+        } else {
+            cast = frame_of_types(&schema, df.columns().to_vec())?;
+            &cast
+        };
+        let w = match &mut self.writers[q] {
+            Some(w) => w,
+            slot @ None => slot.insert(SpillWriter::with_buffer(
+                self.dir,
+                "groups",
+                &schema,
+                WRITE_BUFFER,
+            )?),
+        };
+        w.write(df)
+    }
+
+    fn finish(self) -> Result<Vec<Arc<SpillFile>>> {
+        self.writers
+            .into_iter()
+            .flatten()
+            .map(|w| Ok(Arc::new(w.finish()?)))
+            .collect()
+    }
+}
