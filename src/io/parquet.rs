@@ -28,6 +28,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use super::MorselSource;
 use crate::error::{Error, Result};
@@ -637,16 +638,25 @@ impl ParquetWriteOptions {
     }
 
     /// The writer properties these options give.
-    pub(crate) fn properties(&self) -> Result<WriterProperties> {
+    pub(crate) fn properties(&self, schema: &Schema) -> Result<WriterProperties> {
         let stats = if self.statistics {
             EnabledStatistics::Page
         } else {
             EnabledStatistics::None
         };
-        Ok(WriterProperties::builder()
+        let mut builder = WriterProperties::builder()
             .set_compression(self.compression.codec_at(self.level)?)
-            .set_statistics_enabled(stats)
-            .build())
+            .set_statistics_enabled(stats);
+        // Floats rarely repeat, so a dictionary only costs: each column's encoder fills up to
+        // a 1 MiB dictionary before falling back to plain pages, per column at once, which on
+        // a 10,000-column matrix is gigabytes of buffers and most of the writing time.
+        for f in schema.fields() {
+            if matches!(f.data_type(), DataType::Float32 | DataType::Float64) {
+                builder = builder
+                    .set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+            }
+        }
+        Ok(builder.build())
     }
 
     /// The row-group limits: bytes of Arrow data, and rows if set.

@@ -375,9 +375,10 @@ pub struct ParquetWriter<W: Write + Send> {
 impl<W: Write + Send> ParquetWriter<W> {
     /// Start writing rows of `schema` to `w` (`path` names it in errors).
     pub fn new(w: W, schema: &SchemaRef, o: &ParquetWriteOptions, path: &Path) -> Result<Self> {
-        let (writer, factory) = ArrowWriter::try_new(w, schema.clone(), Some(o.properties()?))
-            .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(|e| parquet_error(path, e))?;
+        let (writer, factory) =
+            ArrowWriter::try_new(w, schema.clone(), Some(o.properties(schema)?))
+                .and_then(ArrowWriter::into_serialized_writer)
+                .map_err(|e| parquet_error(path, e))?;
         Ok(Self {
             writer: Some(writer),
             factory,
