@@ -271,3 +271,26 @@ fn thread_count_zero_is_a_user_error() {
         .unwrap_err();
     assert!(err.to_string().contains("at least 1"), "{err}");
 }
+
+#[test]
+fn parquet_sink_writes_floats_plain_and_strings_with_a_dictionary() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.parquet");
+    df!(
+        "x" => [0.5, 1.5, 0.5, 2.5],
+        "s" => ["a", "b", "a", "a"]
+    )
+    .expect("frame")
+    .lazy()
+    .sink_parquet(&path)
+    .expect("sink");
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(&path).expect("open")).expect("read");
+    let rg = reader.metadata().row_group(0);
+    let dictionary = |i: usize| rg.column(i).dictionary_page_offset().is_some();
+    // Floats rarely repeat: a dictionary per column only costs (memory and time on wide
+    // tables); strings keep theirs.
+    assert!(!dictionary(0), "the float column has a dictionary page");
+    assert!(dictionary(1), "the string column has no dictionary page");
+}

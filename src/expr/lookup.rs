@@ -178,4 +178,20 @@ mod tests {
         );
         Ok(())
     }
+
+    #[test]
+    fn wide_frames_find_columns_through_their_index() -> Result<()> {
+        use crate::frame::{Column, DataFrame};
+        // Wider than the frame's scanning width, so lookups go through its name index.
+        let cols: Vec<Column> = (0..40).map(|j| Column::new(format!("c{j}"), [j])).collect();
+        let df = DataFrame::new(cols)?;
+        for j in 0..40 {
+            assert_eq!(df.index_of(&format!("c{j}"))?, j);
+        }
+        let slice = df.slice(0, 1);
+        assert_eq!(slice.index_of("c39")?, 39);
+        let err = df.index_of("c40").unwrap_err().to_string();
+        assert!(err.contains("c40"), "{err}");
+        Ok(())
+    }
 }

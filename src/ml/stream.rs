@@ -117,6 +117,12 @@ struct Pass<S> {
 }
 
 impl<S: BlockStats + 'static> Pass<S> {
+    /// Bytes of the state to reserve: a d x d matrix and a vector of d, in f64.
+    fn bytes(&self) -> usize {
+        let d = self.names.len();
+        (d * d + d) * 8
+    }
+
     fn new(model: &'static str, names: Vec<String>) -> Self {
         let d = names.len();
         Self {
@@ -181,8 +187,7 @@ impl FitState for PcaStream {
         Ok(())
     }
     fn bytes(&self) -> usize {
-        let d = self.pass.names.len();
-        (d * d + d) * 8
+        self.pass.bytes()
     }
     fn finish(self: Box<Self>) -> Result<Option<Box<dyn Any + Send>>> {
         let p = &self.pass;
@@ -222,8 +227,7 @@ impl FitState for LinearStream {
         Ok(())
     }
     fn bytes(&self) -> usize {
-        let p = self.pass.names.len();
-        (p * p + p) * 8
+        self.pass.bytes()
     }
     fn finish(self: Box<Self>) -> Result<Option<Box<dyn Any + Send>>> {
         let p = &self.pass;
