@@ -379,10 +379,13 @@ fn kmeans_over_the_budget_reads_a_file_again_per_step_with_the_same_result() {
 fn fits_that_cannot_stream_name_fit_and_bad_values_name_their_row() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = &model_files(dir.path())[0];
-    // A sorted input is not a file k-means can read again.
+    // Wide k-means (128 features and more) runs on matrix products of the whole input.
+    let wide: Vec<Expr> = (0..130)
+        .map(|j| (col("a") + lit(j as f64)).alias(&format!("w{j}")))
+        .collect();
     let e = scan(path)
-        .sort("a", Default::default())
-        .kmeans(KMeans::new(3).features(["a", "b"]))
+        .select(wide)
+        .kmeans(KMeans::new(3))
         .fit_with(&tiny(2).temp_dir(dir.path()))
         .expect_err("over the budget");
     assert!(
@@ -478,3 +481,5 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
         );
     }
 }
+
+mod fits;

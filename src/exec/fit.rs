@@ -5,16 +5,20 @@
 //! most that many states are alive, reserved from the budget), giving the same bits for any
 //! thread count and memory budget.
 //!
-//! A model whose fit makes many passes (k-means) gets its input materialized while it fits the
-//! budget; past that, when the input is a re-readable pipeline (a file or a frame through
-//! streaming operators), it reads the input again on every pass, in fixed chunks of rows
-//! (`rescan.rs`), and holds only its per-row results. Any other input over the budget stops
-//! with the `FIT` error.
+//! A model whose fit makes many passes (k-means, randomized PCA) gets its input materialized
+//! while it fits the budget; past that, when the input is a re-readable pipeline (a file or a
+//! frame through streaming operators), it reads the input again on every pass, in fixed
+//! chunks of rows (`rescan.rs`); any other streamable input (a pipeline over a sort or with
+//! windows, a sort's output) is spilled once to a file of such chunks in the run's temporary
+//! directory and read from there (`spilled.rs`). Either way the fit holds only its per-row
+//! and thin results. An input of another kind (an aggregate's, a join's output) over the
+//! budget, or a model that needs its input in memory after all (the full PCA solver, wide
+//! k-means), stops with the `FIT` error.
 //!
 //! A streaming fit may find at the end that it needs the input after all (PCA's `auto`
 //! solver picks by the row count): it keeps the first rows, up to [`ModelFit::keep_rows`],
 //! while they fit the budget, and fits them in memory; past that, the input is materialized
-//! again.
+//! again, or read chunk by chunk as above.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::memory::{frame_bytes, Reservation};
 use super::pipeline::{Carry, Running};
 use super::rescan::Rescan;
+use super::spilled::SpilledChunks;
 use super::{close_pipeline, materialize, open_node, open_pipeline, Context};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
@@ -40,12 +45,7 @@ pub(super) fn fit(
     if model.stream().is_none() {
         return match materialize(input, ctx, &name) {
             Ok((df, _held)) => model.fit(&df),
-            Err(Error::MemoryLimit { operator, .. })
-                if operator == name && rereadable(input, model).is_some() =>
-            {
-                rescan(input, model, ctx)
-            }
-            Err(e) => Err(e),
+            Err(e) => over_budget(input, model, ctx, &name, e),
         };
     }
     let (source, ops, pipeline) = match input {
@@ -59,7 +59,15 @@ pub(super) fn fit(
     if let Some(p) = pipeline {
         close_pipeline(p, ctx);
     }
-    match streamed? {
+    let streamed = match streamed {
+        Ok(s) => s,
+        // The states themselves do not fit (a wide covariance): a fit by passes may.
+        Err(e) => {
+            drop(held);
+            return over_budget(input, model, ctx, &name, e);
+        }
+    };
+    match streamed {
         Streamed::Model(m) => Ok(m),
         Streamed::Kept(pieces) => {
             let schema = input.schema();
@@ -72,8 +80,10 @@ pub(super) fn fit(
         }
         Streamed::NeedsInput => {
             drop(held);
-            let (df, _held) = materialize(input, ctx, &name)?;
-            model.fit(&df)
+            match materialize(input, ctx, &name) {
+                Ok((df, _held)) => model.fit(&df),
+                Err(e) => over_budget(input, model, ctx, &name, e),
+            }
         }
     }
 }
@@ -96,25 +106,50 @@ fn rereadable<'p>(input: &'p PhysicalNode, model: &dyn ModelFit) -> Option<&'p P
     }
 }
 
-/// Fit `model` reading its input again on every pass, chunk by chunk (see `rescan.rs`).
-fn rescan(
+/// After the input did not fit the budget (`e`, `FIT`'s memory error): a model that can fit
+/// chunk by chunk reads a re-readable input again on every pass (see `rescan.rs`), or any
+/// other streamable input spilled once to a file (see `spilled.rs`); otherwise, or when the
+/// model finds it needs its input in memory after all, `e` stands.
+fn over_budget(
     input: &PhysicalNode,
     model: &dyn ModelFit,
     ctx: &mut Context,
+    name: &str,
+    e: Error,
 ) -> Result<Box<dyn Any + Send>> {
-    let (Some(p), Some(rows)) = (rereadable(input, model), model.rescan_chunk_rows()) else {
-        return Err(Error::Internal(
-            "rescanning an input that cannot be re-read".into(),
-        ));
+    let rows = match (&e, model.rescan_chunk_rows()) {
+        (Error::MemoryLimit { operator, .. }, Some(rows)) if operator == name => rows,
+        _ => return Err(e),
     };
-    // A failed attempt may have left its join builds behind.
-    close_pipeline(p, ctx);
-    let source = open_pipeline(p, ctx)?;
-    let running = Running::new(source, &p.ops, ctx);
-    let out = Rescan::new(&running, rows).and_then(|chunks| model.fit_rescanning(&chunks));
-    drop(running);
-    close_pipeline(p, ctx);
-    out
+    let fitted = if let Some(p) = rereadable(input, model) {
+        // A failed attempt may have left its join builds behind.
+        close_pipeline(p, ctx);
+        let source = open_pipeline(p, ctx)?;
+        let running = Running::new(source, &p.ops, ctx);
+        let out = Rescan::new(&running, rows).and_then(|chunks| model.fit_rescanning(&chunks));
+        drop(running);
+        close_pipeline(p, ctx);
+        out?
+    } else {
+        let (source, ops, pipeline) = match input {
+            PhysicalNode::Pipeline(p) => {
+                close_pipeline(p, ctx);
+                (open_pipeline(p, ctx)?, &p.ops[..], Some(p))
+            }
+            PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
+                (open_node(input, ctx)?, &[][..], None)
+            }
+            _ => return Err(e),
+        };
+        let running = Running::new(source, ops, ctx);
+        let spilled = SpilledChunks::write(&running, &ctx.spill, rows);
+        drop(running);
+        if let Some(p) = pipeline {
+            close_pipeline(p, ctx);
+        }
+        model.fit_rescanning(&spilled?)?
+    };
+    fitted.ok_or(e)
 }
 
 /// What a streaming pass ends with.

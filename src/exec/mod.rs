@@ -34,6 +34,7 @@ mod rescan;
 mod sink;
 mod sort;
 mod spill;
+mod spilled;
 pub mod value;
 
 pub use alloc::tune_allocator;

@@ -41,7 +41,7 @@ impl SpillDir {
     }
 
     /// A fresh file path in the directory (made now if it does not exist yet).
-    fn file(&self, what: &str) -> Result<PathBuf> {
+    pub(super) fn file(&self, what: &str) -> Result<PathBuf> {
         let mut dir = self
             .dir
             .lock()
@@ -215,7 +215,7 @@ impl SpillReader {
     }
 }
 
-fn spill_error(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(super) fn spill_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::File {
         format: "spill file (Arrow IPC)",
         path: path.to_path_buf(),

@@ -305,27 +305,42 @@ impl<'a, T: Elem> Cols<'a, T> {
         if n == 0 {
             return (vec![f64::NAN; d], vec![f64::NAN; d]);
         }
-        let shift: Vec<f64> = (0..d).map(|j| self.col(j)[0].into_f64()).collect();
+        let shift = self.first_row();
         let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
-                let mut out = vec![0.0; 2 * d];
-                for j in 0..d {
-                    let (s, q) = shifted_sums(&self.col(j)[lo..hi], shift[j]);
-                    out[j] = s;
-                    out[d + j] = q;
-                }
-                out
+                self.rows(c * CHUNK, ((c + 1) * CHUNK).min(n))
+                    .shifted_part(&shift)
             })
             .collect();
-        let sums = merge(parts, 2 * d);
-        let nf = n as f64;
-        let means = (0..d).map(|j| shift[j] + sums[j] / nf).collect();
-        let devs = (0..d)
-            .map(|j| (sums[d + j] - sums[j] * sums[j] / nf).max(0.0))
-            .collect();
-        (means, devs)
+        means_and_sq_devs(&merge(parts, 2 * d), &shift, n)
+    }
+
+    /// The first row's values (the provisional means of [`Cols::means_and_sq_devs`]).
+    pub(crate) fn first_row(&self) -> Vec<f64> {
+        (0..self.d()).map(|j| self.col(j)[0].into_f64()).collect()
+    }
+
+    /// Rows `lo..hi` (zero-copy).
+    pub(crate) fn rows(&self, lo: usize, hi: usize) -> Cols<'a, T> {
+        Cols {
+            names: self.names,
+            n: hi - lo,
+            cols: self.cols.iter().map(|&c| &c[lo..hi]).collect(),
+        }
+    }
+
+    /// One chunk's part of [`Cols::means_and_sq_devs`]: per column the sums of `x - shift`,
+    /// then of `(x - shift)²`.
+    pub(crate) fn shifted_part(&self, shift: &[f64]) -> Vec<f64> {
+        let d = self.d();
+        let mut out = vec![0.0; 2 * d];
+        for j in 0..d {
+            let (s, q) = shifted_sums(self.col(j), shift[j]);
+            out[j] = s;
+            out[d + j] = q;
+        }
+        out
     }
 
     /// The matrix minus `shift`, row-major (n x d, `f64`), built in parallel row chunks, with
@@ -369,6 +384,18 @@ impl<'a, T: Elem> Cols<'a, T> {
         unsafe { out.set_len(n * d) };
         (out, merge(parts, d))
     }
+}
+
+/// Means and sums of squared deviations of `n` rows from the merged [`Cols::shifted_part`]s
+/// around `shift`.
+pub(crate) fn means_and_sq_devs(sums: &[f64], shift: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let d = shift.len();
+    let nf = n as f64;
+    let means = (0..d).map(|j| shift[j] + sums[j] / nf).collect();
+    let devs = (0..d)
+        .map(|j| (sums[d + j] - sums[j] * sums[j] / nf).max(0.0))
+        .collect();
+    (means, devs)
 }
 
 /// The error for a feature column with `count` nulls, the first at row `first`.

@@ -12,16 +12,16 @@
 //! seeding, `8 n` bytes per candidate distance vector (`2 + ln k` of them), as the in-memory
 //! fit does: less than the input for all but the narrowest data.
 //!
-//! Wide data (at least [`WIDE`] features), which the in-memory fit reads in place with matrix
-//! products, is not fitted this way: its input over the budget stops with the `FIT` error.
+//! The chunks come from the input read again or, when it cannot be, from a file it was
+//! spilled to once (`exec::spilled`); the labels are held in memory, not charged to the
+//! budget. Wide data (at least [`WIDE`] features), which the in-memory fit reads in place
+//! with matrix products, is not fitted this way: its input over the budget stops with the
+//! `FIT` error.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
-use arrow::array::Array;
-
-use super::data::{
-    first_non_finite, merge, non_finite_error, null_error, sum4, with_cols, Elem, Features, CHUNK,
-};
+use super::chunks::{check_finite, checked_parts, per_chunk};
+use super::data::{merge, sum4, with_cols, Features, CHUNK};
 use super::kernels::Isa;
 use super::kmeans::WIDE;
 use super::lloyd::{assign_rows, Points, RowMajor};
@@ -36,29 +36,6 @@ pub(crate) const STREAM_CHUNK: usize = CHUNK;
 /// Whether k-means of `d` features can read its input again instead of holding it.
 pub(crate) fn can_rescan(d: usize) -> bool {
     d < WIDE
-}
-
-/// `f(c, chunk)` for every chunk, results in chunk order.
-fn per_chunk<R: Send + Sync>(
-    rows: &dyn RowChunks,
-    f: &(dyn Fn(usize, &DataFrame) -> Result<R> + Sync),
-) -> Result<Vec<R>> {
-    let chunks = rows.rows().div_ceil(rows.chunk_rows());
-    let slots: Vec<OnceLock<R>> = (0..chunks).map(|_| OnceLock::new()).collect();
-    rows.for_each_chunk(&|c, df| {
-        let r = f(c, df)?;
-        slots[c]
-            .set(r)
-            .map_err(|_| Error::Internal(format!("chunk {c} came twice")))
-    })?;
-    slots
-        .into_iter()
-        .enumerate()
-        .map(|(c, s)| {
-            s.into_inner()
-                .ok_or_else(|| Error::Internal(format!("chunk {c} never came")))
-        })
-        .collect()
 }
 
 /// Fit `config` on the features `names` of `rows`, reading them again on every pass.
@@ -96,49 +73,14 @@ pub(crate) fn fit_rescanning(
 /// with its errors for nulls and non-finite values, rows numbered from the input's first.
 fn means(names: &[String], rows: &dyn RowChunks) -> Result<Vec<f64>> {
     let (n, d) = (rows.rows(), names.len());
-    // Per chunk: per column, nulls and the first one's row; or the column sums.
-    type Part = std::result::Result<Vec<f64>, Vec<(usize, usize)>>;
-    let parts: Vec<Part> = per_chunk(rows, &|c, df| {
-        let mut nulls = vec![(0, 0); d];
-        for (slot, name) in nulls.iter_mut().zip(names) {
-            let a = df.column(name)?;
-            if a.null_count() > 0 {
-                let first = (0..a.len()).find(|&i| a.is_null(i)).unwrap_or(0);
-                *slot = (a.null_count(), c * rows.chunk_rows() + first);
-            }
-        }
-        if nulls.iter().any(|(k, _)| *k > 0) {
-            return Ok(Err(nulls));
-        }
-        let f = Features::from_frame(df, names, "kmeans")?;
-        Ok(Ok(
-            with_cols!(f, c => (0..d).map(|j| sum4(c.col(j))).collect()),
-        ))
-    })?;
-    for (j, name) in names.iter().enumerate() {
-        let faulty = parts.iter().filter_map(|p| p.as_ref().err().map(|v| v[j]));
-        let (count, first) = faulty
-            .filter(|(k, _)| *k > 0)
-            .fold((0, None), |(t, f), (k, r)| (t + k, f.or(Some(r))));
-        if let Some(first) = first {
-            return Err(null_error("kmeans", name, count, first));
-        }
-    }
-    let sums = merge(parts.into_iter().filter_map(|p| p.ok()).collect(), d);
-    let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-    for (j, m) in means.iter().enumerate() {
-        if m.is_finite() {
-            continue;
-        }
-        let firsts = per_chunk(rows, &|c, df| {
-            let f = Features::from_frame(df, &names[j..=j], "kmeans")?;
-            Ok(with_cols!(f, col => first_non_finite(col.col(0))
-                .map(|i| (c * rows.chunk_rows() + i, col.col(0)[i].into_f64().is_nan()))))
-        })?;
-        if let Some((row, nan)) = firsts.into_iter().flatten().next() {
-            return Err(non_finite_error("kmeans", &names[j], row, nan));
-        }
-    }
+    let parts = checked_parts(
+        "kmeans",
+        names,
+        rows,
+        &|f| with_cols!(f, c => (0..d).map(|j| sum4(c.col(j))).collect()),
+    )?;
+    let means: Vec<f64> = merge(parts, d).iter().map(|s| s / n as f64).collect();
+    check_finite("kmeans", names, rows, &means)?;
     Ok(means)
 }
 

@@ -10,8 +10,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::data::{check_features, numeric_columns, Features};
-use super::kmeans_stream;
 use super::stream::{LinearStream, PcaStream};
+use super::{kmeans_stream, pca_stream};
 use super::{
     KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel, PcaSolver,
 };
@@ -133,9 +133,9 @@ impl ModelFit for KMeansFit {
     fn rescan_chunk_rows(&self) -> Option<usize> {
         kmeans_stream::can_rescan(self.features.len()).then_some(kmeans_stream::STREAM_CHUNK)
     }
-    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Box<dyn Any + Send>> {
+    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
         let m = kmeans_stream::fit_rescanning(&self.config, &self.features, rows)?;
-        Ok(Box::new(m))
+        Ok(Some(Box::new(m)))
     }
 }
 
@@ -188,6 +188,15 @@ impl ModelFit for PcaFit {
             PcaSolver::Auto => 10 * self.features.len(),
             _ => 0,
         }
+    }
+    /// The randomized solver (and `auto` where it picks it) reads its input again per pass.
+    fn rescan_chunk_rows(&self) -> Option<usize> {
+        matches!(self.config.solver, PcaSolver::Auto | PcaSolver::Randomized)
+            .then_some(pca_stream::STREAM_CHUNK)
+    }
+    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
+        let m = pca_stream::fit_rescanning(&self.config, &self.features, rows)?;
+        Ok(m.map(|m| Box::new(m) as Box<dyn Any + Send>))
     }
 }
 

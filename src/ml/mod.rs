@@ -11,6 +11,7 @@
 //! widened to a copy in `f64`. Linear algebra is pure-Rust `faer`, or LAPACK through
 //! `ndarray-linalg` with the `lapack` feature.
 
+mod chunks;
 mod data;
 mod decompose;
 mod kernels;
@@ -25,6 +26,7 @@ mod minibatch;
 mod moments;
 mod pca;
 mod pca_model;
+mod pca_stream;
 mod products;
 mod randomized;
 mod stream;

@@ -15,7 +15,9 @@
 //! - `Full` takes a thin SVD of the centred n x d matrix (one copy of it, in the input's
 //!   precision), on faer's parallel SVD.
 //! - `Randomized` is Halko et al.'s randomized SVD ([`super::randomized`]): a fixed number of
-//!   passes over the data in place, no copy of it.
+//!   passes over the data in place, no copy of it. A lazy fit whose input is over the memory
+//!   budget makes the same passes reading the input again chunk by chunk (or from a file it
+//!   spilled once), with the same bits (`super::pca_stream`).
 //!
 //! Float32 input is never widened to a copy in `f64`: the covariance pass converts a block at
 //! a time and accumulates in `f64`; the randomized passes multiply in `f32` block by block and
@@ -27,7 +29,7 @@ use super::data::{with_cols, Cols, Elem, Features};
 use super::linalg;
 use super::moments::{stats_of, Moments};
 pub use super::pca_model::PcaModel;
-use super::randomized::{randomized_svd, RandomizedOptions};
+use super::randomized::{randomized_svd, CentredProducts, RandomizedOptions};
 use crate::error::{Error, Result};
 
 /// How many components to keep.
@@ -286,7 +288,6 @@ impl Pca {
         let (n, d) = (c.n, c.d());
         self.validate(n, d)?;
         let solver = self.pick_solver(n, d);
-        let nf = n as f64 - 1.0;
         let (mean, ev, vt, total) = match solver {
             PcaSolver::CovarianceEigh => {
                 let (mean, ev, vt) = covariance_eigh(c)?;
@@ -296,20 +297,8 @@ impl Pca {
             PcaSolver::Randomized => {
                 let (mean, devs) = c.means_and_sq_devs();
                 c.check_finite(&mean, "pca")?;
-                let k = match self.n_components {
-                    NComponents::Count(k) => k,
-                    _ => n.min(d),
-                };
-                let opts = RandomizedOptions {
-                    n_components: k,
-                    n_oversamples: self.n_oversamples,
-                    n_iter: self.n_iter,
-                    normalizer: self.power_iteration_normalizer,
-                    seed: self.seed,
-                };
-                let (s, vt) = randomized_svd(c, &mean, &opts)?;
-                let ev: Vec<f64> = s.iter().map(|v| v * v / nf).collect();
-                (mean, ev, vt, devs.iter().sum::<f64>() / nf)
+                let (ev, vt, total) = self.randomized(c, &mean, &devs)?;
+                (mean, ev, vt, total)
             }
             PcaSolver::Full | PcaSolver::Auto => {
                 let (mean, ev, vt) = full_svd(c)?;
@@ -318,6 +307,57 @@ impl Pca {
             }
         };
         Ok(self.assemble(c.names, n, solver, mean, ev, vt, total))
+    }
+
+    /// The randomized solver's explained variances (descending), components (rows) and total
+    /// variance, from the data's means and sums of squared deviations.
+    fn randomized(
+        &self,
+        c: &dyn CentredProducts,
+        mean: &[f64],
+        devs: &[f64],
+    ) -> Result<(Vec<f64>, Array2<f64>, f64)> {
+        let (n, d) = (c.n(), c.d());
+        let nf = n as f64 - 1.0;
+        let k = match self.n_components {
+            NComponents::Count(k) => k,
+            _ => n.min(d),
+        };
+        let opts = RandomizedOptions {
+            n_components: k,
+            n_oversamples: self.n_oversamples,
+            n_iter: self.n_iter,
+            normalizer: self.power_iteration_normalizer,
+            seed: self.seed,
+        };
+        let (s, vt) = randomized_svd(c, mean, &opts)?;
+        let ev: Vec<f64> = s.iter().map(|v| v * v / nf).collect();
+        Ok((ev, vt, devs.iter().sum::<f64>() / nf))
+    }
+
+    /// The solver a fit of `n` rows and `d` features runs, when the settings are valid for them.
+    pub(crate) fn solver_for(&self, n: usize, d: usize) -> Result<PcaSolver> {
+        self.validate(n, d)?;
+        Ok(self.pick_solver(n, d))
+    }
+
+    /// Fit by the randomized solver over products that read the data again on every call
+    /// (`super::pca_stream`), given its means and sums of squared deviations; `None` when the
+    /// solver is (or `auto` picks) another one, which needs the data in memory.
+    pub(crate) fn fit_products(
+        &self,
+        names: &[String],
+        c: &dyn CentredProducts,
+        mean: Vec<f64>,
+        devs: &[f64],
+    ) -> Result<Option<PcaModel>> {
+        let n = c.n();
+        let solver = self.solver_for(n, c.d())?;
+        if solver != PcaSolver::Randomized {
+            return Ok(None);
+        }
+        let (ev, vt, total) = self.randomized(c, &mean, devs)?;
+        Ok(Some(self.assemble(names, n, solver, mean, ev, vt, total)))
     }
 
     /// Fit from the statistics of one streaming pass ([`Moments`] of the features `names`),

@@ -6,14 +6,16 @@
 //! corrected afterwards as a rank-one term) into a small contiguous buffer and multiplied by
 //! faer's matmul in the input's precision, and block results are accumulated in `f64`.
 //!
-//! `Xc Q` runs row blocks in parallel, each owning its rows of the result; `Xcᵀ Y` runs column
-//! panels in parallel, each owning its rows of that result. Within a task the blocks are
-//! visited in a fixed order, so every entry is summed in the same order for any thread count.
+//! `Xc Q` runs row blocks in parallel, each owning its rows of the result; `Xcᵀ Y` sums a part
+//! per [`CHUNK`] of rows (column panels in parallel, each summing its row blocks in order) and
+//! adds the parts in chunk order. Every entry is thus summed in the same order for any thread
+//! count, and a fit that reads its input chunk by chunk (`super::pca_stream`) gets the same
+//! bits.
 
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
-use super::data::{Cols, Elem};
+use super::data::{merge, Cols, Elem, CHUNK};
 use super::linalg::ColMajor;
 
 /// Rows per packed block: 4 KiB of each `f32` column, so a block reads whole pages.
@@ -154,8 +156,26 @@ impl<T: Elem> Cols<'_, T> {
         }
     }
 
-    /// `Xcᵀ Y` for an n x l `y`: d x l.
+    /// `Xcᵀ Y` for an n x l `y`: d x l. Summed per [`CHUNK`] of rows ([`Cols::tmul_part`]),
+    /// the chunks' parts added in chunk order ([`tmul_total`]), so a fit that reads its input
+    /// chunk by chunk gets the same bits.
     pub(crate) fn centred_tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> ColMajor<f64> {
+        let (n, d, l) = (self.n, self.d(), y.ncols);
+        debug_assert_eq!(y.nrows, n);
+        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+                self.rows(lo, hi).tmul_part(mean, &row_range(y, lo, hi))
+            })
+            .collect();
+        tmul_total::<T>(merge(parts, d * l), mean, y)
+    }
+
+    /// These rows' part of `Xcᵀ Y` (d x l, column-major, on the means rounded to `T`: see
+    /// [`tmul_total`]) for `y`'s same rows: column panels in parallel, each summing its
+    /// blocks of [`ROWS`] rows in order.
+    pub(crate) fn tmul_part(&self, mean: &[f64], y: &ColMajor<f64>) -> Vec<f64> {
         let (n, d, l) = (self.n, self.d(), y.ncols);
         debug_assert_eq!(y.nrows, n);
         let centre = Centre::<T>::new(mean);
@@ -189,20 +209,7 @@ impl<T: Elem> Cols<'_, T> {
                 out[j * d + c0..j * d + c0 + cols].copy_from_slice(&acc[j * cols..(j + 1) * cols]);
             }
         }
-        if centre.inexact() {
-            // Xcᵀ Y = (X - 1 rᵀ)ᵀ Y - (mean - r) (1ᵀ Y).
-            for j in 0..l {
-                let s: f64 = y.col(j).iter().sum();
-                for (v, r) in out[j * d..(j + 1) * d].iter_mut().zip(&centre.rest) {
-                    *v -= r * s;
-                }
-            }
-        }
-        ColMajor {
-            data: out,
-            nrows: d,
-            ncols: l,
-        }
+        out
     }
 
     /// The centred matrix itself, column-major in `T` (the full SVD's input).
@@ -220,6 +227,44 @@ impl<T: Elem> Cols<'_, T> {
             nrows: n,
             ncols: d,
         }
+    }
+}
+
+/// `Xcᵀ Y` from the sum of all rows' [`Cols::tmul_part`]s (d x l) of an input of element
+/// type `T`: corrected for what rounding the means to `T` left over, `Xcᵀ Y = (X - 1 rᵀ)ᵀ Y
+/// - (mean - r) (1ᵀ Y)` (nothing for `f64`).
+pub(crate) fn tmul_total<T: Elem>(
+    mut out: Vec<f64>,
+    mean: &[f64],
+    y: &ColMajor<f64>,
+) -> ColMajor<f64> {
+    let (d, l) = (mean.len(), y.ncols);
+    let centre = Centre::<T>::new(mean);
+    if centre.inexact() {
+        for j in 0..l {
+            let s: f64 = y.col(j).iter().sum();
+            for (v, r) in out[j * d..(j + 1) * d].iter_mut().zip(&centre.rest) {
+                *v -= r * s;
+            }
+        }
+    }
+    ColMajor {
+        data: out,
+        nrows: d,
+        ncols: l,
+    }
+}
+
+/// Rows `lo..hi` of a column-major matrix, as one.
+pub(crate) fn row_range(y: &ColMajor<f64>, lo: usize, hi: usize) -> ColMajor<f64> {
+    let mut data = Vec::with_capacity((hi - lo) * y.ncols);
+    for j in 0..y.ncols {
+        data.extend_from_slice(&y.col(j)[lo..hi]);
+    }
+    ColMajor {
+        data,
+        nrows: hi - lo,
+        ncols: y.ncols,
     }
 }
 

@@ -35,13 +35,41 @@ pub(crate) struct RandomizedOptions {
     pub seed: u64,
 }
 
+/// The products of the centred n x d feature matrix the solver needs: every call is a pass
+/// over the data (in memory, or read again chunk by chunk: `super::pca_stream`).
+pub(crate) trait CentredProducts {
+    /// Rows.
+    fn n(&self) -> usize;
+    /// Features.
+    fn d(&self) -> usize;
+    /// `Xc Q` for a d x l `q`: n x l.
+    fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>>;
+    /// `Xcᵀ Y` for an n x l `y`: d x l.
+    fn tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> Result<ColMajor<f64>>;
+}
+
+impl<T: Elem> CentredProducts for Cols<'_, T> {
+    fn n(&self) -> usize {
+        self.n
+    }
+    fn d(&self) -> usize {
+        Cols::d(self)
+    }
+    fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>> {
+        Ok(self.centred_mul(mean, q))
+    }
+    fn tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> Result<ColMajor<f64>> {
+        Ok(self.centred_tmul(mean, y))
+    }
+}
+
 /// The top singular values and right singular vectors (k x d, rows) of the centred matrix.
-pub(crate) fn randomized_svd<T: Elem>(
-    c: &Cols<'_, T>,
+pub(crate) fn randomized_svd(
+    c: &dyn CentredProducts,
     mean: &[f64],
     o: &RandomizedOptions,
 ) -> Result<(Vec<f64>, ndarray::Array2<f64>)> {
-    let (n, d) = (c.n, c.d());
+    let (n, d) = (c.n(), c.d());
     let k = o.n_components;
     let l = (k + o.n_oversamples).min(n.min(d));
     // scikit-learn: "7 was found a good compromise for PCA".
@@ -59,27 +87,27 @@ pub(crate) fn randomized_svd<T: Elem>(
     // Products with M and with Mᵀ, M being the centred matrix or its transpose.
     let m_mul = |q: &ColMajor<f64>| {
         if transpose {
-            c.centred_tmul(mean, q)
+            c.tmul(mean, q)
         } else {
-            c.centred_mul(mean, q)
+            c.mul(mean, q)
         }
     };
     let mt_mul = |q: &ColMajor<f64>| {
         if transpose {
-            c.centred_mul(mean, q)
+            c.mul(mean, q)
         } else {
-            c.centred_tmul(mean, q)
+            c.tmul(mean, q)
         }
     };
     let mut rng = Pcg64::seed_from_u64(o.seed);
     let mut q = normal_matrix(&mut rng, if transpose { n } else { d }, l);
     for _ in 0..n_iter {
-        q = normalize(m_mul(&q), normalizer);
-        q = normalize(mt_mul(&q), normalizer);
+        q = normalize(m_mul(&q)?, normalizer);
+        q = normalize(mt_mul(&q)?, normalizer);
     }
-    let q = orthonormal(m_mul(&q));
+    let q = orthonormal(m_mul(&q)?);
     // Bᵀ = Mᵀ Q (columns of M x l): its thin SVD is B's, with U and V swapped.
-    let svd = linalg::thin_svd(mt_mul(&q), !transpose)?;
+    let svd = linalg::thin_svd(mt_mul(&q)?, !transpose)?;
     let k = k.min(svd.s.len());
     let vt = if transpose {
         // Right singular vectors of the data = Q times B's left ones (Bᵀ's right ones).

@@ -329,12 +329,14 @@ pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     }
     /// Rows per chunk of a fit that reads its input again on every pass, chunk by chunk
     /// ([`ModelFit::fit_rescanning`]), when the model has one: the executor uses it when the
-    /// input is over the memory budget and can be read again.
+    /// input is over the memory budget, reading a re-readable input again on every pass and
+    /// spilling any other input once to a file it reads instead.
     fn rescan_chunk_rows(&self) -> Option<usize> {
         None
     }
-    /// Fit over `rows`, read again on every pass instead of held.
-    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Box<dyn Any + Send>> {
+    /// Fit over `rows`, read again on every pass instead of held; `None` when this fit (a
+    /// PCA whose solver turns out to need the data in memory) cannot run that way.
+    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
         let _ = rows;
         Err(crate::error::Error::Internal(format!(
             "{} has no fit that reads its input again",

@@ -1,0 +1,162 @@
+//! Many-pass fits over the budget: randomized PCA reads a re-readable input again per pass,
+//! k-means and randomized PCA over an input that cannot be read again spill it once to a file,
+//! all with the in-memory fit's bits for any thread count; the spill files are gone after
+//! success and after an error.
+
+use std::path::Path;
+
+use fusedframe::prelude::*;
+
+use super::{listing, model_files, model_table, scan, unbounded};
+
+fn budget(bytes: usize, threads: usize, temp: &Path) -> ExecOptions {
+    ExecOptions::new()
+        .memory_limit(bytes)
+        .threads(threads)
+        .temp_dir(temp)
+}
+
+fn same_pca(got: &PcaModel, want: &PcaModel, what: &str) {
+    assert_eq!(got.components, want.components, "{what}");
+    assert_eq!(got.explained_variance, want.explained_variance, "{what}");
+    assert_eq!(got.singular_values, want.singular_values, "{what}");
+    assert_eq!(got.mean, want.mean, "{what}");
+    assert_eq!(got.noise_variance, want.noise_variance, "{what}");
+    assert_eq!(got.solver, want.solver, "{what}");
+}
+
+fn same_kmeans(got: &KMeansModel, want: &KMeansModel, what: &str) {
+    assert_eq!(got.centroids, want.centroids, "{what}");
+    assert_eq!(got.labels, want.labels, "{what}");
+    assert_eq!(
+        (got.inertia, got.n_iter),
+        (want.inertia, want.n_iter),
+        "{what}"
+    );
+}
+
+#[test]
+fn randomized_pca_over_the_budget_reads_its_input_per_pass_with_the_same_bits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("temp");
+    for path in model_files(dir.path()) {
+        let pca = || {
+            scan(&path).pca(
+                Pca::new(2)
+                    .features(["a", "b", "c", "d"])
+                    .svd_solver(PcaSolver::Randomized)
+                    .n_iter(3)
+                    .seed(5),
+            )
+        };
+        let want = pca().fit_with(&unbounded()).expect("in memory");
+        for threads in [1, 2] {
+            let got = pca()
+                .fit_with(&budget(256 << 10, threads, temp.path()))
+                .expect("passes");
+            same_pca(&got, &want, &format!("{path:?} {threads}"));
+        }
+        // A sorted input cannot be read again: it is spilled once.
+        let sorted = || {
+            scan(&path).sort("b", Default::default()).pca(
+                Pca::new(2)
+                    .features(["a", "b", "c", "d"])
+                    .svd_solver(PcaSolver::Randomized),
+            )
+        };
+        let want = sorted().fit_with(&unbounded()).expect("in memory");
+        for threads in [1, 2] {
+            let got = sorted()
+                .fit_with(&budget(1 << 20, threads, temp.path()))
+                .expect("spilled");
+            same_pca(&got, &want, &format!("sorted {path:?} {threads}"));
+        }
+        assert_eq!(listing(temp.path()), Vec::<String>::new());
+    }
+}
+
+/// An n x d matrix with singular values decaying as 0.5^r (r < 12) plus a little noise,
+/// offset far from the origin.
+fn decaying(n: usize, d: usize) -> DataFrame {
+    let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+        let mut v = 100.0 + j as f64;
+        for r in 0..12 {
+            let s = 50.0 * 0.5f64.powi(r);
+            let u = ((i as f64 + 1.0) * (0.37 + r as f64 * 0.71)).sin();
+            let w = ((j as f64 + 1.0) * (0.13 + r as f64 * 0.53)).cos();
+            v += s * u * w;
+        }
+        v + 1e-6 * (((i * 7919 + j * 104_729) % 1009) as f64 / 1009.0 - 0.5)
+    });
+    let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    DataFrame::from_ndarray(&x, &refs).expect("frame")
+}
+
+#[test]
+fn auto_picks_randomized_for_wide_data_and_streams_it_within_tolerance_of_the_full_solver() {
+    let temp = tempfile::tempdir().expect("temp");
+    // 2000 x 300: fewer than 10 rows per feature, over 500: `auto` is randomized for k = 5.
+    let df = decaying(2000, 300);
+    let pca = || df.clone().lazy().pca(Pca::new(5));
+    let want = pca().fit_with(&unbounded()).expect("in memory");
+    assert_eq!(want.solver, PcaSolver::Randomized);
+    for threads in [1, 2] {
+        let got = pca()
+            .fit_with(&budget(512 << 10, threads, temp.path()))
+            .expect("passes");
+        same_pca(&got, &want, &format!("{threads} threads"));
+    }
+    let full = df
+        .clone()
+        .lazy()
+        .pca(Pca::new(5).svd_solver(PcaSolver::Full))
+        .fit()
+        .expect("full");
+    for (a, b) in want.explained_variance.iter().zip(&full.explained_variance) {
+        assert!((a - b).abs() <= 1e-6 * b.abs(), "{a} vs {b}");
+    }
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn kmeans_over_the_budget_spills_an_input_it_cannot_read_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("temp");
+    let path = &model_files(dir.path())[0];
+    let km = || {
+        scan(path)
+            .sort("a", Default::default())
+            .kmeans(KMeans::new(3).seed(7).features(["a", "b", "c", "d"]))
+    };
+    let want = km().fit_with(&unbounded()).expect("in memory");
+    for threads in [1, 2] {
+        let got = km()
+            .fit_with(&budget(1 << 20, threads, temp.path()))
+            .expect("spilled");
+        same_kmeans(&got, &want, &format!("{threads} threads"));
+    }
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
+    // A bad value found in the spilled file names its row (in the sorted order) and leaves
+    // nothing behind.
+    let bad = dir.path().join("bad.parquet");
+    model_table(100_003)
+        .sink_parquet_with(
+            &bad,
+            &ParquetWriteOptions::new().row_group_rows(30_001),
+            &unbounded(),
+        )
+        .expect("parquet");
+    let sorted_bad = || {
+        scan_parquet(&bad)
+            .sort("d", Default::default())
+            .kmeans(KMeans::new(2).features(["a", "c"]))
+    };
+    let want = sorted_bad().fit_with(&unbounded()).expect_err("NaN");
+    let got = sorted_bad()
+        .fit_with(&budget(1 << 20, 2, temp.path()))
+        .expect_err("NaN");
+    assert_eq!(got.to_string(), want.to_string());
+    assert!(got.to_string().contains("\"c\" has NaN"), "{got}");
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
+}
