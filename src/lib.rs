@@ -26,6 +26,7 @@ pub mod optimizer;
 pub(crate) mod physical;
 pub mod plan;
 pub mod plot;
+#[cfg(feature = "script")]
 pub mod script;
 
 pub use error::{Error, Result};
