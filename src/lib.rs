@@ -16,6 +16,8 @@
 //! # Ok::<(), fusedframe::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod exec;
 pub mod expr;
