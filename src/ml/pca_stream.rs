@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::chunks::{check_finite, checked_parts};
-use super::data::{means_and_sq_devs, merge, with_cols, Features, CHUNK};
+use super::data::{means_and_sq_devs, merge, with_cols, Features, View, CHUNK};
 use super::linalg::ColMajor;
 use super::products::{row_range, tmul_total};
 use super::randomized::CentredProducts;
@@ -44,7 +44,7 @@ pub(crate) fn fit_rescanning(
         return Ok(None);
     }
     let first = Features::from_frame(&rows.chunk(0)?, names, "pca")?;
-    let f32 = first.is_f32();
+    let f32 = matches!(first.view(), View::F32(_));
     let shift = with_cols!(first, c => c.first_row());
     let parts = checked_parts(
         "pca",
