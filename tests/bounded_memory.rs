@@ -381,7 +381,7 @@ fn fits_that_cannot_stream_name_fit_and_bad_values_name_their_row() {
     let path = &model_files(dir.path())[0];
     // Wide k-means (128 features and more) runs on matrix products of the whole input.
     let wide: Vec<Expr> = (0..130)
-        .map(|j| (col("a") + lit(j as f64)).alias(&format!("w{j}")))
+        .map(|j| (col("a") + lit(j as f64)).alias(format!("w{j}")))
         .collect();
     let e = scan(path)
         .select(wide)
