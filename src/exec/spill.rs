@@ -1,6 +1,6 @@
 //! Spill files: data an operator cannot keep within the memory budget (a sort's sorted runs, a
-//! grouping's or a join's partitions of its input, cut by key hash with [`Fan`]), written to temporary Arrow IPC streams and read back
-//! batch by batch.
+//! grouping's or a join's partitions of its input, cut by key hash with [`Fan`]), written to
+//! temporary Arrow IPC streams and read back batch by batch.
 //!
 //! Files live in one directory per run, made on first use under the run's temporary directory
 //! (`ExecOptions::temp_dir`, `FUSEDFRAME_TEMP_DIR`, else the system's) and named

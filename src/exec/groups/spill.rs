@@ -21,11 +21,11 @@
 //! appearance.
 //!
 //! A partition that still does not fit is split again into as many files by the next bits of
-//! the hash (its batches still in morsel order), down to the lowest bits [`Fan`] takes; past that (a single
-//! group larger than the budget, such as a median over most of the input) the grouping stops
-//! with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and results are
-//! the operator's output, reserved (as in memory) by the operator that takes them: groups that
-//! do not fit the budget stop the query there.
+//! the hash (its batches still in morsel order), down to the lowest bits [`Fan`] takes; past
+//! that (a single group larger than the budget, such as a median over most of the input) the
+//! grouping stops with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and
+//! results are the operator's output, reserved (as in memory) by the operator that takes
+//! them: groups that do not fit the budget stop the query there.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

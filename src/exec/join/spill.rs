@@ -126,6 +126,8 @@ pub(crate) fn join(
         Side::Left => (&build_schema, &probe_schema),
         Side::Right => (&probe_schema, &build_schema),
     };
+    // The output's schema is the plan's.
+    let out_schema = spec.layout.schema.clone();
     let spec = positioned(spec, left.fields().len() - 1, right.fields().len() - 1);
     let ctx: &Context = ctx;
     let mut joiner = Joiner {
@@ -152,10 +154,6 @@ pub(crate) fn join(
     } else {
         (spec.layout.schema.clone(), vec![col(O_ROW), col(T_ROW)])
     };
-    let out_schema = Arc::new(Schema::new_with_metadata(
-        run_schema.fields()[..run_schema.fields().len() - by.len()].to_vec(),
-        run_schema.metadata().clone(),
-    ));
     let options = vec![SortOptions::default(); by.len()];
     let keys = Arc::new(KeyRows::new(&by, &options, &run_schema, &ctx.params)?);
     let rows = piece_rows([out_schema.as_ref()]);
