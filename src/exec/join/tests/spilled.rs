@@ -18,7 +18,7 @@ use crate::prelude::*;
 /// Run the plan's join (its root, or its root pipeline's one build) through spill files,
 /// however small its sides.
 fn spilled(physical: &PhysicalPlan, threads: usize) -> crate::Result<DataFrame> {
-    let pool = crate::exec::pool::thread_pool(threads)?;
+    let pool = crate::exec::pool::thread_pool(Some(threads))?;
     pool.install(|| {
         let mut ctx = Context::default();
         let memory = ctx.reserve("COLLECT");
