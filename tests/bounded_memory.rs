@@ -484,3 +484,5 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
 
 #[path = "bounded_memory/fits.rs"]
 mod fits;
+#[path = "bounded_memory/joins.rs"]
+mod joins;

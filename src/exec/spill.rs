@@ -1,6 +1,6 @@
 //! Spill files: data an operator cannot keep within the memory budget (a sort's sorted runs, a
-//! grouping's partitions of its input), written to temporary Arrow IPC streams and read back
-//! batch by batch.
+//! grouping's or a join's partitions of its input, cut by key hash with [`Fan`]), written to
+//! temporary Arrow IPC streams and read back batch by batch.
 //!
 //! Files live in one directory per run, made on first use under the run's temporary directory
 //! (`ExecOptions::temp_dir`, `FUSEDFRAME_TEMP_DIR`, else the system's) and named
@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::SchemaRef;
+use arrow::array::ArrayRef;
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 
@@ -212,6 +213,142 @@ impl SpillReader {
                 )?))
             }
         }
+    }
+}
+
+/// Rows cut into partitions by bits of their key hash, level after level: the operators that
+/// spill by key (grouping, joins) write each partition to its own file, and split a partition
+/// that still does not fit by the next bits. A level takes `bits` bits (`1 << bits`
+/// partitions), going down from [`Fan::TOP_BIT`]: the bits above are what hash tables take for
+/// their tags and partitions and the low bits their buckets, so a partition's keys still
+/// spread over both.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fan {
+    pub(crate) bits: u32,
+}
+
+impl Fan {
+    /// The first level's bits end here.
+    const TOP_BIT: u32 = 56;
+    /// No level takes bits below this one.
+    const LOWEST_BIT: u32 = 24;
+
+    /// Partitions per level.
+    pub(crate) fn parts(self) -> usize {
+        1 << self.bits
+    }
+
+    /// The partition of a row of hash `h` at `level` (0 first).
+    pub(crate) fn partition_of(self, h: u64, level: u32) -> usize {
+        let shift = Self::TOP_BIT - self.bits * (level + 1);
+        ((h >> shift) as usize) & (self.parts() - 1)
+    }
+
+    /// Whether a partition of `level` can be split again.
+    pub(crate) fn deeper(self, level: u32) -> bool {
+        Self::TOP_BIT.saturating_sub(self.bits * (level + 2)) >= Self::LOWEST_BIT
+    }
+
+    /// The rows of `df` by their partition at `level` (`hashes`: one per row), partitions in
+    /// order, each keeping its rows in order.
+    pub(crate) fn cut(
+        self,
+        df: DataFrame,
+        hashes: &[u64],
+        level: u32,
+    ) -> Result<Vec<(usize, DataFrame)>> {
+        let parts: Vec<u32> = hashes
+            .iter()
+            .map(|h| self.partition_of(*h, level) as u32)
+            .collect();
+        if let Some(&q) = parts.first() {
+            if parts.iter().all(|p| *p == q) {
+                return Ok(vec![(q as usize, df)]);
+            }
+        }
+        let by = crate::exec::groups::ByGroup::new(&parts, self.parts());
+        let sorted = by.sorted(&df)?;
+        Ok(by
+            .offsets
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[1] > w[0])
+            .map(|(q, w)| (q, sorted.slice(w[0], w[1] - w[0])))
+            .collect())
+    }
+}
+
+/// A frame of `cols` as an operator spills them, columns named by position (`c0`, `c1`, ..:
+/// the operator knows what each is, and names cannot clash).
+pub(crate) fn spill_frame(cols: Vec<ArrayRef>) -> Result<DataFrame> {
+    let fields: Vec<Field> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
+        .collect();
+    DataFrame::from_arrays(Arc::new(Schema::new(fields)), cols)
+}
+
+/// One spill file per partition, made when its first rows come, each with a small write
+/// buffer (a level writes all of its files at once).
+pub(crate) struct PartitionFiles<'a> {
+    dir: &'a SpillDir,
+    what: &'static str,
+    writers: Vec<Option<SpillWriter>>,
+    /// The first frame's schema: later frames are cast to it (a piece's expression may give
+    /// another type, such as a literal's).
+    schema: Option<SchemaRef>,
+}
+
+impl<'a> PartitionFiles<'a> {
+    /// Bytes of write buffer per file.
+    const WRITE_BUFFER: usize = 64 << 10;
+
+    pub(crate) fn new(dir: &'a SpillDir, what: &'static str, n: usize) -> Self {
+        Self {
+            dir,
+            what,
+            writers: (0..n).map(|_| None).collect(),
+            schema: None,
+        }
+    }
+
+    /// Append `df` to partition `q`'s file.
+    pub(crate) fn write(&mut self, q: usize, df: &DataFrame) -> Result<()> {
+        let schema = self
+            .schema
+            .get_or_insert_with(|| df.schema().clone())
+            .clone();
+        let cast;
+        let df = if df.schema() == &schema {
+            df
+        } else {
+            cast = crate::exec::frame_of_types(&schema, df.columns().to_vec())?;
+            &cast
+        };
+        let w = match &mut self.writers[q] {
+            Some(w) => w,
+            slot @ None => slot.insert(SpillWriter::with_buffer(
+                self.dir,
+                self.what,
+                &schema,
+                Self::WRITE_BUFFER,
+            )?),
+        };
+        w.write(df)
+    }
+
+    /// The finished files, by partition (`None`: no rows came).
+    pub(crate) fn finish_each(self) -> Result<Vec<Option<Arc<SpillFile>>>> {
+        self.writers
+            .into_iter()
+            .map(|w| w.map(|w| Ok(Arc::new(w.finish()?))).transpose())
+            .collect()
+    }
+
+    /// The finished files of the partitions that got rows, in partition order.
+    pub(crate) fn finish(self) -> Result<Vec<Arc<SpillFile>>> {
+        Ok(self.finish_each()?.into_iter().flatten().collect())
     }
 }
 

@@ -21,41 +21,32 @@
 //! appearance.
 //!
 //! A partition that still does not fit is split again into as many files by the next bits of
-//! the hash (its batches still in morsel order), down to [`LOWEST_BIT`]; past that (a single
-//! group larger than the budget, such as a median over most of the input) the grouping stops
-//! with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and results are
-//! the operator's output, reserved (as in memory) by the operator that takes them: groups that
-//! do not fit the budget stop the query there.
+//! the hash (its batches still in morsel order), down to the lowest bits [`Fan`] takes; past
+//! that (a single group larger than the budget, such as a median over most of the input) the
+//! grouping stops with `Error::MemoryLimit` naming `GROUP_BY`. The finished groups' keys and
+//! results are the operator's output, reserved (as in memory) by the operator that takes
+//! them: groups that do not fit the budget stop the query there.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
-use arrow::datatypes::{Field, Schema, SchemaRef, UInt64Type};
+use arrow::datatypes::UInt64Type;
 
 use super::keys::KeySpec;
 use super::merge::{Grouped, InSequence, Partial, Piece, Work, MIN_GROUP_BYTES};
 use super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
-use super::ByGroup;
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::eval::evaluate;
-use crate::exec::frame_of_types;
 use crate::exec::memory::array_bytes;
 use crate::exec::pipeline::{Carry, Running};
-use crate::exec::spill::{SpillDir, SpillFile, SpillWriter};
+use crate::exec::spill::{spill_frame, Fan, PartitionFiles, SpillFile};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 
 /// Each level partitions by this many bits of the key hash (32 files).
 const FAN_BITS: u32 = 5;
-/// The first level's bits end here (bits 57 up are hashbrown's tags, the low bits its
-/// buckets: a partition's keys should still spread over both).
-const TOP_BIT: u32 = 56;
-/// No level takes bits below this one.
-const LOWEST_BIT: u32 = 24;
-/// Bytes of write buffer per partition file (a level writes all of its files at once).
-const WRITE_BUFFER: usize = 64 << 10;
 
 /// Group the output rows of `pipeline` by `keys`, computing `aggs`, through spill files.
 pub(super) fn group(
@@ -81,7 +72,7 @@ pub(super) fn group_with_fan(
         keys,
         aggs,
         spec,
-        fan_bits,
+        fan: Fan { bits: fan_bits },
         splits: AtomicUsize::new(0),
     };
     let grouped = s.run()?;
@@ -100,7 +91,7 @@ struct Spilling<'a> {
     keys: &'a [Expr],
     aggs: &'a AggSpecs,
     spec: Arc<KeySpec>,
-    fan_bits: u32,
+    fan: Fan,
     /// Partitions split again so far.
     splits: AtomicUsize,
 }
@@ -117,23 +108,12 @@ impl Spilling<'_> {
         self.assemble(parts.into_iter().flatten().collect())
     }
 
-    /// The partition among `1 << fan_bits` of a row of hash `h` at `level` (0 first).
-    fn partition_of(&self, h: u64, level: u32) -> usize {
-        let shift = TOP_BIT - self.fan_bits * (level + 1);
-        ((h >> shift) as usize) & ((1 << self.fan_bits) - 1)
-    }
-
-    /// Whether a partition of `level` can be split again.
-    fn deeper(&self, level: u32) -> bool {
-        TOP_BIT.saturating_sub(self.fan_bits * (level + 2)) >= LOWEST_BIT
-    }
-
     /// Run the pipeline a wave of morsels at a time, writing each morsel's rows (keys,
     /// aggregate inputs, positions) to the partition files in morsel order.
     fn partition_input(&self) -> Result<Vec<Arc<SpillFile>>> {
         let p = self.pipeline;
         let params = p.params();
-        let mut files = Files::new(p.spill_dir(), 1 << self.fan_bits);
+        let mut files = PartitionFiles::new(p.spill_dir(), "groups", self.fan.parts());
         let (n, wave) = (p.num_morsels(), p.wave());
         let mut carry = Carry::default();
         let mut next = 0;
@@ -184,32 +164,14 @@ impl Spilling<'_> {
         let nk = self.keys.len();
         let keys = prepare_keys(&self.spec, df.columns()[..nk].to_vec())?;
         hash_rows(&self.spec, &keys, &mut cutter.scratch, &mut cutter.hashes);
-        let parts: Vec<u32> = cutter
-            .hashes
-            .iter()
-            .map(|h| self.partition_of(*h, level) as u32)
-            .collect();
-        if let Some(&q) = parts.first() {
-            if parts.iter().all(|p| *p == q) {
-                return Ok(vec![(q as usize, df)]);
-            }
-        }
-        let by = ByGroup::new(&parts, 1 << self.fan_bits);
-        let sorted = by.sorted(&df)?;
-        Ok(by
-            .offsets
-            .windows(2)
-            .enumerate()
-            .filter(|(_, w)| w[1] > w[0])
-            .map(|(q, w)| (q, sorted.slice(w[0], w[1] - w[0])))
-            .collect())
+        self.fan.cut(df, &cutter.hashes, level)
     }
 
     /// Group one partition's file of `level`, splitting it further when it does not fit.
     fn group_partition(&self, file: Arc<SpillFile>, level: u32) -> Result<Vec<Done>> {
         match self.fold(&file) {
             Ok(done) => Ok(vec![done]),
-            Err(Error::MemoryLimit { .. }) if self.deeper(level) => {
+            Err(Error::MemoryLimit { .. }) if self.fan.deeper(level) => {
                 self.splits.fetch_add(1, Ordering::Relaxed);
                 let subs = self.split(&file, level + 1)?;
                 drop(file);
@@ -225,7 +187,7 @@ impl Spilling<'_> {
 
     /// A partition file's batches cut again by their partition at `level`.
     fn split(&self, file: &Arc<SpillFile>, level: u32) -> Result<Vec<Arc<SpillFile>>> {
-        let mut files = Files::new(self.pipeline.spill_dir(), 1 << self.fan_bits);
+        let mut files = PartitionFiles::new(self.pipeline.spill_dir(), "groups", self.fan.parts());
         let mut cutter = Cutter::default();
         let mut reader = file.reader()?;
         while let Some(df) = reader.next_frame()? {
@@ -357,65 +319,4 @@ fn fold_in(
 struct Cutter {
     scratch: Scratch,
     hashes: Vec<u64>,
-}
-
-/// A spill frame of `cols`: the keys, the aggregate inputs, then the rows' positions.
-fn spill_frame(cols: Vec<ArrayRef>) -> Result<DataFrame> {
-    let fields: Vec<Field> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
-        .collect();
-    DataFrame::from_arrays(Arc::new(Schema::new(fields)), cols)
-}
-
-/// One spill file per partition, made when its first rows come.
-struct Files<'a> {
-    dir: &'a SpillDir,
-    writers: Vec<Option<SpillWriter>>,
-    /// The first frame's schema: later frames are cast to it (a piece's expression may give
-    /// another type, such as a literal's).
-    schema: Option<SchemaRef>,
-}
-
-impl<'a> Files<'a> {
-    fn new(dir: &'a SpillDir, n: usize) -> Self {
-        Self {
-            dir,
-            writers: (0..n).map(|_| None).collect(),
-            schema: None,
-        }
-    }
-
-    fn write(&mut self, q: usize, df: &DataFrame) -> Result<()> {
-        let schema = self
-            .schema
-            .get_or_insert_with(|| df.schema().clone())
-            .clone();
-        let cast;
-        let df = if df.schema() == &schema {
-            df
-        } else {
-            cast = frame_of_types(&schema, df.columns().to_vec())?;
-            &cast
-        };
-        let w = match &mut self.writers[q] {
-            Some(w) => w,
-            slot @ None => slot.insert(SpillWriter::with_buffer(
-                self.dir,
-                "groups",
-                &schema,
-                WRITE_BUFFER,
-            )?),
-        };
-        w.write(df)
-    }
-
-    fn finish(self) -> Result<Vec<Arc<SpillFile>>> {
-        self.writers
-            .into_iter()
-            .flatten()
-            .map(|w| Ok(Arc::new(w.finish()?)))
-            .collect()
-    }
 }

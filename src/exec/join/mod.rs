@@ -15,9 +15,15 @@
 //!
 //! Chunks and morsels are fixed by row position and results are put together in their
 //! order, so the output is the same for any thread count.
+//!
+//! A build side or table that does not fit the memory budget does not stop the join: it runs
+//! again through spill files ([`spill`], a grace hash join partitioned by key hash), with
+//! exactly this output and order. Cross joins (no key to partition by) and keys that need
+//! whole columns still stop with `Error::MemoryLimit` naming `HASH_JOIN`.
 
 mod keys;
 mod output;
+pub(crate) mod spill;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -46,6 +52,9 @@ pub(crate) struct BuiltSide {
     table: Option<(KeyEncoder, JoinTable)>,
     /// Held only to be released with the table.
     _memory: Reservation,
+    /// The join did not fit and ran through spill files before the probing pipeline's
+    /// source (see [`spill`]): its probe is done already.
+    spilled: bool,
 }
 
 impl BuiltSide {
@@ -64,6 +73,7 @@ impl BuiltSide {
                 df,
                 table: None,
                 _memory: memory,
+                spilled: false,
             });
         }
         let encoder = KeyEncoder::new(&spec.layout.key_types)?;
@@ -77,7 +87,24 @@ impl BuiltSide {
             df,
             table: Some((encoder, table)),
             _memory: memory,
+            spilled: false,
         })
+    }
+
+    /// The mark of a join that spilled: its output is the probing pipeline's source, so the
+    /// pipeline's operators up to its probe are done (see `pipeline::apply`).
+    pub(crate) fn spilled(memory: Reservation) -> Self {
+        Self {
+            df: DataFrame::with_height(0),
+            table: None,
+            _memory: memory,
+            spilled: true,
+        }
+    }
+
+    /// Whether this is [`spilled`](Self::spilled)'s mark.
+    pub(crate) fn is_spilled(&self) -> bool {
+        self.spilled
     }
 
     fn table(&self) -> Result<(&KeyEncoder, &JoinTable)> {
@@ -137,24 +164,7 @@ pub(crate) fn probe_morsel(
         }
         _ => {
             let keep = matches!(spec.how, JoinType::Left | JoinType::Right);
-            let (mut o, mut t) = (Vec::with_capacity(n), Vec::with_capacity(n));
-            for i in 0..n {
-                if i + PREFETCH < n {
-                    table.prefetch(&keys, i + PREFETCH);
-                }
-                let m = table.matches(&keys, i);
-                if m.is_empty() {
-                    if keep {
-                        o.push(i as u32);
-                        t.push(NONE);
-                    }
-                } else {
-                    for &b in m {
-                        o.push(i as u32);
-                        t.push(b);
-                    }
-                }
-            }
+            let (o, t) = matched_pairs(table, &keys, 0..n, keep);
             // Every row matched once: the morsel's columns are output as they are.
             let identity = o.len() == n && o.iter().enumerate().all(|(k, &v)| k as u32 == v);
             assemble(spec, morsel, (!identity).then_some(o), &built.df, t)
@@ -182,23 +192,8 @@ pub(crate) fn join_frames(
     let chunks: Vec<(Vec<u32>, Vec<u32>)> = (0..probe.height().div_ceil(MORSEL_ROWS))
         .into_par_iter()
         .map(|c| {
-            let (mut p, mut b) = (vec![], vec![]);
             let end = ((c + 1) * MORSEL_ROWS).min(probe.height());
-            for i in c * MORSEL_ROWS..end {
-                if i + PREFETCH < end {
-                    table.prefetch(&keys, i + PREFETCH);
-                }
-                let m = table.matches(&keys, i);
-                if m.is_empty() && keep_probe {
-                    p.push(i as u32);
-                    b.push(NONE);
-                }
-                for &r in m {
-                    p.push(i as u32);
-                    b.push(r);
-                }
-            }
-            (p, b)
+            matched_pairs(table, &keys, c * MORSEL_ROWS..end, keep_probe)
         })
         .collect();
     if spec.build != spec.order_side() {
@@ -248,6 +243,40 @@ pub(crate) fn join_frames(
         }
     }
     assemble(spec, &built.df, Some(o), probe, t)
+}
+
+/// The probe rows `rows` (with their encoded `keys`) matched against `table`: `(probe row,
+/// build row)` pairs in probe order, each probe row's matches in build order; with
+/// `keep_unmatched`, a probe row without match gets one pair with `NONE` as its build row.
+fn matched_pairs(
+    table: &JoinTable,
+    keys: &Keys,
+    rows: std::ops::Range<usize>,
+    keep_unmatched: bool,
+) -> (Vec<u32>, Vec<u32>) {
+    let end = rows.end;
+    let (mut p, mut b) = (
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+    );
+    for i in rows {
+        if i + PREFETCH < end {
+            table.prefetch(keys, i + PREFETCH);
+        }
+        let m = table.matches(keys, i);
+        if m.is_empty() {
+            if keep_unmatched {
+                p.push(i as u32);
+                b.push(NONE);
+            }
+        } else {
+            for &r in m {
+                p.push(i as u32);
+                b.push(r);
+            }
+        }
+    }
+    (p, b)
 }
 
 /// Matched `(probe, build)` pairs, given in probe order, put in build-row order by a stable

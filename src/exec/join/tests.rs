@@ -312,7 +312,7 @@ fn a_large_build_side_is_partitioned_and_keeps_its_order() {
 }
 
 #[test]
-fn a_build_side_over_the_memory_budget_is_a_typed_error_naming_the_join() {
+fn a_build_side_over_the_memory_budget_spills_unless_the_join_is_a_cross_join() {
     use crate::exec::memory::MemoryPool;
     let n = 100_000i64;
     let big = DataFrame::new(vec![
@@ -321,30 +321,36 @@ fn a_build_side_over_the_memory_budget_is_a_typed_error_naming_the_join() {
     ])
     .unwrap();
     let small = df!("k" => [3i64, 5, 7]).unwrap();
-    // A streaming probe over the right side's table; an ordering breaker with the table on
-    // the small left side (it holds the big right side whole); a full join.
-    for (l, r, how) in [
-        (big.clone(), big.clone(), JoinType::Inner),
-        (small.clone(), big.clone(), JoinType::Left),
-        (big.clone(), big.clone(), JoinType::Full),
-    ] {
-        let lf = l.lazy().join(r.lazy(), [col("k")], [col("k")], how);
-        let err = lf
-            .clone()
-            .collect_with(&ExecOptions::new().memory_limit(64 << 10))
-            .unwrap_err();
-        assert!(
-            matches!(err, crate::Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"),
-            "{how:?}: {err}"
-        );
-        assert!(err.to_string().contains("HASH_JOIN"), "{err}");
-        // Within the budget, the join's reservation is given back when the query ends.
-        let pool = MemoryPool::new(64 << 20);
-        let out = lf
-            .collect_with(&ExecOptions::new().memory_pool(pool.clone()))
-            .unwrap();
-        assert!(out.height() >= 3);
-        assert!(pool.peak() > 0);
-        assert_eq!(pool.reserved(), 0);
-    }
+    let tiny = |temp: &tempfile::TempDir| {
+        ExecOptions::new()
+            .memory_limit(64 << 10)
+            .temp_dir(temp.path())
+    };
+    let temp = tempfile::tempdir().unwrap();
+    // A cross join's table cannot be partitioned by key: the typed error names the join.
+    let cross = small.clone().lazy().cross_join(big.clone().lazy());
+    let err = cross.collect_with(&tiny(&temp)).unwrap_err();
+    assert!(
+        matches!(err, crate::Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("HASH_JOIN"), "{err}");
+    // The ordering breaker with the table on the small left side holds the big right side
+    // whole: over the budget, it spills and gives the same frame.
+    let lf = small
+        .lazy()
+        .join(big.lazy(), [col("k")], [col("k")], JoinType::Left);
+    let want = lf.clone().collect().unwrap();
+    assert_eq!(lf.clone().collect_with(&tiny(&temp)).unwrap(), want);
+    assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0);
+    // Within the budget, the join's reservation is given back when the query ends.
+    let pool = MemoryPool::new(64 << 20);
+    let out = lf
+        .collect_with(&ExecOptions::new().memory_pool(pool.clone()))
+        .unwrap();
+    assert_eq!(out, want);
+    assert!(pool.peak() > 0);
+    assert_eq!(pool.reserved(), 0);
 }
+
+mod spilled;

@@ -217,7 +217,16 @@ pub(crate) fn apply(
     params: &Params,
     builds: &[(usize, Arc<BuiltSide>)],
 ) -> Result<DataFrame> {
-    for (op, schema) in ops {
+    // A join that spilled made the pipeline's source: its probe and the operators before it
+    // are done.
+    let done = ops
+        .iter()
+        .rposition(|(op, _)| {
+            matches!(op, StreamOp::Probe(s)
+                if builds.iter().any(|(id, b)| *id == s.id && b.is_spilled()))
+        })
+        .map_or(0, |k| k + 1);
+    for (op, schema) in &ops[done..] {
         df = match op {
             StreamOp::Filter(_) | StreamOp::FilterKeep(..) => {
                 let (kept, mask) = filter_input(op, schema, &df, params)?;

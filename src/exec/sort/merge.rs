@@ -20,14 +20,14 @@ use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 
 /// How a batch's sort keys become comparable rows.
-pub(super) struct KeyRows {
+pub(crate) struct KeyRows {
     by: Vec<Expr>,
     params: Params,
     converter: RowConverter,
 }
 
 impl KeyRows {
-    pub(super) fn new(
+    pub(crate) fn new(
         by: &[Expr],
         options: &[SortOptions],
         schema: &SchemaRef,
@@ -233,7 +233,7 @@ impl Merger {
 }
 
 /// The merged output of a spilled sort, as a source of pieces of `rows` rows made in order.
-pub(super) struct Merge {
+pub(crate) struct Merge {
     schema: SchemaRef,
     rows: usize,
     total: usize,

@@ -23,6 +23,8 @@
 
 mod merge;
 
+pub(crate) use self::merge::{KeyRows, Merge};
+
 use std::sync::Arc;
 
 use arrow::array::{new_null_array, ArrayRef, AsArray};
@@ -30,13 +32,13 @@ use arrow::compute::kernels::arity::unary;
 use arrow::datatypes::{DataType, Float32Type, Float64Type, SchemaRef};
 use rayon::prelude::*;
 
-use self::merge::{KeyRows, Merge, Merger};
+use self::merge::Merger;
 use super::eval::{evaluate, evaluate_array};
 use super::kernels::argsort::f64_key;
 use super::kernels::sort::arg_sort_u32;
 use super::memory::{array_bytes, frame_bytes, Reservation};
 use super::pipeline::{piece_rows, Carry, Kept, Opened, Running};
-use super::spill::{SpillFile, SpillWriter};
+use super::spill::{SpillDir, SpillFile, SpillWriter};
 use super::{Context, Params};
 use crate::error::{Error, Result};
 use crate::expr::{Expr, SortOptions};
@@ -245,35 +247,50 @@ impl<'a> Sorter<'a> {
             &self.schema,
             &self.ctx.params,
         )?);
-        let batch = spill_batch_bytes(self.memory.pool().limit());
-        // Each run being merged holds a batch, and the output as much again.
-        let fan_in = (self.memory.pool().available() / (3 * batch)).clamp(2, 256);
-        let mut runs = std::mem::take(&mut self.runs);
-        while runs.len() > fan_in {
-            let mut longer = Vec::with_capacity(runs.len().div_ceil(fan_in));
-            for group in runs.chunks(fan_in) {
-                if group.len() == 1 {
-                    longer.push(group[0].clone());
-                    continue;
-                }
-                let mut merger = Merger::new(group.to_vec(), keys.clone(), &self.memory)?;
-                let mut w = SpillWriter::new(&self.ctx.spill, "sort-merged", &self.schema)?;
-                while let Some(b) = merger.next(batch_rows_of(&self.schema, batch), &self.memory)? {
-                    w.write(&b)?;
-                }
-                drop(merger);
-                longer.push(Arc::new(w.finish()?));
-            }
-            runs = longer;
-        }
-        Ok(Opened::Sequential(Arc::new(Merge::new(
-            runs,
+        let merge = merge_runs(
+            std::mem::take(&mut self.runs),
             keys,
             self.schema.clone(),
-            rows,
+            (rows, spill_batch_bytes(self.memory.pool().limit())),
             self.memory,
-        )?)))
+            &self.ctx.spill,
+        )?;
+        Ok(Opened::Sequential(Arc::new(merge)))
     }
+}
+
+/// Sorted `runs` (in input order: ties go to the earlier run; written in batches of about
+/// `batch` bytes) merged by `keys` into a source of pieces of `rows` rows, reserving from
+/// `memory`. When there are more runs than the budget lets the merge hold a batch of at once,
+/// consecutive runs are merged into longer ones first (written to `spill`).
+pub(crate) fn merge_runs(
+    mut runs: Vec<Arc<SpillFile>>,
+    keys: Arc<KeyRows>,
+    schema: SchemaRef,
+    (rows, batch): (usize, usize),
+    memory: Reservation,
+    spill: &SpillDir,
+) -> Result<Merge> {
+    // Each run being merged holds a batch, and the output as much again.
+    let fan_in = (memory.pool().available() / (3 * batch)).clamp(2, 256);
+    while runs.len() > fan_in {
+        let mut longer = Vec::with_capacity(runs.len().div_ceil(fan_in));
+        for group in runs.chunks(fan_in) {
+            if group.len() == 1 {
+                longer.push(group[0].clone());
+                continue;
+            }
+            let mut merger = Merger::new(group.to_vec(), keys.clone(), &memory)?;
+            let mut w = SpillWriter::new(spill, "sort-merged", &schema)?;
+            while let Some(b) = merger.next(batch_rows_of(&schema, batch), &memory)? {
+                w.write(&b)?;
+            }
+            drop(merger);
+            longer.push(Arc::new(w.finish()?));
+        }
+        runs = longer;
+    }
+    Merge::new(runs, keys, schema, rows, memory)
 }
 
 /// The buffer's rows in sorted order, as (piece, row) positions.
@@ -336,7 +353,7 @@ fn batch_rows(buffer: &[Buffered], bytes: usize) -> usize {
 }
 
 /// Rows per batch of about `bytes` for rows of `schema` (estimated from its types).
-fn batch_rows_of(schema: &SchemaRef, bytes: usize) -> usize {
+pub(crate) fn batch_rows_of(schema: &SchemaRef, bytes: usize) -> usize {
     let pieces = piece_rows([schema.as_ref()]);
     let per_row = super::pipeline::PIECE_BYTES / pieces.max(1);
     (bytes / per_row.max(1)).max(64)

@@ -1,0 +1,267 @@
+//! Joins larger than the memory budget spill both sides by key hash and give exactly the
+//! in-memory join's frame, row order included: every join type, integer, string, float (NaN,
+//! signed zeros) and two-column keys with nulls, either side built, one and two threads,
+//! budgets of 128 KiB to 1 MiB; a key holding most rows finishes when its build rows fit and
+//! otherwise stops with the typed error naming `HASH_JOIN`; no spill file is left either way.
+
+use std::path::{Path, PathBuf};
+
+use fusedframe::exec::memory::MemoryPool;
+use fusedframe::prelude::*;
+
+use super::{budget, listing};
+
+/// Rows of the left and right files.
+const LEFT: usize = 9_000;
+const RIGHT: usize = 4_000;
+
+/// The two sides as Parquet files: keys `k` (integers with nulls), `s` (strings), `f` (floats
+/// with NaN, `-0.0` and `0.0`), a row number, and a clashing `x`.
+fn sides(dir: &Path) -> (PathBuf, PathBuf) {
+    let side = |n: usize, mul: usize, null_every: usize, right: bool| {
+        let k: Vec<Option<i64>> = (0..n)
+            .map(|i| (i % null_every != 0).then_some(((i * mul) % 2_500) as i64))
+            .collect();
+        let s: Vec<String> = (0..n)
+            .map(|i| format!("key-{}", (i * (mul % 97)) % 1_300))
+            .collect();
+        let f: Vec<f64> = (0..n)
+            .map(|i| match i % 41 {
+                0 => f64::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                _ => ((i * mul) % 900) as f64 / 4.0,
+            })
+            .collect();
+        let mut cols = vec![
+            Column::new("k", k),
+            Column::new("s", s),
+            Column::new("f", f),
+            Column::new(
+                if right { "rv" } else { "lv" },
+                (0..n as i64).collect::<Vec<_>>(),
+            ),
+        ];
+        cols.push(if right {
+            Column::new("x", (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>())
+        } else {
+            Column::new("x", (0..n).map(|i| i as f64 / 8.0).collect::<Vec<_>>())
+        });
+        DataFrame::new(cols).expect("side")
+    };
+    let (l, r) = (dir.join("left.parquet"), dir.join("right.parquet"));
+    side(LEFT, 7_919, 53, false)
+        .lazy()
+        .sink_parquet(&l)
+        .expect("left");
+    side(RIGHT, 104_729, 37, true)
+        .lazy()
+        .sink_parquet(&r)
+        .expect("right");
+    (l, r)
+}
+
+/// The query's frame, written through an IPC sink under `options` and read back.
+fn through_sink(
+    lf: LazyFrame,
+    options: &ExecOptions,
+    path: &Path,
+) -> fusedframe::Result<DataFrame> {
+    lf.sink_ipc_with(path, &IpcWriteOptions::new(), options)?;
+    scan_ipc(path).collect()
+}
+
+const TYPES: [JoinType; 6] = [
+    JoinType::Inner,
+    JoinType::Left,
+    JoinType::Right,
+    JoinType::Full,
+    JoinType::Semi,
+    JoinType::Anti,
+];
+
+#[test]
+fn joins_over_the_budget_spill_and_give_the_in_memory_frame() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (l, r) = sides(dir.path());
+    let keys: Vec<Vec<&str>> = vec![vec!["k"], vec!["s"], vec!["f"], vec!["k", "s"]];
+    let mut n = 0;
+    for on in &keys {
+        let on: Vec<Expr> = on.iter().map(|c| col(*c)).collect();
+        for how in TYPES {
+            // The smaller side on the right, then on the left: the table goes on either.
+            for (a, b) in [(&l, &r), (&r, &l)] {
+                let lf = scan_parquet(a).join(scan_parquet(b), on.clone(), on.clone(), how);
+                let pool = MemoryPool::new(usize::MAX);
+                let want = through_sink(
+                    lf.clone(),
+                    &ExecOptions::new().memory_pool(pool.clone()).threads(2),
+                    &dir.path().join(format!("want-{n}.arrow")),
+                )
+                .expect("unbounded");
+                // The in-memory join holds more than the budget below.
+                assert!(
+                    pool.peak() > 256 << 10,
+                    "{how:?} {on:?}: peak {}",
+                    pool.peak()
+                );
+                for threads in [1, 2] {
+                    let limit = if threads == 1 { 256 << 10 } else { 1 << 20 };
+                    let got = through_sink(
+                        lf.clone(),
+                        &budget(limit, temp.path()).threads(threads),
+                        &dir.path().join(format!("got-{n}-{threads}.arrow")),
+                    )
+                    .unwrap_or_else(|e| panic!("{how:?} {on:?} {threads}: {e}"));
+                    assert_eq!(got, want, "{how:?} on {on:?}, {threads} threads");
+                    assert!(
+                        listing(temp.path()).is_empty(),
+                        "{:?}",
+                        listing(temp.path())
+                    );
+                }
+                n += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tiny_budget_spills_to_many_files_and_splits_partitions_again() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (l, r) = sides(dir.path());
+    for how in [JoinType::Left, JoinType::Full] {
+        let lf = scan_parquet(&l)
+            .join(scan_parquet(&r), [col("k")], [col("k")], how)
+            .filter(col("lv").is_null().or(col("lv").gt(100)));
+        let want = lf.clone().collect().expect("unbounded");
+        let got = through_sink(
+            lf,
+            &budget(128 << 10, temp.path()).threads(2),
+            &dir.path().join(format!("tiny-{how:?}.arrow")),
+        )
+        .unwrap_or_else(|e| panic!("{how:?}: {e}"));
+        assert_eq!(got, want, "{how:?}");
+        assert!(
+            listing(temp.path()).is_empty(),
+            "{:?}",
+            listing(temp.path())
+        );
+    }
+}
+
+/// A side where key 7 holds `hot` of its `n` rows.
+fn skewed(n: usize, hot: usize, name: &str) -> DataFrame {
+    DataFrame::new(vec![
+        Column::new(
+            "k",
+            (0..n as i64)
+                .map(|i| if (i as usize) < hot { 7 } else { i })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(name, (0..n as i64).collect::<Vec<_>>()),
+    ])
+    .expect("skewed")
+}
+
+#[test]
+fn a_skewed_key_finishes_when_its_build_rows_fit_and_names_the_join_when_not() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str, df: DataFrame| {
+        let p = dir.path().join(name);
+        df.lazy().sink_parquet(&p).expect("side");
+        p
+    };
+    // The probe side's hot key holds most of its rows; the build side's only a few: its
+    // partition cannot be split by key, and need not be.
+    let probe = path("probe.parquet", skewed(60_000, 50_000, "pv"));
+    let build = path("build.parquet", skewed(20_000, 3, "bv"));
+    let lf =
+        scan_parquet(&probe).join(scan_parquet(&build), [col("k")], [col("k")], JoinType::Left);
+    let want = lf.clone().collect().expect("unbounded");
+    let got = through_sink(
+        lf,
+        &budget(256 << 10, temp.path()),
+        &dir.path().join("hot.arrow"),
+    )
+    .expect("spilled");
+    assert_eq!(got, want);
+    assert!(
+        listing(temp.path()).is_empty(),
+        "{:?}",
+        listing(temp.path())
+    );
+    // Now the build side's hot key alone is larger than the budget: a typed error, files gone.
+    let build = path("hot-build.parquet", skewed(20_000, 18_000, "bv"));
+    let lf =
+        scan_parquet(&probe).join(scan_parquet(&build), [col("k")], [col("k")], JoinType::Left);
+    let err = through_sink(
+        lf,
+        &budget(256 << 10, temp.path()),
+        &dir.path().join("no.arrow"),
+    )
+    .expect_err("the hot key does not fit");
+    assert!(
+        matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"),
+        "{err}"
+    );
+    assert!(
+        listing(temp.path()).is_empty(),
+        "{:?}",
+        listing(temp.path())
+    );
+}
+
+#[test]
+fn a_cross_join_over_the_budget_keeps_the_typed_error() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let big = range(0, 50_000).cross_join(range(0, 3));
+    let err = big
+        .collect_with(&budget(64 << 10, temp.path()))
+        .expect_err("a cross join does not spill");
+    assert!(matches!(err, Error::MemoryLimit { .. }), "{err}");
+    assert!(
+        listing(temp.path()).is_empty(),
+        "{:?}",
+        listing(temp.path())
+    );
+}
+
+#[test]
+fn a_script_join_spills_under_the_cli_memory_limit() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    // 200,000 rows a side (3.2 MB each): over a 1 MiB budget the left join spills, and the
+    // script prints the same rows as without a budget.
+    let script =
+        "let r = range(0, 200_000).with_columns([(col(\"range\") * 7 % 150_000).alias(\"k\")]);\n\
+                  range(0, 200_000).with_columns([(col(\"range\") * 13 % 150_000).alias(\"k\")])\n\
+                  .join(r, [col(\"k\")], [col(\"k\")], JoinType::Left)\n\
+                  .filter((col(\"range\") % 40_000).eq(0))";
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+            .args(["run", "-e", script])
+            .args(extra)
+            .env("FUSEDFRAME_THREADS", "2")
+            .output()
+            .expect("the fusedframe binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let plain = run(&[]);
+    let temp_s = temp.path().to_str().expect("utf-8");
+    let spilled = run(&["--memory-limit", "1MiB", "--temp-dir", temp_s]);
+    assert_eq!(plain, spilled);
+    assert!(plain.contains("range_right"), "{plain}");
+    assert!(
+        listing(temp.path()).is_empty(),
+        "{:?}",
+        listing(temp.path())
+    );
+}
