@@ -478,3 +478,4 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
         );
     }
 }
+mod sorting;
