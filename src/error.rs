@@ -17,8 +17,11 @@ pub enum Error {
         .suggestion.as_ref().map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default(),
         .available.join(", "))]
     ColumnNotFound {
+        /// The name asked for.
         name: String,
+        /// The closest existing name, when one is close enough to be a likely typo.
         suggestion: Option<String>,
+        /// The input's column names.
         available: Vec<String>,
     },
     /// A type that does not fit the operation, found while planning, before any data is read.
@@ -36,23 +39,32 @@ pub enum Error {
     /// A file that cannot be opened, read or written.
     #[error("I/O error on {}: {source}", .path.display())]
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// What the operating system reported.
         source: std::io::Error,
     },
     /// A malformed CSV file: the line (1-based, counting the header) and column are named.
     #[error("CSV error in {} at line {line}, column {column}: {message}", .path.display())]
     Csv {
+        /// The file.
         path: PathBuf,
+        /// The 1-based line (the header is line 1).
         line: u64,
+        /// The column's name (or position when the file has no header).
         column: String,
+        /// What is wrong with the field.
         message: String,
     },
     /// A Parquet or Arrow IPC file that cannot be decoded.
     #[error("{format} error in {}: {message}", .path.display())]
     File {
+        /// `"Parquet"` or `"Arrow IPC"`.
         format: &'static str,
+        /// The file.
         path: PathBuf,
+        /// What could not be decoded, and where (row group, column) when known.
         message: String,
     },
     /// A query-script error, already formatted with `file:line:column` and the source line.
@@ -68,9 +80,13 @@ pub enum Error {
         crate::exec::memory::human_bytes(*.reserved),
         crate::exec::memory::human_bytes(*.limit))]
     MemoryLimit {
+        /// The operator asking, as plan text names it (`SORT`, `GROUP_BY`, `HASH_JOIN`, ...).
         operator: String,
+        /// The bytes it asked for.
         requested: usize,
+        /// The bytes of the budget already in use.
         reserved: usize,
+        /// The budget in bytes.
         limit: usize,
     },
     /// A problem fitting a model (NaN in features, too few rows, singular system).

@@ -16,6 +16,8 @@
 //! # Ok::<(), fusedframe::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod exec;
 pub mod expr;
@@ -26,6 +28,7 @@ pub mod optimizer;
 pub(crate) mod physical;
 pub mod plan;
 pub mod plot;
+#[cfg(feature = "script")]
 pub mod script;
 
 pub use error::{Error, Result};

@@ -17,7 +17,9 @@ use crate::expr::Scalar;
 /// An evaluated expression: a column, or one value broadcast to any length.
 #[derive(Clone, Debug)]
 pub enum Value {
+    /// A column, one value per row.
     Array(ArrayRef),
+    /// One value, for any number of rows.
     Scalar(Scalar),
 }
 

@@ -22,15 +22,23 @@ use crate::frame::display::{dtype_name, format_float};
 /// nulls. `ddof` is explicit for `Std`/`Var` (NumPy's default is 0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum AggFunc {
+    /// The sum (0 over no values, as NumPy; NaN if any value is NaN).
     Sum,
+    /// The arithmetic mean.
     Mean,
+    /// The middle value (the mean of the two middle ones for an even count).
     Median,
+    /// The smallest value (NaN if any value is NaN, as NumPy's `min`).
     Min,
+    /// The largest value (NaN if any value is NaN, as NumPy's `max`).
     Max,
+    /// The standard deviation with `ddof` delta degrees of freedom.
     Std(u8),
+    /// The variance with `ddof` delta degrees of freedom.
     Var(u8),
     /// Non-null values.
     Count,
+    /// Null values.
     NullCount,
     /// Linear interpolation between closest ranks (NumPy's default method).
     Quantile(f64),
@@ -38,14 +46,23 @@ pub enum AggFunc {
     ArgMin,
     /// Index of the first maximum (the first NaN if any, as NumPy).
     ArgMax,
+    /// The sum of the non-NaN values (`np.nansum`).
     NanSum,
+    /// The mean of the non-NaN values (`np.nanmean`).
     NanMean,
+    /// The median of the non-NaN values (`np.nanmedian`).
     NanMedian,
+    /// The smallest non-NaN value (`np.nanmin`).
     NanMin,
+    /// The largest non-NaN value (`np.nanmax`).
     NanMax,
+    /// The standard deviation of the non-NaN values with `ddof` (`np.nanstd`).
     NanStd(u8),
+    /// The variance of the non-NaN values with `ddof` (`np.nanvar`).
     NanVar(u8),
+    /// The first value (null if the first row is null).
     First,
+    /// The last value (null if the last row is null).
     Last,
     /// Distinct values (null counts as one, as every NaN does).
     NUnique,

@@ -16,17 +16,25 @@ use crate::frame::display::format_float;
 /// The arithmetic functions (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum MathFunction {
+    /// The absolute value.
     Abs,
+    /// The square root (NaN for negative values).
     Sqrt,
+    /// `e` to the power of the value.
     Exp,
+    /// The natural logarithm.
     Ln,
+    /// Rounded down.
     Floor,
+    /// Rounded up.
     Ceil,
     /// `args[1]` is the exponent.
     Pow,
     /// Bound values to `[min, max]`; NaN stays NaN.
     Clip {
+        /// The lower bound, if any.
         min: Option<f64>,
+        /// The upper bound, if any.
         max: Option<f64>,
     },
     /// Round half away from zero to this many decimals (NumPy rounds half to even; we follow

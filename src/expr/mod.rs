@@ -75,8 +75,11 @@ pub enum Expr {
     Cast(Box<Expr>, DataType),
     /// Arithmetic, comparison or logical operator.
     Binary {
+        /// The left operand.
         left: Box<Expr>,
+        /// The operator.
         op: BinaryOp,
+        /// The right operand.
         right: Box<Expr>,
     },
     /// Logical not.
@@ -84,24 +87,44 @@ pub enum Expr {
     /// Arithmetic negation.
     Negate(Box<Expr>),
     /// A function of one or more inputs (elementwise or whole-column; see [`FunctionKind`]).
-    Function { func: Function, args: Vec<Expr> },
+    Function {
+        /// Which function.
+        func: Function,
+        /// Its inputs, in the function's argument order.
+        args: Vec<Expr>,
+    },
     /// An aggregate: one value per input, broadcast when combined with columns.
-    Agg { func: AggFunc, expr: Box<Expr> },
+    Agg {
+        /// Which aggregate.
+        func: AggFunc,
+        /// The values aggregated.
+        expr: Box<Expr>,
+    },
     /// `when(cond).then(then).otherwise(otherwise)`; a null condition counts as false.
     When {
+        /// The condition, a boolean expression.
         cond: Box<Expr>,
+        /// The value where the condition is true.
         then: Box<Expr>,
+        /// The value elsewhere (false or null condition).
         otherwise: Box<Expr>,
     },
     /// A scalar computed once by an `AGGREGATES` plan node below the node that uses it (the
     /// optimizer's aggregate hoisting puts it there); the executor binds it to its value
     /// before running the nodes above. Shown as `$name`.
-    Param { name: String, dtype: DataType },
+    Param {
+        /// The parameter's name (unique within a plan).
+        name: String,
+        /// Its type, known when the plan is built.
+        dtype: DataType,
+    },
     /// `expr.over(partition_by)`: `expr` evaluated within each group of rows with equal
     /// `partition_by` values, its result put back on the group's rows (an aggregate is
     /// broadcast to them). See [`over`](Expr::over).
     Over {
+        /// The expression evaluated per group.
         expr: Box<Expr>,
+        /// The expressions whose equal values form a group.
         partition_by: Vec<Expr>,
     },
 }
@@ -109,18 +132,31 @@ pub enum Expr {
 /// Binary operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
+    /// `a + b` (integers wrap on overflow).
     Add,
+    /// `a - b` (integers wrap on overflow).
     Sub,
+    /// `a * b` (integers wrap on overflow).
     Mul,
+    /// `a / b`: true division (integers give Float64, as NumPy's `/`).
     Div,
+    /// `a % b`: the remainder, with the sign of `a` (as Rust and Arrow compute it).
     Rem,
+    /// `a.gt(b)`: greater than.
     Gt,
+    /// `a.ge(b)`: greater than or equal.
     GtEq,
+    /// `a.lt(b)`: less than.
     Lt,
+    /// `a.le(b)`: less than or equal.
     LtEq,
+    /// `a.eq(b)`: equal (null compared with anything is null).
     Eq,
+    /// `a.neq(b)`: not equal.
     NotEq,
+    /// `a & b`: logical and (Kleene: false & null is false).
     And,
+    /// `a | b`: logical or (Kleene: true | null is true).
     Or,
 }
 
@@ -172,10 +208,15 @@ impl BinaryOp {
 pub enum Scalar {
     /// Untyped null (takes the type of what it is combined with).
     Null,
+    /// A boolean.
     Boolean(bool),
+    /// A signed 64-bit integer.
     Int64(i64),
+    /// An unsigned 64-bit integer.
     UInt64(u64),
+    /// A 64-bit float (NaN is a value, not a null).
     Float64(f64),
+    /// A string.
     Utf8(String),
     /// Days since 1970-01-01 (`date("1994-01-01")`).
     Date32(i32),

@@ -22,11 +22,17 @@ use crate::error::{Error, Result};
 #[allow(clippy::enum_variant_names)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum PredicateFunction {
+    /// True where the value is NaN (null stays null).
     IsNan,
+    /// True where the value is not NaN (null stays null).
     IsNotNan,
+    /// True where the value is null.
     IsNull,
+    /// True where the value is not null.
     IsNotNull,
+    /// True where the value is +inf or -inf.
     IsInfinite,
+    /// True where the value is neither infinite nor NaN.
     IsFinite,
     /// Membership in the literal values given as the arguments after the input.
     IsIn,

@@ -17,17 +17,55 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug, PartialEq)]
 pub enum RandomFunction {
     /// The input's values in a random order (NumPy's `permutation`).
-    Shuffle { seed: u64 },
+    Shuffle {
+        /// The seed of the random stream (same seed, same order).
+        seed: u64,
+    },
     /// `n` random values (without replacement: no row twice).
-    SampleN { n: usize, seed: u64, replace: bool },
+    SampleN {
+        /// How many values.
+        n: usize,
+        /// The seed of the random stream.
+        seed: u64,
+        /// Whether a row may be drawn more than once.
+        replace: bool,
+    },
     /// `floor(frac * len)` random values.
-    SampleFrac { frac: f64, seed: u64, replace: bool },
+    SampleFrac {
+        /// The fraction of the input's length to draw.
+        frac: f64,
+        /// The seed of the random stream.
+        seed: u64,
+        /// Whether a row may be drawn more than once.
+        replace: bool,
+    },
     /// No input: uniform Float64 values in `[low, high)`, one per row.
-    RandUniform { low: f64, high: f64, seed: u64 },
+    RandUniform {
+        /// The lower bound (included).
+        low: f64,
+        /// The upper bound (excluded).
+        high: f64,
+        /// The seed of the random stream.
+        seed: u64,
+    },
     /// No input: normal Float64 values, one per row.
-    RandNormal { mean: f64, std: f64, seed: u64 },
+    RandNormal {
+        /// The distribution's mean.
+        mean: f64,
+        /// Its standard deviation.
+        std: f64,
+        /// The seed of the random stream.
+        seed: u64,
+    },
     /// No input: uniform Int64 values in `[low, high)`, one per row.
-    RandInt { low: i64, high: i64, seed: u64 },
+    RandInt {
+        /// The lower bound (included).
+        low: i64,
+        /// The upper bound (excluded).
+        high: i64,
+        /// The seed of the random stream.
+        seed: u64,
+    },
 }
 
 impl FunctionFamily for RandomFunction {

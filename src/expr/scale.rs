@@ -19,11 +19,21 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScaleFunction {
     /// `(x - nan_min) / (nan_max - nan_min)` mapped onto `[lo, hi]`; a constant column gives `lo`.
-    MinMax { lo: f64, hi: f64 },
+    MinMax {
+        /// The lower end of the output range.
+        lo: f64,
+        /// The upper end of the output range.
+        hi: f64,
+    },
     /// `min_max_scale` with its statistics given: `args` are `[x, min, max]` (scalars, such
     /// as hoisted aggregates), so it runs elementwise. The optimizer's aggregate hoisting
     /// rewrites `x.min_max_scale()` into `x.min_max_scale_with(x.nan_min(), x.nan_max())`.
-    MinMaxWith { lo: f64, hi: f64 },
+    MinMaxWith {
+        /// The lower end of the output range.
+        lo: f64,
+        /// The upper end of the output range.
+        hi: f64,
+    },
     /// `(x - nan_mean) / nan_std(ddof 0)`; a constant column gives 0.
     Standardize,
     /// `standardize` with its statistics given: `args` are `[x, mean, std, min, max]`

@@ -63,18 +63,27 @@ impl PartialEq for Pattern {
 /// The functions of the `str()` namespace (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum StringFunction {
+    /// Starts with a literal prefix.
     StartsWith(String),
+    /// Ends with a literal suffix.
     EndsWith(String),
     /// A literal substring.
     Contains(String),
+    /// Matches a regular expression somewhere.
     ContainsRegex(Pattern),
+    /// Length in Unicode characters.
     LenChars,
+    /// Length in bytes.
     LenBytes,
+    /// Upper-cased (Unicode).
     ToUppercase,
+    /// Lower-cased (Unicode).
     ToLowercase,
     /// Characters from `offset` (negative: from the end), at most `length` of them.
     Slice {
+        /// The first character (negative counts from the end).
         offset: i64,
+        /// The most characters to take.
         length: u64,
     },
 }

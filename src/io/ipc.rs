@@ -387,8 +387,11 @@ pub struct IpcWriteOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IpcCompression {
     #[default]
+    /// No compression (the default).
     Uncompressed,
+    /// LZ4 frame compression of each buffer.
     Lz4,
+    /// Zstandard compression of each buffer.
     Zstd,
 }
 

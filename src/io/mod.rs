@@ -78,8 +78,11 @@ pub trait MorselSource: Send + Sync {
 /// The file format of a scan, with its options.
 #[derive(Clone, Debug)]
 pub enum FileFormat {
+    /// CSV, with its parsing options.
     Csv(CsvOptions),
+    /// Apache Parquet.
     Parquet,
+    /// Arrow IPC (file or stream format).
     Ipc,
 }
 

@@ -506,13 +506,18 @@ impl MorselSource for ParquetMorsels {
 /// A Parquet sink's compression codec.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ParquetCompression {
+    /// No compression.
     Uncompressed,
     #[default]
+    /// Snappy (the default, as Polars and pyarrow).
     Snappy,
+    /// Gzip (levels 0-10).
     Gzip,
+    /// Brotli (levels 0-11; needs the default `brotli` feature).
     Brotli,
     /// LZ4 block format (`LZ4_RAW`), the LZ4 codec current readers expect.
     Lz4Raw,
+    /// Zstandard (levels 1-22).
     Zstd,
 }
 

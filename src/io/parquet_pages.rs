@@ -31,7 +31,7 @@ use parquet::schema::types::ColumnDescriptor;
 use crate::error::{Error, Result};
 
 mod chunk;
-use chunk::{Hybrid, Pages};
+use chunk::{Hybrid, PageError, Pages};
 
 /// The decodable column types; each is its Arrow type's native value, stored little-endian.
 trait Native: dt::ArrowNativeType + Default {
@@ -171,7 +171,7 @@ impl FastRowGroup {
         batch: usize,
         f: &mut dyn FnMut(Vec<ArrayRef>) -> Result<()>,
     ) -> Result<()> {
-        let fail = |name: &str, m: String| Error::File {
+        let fail = |name: &str, m: &dyn std::fmt::Display| Error::File {
             format: "Parquet",
             path: path.to_path_buf(),
             message: format!("row group {}, column \"{name}\": {m}", self.rg),
@@ -180,10 +180,10 @@ impl FastRowGroup {
         let mut readers = Vec::with_capacity(self.columns.len());
         for (leaf, ty) in &self.columns {
             let Some(chunk) = row_group.and_then(|g| g.columns().get(*leaf)) else {
-                return Err(fail("?", "no such column chunk".into()));
+                return Err(fail("?", &"no such column chunk"));
             };
             let name = chunk.column_path().string();
-            let pages = Pages::new(file, file_len, chunk).map_err(|m| fail(&name, m))?;
+            let pages = Pages::new(file, file_len, chunk).map_err(|m| fail(&name, &m))?;
             let max_def = chunk.column_descr().max_def_level();
             let column: Box<dyn Piece + Send + '_> = match ty {
                 DataType::Float64 => Box::new(Column::<f64>::new(pages, max_def)),
@@ -201,14 +201,14 @@ impl FastRowGroup {
             let n = batch.min(rows - done);
             // The piece's columns, side by side on the run's pool (`parquet_columns`).
             let arrays = super::parquet_columns::each_column(&mut readers, |(name, r, ty)| {
-                let a = r.piece(n).map_err(|m| fail(name, m))?;
+                let a = r.piece(n).map_err(|m| fail(name, &m))?;
                 if a.data_type() == *ty {
                     return Ok(a);
                 }
                 // Dates and timestamps: the same integers, under their Arrow type (the
                 // buffers are shared, so the piece's buffer can still be taken back).
                 let data = a.into_data().into_builder().data_type(ty.clone()).build();
-                Ok(make_array(data.map_err(|e| fail(name, e.to_string()))?))
+                Ok(make_array(data.map_err(|e| fail(name, &e))?))
             })?;
             f(arrays)?;
             done += n;
@@ -220,7 +220,7 @@ impl FastRowGroup {
 /// A column decoder of any of the value types.
 trait Piece {
     /// The next `n` rows; a validity bitmap only if one of them is null.
-    fn piece(&mut self, n: usize) -> Result<ArrayRef, String>;
+    fn piece(&mut self, n: usize) -> Result<ArrayRef, PageError>;
 }
 
 const PLAIN: i32 = 0;
@@ -264,10 +264,10 @@ impl<'a, T: Native> Column<'a, T> {
     }
 
     /// Move to the next data page, loading any dictionary page on the way.
-    fn next_page(&mut self) -> Result<(), String> {
+    fn next_page(&mut self) -> Result<(), PageError> {
         loop {
             if self.pages.next >= self.pages.end {
-                return Err(format!("column chunk ends after {} rows", self.rows));
+                return Err(PageError::ShortChunk { rows: self.rows });
             }
             let (h, body) = self.pages.header()?;
             let (size, full) = (h.ints.count(3)?, h.ints.count(2)?);
@@ -278,8 +278,10 @@ impl<'a, T: Native> Column<'a, T> {
             let snappy = self.pages.snappy;
             match (h.ints.int(1)?, &h.sub) {
                 (2, Some((7, d))) => {
-                    if !matches!(d.int(2)?, PLAIN | PLAIN_DICTIONARY) {
-                        return Err(format!("dictionary page encoding {}", d.int(2)?));
+                    let code = d.int(2)?;
+                    if !matches!(code, PLAIN | PLAIN_DICTIONARY) {
+                        let what = "dictionary page encoding";
+                        return Err(PageError::Encoding { what, code });
                     }
                     self.pages.load(body, size, full, 0, snappy)?;
                     let need = d
@@ -306,7 +308,7 @@ impl<'a, T: Native> Column<'a, T> {
                     return self.start_values(d.count(1)?, d.int(4)?, None, levels);
                 }
                 (1, _) => {} // index pages carry nothing a reader needs
-                (kind, _) => return Err(format!("page type {kind} without its header")),
+                (kind, _) => return Err(PageError::PageType { kind }),
             }
         }
     }
@@ -319,7 +321,7 @@ impl<'a, T: Native> Column<'a, T> {
         encoding: i32,
         def_encoding: Option<i32>,
         mut values_at: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), PageError> {
         let page = self.pages.page();
         if let Some(def_encoding) = def_encoding {
             self.def = None;
@@ -336,7 +338,10 @@ impl<'a, T: Native> Column<'a, T> {
                     }
                     // parquet's reader takes these bits least significant first, as here.
                     BIT_PACKED => (Hybrid::packed(count), count.div_ceil(8)),
-                    e => return Err(format!("definition level encoding {e}")),
+                    code => {
+                        let what = "definition level encoding";
+                        return Err(PageError::Encoding { what, code });
+                    }
                 };
                 if at > page.len() {
                     return Err("page too short for its levels".into());
@@ -354,7 +359,8 @@ impl<'a, T: Native> Column<'a, T> {
                 // An all-null page may carry no index bytes at all, not even the width.
                 let width = page.get(values_at).copied().unwrap_or(0);
                 if width > 32 {
-                    return Err(format!("dictionary index width {width}"));
+                    let (what, code) = ("dictionary index width", i32::from(width));
+                    return Err(PageError::Encoding { what, code });
                 }
                 Values::Dict(Hybrid::new(
                     values_at + 1,
@@ -362,7 +368,10 @@ impl<'a, T: Native> Column<'a, T> {
                     width,
                 ))
             }
-            e => return Err(format!("value encoding {e}")),
+            code => {
+                let what = "value encoding";
+                return Err(PageError::Encoding { what, code });
+            }
         };
         self.left = count;
         Ok(())
@@ -370,7 +379,7 @@ impl<'a, T: Native> Column<'a, T> {
 }
 
 impl<T: Native> Piece for Column<'_, T> {
-    fn piece(&mut self, n: usize) -> Result<ArrayRef, String> {
+    fn piece(&mut self, n: usize) -> Result<ArrayRef, PageError> {
         let spare = self.spare.take().map(|b| b.into_inner().into_vec::<T>());
         let mut out: Vec<T> = match spare {
             Some(Ok(mut v)) if v.capacity() >= n => {
@@ -422,7 +431,7 @@ impl<T: Native> Piece for Column<'_, T> {
         let values = ScalarBuffer::from(out);
         self.spare = Some(values.clone());
         let array = PrimitiveArray::<T::Arrow>::try_new(values, nulls);
-        Ok(Arc::new(array.map_err(|e| e.to_string())?))
+        Ok(Arc::new(array?))
     }
 }
 

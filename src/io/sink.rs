@@ -38,8 +38,11 @@ use crate::frame::DataFrame;
 /// The file format a sink writes, with its options.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SinkFormat {
+    /// CSV with a header row.
     Csv,
+    /// Apache Parquet, with its writer options.
     Parquet(ParquetWriteOptions),
+    /// Arrow IPC file, with its writer options.
     Ipc(IpcWriteOptions),
 }
 

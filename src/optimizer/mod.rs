@@ -41,7 +41,9 @@ use crate::plan::{effective_keys, GroupOutput, LogicalPlan};
 /// A plan and whether a rule changed it.
 #[derive(Debug)]
 pub struct Transformed<T> {
+    /// The plan (changed or not).
     pub data: T,
+    /// Whether the rule changed it.
     pub changed: bool,
 }
 

@@ -41,57 +41,82 @@ pub enum LogicalPlan {
     /// `limit` says only the first `limit` rows that pass the predicate are needed, so a reader
     /// may stop early (a `SLICE` above still cuts the exact rows).
     Scan {
+        /// Where the rows come from (file path(s), format and options).
         source: Arc<ScanSource>,
+        /// The columns to read; `None` reads all of them.
         projection: Option<Vec<String>>,
+        /// Rows to keep, applied to each decoded morsel; `None` keeps every row.
         predicate: Option<Expr>,
+        /// How many rows (after the predicate) are needed at most; `None` means all.
         limit: Option<usize>,
     },
     /// A frame already in memory.
     InMemory {
+        /// The frame itself (cheap to clone: its columns are shared Arrow arrays).
         df: DataFrame,
+        /// The columns to keep; `None` keeps all of them.
         projection: Option<Vec<String>>,
     },
     /// Keep rows where the predicate is true (false and null rows are dropped).
     Filter {
+        /// The rows to filter.
         input: Arc<LogicalPlan>,
+        /// A boolean expression; a row is kept where it is true.
         predicate: Expr,
     },
     /// Output exactly these expressions.
     Select {
+        /// The rows the expressions are evaluated over.
         input: Arc<LogicalPlan>,
+        /// The output columns, in order (each named by its alias or its column).
         exprs: Vec<Expr>,
     },
     /// Add or replace columns, keeping the rest.
     WithColumns {
+        /// The frame the columns are added to.
         input: Arc<LogicalPlan>,
+        /// The columns to add or replace, evaluated over the input.
         exprs: Vec<Expr>,
     },
     /// Sort rows by keys, each with its own options.
     Sort {
+        /// The rows to sort.
         input: Arc<LogicalPlan>,
+        /// The sort keys, most significant first.
         by: Vec<Expr>,
+        /// One per key: descending, nulls first or last.
         options: Vec<SortOptions>,
     },
     /// Rows `offset..offset+len`; a negative offset counts from the end (`tail`).
     Slice {
+        /// The rows to slice.
         input: Arc<LogicalPlan>,
+        /// The first row; negative counts from the end.
         offset: i64,
+        /// How many rows at most.
         len: usize,
     },
     /// Remove columns.
     Drop {
+        /// The frame the columns are removed from.
         input: Arc<LogicalPlan>,
+        /// The names of the columns to remove.
         columns: Vec<String>,
     },
     /// Rename columns (`existing[i]` becomes `new[i]`).
     Rename {
+        /// The frame whose columns are renamed.
         input: Arc<LogicalPlan>,
+        /// The current names.
         existing: Vec<String>,
+        /// The new names, one per current name.
         new: Vec<String>,
     },
     /// Take rows at the positions an integer expression gives (after `arg_sort`, say).
     Gather {
+        /// The rows to take from.
         input: Arc<LogicalPlan>,
+        /// The positions to take, an integer expression (negative counts from the end).
         indices: Expr,
     },
     /// Named scalar aggregates over the input, computed together in one pass; the rows pass
@@ -99,26 +124,39 @@ pub enum LogicalPlan {
     /// optimizer's aggregate hoisting builds it). A pipeline breaker: the input is
     /// materialized, since the rows above are needed again after the aggregates are known.
     Aggregates {
+        /// The rows the aggregates are computed over (passed through unchanged).
         input: Arc<LogicalPlan>,
+        /// Each aggregate's parameter name and expression.
         aggs: Vec<(String, Expr)>,
     },
     /// Rows of `left` and `right` matched on keys (`left_on[i]` over the left input equals
     /// `right_on[i]` over the right one); see [`join`] for the output's columns and rows.
     Join {
+        /// The left input.
         left: Arc<LogicalPlan>,
+        /// The right input.
         right: Arc<LogicalPlan>,
+        /// Key expressions over the left input.
         left_on: Vec<Expr>,
+        /// Key expressions over the right input, one per left key.
         right_on: Vec<Expr>,
+        /// Inner, left, right, full, semi, anti or cross.
         how: JoinType,
     },
     /// The inputs' rows one after another, columns matched by name (see [`concat()`]).
-    Concat { inputs: Vec<Arc<LogicalPlan>> },
+    Concat {
+        /// The inputs, in order.
+        inputs: Vec<Arc<LogicalPlan>>,
+    },
     /// Rows grouped by the values of `keys` (null keys one group, NaN keys one group), groups
     /// in order of first appearance; `output` says what each group gives (aggregates, its
     /// first rows, or its first row for `unique`). A pipeline breaker.
     GroupBy {
+        /// The rows to group.
         input: Arc<LogicalPlan>,
+        /// The grouping key expressions.
         keys: Vec<Expr>,
+        /// What each group gives.
         output: GroupOutput,
     },
 }

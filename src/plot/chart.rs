@@ -62,7 +62,9 @@ enum Source {
 /// The picture formats [`Plot::save`] writes, by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageFormat {
+    /// Scalable vector graphics (`.svg`).
     Svg,
+    /// A PNG bitmap (`.png`).
     Png,
 }
 

@@ -54,7 +54,7 @@ mod figure;
 mod models;
 #[cfg(feature = "plot")]
 mod render;
-#[cfg(feature = "plot")]
+#[cfg(all(feature = "plot", feature = "script"))]
 pub(crate) mod script;
 #[cfg(feature = "plot")]
 mod thin;

@@ -42,12 +42,19 @@ impl From<crate::plot::Plot> for Output {
 /// `model_outputs!` and an arm in [`Model::explain`] / [`Model::fit`].
 #[derive(Clone, Debug)]
 pub enum Model {
+    /// A k-means fit still to run (`.kmeans(..)`).
     KMeans(LazyKMeans),
+    /// A mini-batch k-means fit still to run.
     MiniBatchKMeans(LazyMiniBatchKMeans),
+    /// A PCA fit still to run (`.pca(..)`).
     Pca(LazyPca),
+    /// A least-squares fit still to run (`.linear_regression(..)`).
     LinearRegression(LazyLinearRegression),
+    /// A fitted k-means model.
     FittedKMeans(KMeansModel),
+    /// A fitted PCA model.
     FittedPca(PcaModel),
+    /// A fitted linear model.
     FittedLinear(LinearModel),
 }
 

@@ -27,11 +27,15 @@ pub enum Format {
 /// The file formats `--output` writes, by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
+    /// `.csv`
     Csv,
+    /// `.parquet`
     Parquet,
+    /// `.arrow`, `.ipc` or `.feather` (the Arrow IPC file format).
     Ipc,
     /// The Arrow IPC stream format (`.arrows`).
     IpcStream,
+    /// `.json` (an array of row objects).
     Json,
 }
 

@@ -21,8 +21,11 @@ use crate::plan::{ExecOptions, LazyFrame};
 /// A sink a planned script would run: where, in which format, and the query.
 #[derive(Clone, Debug)]
 pub struct PlannedSink {
+    /// The file the sink writes.
     pub path: PathBuf,
+    /// Its format.
     pub format: SinkFormat,
+    /// The query whose rows it writes.
     pub query: LazyFrame,
 }
 

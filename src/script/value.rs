@@ -30,14 +30,18 @@ use crate::plan::{ExecOptions, IntoSortOptions, JoinType, LazyFrame, LazyGroupBy
 /// An integer literal: its value and its type suffix, if any (`5usize` -> `Some("usize")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IntLit {
+    /// The literal's value.
     pub value: i128,
+    /// Its type suffix (`"usize"`, `"i64"`), if written.
     pub suffix: Option<&'static str>,
 }
 
 /// A float literal or constant: its value and suffix (`f64::NAN` carries `Some("f64")`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FloatLit {
+    /// The literal's value.
     pub value: f64,
+    /// Its type suffix (`"f64"`, `"f32"`), if written.
     pub suffix: Option<&'static str>,
 }
 
@@ -46,10 +50,13 @@ pub struct FloatLit {
 pub enum Value {
     /// `()`, what `sink_csv(..)?` gives.
     Unit,
+    /// An integer literal.
     Int(IntLit),
+    /// A float literal or constant.
     Float(FloatLit),
     /// A string literal (`&'static str` in Rust).
     Str(String),
+    /// `true` or `false`.
     Bool(bool),
     /// `[a, b]` or `vec![a, b]`; elements have one kind (checked when built).
     Array(Vec<Value>),
@@ -236,6 +243,7 @@ pub trait FromValue: Sized {
 
 /// Convert what a Rust API function returns into a script value.
 pub trait IntoValue {
+    /// The script value.
     fn into_value(self) -> Value;
 }
 
@@ -603,7 +611,9 @@ impl<T: FromValue> FromValue for Ref<T> {
 
 /// `impl IntoSortOptions`: one `SortOptions` for all keys or an array with one per key.
 pub enum SortArg {
+    /// One `SortOptions` for every key.
     One(SortOptions),
+    /// One `SortOptions` per key.
     Many(Vec<SortOptions>),
 }
 

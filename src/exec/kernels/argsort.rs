@@ -27,7 +27,9 @@ use rayon::prelude::*;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub struct Pair {
+    /// The value as an order-preserving unsigned integer.
     pub key: u64,
+    /// The row it came from.
     pub row: u32,
 }
 

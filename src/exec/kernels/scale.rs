@@ -127,10 +127,15 @@ pub fn nan_min_max(v: &[f64]) -> (f64, f64, usize) {
 /// values of a column.
 #[derive(Clone, Copy, Debug)]
 pub struct Moments {
+    /// How many valid values.
     pub n: usize,
+    /// Their mean.
     pub mean: f64,
+    /// The sum of their squared deviations from the mean.
     pub m2: f64,
+    /// The smallest of them.
     pub min: f64,
+    /// The largest of them.
     pub max: f64,
 }
 

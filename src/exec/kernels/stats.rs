@@ -9,11 +9,14 @@ use super::scale::{nan_min_max, nan_sum_count};
 /// Neumaier-compensated running sum.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Compensated {
+    /// The running sum.
     pub sum: f64,
+    /// The accumulated rounding error, added back by [`Compensated::value`].
     pub comp: f64,
 }
 
 impl Compensated {
+    /// Add `v`.
     pub fn add(&mut self, v: f64) {
         let t = self.sum + v;
         if self.sum.abs() >= v.abs() {
@@ -23,6 +26,7 @@ impl Compensated {
         }
         self.sum = t;
     }
+    /// The compensated sum.
     pub fn value(&self) -> f64 {
         self.sum + self.comp
     }

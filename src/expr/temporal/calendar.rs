@@ -11,9 +11,11 @@
 //! `civil_from_days`: exact for every `i32` day and allocation-free, so kernels call them
 //! per row.
 
+#[cfg(feature = "tz")]
 use std::str::FromStr;
 
 use arrow::datatypes::TimeUnit;
+#[cfg(feature = "tz")]
 use chrono::{NaiveDateTime, Offset, TimeZone};
 
 /// Seconds in a day.
@@ -121,6 +123,8 @@ pub fn add_months(days: i64, months: i64) -> i64 {
 pub enum Zone {
     /// Seconds east of UTC.
     Fixed(i32),
+    /// A zone of the tz database (the default `tz` feature).
+    #[cfg(feature = "tz")]
     Named(chrono_tz::Tz),
 }
 
@@ -138,16 +142,24 @@ impl Zone {
         if let Some(secs) = parse_offset(name) {
             return Ok(Zone::Fixed(secs));
         }
-        chrono_tz::Tz::from_str(name)
+        #[cfg(feature = "tz")]
+        return chrono_tz::Tz::from_str(name)
             .map(Zone::Named)
-            .map_err(|_| format!("unknown time zone {name:?}"))
+            .map_err(|_| format!("unknown time zone {name:?}"));
+        #[cfg(not(feature = "tz"))]
+        Err(format!(
+            "time zone {name:?}: named zones need fusedframe's `tz` feature (UTC and fixed \
+             offsets such as \"+05:30\" work without it)"
+        ))
     }
 
     /// Seconds east of UTC at the UTC instant `secs`.
     #[inline]
+    #[cfg_attr(not(feature = "tz"), allow(unused_variables))]
     pub fn offset_at(&self, secs: i64) -> i64 {
         match self {
             Zone::Fixed(o) => i64::from(*o),
+            #[cfg(feature = "tz")]
             Zone::Named(tz) => match chrono::DateTime::from_timestamp(secs, 0) {
                 Some(t) => i64::from(
                     tz.offset_from_utc_datetime(&t.naive_utc())
@@ -162,9 +174,11 @@ impl Zone {
     /// The UTC instant (seconds) of the local wall-clock time `local` (seconds). A time the
     /// clocks skip (spring forward) is `None`; a repeated one (fall back) takes the offset
     /// `prefer` when it is one of the two, else the earlier instant.
+    #[cfg_attr(not(feature = "tz"), allow(unused_variables))]
     pub fn local_to_utc(&self, local: i64, prefer: i64) -> Option<i64> {
         match self {
             Zone::Fixed(o) => Some(local - i64::from(*o)),
+            #[cfg(feature = "tz")]
             Zone::Named(tz) => {
                 let naive = chrono::DateTime::from_timestamp(local, 0)?.naive_utc();
                 let utc = |n: &NaiveDateTime, o: i64| n.and_utc().timestamp() - o;
@@ -214,9 +228,13 @@ fn parse_offset(s: &str) -> Option<i32> {
 /// on the date.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
+    /// Calendar months (`"1mo"`, `"1y"` is 12).
     pub months: i64,
+    /// Weeks (`"2w"`).
     pub weeks: i64,
+    /// Calendar days (`"7d"`).
     pub days: i64,
+    /// The fixed part: hours, minutes, seconds and below, in nanoseconds.
     pub nanos: i64,
 }
 

@@ -173,30 +173,45 @@ fn split_offset(time: &str) -> Option<(&str, Option<i32>)> {
 /// The functions of the `dt()` namespace (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum TemporalFunction {
+    /// The year (Int32).
     Year,
+    /// The quarter, 1..=4.
     Quarter,
+    /// The month, 1..=12.
     Month,
+    /// The day of the month, 1..=31.
     Day,
     /// ISO weekday: Monday 1 .. Sunday 7.
     Weekday,
     /// Day of the year, 1..=366.
     OrdinalDay,
+    /// The hour, 0..=23 (local time for zoned timestamps).
     Hour,
+    /// The minute, 0..=59.
     Minute,
+    /// The second, 0..=59.
     Second,
     /// The calendar date (local date for zoned timestamps).
     Date,
     /// Round down to a multiple of the span (`"1mo"`), kept as text for the plan.
     Truncate(String),
+    /// A duration in whole days (truncated toward zero).
     TotalDays,
+    /// A duration in whole hours.
     TotalHours,
+    /// A duration in whole minutes.
     TotalMinutes,
+    /// A duration in whole seconds.
     TotalSeconds,
+    /// A duration in whole milliseconds.
     TotalMilliseconds,
     /// A `date("..")`/`datetime("..")` whose text does not parse: planning it is an error.
     InvalidLiteral {
+        /// `"date"` or `"datetime"`.
         constructor: &'static str,
+        /// The text given.
         text: String,
+        /// Why it does not parse.
         reason: String,
     },
 }

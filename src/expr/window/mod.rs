@@ -24,14 +24,19 @@ use crate::error::{Error, Result};
 /// Which statistic a rolling window computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RollingKind {
+    /// The sum of the window's values.
     Sum,
+    /// The mean of the window's values.
     Mean,
+    /// The smallest value in the window.
     Min,
+    /// The largest value in the window.
     Max,
     /// Standard deviation with `RollingOptions::ddof` (default 1, as Polars and pandas).
     Std,
     /// Variance with `RollingOptions::ddof` (default 1, as Polars and pandas).
     Var,
+    /// The median of the window's values.
     Median,
 }
 
@@ -164,26 +169,36 @@ impl RollingOptions {
 pub enum WindowFunction {
     /// A sliding-window statistic (same length as the input).
     Rolling {
+        /// The statistic.
         kind: RollingKind,
+        /// Window size, minimum periods, centring and ddof.
         options: RollingOptions,
     },
     /// A rolling statistic over the rows whose `by` value (the second argument) lies in
     /// `(t - window, t]` (see [`Expr::rolling_by`]).
     RollingBy {
+        /// The statistic.
         kind: RollingKind,
+        /// The window's length as a duration string (`"7d"`, `"2h"`).
         window: String,
+        /// Fewer valid values than this in a window give null.
         min_periods: usize,
     },
     /// Values moved down `n` rows (up when negative); the rows left empty are null.
     Shift(i64),
     /// `x - x.shift(n)`.
     Diff(i64),
+    /// The running sum.
     CumSum,
+    /// The running product.
     CumProd,
+    /// The running minimum.
     CumMin,
+    /// The running maximum.
     CumMax,
     /// Non-null values so far, this row included (UInt32).
     CumCount,
+    /// The rank of each value (average, min, max, dense or ordinal; see [`RankOptions`]).
     Rank(RankOptions),
 }
 

@@ -69,7 +69,9 @@ pub enum RankMethod {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RankOptions {
+    /// How ties are ranked.
     pub method: RankMethod,
+    /// Whether the largest value ranks first.
     pub descending: bool,
 }
 

@@ -9,6 +9,70 @@ use std::os::unix::fs::FileExt;
 use parquet::basic::Compression;
 use parquet::file::metadata::ColumnChunkMetaData;
 
+/// Why a column chunk's pages cannot be decoded. The scan turns it into
+/// [`Error::File`](crate::Error::File) naming the file, the row group and the column; the
+/// decoder itself knows only byte offsets.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PageError {
+    /// The chunk's byte range, as its metadata gives it, is not inside the file.
+    #[error("column chunk not within the file's {file_len} bytes")]
+    OutsideFile { file_len: u64 },
+    /// Reading the file failed (a file shortened while it is read, say).
+    #[error("reading {len} bytes at byte {at}: {source}")]
+    Read {
+        at: u64,
+        len: usize,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page header that ends with the chunk.
+    #[error("page header at byte {at} is truncated")]
+    TruncatedHeader { at: u64 },
+    /// A page header that is not valid Thrift compact protocol.
+    #[error("bad page header at byte {at}: {reason}")]
+    BadHeader { at: u64, reason: &'static str },
+    /// A page header without a field the page needs (by Thrift field id).
+    #[error("page header lacks field {id}")]
+    MissingField { id: usize },
+    /// A size or count field below zero.
+    #[error("page header field {id} is negative")]
+    NegativeField { id: usize },
+    /// Page sizes that contradict each other or the bytes stored.
+    #[error("page at byte {at}: bad sizes (stored {stored}, full {full})")]
+    BadSizes { at: u64, stored: usize, full: usize },
+    /// A snappy stream that does not decompress.
+    #[error("page at byte {at}: snappy: {source}")]
+    Snappy {
+        at: u64,
+        #[source]
+        source: snap::Error,
+    },
+    /// A snappy stream of another length than the header says.
+    #[error("page at byte {at}: {got} bytes decompressed, header says {want}")]
+    Decompressed { at: u64, got: usize, want: usize },
+    /// A page type without its type-specific header.
+    #[error("page type {kind} without its header")]
+    PageType { kind: i32 },
+    /// An encoding (or index width) outside what Parquet defines for these columns.
+    #[error("{what} {code}")]
+    Encoding { what: &'static str, code: i32 },
+    /// The chunk ends before the row group's rows do.
+    #[error("column chunk ends after {rows} rows")]
+    ShortChunk { rows: usize },
+    /// Damaged page contents: levels, runs or values that do not add up.
+    #[error("{0}")]
+    Damaged(&'static str),
+    /// Decoded values that do not form a valid Arrow array.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl From<&'static str> for PageError {
+    fn from(what: &'static str) -> Self {
+        PageError::Damaged(what)
+    }
+}
+
 /// One column chunk's pages, read one at a time into buffers that only ever grow, so a page
 /// costs no allocation and no zero-fill once the largest page has been seen.
 pub(super) struct Pages<'a> {
@@ -31,7 +95,7 @@ impl<'a> Pages<'a> {
         file: &'a File,
         file_len: u64,
         chunk: &ColumnChunkMetaData,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, PageError> {
         let start = chunk
             .dictionary_page_offset()
             .unwrap_or(chunk.data_page_offset());
@@ -39,9 +103,7 @@ impl<'a> Pages<'a> {
         let range = start.ok().zip(len.ok());
         let range = range.and_then(|(s, l)| Some((s, s.checked_add(l)?)));
         let Some((next, end)) = range.filter(|r| r.1 <= file_len) else {
-            return Err(format!(
-                "column chunk not within the file's {file_len} bytes"
-            ));
+            return Err(PageError::OutsideFile { file_len });
         };
         Ok(Self {
             file,
@@ -66,7 +128,7 @@ impl<'a> Pages<'a> {
     }
 
     /// Parse the next page header; returns it and its body's file offset.
-    pub(super) fn header(&mut self) -> Result<(Fields, u64), String> {
+    pub(super) fn header(&mut self) -> Result<(Fields, u64), PageError> {
         let at = self.next;
         let left = usize::try_from(self.end - at).unwrap_or(usize::MAX);
         // Headers of numeric pages are tens of bytes; retry larger only for unusual ones.
@@ -84,8 +146,8 @@ impl<'a> Pages<'a> {
             match Fields::read(&mut c, 0) {
                 Ok(h) => return Ok((h, at + c.pos as u64)),
                 Err(Thrift::Eof) if want < left => want = left.min(want.saturating_mul(8)),
-                Err(Thrift::Eof) => return Err(format!("page header at byte {at} is truncated")),
-                Err(Thrift::Bad(m)) => return Err(format!("bad page header at byte {at}: {m}")),
+                Err(Thrift::Eof) => return Err(PageError::TruncatedHeader { at }),
+                Err(Thrift::Bad(reason)) => return Err(PageError::BadHeader { at, reason }),
             }
         }
     }
@@ -99,7 +161,7 @@ impl<'a> Pages<'a> {
         full: usize,
         keep: usize,
         unpack: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), PageError> {
         grow(&mut self.raw, size);
         let raw = self.raw.get_mut(..size).unwrap_or_default();
         read_at(self.file, raw, at)?;
@@ -108,7 +170,11 @@ impl<'a> Pages<'a> {
         if !unpack {
             return Ok(());
         }
-        let bad = || format!("page at byte {at}: bad sizes (stored {size}, full {full})");
+        let bad = || PageError::BadSizes {
+            at,
+            stored: size,
+            full,
+        };
         let (levels, packed) = raw.split_at_checked(keep).ok_or_else(bad)?;
         let want = full.checked_sub(keep).ok_or_else(bad)?;
         // A snappy stream expands at most ~21x (a 3-byte copy of 64 bytes); a larger size is
@@ -121,12 +187,10 @@ impl<'a> Pages<'a> {
         let (head, tail) = out.split_at_mut_checked(keep).ok_or_else(bad)?;
         head.copy_from_slice(levels);
         if want > 0 {
-            let snappy_err = |e: snap::Error| format!("page at byte {at}: snappy: {e}");
-            let n = snap::raw::decompress_len(packed).map_err(snappy_err)?;
-            if n != want {
-                return Err(format!(
-                    "page at byte {at}: {n} bytes decompressed, header says {want}"
-                ));
+            let snappy_err = |source| PageError::Snappy { at, source };
+            let got = snap::raw::decompress_len(packed).map_err(snappy_err)?;
+            if got != want {
+                return Err(PageError::Decompressed { at, got, want });
             }
             self.snap.decompress(packed, tail).map_err(snappy_err)?;
         }
@@ -170,9 +234,13 @@ fn grow(v: &mut Vec<u8>, n: usize) {
     }
 }
 
-fn read_at(file: &File, buf: &mut [u8], at: u64) -> Result<(), String> {
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> Result<(), PageError> {
     file.read_exact_at(buf, at)
-        .map_err(|e| format!("reading {} bytes at byte {at}: {e}", buf.len()))
+        .map_err(|source| PageError::Read {
+            at,
+            len: buf.len(),
+            source,
+        })
 }
 
 /// A reader of Parquet's RLE / bit-packed hybrid encoding, holding positions into the page.
@@ -466,13 +534,13 @@ impl Fields {
 }
 
 impl Ints {
-    pub(super) fn int(&self, id: usize) -> Result<i32, String> {
+    pub(super) fn int(&self, id: usize) -> Result<i32, PageError> {
         let v = self.0.get(id).copied().flatten();
-        v.ok_or_else(|| format!("page header lacks field {id}"))
+        v.ok_or(PageError::MissingField { id })
     }
 
-    pub(super) fn count(&self, id: usize) -> Result<usize, String> {
-        usize::try_from(self.int(id)?).map_err(|_| format!("page header field {id} is negative"))
+    pub(super) fn count(&self, id: usize) -> Result<usize, PageError> {
+        usize::try_from(self.int(id)?).map_err(|_| PageError::NegativeField { id })
     }
 }
 
@@ -497,13 +565,26 @@ mod tests {
         };
         let h = Fields::read(&mut c, 0).unwrap();
         assert_eq!(
-            (c.pos, h.ints.int(1), h.ints.int(2), h.ints.int(3)),
-            (bytes.len(), Ok(0), Ok(100), Ok(50))
+            (
+                c.pos,
+                h.ints.int(1).ok(),
+                h.ints.int(2).ok(),
+                h.ints.int(3).ok()
+            ),
+            (bytes.len(), Some(0), Some(100), Some(50))
+        );
+        let missing = h.ints.int(7);
+        assert!(
+            matches!(missing, Err(PageError::MissingField { id: 7 })),
+            "{missing:?}"
         );
         let Some((5, d)) = &h.sub else {
             panic!("no data page header")
         };
-        assert_eq!((d.int(1), d.int(2), d.int(3)), (Ok(7), Ok(0), Ok(3)));
+        assert_eq!(
+            (d.int(1).ok(), d.int(2).ok(), d.int(3).ok()),
+            (Some(7), Some(0), Some(3))
+        );
         for end in 0..bytes.len() {
             let r = Fields::read(
                 &mut Compact {
