@@ -478,4 +478,5 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
         );
     }
 }
+#[path = "bounded_memory/sorting.rs"]
 mod sorting;
