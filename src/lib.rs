@@ -24,7 +24,7 @@ pub mod expr;
 pub mod frame;
 pub mod io;
 pub mod ml;
-pub mod optimizer;
+pub(crate) mod optimizer;
 pub(crate) mod physical;
 pub mod plan;
 pub mod plot;

@@ -21,12 +21,12 @@
 
 pub(crate) mod aggregate;
 mod alloc;
-pub mod eval;
+pub(crate) mod eval;
 mod fit;
 pub(crate) mod groups;
 mod hoisted;
 mod join;
-pub mod kernels;
+pub(crate) mod kernels;
 pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
@@ -34,10 +34,10 @@ mod rescan;
 mod sink;
 mod sort;
 mod spill;
-pub mod value;
+pub(crate) mod value;
 
 pub use alloc::tune_allocator;
-pub use pipeline::{piece_rows, PIECE_BYTES};
+pub(crate) use pipeline::piece_rows;
 pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;

@@ -49,17 +49,11 @@ pub struct Transformed<T> {
 
 impl<T> Transformed<T> {
     /// A changed result.
+    #[cfg(test)]
     pub fn yes(data: T) -> Self {
         Self {
             data,
             changed: true,
-        }
-    }
-    /// An unchanged result.
-    pub fn no(data: T) -> Self {
-        Self {
-            data,
-            changed: false,
         }
     }
 }

@@ -19,7 +19,9 @@ use super::argsort::{argsort_keys, f64_key, i64_key, Pair};
 use crate::error::{Error, Result};
 use crate::expr::SortOptions;
 
-/// Row order that sorts `keys` (compared left to right) under `options` (one per key).
+/// Row order that sorts `keys` (compared left to right) under `options` (one per key), as
+/// `UInt64` (the executor uses [`arg_sort_u32`]; tests check the orders here).
+#[cfg(test)]
 pub fn arg_sort(keys: &[ArrayRef], options: &[SortOptions]) -> Result<UInt64Array> {
     if keys.len() != options.len() {
         return Err(Error::Internal(format!(
