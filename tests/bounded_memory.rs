@@ -482,7 +482,10 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
     }
 }
 
+// The test binary's root looks for modules beside it, hence the paths.
 #[path = "bounded_memory/fits.rs"]
 mod fits;
 #[path = "bounded_memory/joins.rs"]
 mod joins;
+#[path = "bounded_memory/sorting.rs"]
+mod sorting;

@@ -160,7 +160,7 @@ pub(crate) fn join(
     let merge = merge_runs(
         runs,
         keys,
-        run_schema,
+        (run_schema.clone(), run_schema),
         (rows, joiner_batch),
         ctx.reserve(OPERATOR),
         &ctx.spill,

@@ -273,6 +273,20 @@ impl Merge {
     }
 }
 
+impl Merge {
+    /// A merged piece without the keys that rode along (see `sort_frame`).
+    fn narrow(&self, df: DataFrame) -> Result<DataFrame> {
+        let width = self.schema.fields().len();
+        if df.width() == width {
+            return Ok(df);
+        }
+        if width == 0 {
+            return Ok(DataFrame::with_height(df.height()));
+        }
+        DataFrame::from_arrays(self.schema.clone(), df.columns()[..width].to_vec())
+    }
+}
+
 impl SequentialSource for Merge {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
@@ -300,6 +314,7 @@ impl SequentialSource for Merge {
         loop {
             let MergeState { merger, memory, .. } = &mut *st;
             let df = merger.next(self.rows, memory)?.ok_or_else(lost_rows)?;
+            let df = self.narrow(df)?;
             let done = st.made;
             st.made += 1;
             if done == i {

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use arrow::array::{new_null_array, ArrayRef, AsArray};
 use arrow::compute::kernels::arity::unary;
-use arrow::datatypes::{DataType, Float32Type, Float64Type, SchemaRef};
+use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema, SchemaRef};
 use rayon::prelude::*;
 
 use self::merge::Merger;
@@ -41,7 +41,7 @@ use super::pipeline::{piece_rows, Carry, Kept, Opened, Running};
 use super::spill::{SpillDir, SpillFile, SpillWriter};
 use super::{Context, Params};
 use crate::error::{Error, Result};
-use crate::expr::{Expr, SortOptions};
+use crate::expr::{col, Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::physical::PhysicalNode;
 
@@ -53,49 +53,112 @@ pub(super) fn open(
     ctx: &mut Context,
 ) -> Result<Opened> {
     let schema = input.schema();
-    match input {
-        PhysicalNode::Pipeline(p) if by.iter().all(Expr::is_elementwise) => {
-            let source = super::open_pipeline(p, ctx)?;
-            let running = Running::new(source, &p.ops, ctx);
-            let mut sorter = Sorter::new(by, options, schema, ctx, ctx.reserve("SORT"));
-            let (n, wave) = (running.num_morsels(), running.wave());
-            let mut carry = Carry::default();
-            let mut last_wave = 0;
-            let mut next = 0;
-            while next < n {
-                // Room for the coming wave, judged by the last one.
-                sorter.make_room(last_wave)?;
-                let end = (next + wave).min(n);
-                let parts = running.run_morsels(
-                    next..end,
-                    &mut carry,
-                    false,
-                    &|_| Ok(vec![]),
-                    &|out: &mut Vec<Buffered>, piece, _| {
-                        out.push(Buffered::new(piece, by, running.params())?);
-                        Ok(())
-                    },
-                )?;
-                last_wave = 0;
-                for b in parts.into_iter().flatten() {
-                    last_wave += b.bytes;
-                    sorter.push(b)?;
-                }
-                next = end;
-            }
-            sorter.finish()
-        }
-        _ => {
-            let (df, held) = super::materialize(input, ctx, "SORT")?;
-            let keys = by
-                .iter()
-                .map(|e| evaluate_array(e, &df, true, &ctx.params))
-                .collect::<Result<Vec<_>>>()?;
-            let mut sorter = Sorter::new(by, options, schema, ctx, held);
-            sorter.buffer.push(Buffered::with_keys(df, keys));
-            sorter.finish()
-        }
+    if !by.iter().all(Expr::is_elementwise) {
+        return sort_frame(input, by, options, ctx);
     }
+    // A pipeline streams its morsels; another breaker's output (a join's, a group-by's) is
+    // read as pieces the same way, its frame held by its own operator meanwhile.
+    let (source, ops) = match input {
+        PhysicalNode::Pipeline(p) => (super::open_pipeline(p, ctx)?, &p.ops[..]),
+        other => (super::open_node(other, ctx)?, &[][..]),
+    };
+    let running = Running::new(source, ops, ctx);
+    let sorter = Sorter::new(
+        by,
+        options,
+        schema.clone(),
+        schema,
+        ctx,
+        ctx.reserve("SORT"),
+    );
+    stream(running, sorter, by)
+}
+
+/// Buffer the pieces of `running` in waves, spilling sorted runs when the next wave would
+/// not fit, then sort what is left.
+fn stream(running: Running, mut sorter: Sorter, by: &[Expr]) -> Result<Opened> {
+    let (n, wave) = (running.num_morsels(), running.wave());
+    let mut carry = Carry::default();
+    let mut last_wave = 0;
+    let mut next = 0;
+    while next < n {
+        // Room for the coming wave, judged by the last one.
+        sorter.make_room(last_wave)?;
+        let end = (next + wave).min(n);
+        let parts = running.run_morsels(
+            next..end,
+            &mut carry,
+            false,
+            &|_| Ok(vec![]),
+            &|out: &mut Vec<Buffered>, piece, _| {
+                out.push(Buffered::new(piece, by, running.params())?);
+                Ok(())
+            },
+        )?;
+        last_wave = 0;
+        for b in parts.into_iter().flatten() {
+            last_wave += b.bytes;
+            sorter.push(b)?;
+        }
+        next = end;
+    }
+    // The input's own holdings (a breaker's frame) go before the merge needs the budget.
+    drop(running);
+    sorter.finish()
+}
+
+/// Sort by keys that need whole columns (a rank, seeded random numbers, a scaled column):
+/// the input is materialized and its keys evaluated once, then the keys ride along as extra
+/// columns (so spilled runs carry them to the merge) and the frame goes through the sorter
+/// in pieces, like a streamed input: a frame that fits the budget but whose sort does not
+/// spills sorted runs and merges them, with the same output as in memory.
+fn sort_frame(
+    input: &PhysicalNode,
+    by: &[Expr],
+    options: &[SortOptions],
+    ctx: &mut Context,
+) -> Result<Opened> {
+    let schema = input.schema();
+    let (df, held) = super::materialize(input, ctx, "SORT")?;
+    let keys = by
+        .iter()
+        .map(|e| evaluate_array(e, &df, true, &ctx.params))
+        .collect::<Result<Vec<_>>>()?;
+    held.try_grow(keys.iter().map(array_bytes).sum())?;
+    let width = df.width();
+    let mut fields = schema.fields().to_vec();
+    let mut columns = df.columns().to_vec();
+    let mut hidden = Vec::with_capacity(keys.len());
+    for (i, k) in keys.into_iter().enumerate() {
+        // A name no user column has: a NUL cannot come from a file header or a script.
+        let name = format!("\0sort_key_{i}");
+        fields.push(Arc::new(Field::new(&name, k.data_type().clone(), true)));
+        columns.push(k);
+        hidden.push(col(name));
+    }
+    let wide = DataFrame::from_arrays(Arc::new(Schema::new(fields)), columns)?;
+    drop(df);
+    let mut sorter = Sorter::new(
+        &hidden,
+        options,
+        wide.schema().clone(),
+        schema,
+        ctx,
+        ctx.reserve("SORT"),
+    );
+    let rows = piece_rows([wide.schema().as_ref()]);
+    let mut at = 0;
+    while at < wide.height() {
+        let piece = wide.slice(at, rows);
+        let keys = piece.columns()[width..].to_vec();
+        sorter.push(Buffered::with_keys(piece, keys))?;
+        at += rows;
+    }
+    // What was not spilled is now the buffer's (slices of the frame, reserved by the
+    // sorter).
+    drop(wide);
+    drop(held);
+    sorter.finish()
 }
 
 /// A piece of the input with its evaluated keys.
@@ -134,7 +197,10 @@ fn spill_batch_bytes(limit: usize) -> usize {
 struct Sorter<'a> {
     by: &'a [Expr],
     options: &'a [SortOptions],
+    /// The schema of buffered pieces and runs.
     schema: SchemaRef,
+    /// The output's schema: the first columns of `schema` (the rest are keys riding along).
+    out: SchemaRef,
     ctx: &'a Context,
     memory: Reservation,
     buffer: Vec<Buffered>,
@@ -146,6 +212,7 @@ impl<'a> Sorter<'a> {
         by: &'a [Expr],
         options: &'a [SortOptions],
         schema: SchemaRef,
+        out: SchemaRef,
         ctx: &'a Context,
         memory: Reservation,
     ) -> Self {
@@ -153,6 +220,7 @@ impl<'a> Sorter<'a> {
             by,
             options,
             schema,
+            out,
             ctx,
             memory,
             buffer: vec![],
@@ -223,20 +291,20 @@ impl<'a> Sorter<'a> {
 
     /// The sorted output: pieces in memory, or the merge of the runs.
     fn finish(mut self) -> Result<Opened> {
-        let rows = piece_rows([self.schema.as_ref()]);
+        let rows = piece_rows([self.out.as_ref()]);
         if self.runs.is_empty() {
             // The reservation already covers the sorted copy.
             let order = sorted_order(&self.buffer, self.options)?;
             let pieces = order
                 .par_chunks(rows)
-                .map(|c| Ok(vec![gather(&self.buffer, c, &self.schema)?]))
+                .map(|c| Ok(vec![gather(&self.buffer, c, &self.out)?]))
                 .collect::<Result<Vec<_>>>()?;
             self.buffer.clear();
             let bytes = pieces.iter().flatten().map(frame_bytes).sum();
             self.memory.try_resize(bytes)?;
             return Ok(Opened::Pieces(Box::new(Kept {
                 morsels: pieces,
-                schema: self.schema,
+                schema: self.out,
                 memory: Some(self.memory),
             })));
         }
@@ -250,7 +318,7 @@ impl<'a> Sorter<'a> {
         let merge = merge_runs(
             std::mem::take(&mut self.runs),
             keys,
-            self.schema.clone(),
+            (self.schema.clone(), self.out.clone()),
             (rows, spill_batch_bytes(self.memory.pool().limit())),
             self.memory,
             &self.ctx.spill,
@@ -260,13 +328,14 @@ impl<'a> Sorter<'a> {
 }
 
 /// Sorted `runs` (in input order: ties go to the earlier run; written in batches of about
-/// `batch` bytes) merged by `keys` into a source of pieces of `rows` rows, reserving from
-/// `memory`. When there are more runs than the budget lets the merge hold a batch of at once,
-/// consecutive runs are merged into longer ones first (written to `spill`).
+/// `batch` bytes, with columns `schema`) merged by `keys` into a source of pieces of `rows` rows
+/// with the first columns, `out`, reserving from `memory`. When there are more runs than the
+/// budget lets the merge hold a batch of at once, consecutive runs are merged into longer ones
+/// first (written to `spill`, all columns kept).
 pub(crate) fn merge_runs(
     mut runs: Vec<Arc<SpillFile>>,
     keys: Arc<KeyRows>,
-    schema: SchemaRef,
+    (schema, out): (SchemaRef, SchemaRef),
     (rows, batch): (usize, usize),
     memory: Reservation,
     spill: &SpillDir,
@@ -290,7 +359,7 @@ pub(crate) fn merge_runs(
         }
         runs = longer;
     }
-    Merge::new(runs, keys, schema, rows, memory)
+    Merge::new(runs, keys, out, rows, memory)
 }
 
 /// The buffer's rows in sorted order, as (piece, row) positions.

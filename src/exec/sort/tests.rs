@@ -42,13 +42,24 @@ fn sort_with(
     limit: usize,
     temp: &std::path::Path,
 ) -> (DataFrame, bool) {
+    let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
+    sort_node(&input, by, options, limit, temp).expect("sort")
+}
+
+/// Sort `input` under a budget of `limit` bytes; the output, and whether runs were spilled.
+fn sort_node(
+    input: &PhysicalNode,
+    by: &[Expr],
+    options: &[SortOptions],
+    limit: usize,
+    temp: &std::path::Path,
+) -> Result<(DataFrame, bool)> {
     let mut ctx = Context {
         memory: MemoryPool::new(limit),
         spill: crate::exec::spill::SpillDir::new(temp.to_path_buf()),
         ..Context::default()
     };
-    let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
-    let opened = open(&input, by, options, &mut ctx).expect("sort");
+    let opened = open(input, by, options, &mut ctx)?;
     let spilled = matches!(opened, Opened::Sequential(_));
     let all = MemoryPool::unbounded().reserve("TEST");
     let out = Running::new(opened, &[], &ctx)
@@ -56,7 +67,7 @@ fn sort_with(
         .expect("collect");
     // Everything the sort held is given back.
     assert_eq!(ctx.memory.reserved(), 0);
-    (out, spilled)
+    Ok((out, spilled))
 }
 
 #[test]
@@ -143,4 +154,91 @@ fn many_runs_merge_in_passes() {
     );
     assert!(spilled);
     assert!(got.equals(&want));
+}
+
+/// Keys that need whole columns: seeded random numbers, a min-max scaled column (ties kept).
+fn whole_column_keys() -> Vec<(Vec<Expr>, Vec<SortOptions>)> {
+    vec![
+        (
+            vec![crate::expr::rand_uniform(0.0, 1.0, 7)],
+            vec![SortOptions::default()],
+        ),
+        (
+            vec![col("k"), col("x").min_max_scale()],
+            vec![
+                SortOptions::default().nulls_last(false),
+                SortOptions::default().descending(true),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn materialized_inputs_spill_in_slices_and_equal_the_in_memory_sort() {
+    let df = frame();
+    let bytes = crate::exec::memory::frame_bytes(&df);
+    let temp = tempfile::tempdir().expect("tempdir");
+    let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
+    for (by, options) in whole_column_keys() {
+        assert!(!by[by.len() - 1].is_elementwise());
+        let (want, spilled) = sort_with(&df, &by, &options, usize::MAX, temp.path());
+        assert!(!spilled);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            // The frame and its keys fit, their sorted copy does not.
+            for limit in [bytes * 3 / 2, bytes + (bytes >> 2)] {
+                let (got, spilled) = pool
+                    .install(|| sort_node(&input, &by, &options, limit, temp.path()))
+                    .expect("sort");
+                assert!(spilled, "{by:?} under {limit}");
+                assert!(got.equals(&want), "{by:?} under {limit}, {threads} threads");
+            }
+        }
+    }
+    assert_eq!(std::fs::read_dir(temp.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_frame_larger_than_the_budget_names_the_sort() {
+    let df = frame();
+    let temp = tempfile::tempdir().expect("tempdir");
+    let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df)));
+    let (by, options) = whole_column_keys().remove(0);
+    let err = sort_node(&input, &by, &options, 1 << 20, temp.path()).expect_err("over budget");
+    assert!(
+        matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "SORT"),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(temp.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn a_sort_of_a_sort_streams_the_inner_output_and_spills() {
+    // The outer sort reads the inner one's output (a breaker, not a pipeline) as pieces.
+    let df = frame();
+    let temp = tempfile::tempdir().expect("tempdir");
+    let inner = PhysicalNode::Sort {
+        input: Box::new(PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df)))),
+        by: vec![col("s")],
+        options: vec![SortOptions::default()],
+    };
+    let by = [col("k")];
+    let options = [SortOptions::default().descending(true)];
+    let (want, spilled) = sort_node(&inner, &by, &options, usize::MAX, temp.path()).expect("sort");
+    assert!(!spilled);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        let (got, spilled) = pool
+            .install(|| sort_node(&inner, &by, &options, 1 << 20, temp.path()))
+            .expect("sort");
+        assert!(spilled);
+        assert!(got.equals(&want), "{threads} threads");
+    }
+    assert_eq!(std::fs::read_dir(temp.path()).expect("dir").count(), 0);
 }

@@ -45,6 +45,7 @@ use std::fs::File;
 use std::io::Read;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
@@ -206,7 +207,21 @@ pub(crate) fn format_rows(df: &DataFrame) -> Result<Vec<u8>> {
 
 /// The file's bytes: memory-mapped, or read into memory where mapping is not possible
 /// (empty files, pipes).
-pub(crate) enum Bytes {
+///
+/// A mapped file's pages count in the process's resident memory once touched, and stay
+/// there until unmapped: a scan that reads a 1 GB file front to back would hold 1 GB. So the
+/// readers [`hold`](Bytes::hold) a range while they read it and [`release`](Bytes::release) it
+/// when done, which drops its pages from the process (they stay in the kernel's page cache,
+/// and a later read, e.g. an error message counting lines, faults them back in). Resident
+/// file memory is then bounded by the ranges in flight: one per worker. The held bytes are
+/// counted, so tests can check that bound.
+pub(crate) struct Bytes {
+    data: Data,
+    held: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+enum Data {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
 }
@@ -219,21 +234,104 @@ impl Bytes {
             // SAFETY: the mapping is read-only; if another process truncates the file while
             // it is mapped, reads fault (the documented contract of file scans, as for IPC).
             if let Ok(m) = unsafe { memmap2::Mmap::map(&file) } {
-                return Ok(Bytes::Mapped(m));
+                return Ok(Self::of(Data::Mapped(m)));
             }
         }
         let mut v = vec![];
         file.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
-        Ok(Bytes::Owned(v))
+        Ok(Self::owned(v))
     }
+
+    /// Bytes already in memory.
+    pub(crate) fn owned(v: Vec<u8>) -> Self {
+        Self::of(Data::Owned(v))
+    }
+
+    fn of(data: Data) -> Self {
+        Self {
+            data,
+            held: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    /// Hold `start..end` while reading it: counted until the guard drops, which then
+    /// [releases](Bytes::release) it.
+    pub(crate) fn hold(&self, start: usize, end: usize) -> Held<'_> {
+        let now = self.held.fetch_add(end - start, Ordering::Relaxed) + (end - start);
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        Held {
+            bytes: self,
+            start,
+            end,
+        }
+    }
+
+    /// Done reading `start..end`: a mapped file's whole pages inside it leave the process's
+    /// resident memory. Pages shared with a neighbouring range are kept, as another worker
+    /// may be reading them.
+    pub(crate) fn release(&self, start: usize, end: usize) {
+        #[cfg(unix)]
+        if let Data::Mapped(m) = &self.data {
+            let page = page_size();
+            let (lo, hi) = (start.div_ceil(page) * page, end / page * page);
+            if lo < hi {
+                // SAFETY: the mapping is a read-only shared mapping of a file, never written
+                // through; MADV_DONTNEED only drops this process's page-table entries for the
+                // range, and a later read faults the same file bytes back in, so every slice
+                // of it stays valid and keeps its contents. The range is inside the map.
+                // Failure only means the pages stay resident.
+                let _ = unsafe {
+                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, lo, hi - lo)
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (start, end);
+    }
+
+    /// The most bytes held at once so far.
+    #[cfg(test)]
+    pub(crate) fn peak_held(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// The bytes held now.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+}
+
+/// A range of [`Bytes`] being read; released when dropped (also on an error path).
+pub(crate) struct Held<'a> {
+    bytes: &'a Bytes,
+    start: usize,
+    end: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let b = self.bytes;
+        b.held.fetch_sub(self.end - self.start, Ordering::Relaxed);
+        b.release(self.start, self.end);
+    }
+}
+
+/// The system's page size (4 KiB when it cannot be asked).
+#[cfg(unix)]
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(p).ok().filter(|&p| p > 0).unwrap_or(4096)
 }
 
 impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m,
-            Bytes::Owned(v) => v,
+        match &self.data {
+            Data::Mapped(m) => m,
+            Data::Owned(v) => v,
         }
     }
 }

@@ -19,6 +19,7 @@
 use memchr::memchr;
 
 use super::seps::Seps;
+use super::Bytes;
 
 /// The record separator. A lone `\r` (classic Mac OS) is not a line end.
 pub(crate) const NL: u8 = b'\n';
@@ -296,8 +297,11 @@ impl<'a> QuoteScan<'a> {
 
 /// Cut `buf[start..end]` (whole records) into byte ranges of about `target` bytes, each
 /// ending at a record boundary. Depends only on the bytes, never on the thread count.
+///
+/// Every byte is read once here (to look for quotes), a chunk at a time, and released after
+/// (see [`Bytes`]), so a scan of a mapped file does not keep the whole file resident.
 pub(crate) fn morsel_ranges(
-    buf: &[u8],
+    buf: &Bytes,
     start: usize,
     end: usize,
     d: Dialect,
@@ -306,11 +310,14 @@ pub(crate) fn morsel_ranges(
     // Most files have no quote at all. Checking that in parallel first spares the serial scan
     // (and takes the page faults of a fresh mapping on all workers); the boundaries are the
     // same either way, as without quotes every line end is a record end.
-    let quoted = contains_in_parallel(&buf[start..end], d.quote, target);
-    ranges_by(buf, start, end, d, target, quoted)
+    let quoted = contains_in_parallel(buf, start, end, d.quote, target);
+    ranges_by(buf, start, end, d, target, quoted, &|s, b| {
+        buf.release(s, b)
+    })
 }
 
-/// [`morsel_ranges`], told whether the data may hold quotes.
+/// [`morsel_ranges`], told whether the data may hold quotes; `done(s, b)` is called with each
+/// range once the scan has passed it.
 fn ranges_by(
     buf: &[u8],
     start: usize,
@@ -318,6 +325,7 @@ fn ranges_by(
     d: Dialect,
     target: usize,
     quoted: bool,
+    done: &dyn Fn(usize, usize),
 ) -> Vec<(usize, usize)> {
     let mut ranges = vec![];
     let mut scan = QuoteScan::new(buf, start, end, d);
@@ -332,16 +340,22 @@ fn ranges_by(
             memchr(NL, &buf[t..end]).map_or(end, |k| t + k + 1)
         };
         ranges.push((s, b));
+        done(s, b);
         s = b;
     }
     ranges
 }
 
-/// Whether `byte` occurs in `buf`, searched in chunks of `chunk` bytes on the rayon pool.
-fn contains_in_parallel(buf: &[u8], byte: u8, chunk: usize) -> bool {
+/// Whether `byte` occurs in `buf[start..end]`, searched in chunks of `chunk` bytes on the
+/// rayon pool, each held while searched.
+fn contains_in_parallel(buf: &Bytes, start: usize, end: usize, byte: u8, chunk: usize) -> bool {
     use rayon::prelude::*;
-    buf.par_chunks(chunk.max(1 << 16))
-        .any(|c| memchr(byte, c).is_some())
+    let chunk = chunk.max(1 << 16);
+    (start..end).into_par_iter().step_by(chunk).any(|s| {
+        let e = (s + chunk).min(end);
+        let _held = buf.hold(s, e);
+        memchr(byte, &buf[s..e]).is_some()
+    })
 }
 
 #[cfg(test)]
@@ -439,10 +453,13 @@ mod tests {
     fn quote_free_shortcut_gives_the_same_boundaries() {
         let text = b"a,b\n1,2\n\n333,4444\n5,6\r\n7,8";
         for target in 1..text.len() + 2 {
-            let fast = ranges_by(text, 4, text.len(), D, target, false);
-            let scanned = ranges_by(text, 4, text.len(), D, target, true);
+            let fast = ranges_by(text, 4, text.len(), D, target, false, &|_, _| {});
+            let scanned = ranges_by(text, 4, text.len(), D, target, true, &|_, _| {});
             assert_eq!(fast, scanned, "target {target}");
-            assert_eq!(morsel_ranges(text, 4, text.len(), D, target), fast);
+            assert_eq!(
+                morsel_ranges(&Bytes::owned(text.to_vec()), 4, text.len(), D, target),
+                fast
+            );
         }
     }
 
@@ -452,7 +469,7 @@ mod tests {
             b"a,\"x\ny\",c\n\"\"\"\n\",2,3\n5'10\",\"q\nq\",\"\"\n\n\"a\"\"\nb\",x\"\ny\n,\"\n\"\n";
         let starts = record_starts(text);
         for target in 1..text.len() + 2 {
-            let ranges = morsel_ranges(text, 0, text.len(), D, target);
+            let ranges = morsel_ranges(&Bytes::owned(text.to_vec()), 0, text.len(), D, target);
             let mut prev = 0;
             for (s, e) in &ranges {
                 assert_eq!(*s, prev);
