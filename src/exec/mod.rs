@@ -57,7 +57,7 @@ use crate::physical::{GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline,
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
-/// enough to amortize per-morsel overhead. Wide rows get fewer ([`piece_rows`] sizes pieces
+/// enough to amortize per-morsel overhead. Wide rows get fewer (`piece_rows` sizes pieces
 /// by bytes); fixed per schema, so results never depend on the thread count.
 pub const MORSEL_ROWS: usize = 1 << 16;
 

@@ -420,7 +420,7 @@ impl IpcWriteOptions {
 }
 
 /// Write `df` as an Arrow IPC file in record batches sized by bytes
-/// ([`crate::exec::piece_rows`]).
+/// (the executor's `piece_rows`).
 pub fn write(df: &DataFrame, w: &mut impl Write) -> Result<()> {
     write_with(df, w, &IpcWriteOptions::default())
 }

@@ -13,7 +13,7 @@
 //!   pushdown reads back). A row group is written out when it is full; only its encoded pages
 //!   are held until then.
 //! - Arrow IPC ([`IpcWriter`], file or stream format): record batches of a fixed number of
-//!   rows per schema ([`crate::exec::piece_rows`]), so a reader gets batches sized by bytes
+//!   rows per schema (the executor's `piece_rows`), so a reader gets batches sized by bytes
 //!   whatever pieces the query made; optionally LZ4- or zstd-compressed.
 //! - CSV: a header line, then each piece's rows, formatted on the worker that made the piece.
 //!
