@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use crate::exec::value::array_to_scalar;
 use crate::expr::Scalar;
-use crate::physical::{lower_with, Side};
+use crate::physical::{lower_with, PhysicalPlan, Side};
 use crate::prelude::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -218,25 +218,52 @@ proptest! {
         threads in 1usize..=3,
         group in 1usize..=7,
     ) {
-        let rk = if same_names { "k" } else { "rk" };
-        let (ldf, rdf) = (frame(&l, kind, "k", "lv"), frame(&r, kind, rk, "rv"));
-        let nkeys = if matches!(kind, KeyKind::Two) { 2 } else { 1 };
-        let on = |k: &str| {
-            let mut v = vec![col(k)];
-            if nkeys == 2 {
-                v.push(col(format!("{k}2")));
-            }
-            if how == JoinType::Cross { vec![] } else { v }
+        let run = |p: &PhysicalPlan| {
+            crate::exec::execute_physical(p, &ExecOptions::new().threads(threads))
         };
-        let dir = tempfile::tempdir().unwrap();
-        let lf = parquet(&ldf, &dir, "l.parquet", group)
-            .join(parquet(&rdf, &dir, "r.parquet", group + 1), on("k"), on(rk), how);
-        let plan = crate::optimizer::optimize(lf.logical_plan()).unwrap();
-        let physical = lower_with(&plan, build).unwrap();
-        let got = crate::exec::execute_physical(&physical, &ExecOptions::new().threads(threads)).unwrap();
-        let want = oracle(&ldf, &rdf, nkeys, how, same_names);
-        prop_assert_eq!(rows(&got), want, "{}", physical.display_indent());
+        matches_the_oracle(&l, &r, how, kind, same_names, (build, group), run)?;
     }
+}
+
+/// Join `l` and `r` (written as Parquet files of `group`-row row groups, the build side
+/// chosen by `build`) on keys of `kind`, run the physical plan with `run`, and compare the
+/// rows with the nested-loop oracle.
+fn matches_the_oracle(
+    l: &SideKeys,
+    r: &SideKeys,
+    how: JoinType,
+    kind: KeyKind,
+    same_names: bool,
+    (build, group): (Option<Side>, usize),
+    run: impl Fn(&PhysicalPlan) -> crate::Result<DataFrame>,
+) -> Result<(), TestCaseError> {
+    let rk = if same_names { "k" } else { "rk" };
+    let (ldf, rdf) = (frame(l, kind, "k", "lv"), frame(r, kind, rk, "rv"));
+    let nkeys = if matches!(kind, KeyKind::Two) { 2 } else { 1 };
+    let on = |k: &str| {
+        let mut v = vec![col(k)];
+        if nkeys == 2 {
+            v.push(col(format!("{k}2")));
+        }
+        if how == JoinType::Cross {
+            vec![]
+        } else {
+            v
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lf = parquet(&ldf, &dir, "l.parquet", group).join(
+        parquet(&rdf, &dir, "r.parquet", group + 1),
+        on("k"),
+        on(rk),
+        how,
+    );
+    let plan = crate::optimizer::optimize(lf.logical_plan()).unwrap();
+    let physical = lower_with(&plan, build).unwrap();
+    let got = run(&physical).unwrap();
+    let want = oracle(&ldf, &rdf, nkeys, how, same_names);
+    prop_assert_eq!(rows(&got), want, "{}", physical.display_indent());
+    Ok(())
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use super::{frame, how, kind, oracle, parquet, rows, side, KeyKind};
+use super::{how, kind, matches_the_oracle, side};
 use crate::exec::join::spill::{join, probe_at};
 use crate::exec::join::BuiltSide;
 use crate::exec::pipeline::Running;
@@ -56,24 +56,8 @@ proptest! {
         threads in 1usize..=3,
         group in 1usize..=7,
     ) {
-        let rk = if same_names { "k" } else { "rk" };
-        let (ldf, rdf) = (frame(&l, kind, "k", "lv"), frame(&r, kind, rk, "rv"));
-        let nkeys = if matches!(kind, KeyKind::Two) { 2 } else { 1 };
-        let on = |k: &str| {
-            let mut v = vec![col(k)];
-            if nkeys == 2 {
-                v.push(col(format!("{k}2")));
-            }
-            v
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let lf = parquet(&ldf, &dir, "l.parquet", group)
-            .join(parquet(&rdf, &dir, "r.parquet", group + 1), on("k"), on(rk), how);
-        let plan = crate::optimizer::optimize(lf.logical_plan()).unwrap();
-        let physical = lower_with(&plan, build).unwrap();
-        let got = spilled(&physical, threads).unwrap();
-        let want = oracle(&ldf, &rdf, nkeys, how, same_names);
-        prop_assert_eq!(rows(&got), want, "{}", physical.display_indent());
+        let run = |p: &PhysicalPlan| spilled(p, threads);
+        matches_the_oracle(&l, &r, how, kind, same_names, (build, group), run)?;
     }
 }
 
