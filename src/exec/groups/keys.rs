@@ -161,17 +161,43 @@ pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = fold_mul(SEED ^ b.len() as u64, K2);
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = fold_mul(h ^ u64::from_le_bytes(w), K1);
+        h = fold_mul(h ^ le64(c), K1);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = fold_mul(h ^ u64::from_le_bytes(w), K2);
+        h = fold_mul(h ^ short_word(rest), K2);
     }
     h
+}
+
+/// The bytes of `b` (fewer than 8) as a little-endian word, zero-padded: the value a copy
+/// into a zeroed `[u8; 8]` gives, from at most three overlapping loads rather than a
+/// `memcpy` call (which short string keys spent a tenth of their grouping time in).
+#[inline(always)]
+pub(crate) fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    debug_assert!(n < 8);
+    if n >= 4 {
+        // The first and the last four bytes; where they overlap they hold the same bytes.
+        let lo = u64::from(le32(&b[..4]));
+        let hi = u64::from(le32(&b[n - 4..]));
+        lo | (hi << ((n - 4) * 8))
+    } else if n > 0 {
+        let (a, m, z) = (b[0], b[n / 2], b[n - 1]);
+        u64::from(a) | (u64::from(m) << (n / 2 * 8)) | (u64::from(z) << ((n - 1) * 8))
+    } else {
+        0
+    }
+}
+
+/// The first 16 bytes of `key` as two little-endian words, zero-padded.
+#[inline(always)]
+pub(crate) fn head_words(key: &[u8]) -> [u64; 2] {
+    match key.len() {
+        n if n >= 16 => [le64(&key[..8]), le64(&key[8..16])],
+        n if n >= 8 => [le64(&key[..8]), short_word(&key[8..])],
+        _ => [short_word(key), 0],
+    }
 }
 
 /// The canonical NaN every NaN key becomes.

@@ -19,8 +19,8 @@ use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 use super::keys::{
-    decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, words, KeySpec,
-    Layout, NULL_HASH,
+    decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, head_words,
+    words, KeySpec, Layout, NULL_HASH,
 };
 use crate::error::{Error, Result};
 
@@ -38,16 +38,7 @@ struct Slot {
     hash: u64,
     id: u32,
     len: u32,
-    head: [u8; 16],
-}
-
-/// The first 16 bytes of `key`, zero-padded.
-#[inline(always)]
-fn head(key: &[u8]) -> [u8; 16] {
-    let mut h = [0u8; 16];
-    let n = key.len().min(16);
-    h[..n].copy_from_slice(&key[..n]);
-    h
+    head: [u64; 2],
 }
 
 /// See the module docs.
@@ -162,7 +153,7 @@ impl GroupTable {
             ..
         } = self;
         let len = key.len() as u32;
-        let hd = head(key);
+        let hd = head_words(key);
         let eq = |s: &Slot| {
             s.hash == h
                 && s.len == len

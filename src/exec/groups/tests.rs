@@ -288,3 +288,28 @@ fn same_bits(a: &arrow::array::ArrayRef, b: &arrow::array::ArrayRef) {
         assert_eq!(a, b);
     }
 }
+
+/// The word loads of short keys give the zero-padded little-endian value a copy would, for
+/// every length, so hashes and table heads are those of the plain byte copy.
+#[test]
+fn short_keys_load_as_zero_padded_words() {
+    use super::keys::{head_words, short_word};
+    let bytes: Vec<u8> = (1..=40u8).map(|b| b.wrapping_mul(37)).collect();
+    for start in 0..3 {
+        for n in 0..=24 {
+            let key = &bytes[start..start + n];
+            if n < 8 {
+                let mut w = [0u8; 8];
+                w[..n].copy_from_slice(key);
+                assert_eq!(short_word(key), u64::from_le_bytes(w), "{n} bytes");
+            }
+            let mut h = [0u8; 16];
+            h[..n.min(16)].copy_from_slice(&key[..n.min(16)]);
+            let want = [
+                u64::from_le_bytes(h[..8].try_into().unwrap()),
+                u64::from_le_bytes(h[8..].try_into().unwrap()),
+            ];
+            assert_eq!(head_words(key), want, "{n} bytes");
+        }
+    }
+}
