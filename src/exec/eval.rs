@@ -208,7 +208,7 @@ fn cast_checked(a: &ArrayRef, to: &DataType, e: &Expr) -> Result<ArrayRef> {
         safe: false,
         ..Default::default()
     };
-    arrow::compute::cast_with_options(a, to, &opts)
+    crate::exec::kernels::cast::cast_with_options(a, to, &opts)
         .map_err(|err| Error::Compute(format!("cannot cast {e} to {to}: {err}")))
 }
 
@@ -264,7 +264,7 @@ fn when(c: Value, t: Value, o: Value, out: &DataType, len: usize, cond: &Expr) -
         return Ok(match v {
             Value::Scalar(s) if s.is_null() => Value::Array(scalar_to_array(&s, out, len)?),
             Value::Scalar(s) => Value::Array(scalar_to_array(&s, out, len)?),
-            Value::Array(a) => Value::Array(arrow::compute::cast(&a, out)?),
+            Value::Array(a) => Value::Array(crate::exec::kernels::cast::cast(&a, out)?),
         });
     }
     let c = c.into_array(len)?;

@@ -39,7 +39,7 @@ impl Value {
     pub fn into_array_of(self, dt: &DataType, len: usize) -> Result<ArrayRef> {
         match self {
             Value::Array(a) if a.data_type() == dt => Ok(a),
-            Value::Array(a) => Ok(arrow::compute::cast(&a, dt)?),
+            Value::Array(a) => Ok(crate::exec::kernels::cast::cast(&a, dt)?),
             Value::Scalar(s) => scalar_to_array(&s, dt, len),
         }
     }
@@ -98,9 +98,11 @@ pub fn scalar_to_array(s: &Scalar, dt: &DataType, len: usize) -> Result<ArrayRef
             safe: false,
             ..Default::default()
         };
-        Ok(arrow::compute::cast_with_options(&a, dt, &opts)?)
+        Ok(crate::exec::kernels::cast::cast_with_options(
+            &a, dt, &opts,
+        )?)
     } else {
-        Ok(arrow::compute::cast(&a, dt)?)
+        Ok(crate::exec::kernels::cast::cast(&a, dt)?)
     }
 }
 

@@ -23,7 +23,7 @@ mod table;
 mod tests;
 pub(crate) mod window;
 
-pub(crate) use keys::KeySpec;
+pub(crate) use keys::{hash_word, key_kind, words, KeyKind, KeySpec};
 pub(crate) use merge::Grouped;
 pub(crate) use ops::{group_by, group_evaluate, group_head};
 pub(crate) use table::{GroupTable, Scratch};

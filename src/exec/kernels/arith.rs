@@ -36,7 +36,7 @@ impl Operand {
 fn operand(v: Value, dt: &DataType) -> Result<Operand> {
     Ok(match v {
         Value::Array(a) if a.data_type() == dt => Operand::Array(a),
-        Value::Array(a) => Operand::Array(arrow::compute::cast(&a, dt)?),
+        Value::Array(a) => Operand::Array(crate::exec::kernels::cast::cast(&a, dt)?),
         Value::Scalar(s) => Operand::Scalar(ArrowScalar::new(scalar_to_array(&s, dt, 1)?)),
     })
 }
@@ -95,7 +95,7 @@ fn decimal_binary(op: BinaryOp, l: Value, r: Value, scale: i8) -> Result<Value> 
         };
         let a = match a.data_type() {
             DataType::Decimal128(..) => a,
-            _ => arrow::compute::cast_with_options(
+            _ => crate::exec::kernels::cast::cast_with_options(
                 &a,
                 &DataType::Decimal128(DECIMAL_PRECISION, 0),
                 &exact,
@@ -160,7 +160,7 @@ pub fn negate(v: Value, out: &DataType) -> Result<Value> {
             let a = if a.data_type() == out {
                 a
             } else {
-                arrow::compute::cast(&a, out)?
+                crate::exec::kernels::cast::cast(&a, out)?
             };
             Ok(Value::Array(numeric::neg_wrapping(&a)?))
         }

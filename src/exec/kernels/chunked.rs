@@ -23,7 +23,7 @@ pub fn to_f64(a: &ArrayRef) -> Result<Float64Array> {
     let a = if *a.data_type() == DataType::Float64 {
         a.clone()
     } else {
-        arrow::compute::cast(a, &DataType::Float64)?
+        crate::exec::kernels::cast::cast(a, &DataType::Float64)?
     };
     Ok(a.as_primitive::<Float64Type>().clone())
 }
@@ -36,7 +36,7 @@ pub fn f64_out(values: Vec<f64>, nulls: Option<NullBuffer>, out: &DataType) -> R
     if *out == DataType::Float64 {
         Ok(a)
     } else {
-        Ok(arrow::compute::cast(&a, out)?)
+        Ok(crate::exec::kernels::cast::cast(&a, out)?)
     }
 }
 
@@ -45,7 +45,7 @@ pub fn cast_to(a: &ArrayRef, out: &DataType) -> Result<ArrayRef> {
     if a.data_type() == out {
         Ok(a.clone())
     } else {
-        Ok(arrow::compute::cast(a, out)?)
+        Ok(crate::exec::kernels::cast::cast(a, out)?)
     }
 }
 

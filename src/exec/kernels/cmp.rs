@@ -96,9 +96,9 @@ pub(crate) fn comparable(v: Value, common: &DataType) -> Result<(ArrayRef, bool)
                 safe: false,
                 ..Default::default()
             };
-            arrow::compute::cast_with_options(&a, common, &opts)?
+            crate::exec::kernels::cast::cast_with_options(&a, common, &opts)?
         }
-        _ => arrow::compute::cast(&a, common)?,
+        _ => crate::exec::kernels::cast::cast(&a, common)?,
     };
     Ok((a, scalar))
 }

@@ -37,7 +37,7 @@ fn stack(args: Vec<Value>, out: &DataType) -> Result<Value> {
         .into_iter()
         .map(|a| match a {
             Value::Scalar(s) => scalar_to_array(&s, out, 1),
-            Value::Array(a) => Ok(arrow::compute::cast(&a, out)?),
+            Value::Array(a) => Ok(crate::exec::kernels::cast::cast(&a, out)?),
         })
         .collect::<Result<Vec<_>>>()?;
     let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();

@@ -14,6 +14,7 @@
 pub mod agg;
 pub mod argsort;
 pub mod arith;
+pub(crate) mod cast;
 pub(crate) mod chunked;
 pub mod cmp;
 pub mod describe;

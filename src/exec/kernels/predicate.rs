@@ -68,7 +68,7 @@ fn is_in(a: &ArrayRef, values: Vec<Value>) -> Result<ArrayRef> {
                 }
             };
             let f = |a: &ArrayRef| -> Result<Vec<f64>> {
-                Ok(arrow::compute::cast(a, &DataType::Float64)?
+                Ok(crate::exec::kernels::cast::cast(a, &DataType::Float64)?
                     .as_primitive::<Float64Type>()
                     .values()
                     .to_vec())
@@ -82,7 +82,7 @@ fn is_in(a: &ArrayRef, values: Vec<Value>) -> Result<ArrayRef> {
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let strings = |a: &ArrayRef| -> Result<ArrayRef> {
-                Ok(arrow::compute::cast(a, &DataType::Utf8)?)
+                Ok(crate::exec::kernels::cast::cast(a, &DataType::Utf8)?)
             };
             let owned: Vec<String> = list
                 .iter()
@@ -108,7 +108,7 @@ fn is_in(a: &ArrayRef, values: Vec<Value>) -> Result<ArrayRef> {
         }
         _ => {
             let ints = |a: &ArrayRef| -> Result<ArrayRef> {
-                Ok(arrow::compute::cast(a, &DataType::Int64)?)
+                Ok(crate::exec::kernels::cast::cast(a, &DataType::Int64)?)
             };
             let set: Vec<i64> = list
                 .iter()

@@ -1,19 +1,190 @@
 //! `n_unique`: the number of distinct values of each group, null counting as one value (as
 //! Polars), every NaN as one value and `-0.0` as `0.0` (the group keys' equality).
 //!
-//! The accumulator interns (group, value) pairs in a group table keyed on both, counting for
-//! each group the pairs that were new. A sealed partial lists its pairs by group; merging
-//! re-keys each merged group's pairs with the target group and interns them again.
+//! The accumulator keeps the set of (group, value) pairs, counting for each group the pairs
+//! that were new. A sealed partial lists its values by group; merging adds each merged
+//! group's values to the target group's.
+//!
+//! Two shapes of the same state:
+//! - [`NUniqueWords`] for values of at most 8 bytes (integers, floats, dates, booleans: most
+//!   of what `n_unique` counts): pairs are `(u32, u64)` in a hash set, a group's null is a
+//!   flag, and a sealed partial holds its values contiguously by group, so a merge reads them
+//!   in order. TPC-H's Q21 counts suppliers per order this way: 6M pairs took 6.7 s through
+//!   the byte-encoded table below, dominated by cache misses on its indirections.
+//! - [`NUniqueAcc`] for everything else (strings, decimals): pairs interned in a group
+//!   table keyed on both, row-encoded.
 
 use std::any::Any;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, UInt32Array, UInt64Array};
+use arrow::array::{Array, ArrayRef, UInt32Array, UInt64Array};
 use arrow::datatypes::DataType;
+use hashbrown::hash_table::{Entry, HashTable};
 
 use super::{downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
-use crate::exec::groups::{GroupTable, KeySpec, Scratch};
+use crate::exec::groups::{hash_word, key_kind, words, GroupTable, KeyKind, KeySpec, Scratch};
+
+/// A new `n_unique` state for values of type `t`: the word set when the values fit in 8
+/// bytes, the byte-encoded table otherwise.
+pub(super) fn n_unique(t: &DataType) -> Result<Box<dyn GroupsAccumulator>> {
+    match key_kind(t)? {
+        kind @ KeyKind::Fixed { width, .. } if width <= 8 => Ok(Box::new(NUniqueWords::new(kind))),
+        _ => Ok(Box::new(NUniqueAcc::new(t)?)),
+    }
+}
+
+/// The hash of the pair (group `g`, value word `v`).
+#[inline(always)]
+fn pair_hash(g: u32, v: u64) -> u64 {
+    hash_word(hash_word(v) ^ u64::from(g))
+}
+
+/// `n_unique` of values of at most 8 bytes (see the module docs).
+pub(super) struct NUniqueWords {
+    kind: KeyKind,
+    /// The (group, value) pairs seen.
+    set: HashTable<(u32, u64)>,
+    /// Whether each group has seen a null.
+    nulls: Vec<bool>,
+    counts: Vec<u64>,
+    /// When sealed: the values of each group, `values[offsets[g]..offsets[g + 1]]`.
+    offsets: Vec<usize>,
+    values: Vec<u64>,
+    words: Vec<u64>,
+}
+
+impl NUniqueWords {
+    fn new(kind: KeyKind) -> Self {
+        Self {
+            kind,
+            set: HashTable::new(),
+            nulls: vec![],
+            counts: vec![],
+            offsets: vec![],
+            values: vec![],
+            words: vec![],
+        }
+    }
+
+    /// Add value `v` to group `g`, counting it when new.
+    #[inline(always)]
+    fn insert(&mut self, g: u32, v: u64) {
+        let h = pair_hash(g, v);
+        if let Entry::Vacant(e) =
+            self.set
+                .entry(h, |&(a, b)| a == g && b == v, |&(a, b)| pair_hash(a, b))
+        {
+            e.insert((g, v));
+            self.counts[g as usize] += 1;
+        }
+    }
+
+    /// Count a null in group `g` (once).
+    fn insert_null(&mut self, g: usize) {
+        if !self.nulls[g] {
+            self.nulls[g] = true;
+            self.counts[g] += 1;
+        }
+    }
+}
+
+impl GroupsAccumulator for NUniqueWords {
+    fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
+        let values = input(inputs, "n_unique")?;
+        grow(&mut self.counts, n_groups, 0);
+        grow(&mut self.nulls, n_groups, false);
+        let mut w = std::mem::take(&mut self.words);
+        words(values, self.kind, &mut w);
+        let nulls = values.logical_nulls().filter(|n| n.null_count() > 0);
+        let group = |r: usize| match groups {
+            Groups::One => 0,
+            Groups::Ids(ids) => ids[r],
+        };
+        for (r, &v) in w.iter().enumerate() {
+            let g = group(r);
+            if nulls.as_ref().is_some_and(|n| n.is_null(r)) {
+                self.insert_null(g as usize);
+            } else {
+                self.insert(g, v);
+            }
+        }
+        self.words = w;
+        Ok(())
+    }
+
+    fn seal(&mut self) -> Result<()> {
+        let n = self.counts.len();
+        let mut offsets = vec![0usize; n + 1];
+        for &(g, _) in self.set.iter() {
+            offsets[g as usize + 1] += 1;
+        }
+        for g in 0..n {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut next = offsets.clone();
+        let mut values = vec![0u64; self.set.len()];
+        for &(g, v) in self.set.iter() {
+            let k = &mut next[g as usize];
+            values[*k] = v;
+            *k += 1;
+        }
+        self.offsets = offsets;
+        self.values = values;
+        // The set stays: merging in sequence folds later partials into the first one.
+        self.words = vec![];
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: &dyn GroupsAccumulator,
+        from: &[u32],
+        to: &[u32],
+        n_groups: usize,
+    ) -> Result<()> {
+        let o = downcast::<Self>(other)?;
+        grow(&mut self.counts, n_groups, 0);
+        grow(&mut self.nulls, n_groups, false);
+        // Room for every value at once: the set grows once, not in doublings as it fills.
+        let incoming: usize = from
+            .iter()
+            .filter_map(|&s| Some(o.offsets.get(s as usize + 1)? - o.offsets[s as usize]))
+            .sum();
+        self.set.reserve(incoming, |&(a, b)| pair_hash(a, b));
+        for (s, t, _) in pairs(from, to, usize::MAX) {
+            if let Some(&b) = o.offsets.get(s + 1) {
+                for &v in &o.values[o.offsets[s]..b] {
+                    self.insert(t as u32, v);
+                }
+            }
+            if o.nulls.get(s).copied().unwrap_or(false) {
+                self.insert_null(t);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
+        grow(&mut self.counts, n_groups, 0);
+        Ok(Arc::new(UInt64Array::from_iter_values(
+            self.counts[..n_groups].iter().copied(),
+        )))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn size(&self) -> usize {
+        self.set.capacity() * (std::mem::size_of::<(u32, u64)>() + 1)
+            + vec_bytes(&self.nulls)
+            + vec_bytes(&self.counts)
+            + vec_bytes(&self.offsets)
+            + vec_bytes(&self.values)
+            + vec_bytes(&self.words)
+    }
+}
 
 pub(super) struct NUniqueAcc {
     table: GroupTable,

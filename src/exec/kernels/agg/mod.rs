@@ -124,7 +124,7 @@ pub(crate) fn new_accumulator(
         }
         AggFunc::Corr(_) => Box::new(moments::CorrAcc::default()),
         AggFunc::Count | AggFunc::NullCount | AggFunc::Len => Box::new(count::CountAcc::new(func)),
-        AggFunc::NUnique => Box::new(distinct::NUniqueAcc::new(t)?),
+        AggFunc::NUnique => distinct::n_unique(t)?,
         AggFunc::Median | AggFunc::NanMedian | AggFunc::Quantile(_) => {
             Box::new(values::ValuesAcc::new(func))
         }
@@ -158,7 +158,7 @@ pub(crate) fn f64_values(a: &ArrayRef) -> Result<ArrayRef> {
     if *a.data_type() == DataType::Float64 {
         Ok(a.clone())
     } else {
-        Ok(arrow::compute::cast(a, &DataType::Float64)?)
+        Ok(crate::exec::kernels::cast::cast(a, &DataType::Float64)?)
     }
 }
 

@@ -51,7 +51,7 @@ fn running<T: ArrowPrimitiveType>(
         safe: false,
         ..Default::default()
     };
-    let c = arrow::compute::cast_with_options(a, out, &opts)?;
+    let c = crate::exec::kernels::cast::cast_with_options(a, out, &opts)?;
     let p = c.as_primitive::<T>();
     let mut acc: Option<T::Native> = None;
     let mut values = Vec::with_capacity(p.len());
@@ -216,7 +216,7 @@ pub(super) fn rank(a: &ArrayRef, o: &RankOptions) -> Result<ArrayRef> {
 fn ties(a: &ArrayRef) -> Result<Box<dyn Fn(usize, usize) -> bool + '_>> {
     match a.data_type() {
         DataType::Float64 | DataType::Float32 | DataType::Float16 => {
-            let f = arrow::compute::cast(a, &DataType::Float64)?;
+            let f = crate::exec::kernels::cast::cast(a, &DataType::Float64)?;
             let v = f.as_primitive::<Float64Type>().values().clone();
             Ok(Box::new(move |i, j| f64_key(v[i]) == f64_key(v[j])))
         }
@@ -233,7 +233,7 @@ mod tests {
     use arrow::array::Int64Array;
 
     fn f64s(a: &ArrayRef) -> Vec<Option<f64>> {
-        arrow::compute::cast(a, &DataType::Float64)
+        crate::exec::kernels::cast::cast(a, &DataType::Float64)
             .unwrap()
             .as_primitive::<Float64Type>()
             .iter()
