@@ -148,3 +148,14 @@ impl RowChunks for InMemory {
         Ok(self.0.slice(lo, self.chunk_rows().min(self.rows() - lo)))
     }
 }
+
+/// `x` as a frame with columns `x0, x1, ...`, and those names.
+#[cfg(test)]
+pub(crate) fn named_frame<T: crate::frame::NdElement>(
+    x: &ndarray::Array2<T>,
+) -> (DataFrame, Vec<String>) {
+    let names: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let df = DataFrame::from_ndarray(x, &refs).expect("frame");
+    (df, names)
+}

@@ -24,7 +24,7 @@ use super::data::{merge, sum4, with_cols, Features, CHUNK};
 use super::kernels::Isa;
 use super::kmeans::WIDE;
 use super::kmeans_wide::{Block, ChunkOps, Wide, WideChunks};
-use super::lloyd::{assign_rows, Points, RowMajor};
+use super::lloyd::{assign_rows, merge_assigned, per_target, Points, RowMajor};
 use super::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
 use crate::exec::memory::Reservation;
@@ -215,13 +215,7 @@ impl Points for Rescanned<'_> {
 
     fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>> {
         let t = targets.len() / self.d().max(1);
-        let parts = self.each(&|_, p| p.sq_dists_to(targets));
-        (0..t)
-            .map(|j| match &parts {
-                Some(parts) => parts.iter().flat_map(|p| p[j].iter().copied()).collect(),
-                None => vec![0.0; self.n()],
-            })
-            .collect()
+        per_target(self.each(&|_, p| p.sq_dists_to(targets)), t, self.n())
     }
 
     fn assign(
@@ -238,18 +232,7 @@ impl Points for Rescanned<'_> {
             let (s, c) = assign_rows(p.isa, &p.x, d, centres, k, &mut lc, update);
             (lc, s, c)
         });
-        let mut sums = vec![0.0; if update { k * d } else { 0 }];
-        let mut counts = vec![0u64; if update { k } else { 0 }];
-        for (c, (lc, s, cn)) in parts.into_iter().flatten().enumerate() {
-            labels[c * cr..c * cr + lc.len()].copy_from_slice(&lc);
-            for (t, v) in sums.iter_mut().zip(s) {
-                *t += v;
-            }
-            for (t, v) in counts.iter_mut().zip(cn) {
-                *t += v;
-            }
-        }
-        (sums, counts)
+        merge_assigned(parts.into_iter().flatten(), labels, cr, (k, d), update)
     }
 
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
@@ -333,27 +316,22 @@ impl WideChunks for WideRescanned<'_> {
 mod tests {
     use super::*;
     use crate::exec::memory::MemoryPool;
-    use crate::ml::chunks::InMemory;
+    use crate::ml::chunks::{named_frame, InMemory};
 
     /// Four blobs in `d` dimensions, far from the origin (the f32 means round).
-    fn blobs<T: crate::frame::NdElement>(n: usize, d: usize, f: impl Fn(f64) -> T) -> DataFrame {
-        let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+    fn blobs<T: crate::frame::NdElement>(
+        n: usize,
+        d: usize,
+        f: impl Fn(f64) -> T,
+    ) -> (DataFrame, Vec<String>) {
+        named_frame(&ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
             let blob = ((i * 7919) % 4) as f64;
             let noise = ((i * 31 + j * 17) % 101) as f64 / 50.0;
             f(1000.0 + blob * 3.0 * ((j % 5) as f64 - 2.0) + noise)
-        });
-        let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        DataFrame::from_ndarray(&x, &refs).expect("frame")
+        }))
     }
 
-    fn check(df: DataFrame, km: &KMeans) {
-        let names: Vec<String> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+    fn check((df, names): (DataFrame, Vec<String>), km: &KMeans) {
         let f = Features::from_frame(&df, &names, "kmeans").expect("features");
         let want = km
             .fit_features(&f, &MemoryPool::unbounded().reserve("FIT"))

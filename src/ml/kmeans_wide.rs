@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::data::{Cols, Elem, CHUNK};
 use super::linalg::ColMajor;
-use super::lloyd::Points;
+use super::lloyd::{merge_assigned, per_target, Points};
 use super::products::centred_total;
 
 /// One chunk of wide points: rows of the feature columns, centred on `mean` as they are read.
@@ -225,12 +225,7 @@ impl<S: WideChunks> Points for Wide<S> {
             let kept = self.0.sq_norms().map(|s| &s[lo..lo + b.rows()]);
             b.sq_dists(targets, &norms, kept)
         });
-        (0..norms.len())
-            .map(|t| match &parts {
-                Some(parts) => parts.iter().flat_map(|p| p[t].iter().copied()).collect(),
-                None => vec![0.0; self.n()],
-            })
-            .collect()
+        per_target(parts, norms.len(), self.n())
     }
 
     fn assign(
@@ -247,17 +242,8 @@ impl<S: WideChunks> Points for Wide<S> {
             let (s, c) = b.assign(centres, &norms, &mut lc, update);
             (lc, s, c)
         });
-        let mut sums = vec![0.0; if update { k * d } else { 0 }];
-        let mut counts = vec![0u64; if update { k } else { 0 }];
-        for (c, (lc, s, cn)) in parts.into_iter().flatten().enumerate() {
-            labels[c * cr..c * cr + lc.len()].copy_from_slice(&lc);
-            for (t, v) in sums.iter_mut().zip(s) {
-                *t += v;
-            }
-            for (t, v) in counts.iter_mut().zip(cn) {
-                *t += v;
-            }
-        }
+        let (sums, counts) =
+            merge_assigned(parts.into_iter().flatten(), labels, cr, (k, d), update);
         if !update {
             return (sums, counts);
         }

@@ -365,17 +365,47 @@ pub(crate) fn assign_rows(
             }
         })
         .collect();
+    let parts = parts.into_iter().map(|(s, c)| (vec![], s, c));
+    merge_assigned(parts, labels, 0, (k, d), update)
+}
+
+/// Chunks' labels, centre sums (k x d) and counts, in chunk order: each chunk's labels copied
+/// to its place (chunks of `chunk_rows` rows; nothing to copy when they are in place already),
+/// its sums and counts added in chunk order. Zeros when there are no parts (a failed pass).
+pub(crate) fn merge_assigned(
+    parts: impl IntoIterator<Item = (Vec<u32>, Vec<f64>, Vec<u64>)>,
+    labels: &mut [u32],
+    chunk_rows: usize,
+    (k, d): (usize, usize),
+    update: bool,
+) -> (Vec<f64>, Vec<u64>) {
     let mut sums = vec![0.0; if update { k * d } else { 0 }];
     let mut counts = vec![0u64; if update { k } else { 0 }];
-    for (s, c) in parts {
+    for (c, (lc, s, cn)) in parts.into_iter().enumerate() {
+        labels[c * chunk_rows..c * chunk_rows + lc.len()].copy_from_slice(&lc);
         for (t, v) in sums.iter_mut().zip(s) {
             *t += v;
         }
-        for (t, v) in counts.iter_mut().zip(c) {
+        for (t, v) in counts.iter_mut().zip(cn) {
             *t += v;
         }
     }
     (sums, counts)
+}
+
+/// Each chunk's distances to every target (one vector per target) as one vector per target
+/// over all `n` points, in chunk order; zeros when the pass failed (`None`).
+pub(crate) fn per_target(
+    parts: Option<Vec<Vec<Vec<f64>>>>,
+    targets: usize,
+    n: usize,
+) -> Vec<Vec<f64>> {
+    (0..targets)
+        .map(|t| match &parts {
+            Some(parts) => parts.iter().flat_map(|p| p[t].iter().copied()).collect(),
+            None => vec![0.0; n],
+        })
+        .collect()
 }
 
 #[cfg(test)]

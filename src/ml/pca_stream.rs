@@ -131,25 +131,20 @@ mod tests {
     use super::*;
     use crate::exec::memory::MemoryPool;
     use crate::frame::DataFrame;
-    use crate::ml::chunks::InMemory;
+    use crate::ml::chunks::{named_frame, InMemory};
 
-    fn matrix<T: crate::frame::NdElement>(n: usize, d: usize, f: impl Fn(f64) -> T) -> DataFrame {
-        let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+    fn matrix<T: crate::frame::NdElement>(
+        n: usize,
+        d: usize,
+        f: impl Fn(f64) -> T,
+    ) -> (DataFrame, Vec<String>) {
+        named_frame(&ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
             let t = ((i * 31 + j * 17) % 101) as f64 / 7.0 + (i % 5) as f64 * (j % 3) as f64;
             f(t + 1000.0)
-        });
-        let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        DataFrame::from_ndarray(&x, &refs).expect("frame")
+        }))
     }
 
-    fn check(df: DataFrame, config: &Pca) {
-        let names: Vec<String> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+    fn check((df, names): (DataFrame, Vec<String>), config: &Pca) {
         let budget = MemoryPool::unbounded().reserve("FIT");
         let want = config
             .fit_features(
@@ -187,8 +182,7 @@ mod tests {
 
     #[test]
     fn other_solvers_are_left_to_the_in_memory_fit() {
-        let df = matrix(CHUNK + 5, 4, |v| v);
-        let names: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+        let (df, names) = matrix(CHUNK + 5, 4, |v| v);
         let full = Pca::new(2).svd_solver(PcaSolver::Full);
         let budget = MemoryPool::unbounded().reserve("FIT");
         assert!(fit_rescanning(&full, &names, &InMemory(df), &budget)
@@ -199,8 +193,7 @@ mod tests {
     #[test]
     fn the_sketches_are_charged_to_the_budget() {
         let (n, d) = (2 * CHUNK + 300, 70);
-        let df = matrix(n, d, |v| v);
-        let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
+        let (df, names) = matrix(n, d, |v| v);
         let config = Pca::new(3).svd_solver(PcaSolver::Randomized).n_iter(2);
         // l = 3 + 10 oversamples: two n x l and two d x l matrices of f64.
         let want = 2 * (n + d) * 13 * 8;
