@@ -12,8 +12,13 @@
 //! windows, a sort's output) is spilled once to a file of such chunks in the run's temporary
 //! directory and read from there (`spilled.rs`). Either way the fit holds only its per-row
 //! and thin results. An input of another kind (an aggregate's, a join's output) over the
-//! budget, or a model that needs its input in memory after all (the full PCA solver, wide
-//! k-means), stops with the `FIT` error.
+//! budget, or a model that needs its input in memory after all (the full PCA solver), stops
+//! with the `FIT` error.
+//!
+//! A fit reserves what it holds beside its input (k-means' labels and k-means++'s distances,
+//! randomized PCA's sketches, a mini-batch fit's samples) under the `FIT` operator's name,
+//! from the same reservation as its materialized input: when the input fits but that does not,
+//! the fit gives up the input and takes the chunk-by-chunk path above, when it has one.
 //!
 //! A streaming fit may find at the end that it needs the input after all (PCA's `auto`
 //! solver picks by the row count): it keeps the first rows, up to [`ModelFit::keep_rows`],
@@ -43,10 +48,7 @@ pub(super) fn fit(
 ) -> Result<Box<dyn Any + Send>> {
     let name = format!("FIT ({})", model.text());
     if model.stream().is_none() {
-        return match materialize(input, ctx, &name) {
-            Ok((df, _held)) => model.fit(&df),
-            Err(e) => over_budget(input, model, ctx, &name, e),
-        };
+        return in_memory(input, model, ctx, &name);
     }
     let (source, ops, pipeline) = match input {
         PhysicalNode::Pipeline(p) => (open_pipeline(p, ctx)?, &p.ops[..], Some(p)),
@@ -76,15 +78,43 @@ pub(super) fn fit(
             } else {
                 DataFrame::vstack(schema, &pieces)?
             };
-            model.fit(&df)
+            match model.fit(&df, &held) {
+                Err(e) if is_over(&e, &name) => {
+                    drop((df, pieces, held));
+                    over_budget(input, model, ctx, &name, e)
+                }
+                fitted => fitted,
+            }
         }
         Streamed::NeedsInput => {
             drop(held);
-            match materialize(input, ctx, &name) {
-                Ok((df, _held)) => model.fit(&df),
-                Err(e) => over_budget(input, model, ctx, &name, e),
-            }
+            in_memory(input, model, ctx, &name)
         }
+    }
+}
+
+/// Whether `e` is the fit's own memory error (`name`: its operator name).
+fn is_over(e: &Error, name: &str) -> bool {
+    matches!(e, Error::MemoryLimit { operator, .. } if operator == name)
+}
+
+/// Fit `model` on its input materialized; when the input, or what the fit holds beside it
+/// (reserved under the same name), is over the budget, as [`over_budget`] says.
+fn in_memory(
+    input: &PhysicalNode,
+    model: &dyn ModelFit,
+    ctx: &mut Context,
+    name: &str,
+) -> Result<Box<dyn Any + Send>> {
+    match materialize(input, ctx, name) {
+        Ok((df, held)) => match model.fit(&df, &held) {
+            Err(e) if is_over(&e, name) => {
+                drop((df, held));
+                over_budget(input, model, ctx, name, e)
+            }
+            fitted => fitted,
+        },
+        Err(e) => over_budget(input, model, ctx, name, e),
     }
 }
 
@@ -117,16 +147,18 @@ fn over_budget(
     name: &str,
     e: Error,
 ) -> Result<Box<dyn Any + Send>> {
-    let rows = match (&e, model.rescan_chunk_rows()) {
-        (Error::MemoryLimit { operator, .. }, Some(rows)) if operator == name => rows,
+    let rows = match model.rescan_chunk_rows() {
+        Some(rows) if is_over(&e, name) => rows,
         _ => return Err(e),
     };
+    let budget = ctx.reserve(name);
     let fitted = if let Some(p) = rereadable(input, model) {
         // A failed attempt may have left its join builds behind.
         close_pipeline(p, ctx);
         let source = open_pipeline(p, ctx)?;
         let running = Running::new(source, &p.ops, ctx);
-        let out = Rescan::new(&running, rows).and_then(|chunks| model.fit_rescanning(&chunks));
+        let out =
+            Rescan::new(&running, rows).and_then(|chunks| model.fit_rescanning(&chunks, &budget));
         drop(running);
         close_pipeline(p, ctx);
         out?
@@ -147,7 +179,7 @@ fn over_budget(
         if let Some(p) = pipeline {
             close_pipeline(p, ctx);
         }
-        model.fit_rescanning(&spilled?)?
+        model.fit_rescanning(&spilled?, &budget)?
     };
     fitted.ok_or(e)
 }

@@ -6,7 +6,10 @@ use std::sync::OnceLock;
 
 use arrow::array::Array;
 
-use super::data::{first_non_finite, non_finite_error, null_error, with_cols, Elem, Features};
+use super::data::{
+    first_non_finite, means_and_sq_devs, merge, non_finite_error, null_error, with_cols, Elem,
+    Features, View,
+};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::physical::RowChunks;
@@ -94,4 +97,65 @@ pub(crate) fn check_finite(
         }
     }
     Ok(())
+}
+
+/// Column means and sums of squared deviations from them, as [`super::data::Cols::means_and_sq_devs`]
+/// computes them in memory (around the first row, per-chunk parts merged in chunk order), with
+/// the in-memory fit's errors for nulls and non-finite values; and whether the features are all
+/// Float32 (fitted in `f32`). Two passes, three with a non-finite column.
+pub(crate) fn means_and_devs(
+    model: &str,
+    names: &[String],
+    rows: &dyn RowChunks,
+) -> Result<(Vec<f64>, Vec<f64>, bool)> {
+    let (n, d) = (rows.rows(), names.len());
+    let first = Features::from_frame(&rows.chunk(0)?, names, model)?;
+    let f32 = matches!(first.view(), View::F32(_));
+    let shift = with_cols!(first, c => c.first_row());
+    let parts = checked_parts(
+        model,
+        names,
+        rows,
+        &|f| with_cols!(f, c => c.shifted_part(&shift)),
+    )?;
+    let (mean, devs) = means_and_sq_devs(&merge(parts, 2 * d), &shift, n);
+    check_finite(model, names, rows, &mean)?;
+    Ok((mean, devs, f32))
+}
+
+/// A frame in memory as chunks of [`super::data::CHUNK`] rows, handed on in parallel in no
+/// particular order: the chunked fits' input in unit tests.
+#[cfg(test)]
+pub(crate) struct InMemory(pub DataFrame);
+
+#[cfg(test)]
+impl RowChunks for InMemory {
+    fn rows(&self) -> usize {
+        self.0.height()
+    }
+    fn chunk_rows(&self) -> usize {
+        super::data::CHUNK
+    }
+    fn for_each_chunk(&self, f: &(dyn Fn(usize, &DataFrame) -> Result<()> + Sync)) -> Result<()> {
+        use rayon::prelude::*;
+        (0..self.rows().div_ceil(self.chunk_rows()))
+            .into_par_iter()
+            .rev()
+            .try_for_each(|c| f(c, &self.chunk(c)?))
+    }
+    fn chunk(&self, c: usize) -> Result<DataFrame> {
+        let lo = c * self.chunk_rows();
+        Ok(self.0.slice(lo, self.chunk_rows().min(self.rows() - lo)))
+    }
+}
+
+/// `x` as a frame with columns `x0, x1, ...`, and those names.
+#[cfg(test)]
+pub(crate) fn named_frame<T: crate::frame::NdElement>(
+    x: &ndarray::Array2<T>,
+) -> (DataFrame, Vec<String>) {
+    let names: Vec<String> = (0..x.ncols()).map(|j| format!("x{j}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let df = DataFrame::from_ndarray(x, &refs).expect("frame");
+    (df, names)
 }

@@ -11,7 +11,15 @@
 //! keeps the `||x||² - 2x·c + ||c||²` expansion of the distance accurate; centres are shifted
 //! back at the end. Narrow data (fewer than [`WIDE`] features) is copied once into a centred
 //! row-major matrix scanned by register-tiled kernels; wide data is read in place from the
-//! frame's columns (a Float32 input stays Float32) with distances from blocked matrix products.
+//! frame's columns (a Float32 input stays Float32) with distances from blocked matrix products,
+//! chunk by chunk ([`super::kmeans_wide`]).
+//!
+//! A fit reserves what it holds beside its input from the budget it is given (the `FIT`
+//! operator's reservation) before allocating it: the row-major copy (narrow data) or a squared
+//! norm per row (wide data), k-means++'s distances and Lloyd's labels ([`super::lloyd`]). When
+//! that does not fit, the fit stops with `Error::MemoryLimit` naming `FIT`, and the executor
+//! runs it again reading its input chunk by chunk (`super::kmeans_stream`), which holds only
+//! the per-row state.
 //! Every pass runs fixed row chunks in parallel and merges partial sums in chunk order, so a
 //! seeded fit gives identical results for any thread count. The seeded generator is
 //! `rand_pcg::Pcg64` (portable and stable across versions); its stream differs from NumPy's,
@@ -26,9 +34,10 @@ use rand_pcg::Pcg64;
 
 use super::data::{with_cols, Cols, Elem, Features};
 use super::kernels::Isa;
-use super::kmeans_wide::Columns;
-use super::lloyd::{kmeans_plusplus, lloyd, same_clustering, Points, RowMajor, Run};
+use super::kmeans_wide::{InMemory, Wide};
+use super::lloyd::{kmeans_plusplus, labels_bytes, lloyd, same_clustering, Points, RowMajor, Run};
 use crate::error::{Error, Result};
+use crate::exec::memory::{MemoryPool, Reservation};
 use crate::expr::{col, lit, when, Expr};
 use crate::frame::{Column, DataFrame};
 use crate::plan::LazyFrame;
@@ -116,26 +125,35 @@ impl KMeans {
     /// Fit on a row-major matrix (rows are samples; `f64` or `f32`), features named
     /// `x0, x1, ...`.
     pub fn fit_ndarray<T: crate::frame::NdElement>(&self, x: &Array2<T>) -> Result<KMeansModel> {
-        self.fit_features(&Features::from_ndarray(x, "kmeans")?)
+        let budget = MemoryPool::unbounded().reserve("KMEANS");
+        self.fit_features(&Features::from_ndarray(x, "kmeans")?, &budget)
     }
 
-    /// Fit on checked feature columns; runs on the current rayon pool.
-    pub(crate) fn fit_features(&self, f: &Features) -> Result<KMeansModel> {
-        with_cols!(f, c => self.fit_cols(&c))
+    /// Fit on checked feature columns, reserving what the fit holds beside them from
+    /// `budget`; runs on the current rayon pool.
+    pub(crate) fn fit_features(&self, f: &Features, budget: &Reservation) -> Result<KMeansModel> {
+        with_cols!(f, c => self.fit_cols(&c, budget))
     }
 
-    fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>) -> Result<KMeansModel> {
+    fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>, budget: &Reservation) -> Result<KMeansModel> {
         let (n, d) = (f.n, f.d());
         self.validate(n, d)?;
-        let run = if d >= WIDE {
+        let (run, means) = if d >= WIDE {
             let (means, devs) = f.means_and_sq_devs();
             f.check_finite(&means, "kmeans")?;
             let tol = self.scaled_tol(&devs, n);
-            self.runs(&Columns::new(f, &means), &means, tol)
-                .map(|r| (r, means))?
+            // The points keep a squared norm per row.
+            budget.try_grow(n * std::mem::size_of::<f64>())?;
+            let run = {
+                let points = Wide(InMemory::new(f, &means));
+                self.runs(&points, &means, tol, budget)?
+            };
+            (run, means)
         } else {
             let means = f.means();
             f.check_finite(&means, "kmeans")?;
+            // The centred row-major copy.
+            budget.try_grow(n * d * std::mem::size_of::<f64>())?;
             let (x, sq) = f.row_major_minus(&means);
             let tol = self.scaled_tol(&sq, n);
             let points = RowMajor {
@@ -143,9 +161,8 @@ impl KMeans {
                 d,
                 isa: Isa::detect(),
             };
-            self.runs(&points, &means, tol).map(|r| (r, means))?
+            (self.runs(&points, &means, tol, budget)?, means)
         };
-        let (run, means) = run;
         Ok(self.model(f.names, run, &means))
     }
 
@@ -177,25 +194,38 @@ impl KMeans {
     /// The runs (one from `init`, else `n_init` from k-means++ seeds drawn one after the other
     /// from one seeded stream, each run parallel inside), keeping the best as scikit-learn
     /// does: a later run replaces it only with a lower inertia and a different clustering.
-    pub(super) fn runs(&self, p: &impl Points, means: &[f64], tol: f64) -> Result<Run> {
+    /// What the runs hold is reserved from `budget`; the best run's labels stay reserved.
+    pub(super) fn runs(
+        &self,
+        p: &impl Points,
+        means: &[f64],
+        tol: f64,
+        budget: &Reservation,
+    ) -> Result<Run> {
         let (d, k) = (p.d(), self.k);
         if let Some(init) = &self.init {
             let mut c = Vec::with_capacity(k * d);
             for row in init.rows() {
                 c.extend(row.iter().zip(means).map(|(v, m)| v - m));
             }
-            return Ok(lloyd(p, c, k, self.max_iter, tol));
+            return lloyd(p, c, k, self.max_iter, tol, budget);
         }
         let mut rng = Pcg64::seed_from_u64(self.seed);
         let mut best: Option<Run> = None;
         for _ in 0..self.n_init.max(1) {
-            let c = kmeans_plusplus(p, k, &mut rng);
-            let run = lloyd(p, c, k, self.max_iter, tol);
+            let c = kmeans_plusplus(p, k, &mut rng, budget)?;
+            let run = lloyd(p, c, k, self.max_iter, tol, budget)?;
             let better = best.as_ref().is_none_or(|b| {
                 run.inertia < b.inertia && !same_clustering(&run.labels, &b.labels, k)
             });
-            if better {
-                best = Some(run);
+            // One run's labels are let go: the old best's or this one's.
+            let dropped = if better {
+                best.replace(run).is_some()
+            } else {
+                true
+            };
+            if dropped {
+                budget.shrink(labels_bytes(p.n()));
             }
         }
         best.ok_or_else(|| Error::Internal("k-means made no run".into()))
@@ -426,6 +456,31 @@ mod tests {
             KMeans::new(1).init(ndarray::array![[0.0, 1.0]]),
         ] {
             assert!(matches!(km.fit_ndarray(&x), Err(Error::Model(_))));
+        }
+    }
+
+    /// The peak a fit of `x` reserves from an unbounded pool.
+    fn peak_of(km: &KMeans, x: &Array2<f64>) -> usize {
+        let pool = MemoryPool::unbounded();
+        let f = Features::from_ndarray(x, "kmeans").expect("features");
+        km.fit_features(&f, &pool.reserve("FIT")).expect("fit");
+        pool.peak()
+    }
+
+    #[test]
+    fn fits_reserve_their_copy_or_norms_beside_the_runs() {
+        use crate::ml::lloyd::{lloyd_bytes, seeding_bytes};
+        let n = 5000;
+        for d in [3, WIDE + 2] {
+            let x = Array2::from_shape_fn((n, d), |(i, j)| ((i % 3) * 10 + j % 5) as f64);
+            let init = Array2::from_shape_fn((3, d), |(c, j)| (c * 10 + j % 5) as f64);
+            // Narrow data is copied row-major; wide data keeps a squared norm per row.
+            let held = if d < WIDE { n * d * 8 } else { n * 8 };
+            let given = KMeans::new(3).init(init);
+            assert_eq!(peak_of(&given, &x), held + lloyd_bytes(n), "{d}");
+            let seeded = KMeans::new(3).seed(4);
+            let runs = seeding_bytes(n, 3).max(lloyd_bytes(n));
+            assert_eq!(peak_of(&seeded, &x), held + runs, "{d}");
         }
     }
 

@@ -2,50 +2,51 @@
 //! pass, in fixed chunks of [`CHUNK`] rows ([`RowChunks`], cut by row number as the in-memory
 //! fit cuts its passes), and only per-row results are held (labels, and k-means++'s distances).
 //!
-//! Each chunk is centred into a row-major block and handed to the same kernels the in-memory
-//! fit runs on the same rows ([`RowMajor`]), and per-chunk sums merge in chunk order, so the
-//! fit is the in-memory one step for step: same k-means++ seeding, same Lloyd steps, same
-//! centres, labels and inertia, bit for bit, for the same seed. What it costs is passes: one to
-//! count rows, one for the means, one for the variances (the tolerance), one per candidate
-//! round of k-means++ and one or two per Lloyd step, each reading and decoding the source
-//! again. What it holds is `4 n` bytes of labels (twice, for the convergence test) plus, while
-//! seeding, `8 n` bytes per candidate distance vector (`2 + ln k` of them), as the in-memory
-//! fit does: less than the input for all but the narrowest data.
+//! Each chunk goes through the same code the in-memory fit runs on the same rows: narrow data
+//! (fewer than [`WIDE`] features) is centred into a row-major block for the register-tiled
+//! kernels ([`RowMajor`]); wide data is read in place from the chunk's columns with blocked
+//! products ([`super::kmeans_wide`], whose in-memory points are cut in the same chunks). Per-chunk
+//! sums merge in chunk order, so the fit is the in-memory one step for step: same k-means++
+//! seeding, same Lloyd steps, same centres, labels and inertia, bit for bit, for the same seed
+//! and any thread count. What it costs is passes: one to count rows, one or two for the means
+//! (and one for the variances of narrow data), one per candidate round of k-means++ and one or
+//! two per Lloyd step, each reading and decoding the source again.
 //!
-//! The chunks come from the input read again or, when it cannot be, from a file it was
-//! spilled to once (`exec::spilled`); the labels are held in memory, not charged to the
-//! budget. Wide data (at least [`WIDE`] features), which the in-memory fit reads in place
-//! with matrix products, is not fitted this way: its input over the budget stops with the
-//! `FIT` error.
+//! What it holds is reserved from the fit's budget ([`super::lloyd`]): `16 n` bytes for a
+//! Lloyd run (labels twice, for the convergence test, and a distance per row) and, while
+//! seeding, `8 n` bytes per distance vector (`4 + ⌊ln k⌋` of them). The chunks come from the input
+//! read again or, when it cannot be, from a file it was spilled to once (`exec::spilled`).
 
 use std::sync::Mutex;
 
-use super::chunks::{check_finite, checked_parts, per_chunk};
+use super::chunks::{check_finite, checked_parts, means_and_devs, per_chunk};
 use super::data::{merge, sum4, with_cols, Features, CHUNK};
 use super::kernels::Isa;
 use super::kmeans::WIDE;
-use super::lloyd::{assign_rows, Points, RowMajor};
+use super::kmeans_wide::{Block, ChunkOps, Wide, WideChunks};
+use super::lloyd::{assign_rows, merge_assigned, per_target, Points, RowMajor};
 use super::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
+use crate::exec::memory::Reservation;
 use crate::frame::DataFrame;
 use crate::physical::RowChunks;
 
 /// Rows per chunk: the in-memory fit's chunk.
 pub(crate) const STREAM_CHUNK: usize = CHUNK;
 
-/// Whether k-means of `d` features can read its input again instead of holding it.
-pub(crate) fn can_rescan(d: usize) -> bool {
-    d < WIDE
-}
-
-/// Fit `config` on the features `names` of `rows`, reading them again on every pass.
+/// Fit `config` on the features `names` of `rows`, reading them again on every pass and
+/// reserving what the fit holds from `budget`.
 pub(crate) fn fit_rescanning(
     config: &KMeans,
     names: &[String],
     rows: &dyn RowChunks,
+    budget: &Reservation,
 ) -> Result<KMeansModel> {
     let (n, d) = (rows.rows(), names.len());
     config.validate(n, d)?;
+    if d >= WIDE {
+        return fit_wide(config, names, rows, budget);
+    }
     let means = means(names, rows)?;
     let sq = merge(
         per_chunk(rows, &|_, df| {
@@ -55,18 +56,33 @@ pub(crate) fn fit_rescanning(
         d,
     );
     let tol = config.scaled_tol(&sq, n);
-    let points = Rescanned {
-        rows,
-        names,
-        means: &means,
-        isa: Isa::detect(),
-        failure: Mutex::new(None),
-    };
-    let run = config.runs(&points, &means, tol);
-    if let Some(e) = points.failure.lock().ok().and_then(|mut f| f.take()) {
-        return Err(e);
-    }
-    Ok(config.model(names, run?, &means))
+    let points = Rescanned::new(rows, names, &means);
+    let run = config.runs(&points, &means, tol, budget);
+    points
+        .failed_run(run)
+        .map(|run| config.model(names, run, &means))
+}
+
+/// The wide fit: means and variances as the in-memory wide fit computes them, then its runs
+/// over chunks read again.
+fn fit_wide(
+    config: &KMeans,
+    names: &[String],
+    rows: &dyn RowChunks,
+    budget: &Reservation,
+) -> Result<KMeansModel> {
+    let (means, devs, f32) = means_and_devs("kmeans", names, rows)?;
+    let tol = config.scaled_tol(&devs, rows.rows());
+    let points = Wide(WideRescanned {
+        chunks: Rescanned::new(rows, names, &means),
+        f32,
+    });
+    let run = config.runs(&points, &means, tol, budget);
+    points
+        .0
+        .chunks
+        .failed_run(run)
+        .map(|run| config.model(names, run, &means))
 }
 
 /// Column means as the in-memory fit computes them (per-chunk sums merged in chunk order),
@@ -95,7 +111,56 @@ struct Rescanned<'a> {
     failure: Mutex<Option<Error>>,
 }
 
-impl Rescanned<'_> {
+impl<'a> Rescanned<'a> {
+    fn new(rows: &'a dyn RowChunks, names: &'a [String], means: &'a [f64]) -> Self {
+        Self {
+            rows,
+            names,
+            means,
+            isa: Isa::detect(),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// `run`, unless a pass failed on the way (that failure, then).
+    fn failed_run<R>(&self, run: Result<R>) -> Result<R> {
+        match self.failure.lock().ok().and_then(|mut f| f.take()) {
+            Some(e) => Err(e),
+            None => run,
+        }
+    }
+
+    /// `f` over every chunk, in chunk order; `None` after a failure (kept).
+    fn each_frame<R: Send + Sync>(
+        &self,
+        f: &(dyn Fn(usize, &DataFrame) -> Result<R> + Sync),
+    ) -> Option<Vec<R>> {
+        if self.failed() {
+            return None;
+        }
+        match per_chunk(self.rows, f) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
+    /// Chunk `c` alone, `None` after a failure (kept).
+    fn one_chunk(&self, c: usize) -> Option<DataFrame> {
+        if self.failed() {
+            return None;
+        }
+        match self.rows.chunk(c) {
+            Ok(df) => Some(df),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
     /// Chunk `df` as centred row-major points.
     fn points(&self, df: &DataFrame) -> Result<RowMajor> {
         let f = Features::from_frame(df, self.names, "kmeans")?;
@@ -108,16 +173,7 @@ impl Rescanned<'_> {
 
     /// `f` over every chunk's points, in chunk order; `None` after a failure (kept).
     fn each<R: Send + Sync>(&self, f: &(dyn Fn(usize, &RowMajor) -> R + Sync)) -> Option<Vec<R>> {
-        if self.failed() {
-            return None;
-        }
-        match per_chunk(self.rows, &|c, df| Ok(f(c, &self.points(df)?))) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(e);
-                None
-            }
-        }
+        self.each_frame(&|c, df| Ok(f(c, &self.points(df)?)))
     }
 
     fn failed(&self) -> bool {
@@ -142,17 +198,15 @@ impl Points for Rescanned<'_> {
 
     fn push_row(&self, i: usize, out: &mut Vec<f64>) {
         let cr = self.rows.chunk_rows();
-        let got = if self.failed() {
-            None
-        } else {
-            match self.rows.chunk(i / cr).and_then(|df| self.points(&df)) {
+        let got = self
+            .one_chunk(i / cr)
+            .and_then(|df| match self.points(&df) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     self.fail(e);
                     None
                 }
-            }
-        };
+            });
         match got {
             Some(p) => p.push_row(i % cr, out),
             None => out.extend(std::iter::repeat_n(0.0, self.d())),
@@ -161,13 +215,7 @@ impl Points for Rescanned<'_> {
 
     fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>> {
         let t = targets.len() / self.d().max(1);
-        let parts = self.each(&|_, p| p.sq_dists_to(targets));
-        (0..t)
-            .map(|j| match &parts {
-                Some(parts) => parts.iter().flat_map(|p| p[j].iter().copied()).collect(),
-                None => vec![0.0; self.n()],
-            })
-            .collect()
+        per_target(self.each(&|_, p| p.sq_dists_to(targets)), t, self.n())
     }
 
     fn assign(
@@ -184,18 +232,7 @@ impl Points for Rescanned<'_> {
             let (s, c) = assign_rows(p.isa, &p.x, d, centres, k, &mut lc, update);
             (lc, s, c)
         });
-        let mut sums = vec![0.0; if update { k * d } else { 0 }];
-        let mut counts = vec![0u64; if update { k } else { 0 }];
-        for (c, (lc, s, cn)) in parts.into_iter().flatten().enumerate() {
-            labels[c * cr..c * cr + lc.len()].copy_from_slice(&lc);
-            for (t, v) in sums.iter_mut().zip(s) {
-                *t += v;
-            }
-            for (t, v) in counts.iter_mut().zip(cn) {
-                *t += v;
-            }
-        }
-        (sums, counts)
+        merge_assigned(parts.into_iter().flatten(), labels, cr, (k, d), update)
     }
 
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
@@ -207,5 +244,122 @@ impl Points for Rescanned<'_> {
             Some(parts) => parts.concat(),
             None => vec![0.0; self.n()],
         }
+    }
+}
+
+/// Wide points read again chunk by chunk: each chunk's columns in place, as the in-memory wide
+/// fit cuts them (squared norms computed per pass rather than kept).
+struct WideRescanned<'a> {
+    chunks: Rescanned<'a>,
+    /// Whether the features are all Float32.
+    f32: bool,
+}
+
+impl WideRescanned<'_> {
+    /// `f` of chunk `df`'s wide points.
+    fn with_block<R>(&self, df: &DataFrame, f: impl FnOnce(&dyn ChunkOps) -> R) -> Result<R> {
+        let x = Features::from_frame(df, self.chunks.names, "kmeans")?;
+        Ok(with_cols!(x, cols => f(&Block { cols, mean: self.chunks.means })))
+    }
+}
+
+impl WideChunks for WideRescanned<'_> {
+    fn n(&self) -> usize {
+        self.chunks.rows.rows()
+    }
+
+    fn d(&self) -> usize {
+        self.chunks.names.len()
+    }
+
+    fn chunk_rows(&self) -> usize {
+        self.chunks.rows.chunk_rows()
+    }
+
+    fn mean(&self) -> &[f64] {
+        self.chunks.means
+    }
+
+    fn is_f32(&self) -> bool {
+        self.f32
+    }
+
+    fn sq_norms(&self) -> Option<&[f64]> {
+        None
+    }
+
+    fn each<R: Send>(&self, f: &(dyn Fn(usize, &dyn ChunkOps) -> R + Sync)) -> Option<Vec<R>> {
+        // Results wait in order in `per_chunk`'s slots, which need `Sync`: wrap them.
+        let parts = self
+            .chunks
+            .each_frame(&|c, df| self.with_block(df, |b| Mutex::new(Some(f(c, b)))))?;
+        parts
+            .into_iter()
+            .map(|m| m.into_inner().ok().flatten())
+            .collect()
+    }
+
+    fn push_row(&self, i: usize, out: &mut Vec<f64>) {
+        let cr = self.chunk_rows();
+        let got = self.chunks.one_chunk(i / cr).and_then(|df| {
+            self.with_block(&df, |b| b.push_row(i % cr, out))
+                .map_err(|e| self.chunks.fail(e))
+                .ok()
+        });
+        if got.is_none() {
+            out.extend(std::iter::repeat_n(0.0, self.d()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::memory::MemoryPool;
+    use crate::ml::chunks::{named_frame, InMemory};
+
+    /// Four blobs in `d` dimensions, far from the origin (the f32 means round).
+    fn blobs<T: crate::frame::NdElement>(
+        n: usize,
+        d: usize,
+        f: impl Fn(f64) -> T,
+    ) -> (DataFrame, Vec<String>) {
+        named_frame(&ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+            let blob = ((i * 7919) % 4) as f64;
+            let noise = ((i * 31 + j * 17) % 101) as f64 / 50.0;
+            f(1000.0 + blob * 3.0 * ((j % 5) as f64 - 2.0) + noise)
+        }))
+    }
+
+    fn check((df, names): (DataFrame, Vec<String>), km: &KMeans) {
+        let f = Features::from_frame(&df, &names, "kmeans").expect("features");
+        let want = km
+            .fit_features(&f, &MemoryPool::unbounded().reserve("FIT"))
+            .expect("in memory");
+        let chunks = InMemory(df);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            let budget = MemoryPool::unbounded().reserve("FIT");
+            let got = pool
+                .install(|| fit_rescanning(km, &names, &chunks, &budget))
+                .expect("chunked");
+            assert_eq!(got.centroids, want.centroids, "{threads}");
+            assert_eq!(got.labels, want.labels, "{threads}");
+            assert_eq!((got.inertia, got.n_iter), (want.inertia, want.n_iter));
+        }
+    }
+
+    #[test]
+    fn wide_chunked_passes_give_the_in_memory_bits() {
+        // Partial last chunk; f64 and f32 (centre sums corrected for the rounded means).
+        let (n, d) = (2 * CHUNK + 300, WIDE + 3);
+        check(blobs(n, d, |v| v), &KMeans::new(4).seed(2));
+        check(blobs(n, d, |v| v as f32), &KMeans::new(4).seed(2).n_init(2));
+        // An empty cluster relocated (a centre far from every point).
+        let init = ndarray::Array2::from_shape_fn((3, d), |(c, _)| 1000.0 + c as f64 * 1e6);
+        check(blobs(n, d, |v| v), &KMeans::new(3).init(init));
     }
 }

@@ -16,6 +16,7 @@ use super::{
     KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel, PcaSolver,
 };
 use crate::error::{Error, Result};
+use crate::exec::memory::Reservation;
 use crate::expr::col;
 use crate::frame::DataFrame;
 use crate::physical::{FitState, ModelFit, PhysicalNode, PhysicalPlan, RowChunks};
@@ -126,15 +127,19 @@ impl ModelFit for KMeansFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
         let f = Features::from_frame(input, &self.features, "kmeans")?;
-        Ok(Box::new(self.config.fit_features(&f)?))
+        Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
     fn rescan_chunk_rows(&self) -> Option<usize> {
-        kmeans_stream::can_rescan(self.features.len()).then_some(kmeans_stream::STREAM_CHUNK)
+        Some(kmeans_stream::STREAM_CHUNK)
     }
-    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
-        let m = kmeans_stream::fit_rescanning(&self.config, &self.features, rows)?;
+    fn fit_rescanning(
+        &self,
+        rows: &dyn RowChunks,
+        budget: &Reservation,
+    ) -> Result<Option<Box<dyn Any + Send>>> {
+        let m = kmeans_stream::fit_rescanning(&self.config, &self.features, rows, budget)?;
         Ok(Some(Box::new(m)))
     }
 }
@@ -150,9 +155,9 @@ impl ModelFit for MiniBatchKMeansFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
         let f = Features::from_frame(input, &self.features, "mini_batch_kmeans")?;
-        Ok(Box::new(self.config.fit_features(&f)?))
+        Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
 }
 
@@ -167,9 +172,9 @@ impl ModelFit for PcaFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
         let f = Features::from_frame(input, &self.features, "pca")?;
-        Ok(Box::new(self.config.fit_features(&f)?))
+        Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
     /// The covariance solver, and `auto` where it can pick it (at most 1000 features),
     /// streams.
@@ -194,8 +199,12 @@ impl ModelFit for PcaFit {
         matches!(self.config.solver, PcaSolver::Auto | PcaSolver::Randomized)
             .then_some(pca_stream::STREAM_CHUNK)
     }
-    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
-        let m = pca_stream::fit_rescanning(&self.config, &self.features, rows)?;
+    fn fit_rescanning(
+        &self,
+        rows: &dyn RowChunks,
+        budget: &Reservation,
+    ) -> Result<Option<Box<dyn Any + Send>>> {
+        let m = pca_stream::fit_rescanning(&self.config, &self.features, rows, budget)?;
         Ok(m.map(|m| Box::new(m) as Box<dyn Any + Send>))
     }
 }
@@ -212,7 +221,7 @@ impl ModelFit for LinearFit {
     fn text(&self) -> String {
         self.config.node_text()
     }
-    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>> {
+    fn fit(&self, input: &DataFrame, _budget: &Reservation) -> Result<Box<dyn Any + Send>> {
         let target = Features::from_frame(input, &self.columns[..1], "linear_regression")?;
         let features = Features::from_frame(input, &self.columns[1..], "linear_regression")?;
         Ok(Box::new(self.config.fit_features(&features, &target)?))

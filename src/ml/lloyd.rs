@@ -9,6 +9,11 @@
 //! distances with blocked matrix products (for wide data, where a copy would double the
 //! memory and the products dominate). Every pass runs fixed chunks in parallel and merges
 //! them in order, so results do not depend on the thread count.
+//!
+//! What the algorithms hold per row is reserved from the fit's budget before it is allocated
+//! (a [`Reservation`] named after the `FIT` operator): k-means++ its distance vectors
+//! ([`seeding_bytes`]), Lloyd's iterations their labels and a distance per row
+//! ([`lloyd_bytes`]); past the budget they stop with `Error::MemoryLimit`.
 
 use rand_core::Rng;
 use rand_pcg::Pcg64;
@@ -16,6 +21,8 @@ use rayon::prelude::*;
 
 use super::data::CHUNK;
 use super::kernels::{self, Isa, PackedCentres};
+use crate::error::Result;
+use crate::exec::memory::Reservation;
 
 /// A store of centred points that k-means can run on.
 pub(crate) trait Points: Sync {
@@ -64,13 +71,43 @@ pub(crate) fn chunked_sum(v: &[f64]) -> f64 {
     parts.iter().sum()
 }
 
+/// Candidates per k-means++ step: scikit-learn's `2 + ln k`.
+fn trials(k: usize) -> usize {
+    2 + (k as f64).ln() as usize
+}
+
+/// Bytes k-means++ holds over `n` points: per point the distance to the closest centre, its
+/// running sum, and each candidate's distance.
+pub(crate) fn seeding_bytes(n: usize, k: usize) -> usize {
+    (2 + trials(k)) * n * std::mem::size_of::<f64>()
+}
+
+/// Bytes a Lloyd run holds over `n` points: the labels and the previous step's (for the
+/// convergence test), and a distance per point (the inertia, the relocation of empty
+/// clusters). Only the labels stay charged after the run, until the caller lets them go.
+pub(crate) fn lloyd_bytes(n: usize) -> usize {
+    n * (2 * std::mem::size_of::<u32>() + std::mem::size_of::<f64>())
+}
+
+/// Bytes of a run's labels.
+pub(crate) fn labels_bytes(n: usize) -> usize {
+    n * std::mem::size_of::<u32>()
+}
+
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre uniformly at random,
 /// then each next one the best, by resulting potential, of `2 + ln k` candidates sampled with
 /// probability proportional to the squared distance to the nearest chosen centre. All of a
-/// step's candidates are measured in one pass over the points.
-pub(crate) fn kmeans_plusplus(p: &impl Points, k: usize, rng: &mut Pcg64) -> Vec<f64> {
+/// step's candidates are measured in one pass over the points. Its per-point distances are
+/// reserved from `budget` ([`seeding_bytes`]) for the duration.
+pub(crate) fn kmeans_plusplus(
+    p: &impl Points,
+    k: usize,
+    rng: &mut Pcg64,
+    budget: &Reservation,
+) -> Result<Vec<f64>> {
     let (n, d) = (p.n(), p.d());
-    let trials = 2 + (k as f64).ln() as usize;
+    let trials = trials(k);
+    budget.try_grow(seeding_bytes(n, k))?;
     let mut centres = Vec::with_capacity(k * d);
     let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
     p.push_row(first, &mut centres);
@@ -110,29 +147,34 @@ pub(crate) fn kmeans_plusplus(p: &impl Points, k: usize, rng: &mut Pcg64) -> Vec
             p.push_row(ids[t], &mut centres);
         }
     }
-    centres
+    budget.shrink(seeding_bytes(n, k));
+    Ok(centres)
 }
 
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the point farthest
 /// from its current centre (farthest first; ties by lower row index), moving that point's
-/// weight out of its old cluster. Labels are left as they are, as in scikit-learn.
+/// weight out of its old cluster. Labels are left as they are, as in scikit-learn. The
+/// distances are part of [`lloyd_bytes`]; the row order beside them is reserved here.
 fn relocate_empty(
     p: &impl Points,
     old_centres: &[f64],
     labels: &[u32],
     sums: &mut [f64],
     counts: &mut [u64],
-) {
+    budget: &Reservation,
+) -> Result<()> {
     let d = p.d();
     let empty: Vec<usize> = (0..counts.len()).filter(|&j| counts[j] == 0).collect();
     if empty.is_empty() {
-        return;
+        return Ok(());
     }
     let dist = p.own_dists(old_centres, labels);
     if dist.iter().fold(0.0f64, |m, &v| m.max(v)) == 0.0 {
         // More clusters than distinct points: relocating is pointless (as scikit-learn).
-        return;
+        return Ok(());
     }
+    let order_bytes = dist.len() * std::mem::size_of::<usize>();
+    budget.try_grow(order_bytes)?;
     let mut order: Vec<usize> = (0..dist.len()).collect();
     let m = empty.len().min(order.len());
     order.select_nth_unstable_by(m - 1, |&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
@@ -150,6 +192,8 @@ fn relocate_empty(
         counts[new] = 1;
         counts[old] -= 1;
     }
+    budget.shrink(order_bytes);
+    Ok(())
 }
 
 /// `Σ (a - b)²` of two equally long rows.
@@ -159,15 +203,18 @@ fn sq_shift(a: &[f64], b: &[f64]) -> f64 {
 
 /// Lloyd's algorithm from `centres` (scikit-learn's `_kmeans_single_lloyd`): stop when the
 /// labels stop changing or the squared centre shift falls to `tol`; a final E-step makes the
-/// labels belong to the returned centres.
+/// labels belong to the returned centres. Reserves [`lloyd_bytes`] from `budget`, and leaves
+/// the returned labels' [`labels_bytes`] reserved.
 pub(crate) fn lloyd(
     p: &impl Points,
     mut centres: Vec<f64>,
     k: usize,
     max_iter: usize,
     tol: f64,
-) -> Run {
+    budget: &Reservation,
+) -> Result<Run> {
     let (n, d) = (p.n(), p.d());
+    budget.try_grow(lloyd_bytes(n))?;
     let mut labels = vec![0u32; n];
     let mut labels_old: Option<Vec<u32>> = None;
     let mut strict = false;
@@ -175,7 +222,7 @@ pub(crate) fn lloyd(
     for it in 0..max_iter {
         n_iter = it + 1;
         let (mut sums, mut counts) = p.assign(&centres, k, &mut labels, true);
-        relocate_empty(p, &centres, &labels, &mut sums, &mut counts);
+        relocate_empty(p, &centres, &labels, &mut sums, &mut counts, budget)?;
         // scikit-learn multiplies by the reciprocal; an empty cluster that could not be
         // relocated keeps a zero sum as its centre, as there.
         for j in 0..k {
@@ -206,13 +253,15 @@ pub(crate) fn lloyd(
         // Re-run the E-step so the labels belong to the final centres.
         p.assign(&centres, k, &mut labels, false);
     }
+    drop(labels_old);
     let inertia = chunked_sum(&p.own_dists(&centres, &labels));
-    Run {
+    budget.shrink(lloyd_bytes(n) - labels_bytes(n));
+    Ok(Run {
         centres,
         labels,
         inertia,
         n_iter,
-    }
+    })
 }
 
 /// scikit-learn's `_is_same_clustering`: the two labelings are equal up to a renaming of
@@ -316,22 +365,121 @@ pub(crate) fn assign_rows(
             }
         })
         .collect();
+    let parts = parts.into_iter().map(|(s, c)| (vec![], s, c));
+    merge_assigned(parts, labels, 0, (k, d), update)
+}
+
+/// Chunks' labels, centre sums (k x d) and counts, in chunk order: each chunk's labels copied
+/// to its place (chunks of `chunk_rows` rows; nothing to copy when they are in place already),
+/// its sums and counts added in chunk order. Zeros when there are no parts (a failed pass).
+pub(crate) fn merge_assigned(
+    parts: impl IntoIterator<Item = (Vec<u32>, Vec<f64>, Vec<u64>)>,
+    labels: &mut [u32],
+    chunk_rows: usize,
+    (k, d): (usize, usize),
+    update: bool,
+) -> (Vec<f64>, Vec<u64>) {
     let mut sums = vec![0.0; if update { k * d } else { 0 }];
     let mut counts = vec![0u64; if update { k } else { 0 }];
-    for (s, c) in parts {
+    for (c, (lc, s, cn)) in parts.into_iter().enumerate() {
+        labels[c * chunk_rows..c * chunk_rows + lc.len()].copy_from_slice(&lc);
         for (t, v) in sums.iter_mut().zip(s) {
             *t += v;
         }
-        for (t, v) in counts.iter_mut().zip(c) {
+        for (t, v) in counts.iter_mut().zip(cn) {
             *t += v;
         }
     }
     (sums, counts)
 }
 
+/// Each chunk's distances to every target (one vector per target) as one vector per target
+/// over all `n` points, in chunk order; zeros when the pass failed (`None`).
+pub(crate) fn per_target(
+    parts: Option<Vec<Vec<Vec<f64>>>>,
+    targets: usize,
+    n: usize,
+) -> Vec<Vec<f64>> {
+    (0..targets)
+        .map(|t| match &parts {
+            Some(parts) => parts.iter().flat_map(|p| p[t].iter().copied()).collect(),
+            None => vec![0.0; n],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use rand_core::SeedableRng;
+
     use super::*;
+    use crate::error::Error;
+    use crate::exec::memory::MemoryPool;
+
+    /// Three tight groups of `n / 3` points on a line, `n` points in all.
+    fn groups(n: usize) -> RowMajor {
+        RowMajor {
+            x: (0..n)
+                .map(|i| (i % 3) as f64 * 10.0 + (i as f64) * 1e-4)
+                .collect(),
+            d: 1,
+            isa: Isa::detect(),
+        }
+    }
+
+    #[test]
+    fn seeding_reserves_its_distances() {
+        let (n, k) = (1000, 3);
+        let p = groups(n);
+        let want = seeding_bytes(n, k);
+        assert_eq!(want, (2 + 3) * n * 8);
+        let pool = MemoryPool::unbounded();
+        let budget = pool.reserve("FIT");
+        let mut rng = Pcg64::seed_from_u64(1);
+        assert!(kmeans_plusplus(&p, k, &mut rng, &budget).is_ok());
+        assert_eq!((pool.peak(), budget.size()), (want, 0));
+        let short = MemoryPool::new(want - 1).reserve("FIT");
+        let mut rng = Pcg64::seed_from_u64(1);
+        assert!(matches!(
+            kmeans_plusplus(&p, k, &mut rng, &short),
+            Err(Error::MemoryLimit { .. })
+        ));
+    }
+
+    #[test]
+    fn lloyd_reserves_its_labels_and_keeps_the_returned_ones() {
+        let n = 999;
+        let p = groups(n);
+        let init = vec![0.0, 10.0, 20.0];
+        let pool = MemoryPool::unbounded();
+        let budget = pool.reserve("FIT");
+        let run = lloyd(&p, init.clone(), 3, 300, 0.0, &budget).expect("run");
+        assert_eq!(run.labels.len(), n);
+        assert_eq!(pool.peak(), lloyd_bytes(n));
+        assert_eq!(budget.size(), labels_bytes(n));
+        let short = MemoryPool::new(lloyd_bytes(n) - 1).reserve("FIT");
+        assert!(matches!(
+            lloyd(&p, init, 3, 300, 0.0, &short),
+            Err(Error::MemoryLimit { .. })
+        ));
+    }
+
+    #[test]
+    fn relocating_an_empty_cluster_reserves_the_row_order() {
+        let n = 999;
+        let p = groups(n);
+        // The third centre is far from every point: its cluster starts empty.
+        let init = vec![0.0, 10.0, 1e6];
+        let pool = MemoryPool::unbounded();
+        let run = lloyd(&p, init.clone(), 3, 300, 0.0, &pool.reserve("FIT")).expect("run");
+        assert_eq!(run.labels.iter().filter(|&&l| l == 2).count(), n / 3);
+        assert_eq!(pool.peak(), lloyd_bytes(n) + n * 8);
+        let short = MemoryPool::new(lloyd_bytes(n) + n * 8 - 1).reserve("FIT");
+        assert!(matches!(
+            lloyd(&p, init, 3, 300, 0.0, &short),
+            Err(Error::MemoryLimit { .. })
+        ));
+    }
 
     #[test]
     fn same_clustering_up_to_renaming() {

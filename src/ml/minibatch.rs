@@ -10,7 +10,10 @@
 //! mean feature variance. Finally every row is labelled and the inertia computed.
 //!
 //! Rows are read from the frame's columns in place (sampled rows are gathered into a small
-//! row-major batch), never copied whole. The data is centred on the way, which scikit-learn
+//! row-major batch), never copied whole. What the fit holds beside them (its samples, a batch,
+//! the final labels: [`MiniBatchKMeans::state_bytes`], and k-means++'s distances over the
+//! seeding sample) is reserved from the fit's budget first; past the budget the fit stops with
+//! `Error::MemoryLimit` naming `FIT` (it has no fit that reads its input again). The data is centred on the way, which scikit-learn
 //! does not do here: the updates are means, so this changes only rounding. The steps run one
 //! after the other on one seeded `Pcg64` stream (the final labelling is parallel), so a seeded
 //! fit is identical for any thread count; the stream differs from NumPy's, so the sampled
@@ -26,6 +29,7 @@ use super::kernels::{self, Isa, PackedCentres};
 use super::lloyd::{assign_rows, below, chunked_sum, kmeans_plusplus, Points, RowMajor};
 use super::KMeansModel;
 use crate::error::{Error, Result};
+use crate::exec::memory::{MemoryPool, Reservation};
 
 /// Mini-batch k-means settings: `MiniBatchKMeans::new(8).seed(0)`; the defaults are
 /// scikit-learn's.
@@ -148,7 +152,8 @@ impl MiniBatchKMeans {
 
     /// Fit on a row-major matrix (rows are samples), features named `x0, x1, ...`.
     pub fn fit_ndarray<T: crate::frame::NdElement>(&self, x: &Array2<T>) -> Result<KMeansModel> {
-        self.fit_features(&Features::from_ndarray(x, "mini_batch_kmeans")?)
+        let budget = MemoryPool::unbounded().reserve("MINI_BATCH_KMEANS");
+        self.fit_features(&Features::from_ndarray(x, "mini_batch_kmeans")?, &budget)
     }
 
     /// The plan line: `MINI_BATCH_KMEANS k=8 features=[a, b] batch_size=1024 seed=0`.
@@ -200,12 +205,22 @@ impl MiniBatchKMeans {
         Ok(())
     }
 
-    /// Fit on checked feature columns; runs on the current rayon pool.
-    pub(crate) fn fit_features(&self, f: &Features) -> Result<KMeansModel> {
-        with_cols!(f, c => self.fit_cols(&c))
+    /// Fit on checked feature columns, reserving what the fit holds beside them from
+    /// `budget`; runs on the current rayon pool.
+    pub(crate) fn fit_features(&self, f: &Features, budget: &Reservation) -> Result<KMeansModel> {
+        with_cols!(f, c => self.fit_cols(&c, budget))
     }
 
-    fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>) -> Result<KMeansModel> {
+    /// Bytes the fit holds over `n` rows of `d` features: the validation and seeding samples
+    /// (`init_size` rows each, centred `f64`), a batch with a label and a distance per row,
+    /// and a label per row when it labels the data.
+    fn state_bytes(&self, n: usize, d: usize, init_size: usize, batch: usize) -> usize {
+        let row = d * std::mem::size_of::<f64>();
+        let labels = if self.compute_labels { 4 * n } else { 0 };
+        2 * init_size * row + batch * (row + 4 + 8) + labels
+    }
+
+    fn fit_cols<T: Elem>(&self, f: &Cols<'_, T>, budget: &Reservation) -> Result<KMeansModel> {
         let (n, d, k) = (f.n, f.d(), self.k);
         self.validate(n, d)?;
         let (means, devs) = f.means_and_sq_devs();
@@ -219,6 +234,7 @@ impl MiniBatchKMeans {
             Some(s) => s,
         }
         .min(n);
+        budget.try_grow(self.state_bytes(n, d, init_size, batch))?;
         let isa = Isa::detect();
         let sample = |idx: &[usize]| RowMajor {
             x: gather(f, &means, idx),
@@ -247,7 +263,7 @@ impl MiniBatchKMeans {
                     } else {
                         sample(&(0..n).collect::<Vec<_>>())
                     };
-                    kmeans_plusplus(&sub, k, &mut rng)
+                    kmeans_plusplus(&sub, k, &mut rng, budget)?
                 }
             };
             let inertia = labels_inertia(&valid, &centres, k).1;
@@ -581,6 +597,26 @@ mod tests {
             .fit_ndarray(&x)
             .expect("fit");
         assert!(m.sizes.iter().all(|&s| s > 0), "{:?}", m.sizes);
+    }
+
+    #[test]
+    fn the_samples_and_labels_are_reserved() {
+        use crate::exec::memory::MemoryPool;
+        use crate::ml::lloyd::seeding_bytes;
+        let x = blobs();
+        let (n, d) = x.dim();
+        let mb = MiniBatchKMeans::new(4).seed(3);
+        let (batch, init_size) = (1024, 3 * 1024);
+        let want = mb.state_bytes(n, d, init_size, batch) + seeding_bytes(init_size, 4);
+        let f = Features::from_ndarray(&x, "mini_batch_kmeans").expect("features");
+        let pool = MemoryPool::unbounded();
+        mb.fit_features(&f, &pool.reserve("FIT")).expect("fit");
+        assert_eq!(pool.peak(), want);
+        let short = MemoryPool::new(want - 1);
+        assert!(matches!(
+            mb.fit_features(&f, &short.reserve("FIT")),
+            Err(Error::MemoryLimit { .. })
+        ));
     }
 
     #[test]

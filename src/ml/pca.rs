@@ -15,9 +15,10 @@
 //! - `Full` takes a thin SVD of the centred n x d matrix (one copy of it, in the input's
 //!   precision), on faer's parallel SVD.
 //! - `Randomized` is Halko et al.'s randomized SVD ([`super::randomized`]): a fixed number of
-//!   passes over the data in place, no copy of it. A lazy fit whose input is over the memory
-//!   budget makes the same passes reading the input again chunk by chunk (or from a file it
-//!   spilled once), with the same bits (`super::pca_stream`).
+//!   passes over the data in place, no copy of it; its n x l sketches are reserved from the
+//!   fit's budget. A lazy fit whose input is over the memory budget makes the same passes
+//!   reading the input again chunk by chunk (or from a file it spilled once), with the same
+//!   bits (`super::pca_stream`).
 //!
 //! Float32 input is never widened to a copy in `f64`: the covariance pass converts a block at
 //! a time and accumulates in `f64`; the randomized passes multiply in `f32` block by block and
@@ -31,6 +32,7 @@ use super::moments::{stats_of, Moments};
 pub use super::pca_model::PcaModel;
 use super::randomized::{randomized_svd, CentredProducts, RandomizedOptions};
 use crate::error::{Error, Result};
+use crate::exec::memory::{MemoryPool, Reservation};
 
 /// How many components to keep.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,7 +198,8 @@ impl Pca {
     /// Fit on a row-major matrix (rows are samples; `f64`, or `f32` fitted in `f32`), features
     /// named `x0, x1, ...`.
     pub fn fit_ndarray<T: crate::frame::NdElement>(&self, x: &Array2<T>) -> Result<PcaModel> {
-        self.fit_features(&Features::from_ndarray(x, "pca")?)
+        let budget = MemoryPool::unbounded().reserve("PCA");
+        self.fit_features(&Features::from_ndarray(x, "pca")?, &budget)
     }
 
     /// The plan line: `PCA n_components=2 features=[a, b]`.
@@ -280,11 +283,11 @@ impl Pca {
     }
 
     /// Fit on checked feature columns; runs on the current rayon pool.
-    pub(crate) fn fit_features(&self, f: &Features) -> Result<PcaModel> {
-        with_cols!(f, c => self.fit_cols(&c))
+    pub(crate) fn fit_features(&self, f: &Features, budget: &Reservation) -> Result<PcaModel> {
+        with_cols!(f, c => self.fit_cols(&c, budget))
     }
 
-    fn fit_cols<T: Elem>(&self, c: &Cols<'_, T>) -> Result<PcaModel> {
+    fn fit_cols<T: Elem>(&self, c: &Cols<'_, T>, budget: &Reservation) -> Result<PcaModel> {
         let (n, d) = (c.n, c.d());
         self.validate(n, d)?;
         let solver = self.pick_solver(n, d);
@@ -297,7 +300,7 @@ impl Pca {
             PcaSolver::Randomized => {
                 let (mean, devs) = c.means_and_sq_devs();
                 c.check_finite(&mean, "pca")?;
-                let (ev, vt, total) = self.randomized(c, &mean, &devs)?;
+                let (ev, vt, total) = self.randomized(c, &mean, &devs, budget)?;
                 (mean, ev, vt, total)
             }
             PcaSolver::Full | PcaSolver::Auto => {
@@ -316,6 +319,7 @@ impl Pca {
         c: &dyn CentredProducts,
         mean: &[f64],
         devs: &[f64],
+        budget: &Reservation,
     ) -> Result<(Vec<f64>, Array2<f64>, f64)> {
         let (n, d) = (c.n(), c.d());
         let nf = n as f64 - 1.0;
@@ -330,7 +334,7 @@ impl Pca {
             normalizer: self.power_iteration_normalizer,
             seed: self.seed,
         };
-        let (s, vt) = randomized_svd(c, mean, &opts)?;
+        let (s, vt) = randomized_svd(c, mean, &opts, budget)?;
         let ev: Vec<f64> = s.iter().map(|v| v * v / nf).collect();
         Ok((ev, vt, devs.iter().sum::<f64>() / nf))
     }
@@ -350,13 +354,14 @@ impl Pca {
         c: &dyn CentredProducts,
         mean: Vec<f64>,
         devs: &[f64],
+        budget: &Reservation,
     ) -> Result<Option<PcaModel>> {
         let n = c.n();
         let solver = self.solver_for(n, c.d())?;
         if solver != PcaSolver::Randomized {
             return Ok(None);
         }
-        let (ev, vt, total) = self.randomized(c, &mean, devs)?;
+        let (ev, vt, total) = self.randomized(c, &mean, devs, budget)?;
         Ok(Some(self.assemble(names, n, solver, mean, ev, vt, total)))
     }
 

@@ -9,19 +9,21 @@
 //! computes the in-memory fit's numbers exactly, and the model is the in-memory one bit for
 //! bit, for any thread count and budget. What it holds besides a pool width of chunks is the
 //! thin n x l and d x l matrices of the range finder (`l = n_components + n_oversamples`),
-//! as the in-memory fit does; the full solver, which needs the data in memory, is not run this
+//! as the in-memory fit does, reserved from the fit's budget (`super::randomized::sketch_bytes`:
+//! past it, the fit stops with the `FIT` memory error); the full solver, which needs the data in memory, is not run this
 //! way (the fit stops with the `FIT` memory error).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::chunks::{check_finite, checked_parts};
-use super::data::{means_and_sq_devs, merge, with_cols, Features, View, CHUNK};
+use super::chunks::means_and_devs;
+use super::data::{with_cols, Features, CHUNK};
 use super::linalg::ColMajor;
 use super::products::{row_range, tmul_total};
 use super::randomized::CentredProducts;
 use super::{Pca, PcaModel, PcaSolver};
 use crate::error::{Error, Result};
+use crate::exec::memory::Reservation;
 use crate::physical::RowChunks;
 
 /// Rows per chunk: the in-memory passes' chunk.
@@ -33,6 +35,7 @@ pub(crate) fn fit_rescanning(
     config: &Pca,
     names: &[String],
     rows: &dyn RowChunks,
+    budget: &Reservation,
 ) -> Result<Option<PcaModel>> {
     let (n, d) = (rows.rows(), names.len());
     if n == 0 || d == 0 {
@@ -43,19 +46,9 @@ pub(crate) fn fit_rescanning(
         // Invalid settings are reported after the data's own faults, as in memory.
         return Ok(None);
     }
-    let first = Features::from_frame(&rows.chunk(0)?, names, "pca")?;
-    let f32 = matches!(first.view(), View::F32(_));
-    let shift = with_cols!(first, c => c.first_row());
-    let parts = checked_parts(
-        "pca",
-        names,
-        rows,
-        &|f| with_cols!(f, c => c.shifted_part(&shift)),
-    )?;
-    let (mean, devs) = means_and_sq_devs(&merge(parts, 2 * d), &shift, n);
-    check_finite("pca", names, rows, &mean)?;
+    let (mean, devs, f32) = means_and_devs("pca", names, rows)?;
     let chunked = Chunked { rows, names, f32 };
-    config.fit_products(names, &chunked, mean, &devs)
+    config.fit_products(names, &chunked, mean, &devs, budget)
 }
 
 /// The centred products over chunks read again on every call.
@@ -135,55 +128,29 @@ fn poisoned() -> Error {
 
 #[cfg(test)]
 mod tests {
-    use rayon::prelude::*;
-
     use super::*;
+    use crate::exec::memory::MemoryPool;
     use crate::frame::DataFrame;
+    use crate::ml::chunks::{named_frame, InMemory};
 
-    /// A frame in memory as chunks, handed on in parallel in no particular order.
-    struct InMemory(DataFrame);
-
-    impl RowChunks for InMemory {
-        fn rows(&self) -> usize {
-            self.0.height()
-        }
-        fn chunk_rows(&self) -> usize {
-            CHUNK
-        }
-        fn for_each_chunk(
-            &self,
-            f: &(dyn Fn(usize, &DataFrame) -> Result<()> + Sync),
-        ) -> Result<()> {
-            (0..self.rows().div_ceil(CHUNK))
-                .into_par_iter()
-                .rev()
-                .try_for_each(|c| f(c, &self.chunk(c)?))
-        }
-        fn chunk(&self, c: usize) -> Result<DataFrame> {
-            let lo = c * CHUNK;
-            Ok(self.0.slice(lo, CHUNK.min(self.rows() - lo)))
-        }
-    }
-
-    fn matrix<T: crate::frame::NdElement>(n: usize, d: usize, f: impl Fn(f64) -> T) -> DataFrame {
-        let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+    fn matrix<T: crate::frame::NdElement>(
+        n: usize,
+        d: usize,
+        f: impl Fn(f64) -> T,
+    ) -> (DataFrame, Vec<String>) {
+        named_frame(&ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
             let t = ((i * 31 + j * 17) % 101) as f64 / 7.0 + (i % 5) as f64 * (j % 3) as f64;
             f(t + 1000.0)
-        });
-        let names: Vec<String> = (0..d).map(|j| format!("x{j}")).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        DataFrame::from_ndarray(&x, &refs).expect("frame")
+        }))
     }
 
-    fn check(df: DataFrame, config: &Pca) {
-        let names: Vec<String> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+    fn check((df, names): (DataFrame, Vec<String>), config: &Pca) {
+        let budget = MemoryPool::unbounded().reserve("FIT");
         let want = config
-            .fit_features(&Features::from_frame(&df, &names, "pca").expect("features"))
+            .fit_features(
+                &Features::from_frame(&df, &names, "pca").expect("features"),
+                &budget,
+            )
             .expect("in memory");
         let chunks = InMemory(df);
         for threads in [1, 2] {
@@ -192,7 +159,7 @@ mod tests {
                 .build()
                 .expect("pool");
             let got = pool
-                .install(|| fit_rescanning(config, &names, &chunks))
+                .install(|| fit_rescanning(config, &names, &chunks, &budget))
                 .expect("chunked")
                 .expect("randomized");
             assert_eq!(got.components, want.components);
@@ -215,11 +182,33 @@ mod tests {
 
     #[test]
     fn other_solvers_are_left_to_the_in_memory_fit() {
-        let df = matrix(CHUNK + 5, 4, |v| v);
-        let names: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+        let (df, names) = matrix(CHUNK + 5, 4, |v| v);
         let full = Pca::new(2).svd_solver(PcaSolver::Full);
-        assert!(fit_rescanning(&full, &names, &InMemory(df))
+        let budget = MemoryPool::unbounded().reserve("FIT");
+        assert!(fit_rescanning(&full, &names, &InMemory(df), &budget)
             .expect("fit")
             .is_none());
+    }
+
+    #[test]
+    fn the_sketches_are_charged_to_the_budget() {
+        let (n, d) = (2 * CHUNK + 300, 70);
+        let (df, names) = matrix(n, d, |v| v);
+        let config = Pca::new(3).svd_solver(PcaSolver::Randomized).n_iter(2);
+        // l = 3 + 10 oversamples: two n x l and two d x l matrices of f64.
+        let want = 2 * (n + d) * 13 * 8;
+        let chunks = InMemory(df.clone());
+        let pool = MemoryPool::unbounded();
+        let fit = fit_rescanning(&config, &names, &chunks, &pool.reserve("FIT"));
+        assert!(matches!(fit, Ok(Some(_))));
+        assert_eq!(pool.peak(), want);
+        let short = MemoryPool::new(want - 1);
+        let fit = fit_rescanning(&config, &names, &chunks, &short.reserve("FIT"));
+        assert!(matches!(fit, Err(Error::MemoryLimit { .. })));
+        // The in-memory fit holds the same.
+        let pool = MemoryPool::unbounded();
+        let f = Features::from_frame(&df, &names, "pca").expect("features");
+        assert!(config.fit_features(&f, &pool.reserve("FIT")).is_ok());
+        assert_eq!(pool.peak(), want);
     }
 }

@@ -233,16 +233,28 @@ impl<T: Elem> Cols<'_, T> {
 /// `Xcᵀ Y` from the sum of all rows' [`Cols::tmul_part`]s (d x l) of an input of element
 /// type `T`: corrected for what rounding the means to `T` left over, `Xcᵀ Y = (X - 1 rᵀ)ᵀ Y
 /// - (mean - r) (1ᵀ Y)` (nothing for `f64`).
-pub(crate) fn tmul_total<T: Elem>(
+pub(crate) fn tmul_total<T: Elem>(out: Vec<f64>, mean: &[f64], y: &ColMajor<f64>) -> ColMajor<f64> {
+    let l = y.ncols;
+    let centre = Centre::<T>::new(mean);
+    let sums: Vec<f64> = if centre.inexact() {
+        (0..l).map(|j| y.col(j).iter().sum()).collect()
+    } else {
+        vec![0.0; l]
+    };
+    centred_total::<T>(out, mean, &sums)
+}
+
+/// [`tmul_total`] given the column sums `1ᵀ Y` instead of `Y` (k-means' cluster indicator:
+/// its column sums are the cluster sizes).
+pub(crate) fn centred_total<T: Elem>(
     mut out: Vec<f64>,
     mean: &[f64],
-    y: &ColMajor<f64>,
+    col_sums: &[f64],
 ) -> ColMajor<f64> {
-    let (d, l) = (mean.len(), y.ncols);
+    let (d, l) = (mean.len(), col_sums.len());
     let centre = Centre::<T>::new(mean);
     if centre.inexact() {
-        for j in 0..l {
-            let s: f64 = y.col(j).iter().sum();
+        for (j, s) in col_sums.iter().enumerate() {
             for (v, r) in out[j * d..(j + 1) * d].iter_mut().zip(&centre.rest) {
                 *v -= r * s;
             }

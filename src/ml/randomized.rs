@@ -13,7 +13,9 @@
 //! does, so the random matrix has the smaller dimension's rows). Every product with `M` is a
 //! pass over the data ([`Cols::centred_mul`] / [`Cols::centred_tmul`]: the input is read in
 //! place, never copied, and an `f32` input is multiplied in `f32`); everything else works on
-//! `l`-column matrices. NumPy's generator differs, so the random start, and with it the last
+//! `l`-column matrices, at most two n x l and two d x l of them at once
+//! ([`sketch_bytes`], reserved from the fit's budget before the first product). NumPy's
+//! generator differs, so the random start, and with it the last
 //! digits of the result, differ from scikit-learn's for the same seed; with enough power
 //! iterations both converge to the exact decomposition.
 
@@ -24,6 +26,7 @@ use super::data::{Cols, Elem};
 use super::linalg::{self, ColMajor};
 use super::pca::PowerIterationNormalizer;
 use crate::error::Result;
+use crate::exec::memory::Reservation;
 
 /// The randomized solver's settings (see [`super::Pca`]'s builder methods).
 #[derive(Clone, Copy, Debug)]
@@ -63,15 +66,29 @@ impl<T: Elem> CentredProducts for Cols<'_, T> {
     }
 }
 
-/// The top singular values and right singular vectors (k x d, rows) of the centred matrix.
+/// The sketch width `l` of an n x d fit: `n_components + n_oversamples`, at most min(n, d).
+fn sketch_width(n: usize, d: usize, o: &RandomizedOptions) -> usize {
+    (o.n_components + o.n_oversamples).min(n.min(d))
+}
+
+/// Bytes the range finder holds at most for an n x d fit: a product and its normalized copy,
+/// n x l and d x l each, in `f64`.
+pub(crate) fn sketch_bytes(n: usize, d: usize, o: &RandomizedOptions) -> usize {
+    2 * (n + d) * sketch_width(n, d, o) * std::mem::size_of::<f64>()
+}
+
+/// The top singular values and right singular vectors (k x d, rows) of the centred matrix;
+/// the sketches are reserved from `budget` ([`sketch_bytes`]) for the duration.
 pub(crate) fn randomized_svd(
     c: &dyn CentredProducts,
     mean: &[f64],
     o: &RandomizedOptions,
+    budget: &Reservation,
 ) -> Result<(Vec<f64>, ndarray::Array2<f64>)> {
     let (n, d) = (c.n(), c.d());
     let k = o.n_components;
-    let l = (k + o.n_oversamples).min(n.min(d));
+    let l = sketch_width(n, d, o);
+    budget.try_grow(sketch_bytes(n, d, o))?;
     // scikit-learn: "7 was found a good compromise for PCA".
     let n_iter = o.n_iter.unwrap_or(if (k as f64) < 0.1 * n.min(d) as f64 {
         7
@@ -120,6 +137,7 @@ pub(crate) fn randomized_svd(
             .ok_or_else(|| crate::error::Error::Internal("SVD without U".into()))?;
         u.t().slice(ndarray::s![..k, ..]).to_owned()
     };
+    budget.shrink(sketch_bytes(n, d, o));
     Ok((svd.s[..k].to_vec(), vt))
 }
 

@@ -64,6 +64,7 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::Result;
+use crate::exec::memory::Reservation;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::io::ScanSource;
@@ -314,8 +315,9 @@ impl Pipeline {
 pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     /// The operator's line in plan text (`KMEANS k=3 features=[a, b] seed=42`).
     fn text(&self) -> String;
-    /// Fit on the input, on the current rayon pool.
-    fn fit(&self, input: &DataFrame) -> Result<Box<dyn Any + Send>>;
+    /// Fit on the input, on the current rayon pool, reserving what the fit holds beside the
+    /// input from `budget` (the `FIT` operator's reservation) before it allocates it.
+    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>>;
     /// An empty state for a fit in one pass over the input's pieces, when the model has one:
     /// the executor then streams the input through it instead of materializing it
     /// (`exec::fit`).
@@ -334,10 +336,15 @@ pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     fn rescan_chunk_rows(&self) -> Option<usize> {
         None
     }
-    /// Fit over `rows`, read again on every pass instead of held; `None` when this fit (a
-    /// PCA whose solver turns out to need the data in memory) cannot run that way.
-    fn fit_rescanning(&self, rows: &dyn RowChunks) -> Result<Option<Box<dyn Any + Send>>> {
-        let _ = rows;
+    /// Fit over `rows`, read again on every pass instead of held, reserving what the fit holds
+    /// from `budget`; `None` when this fit (a PCA whose solver turns out to need the data in
+    /// memory) cannot run that way.
+    fn fit_rescanning(
+        &self,
+        rows: &dyn RowChunks,
+        budget: &Reservation,
+    ) -> Result<Option<Box<dyn Any + Send>>> {
+        let _ = (rows, budget);
         Err(crate::error::Error::Internal(format!(
             "{} has no fit that reads its input again",
             self.text()

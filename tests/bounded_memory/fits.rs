@@ -1,9 +1,10 @@
-//! Many-pass fits over the budget: randomized PCA reads a re-readable input again per pass,
-//! k-means and randomized PCA over an input that cannot be read again spill it once to a file,
-//! all with the in-memory fit's bits for any thread count; the spill files are gone after
-//! success and after an error.
+//! Many-pass fits over the budget: randomized PCA and k-means (narrow and wide) read a
+//! re-readable input again per pass, and over an input that cannot be read again spill it once
+//! to a file, all with the in-memory fit's bits for any thread count; what the fits hold beside
+//! their input counts against the budget; the spill files are gone after success and after an
+//! error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fusedframe::prelude::*;
 
@@ -50,9 +51,11 @@ fn randomized_pca_over_the_budget_reads_its_input_per_pass_with_the_same_bits() 
             )
         };
         let want = pca().fit_with(&unbounded()).expect("in memory");
+        // The input (4.6 MB) fits 12 MiB, but not beside the sketches (two n x l and two d x l
+        // matrices: 9.2 MB), so the fit gives the input up and reads it per pass.
         for threads in [1, 2] {
             let got = pca()
-                .fit_with(&budget(256 << 10, threads, temp.path()))
+                .fit_with(&budget(12 << 20, threads, temp.path()))
                 .expect("passes");
             same_pca(&got, &want, &format!("{path:?} {threads}"));
         }
@@ -67,7 +70,7 @@ fn randomized_pca_over_the_budget_reads_its_input_per_pass_with_the_same_bits() 
         let want = sorted().fit_with(&unbounded()).expect("in memory");
         for threads in [1, 2] {
             let got = sorted()
-                .fit_with(&budget(1 << 20, threads, temp.path()))
+                .fit_with(&budget(12 << 20, threads, temp.path()))
                 .expect("spilled");
             same_pca(&got, &want, &format!("sorted {path:?} {threads}"));
         }
@@ -103,7 +106,7 @@ fn auto_picks_randomized_for_wide_data_and_streams_it_within_tolerance_of_the_fu
     assert_eq!(want.solver, PcaSolver::Randomized);
     for threads in [1, 2] {
         let got = pca()
-            .fit_with(&budget(512 << 10, threads, temp.path()))
+            .fit_with(&budget(1 << 20, threads, temp.path()))
             .expect("passes");
         same_pca(&got, &want, &format!("{threads} threads"));
     }
@@ -130,9 +133,10 @@ fn kmeans_over_the_budget_spills_an_input_it_cannot_read_again() {
             .kmeans(KMeans::new(3).seed(7).features(["a", "b", "c", "d"]))
     };
     let want = km().fit_with(&unbounded()).expect("in memory");
+    // 144,000 rows: k-means++ holds 5 distances a row (5.8 MB), more than the input.
     for threads in [1, 2] {
         let got = km()
-            .fit_with(&budget(1 << 20, threads, temp.path()))
+            .fit_with(&budget(8 << 20, threads, temp.path()))
             .expect("spilled");
         same_kmeans(&got, &want, &format!("{threads} threads"));
     }
@@ -159,4 +163,116 @@ fn kmeans_over_the_budget_spills_an_input_it_cannot_read_again() {
     assert_eq!(got.to_string(), want.to_string());
     assert!(got.to_string().contains("\"c\" has NaN"), "{got}");
     assert_eq!(listing(temp.path()), Vec::<String>::new());
+}
+
+/// `d` features over `n` rows in four blobs, written to Parquet in row groups of an odd size
+/// (so fixed row chunks straddle them).
+fn wide_parquet(dir: &Path, n: i64, d: usize) -> PathBuf {
+    let blob = ((col("range") * 7919) % 4).cast(DataType::Float64);
+    let columns: Vec<Expr> = (0..d)
+        .map(|j| {
+            let noise =
+                ((col("range") * (2 * j as i64 + 31)) % 101).cast(DataType::Float64) / lit(50.0);
+            (lit(100.0) + blob.clone() * lit(3.0 * ((j % 5) as f64 - 2.0)) + noise)
+                .alias(format!("w{j}"))
+        })
+        .collect();
+    let path = dir.join("wide.parquet");
+    range(0, n)
+        .select(columns)
+        .sink_parquet_with(
+            &path,
+            &ParquetWriteOptions::new().row_group_rows(3001),
+            &unbounded(),
+        )
+        .expect("parquet");
+    path
+}
+
+#[test]
+fn wide_kmeans_over_the_budget_reads_its_file_per_pass_with_the_same_bits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("temp");
+    // 20,000 x 200 (32 MB): k-means++ holds 40 bytes a row (800 KB), a run 16.
+    let path = wide_parquet(dir.path(), 20_000, 200);
+    let km = || scan_parquet(&path).kmeans(KMeans::new(4).seed(3));
+    let want = km().fit_with(&unbounded()).expect("in memory");
+    assert_eq!(want.sizes.iter().filter(|&&s| s > 4000).count(), 4);
+    for threads in [1, 2] {
+        let got = km()
+            .fit_with(&budget(1 << 20, threads, temp.path()))
+            .expect("passes");
+        same_kmeans(&got, &want, &format!("{threads} threads"));
+    }
+    // A sorted input is spilled once and read from there.
+    let sorted = || {
+        scan_parquet(&path)
+            .sort("w7", Default::default())
+            .kmeans(KMeans::new(4).seed(3))
+    };
+    let want = sorted().fit_with(&unbounded()).expect("in memory");
+    let got = sorted()
+        .fit_with(&budget(4 << 20, 2, temp.path()))
+        .expect("spilled");
+    same_kmeans(&got, &want, "sorted");
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
+    // What the runs hold does not fit either: the typed error names the fit.
+    let e = km()
+        .fit_with(&budget(256 << 10, 2, temp.path()))
+        .expect_err("over the budget");
+    assert!(
+        matches!(&e, Error::MemoryLimit { operator, .. } if operator.starts_with("FIT (KMEANS")),
+        "{e}"
+    );
+}
+
+#[test]
+fn wide_kmeans_in_a_script_under_the_cli_memory_limit_prints_the_same_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("temp");
+    let path = wide_parquet(dir.path(), 12_000, 150);
+    let script = format!(
+        "scan_parquet({:?}).kmeans(KMeans::new(3).seed(1))",
+        path.to_str().expect("utf-8")
+    );
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+            .args(["run", "-e", &script])
+            .args(extra)
+            .env("FUSEDFRAME_THREADS", "2")
+            .output()
+            .expect("the fusedframe binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let plain = run(&[]);
+    let temp_s = temp.path().to_str().expect("utf-8");
+    let limited = run(&["--memory-limit", "1MiB", "--temp-dir", temp_s]);
+    assert_eq!(plain, limited);
+    assert!(plain.contains("KMeans: k=3"), "{plain}");
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn mini_batch_kmeans_over_the_budget_names_fit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = wide_parquet(dir.path(), 5_000, 20);
+    let mb = || scan_parquet(&path).mini_batch_kmeans(MiniBatchKMeans::new(3).seed(2));
+    let want = mb().fit_with(&unbounded()).expect("in memory");
+    // The input (800 KB) fits 1 MiB, its samples (3 x 1024 rows of 160 bytes, twice) do not.
+    let e = mb()
+        .fit_with(&budget(1 << 20, 2, dir.path()))
+        .expect_err("over the budget");
+    assert!(
+        matches!(&e, Error::MemoryLimit { operator, .. } if operator.starts_with("FIT (MINI_BATCH")),
+        "{e}"
+    );
+    let got = mb()
+        .fit_with(&budget(4 << 20, 2, dir.path()))
+        .expect("fits");
+    same_kmeans(&got, &want, "4 MiB");
 }
