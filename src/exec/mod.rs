@@ -53,7 +53,7 @@ use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
@@ -181,21 +181,18 @@ fn open_pipeline(p: &Pipeline, ctx: &mut Context) -> Result<Opened> {
     // The source so far, with how many of the operators it has been through.
     let mut spilled: Option<(Opened, usize)> = None;
     for b in &p.builds {
-        let built = run(&b.input, ctx).and_then(|df| {
-            join::BuiltSide::new(&b.spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))
-        });
-        let built = match built {
-            Ok(built) => built,
-            Err(e) => {
-                let at = join::spill::probe_at(&p.ops, &b.spec);
-                let Some(k) = at.filter(|_| join::spill::can_spill(&e, &b.spec)) else {
-                    return Err(e);
-                };
+        let at = join::spill::probe_at(&p.ops, &b.spec);
+        let built = match join::build(&b.spec, &b.input, at.is_some(), ctx)? {
+            join::Build::Table(built) => *built,
+            join::Build::Spilled(parts) => {
+                let k =
+                    at.ok_or_else(|| Error::Internal("a join spilled without a probe".into()))?;
                 let (source, done) = match spilled.take() {
                     Some(s) => s,
                     None => (open(&p.source, ctx)?, 0),
                 };
-                let joined = join::spill::join(&b.spec, &b.input, source, &p.ops[done..k], ctx)?;
+                let ops = &p.ops[done..k];
+                let joined = join::spill::join_stream(&b.spec, parts, source, ops, ctx)?;
                 spilled = Some((joined, k + 1));
                 join::BuiltSide::spilled(ctx.reserve("HASH_JOIN"))
             }
@@ -239,7 +236,7 @@ fn open_node(node: &PhysicalNode, ctx: &mut Context) -> Result<Opened> {
     match node {
         PhysicalNode::Sort { input, by, options } => sort::open(input, by, options, ctx),
         PhysicalNode::Hoisted { input, params } => hoisted::open(input, params, ctx),
-        PhysicalNode::Join { build, probe, spec } => open_join(build, probe, spec, ctx),
+        PhysicalNode::Join { build, probe, spec } => join::open_ordered(build, probe, spec, ctx),
         other => {
             let (df, memory) = materialize(other, ctx, node_name(other))?;
             Ok(Opened::HeldFrame(df, memory))
@@ -386,7 +383,7 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             ))
         }
         PhysicalNode::Join { build, probe, spec } => {
-            let source = open_join(build, probe, spec, ctx)?;
+            let source = join::open_ordered(build, probe, spec, ctx)?;
             return Running::new(source, &[], ctx).collect(memory);
         }
         PhysicalNode::Concat { inputs, schema } => {
@@ -410,54 +407,6 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
         memory.try_grow(memory::frame_bytes(&out))?;
     }
     Ok(out)
-}
-
-/// A join whose output cannot stream from its probe side: in memory, or through spill files
-/// when it does not fit (see `join::spill`), its output then made in order as it is read.
-fn open_join(
-    build: &PhysicalNode,
-    probe: &Pipeline,
-    spec: &JoinSpec,
-    ctx: &mut Context,
-) -> Result<Opened> {
-    let held = ctx.reserve("HASH_JOIN");
-    match join_in_memory(build, probe, spec, ctx)
-        .and_then(|df| held.try_grow(memory::frame_bytes(&df)).map(|()| df))
-    {
-        Ok(df) => Ok(Opened::HeldFrame(df, held)),
-        Err(e) if join::spill::can_spill(&e, spec) => {
-            drop(held);
-            close_pipeline(probe, ctx);
-            let source = open_pipeline(probe, ctx)?;
-            let joined = join::spill::join(spec, build, source, &probe.ops, ctx);
-            close_pipeline(probe, ctx);
-            joined
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// A join whose output cannot stream, in memory: the table on `build`, the `probe` side held
-/// whole.
-fn join_in_memory(
-    build: &PhysicalNode,
-    probe: &Pipeline,
-    spec: &JoinSpec,
-    ctx: &mut Context,
-) -> Result<DataFrame> {
-    let df = run(build, ctx)?;
-    let built = join::BuiltSide::new(spec, df, &ctx.params, ctx.reserve("HASH_JOIN"))?;
-    // This join holds the other side whole too.
-    let held = ctx.reserve("HASH_JOIN");
-    let source = open_pipeline(probe, ctx)?;
-    let probe_df = Running::new(source, &probe.ops, ctx).collect(&held);
-    close_pipeline(probe, ctx);
-    let probe_df = probe_df?;
-    // A frame in memory is collected without a copy (nothing reserved): it is held all
-    // the same.
-    let bytes = memory::frame_bytes(&probe_df);
-    held.try_grow(bytes.saturating_sub(held.size()))?;
-    join::join_frames(spec, &built, &probe_df, &ctx.params)
 }
 
 /// A frame of `schema` from columns in its order, each cast to its field's type where it

@@ -1,10 +1,13 @@
 //! Joins larger than the memory budget spill both sides by key hash and give exactly the
 //! in-memory join's frame, row order included: every join type, integer, string, float (NaN,
 //! signed zeros) and two-column keys with nulls, either side built, one and two threads,
-//! budgets of 128 KiB to 1 MiB; a key holding most rows finishes when its build rows fit and
-//! otherwise stops with the typed error naming `HASH_JOIN`; no spill file is left either way.
+//! budgets of 64 KiB to 1 MiB; each side's input is read once, spilled or not; a key holding
+//! most rows finishes when its build rows fit and otherwise stops with the typed error naming
+//! `HASH_JOIN`; no spill file is left either way.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use fusedframe::exec::memory::MemoryPool;
 use fusedframe::prelude::*;
@@ -106,15 +109,17 @@ fn joins_over_the_budget_spill_and_give_the_in_memory_frame() {
                     "{how:?} {on:?}: peak {}",
                     pool.peak()
                 );
-                for threads in [1, 2] {
-                    let limit = if threads == 1 { 256 << 10 } else { 1 << 20 };
+                for (limit, threads) in [(64 << 10, 1), (64 << 10, 2), (1 << 20, 2)] {
                     let got = through_sink(
                         lf.clone(),
                         &budget(limit, temp.path()).threads(threads),
-                        &dir.path().join(format!("got-{n}-{threads}.arrow")),
+                        &dir.path().join(format!("got-{n}-{limit}-{threads}.arrow")),
                     )
-                    .unwrap_or_else(|e| panic!("{how:?} {on:?} {threads}: {e}"));
-                    assert_eq!(got, want, "{how:?} on {on:?}, {threads} threads");
+                    .unwrap_or_else(|e| panic!("{how:?} {on:?} {limit} {threads}: {e}"));
+                    assert_eq!(
+                        got, want,
+                        "{how:?} on {on:?}, {limit} bytes, {threads} threads"
+                    );
                     assert!(
                         listing(temp.path()).is_empty(),
                         "{:?}",
@@ -132,23 +137,102 @@ fn a_tiny_budget_spills_to_many_files_and_splits_partitions_again() {
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = tempfile::tempdir().expect("tempdir");
     let (l, r) = sides(dir.path());
-    for how in [JoinType::Left, JoinType::Full] {
+    for how in [JoinType::Left, JoinType::Full, JoinType::Semi] {
         let lf = scan_parquet(&l)
             .join(scan_parquet(&r), [col("k")], [col("k")], how)
             .filter(col("lv").is_null().or(col("lv").gt(100)));
         let want = lf.clone().collect().expect("unbounded");
-        let got = through_sink(
-            lf,
-            &budget(128 << 10, temp.path()).threads(2),
-            &dir.path().join(format!("tiny-{how:?}.arrow")),
-        )
-        .unwrap_or_else(|e| panic!("{how:?}: {e}"));
-        assert_eq!(got, want, "{how:?}");
-        assert!(
-            listing(temp.path()).is_empty(),
-            "{:?}",
-            listing(temp.path())
-        );
+        for (limit, threads) in [(128 << 10, 2), (64 << 10, 2), (64 << 10, 1)] {
+            let got = through_sink(
+                lf.clone(),
+                &budget(limit, temp.path()).threads(threads),
+                &dir.path()
+                    .join(format!("tiny-{how:?}-{limit}-{threads}.arrow")),
+            )
+            .unwrap_or_else(|e| panic!("{how:?} {limit} {threads}: {e}"));
+            assert_eq!(got, want, "{how:?} {limit} {threads}");
+            assert!(
+                listing(temp.path()).is_empty(),
+                "{:?}",
+                listing(temp.path())
+            );
+        }
+    }
+}
+
+/// A scan of `path` whose rows (all, or only its numeric columns) pass through a closure that
+/// counts them, in a column named `tag`.
+fn counted(path: &Path, numeric: bool, tag: &str, seen: &Arc<AtomicUsize>) -> LazyFrame {
+    let seen = seen.clone();
+    let lf = scan_parquet(path);
+    let lf = if numeric {
+        lf.select([col("k"), col("f")])
+    } else {
+        lf
+    };
+    lf.with_columns([map_rows([col("f")], move |r: &[f64]| {
+        seen.fetch_add(1, Ordering::Relaxed);
+        r[0]
+    })
+    .alias(tag)])
+}
+
+#[test]
+fn a_spilled_join_reads_each_input_once() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (l, r) = sides(dir.path());
+    let mut n = 0;
+    // With strings the build side is read a wave at a time; numbers only go straight into
+    // their columns, and are handed over unread when they cannot fit.
+    for numeric in [false, true] {
+        for how in TYPES {
+            for ((a, a_rows), (b, b_rows)) in [((&l, LEFT), (&r, RIGHT)), ((&r, RIGHT), (&l, LEFT))]
+            {
+                let seen = [Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0))];
+                let lf = counted(a, numeric, "a_seen", &seen[0]).join(
+                    counted(b, numeric, "b_seen", &seen[1]),
+                    [col("k")],
+                    [col("k")],
+                    how,
+                );
+                let pool = fusedframe::exec::memory::MemoryPool::unbounded();
+                let want = lf
+                    .clone()
+                    .collect_with(&ExecOptions::new().memory_pool(pool.clone()).threads(2))
+                    .expect("unbounded");
+                assert!(pool.peak() > 128 << 10, "{how:?}: peak {}", pool.peak());
+                let once: Vec<usize> = seen.iter().map(|s| s.swap(0, Ordering::Relaxed)).collect();
+                // Unbounded, each row is seen once (a semi or anti join may not need the
+                // right side's column at all).
+                let semi = matches!(how, JoinType::Semi | JoinType::Anti);
+                assert!(
+                    once[0] == a_rows && (once[1] == b_rows || semi && once[1] == 0),
+                    "{how:?}: {once:?}"
+                );
+                for threads in [1, 2] {
+                    let got = through_sink(
+                        lf.clone(),
+                        &budget(128 << 10, temp.path()).threads(threads),
+                        &dir.path().join(format!("once-{n}-{threads}.arrow")),
+                    )
+                    .unwrap_or_else(|e| panic!("{how:?} {numeric} {threads}: {e}"));
+                    assert_eq!(got, want, "{how:?} {numeric} {threads}");
+                    let spilled: Vec<usize> =
+                        seen.iter().map(|s| s.swap(0, Ordering::Relaxed)).collect();
+                    assert_eq!(
+                        spilled, once,
+                        "{how:?} numeric {numeric}, {threads} threads"
+                    );
+                    assert!(
+                        listing(temp.path()).is_empty(),
+                        "{:?}",
+                        listing(temp.path())
+                    );
+                }
+                n += 1;
+            }
+        }
     }
 }
 

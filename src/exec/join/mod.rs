@@ -1,5 +1,6 @@
 //! Hash joins: the build side's table ([`BuiltSide`]), the streaming probe of one morsel
-//! ([`probe_morsel`]) and the ordering join of two materialized sides ([`join_frames`]).
+//! ([`probe_morsel`]) and the ordering join of two materialized sides ([`join_frames`]);
+//! how a join gets its sides and when it goes on through spill files (`driver.rs`).
 //!
 //! Output order is the one `plan::join` documents, whatever side the table is on. Call the
 //! side whose rows order the output O (left, or right for a right join) and the other T:
@@ -16,11 +17,19 @@
 //! Chunks and morsels are fixed by row position and results are put together in their
 //! order, so the output is the same for any thread count.
 //!
-//! A build side or table that does not fit the memory budget does not stop the join: it runs
-//! again through spill files ([`spill`], a grace hash join partitioned by key hash), with
-//! exactly this output and order. Cross joins (no key to partition by) and keys that need
-//! whole columns still stop with `Error::MemoryLimit` naming `HASH_JOIN`.
+//! Memory: the table and the frame it is built over are reserved from the budget as
+//! `HASH_JOIN` before they are allocated, and so is the output of an ordering join, before it
+//! is built. A streaming probe's output piece is not: like every morsel in flight it comes on
+//! top of the budget (it is as large as the probe morsel times its matches).
+//!
+//! A build side, table, held side or output that does not fit the memory budget does not stop
+//! the join: it goes on through spill files ([`spill`], a grace hash join partitioned by key
+//! hash), with exactly this output and order, reading each input once (`collect.rs`). Cross
+//! joins (no key to partition by) and keys that need whole columns still stop with
+//! `Error::MemoryLimit` naming `HASH_JOIN`.
 
+mod collect;
+mod driver;
 mod keys;
 mod output;
 pub(crate) mod spill;
@@ -31,8 +40,9 @@ mod tests;
 use arrow::array::{ArrayRef, BooleanArray};
 use rayon::prelude::*;
 
+pub(crate) use self::driver::{build, open_ordered, Build};
 use self::keys::{KeyEncoder, Keys};
-use self::output::{assemble, NONE};
+use self::output::{assemble, row_bytes, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};
 use super::memory::{frame_bytes, Reservation};
@@ -102,6 +112,11 @@ impl BuiltSide {
         }
     }
 
+    /// The frame the table was built over, the table let go.
+    fn into_frame(self) -> DataFrame {
+        self.df
+    }
+
     /// Whether this is [`spilled`](Self::spilled)'s mark.
     pub(crate) fn is_spilled(&self) -> bool {
         self.spilled
@@ -143,6 +158,17 @@ pub(crate) fn probe_morsel(
     morsel: &DataFrame,
     params: &Params,
 ) -> Result<DataFrame> {
+    probe_charged(spec, built, morsel, params, None)
+}
+
+/// [`probe_morsel`], reserving the output in `out` (when given) before it is built.
+fn probe_charged(
+    spec: &JoinSpec,
+    built: &BuiltSide,
+    morsel: &DataFrame,
+    params: &Params,
+    out: Option<&Reservation>,
+) -> Result<DataFrame> {
     let n = morsel.height();
     if spec.how == JoinType::Cross {
         let m = built.height() as u32;
@@ -150,6 +176,7 @@ pub(crate) fn probe_morsel(
             .flat_map(|i| std::iter::repeat_n(i, m as usize))
             .collect();
         let t: Vec<u32> = (0..n).flat_map(|_| 0..m).collect();
+        charge(out, t.len() * (row_bytes(morsel) + row_bytes(&built.df)))?;
         return assemble(spec, morsel, Some(o), &built.df, t);
     }
     let (encoder, table) = built.table()?;
@@ -160,6 +187,7 @@ pub(crate) fn probe_morsel(
             let mask: BooleanArray = (0..n)
                 .map(|i| Some(table.matches(&keys, i).is_empty() != want))
                 .collect();
+            charge(out, mask.true_count() * row_bytes(morsel))?;
             filter_frame(morsel, &mask)
         }
         _ => {
@@ -167,22 +195,44 @@ pub(crate) fn probe_morsel(
             let (o, t) = matched_pairs(table, &keys, 0..n, keep);
             // Every row matched once: the morsel's columns are output as they are.
             let identity = o.len() == n && o.iter().enumerate().all(|(k, &v)| k as u32 == v);
+            charge(out, t.len() * (row_bytes(morsel) + row_bytes(&built.df)))?;
             assemble(spec, morsel, (!identity).then_some(o), &built.df, t)
         }
     }
 }
 
+/// Reserve `bytes` in `out`, when given: an output's, before it is built (its rows times the
+/// bytes per row of the frames it takes them from).
+fn charge(out: Option<&Reservation>, bytes: usize) -> Result<()> {
+    out.map_or(Ok(()), |out| out.try_grow(bytes))
+}
+
 /// The join of the table's side (`built`, side `spec.build`) and the other side, given
 /// whole, for the cases a streaming probe cannot order: the table on the order side, or a
-/// full join.
+/// full join. The output is reserved in `out` before it is built (at the two sides' bytes
+/// per row), then settled to its size.
 pub(crate) fn join_frames(
     spec: &JoinSpec,
     built: &BuiltSide,
     probe: &DataFrame,
     params: &Params,
+    out: &Reservation,
+) -> Result<DataFrame> {
+    let df = join_whole(spec, built, probe, params, out)?;
+    out.try_resize(frame_bytes(&df))?;
+    Ok(df)
+}
+
+/// [`join_frames`] before the output's reservation is settled.
+fn join_whole(
+    spec: &JoinSpec,
+    built: &BuiltSide,
+    probe: &DataFrame,
+    params: &Params,
+    out: &Reservation,
 ) -> Result<DataFrame> {
     if spec.build != spec.order_side() && spec.how != JoinType::Full {
-        return probe_morsel(spec, built, probe, params);
+        return probe_charged(spec, built, probe, params, Some(out));
     }
     let (encoder, table) = built.table()?;
     let keys = encode(encoder, spec.keys(spec.build.other()), probe, true, params)?;
@@ -214,6 +264,10 @@ pub(crate) fn join_frames(
             o.push(NONE);
             t.push(r as u32);
         }
+        charge(
+            Some(out),
+            t.len() * (row_bytes(probe) + row_bytes(&built.df)),
+        )?;
         return assemble(spec, probe, Some(o), &built.df, t);
     }
     // The table is on O: the pairs are (t, o) in T order.
@@ -227,6 +281,7 @@ pub(crate) fn join_frames(
         }
         let want = spec.how == JoinType::Semi;
         let mask: BooleanArray = hit.into_iter().map(|h| Some(h == want)).collect();
+        charge(Some(out), mask.true_count() * row_bytes(&built.df))?;
         return filter_frame(&built.df, &mask);
     }
     let keep_o = matches!(spec.how, JoinType::Left | JoinType::Right | JoinType::Full);
@@ -242,6 +297,10 @@ pub(crate) fn join_frames(
             }
         }
     }
+    charge(
+        Some(out),
+        t.len() * (row_bytes(&built.df) + row_bytes(probe)),
+    )?;
     assemble(spec, &built.df, Some(o), probe, t)
 }
 

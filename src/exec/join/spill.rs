@@ -1,20 +1,29 @@
 //! Hash joins beyond the memory budget (a grace hash join): both sides partitioned by key
-//! hash to spill files, joined one partition at a time, and the output put back in exactly
-//! the in-memory join's order.
+//! hash to spill files, joined one partition at a time (`partitions.rs`), and the output put
+//! back in exactly the in-memory join's order.
 //!
-//! When the build side or its table does not fit (`Error::MemoryLimit` naming `HASH_JOIN`,
-//! or its input's collection), the join starts over: the build side's input is run again a
-//! wave of morsels at a time and each row, with its position (`morsel << 32 | row in the
-//! morsel`), is written to one of 32 spill files by bits of its key's hash (the hash the
-//! table uses, over keys encoded in the join's common key types, so equal keys land
-//! together whatever their input types; rows with a null key never match and are spread by
-//! their position instead). The probe side follows, the same way. Each partition's build
-//! rows are then a table of their own (reserved from the budget as in memory), and its probe
-//! rows stream through it a chunk at a time. A partition whose build rows still do not fit
-//! is split again into 32 by the next hash bits, both sides (the levels [`Fan`] allows);
-//! past that (one key holding more build rows than the budget) the join stops with
+//! When the build side, its table, the side an ordering join holds or that join's output
+//! does not fit (`Error::MemoryLimit` naming `HASH_JOIN`), the join goes on through spill
+//! files, reading each input once (`collect.rs`): what was read of a side before the budget
+//! ran out (or the side whole, when it was in memory) and then the rest of its stream are
+//! cut, each row with its position (`morsel << 32 | row in the morsel`), into one of 32
+//! spill files by bits of its key's hash (the hash the table uses, over keys encoded in the
+//! join's common key types, so equal keys land together whatever their input types; rows
+//! with a null key never match and are spread by their position instead). The build side
+//! goes first, then the probe side, the same way. Each partition's build rows are then a
+//! table of their own (reserved from the budget as in memory), and its probe rows stream
+//! through it a chunk at a time. A partition whose build rows still do not fit is split
+//! again into 32 by the next hash bits, both sides (the levels [`Fan`] allows); past that
+//! (one key holding more build rows than the budget) the join stops with
 //! `Error::MemoryLimit` naming `HASH_JOIN`. A partition is never split when its probe rows
 //! are many: they are only streamed.
+//!
+//! Everything the join holds on the way is reserved from the budget as `HASH_JOIN`: a
+//! partition's table, the probe chunk being joined (its batches as they are read) and each
+//! part of the output before it is built (released once it is written out). Spill files are
+//! written in batches of a small share of the budget, so a chunk never needs more than a
+//! batch. The k-way merge holds a batch of each run it reads: it is told the largest batch
+//! a run really holds, so its fan-in fits the budget.
 //!
 //! Every output row carries the positions of the rows it joins, the order side's (O) and
 //! the other's (T), and the documented order (see the module above) is exactly the order of
@@ -31,28 +40,30 @@
 //! they keep the typed error. So does a streaming join whose probe pipeline has a window
 //! operator before the probe.
 
+mod partitions;
+
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, BooleanArray, UInt64Array};
+use arrow::array::{ArrayRef, AsArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
 
+use self::partitions::Joiner;
+use super::collect::Rest;
+use super::encode;
 use super::keys::{hash_word, KeyEncoder};
-use super::output::{assemble, NONE};
-use super::{encode, in_order_of_build, matched_pairs, BuiltSide};
 use crate::error::{Error, Result};
-use crate::exec::eval::filter_frame;
 use crate::exec::memory::frame_bytes;
-use crate::exec::pipeline::{piece_rows, Carry, Opened, Running, SequentialSource};
-use crate::exec::sort::{batch_rows_of, merge_runs, KeyRows, Merge};
-use crate::exec::spill::{Fan, PartitionFiles, SpillFile, SpillWriter};
-use crate::exec::{frame_of_types, Context, Params, MORSEL_ROWS};
+use crate::exec::pipeline::{piece_rows, Opened, SequentialSource};
+use crate::exec::sort::{merge_runs, KeyRows, Merge};
+use crate::exec::spill::{Fan, PartitionFiles, SpillFile};
+use crate::exec::{frame_of_types, Context, Params};
 use crate::expr::{col, Expr, SortOptions};
 use crate::frame::DataFrame;
-use crate::physical::{JoinSpec, PhysicalNode, Side, StreamOp};
+use crate::physical::{JoinSpec, Side, StreamOp};
 use crate::plan::{JoinColumn, JoinType};
 
 /// The operator's name in memory errors.
-const OPERATOR: &str = "HASH_JOIN";
+pub(super) const OPERATOR: &str = "HASH_JOIN";
 /// Each level partitions by this many bits of the key hash (32 files).
 const FAN: Fan = Fan { bits: 5 };
 /// The row-position column a spilled side carries after its own columns.
@@ -60,27 +71,28 @@ const ROW: &str = "\u{1}join_row";
 /// The output's row-position columns in the runs: the order side's, the other side's.
 const O_ROW: &str = "\u{1}join_o_row";
 const T_ROW: &str = "\u{1}join_t_row";
-/// Bytes of probe rows joined at once (fewer runs when the table is on the order side).
-const CHUNK_BYTES: usize = 4 << 20;
 
-/// Bytes per batch of an output run for a budget of `limit` bytes: small enough that the
-/// merge can hold a batch of many runs at once.
-fn run_batch_bytes(limit: usize) -> usize {
+/// Bytes per batch of a spill file (a partition's rows, an output run) for a budget of
+/// `limit` bytes: small enough that a probe chunk, an output part and the merge's batch of
+/// every run fit beside a partition's table.
+fn batch_bytes(limit: usize) -> usize {
     (limit / 64).clamp(1 << 10, 4 << 20)
 }
 
-/// Whether a failed join of `spec` can run again through spill files: a memory error of the
-/// join or of collecting its build side, a keyed join with row-by-row keys.
-pub(crate) fn can_spill(e: &Error, spec: &JoinSpec) -> bool {
-    let memory = matches!(e, Error::MemoryLimit { operator, .. }
-        if operator == OPERATOR || operator == "COLLECT");
-    memory
-        && spec.how != JoinType::Cross
+/// Whether a join of `spec` can run through spill files: a keyed join with row-by-row keys.
+pub(crate) fn spillable(spec: &JoinSpec) -> bool {
+    spec.how != JoinType::Cross
         && spec
             .left_on
             .iter()
             .chain(&spec.right_on)
             .all(Expr::is_elementwise)
+}
+
+/// Whether a failed join of `spec` can go on through spill files: the join's own memory
+/// error, and a join that can spill.
+pub(crate) fn can_spill(e: &Error, spec: &JoinSpec) -> bool {
+    matches!(e, Error::MemoryLimit { operator, .. } if operator == OPERATOR) && spillable(spec)
 }
 
 /// Where a streaming join's probe is among its pipeline's `ops`, when it can spill there (no
@@ -95,56 +107,88 @@ pub(crate) fn probe_at(ops: &[(StreamOp, SchemaRef)], spec: &JoinSpec) -> Option
     (!windows).then_some(k)
 }
 
-/// The join of the node `build` (the join's `spec.build` side) and the probe side (its opened
-/// `probe` source through `probe_ops`) through spill files: the output in order, as a source.
-pub(crate) fn join(
+/// One side of a join cut into partitions by key hash, each row with its position.
+pub(crate) struct Partitioned {
+    /// The side's schema with the position column after its own.
+    schema: SchemaRef,
+    /// The files by partition (`None`: no rows).
+    files: Vec<Option<Arc<SpillFile>>>,
+}
+
+/// Cut `rest`, side `side` of the join, into partitions: the rows it holds, then the rest of
+/// its stream (read once, a wave of morsels at a time).
+pub(crate) fn partition_side(spec: &JoinSpec, side: Side, rest: Rest) -> Result<Partitioned> {
+    let encoder = KeyEncoder::new(&spec.layout.key_types)?;
+    partition(rest, spec.keys(side), &encoder)
+}
+
+/// The join of the probe side (the opened `probe` source through `probe_ops`) with the build
+/// side's partitions, through spill files: the output in order, as a source.
+pub(crate) fn join_stream(
     spec: &JoinSpec,
-    build: &PhysicalNode,
+    build: Partitioned,
+    probe: Opened,
+    probe_ops: &[(StreamOp, SchemaRef)],
+    ctx: &Context,
+) -> Result<Opened> {
+    let rest = Rest::unread(probe, probe_ops, ctx, ctx.reserve(OPERATOR));
+    join_rest(spec, build, rest, ctx)
+}
+
+/// The join of the probe side (what is held of it and the rest of its stream) with the build
+/// side's partitions, through spill files: the output in order, as a source.
+pub(crate) fn join_rest(
+    spec: &JoinSpec,
+    build: Partitioned,
+    probe: Rest,
+    ctx: &Context,
+) -> Result<Opened> {
+    let probe = partition_side(spec, spec.build.other(), probe)?;
+    join_partitions(spec, build, probe, ctx)
+}
+
+/// The join of the node `build` (the join's `spec.build` side) and the probe side (its opened
+/// `probe` source through `probe_ops`) through spill files, however small the sides.
+#[cfg(test)]
+pub(crate) fn join_forced(
+    spec: &JoinSpec,
+    build: &crate::physical::PhysicalNode,
     probe: Opened,
     probe_ops: &[(StreamOp, SchemaRef)],
     ctx: &mut Context,
 ) -> Result<Opened> {
-    let encoder = KeyEncoder::new(&spec.layout.key_types)?;
-    // The build side first, its pipeline's own builds let go when it is done.
-    let (source, ops, pipeline) = match build {
-        PhysicalNode::Pipeline(p) => (crate::exec::open_pipeline(p, ctx)?, &p.ops[..], Some(p)),
-        other => (crate::exec::open_node(other, ctx)?, &[][..], None),
+    let (source, ops, pipeline) = super::driver::open_input(build, ctx)?;
+    let parts = {
+        let ctx: &Context = ctx;
+        let rest = Rest::unread(source, ops, ctx, ctx.reserve(OPERATOR));
+        partition_side(spec, spec.build, rest)?
     };
-    let running = Running::new(source, ops, ctx);
-    let build_schema = with_row(&running.schema());
-    let build_files = partition(&running, spec.keys(spec.build), &encoder)?;
-    drop(running);
     if let Some(p) = pipeline {
         crate::exec::close_pipeline(p, ctx);
     }
-    let running = Running::new(probe, probe_ops, ctx);
-    let probe_schema = with_row(&running.schema());
-    let probe_files = partition(&running, spec.keys(spec.build.other()), &encoder)?;
-    drop(running);
+    join_stream(spec, parts, probe, probe_ops, ctx)
+}
 
+/// The join of both sides' partitions: the output in order, as a source.
+fn join_partitions(
+    spec: &JoinSpec,
+    build: Partitioned,
+    probe: Partitioned,
+    ctx: &Context,
+) -> Result<Opened> {
+    let encoder = KeyEncoder::new(&spec.layout.key_types)?;
     let (left, right) = match spec.build {
-        Side::Left => (&build_schema, &probe_schema),
-        Side::Right => (&probe_schema, &build_schema),
+        Side::Left => (&build.schema, &probe.schema),
+        Side::Right => (&probe.schema, &build.schema),
     };
     // The output's schema is the plan's.
     let out_schema = spec.layout.schema.clone();
     let spec = positioned(spec, left.fields().len() - 1, right.fields().len() - 1);
-    let ctx: &Context = ctx;
-    let mut joiner = Joiner {
-        spec: &spec,
-        params: &ctx.params,
-        ctx,
-        encoder: &encoder,
-        empty_build: DataFrame::empty(build_schema.clone()),
-        empty_probe: DataFrame::empty(probe_schema.clone()),
-        runs: vec![],
-        batch: run_batch_bytes(ctx.memory.limit()),
-    };
-    for (b, p) in build_files.into_iter().zip(probe_files) {
+    let mut joiner = Joiner::new(&spec, ctx, &encoder, &build.schema, &probe.schema);
+    for (b, p) in build.files.into_iter().zip(probe.files) {
         joiner.join_partition(b, p, 0)?;
     }
-    let runs = std::mem::take(&mut joiner.runs);
-    let joiner_batch = joiner.batch;
+    let (runs, batch) = joiner.finish();
     let (run_schema, by) = if semi(&spec) {
         let o = match spec.order_side() {
             Side::Left => left,
@@ -161,7 +205,7 @@ pub(crate) fn join(
         runs,
         keys,
         (run_schema.clone(), run_schema),
-        (rows, joiner_batch),
+        (rows, batch),
         ctx.reserve(OPERATOR),
         &ctx.spill,
     )?;
@@ -212,50 +256,102 @@ fn positioned(spec: &JoinSpec, left: usize, right: usize) -> JoinSpec {
     }
 }
 
-/// Run `running` a wave of morsels at a time, writing each row with its position to the
-/// partition of its key (`keys`, encoded by `encoder`), in morsel order: the files by
-/// partition.
-fn partition(
-    running: &Running,
-    keys: &[Expr],
-    encoder: &KeyEncoder,
-) -> Result<Vec<Option<Arc<SpillFile>>>> {
+/// Cut `rest` into partitions by its rows' keys (`keys`, encoded by `encoder`), each row with
+/// its position: first the morsels it holds, then the rest of its stream a wave of morsels
+/// at a time, so every file holds its rows in input order. The files by partition.
+fn partition(rest: Rest, keys: &[Expr], encoder: &KeyEncoder) -> Result<Partitioned> {
+    let Rest {
+        running,
+        held,
+        next,
+        mut carry,
+        memory,
+    } = rest;
     let params = running.params();
+    let schema = with_row(&running.schema());
+    let batch = batch_bytes(memory.pool().limit());
     let mut files = PartitionFiles::new(running.spill_dir(), "join", FAN.parts());
+    let mut write = |out: Vec<(usize, DataFrame)>| -> Result<()> {
+        for (q, df) in out {
+            for b in batches(&df, batch) {
+                files.write(q, &b)?;
+            }
+        }
+        Ok(())
+    };
+    // What was read before the budget ran out, morsel by morsel, let go as it is written.
+    for (i, pieces) in held.into_iter().enumerate() {
+        let mut seen = 0;
+        for piece in pieces {
+            let bytes = frame_bytes(&piece);
+            write(with_positions(
+                i as u64, &mut seen, piece, keys, encoder, params,
+            )?)?;
+            memory.shrink(bytes);
+        }
+    }
+    drop(memory);
     let (n, wave) = (running.num_morsels(), running.wave());
-    let mut carry = Carry::default();
-    let mut next = 0;
-    while next < n {
-        let end = (next + wave).min(n);
+    let mut at = next;
+    while at < n {
+        let end = (at + wave).min(n);
         let cuts = running.run_morsels(
-            next..end,
+            at..end,
             &mut carry,
             false,
             &|i| Ok((i as u64, 0u64, vec![])),
             &|(morsel, seen, out), piece, _| {
-                let h = piece.height();
-                if h == 0 {
-                    return Ok(());
-                }
-                let base = (*morsel << 32) + *seen;
-                *seen += h as u64;
-                let mut cols = piece.columns().to_vec();
-                cols.push(Arc::new(UInt64Array::from_iter_values(
-                    (0..h as u64).map(|r| base + r),
-                )));
-                let df = DataFrame::from_arrays(with_row(piece.schema()), cols)?;
-                out.extend(cut(df, keys, encoder, params, 0)?);
+                out.extend(with_positions(*morsel, seen, piece, keys, encoder, params)?);
                 Ok(())
             },
         )?;
         for (_, _, out) in cuts {
-            for (q, df) in out {
-                files.write(q, &df)?;
-            }
+            write(out)?;
         }
-        next = end;
+        at = end;
     }
-    files.finish_each()
+    Ok(Partitioned {
+        schema,
+        files: files.finish_each()?,
+    })
+}
+
+/// `piece`, the next rows of morsel `morsel` after the `seen` before them, with their
+/// positions, by their partition at the first level.
+fn with_positions(
+    morsel: u64,
+    seen: &mut u64,
+    piece: DataFrame,
+    keys: &[Expr],
+    encoder: &KeyEncoder,
+    params: &Params,
+) -> Result<Vec<(usize, DataFrame)>> {
+    let h = piece.height();
+    if h == 0 {
+        return Ok(vec![]);
+    }
+    let base = (morsel << 32) + *seen;
+    *seen += h as u64;
+    let mut cols = piece.columns().to_vec();
+    cols.push(Arc::new(UInt64Array::from_iter_values(
+        (0..h as u64).map(|r| base + r),
+    )));
+    let df = DataFrame::from_arrays(with_row(piece.schema()), cols)?;
+    cut(df, keys, encoder, params, 0)
+}
+
+/// `df` in slices of about `bytes` bytes (at least a row each), for spill files whose
+/// batches are read back one at a time.
+fn batches(df: &DataFrame, bytes: usize) -> Vec<DataFrame> {
+    let (h, size) = (df.height(), frame_bytes(df));
+    if size <= bytes || h <= 1 {
+        return vec![df.clone()];
+    }
+    let rows = (bytes * h / size).max(1);
+    (0..h)
+        .step_by(rows)
+        .map(|at| df.slice(at, rows.min(h - at)))
+        .collect()
 }
 
 /// The rows of `df` (a side's rows with their positions) by their partition at `level`.
@@ -284,224 +380,6 @@ fn cut(
 fn positions(df: &DataFrame) -> &[u64] {
     let c = &df.columns()[df.width() - 1];
     c.as_primitive::<UInt64Type>().values()
-}
-
-/// Joins partitions and collects their output runs.
-struct Joiner<'a> {
-    /// The join over sides with positions (see [`positioned`]).
-    spec: &'a JoinSpec,
-    params: &'a Params,
-    ctx: &'a Context,
-    encoder: &'a KeyEncoder,
-    /// No rows of each side (for a partition one side has none of).
-    empty_build: DataFrame,
-    empty_probe: DataFrame,
-    runs: Vec<Arc<SpillFile>>,
-    /// Bytes per batch of a run (a merge holds one of each run it reads).
-    batch: usize,
-}
-
-impl Joiner<'_> {
-    /// Join one partition's build and probe rows (`None`: none) of `level`, splitting it
-    /// when its build rows do not fit.
-    fn join_partition(
-        &mut self,
-        build: Option<Arc<SpillFile>>,
-        probe: Option<Arc<SpillFile>>,
-        level: u32,
-    ) -> Result<()> {
-        if build.is_none() && probe.is_none() {
-            return Ok(());
-        }
-        let built = match self.load(build.as_ref()) {
-            Ok(b) => b,
-            Err(Error::MemoryLimit { .. }) if FAN.deeper(level) && build.is_some() => {
-                let b = self.split(build, self.spec.build, level + 1)?;
-                let p = self.split(probe, self.spec.build.other(), level + 1)?;
-                for (b, p) in b.into_iter().zip(p) {
-                    self.join_partition(b, p, level + 1)?;
-                }
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        self.probe(&built, probe)
-    }
-
-    /// A partition's build rows and their table, reserved from the budget.
-    fn load(&self, file: Option<&Arc<SpillFile>>) -> Result<BuiltSide> {
-        let memory = self.ctx.reserve(OPERATOR);
-        let df = match file {
-            None => self.empty_build.clone(),
-            Some(f) => {
-                let mut reader = f.reader()?;
-                let mut batches = vec![];
-                while let Some(b) = reader.next_frame()? {
-                    memory.try_grow(frame_bytes(&b))?;
-                    batches.push(b);
-                }
-                // Room for the copy made of them.
-                memory.try_grow(memory.size())?;
-                let df = DataFrame::vstack(self.empty_build.schema().clone(), &batches)?;
-                drop(batches);
-                memory.free();
-                df
-            }
-        };
-        BuiltSide::new(self.spec, df, self.params, memory)
-    }
-
-    /// A partition file of `side` cut again by the partitions of `level`.
-    fn split(
-        &self,
-        file: Option<Arc<SpillFile>>,
-        side: Side,
-        level: u32,
-    ) -> Result<Vec<Option<Arc<SpillFile>>>> {
-        let mut files = PartitionFiles::new(&self.ctx.spill, "join", FAN.parts());
-        if let Some(file) = file {
-            let mut reader = file.reader()?;
-            while let Some(df) = reader.next_frame()? {
-                for (q, part) in cut(df, self.spec.keys(side), self.encoder, self.params, level)? {
-                    files.write(q, &part)?;
-                }
-            }
-        }
-        files.finish_each()
-    }
-
-    /// Stream a partition's probe rows through its table, writing the output runs.
-    fn probe(&mut self, built: &BuiltSide, probe: Option<Arc<SpillFile>>) -> Result<()> {
-        let spec = self.spec;
-        let (encoder, table) = built.table()?;
-        let probe_keys = spec.keys(spec.build.other());
-        let on_order = spec.build == spec.order_side();
-        let full = spec.how == JoinType::Full;
-        let mut matched = vec![false; built.height()];
-        // With the table on T, the partition's output is one run (its probe rows come in O
-        // order); on O, each chunk's.
-        let mut run: Option<SpillWriter> = None;
-        let mut chunks = Chunks::new(probe)?;
-        while let Some(chunk) = chunks.next()? {
-            let n = chunk.height();
-            if !on_order && !full {
-                let out = super::probe_morsel(spec, built, &chunk, self.params)?;
-                self.write(&mut run, &out)?;
-                continue;
-            }
-            let keys = encode(encoder, probe_keys, &chunk, true, self.params)?;
-            let (p, b) = matched_pairs(table, &keys, 0..n, full);
-            for &r in &b {
-                if r != NONE {
-                    matched[r as usize] = true;
-                }
-            }
-            if !on_order {
-                // A full join with the table on T: O rows in order, matched or not.
-                let out = assemble(spec, &chunk, Some(p), &built.df, b)?;
-                self.write(&mut run, &out)?;
-            } else if !semi(spec) {
-                let pairs = [(p, b)];
-                let (mut o, mut t) = in_order_of_build(&pairs, built.height(), false);
-                let [(p, b)] = pairs;
-                for (&i, &r) in p.iter().zip(&b) {
-                    if r == NONE {
-                        o.push(NONE);
-                        t.push(i);
-                    }
-                }
-                let out = assemble(spec, &built.df, Some(o), &chunk, t)?;
-                let mut own = None;
-                self.write(&mut own, &out)?;
-                self.finish(own)?;
-            }
-        }
-        let unmatched: Vec<u32> = (0..built.height() as u32)
-            .filter(|r| !matched[*r as usize])
-            .collect();
-        if !on_order && full {
-            // The T rows nothing matched, after every O row.
-            let o = vec![NONE; unmatched.len()];
-            let out = assemble(spec, &self.empty_probe, Some(o), &built.df, unmatched)?;
-            self.write(&mut run, &out)?;
-        } else if on_order && semi(spec) {
-            let want = spec.how == JoinType::Semi;
-            let mask: BooleanArray = matched.iter().map(|m| Some(*m == want)).collect();
-            self.write(&mut run, &filter_frame(&built.df, &mask)?)?;
-        } else if on_order && spec.how != JoinType::Inner {
-            // Left, right and full joins keep the O rows nothing matched.
-            let t = vec![NONE; unmatched.len()];
-            let out = assemble(spec, &built.df, Some(unmatched), &self.empty_probe, t)?;
-            self.write(&mut run, &out)?;
-        }
-        self.finish(run)
-    }
-
-    /// Append `df` to the run `run` (started now if need be).
-    fn write(&self, run: &mut Option<SpillWriter>, df: &DataFrame) -> Result<()> {
-        if df.height() == 0 {
-            return Ok(());
-        }
-        let w = match run {
-            Some(w) => w,
-            slot @ None => slot.insert(SpillWriter::new(&self.ctx.spill, "join-run", df.schema())?),
-        };
-        let rows = batch_rows_of(df.schema(), self.batch);
-        let mut at = 0;
-        while at < df.height() {
-            let n = rows.min(df.height() - at);
-            w.write(&df.slice(at, n))?;
-            at += n;
-        }
-        Ok(())
-    }
-
-    /// Add a finished run to the output.
-    fn finish(&mut self, run: Option<SpillWriter>) -> Result<()> {
-        if let Some(w) = run {
-            self.runs.push(Arc::new(w.finish()?));
-        }
-        Ok(())
-    }
-}
-
-/// A partition's probe rows, read a chunk of batches at a time.
-struct Chunks {
-    reader: Option<crate::exec::spill::SpillReader>,
-}
-
-impl Chunks {
-    fn new(file: Option<Arc<SpillFile>>) -> Result<Self> {
-        Ok(Self {
-            reader: file.map(|f| f.reader()).transpose()?,
-        })
-    }
-
-    /// The next chunk (batches up to [`CHUNK_BYTES`] or a morsel's rows, concatenated).
-    fn next(&mut self) -> Result<Option<DataFrame>> {
-        let Some(reader) = &mut self.reader else {
-            return Ok(None);
-        };
-        let mut batches = vec![];
-        let (mut bytes, mut rows) = (0, 0);
-        while bytes < CHUNK_BYTES && rows < MORSEL_ROWS {
-            let Some(b) = reader.next_frame()? else {
-                self.reader = None;
-                break;
-            };
-            bytes += frame_bytes(&b);
-            rows += b.height();
-            batches.push(b);
-        }
-        match batches.len() {
-            0 => Ok(None),
-            1 => Ok(batches.pop()),
-            _ => Ok(Some(DataFrame::vstack(
-                batches[0].schema().clone(),
-                &batches,
-            )?)),
-        }
-    }
 }
 
 /// The merged runs without their position columns.

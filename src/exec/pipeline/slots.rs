@@ -98,7 +98,7 @@ impl Running<'_> {
 
     /// Rows of every morsel after the operators, when no operator changes them and the source
     /// knows them before decoding.
-    pub(super) fn known_heights(&self) -> Option<Vec<usize>> {
+    pub(crate) fn known_heights(&self) -> Option<Vec<usize>> {
         if self.ops.iter().any(|(op, _)| op.changes_rows()) {
             return None;
         }
