@@ -190,6 +190,20 @@ pub(crate) fn short_word(b: &[u8]) -> u64 {
     }
 }
 
+/// Whether two byte strings of the same length are equal, compared a word at a time: key
+/// tails are a few bytes to a few dozen, where a `memcmp` call costs more than the compare.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if le64(p) != le64(q) {
+            return false;
+        }
+    }
+    short_word(x.remainder()) == short_word(y.remainder())
+}
+
 /// The first 16 bytes of `key` as two little-endian words, zero-padded.
 #[inline(always)]
 pub(crate) fn head_words(key: &[u8]) -> [u64; 2] {

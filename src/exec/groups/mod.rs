@@ -14,6 +14,7 @@
 //!   which `head(n)` per group, `over` and the general per-group evaluation need
 //!   (`ops.rs`, `window.rs`).
 
+mod codes;
 mod keys;
 mod merge;
 mod ops;

@@ -18,9 +18,10 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
+use super::codes::Codes;
 use super::keys::{
     decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, head_words,
-    words, KeySpec, Layout, NULL_HASH,
+    same_bytes, words, KeySpec, Layout, NULL_HASH,
 };
 use crate::error::{Error, Result};
 
@@ -28,8 +29,8 @@ use crate::error::{Error, Result};
 #[derive(Default)]
 pub(crate) struct Scratch {
     words: Vec<u64>,
-    buf: Vec<u8>,
-    ends: Vec<usize>,
+    pub(super) buf: Vec<u8>,
+    pub(super) ends: Vec<usize>,
 }
 
 /// A byte key's entry: see the module docs.
@@ -54,12 +55,16 @@ pub(crate) struct GroupTable {
     ends: Vec<usize>,
     /// The group of the null key (`Word` and `Str`; rows encode nulls in their bytes).
     null_group: Option<u32>,
+    /// `Layout::Rows` of a few one-word or string columns: the front table by column codes
+    /// (`codes.rs`), until it stops paying.
+    codes: Option<Codes>,
 }
 
 impl GroupTable {
     /// An empty table for keys of `spec`.
     pub(crate) fn new(spec: Arc<KeySpec>) -> Self {
         Self {
+            codes: Codes::new(&spec),
             spec,
             hashes: vec![],
             word_map: HashTable::new(),
@@ -69,6 +74,20 @@ impl GroupTable {
             ends: vec![],
             null_group: None,
         }
+    }
+
+    /// The table without its front table of column codes: every row row-encoded (the tests'
+    /// reference for the codes).
+    #[cfg(test)]
+    pub(crate) fn without_codes(mut self) -> Self {
+        self.codes = None;
+        self
+    }
+
+    /// Whether the table still looks rows up by their columns' codes.
+    #[cfg(test)]
+    pub(crate) fn has_codes(&self) -> bool {
+        self.codes.is_some()
     }
 
     /// The number of groups.
@@ -86,6 +105,7 @@ impl GroupTable {
             + vec_bytes(&self.words)
             + vec_bytes(&self.arena)
             + vec_bytes(&self.ends)
+            + self.codes.as_ref().map_or(0, Codes::size)
     }
 
     /// The keys' spec.
@@ -143,7 +163,7 @@ impl GroupTable {
 
     /// The id of the byte key `key` of hash `h`, and whether it is new.
     #[inline(always)]
-    fn bytes_id(&mut self, key: &[u8], h: u64) -> (u32, bool) {
+    pub(super) fn bytes_id(&mut self, key: &[u8], h: u64) -> (u32, bool) {
         let next = self.hashes.len() as u32;
         let Self {
             map,
@@ -161,7 +181,7 @@ impl GroupTable {
                 && (len <= 16 || {
                     // The rest, past the head.
                     let end = ends[s.id as usize];
-                    arena[end - key.len() + 16..end] == key[16..]
+                    same_bytes(&arena[end - key.len() + 16..end], &key[16..])
                 })
         };
         match map.entry(h, eq, |s| s.hash) {
@@ -227,15 +247,22 @@ impl GroupTable {
                     ids.push(self.bytes_id(v, hash_bytes(v)).0);
                 }
             }
-            Layout::Rows => {
-                encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends);
-                let mut start = 0;
-                for &end in &scratch.ends {
-                    let v = &scratch.buf[start..end];
-                    ids.push(self.bytes_id(v, hash_bytes(v)).0);
-                    start = end;
+            Layout::Rows => match self.codes.take() {
+                Some(mut codes) => {
+                    if codes.intern(self, keys, ids, scratch)? {
+                        self.codes = Some(codes);
+                    }
                 }
-            }
+                None => {
+                    encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends);
+                    let mut start = 0;
+                    for &end in &scratch.ends {
+                        let v = &scratch.buf[start..end];
+                        ids.push(self.bytes_id(v, hash_bytes(v)).0);
+                        start = end;
+                    }
+                }
+            },
         }
         Ok(())
     }
