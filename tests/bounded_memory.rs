@@ -2,8 +2,9 @@
 //! `Error::MemoryLimit` naming the operator; sorts larger than the budget spill to temporary
 //! files and write exactly the bytes an unbounded run writes; hoisted statistics over a file
 //! read it twice instead of holding it; groupings larger than the budget spill their input by
-//! key and write the same bytes; a sink that fails at a middle morsel leaves no file;
-//! spill files are gone after success and after an error.
+//! key and write the same bytes; `top_k` holds only its candidates and `arg_sort` spills
+//! like a sort (`bounded_memory/ordering.rs`); a sink that fails at a middle morsel leaves
+//! no file; spill files are gone after success and after an error.
 
 use std::fs;
 use std::path::Path;
@@ -58,12 +59,7 @@ fn a_query_over_a_tiny_budget_names_the_operator() {
         // The collected result itself does not fit.
         (table(), "COLLECT"),
         // A whole-column input (a gather's) does not fit either.
-        (
-            table()
-                .gather(col("k").arg_sort(SortOptions::new()))
-                .head(5),
-            "GATHER",
-        ),
+        (table().gather(col("k")).head(5), "GATHER"),
     ];
     for (lf, operator) in cases {
         match lf.collect_with(&budget(1 << 20, temp.path())) {
@@ -486,5 +482,7 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
 mod fits;
 #[path = "bounded_memory/joins.rs"]
 mod joins;
+#[path = "bounded_memory/ordering.rs"]
+mod ordering;
 #[path = "bounded_memory/sorting.rs"]
 mod sorting;

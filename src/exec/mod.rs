@@ -4,11 +4,12 @@
 //! running each breaker's input before the breaker and each pipeline's source before the
 //! pipeline, and never rewrites a plan. Pipelines run morsel by morsel in parallel
 //! (`pipeline.rs`); aggregates stream as partial states merged in morsel order
-//! (`aggregate.rs`); breakers that need their whole input (sort, gather, whole-column
-//! expressions) get it as a frame. Values one operator computes for those above it (hoisted
-//! statistics, the aggregates of a `select`) are bound as parameters in the run's
-//! `Context`, which expressions read as `Expr::Param`; results are bit-identical for any
-//! thread count.
+//! (`aggregate.rs`); sorts and the ordering operators (`arg_sort`, `top_k` of elementwise
+//! inputs) stream their input too (`sort/`); other breakers that need their whole input
+//! (gather, whole-column expressions) get it as a frame. Values one operator computes for
+//! those above it (hoisted statistics, the aggregates of a `select`) are bound as parameters
+//! in the run's `Context`, which expressions read as `Expr::Param`; results are
+//! bit-identical for any thread count.
 //!
 //! Grouping (hash aggregation, `head` per group, `unique`, window expressions over groups)
 //! lives in `groups`, on the same columnar accumulators as the scalar aggregates.
@@ -53,7 +54,9 @@ use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
-use crate::physical::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp};
+use crate::physical::{
+    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp,
+};
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
 /// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
@@ -237,6 +240,11 @@ fn open_node(node: &PhysicalNode, ctx: &mut Context) -> Result<Opened> {
         PhysicalNode::Sort { input, by, options } => sort::open(input, by, options, ctx),
         PhysicalNode::Hoisted { input, params } => hoisted::open(input, params, ctx),
         PhysicalNode::Join { build, probe, spec } => join::open_ordered(build, probe, spec, ctx),
+        PhysicalNode::Ordering {
+            input,
+            op: OrderingOp::ArgSort { key, options },
+            schema,
+        } => sort::arg_sort(input, key, options, schema.clone(), ctx),
         other => {
             let (df, memory) = materialize(other, ctx, node_name(other))?;
             Ok(Opened::HeldFrame(df, memory))
@@ -254,6 +262,7 @@ fn node_name(node: &PhysicalNode) -> &'static str {
         PhysicalNode::Sort { .. } => "SORT",
         PhysicalNode::Gather { .. } => "GATHER",
         PhysicalNode::Evaluate { .. } => "EVALUATE",
+        PhysicalNode::Ordering { op, .. } => op.name(),
         PhysicalNode::Fit { .. } => "FIT",
         PhysicalNode::Join { .. } => "HASH_JOIN",
         PhysicalNode::Concat { .. } => "CONCAT",
@@ -296,7 +305,12 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             close_pipeline(p, ctx);
             return out;
         }
-        PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
+        PhysicalNode::Sort { .. }
+        | PhysicalNode::Hoisted { .. }
+        | PhysicalNode::Ordering {
+            op: OrderingOp::ArgSort { .. },
+            ..
+        } => {
             let source = open_node(node, ctx)?;
             return Running::new(source, &[], ctx).collect(memory);
         }
@@ -349,6 +363,11 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             let (df, _held) = materialize(input, ctx, "EVALUATE")?;
             evaluate_whole(&df, op, schema, &ctx.params)?
         }
+        PhysicalNode::Ordering {
+            input,
+            op: OrderingOp::TopK { k, columns },
+            schema,
+        } => sort::top_k(input, *k, columns, schema, ctx)?,
         PhysicalNode::GroupBy {
             input,
             keys,

@@ -3,9 +3,12 @@
 //!
 //! Sorting is stable, ascending by default, NaN after every number, nulls last by default
 //! (NumPy's `argsort(kind="stable")` and Polars' `sort`); indices are UInt64. Every sort needs
-//! the whole column: the executor materializes its input and sorts it once, so the result
-//! never depends on morsel boundaries. `top_k`/`bottom_k` give at most `k` rows (use them in
-//! `select`). Ranking (`rank`) belongs here too. Kernel: `exec::kernels::ordering`.
+//! the whole column, and the result never depends on morsel boundaries. In general the
+//! executor materializes the input and sorts it once (kernel: `exec::kernels::ordering`); a
+//! `select` of `top_k`/`bottom_k` calls, or of one `arg_sort` or `sort`, over elementwise
+//! inputs streams instead, within the memory budget and with the same result (a bounded
+//! selection per morsel, an external sort: see `physical::ordering`). `top_k`/`bottom_k` give
+//! at most `k` rows (use them in `select`). Ranking (`rank`) belongs here too.
 
 use arrow::datatypes::{DataType, Schema};
 

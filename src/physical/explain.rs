@@ -6,7 +6,10 @@
 
 use std::fmt::Write;
 
-use super::{GroupedOp, PhysicalNode, PhysicalPlan, Pipeline, Source, StreamOp, WholeOp};
+use super::{
+    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, StreamOp, WholeOp,
+};
+use crate::expr::sort_options_text;
 use crate::plan::{expr_list, sort_text, LogicalPlan};
 
 impl PhysicalPlan {
@@ -73,6 +76,28 @@ impl PhysicalNode {
                     WholeOp::WithColumns(es) => format!("WITH_COLUMNS {}", expr_list(es)),
                 };
                 line(out, depth, &format!("EVALUATE {text}"));
+                input.write(out, depth + 1);
+            }
+            PhysicalNode::Ordering { input, op, schema } => {
+                let names = schema.fields().iter().map(|f| f.name());
+                let text = match op {
+                    OrderingOp::TopK { k, columns } => {
+                        let cs: Vec<String> = columns
+                            .iter()
+                            .zip(names)
+                            .map(|(c, n)| {
+                                let end = if c.largest { "largest" } else { "smallest" };
+                                format!("{n} = {} {end}", c.input)
+                            })
+                            .collect();
+                        format!("TOP_K k={k} [{}]", cs.join(", "))
+                    }
+                    OrderingOp::ArgSort { key, options } => {
+                        let name = names.map(String::as_str).next().unwrap_or_default();
+                        format!("ARG_SORT {name} = {key} {}", sort_options_text(options))
+                    }
+                };
+                line(out, depth, &text);
                 input.write(out, depth + 1);
             }
             PhysicalNode::GroupBy {

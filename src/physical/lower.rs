@@ -11,6 +11,7 @@ use arrow::datatypes::{DataType, SchemaRef};
 use std::sync::Arc;
 
 use super::estimate::estimated_rows;
+use super::ordering::{lower_select, sort_of_gather, streamed_select};
 use super::{
     windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source,
     StreamOp, WholeOp,
@@ -63,7 +64,7 @@ fn into_pipeline(node: PhysicalNode) -> Pipeline {
 }
 
 /// `node` with one more streaming operator.
-fn extend(node: PhysicalNode, op: StreamOp, schema: SchemaRef) -> PhysicalNode {
+pub(super) fn extend(node: PhysicalNode, op: StreamOp, schema: SchemaRef) -> PhysicalNode {
     let mut p = into_pipeline(node);
     p.push(op, schema);
     PhysicalNode::Pipeline(p)
@@ -188,6 +189,8 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
                 }
             } else if !exprs.is_empty() && exprs.iter().all(Expr::is_elementwise) {
                 extend(input, StreamOp::Select(exprs), out)
+            } else if let Some(s) = streamed_select(&exprs) {
+                lower_select(s, input, out)
             } else if let Some(w) = windows::split(&exprs, &in_schemas[0])? {
                 let node = extend(input, w.op, w.schema);
                 extend(node, StreamOp::Select(w.exprs), out)
@@ -239,9 +242,16 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
             by: by.clone(),
             options: options.clone(),
         },
-        LogicalPlan::Gather { indices, .. } => PhysicalNode::Gather {
-            input: Box::new(input()?),
-            indices: indices.clone(),
+        LogicalPlan::Gather { indices, .. } => match sort_of_gather(indices) {
+            Some((key, options)) => PhysicalNode::Sort {
+                input: Box::new(input()?),
+                by: vec![key],
+                options: vec![options],
+            },
+            None => PhysicalNode::Gather {
+                input: Box::new(input()?),
+                indices: indices.clone(),
+            },
         },
         LogicalPlan::Aggregates { aggs, .. } => PhysicalNode::Hoisted {
             input: Box::new(input()?),
@@ -459,7 +469,7 @@ mod tests {
             .with_columns([col("xs").rolling_mean(3).alias("xr")])
             .select([col("xr").arg_sort(SortOptions::default()).alias("order")]);
         insta::assert_snapshot!(physical(&lf, Some(&dir)), @r#"
-            EVALUATE SELECT [col("xr").arg_sort(SortOptions::new()).alias("order")]
+            ARG_SORT order = col("xr") SortOptions::new()
               PIPELINE
                 SELECT [col("__window_0").alias("xr")]
                 WINDOW [__window_0 = col("xs").rolling_mean(3)] lookback=2

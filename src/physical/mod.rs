@@ -20,6 +20,8 @@
 //!   (the input is materialized, its statistics computed and handed to the operators above as
 //!   parameter values), [`Slice`] (pulls only the morsels it needs), [`Sort`], [`Gather`],
 //!   [`Evaluate`] (expressions over whole columns: windows, sorts, fills from a statistic),
+//!   [`Ordering`] (`top_k`/`bottom_k` and `arg_sort` of elementwise inputs, which stream:
+//!   a bounded selection per morsel, an external sort of row numbers; see `ordering.rs`),
 //!   [`GroupBy`] (hash aggregation: per-morsel group tables and columnar accumulators, merged
 //!   in morsel order), [`Grouped`] (work on each group of a materialized input: its first rows,
 //!   or aggregates that need whole columns) and [`Fit`] (a model fit, the root of a model's
@@ -46,6 +48,7 @@
 //! [`Sort`]: PhysicalNode::Sort
 //! [`Gather`]: PhysicalNode::Gather
 //! [`Evaluate`]: PhysicalNode::Evaluate
+//! [`Ordering`]: PhysicalNode::Ordering
 //! [`GroupBy`]: PhysicalNode::GroupBy
 //! [`Grouped`]: PhysicalNode::Grouped
 //! [`Fit`]: PhysicalNode::Fit
@@ -56,6 +59,7 @@ mod estimate;
 mod explain;
 mod join;
 mod lower;
+mod ordering;
 mod windows;
 
 use std::any::Any;
@@ -126,6 +130,13 @@ pub(crate) enum PhysicalNode {
         op: WholeOp,
         schema: SchemaRef,
     },
+    /// An ordering function of elementwise inputs that streams instead of holding its input
+    /// (see [`OrderingOp`]), the output columns named and typed as `schema` says.
+    Ordering {
+        input: Box<PhysicalNode>,
+        op: OrderingOp,
+        schema: SchemaRef,
+    },
     /// Hash aggregation of the input's rows by `keys` (elementwise), streaming: each morsel
     /// groups its rows into its own table and updates columnar accumulators of `aggs` (each
     /// an `Expr::Agg` over elementwise inputs); the partials merge in morsel order (groups in
@@ -173,6 +184,34 @@ pub(crate) enum WholeOp {
     WithColumns(Vec<Expr>),
 }
 
+/// What a [`PhysicalNode::Ordering`] computes.
+#[derive(Clone, Debug)]
+pub(crate) enum OrderingOp {
+    /// `select` of `top_k(k)`/`bottom_k(k)` calls (one `k`), one output column each: a
+    /// bounded selection per morsel, the survivors merged in morsel order (`TOP_K`).
+    TopK { k: usize, columns: Vec<TopColumn> },
+    /// `select` of one `arg_sort`: the row numbers (UInt64) an external sort of (row number,
+    /// key) pairs puts in order, spilling runs like `SORT` (`ARG_SORT`).
+    ArgSort { key: Expr, options: SortOptions },
+}
+
+/// One output column of a [`OrderingOp::TopK`]: the `k` largest (or smallest) of `input`.
+#[derive(Clone, Debug)]
+pub(crate) struct TopColumn {
+    pub(crate) input: Expr,
+    pub(crate) largest: bool,
+}
+
+impl OrderingOp {
+    /// The operator's name in plan text and memory errors.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            OrderingOp::TopK { .. } => "TOP_K",
+            OrderingOp::ArgSort { .. } => "ARG_SORT",
+        }
+    }
+}
+
 /// What a [`PhysicalNode::Grouped`] does with each group.
 #[derive(Clone, Debug)]
 pub(crate) enum GroupedOp {
@@ -190,6 +229,7 @@ impl PhysicalNode {
             PhysicalNode::Pipeline(p) => p.schema(),
             PhysicalNode::Aggregate { schema, .. }
             | PhysicalNode::Evaluate { schema, .. }
+            | PhysicalNode::Ordering { schema, .. }
             | PhysicalNode::GroupBy { schema, .. }
             | PhysicalNode::Grouped { schema, .. } => schema.clone(),
             PhysicalNode::Slice { input, .. } => input.schema(),

@@ -20,10 +20,18 @@
 //! them in order as the pipeline above asks for them (a [`SequentialSource`]). Keys that need
 //! whole columns, and inputs that are another breaker's frame, are sorted in memory (a frame
 //! too large for that spills as one run).
+//!
+//! The ordering expressions that stream (see `physical::ordering`) live here too: `arg_sort`
+//! of an elementwise key is this sorter over (row number, key) pairs (`argsort.rs`), and
+//! `top_k`/`bottom_k` need no sort at all, only a bounded selection per morsel (`topk.rs`).
 
+mod argsort;
 mod merge;
+mod topk;
 
+pub(crate) use self::argsort::open as arg_sort;
 pub(crate) use self::merge::{KeyRows, Merge};
+pub(crate) use self::topk::top_k;
 
 use std::sync::Arc;
 
@@ -43,7 +51,7 @@ use super::{Context, Params};
 use crate::error::{Error, Result};
 use crate::expr::{col, Expr, SortOptions};
 use crate::frame::DataFrame;
-use crate::physical::PhysicalNode;
+use crate::physical::{PhysicalNode, StreamOp};
 
 /// Sort `input` by `by`: its sorted pieces, or the merge of its spilled runs.
 pub(super) fn open(
@@ -56,12 +64,7 @@ pub(super) fn open(
     if !by.iter().all(Expr::is_elementwise) {
         return sort_frame(input, by, options, ctx);
     }
-    // A pipeline streams its morsels; another breaker's output (a join's, a group-by's) is
-    // read as pieces the same way, its frame held by its own operator meanwhile.
-    let (source, ops) = match input {
-        PhysicalNode::Pipeline(p) => (super::open_pipeline(p, ctx)?, &p.ops[..]),
-        other => (super::open_node(other, ctx)?, &[][..]),
-    };
+    let (source, ops) = stream_input(input, ctx)?;
     let running = Running::new(source, ops, ctx);
     let sorter = Sorter::new(
         by,
@@ -71,12 +74,36 @@ pub(super) fn open(
         ctx,
         ctx.reserve("SORT"),
     );
-    stream(running, sorter, by)
+    stream(
+        running,
+        sorter,
+        &|piece, params| Buffered::new(piece, by, params),
+        Ok,
+    )
+}
+
+/// `input` opened to stream: a pipeline's source and operators; another breaker's output (a
+/// join's, a group-by's, a sort's merge) is read as pieces the same way, its frame held by
+/// its own operator meanwhile.
+fn stream_input<'p>(
+    input: &'p PhysicalNode,
+    ctx: &mut Context,
+) -> Result<(Opened, &'p [(StreamOp, SchemaRef)])> {
+    Ok(match input {
+        PhysicalNode::Pipeline(p) => (super::open_pipeline(p, ctx)?, &p.ops[..]),
+        other => (super::open_node(other, ctx)?, &[][..]),
+    })
 }
 
 /// Buffer the pieces of `running` in waves, spilling sorted runs when the next wave would
-/// not fit, then sort what is left.
-fn stream(running: Running, mut sorter: Sorter, by: &[Expr]) -> Result<Opened> {
+/// not fit, then sort what is left. `piece` turns each piece into what is buffered, in
+/// parallel; `buffer` finishes that in row order (where row numbers are counted).
+fn stream<T: Send>(
+    running: Running,
+    mut sorter: Sorter,
+    piece: &(dyn Fn(DataFrame, &Params) -> Result<T> + Sync),
+    mut buffer: impl FnMut(T) -> Result<Buffered>,
+) -> Result<Opened> {
     let (n, wave) = (running.num_morsels(), running.wave());
     let mut carry = Carry::default();
     let mut last_wave = 0;
@@ -90,13 +117,14 @@ fn stream(running: Running, mut sorter: Sorter, by: &[Expr]) -> Result<Opened> {
             &mut carry,
             false,
             &|_| Ok(vec![]),
-            &|out: &mut Vec<Buffered>, piece, _| {
-                out.push(Buffered::new(piece, by, running.params())?);
+            &|out: &mut Vec<T>, p, _| {
+                out.push(piece(p, running.params())?);
                 Ok(())
             },
         )?;
         last_wave = 0;
-        for b in parts.into_iter().flatten() {
+        for t in parts.into_iter().flatten() {
+            let b = buffer(t)?;
             last_wave += b.bytes;
             sorter.push(b)?;
         }

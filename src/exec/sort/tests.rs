@@ -9,7 +9,7 @@ use crate::physical::{Pipeline, Source};
 
 /// 200,003 rows: float keys with NaN, -0.0, nulls and many ties; an integer key; text; and
 /// the row number, which shows stability.
-fn frame() -> DataFrame {
+pub(super) fn frame() -> DataFrame {
     let n = 200_003usize;
     let x: Vec<Option<f64>> = (0..n)
         .map(|i| match i % 97 {
@@ -46,6 +46,23 @@ fn sort_with(
     sort_node(&input, by, options, limit, temp).expect("sort")
 }
 
+/// A run's context with a budget of `limit` bytes and its spill files under `temp`.
+pub(super) fn context(limit: usize, temp: &std::path::Path) -> Context {
+    Context {
+        memory: MemoryPool::new(limit),
+        spill: crate::exec::spill::SpillDir::new(temp.to_path_buf()),
+        ..Context::default()
+    }
+}
+
+/// A pool of `threads` workers.
+pub(super) fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool")
+}
+
 /// Sort `input` under a budget of `limit` bytes; the output, and whether runs were spilled.
 fn sort_node(
     input: &PhysicalNode,
@@ -54,11 +71,7 @@ fn sort_node(
     limit: usize,
     temp: &std::path::Path,
 ) -> Result<(DataFrame, bool)> {
-    let mut ctx = Context {
-        memory: MemoryPool::new(limit),
-        spill: crate::exec::spill::SpillDir::new(temp.to_path_buf()),
-        ..Context::default()
-    };
+    let mut ctx = context(limit, temp);
     let opened = open(input, by, options, &mut ctx)?;
     let spilled = matches!(opened, Opened::Sequential(_));
     let all = MemoryPool::unbounded().reserve("TEST");
@@ -184,10 +197,7 @@ fn materialized_inputs_spill_in_slices_and_equal_the_in_memory_sort() {
         let (want, spilled) = sort_with(&df, &by, &options, usize::MAX, temp.path());
         assert!(!spilled);
         for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
+            let pool = pool(threads);
             // The frame and its keys fit, their sorted copy does not.
             for limit in [bytes * 3 / 2, bytes + (bytes >> 2)] {
                 let (got, spilled) = pool
@@ -230,10 +240,7 @@ fn a_sort_of_a_sort_streams_the_inner_output_and_spills() {
     let (want, spilled) = sort_node(&inner, &by, &options, usize::MAX, temp.path()).expect("sort");
     assert!(!spilled);
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool");
+        let pool = pool(threads);
         let (got, spilled) = pool
             .install(|| sort_node(&inner, &by, &options, 1 << 20, temp.path()))
             .expect("sort");
