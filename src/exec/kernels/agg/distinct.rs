@@ -3,7 +3,8 @@
 //!
 //! The accumulator keeps the set of (group, value) pairs, counting for each group the pairs
 //! that were new. A sealed partial lists its values by group; merging adds each merged
-//! group's values to the target group's.
+//! group's values to the target group's (the word set keeps them aside, unhashed, while the
+//! target group has no others: with input ordered by the key most groups never meet again).
 //!
 //! Two shapes of the same state:
 //! - [`NUniqueWords`] for values of at most 8 bytes (integers, floats, dates, booleans: most
@@ -52,6 +53,12 @@ pub(super) struct NUniqueWords {
     offsets: Vec<usize>,
     values: Vec<u64>,
     words: Vec<u64>,
+    /// Values a merge brought to a group that had none, kept aside rather than hashed:
+    /// group `g`'s are `pending_values[a..b]` for `pending[g] = (a, b)`. They are distinct and
+    /// counted; they go into the set only when another partial brings the same group (rare
+    /// when the input is ordered by the key, as TPC-H's lineitem by order), or on update/seal.
+    pending: Vec<(usize, usize)>,
+    pending_values: Vec<u64>,
 }
 
 impl NUniqueWords {
@@ -64,7 +71,44 @@ impl NUniqueWords {
             offsets: vec![],
             values: vec![],
             words: vec![],
+            pending: vec![],
+            pending_values: vec![],
         }
+    }
+
+    /// The values group `t` has kept aside, moved into the set (distinct and counted already).
+    fn settle(&mut self, t: usize) {
+        let Some(&(a, b)) = self.pending.get(t) else {
+            return;
+        };
+        if a == b {
+            return;
+        }
+        self.pending[t] = (0, 0);
+        let g = t as u32;
+        for &v in &self.pending_values[a..b] {
+            self.set
+                .insert_unique(pair_hash(g, v), (g, v), |&(x, y)| pair_hash(x, y));
+        }
+    }
+
+    /// Every group's values kept aside, moved into the set.
+    fn settle_all(&mut self) {
+        if self.pending_values.is_empty() {
+            return;
+        }
+        self.set
+            .reserve(self.pending_values.len(), |&(a, b)| pair_hash(a, b));
+        for t in 0..self.pending.len() {
+            self.settle(t);
+        }
+        self.pending = vec![];
+        self.pending_values = vec![];
+    }
+
+    /// The values group `t` holds in the set or aside (nulls apart).
+    fn held(&self, t: usize) -> u64 {
+        self.counts[t] - u64::from(self.nulls[t])
     }
 
     /// Add value `v` to group `g`, counting it when new.
@@ -92,6 +136,7 @@ impl NUniqueWords {
 impl GroupsAccumulator for NUniqueWords {
     fn update(&mut self, inputs: &[ArrayRef], groups: Groups, n_groups: usize) -> Result<()> {
         let values = input(inputs, "n_unique")?;
+        self.settle_all();
         grow(&mut self.counts, n_groups, 0);
         grow(&mut self.nulls, n_groups, false);
         let mut w = std::mem::take(&mut self.words);
@@ -114,6 +159,7 @@ impl GroupsAccumulator for NUniqueWords {
     }
 
     fn seal(&mut self) -> Result<()> {
+        self.settle_all();
         let n = self.counts.len();
         let mut offsets = vec![0usize; n + 1];
         for &(g, _) in self.set.iter() {
@@ -146,15 +192,28 @@ impl GroupsAccumulator for NUniqueWords {
         let o = downcast::<Self>(other)?;
         grow(&mut self.counts, n_groups, 0);
         grow(&mut self.nulls, n_groups, false);
-        // Room for every value at once: the set grows once, not in doublings as it fills.
-        let incoming: usize = from
-            .iter()
-            .filter_map(|&s| Some(o.offsets.get(s as usize + 1)? - o.offsets[s as usize]))
+        grow(&mut self.pending, n_groups, (0, 0));
+        let source = |s: usize| match o.offsets.get(s + 1) {
+            Some(&b) => &o.values[o.offsets[s]..b],
+            None => &[],
+        };
+        // Room at once for what goes into the set (values for groups that hold some, and
+        // those groups' values kept aside): it grows once, not in doublings as it fills.
+        let incoming: usize = pairs(from, to, usize::MAX)
+            .filter(|&(_, t, _)| self.held(t) > 0)
+            .map(|(s, t, _)| source(s).len() + (self.pending[t].1 - self.pending[t].0))
             .sum();
         self.set.reserve(incoming, |&(a, b)| pair_hash(a, b));
         for (s, t, _) in pairs(from, to, usize::MAX) {
-            if let Some(&b) = o.offsets.get(s + 1) {
-                for &v in &o.values[o.offsets[s]..b] {
+            let values = source(s);
+            if !values.is_empty() && self.held(t) == 0 {
+                let start = self.pending_values.len();
+                self.pending_values.extend_from_slice(values);
+                self.pending[t] = (start, self.pending_values.len());
+                self.counts[t] += values.len() as u64;
+            } else if !values.is_empty() {
+                self.settle(t);
+                for &v in values {
                     self.insert(t as u32, v);
                 }
             }
@@ -183,6 +242,8 @@ impl GroupsAccumulator for NUniqueWords {
             + vec_bytes(&self.offsets)
             + vec_bytes(&self.values)
             + vec_bytes(&self.words)
+            + vec_bytes(&self.pending)
+            + vec_bytes(&self.pending_values)
     }
 }
 
