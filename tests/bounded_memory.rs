@@ -41,6 +41,28 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `dir` holds nothing (no spill file, no temporary output); else the test fails listing it.
+fn assert_no_files(dir: &Path) {
+    assert!(listing(dir).is_empty(), "{:?}", listing(dir));
+}
+
+/// What `fusedframe run -e script` with `extra` arguments prints on 2 threads; a failing
+/// run fails the test with its stderr.
+fn cli(script: &str, extra: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fusedframe"))
+        .args(["run", "-e", script])
+        .args(extra)
+        .env("FUSEDFRAME_THREADS", "2")
+        .output()
+        .expect("the fusedframe binary runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 fn budget(bytes: usize, temp: &Path) -> ExecOptions {
     ExecOptions::new()
         .memory_limit(bytes)
@@ -74,11 +96,7 @@ fn a_query_over_a_tiny_budget_names_the_operator() {
             other => panic!("expected a memory error naming {operator}, got {other:?}"),
         }
     }
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
     // The message says what to do.
     let err = table()
         .collect_with(&budget(1 << 20, temp.path()))
@@ -132,11 +150,7 @@ fn sorts_larger_than_the_budget_spill_and_write_the_same_bytes() {
             );
         }
     }
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -205,12 +219,8 @@ fn a_sink_failing_at_a_middle_morsel_leaves_no_file() {
     spilled
         .sink_csv_with(&path, &budget(1 << 20, temp.path()))
         .expect_err("fails");
-    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(dir.path());
+    assert_no_files(temp.path());
     // A directory that does not exist: nothing is made.
     let missing = dir.path().join("no/such/dir/out.parquet");
     assert!(range(0, 10).sink_parquet(&missing).is_err());
@@ -469,11 +479,7 @@ fn groupings_larger_than_the_budget_spill_and_write_the_same_bytes() {
             fs::read(&want).expect("read") == fs::read(&got).expect("read"),
             "{name}: the spilled grouping wrote different bytes"
         );
-        assert!(
-            listing(temp.path()).is_empty(),
-            "{:?}",
-            listing(temp.path())
-        );
+        assert_no_files(temp.path());
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use fusedframe::prelude::*;
 
-use super::{listing, model_files, model_table, scan, unbounded};
+use super::{cli, listing, model_files, model_table, scan, unbounded};
 
 fn budget(bytes: usize, threads: usize, temp: &Path) -> ExecOptions {
     ExecOptions::new()
@@ -235,20 +235,7 @@ fn wide_kmeans_in_a_script_under_the_cli_memory_limit_prints_the_same_model() {
         "scan_parquet({:?}).kmeans(KMeans::new(3).seed(1))",
         path.to_str().expect("utf-8")
     );
-    let run = |extra: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fusedframe"))
-            .args(["run", "-e", &script])
-            .args(extra)
-            .env("FUSEDFRAME_THREADS", "2")
-            .output()
-            .expect("the fusedframe binary runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let run = |extra: &[&str]| cli(&script, extra);
     let plain = run(&[]);
     let temp_s = temp.path().to_str().expect("utf-8");
     let limited = run(&["--memory-limit", "1MiB", "--temp-dir", temp_s]);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use fusedframe::exec::memory::MemoryPool;
 use fusedframe::prelude::*;
 
-use super::{budget, listing};
+use super::{assert_no_files, budget, cli};
 
 /// Rows of the left and right files.
 const LEFT: usize = 9_000;
@@ -120,11 +120,7 @@ fn joins_over_the_budget_spill_and_give_the_in_memory_frame() {
                         got, want,
                         "{how:?} on {on:?}, {limit} bytes, {threads} threads"
                     );
-                    assert!(
-                        listing(temp.path()).is_empty(),
-                        "{:?}",
-                        listing(temp.path())
-                    );
+                    assert_no_files(temp.path());
                 }
                 n += 1;
             }
@@ -151,11 +147,7 @@ fn a_tiny_budget_spills_to_many_files_and_splits_partitions_again() {
             )
             .unwrap_or_else(|e| panic!("{how:?} {limit} {threads}: {e}"));
             assert_eq!(got, want, "{how:?} {limit} {threads}");
-            assert!(
-                listing(temp.path()).is_empty(),
-                "{:?}",
-                listing(temp.path())
-            );
+            assert_no_files(temp.path());
         }
     }
 }
@@ -224,11 +216,7 @@ fn a_spilled_join_reads_each_input_once() {
                         spilled, once,
                         "{how:?} numeric {numeric}, {threads} threads"
                     );
-                    assert!(
-                        listing(temp.path()).is_empty(),
-                        "{:?}",
-                        listing(temp.path())
-                    );
+                    assert_no_files(temp.path());
                 }
                 n += 1;
             }
@@ -273,11 +261,7 @@ fn a_skewed_key_finishes_when_its_build_rows_fit_and_names_the_join_when_not() {
     )
     .expect("spilled");
     assert_eq!(got, want);
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
     // Now the build side's hot key alone is larger than the budget: a typed error, files gone.
     let build = path("hot-build.parquet", skewed(20_000, 18_000, "bv"));
     let lf =
@@ -292,11 +276,7 @@ fn a_skewed_key_finishes_when_its_build_rows_fit_and_names_the_join_when_not() {
         matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"),
         "{err}"
     );
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -307,11 +287,7 @@ fn a_cross_join_over_the_budget_keeps_the_typed_error() {
         .collect_with(&budget(64 << 10, temp.path()))
         .expect_err("a cross join does not spill");
     assert!(matches!(err, Error::MemoryLimit { .. }), "{err}");
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -324,28 +300,11 @@ fn a_script_join_spills_under_the_cli_memory_limit() {
                   range(0, 200_000).with_columns([(col(\"range\") * 13 % 150_000).alias(\"k\")])\n\
                   .join(r, [col(\"k\")], [col(\"k\")], JoinType::Left)\n\
                   .filter((col(\"range\") % 40_000).eq(0))";
-    let run = |extra: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fusedframe"))
-            .args(["run", "-e", script])
-            .args(extra)
-            .env("FUSEDFRAME_THREADS", "2")
-            .output()
-            .expect("the fusedframe binary runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let run = |extra: &[&str]| cli(script, extra);
     let plain = run(&[]);
     let temp_s = temp.path().to_str().expect("utf-8");
     let spilled = run(&["--memory-limit", "1MiB", "--temp-dir", temp_s]);
     assert_eq!(plain, spilled);
     assert!(plain.contains("range_right"), "{plain}");
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }

@@ -6,12 +6,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use fusedframe::exec::memory::MemoryPool;
 use fusedframe::prelude::*;
 
-use super::{budget, listing, table, unbounded};
+use super::{assert_no_files, budget, cli, listing, table, unbounded};
 
 /// `table()` with the awkward values of an order in `z`: NaN, `-0.0` beside `0.0`, nulls, and
 /// many ties (`range` is the row number, so it shows which of equal keys came first).
@@ -202,12 +201,8 @@ fn a_spilled_arg_sort_that_fails_leaves_no_spill_file() {
             .sink_csv_with(dir.path().join("out.csv"), &budget(1 << 20, temp.path()))
             .expect_err("division by zero");
         assert!(matches!(err, Error::Compute(_)), "{err}");
-        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-        assert!(
-            listing(temp.path()).is_empty(),
-            "{:?}",
-            listing(temp.path())
-        );
+        assert_no_files(dir.path());
+        assert_no_files(temp.path());
     }
 }
 
@@ -230,29 +225,17 @@ fn a_gather_over_the_budget_names_gather() {
         .sink_csv_with(&path, &budget(1 << 20, temp.path()))
         .expect_err("over budget");
     assert!(err.to_string().contains("GATHER"), "{err}");
-    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(dir.path());
+    assert_no_files(temp.path());
 }
 
 #[test]
 fn scripts_run_top_k_and_arg_sort_under_the_memory_limit() {
     let temp = tempfile::tempdir().expect("tempdir");
     let temp_s = temp.path().to_str().expect("utf-8");
-    let run = |script: &str, limit: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fusedframe"));
-        cmd.args(["run", "-e", script])
-            .env("FUSEDFRAME_THREADS", "2");
-        if let Some(limit) = limit {
-            cmd.args(["--memory-limit", limit, "--temp-dir", temp_s]);
-        }
-        let out = cmd.output().expect("the fusedframe binary runs");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{script}: {stderr}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    let run = |script: &str, limit: Option<&str>| match limit {
+        Some(limit) => cli(script, &["--memory-limit", limit, "--temp-dir", temp_s]),
+        None => cli(script, &[]),
     };
     let keyed = "range(0, 400_000).with_columns([(col(\"range\") * 7919 % 1000).alias(\"k\")])";
     // 400,000 (row number, key) pairs are 6.4 MB. The head pulls a wave (a piece per thread)
@@ -270,10 +253,6 @@ fn scripts_run_top_k_and_arg_sort_under_the_memory_limit() {
         let script = format!("{keyed}{tail}");
         let plain = run(&script, None);
         assert_eq!(plain, run(&script, Some(limit)), "{script}");
-        assert!(
-            listing(temp.path()).is_empty(),
-            "{:?}",
-            listing(temp.path())
-        );
+        assert_no_files(temp.path());
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use fusedframe::prelude::*;
 
-use super::{budget, fails_at_row_200_000, listing, table, unbounded};
+use super::{assert_no_files, budget, fails_at_row_200_000, table, unbounded};
 
 /// Write `lf` unbounded and under `limit` (on `threads` threads); assert the same bytes.
 fn same_bytes(name: &str, lf: &LazyFrame, limit: usize, threads: usize, temp: &Path) {
@@ -50,11 +50,7 @@ fn sorts_by_whole_column_keys_spill_and_write_the_same_bytes() {
             same_bytes(name, lf, 16 << 20, threads, temp.path());
         }
     }
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -67,11 +63,7 @@ fn a_sort_of_another_breakers_output_spills() {
     for threads in [1, 2] {
         same_bytes("sort_of_sort", &lf, 4 << 20, threads, temp.path());
     }
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -85,12 +77,8 @@ fn a_spilled_materialized_sort_that_fails_later_leaves_nothing() {
         .sink_csv_with(&path, &budget(16 << 20, temp.path()))
         .expect_err("fails");
     assert!(matches!(err, Error::Compute(_)), "{err}");
-    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(dir.path());
+    assert_no_files(temp.path());
 }
 
 #[test]
@@ -104,9 +92,5 @@ fn a_materialized_input_larger_than_the_budget_names_the_sort() {
         matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "SORT"),
         "{err}"
     );
-    assert!(
-        listing(temp.path()).is_empty(),
-        "{:?}",
-        listing(temp.path())
-    );
+    assert_no_files(temp.path());
 }
