@@ -19,7 +19,7 @@ use arrow::array::ArrayRef;
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
-use super::keys::{encode_rows, hash_bytes, KeyKind, KeySpec, Layout};
+use super::keys::{encode_rows, fold_mul, hash_bytes, KeyKind, KeySpec, Layout, K1, K2};
 use super::table::{GroupTable, Scratch};
 use crate::error::Result;
 use crate::exec::kernels::agg::vec_bytes;
@@ -126,7 +126,5 @@ impl Codes {
 /// The front table's hash of a packed code tuple (local to one table, never stored).
 #[inline(always)]
 fn hash_tuple(t: u128) -> u64 {
-    let f = u128::from((t as u64) ^ 0x9E37_79B9_7F4A_7C15)
-        * u128::from(((t >> 64) as u64) ^ 0xC2B2_AE3D_27D4_EB4F);
-    (f as u64) ^ ((f >> 64) as u64)
+    fold_mul((t as u64) ^ K1, ((t >> 64) as u64) ^ K2)
 }

@@ -135,8 +135,8 @@ impl KeySpec {
     }
 }
 
-const K1: u64 = 0x9E37_79B9_7F4A_7C15;
-const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+pub(super) const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(super) const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
 const SEED: u64 = 0x1656_67B1_9E37_79F9;
 
 /// The hash of the null key.
@@ -144,7 +144,7 @@ pub(crate) const NULL_HASH: u64 = 0x2545_F491_4F6C_DD1D;
 
 /// The high and low halves of the full product, xored: a fast mixer good in every bit.
 #[inline(always)]
-fn fold_mul(a: u64, b: u64) -> u64 {
+pub(super) fn fold_mul(a: u64, b: u64) -> u64 {
     let f = (a as u128) * (b as u128);
     (f as u64) ^ ((f >> 64) as u64)
 }

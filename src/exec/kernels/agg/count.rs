@@ -2,12 +2,11 @@
 //! per group.
 
 use std::any::Any;
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, UInt64Array};
+use arrow::array::{Array, ArrayRef};
 
 use super::summary::{FloatSummary, Needs};
-use super::{downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
+use super::{counts_array, downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
 use crate::expr::AggFunc;
 
@@ -93,10 +92,7 @@ impl GroupsAccumulator for CountAcc {
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        grow(&mut self.n, n_groups, 0);
-        Ok(Arc::new(UInt64Array::from_iter_values(
-            self.n[..n_groups].iter().copied(),
-        )))
+        Ok(counts_array(&mut self.n, n_groups))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -18,11 +18,11 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, UInt32Array, UInt64Array};
+use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::datatypes::DataType;
 use hashbrown::hash_table::{Entry, HashTable};
 
-use super::{downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
+use super::{counts_array, downcast, grow, input, pairs, vec_bytes, Groups, GroupsAccumulator};
 use crate::error::Result;
 use crate::exec::groups::{hash_word, key_kind, words, GroupTable, KeyKind, KeySpec, Scratch};
 
@@ -225,10 +225,7 @@ impl GroupsAccumulator for NUniqueWords {
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        grow(&mut self.counts, n_groups, 0);
-        Ok(Arc::new(UInt64Array::from_iter_values(
-            self.counts[..n_groups].iter().copied(),
-        )))
+        Ok(counts_array(&mut self.counts, n_groups))
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -367,10 +364,7 @@ impl GroupsAccumulator for NUniqueAcc {
     }
 
     fn evaluate(&mut self, n_groups: usize) -> Result<ArrayRef> {
-        grow(&mut self.counts, n_groups, 0);
-        Ok(Arc::new(UInt64Array::from_iter_values(
-            self.counts[..n_groups].iter().copied(),
-        )))
+        Ok(counts_array(&mut self.counts, n_groups))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -148,6 +148,14 @@ pub(crate) fn grow<T: Clone>(v: &mut Vec<T>, n: usize, init: T) {
     }
 }
 
+/// Per-group counts as the UInt64 result of `n_groups` groups (groups never updated count 0).
+pub(crate) fn counts_array(counts: &mut Vec<u64>, n_groups: usize) -> ArrayRef {
+    grow(counts, n_groups, 0);
+    std::sync::Arc::new(arrow::array::UInt64Array::from_iter_values(
+        counts[..n_groups].iter().copied(),
+    ))
+}
+
 /// The bytes `v`'s buffer holds.
 pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
     v.capacity() * std::mem::size_of::<T>()
