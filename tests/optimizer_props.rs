@@ -68,6 +68,19 @@ fn pick(cols: &[String], seed: u32) -> Expr {
     col(cols[seed as usize % cols.len()].as_str())
 }
 
+/// How far ordered comparisons stay from a tie. A value compared with a statistic of its own
+/// column can equal it in exact arithmetic (a NaN filled with the mean, compared with the mean
+/// of the filled column; `x - x.mean()` compared with 0), and then the last bits that differ
+/// between the plans (see the module docs) decide the comparison. Such ties are no property
+/// of the optimizer, so the thresholds sit this far (relative and absolute) off them; the data
+/// are multiples of 0.5, far from these thresholds.
+const TIE: f64 = 1e-9;
+
+/// `stat` moved off a tie with the column's own values, by [`TIE`] relative and absolute.
+fn off_tie(stat: Expr) -> Expr {
+    stat.clone() + stat.abs() * lit(TIE) + lit(TIE)
+}
+
 /// A column expression built from a template number and column choices.
 fn expr(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
     let (x, y) = (pick(cols, a), pick(cols, b));
@@ -86,7 +99,7 @@ fn expr(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
         2 => x.clone() - x.mean(),
         3 => x.clone().fill_nan(x.nan_mean()),
         4 => (x.clone() - x.clone().nan_min()) / (x.clone().nan_max() - x.nan_min()),
-        5 => when(x.clone().gt(k)).then(x).otherwise(y),
+        5 => when(x.clone().gt(k + TIE)).then(x).otherwise(y),
         6 => x.abs() + (lit(1.0) + lit(2.0)),
         7 => (x.clone() + y.clone()) * (x + y),
         8 => x.fill_null(lit(0)),
@@ -96,18 +109,19 @@ fn expr(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
     }
 }
 
+/// Ordered comparisons are drawn a little off ties (see [`TIE`]).
 fn predicate(cols: &[String], t: u32, a: u32, b: u32) -> Expr {
     let (x, y) = (pick(cols, a), pick(cols, b));
     let k = f64::from(b % 5) - 1.0;
     match t % 9 {
-        0 => x.gt(k),
-        1 => x.lt(k) & y.is_not_null(),
-        2 => x.is_nan() | y.gt(k),
-        3 => !x.gt(k),
-        4 => x.clone().gt(x.nan_mean()),
+        0 => x.gt(k + TIE),
+        1 => x.lt(k - TIE) & y.is_not_null(),
+        2 => x.is_nan() | y.gt(k + TIE),
+        3 => !x.gt(k + TIE),
+        4 => x.clone().gt(off_tie(x.nan_mean())),
         5 => lit(true) & x.neq(k),
         6 => x.eq(y),
-        7 => x.ge(k) | lit(1).gt(lit(2)),
+        7 => x.ge(k + TIE) | lit(1).gt(lit(2)),
         _ => x.le(y).not(),
     }
 }
