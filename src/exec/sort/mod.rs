@@ -206,8 +206,18 @@ impl Buffered {
         Ok(Self::with_keys(piece, keys))
     }
 
+    /// A key that is one of the piece's own columns (a sort by a column, ARG_SORT's key riding
+    /// beside the row numbers) shares its buffers, so only the other keys add bytes: counting
+    /// it twice would spill at half the budget.
     fn with_keys(piece: DataFrame, keys: Vec<ArrayRef>) -> Self {
-        let bytes = frame_bytes(&piece) + keys.iter().map(array_bytes).sum::<usize>();
+        let own = |k: &ArrayRef| {
+            piece
+                .columns()
+                .iter()
+                .any(|c| std::ptr::addr_eq(Arc::as_ptr(c), Arc::as_ptr(k)))
+        };
+        let extra: usize = keys.iter().filter(|k| !own(k)).map(array_bytes).sum();
+        let bytes = frame_bytes(&piece) + extra;
         Self { piece, keys, bytes }
     }
 }

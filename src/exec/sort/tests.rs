@@ -249,3 +249,21 @@ fn a_sort_of_a_sort_streams_the_inner_output_and_spills() {
     }
     assert_eq!(std::fs::read_dir(temp.path()).expect("dir").count(), 0);
 }
+
+#[test]
+fn a_key_that_is_a_column_is_counted_once() {
+    let df = frame().slice(0, 1000);
+    let params = Params::default();
+    let by_column = Buffered::new(df.clone(), &[col("x")], &params).expect("column key");
+    assert_eq!(
+        by_column.bytes,
+        frame_bytes(&df),
+        "a column key shares the piece's buffers"
+    );
+    let derived = Buffered::new(df.clone(), &[col("x") * 2.0], &params).expect("derived key");
+    assert_eq!(
+        derived.bytes,
+        frame_bytes(&df) + array_bytes(&derived.keys[0]),
+        "a computed key is held beside the piece"
+    );
+}
