@@ -11,7 +11,8 @@
 //! The output is the in-memory kernel's, bit for bit, for any thread count and any budget.
 //!
 //! Only candidates are held, reserved from the budget as `TOP_K`: about `k` rows per column
-//! for the result and for each morsel in flight. When those rows do not fit (a `k` near the
+//! for the result and for each morsel in flight, and while a selection runs, the copy of one
+//! column's candidates followed by the next piece. When those rows do not fit (a `k` near the
 //! input's length under a small budget), the query stops with a `MemoryLimit` naming `TOP_K`.
 
 use arrow::array::{new_empty_array, Array, ArrayRef};
@@ -115,20 +116,22 @@ impl<'a> Selection<'a> {
         before: Option<Candidates<'a>>,
         values: Vec<ArrayRef>,
     ) -> Result<Candidates<'a>> {
-        let columns = values
-            .into_iter()
-            .zip(self.columns)
-            .enumerate()
-            .map(|(i, (v, c))| {
-                let all = match &before {
-                    Some(b) => {
-                        arrow::compute::concat(&[b.columns[i].as_ref(), v.as_ref() as &dyn Array])?
-                    }
-                    None => v,
-                };
-                take_u32(&all, top_k_rows(&all, self.k, c.largest)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // A column's earlier candidates and its new values are concatenated (one column at a
+        // time) before the selection: reserve the largest of those copies while selecting.
+        let concatenated = match &before {
+            Some(b) => b
+                .columns
+                .iter()
+                .zip(&values)
+                .map(|(c, v)| array_bytes(c) + array_bytes(v))
+                .max()
+                .unwrap_or(0),
+            None => 0,
+        };
+        self.memory.try_grow(concatenated)?;
+        let selected = self.select(before.as_ref(), values);
+        self.memory.shrink(concatenated);
+        let columns = selected?;
         let bytes = columns.iter().map(array_bytes).sum();
         self.memory.try_grow(bytes)?;
         // The earlier candidates are let go now (their bytes go back when `before` drops).
@@ -138,6 +141,28 @@ impl<'a> Selection<'a> {
             bytes,
             memory: self.memory,
         })
+    }
+
+    /// Each column's rows picked from `before`'s candidates followed by `values`.
+    fn select(
+        &self,
+        before: Option<&Candidates<'a>>,
+        values: Vec<ArrayRef>,
+    ) -> Result<Vec<ArrayRef>> {
+        values
+            .into_iter()
+            .zip(self.columns)
+            .enumerate()
+            .map(|(i, (v, c))| {
+                let all = match before {
+                    Some(b) => {
+                        arrow::compute::concat(&[b.columns[i].as_ref(), v.as_ref() as &dyn Array])?
+                    }
+                    None => v,
+                };
+                take_u32(&all, top_k_rows(&all, self.k, c.largest)?)
+            })
+            .collect()
     }
 }
 
@@ -252,6 +277,35 @@ mod tests {
         assert!(
             matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "TOP_K"),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_concatenated_candidates_are_reserved() {
+        // Three morsels' worth of rows merged into 30,000 candidates: the peak holds the
+        // earlier candidates, their copy followed by the next values, and the new candidates.
+        let df = frame();
+        let k = 30_000;
+        let temp = tempfile::tempdir().expect("tempdir");
+        let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
+        let columns = [TopColumn {
+            input: col("x"),
+            largest: true,
+        }];
+        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+            "x",
+            arrow::datatypes::DataType::Float64,
+            true,
+        )]));
+        let mut ctx = context(usize::MAX, temp.path());
+        let out = pool(1)
+            .install(|| top_k(&input, k, &columns, &schema, &mut ctx))
+            .expect("top_k");
+        let candidates = array_bytes(&out.columns()[0]);
+        let peak = ctx.memory.peak();
+        assert!(
+            peak >= 3 * candidates,
+            "peak {peak}, candidates {candidates}"
         );
     }
 }
