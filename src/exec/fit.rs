@@ -9,11 +9,11 @@
 //! while it fits the budget; past that, when the input is a re-readable pipeline (a file or a
 //! frame through streaming operators), it reads the input again on every pass, in fixed
 //! chunks of rows (`rescan.rs`); any other streamable input (a pipeline over a sort or with
-//! windows, a sort's output) is spilled once to a file of such chunks in the run's temporary
-//! directory and read from there (`spilled.rs`). Either way the fit holds only its per-row
-//! and thin results. An input of another kind (an aggregate's, a join's output) over the
-//! budget, or a model that needs its input in memory after all (the full PCA solver), stops
-//! with the `FIT` error.
+//! windows, a sort's, an arg_sort's or a join's output) is spilled once to a file of such
+//! chunks in the run's temporary directory and read from there (`spilled.rs`). Either way the
+//! fit holds only its per-row and thin results. An input of another kind (an aggregate's
+//! output, a group-by's) over the budget, or a model that needs its input in memory after all
+//! (the full PCA solver), stops with the `FIT` error.
 //!
 //! A fit reserves what it holds beside its input (k-means' labels and k-means++'s distances,
 //! randomized PCA's sketches, a mini-batch fit's samples) under the `FIT` operator's name,
@@ -32,7 +32,7 @@ use super::memory::{frame_bytes, Reservation};
 use super::pipeline::{Carry, Running};
 use super::rescan::Rescan;
 use super::spilled::SpilledChunks;
-use super::{close_pipeline, materialize, open_node, open_pipeline, Context};
+use super::{close_pipeline, materialize, open_node, open_pipeline, streams_output, Context};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::physical::{FitState, ModelFit, PhysicalNode, Pipeline, Source, StreamOp};
@@ -168,9 +168,7 @@ fn over_budget(
                 close_pipeline(p, ctx);
                 (open_pipeline(p, ctx)?, &p.ops[..], Some(p))
             }
-            PhysicalNode::Sort { .. } | PhysicalNode::Hoisted { .. } => {
-                (open_node(input, ctx)?, &[][..], None)
-            }
+            node if streams_output(node) => (open_node(input, ctx)?, &[][..], None),
             _ => return Err(e),
         };
         let running = Running::new(source, ops, ctx);

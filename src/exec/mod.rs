@@ -235,6 +235,21 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
 
 /// What a breaker gives the pipeline above: a sort's sorted pieces or the merge of its
 /// spilled runs, hoisted statistics' input (kept or read again), or another breaker's frame.
+/// Whether [`open_node`] streams `node`'s output in pieces (within the budget, spilling as it
+/// must) rather than materializing it.
+fn streams_output(node: &PhysicalNode) -> bool {
+    matches!(
+        node,
+        PhysicalNode::Sort { .. }
+            | PhysicalNode::Hoisted { .. }
+            | PhysicalNode::Join { .. }
+            | PhysicalNode::Ordering {
+                op: OrderingOp::ArgSort { .. },
+                ..
+            }
+    )
+}
+
 fn open_node(node: &PhysicalNode, ctx: &mut Context) -> Result<Opened> {
     match node {
         PhysicalNode::Sort { input, by, options } => sort::open(input, by, options, ctx),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use fusedframe::prelude::*;
 
 use super::{cli, listing, model_files, model_table, scan, unbounded};
+use fusedframe::prelude::JoinType;
 
 fn budget(bytes: usize, threads: usize, temp: &Path) -> ExecOptions {
     ExecOptions::new()
@@ -262,4 +263,40 @@ fn mini_batch_kmeans_over_the_budget_names_fit() {
         .fit_with(&budget(4 << 20, 2, dir.path()))
         .expect("fits");
     same_kmeans(&got, &want, "4 MiB");
+}
+
+#[test]
+fn kmeans_over_the_budget_spills_a_join_output_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("temp");
+    let path = &model_files(dir.path())[0];
+    // A right join lists the four weights in their order, each followed by its table rows
+    // (those of key 4 meet no weight and drop out): an ordering join, whose output cannot be
+    // read again, and (fitted on all its columns) the fit's input as it is.
+    let weights = range(0, 4).with_columns([
+        col("range").alias("k"),
+        (col("range").cast(DataType::Float64) * lit(0.25)).alias("w"),
+    ]);
+    let km = || {
+        let table =
+            scan(path).with_columns([((col("d") + lit(2.0)).cast(DataType::Int64) % 5).alias("k")]);
+        table
+            .join(weights.clone(), [col("k")], [col("k")], JoinType::Right)
+            .kmeans(KMeans::new(3).seed(7))
+    };
+    let plan = km().explain_physical().expect("plan");
+    assert!(
+        plan.lines()
+            .nth(1)
+            .is_some_and(|l| l.trim().starts_with("HASH_JOIN")),
+        "{plan}"
+    );
+    let want = km().fit_with(&unbounded()).expect("in memory");
+    for threads in [1, 2] {
+        let got = km()
+            .fit_with(&budget(8 << 20, threads, temp.path()))
+            .expect("spilled");
+        same_kmeans(&got, &want, &format!("{threads} threads"));
+    }
+    assert_eq!(listing(temp.path()), Vec::<String>::new());
 }

@@ -2,8 +2,9 @@
 //! with `k`, not with the input.
 //!
 //! Each morsel keeps, per output column, the rows a selection picks from its pieces (the
-//! candidates so far followed by the next piece, selected again), and after each wave the
-//! morsels' candidates are merged into the result so far in morsel order, the same way. The
+//! candidates so far followed by the next piece's own picks, selected again), and after each
+//! wave the morsels' candidates are merged into the result so far in morsel order, the same
+//! way. The
 //! selection (`kernels::sort::top_k_rows`) orders rows by key and breaks ties by position, and
 //! a set of candidates lists equal keys in row order, so selecting again over earlier
 //! candidates followed by later ones picks exactly the rows, in exactly the order, that one
@@ -11,11 +12,11 @@
 //! The output is the in-memory kernel's, bit for bit, for any thread count and any budget.
 //!
 //! Only candidates are held, reserved from the budget as `TOP_K`: about `k` rows per column
-//! for the result and for each morsel in flight, and while a selection runs, the copy of one
-//! column's candidates followed by the next piece. When those rows do not fit (a `k` near the
+//! for the result and for each morsel in flight, and while a selection runs, a piece's own
+//! picks and the copy of one column's candidates followed by them. When those rows do not fit (a `k` near the
 //! input's length under a small budget), the query stops with a `MemoryLimit` naming `TOP_K`.
 
-use arrow::array::{new_empty_array, Array, ArrayRef};
+use arrow::array::{new_empty_array, ArrayRef};
 use arrow::datatypes::SchemaRef;
 
 use super::stream_input;
@@ -111,58 +112,57 @@ struct Selection<'a> {
 impl<'a> Selection<'a> {
     /// The candidates of `before` (earlier rows) followed by `values` (one array per column),
     /// selected again.
+    ///
+    /// Each column's `values` are selected on their own first (at most `k` rows), and only
+    /// those picks are concatenated after the earlier candidates and selected again: the `k`
+    /// best of a union are the `k` best of each part's `k` best (ties broken by position, and
+    /// the earlier part comes first), so the copy is of at most `2k` rows, never of a piece.
     fn then(
         &self,
         before: Option<Candidates<'a>>,
         values: Vec<ArrayRef>,
     ) -> Result<Candidates<'a>> {
-        // A column's earlier candidates and its new values are concatenated (one column at a
-        // time) before the selection: reserve the largest of those copies while selecting.
-        let concatenated = match &before {
-            Some(b) => b
-                .columns
-                .iter()
-                .zip(&values)
-                .map(|(c, v)| array_bytes(c) + array_bytes(v))
-                .max()
-                .unwrap_or(0),
-            None => 0,
+        let picks = values
+            .iter()
+            .zip(self.columns)
+            .map(|(v, c)| take_u32(v, top_k_rows(v, self.k, c.largest)?))
+            .collect::<Result<Vec<_>>>()?;
+        drop(values);
+        let picked = Candidates::reserve(picks, self.memory)?;
+        let Some(before) = before else {
+            return Ok(picked);
         };
-        self.memory.try_grow(concatenated)?;
-        let selected = self.select(before.as_ref(), values);
-        self.memory.shrink(concatenated);
-        let columns = selected?;
+        let columns = before
+            .columns
+            .iter()
+            .zip(&picked.columns)
+            .zip(self.columns)
+            .map(|((b, p), c)| {
+                // The copy of one column at a time, held while it is selected again.
+                let copy = array_bytes(b) + array_bytes(p);
+                self.memory.try_grow(copy)?;
+                let selected = arrow::compute::concat(&[b.as_ref(), p.as_ref()])
+                    .map_err(Into::into)
+                    .and_then(|all| take_u32(&all, top_k_rows(&all, self.k, c.largest)?));
+                self.memory.shrink(copy);
+                selected
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // The earlier candidates and the picks are let go as they drop.
+        Candidates::reserve(columns, self.memory)
+    }
+}
+
+impl<'r> Candidates<'r> {
+    /// `columns` held under `memory`.
+    fn reserve(columns: Vec<ArrayRef>, memory: &'r Reservation) -> Result<Self> {
         let bytes = columns.iter().map(array_bytes).sum();
-        self.memory.try_grow(bytes)?;
-        // The earlier candidates are let go now (their bytes go back when `before` drops).
-        drop(before);
-        Ok(Candidates {
+        memory.try_grow(bytes)?;
+        Ok(Self {
             columns,
             bytes,
-            memory: self.memory,
+            memory,
         })
-    }
-
-    /// Each column's rows picked from `before`'s candidates followed by `values`.
-    fn select(
-        &self,
-        before: Option<&Candidates<'a>>,
-        values: Vec<ArrayRef>,
-    ) -> Result<Vec<ArrayRef>> {
-        values
-            .into_iter()
-            .zip(self.columns)
-            .enumerate()
-            .map(|(i, (v, c))| {
-                let all = match before {
-                    Some(b) => {
-                        arrow::compute::concat(&[b.columns[i].as_ref(), v.as_ref() as &dyn Array])?
-                    }
-                    None => v,
-                };
-                take_u32(&all, top_k_rows(&all, self.k, c.largest)?)
-            })
-            .collect()
     }
 }
 
@@ -282,8 +282,8 @@ mod tests {
 
     #[test]
     fn the_concatenated_candidates_are_reserved() {
-        // Three morsels' worth of rows merged into 30,000 candidates: the peak holds the
-        // earlier candidates, their copy followed by the next values, and the new candidates.
+        // Morsels of rows merged into 30,000 candidates: the peak holds the earlier
+        // candidates, the next piece's picks and the copy of both being selected again.
         let df = frame();
         let k = 30_000;
         let temp = tempfile::tempdir().expect("tempdir");
