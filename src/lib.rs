@@ -23,6 +23,7 @@ pub mod exec;
 pub mod expr;
 pub mod frame;
 pub mod io;
+pub mod memory;
 pub mod ml;
 pub(crate) mod optimizer;
 pub(crate) mod physical;

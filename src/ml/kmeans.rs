@@ -37,7 +37,7 @@ use super::kernels::Isa;
 use super::kmeans_wide::{InMemory, Wide};
 use super::lloyd::{kmeans_plusplus, labels_bytes, lloyd, same_clustering, Points, RowMajor, Run};
 use crate::error::{Error, Result};
-use crate::exec::memory::{MemoryPool, Reservation};
+use crate::memory::{MemoryPool, Reservation};
 use crate::expr::{col, lit, when, Expr};
 use crate::frame::{Column, DataFrame};
 use crate::plan::LazyFrame;

@@ -68,7 +68,7 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::Result;
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::io::ScanSource;

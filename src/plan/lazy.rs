@@ -8,7 +8,7 @@ use arrow::datatypes::SchemaRef;
 
 use super::LogicalPlan;
 use crate::error::Result;
-use crate::exec::memory::MemoryPool;
+use crate::memory::MemoryPool;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::io::{IpcWriteOptions, ParquetWriteOptions, SinkFormat};
@@ -31,7 +31,7 @@ pub struct ExecOptions {
     /// bar with it); `None` reports nothing.
     pub progress: Option<Arc<ProgressFn>>,
     /// The memory budget in bytes; `None` uses `FUSEDFRAME_MEMORY_LIMIT` or else a fraction
-    /// of physical memory (see [`crate::exec::memory`]).
+    /// of physical memory (see [`crate::memory`]).
     pub memory_limit: Option<usize>,
     /// A pool shared with other runs (its limit then applies to all of them together);
     /// `None` gives the run a pool of its own of [`memory_limit`](Self::memory_limit) bytes.

@@ -39,7 +39,7 @@ use super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::eval::evaluate;
-use crate::exec::memory::array_bytes;
+use crate::memory::array_bytes;
 use crate::exec::pipeline::{Carry, Running};
 use crate::exec::spill::{spill_frame, Fan, PartitionFiles, SpillFile};
 use crate::expr::Expr;

@@ -223,7 +223,7 @@ fn physical_plans_of_groupings() {
 fn spilled_partitions_that_do_not_fit_are_split_again() {
     use super::{group_frame, key_spec, spill};
     use crate::exec::aggregate::AggSpecs;
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
     use crate::exec::pipeline::{Opened, Running};
     use crate::exec::spill::SpillDir;
     use crate::exec::{Context, Params};

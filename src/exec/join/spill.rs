@@ -52,7 +52,7 @@ use super::collect::Rest;
 use super::encode;
 use super::keys::{hash_word, KeyEncoder};
 use crate::error::{Error, Result};
-use crate::exec::memory::frame_bytes;
+use crate::memory::frame_bytes;
 use crate::exec::pipeline::{piece_rows, Opened, SequentialSource};
 use crate::exec::sort::{merge_runs, KeyRows, Merge};
 use crate::exec::spill::{Fan, PartitionFiles, SpillFile};

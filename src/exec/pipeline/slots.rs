@@ -19,7 +19,7 @@ use arrow::datatypes::SchemaRef;
 
 use super::{Carry, Running};
 use crate::error::{Error, Result};
-use crate::exec::memory::{array_bytes, Reservation};
+use crate::memory::{array_bytes, Reservation};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
 use crate::physical::StreamOp;
 

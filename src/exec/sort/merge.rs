@@ -12,7 +12,7 @@ use arrow::row::{RowConverter, Rows, SortField};
 use super::{comparable, lost_rows};
 use crate::error::{Error, Result};
 use crate::exec::eval::evaluate;
-use crate::exec::memory::{frame_bytes, Reservation};
+use crate::memory::{frame_bytes, Reservation};
 use crate::exec::pipeline::SequentialSource;
 use crate::exec::spill::{SpillFile, SpillReader};
 use crate::exec::Params;

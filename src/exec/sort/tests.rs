@@ -2,7 +2,7 @@
 //! generous to tiny.
 
 use super::*;
-use crate::exec::memory::MemoryPool;
+use crate::memory::MemoryPool;
 use crate::expr::col;
 use crate::frame::Column;
 use crate::physical::{Pipeline, Source};
@@ -189,7 +189,7 @@ fn whole_column_keys() -> Vec<(Vec<Expr>, Vec<SortOptions>)> {
 #[test]
 fn materialized_inputs_spill_in_slices_and_equal_the_in_memory_sort() {
     let df = frame();
-    let bytes = crate::exec::memory::frame_bytes(&df);
+    let bytes = crate::memory::frame_bytes(&df);
     let temp = tempfile::tempdir().expect("tempdir");
     let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
     for (by, options) in whole_column_keys() {
