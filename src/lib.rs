@@ -23,6 +23,7 @@ pub mod exec;
 pub mod expr;
 pub mod frame;
 pub mod io;
+mod lazy;
 pub mod memory;
 pub mod ml;
 pub(crate) mod optimizer;
@@ -46,8 +47,10 @@ pub mod prelude {
         RankMethod, RankOptions, RollingKind, RollingOptions, RowUdf,
     };
     pub use crate::expr::{rand_int, rand_normal, rand_uniform, row_index};
-    pub use crate::frame::{full, ones, range, zeros, Column, DataFrame};
-    pub use crate::io::{scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions};
+    pub use crate::frame::{Column, DataFrame};
+    pub use crate::io::CsvOptions;
+    pub use crate::plan::{full, ones, range, zeros};
+    pub use crate::plan::{scan_csv, scan_csv_with, scan_ipc, scan_parquet};
     pub use crate::io::{IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions};
     pub use crate::ml::prelude::*;
     pub use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};

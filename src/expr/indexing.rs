@@ -13,7 +13,7 @@ use arrow::datatypes::{DataType, Schema};
 use super::function::{first_input, second_input, FunctionFamily, FunctionKind};
 use super::Expr;
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
+use super::dtype_name;
 
 /// The indexing functions (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
