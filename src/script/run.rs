@@ -103,7 +103,7 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
     exec.rows_written = options.rows_written.clone();
     let ev = script.eval_with(&exec)?;
     #[cfg(feature = "plot")]
-    if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
+    if let Some(done) = super::plot::run_picture(&ev, options, out) {
         return done;
     }
     // A model prints its summary; its table is what CSV/JSON/--output carry.

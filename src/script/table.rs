@@ -524,5 +524,5 @@ pub fn register(r: &mut Registry) {
 
     // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
     #[cfg(feature = "plot")]
-    crate::plot::script::register(r);
+    super::plot::register(r);
 }
