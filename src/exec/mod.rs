@@ -37,10 +37,10 @@ mod spill;
 mod spilled;
 pub(crate) mod value;
 
-pub use alloc::tune_allocator;
 /// The memory budget, at its old path (it lives below every layer that reserves memory).
 pub use crate::memory;
 pub use crate::memory::MORSEL_ROWS;
+pub use alloc::tune_allocator;
 pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;

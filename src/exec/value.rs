@@ -69,4 +69,3 @@ pub fn scalar_to_array(s: &Scalar, dt: &DataType, len: usize) -> Result<ArrayRef
         Ok(crate::exec::kernels::cast::cast(&a, dt)?)
     }
 }
-

@@ -26,8 +26,8 @@ mod ordering;
 pub(crate) mod over;
 mod predicate;
 mod random;
-mod scale;
 mod scalar;
+mod scale;
 mod string;
 pub mod temporal;
 pub mod types;
@@ -35,10 +35,10 @@ mod udf;
 mod window;
 
 pub use aggregate::{corr, len, AggFunc};
-pub use display::{dtype_name, format_float};
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use describe::DescribeFunction;
 pub(crate) use describe::STATISTICS;
+pub use display::{dtype_name, format_float};
 pub use fill::{Fill, FillFunction};
 pub(crate) use function::{match_family, FunctionFamily};
 pub use function::{Function, FunctionKind};
@@ -50,14 +50,13 @@ pub use math::MathFunction;
 pub use ordering::{sort_options_text, OrderingFunction, SortOptions};
 pub use predicate::PredicateFunction;
 pub use random::{rand_int, rand_normal, rand_uniform, RandomFunction};
-pub use scale::ScaleFunction;
-pub(crate) use scalar::{array_to_scalar, scalar_array};
 pub use scalar::Scalar;
+pub(crate) use scalar::{array_to_scalar, scalar_array};
+pub use scale::ScaleFunction;
 pub use string::{Pattern, StrNamespace, StringFunction};
 pub use temporal::{date, datetime, DtNamespace, TemporalFunction};
 pub use udf::{map_rows, ColumnUdf, RowUdf, UdfFunction};
 pub use window::{RankMethod, RankOptions, RollingKind, RollingOptions, WindowFunction};
-
 
 use arrow::datatypes::DataType;
 

@@ -27,8 +27,8 @@ use super::kmeans_wide::{Block, ChunkOps, Wide, WideChunks};
 use super::lloyd::{assign_rows, merge_assigned, per_target, Points, RowMajor};
 use super::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
-use crate::memory::Reservation;
 use crate::frame::DataFrame;
+use crate::memory::Reservation;
 use crate::physical::RowChunks;
 
 /// Rows per chunk: the in-memory fit's chunk.

@@ -129,8 +129,8 @@ fn poisoned() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::MemoryPool;
     use crate::frame::DataFrame;
+    use crate::memory::MemoryPool;
     use crate::ml::chunks::{named_frame, InMemory};
 
     fn matrix<T: crate::frame::NdElement>(

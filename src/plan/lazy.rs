@@ -10,9 +10,9 @@ use arrow::datatypes::SchemaRef;
 
 use super::LogicalPlan;
 use crate::error::Result;
-use crate::memory::MemoryPool;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
+use crate::memory::MemoryPool;
 
 /// A progress callback: told `(morsels done, morsels total)` as a pipeline runs, from worker
 /// threads.

@@ -32,7 +32,6 @@ impl DataFrame {
     }
 }
 
-
 fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
     LazyFrame::from_plan(LogicalPlan::Scan {
         source: Arc::new(ScanSource::new(path.as_ref(), format)),

@@ -78,9 +78,9 @@ pub(crate) fn run_picture(
     options: &super::run::RunOptions,
     out: &mut dyn std::io::Write,
 ) -> Option<crate::Result<()>> {
-    use crate::error::Error;
     use super::output::Format;
     use super::Output;
+    use crate::error::Error;
 
     let picture = options
         .output

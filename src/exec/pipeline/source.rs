@@ -18,9 +18,9 @@ use crate::exec::join::{probe_morsel, BuiltSide};
 use crate::exec::Params;
 use crate::frame::DataFrame;
 use crate::io::MorselSource;
+use crate::memory::Reservation;
 #[cfg(doc)]
 use crate::memory::{piece_rows, MORSEL_ROWS, PIECE_BYTES};
-use crate::memory::Reservation;
 use crate::physical::StreamOp;
 
 /// A source whose morsels must be asked for in increasing order, a wave at a time (the merge

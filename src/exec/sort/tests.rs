@@ -2,9 +2,9 @@
 //! generous to tiny.
 
 use super::*;
-use crate::memory::MemoryPool;
 use crate::expr::col;
 use crate::frame::Column;
+use crate::memory::MemoryPool;
 use crate::physical::{Pipeline, Source};
 
 /// 200,003 rows: float keys with NaN, -0.0, nulls and many ties; an integer key; text; and
