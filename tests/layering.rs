@@ -165,7 +165,8 @@ fn the_checker_sees_through_comments_strings_and_test_code() {
     let text = "use crate::plan::X;\n// crate::script\nlet s = \"crate::ml\";\n\
                 #[cfg(test)]\nmod tests { use crate::lazy::Y; }\n\
                 #[cfg(all(test, feature = \"plot\"))]\nfn f() { crate::plot::g(); }\n\
-                use crate::{exec::A, memory};\nfn g() { super::super::io::h(); let c = '\"'; }";
+                use crate::{exec::A, memory};\nfn g() { super::super::io::h(); let c = '\"'; }\n\
+                let d = '\\''; let e = \"\\\"\"; crate::ml::k();";
     let refs: Vec<(String, usize)> = references(
         &blank_test_items(&strip(text)),
         &["frame".into(), "x".into()],
@@ -179,7 +180,8 @@ fn the_checker_sees_through_comments_strings_and_test_code() {
             ("plan".into(), 1),
             ("exec".into(), 8),
             ("memory".into(), 8),
-            ("io".into(), 9)
+            ("io".into(), 9),
+            ("ml".into(), 10)
         ]
     );
     assert_eq!(
@@ -370,7 +372,7 @@ fn strip(text: &str) -> String {
         } else if c[i] == '\'' {
             // A character literal ('a', '\n', '\u{1F600}') or a lifetime ('a), which is kept.
             let end = if c.get(i + 1) == Some(&'\\') {
-                (i + 2..c.len()).find(|&j| c[j] == '\'').map(|j| j + 1)
+                (i + 3..c.len()).find(|&j| c[j] == '\'').map(|j| j + 1)
             } else if c.get(i + 2) == Some(&'\'') {
                 Some(i + 3)
             } else {
