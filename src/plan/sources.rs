@@ -13,12 +13,11 @@
 //! the value's type (`7` gives Int64, `7.0` Float64, `true` Boolean). A repeated column name
 //! is an error when the query is planned, as anywhere else.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array};
 use arrow::datatypes::{Field, Schema};
-
-use std::path::Path;
 
 use super::{LazyFrame, LogicalPlan};
 use crate::expr::{col, scalar_array, Scalar};
@@ -32,6 +31,7 @@ impl DataFrame {
     }
 }
 
+/// A lazy frame over the file at `path`; nothing is read until the query needs its schema.
 fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
     LazyFrame::from_plan(LogicalPlan::Scan {
         source: Arc::new(ScanSource::new(path.as_ref(), format)),
