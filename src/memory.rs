@@ -22,7 +22,7 @@
 //! RAM and the cgroup's limit, when there is one). Each run gets its own pool unless
 //! [`ExecOptions::memory_pool`](crate::plan::ExecOptions) shares one between runs.
 //!
-//! The sizes of the pieces operators pass ([`MORSEL_ROWS`], [`piece_rows`]) and the byte
+//! The sizes of the pieces operators pass ([`MORSEL_ROWS`], `piece_rows`) and the byte
 //! counts of frames ([`frame_bytes`]) live here too: the readers and writers (`io`), the
 //! physical plan's model fits and the executor all size what they hold by them, so this module
 //! sits low in the crate (above `frame`, below `io`; see the crate docs) and needs nothing
@@ -59,7 +59,7 @@ pub const MORSEL_ROWS: usize = 1 << 16;
 /// Bytes a piece aims at: large enough that per-piece overhead is small, small enough that a
 /// piece's intermediates stay in cache and a few per worker cost little memory. Typical
 /// tables (up to 16 eight-byte columns) keep [`MORSEL_ROWS`]-row pieces.
-pub const PIECE_BYTES: usize = 8 << 20;
+pub(crate) const PIECE_BYTES: usize = 8 << 20;
 
 /// Rows per piece for a pipeline whose rows have these schemas (its source's and each
 /// operator's output): [`MORSEL_ROWS`], or fewer (a multiple of 64, at least 64) when the
@@ -67,7 +67,7 @@ pub const PIECE_BYTES: usize = 8 << 20;
 ///
 /// A row's width is estimated from its types: fixed-width values by their width, booleans as
 /// one byte, text and binary as 16 bytes, anything nested as 32.
-pub fn piece_rows<'s>(schemas: impl IntoIterator<Item = &'s Schema>) -> usize {
+pub(crate) fn piece_rows<'s>(schemas: impl IntoIterator<Item = &'s Schema>) -> usize {
     let widest = schemas
         .into_iter()
         .map(|s| {
