@@ -72,13 +72,13 @@ pub enum Error {
     Script(String),
     /// A query that needs more memory than its budget: `operator` (as plan text names it)
     /// asked for `requested` more bytes while `reserved` of the `limit` were in use. See
-    /// [`crate::exec::memory`].
+    /// [`crate::memory`].
     #[error("memory limit exceeded: {operator} needs {} more, but {} of the {} budget are in use; \
         raise the budget (ExecOptions::memory_limit, --memory-limit, FUSEDFRAME_MEMORY_LIMIT) or \
         reduce what the query holds at once (write with a sink instead of collecting)",
-        crate::exec::memory::human_bytes(*.requested),
-        crate::exec::memory::human_bytes(*.reserved),
-        crate::exec::memory::human_bytes(*.limit))]
+        human_bytes(*.requested),
+        human_bytes(*.reserved),
+        human_bytes(*.limit))]
     MemoryLimit {
         /// The operator asking, as plan text names it (`SORT`, `GROUP_BY`, `HASH_JOIN`, ...).
         operator: String,
@@ -137,6 +137,23 @@ impl From<arrow::error::ArrowError> for Error {
             },
             other => Error::Internal(other.to_string()),
         }
+    }
+}
+
+/// `bytes` as people read it (`1.5 GiB`), for messages ([`Error::MemoryLimit`] shows its sizes
+/// with it, so it lives here, below every module that reports sizes).
+pub fn human_bytes(bytes: usize) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 

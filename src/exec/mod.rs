@@ -28,7 +28,6 @@ pub(crate) mod groups;
 mod hoisted;
 mod join;
 pub(crate) mod kernels;
-pub mod memory;
 mod pipeline;
 pub(crate) mod pool;
 mod rescan;
@@ -38,8 +37,10 @@ mod spill;
 mod spilled;
 pub(crate) mod value;
 
+/// The memory budget, at its old path (it lives below every layer that reserves memory).
+pub use crate::memory;
+pub use crate::memory::MORSEL_ROWS;
 pub use alloc::tune_allocator;
-pub(crate) use pipeline::piece_rows;
 pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;
@@ -58,11 +59,6 @@ use crate::physical::{
     GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp,
 };
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
-
-/// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
-/// enough to amortize per-morsel overhead. Wide rows get fewer (`piece_rows` sizes pieces
-/// by bytes); fixed per schema, so results never depend on the thread count.
-pub const MORSEL_ROWS: usize = 1 << 16;
 
 /// Parameter values bound during a run (`$name` in plan text), each of its declared type.
 #[derive(Clone, Debug, Default)]

@@ -9,8 +9,8 @@ mod slots;
 mod source;
 mod windows;
 
+pub(crate) use crate::memory::{piece_rows, PIECE_BYTES};
 pub(crate) use source::{apply, Builds, Kept, Opened, SequentialSource, Through};
-pub use source::{piece_rows, PIECE_BYTES};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -14,9 +14,9 @@
 use arrow::datatypes::{DataType, Schema};
 
 use super::types::{is_arith, is_decimal, is_duration, is_string, is_temporal, DECIMAL_PRECISION};
+use super::{dtype_name, format_float};
 use super::{Expr, Scalar};
 use crate::error::{Error, Result};
-use crate::frame::display::{dtype_name, format_float};
 
 /// Aggregates. Plain ones follow NumPy (NaN propagates); the `Nan*` family skips NaN; all skip
 /// nulls. `ddof` is explicit for `Std`/`Var` (NumPy's default is 0).

@@ -7,11 +7,11 @@
 
 use arrow::datatypes::{DataType, Schema};
 
+use super::dtype_name;
 use super::function::{expr_list, required_input, FunctionFamily, FunctionKind};
 use super::types::{numeric_input, supertype};
 use super::Expr;
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
 
 /// The `statistic` column of `describe()`: the rows its statistics come in.
 pub const STATISTICS: [&str; 9] = [

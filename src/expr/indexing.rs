@@ -10,10 +10,10 @@
 
 use arrow::datatypes::{DataType, Schema};
 
+use super::dtype_name;
 use super::function::{first_input, second_input, FunctionFamily, FunctionKind};
 use super::Expr;
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
 
 /// The indexing functions (see the module docs).
 #[derive(Clone, Debug, PartialEq)]

@@ -7,11 +7,11 @@
 
 use arrow::datatypes::{DataType, Schema};
 
+use super::format_float;
 use super::function::{first_input, second_input, FunctionFamily, FunctionKind};
 use super::types::{arith_input, arith_type, float_type};
 use super::Expr;
 use crate::error::Result;
-use crate::frame::display::format_float;
 
 /// The arithmetic functions (see the module docs).
 #[derive(Clone, Debug, PartialEq)]

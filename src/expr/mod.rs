@@ -26,6 +26,7 @@ mod ordering;
 pub(crate) mod over;
 mod predicate;
 mod random;
+mod scalar;
 mod scale;
 mod string;
 pub mod temporal;
@@ -37,6 +38,7 @@ pub use aggregate::{corr, len, AggFunc};
 pub use builders::{all_numeric, col, cols, lit, when, Then, When};
 pub use describe::DescribeFunction;
 pub(crate) use describe::STATISTICS;
+pub use display::{dtype_name, format_float};
 pub use fill::{Fill, FillFunction};
 pub(crate) use function::{match_family, FunctionFamily};
 pub use function::{Function, FunctionKind};
@@ -48,15 +50,15 @@ pub use math::MathFunction;
 pub use ordering::{sort_options_text, OrderingFunction, SortOptions};
 pub use predicate::PredicateFunction;
 pub use random::{rand_int, rand_normal, rand_uniform, RandomFunction};
+pub use scalar::Scalar;
+pub(crate) use scalar::{array_to_scalar, scalar_array};
 pub use scale::ScaleFunction;
 pub use string::{Pattern, StrNamespace, StringFunction};
 pub use temporal::{date, datetime, DtNamespace, TemporalFunction};
 pub use udf::{map_rows, ColumnUdf, RowUdf, UdfFunction};
 pub use window::{RankMethod, RankOptions, RollingKind, RollingOptions, WindowFunction};
 
-use std::sync::Arc;
-
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::DataType;
 
 /// A lazy column expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,92 +198,6 @@ impl BinaryOp {
             BinaryOp::And => "&",
             BinaryOp::Or => "|",
         }
-    }
-}
-
-/// A single typed value.
-///
-/// Equality is structural: floats compare by their bits, so a NaN literal equals itself (an
-/// expression holding `lit(f64::NAN)` must equal its own clone for the optimizer to recognise
-/// it) and `0.0` differs from `-0.0`.
-#[derive(Clone, Debug)]
-pub enum Scalar {
-    /// Untyped null (takes the type of what it is combined with).
-    Null,
-    /// A boolean.
-    Boolean(bool),
-    /// A signed 64-bit integer.
-    Int64(i64),
-    /// An unsigned 64-bit integer.
-    UInt64(u64),
-    /// A 64-bit float (NaN is a value, not a null).
-    Float64(f64),
-    /// A string.
-    Utf8(String),
-    /// Days since 1970-01-01 (`date("1994-01-01")`).
-    Date32(i32),
-    /// A timestamp in the given unit since the epoch (`datetime("2020-01-01T00:00:00")`). With
-    /// a time zone it is an instant (the value counts from 1970-01-01 UTC); without one it is
-    /// a wall-clock time.
-    Timestamp(i64, TimeUnit, Option<Arc<str>>),
-    /// A length of time in the given unit (what subtracting dates gives).
-    Duration(i64, TimeUnit),
-    /// An exact decimal: the unscaled value, the precision and the scale (the value is
-    /// `v / 10^scale`), as Arrow's `Decimal128(precision, scale)` holds it.
-    Decimal128(i128, u8, i8),
-}
-
-impl PartialEq for Scalar {
-    fn eq(&self, other: &Self) -> bool {
-        use Scalar::*;
-        match (self, other) {
-            (Null, Null) => true,
-            (Boolean(a), Boolean(b)) => a == b,
-            (Int64(a), Int64(b)) => a == b,
-            (UInt64(a), UInt64(b)) => a == b,
-            (Float64(a), Float64(b)) => a.to_bits() == b.to_bits(),
-            (Utf8(a), Utf8(b)) => a == b,
-            (Date32(a), Date32(b)) => a == b,
-            (Timestamp(a, u, z), Timestamp(b, v, y)) => a == b && u == v && z == y,
-            (Duration(a, u), Duration(b, v)) => a == b && u == v,
-            (Decimal128(a, p, s), Decimal128(b, q, t)) => a == b && p == q && s == t,
-            _ => false,
-        }
-    }
-}
-
-impl Scalar {
-    /// The Arrow type of this value.
-    pub fn data_type(&self) -> DataType {
-        match self {
-            Scalar::Null => DataType::Null,
-            Scalar::Boolean(_) => DataType::Boolean,
-            Scalar::Int64(_) => DataType::Int64,
-            Scalar::UInt64(_) => DataType::UInt64,
-            Scalar::Float64(_) => DataType::Float64,
-            Scalar::Utf8(_) => DataType::Utf8,
-            Scalar::Date32(_) => DataType::Date32,
-            Scalar::Timestamp(_, u, tz) => DataType::Timestamp(*u, tz.clone()),
-            Scalar::Duration(_, u) => DataType::Duration(*u),
-            Scalar::Decimal128(_, p, s) => DataType::Decimal128(*p, *s),
-        }
-    }
-
-    /// The value as `f64` when numeric (or boolean), else `None`.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Scalar::Boolean(b) => Some(f64::from(u8::from(*b))),
-            Scalar::Int64(v) => Some(*v as f64),
-            Scalar::UInt64(v) => Some(*v as f64),
-            Scalar::Float64(v) => Some(*v),
-            Scalar::Decimal128(v, _, s) => Some(types::decimal_to_f64(*v, *s)),
-            _ => None,
-        }
-    }
-
-    /// True for [`Scalar::Null`].
-    pub fn is_null(&self) -> bool {
-        matches!(self, Scalar::Null)
     }
 }
 

@@ -12,11 +12,11 @@
 
 use arrow::datatypes::{DataType, Schema};
 
+use super::dtype_name;
 use super::function::{first_input, FunctionFamily, FunctionKind};
 use super::types::is_numeric;
 use super::Expr;
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
 
 /// How `sort`, `sort_by` and `arg_sort` order values.
 ///

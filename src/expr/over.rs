@@ -14,10 +14,10 @@
 
 use arrow::datatypes::{DataType, Schema};
 
+use super::dtype_name;
 use super::types::typed;
 use super::Expr;
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
 
 impl Expr {
     /// This expression within each group of rows with equal `partition_by` values, the result

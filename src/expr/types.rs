@@ -13,10 +13,10 @@
 
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
+use super::dtype_name;
 use super::temporal::calendar::finer_unit;
 use super::{BinaryOp, Expr, Scalar};
 use crate::error::{Error, Result};
-use crate::frame::display::dtype_name;
 
 /// True for integer and float types.
 pub fn is_numeric(dt: &DataType) -> bool {

@@ -9,37 +9,15 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::DataFrame;
 use crate::expr::temporal::calendar::{ticks_per_second, unit_name, Zone};
-use crate::expr::Scalar;
+use crate::expr::{array_to_scalar, Scalar};
+/// Type names and floats print the same in plan text, messages and tables, so they are
+/// defined once in the expression layer below (and stay reachable here).
+pub use crate::expr::{dtype_name, format_float};
 
 /// Rows shown before eliding the middle (like Polars' default of 10: five head, five tail).
 const MAX_ROWS: usize = 10;
 /// Cells longer than this are cut with an ellipsis.
 const MAX_CELL: usize = 32;
-
-/// Short dtype name as Polars prints it.
-pub fn dtype_name(dt: &DataType) -> String {
-    match dt {
-        DataType::Boolean => "bool".into(),
-        DataType::Int8 => "i8".into(),
-        DataType::Int16 => "i16".into(),
-        DataType::Int32 => "i32".into(),
-        DataType::Int64 => "i64".into(),
-        DataType::UInt8 => "u8".into(),
-        DataType::UInt16 => "u16".into(),
-        DataType::UInt32 => "u32".into(),
-        DataType::UInt64 => "u64".into(),
-        DataType::Float32 => "f32".into(),
-        DataType::Float64 => "f64".into(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "str".into(),
-        DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(u, None) => format!("datetime[{}]", unit_name(*u)),
-        DataType::Timestamp(u, Some(tz)) => format!("datetime[{}, {tz}]", unit_name(*u)),
-        DataType::Duration(u) => format!("duration[{}]", unit_name(*u)),
-        DataType::Decimal128(p, s) => format!("decimal[{p},{s}]"),
-        DataType::Null => "null".into(),
-        other => other.to_string().to_lowercase(),
-    }
-}
 
 /// Format one cell as the table (and the CLI's table output) shows it.
 pub fn format_cell(array: &ArrayRef, row: usize) -> String {
@@ -94,7 +72,7 @@ fn temporal_cell(array: &ArrayRef, row: usize) -> String {
 /// (`2020-03-08T03:30:00-04:00`), which Arrow's formatter cannot give for named zones without
 /// its own zone database. The CSV and JSON writers use it too.
 pub(crate) fn zoned_timestamp_text(array: &ArrayRef, row: usize) -> String {
-    let Ok(v) = crate::exec::value::array_to_scalar(array.as_ref(), row) else {
+    let Ok(v) = array_to_scalar(array.as_ref(), row) else {
         return "?".into();
     };
     match v {
@@ -128,7 +106,7 @@ pub(crate) fn zoned_timestamp_text(array: &ArrayRef, row: usize) -> String {
 
 /// A duration as Polars writes it: `13d`, `1h 30m`, `250ms`.
 fn duration_text(array: &ArrayRef, row: usize) -> String {
-    let Ok(v) = crate::exec::value::array_to_scalar(array.as_ref(), row) else {
+    let Ok(v) = array_to_scalar(array.as_ref(), row) else {
         return "?".into();
     };
     match v {
@@ -160,31 +138,6 @@ fn duration_text(array: &ArrayRef, row: usize) -> String {
             }
         }
         _ => "?".into(),
-    }
-}
-
-/// Floats print like Polars: integral values keep a `.0`, specials are `NaN`, `inf`, `-inf`.
-pub fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "inf" } else { "-inf" }.into()
-    } else if v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.1}")
-    } else if v.abs() >= 1e15 || v.abs() < 1e-5 {
-        format!("{v:e}")
-    } else {
-        let s = format!("{v}");
-        // Six significant decimals, like Polars' default float formatting.
-        match s.split_once('.') {
-            Some((int, frac)) if frac.len() > 6 => {
-                let r = format!("{v:.6}");
-                let r = r.trim_end_matches('0');
-                let _ = int;
-                r.to_string()
-            }
-            _ => s,
-        }
     }
 }
 

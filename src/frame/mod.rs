@@ -10,13 +10,11 @@ pub mod display;
 mod ndarray_conv;
 #[cfg(feature = "polars")]
 mod polars_conv;
-mod sources;
 
 pub use column::{Column, IntoArray};
 pub(crate) use concat::concat as concat_arrays;
 pub(crate) use concat::{fixed_width, join_nulls, write_values, ColumnBuffer};
 pub use ndarray_conv::NdElement;
-pub use sources::{full, ones, range, zeros};
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -229,11 +227,6 @@ impl DataFrame {
     pub fn tail(&self, n: usize) -> Self {
         let n = n.min(self.height);
         self.slice(self.height - n, n)
-    }
-
-    /// Start a lazy query over this frame.
-    pub fn lazy(self) -> crate::plan::LazyFrame {
-        crate::plan::LazyFrame::from_dataframe(self)
     }
 
     /// Convert to an Arrow `RecordBatch` (zero-copy).

@@ -470,8 +470,8 @@ mod tests {
                 .collect()
                 .unwrap()
         };
-        let got = lf(crate::io::scan_ipc(&path));
+        let got = lf(crate::plan::scan_ipc(&path));
         assert!(got.equals(&lf(df.clone().lazy())));
-        assert!(crate::io::scan_ipc(&path).collect().unwrap().equals(&df));
+        assert!(crate::plan::scan_ipc(&path).collect().unwrap().equals(&df));
     }
 }

@@ -25,7 +25,7 @@ pub mod parquet_prune;
 pub mod sink;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
 
@@ -36,7 +36,6 @@ pub use self::sink::{PendingFile, SinkFormat};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
-use crate::plan::{LazyFrame, LogicalPlan};
 
 /// A decoded-on-demand list of morsels, each a frame of the projected columns.
 pub trait MorselSource: Send + Sync {
@@ -242,42 +241,6 @@ pub(crate) fn scan_schema(file: &Schema) -> Schema {
             .map(|f| Field::new(f.name(), f.data_type().clone(), true))
             .collect::<Vec<_>>(),
     )
-}
-
-fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
-    LazyFrame::from_plan(LogicalPlan::Scan {
-        source: Arc::new(ScanSource::new(path.as_ref(), format)),
-        projection: None,
-        predicate: None,
-        limit: None,
-    })
-}
-
-/// Scan a CSV file with default options (header row, comma, schema inferred from the first
-/// 1000 rows). Errors (missing file, bad rows) surface at `schema()` or `collect()`.
-pub fn scan_csv(path: impl AsRef<Path>) -> LazyFrame {
-    scan(path, FileFormat::Csv(CsvOptions::default()))
-}
-
-/// Scan a CSV file with options.
-///
-/// ```no_run
-/// use fusedframe::prelude::*;
-/// let lf = scan_csv_with("datasets/stocks.csv", CsvOptions::new().date_format("date", "%b %d %Y"));
-/// ```
-pub fn scan_csv_with(path: impl AsRef<Path>, options: CsvOptions) -> LazyFrame {
-    scan(path, FileFormat::Csv(options))
-}
-
-/// Scan a Parquet file; row groups are decoded in parallel.
-pub fn scan_parquet(path: impl AsRef<Path>) -> LazyFrame {
-    scan(path, FileFormat::Parquet)
-}
-
-/// Scan an Arrow IPC file (Feather v2) or stream (`.arrows`, `pyarrow.ipc.new_stream`),
-/// memory-mapped; the format is told by the file's first bytes.
-pub fn scan_ipc(path: impl AsRef<Path>) -> LazyFrame {
-    scan(path, FileFormat::Ipc)
 }
 
 /// Write `df` as CSV (header row, comma; nulls as empty fields).

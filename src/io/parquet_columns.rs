@@ -269,7 +269,7 @@ mod tests {
             }
             // And a whole query, as users run it.
             let run = |threads| {
-                crate::io::scan_parquet(&path)
+                crate::plan::scan_parquet(&path)
                     .collect_with(&ExecOptions::new().threads(threads))
                     .unwrap()
             };

@@ -261,7 +261,7 @@ impl<W: Write> IpcWriter<W> {
             writer,
             path: path.to_path_buf(),
             schema: schema.clone(),
-            rows: crate::exec::piece_rows([schema.as_ref()]),
+            rows: crate::memory::piece_rows([schema.as_ref()]),
             waiting: vec![],
             waiting_rows: 0,
         })
@@ -419,7 +419,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             .try_for_each(|(w, leaf)| w.write(leaf))
             .map_err(|e| parquet_error(&path, e))?;
         self.rows += df.height();
-        self.bytes += crate::exec::memory::frame_bytes(df);
+        self.bytes += crate::memory::frame_bytes(df);
         Ok(())
     }
 
@@ -457,7 +457,7 @@ impl<W: Write + Send> ParquetWriter<W> {
         let left = df.height() - start;
         let (max_bytes, max_rows) = self.limits;
         let by_rows = max_rows.map_or(left, |r| r.saturating_sub(self.rows));
-        let per_row = crate::exec::memory::frame_bytes(df).div_ceil(df.height().max(1));
+        let per_row = crate::memory::frame_bytes(df).div_ceil(df.height().max(1));
         let by_bytes = max_bytes.saturating_sub(self.bytes) / per_row.max(1);
         // A row group takes at least one row.
         left.min(by_rows).min(by_bytes.max(1))

@@ -37,9 +37,9 @@ use super::kernels::Isa;
 use super::kmeans_wide::{InMemory, Wide};
 use super::lloyd::{kmeans_plusplus, labels_bytes, lloyd, same_clustering, Points, RowMajor, Run};
 use crate::error::{Error, Result};
-use crate::exec::memory::{MemoryPool, Reservation};
 use crate::expr::{col, lit, when, Expr};
 use crate::frame::{Column, DataFrame};
+use crate::memory::{MemoryPool, Reservation};
 use crate::plan::LazyFrame;
 
 /// From this many features on, k-means reads the frame's columns in place and measures

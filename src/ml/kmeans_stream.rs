@@ -27,8 +27,8 @@ use super::kmeans_wide::{Block, ChunkOps, Wide, WideChunks};
 use super::lloyd::{assign_rows, merge_assigned, per_target, Points, RowMajor};
 use super::{KMeans, KMeansModel};
 use crate::error::{Error, Result};
-use crate::exec::memory::Reservation;
 use crate::frame::DataFrame;
+use crate::memory::Reservation;
 use crate::physical::RowChunks;
 
 /// Rows per chunk: the in-memory fit's chunk.
@@ -315,7 +315,7 @@ impl WideChunks for WideRescanned<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
     use crate::ml::chunks::{named_frame, InMemory};
 
     /// Four blobs in `d` dimensions, far from the origin (the f32 means round).

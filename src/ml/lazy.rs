@@ -16,9 +16,9 @@ use super::{
     KMeans, KMeansModel, LinearModel, LinearRegression, MiniBatchKMeans, Pca, PcaModel, PcaSolver,
 };
 use crate::error::{Error, Result};
-use crate::exec::memory::Reservation;
 use crate::expr::col;
 use crate::frame::DataFrame;
+use crate::memory::Reservation;
 use crate::physical::{FitState, ModelFit, PhysicalNode, PhysicalPlan, RowChunks};
 use crate::plan::{ExecOptions, LazyFrame};
 

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::data::CHUNK;
 use super::kernels::{self, Isa, PackedCentres};
 use crate::error::Result;
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 
 /// A store of centred points that k-means can run on.
 pub(crate) trait Points: Sync {
@@ -414,7 +414,7 @@ mod tests {
 
     use super::*;
     use crate::error::Error;
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
 
     /// Three tight groups of `n / 3` points on a line, `n` points in all.
     fn groups(n: usize) -> RowMajor {

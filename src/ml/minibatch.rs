@@ -29,7 +29,7 @@ use super::kernels::{self, Isa, PackedCentres};
 use super::lloyd::{assign_rows, below, chunked_sum, kmeans_plusplus, Points, RowMajor};
 use super::KMeansModel;
 use crate::error::{Error, Result};
-use crate::exec::memory::{MemoryPool, Reservation};
+use crate::memory::{MemoryPool, Reservation};
 
 /// Mini-batch k-means settings: `MiniBatchKMeans::new(8).seed(0)`; the defaults are
 /// scikit-learn's.
@@ -601,7 +601,7 @@ mod tests {
 
     #[test]
     fn the_samples_and_labels_are_reserved() {
-        use crate::exec::memory::MemoryPool;
+        use crate::memory::MemoryPool;
         use crate::ml::lloyd::seeding_bytes;
         let x = blobs();
         let (n, d) = x.dim();

@@ -32,7 +32,7 @@ use super::moments::{stats_of, Moments};
 pub use super::pca_model::PcaModel;
 use super::randomized::{randomized_svd, CentredProducts, RandomizedOptions};
 use crate::error::{Error, Result};
-use crate::exec::memory::{MemoryPool, Reservation};
+use crate::memory::{MemoryPool, Reservation};
 
 /// How many components to keep.
 #[derive(Clone, Debug, PartialEq)]

@@ -23,7 +23,7 @@ use super::products::{row_range, tmul_total};
 use super::randomized::CentredProducts;
 use super::{Pca, PcaModel, PcaSolver};
 use crate::error::{Error, Result};
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 use crate::physical::RowChunks;
 
 /// Rows per chunk: the in-memory passes' chunk.
@@ -129,8 +129,8 @@ fn poisoned() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::memory::MemoryPool;
     use crate::frame::DataFrame;
+    use crate::memory::MemoryPool;
     use crate::ml::chunks::{named_frame, InMemory};
 
     fn matrix<T: crate::frame::NdElement>(

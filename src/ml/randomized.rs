@@ -26,7 +26,7 @@ use super::data::{Cols, Elem};
 use super::linalg::{self, ColMajor};
 use super::pca::PowerIterationNormalizer;
 use crate::error::Result;
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 
 /// The randomized solver's settings (see [`super::Pca`]'s builder methods).
 #[derive(Clone, Copy, Debug)]

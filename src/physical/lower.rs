@@ -448,8 +448,8 @@ pub(crate) fn streaming_aggregates(
 #[cfg(test)]
 mod tests {
     use crate::expr::{col, lit, Fill, SortOptions};
-    use crate::io::scan_parquet;
     use crate::optimizer::test_util::{frame, sorted_parquet};
+    use crate::plan::scan_parquet;
 
     fn physical(lf: &crate::plan::LazyFrame, dir: Option<&tempfile::TempDir>) -> String {
         let text = lf.explain_physical().expect("lower");

@@ -68,10 +68,10 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::Result;
-use crate::exec::memory::Reservation;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
 use crate::io::ScanSource;
+use crate::memory::Reservation;
 
 pub(crate) use join::{JoinSpec, Side};
 pub(crate) use lower::lower;

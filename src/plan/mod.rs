@@ -12,6 +12,7 @@ mod group;
 pub mod join;
 mod lazy;
 mod sampling;
+mod sources;
 
 pub use frames::concat;
 pub(crate) use frames::concat_schema;
@@ -20,6 +21,7 @@ pub use group::{GroupOutput, LazyGroupBy};
 pub use join::JoinType;
 pub(crate) use join::{JoinColumn, JoinLayout};
 pub use lazy::{ExecOptions, IntoSortOptions, LazyFrame, ProgressFn, RowsFn};
+pub use sources::{full, ones, range, scan_csv, scan_csv_with, scan_ipc, scan_parquet, zeros};
 
 use std::sync::Arc;
 

@@ -39,7 +39,8 @@
 //!   data coordinates); `ticks`: axis ticks and labels (numbers, calendar dates, categories);
 //!   `render`: plotters drawing to SVG and PNG with the embedded DejaVu Sans (`fonts/`);
 //!   `thin`: fewer marks for long lines and dense scatters, same pixels; `models`: the
-//!   models' pictures; `script`: the plot vocabulary of query scripts.
+//!   models' pictures. (The plot vocabulary of query scripts is `script::plot`, above this
+//!   module.)
 
 mod evcxr;
 mod html;
@@ -54,8 +55,6 @@ mod figure;
 mod models;
 #[cfg(feature = "plot")]
 mod render;
-#[cfg(all(feature = "plot", feature = "script"))]
-pub(crate) mod script;
 #[cfg(feature = "plot")]
 mod thin;
 #[cfg(feature = "plot")]

@@ -403,7 +403,7 @@ fn histograms_of_real_columns_match_numpy() {
     ];
     for (file, column, bins, want) in cases {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let df = crate::io::scan_csv(&path).collect().expect("read");
+        let df = crate::plan::scan_csv(&path).collect().expect("read");
         let kind = build::Kind::Hist {
             column: column.into(),
             bins,

@@ -54,6 +54,8 @@ mod ops;
 mod outcome;
 pub mod output;
 mod parse;
+#[cfg(feature = "plot")]
+mod plot;
 pub mod run;
 mod session;
 mod table;

@@ -103,7 +103,7 @@ pub fn run_script(script: &Script, options: &RunOptions, out: &mut dyn Write) ->
     exec.rows_written = options.rows_written.clone();
     let ev = script.eval_with(&exec)?;
     #[cfg(feature = "plot")]
-    if let Some(done) = crate::plot::script::run_picture(&ev, options, out) {
+    if let Some(done) = super::plot::run_picture(&ev, options, out) {
         return done;
     }
     // A model prints its summary; its table is what CSV/JSON/--output carry.
@@ -217,9 +217,9 @@ pub fn schema_of_file(path: &Path) -> Result<String> {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     let lf = match ext.as_str() {
-        "csv" => crate::io::scan_csv(path),
-        "parquet" => crate::io::scan_parquet(path),
-        "arrow" | "arrows" | "ipc" | "feather" => crate::io::scan_ipc(path),
+        "csv" => crate::plan::scan_csv(path),
+        "parquet" => crate::plan::scan_parquet(path),
+        "arrow" | "arrows" | "ipc" | "feather" => crate::plan::scan_ipc(path),
         _ => {
             return Err(Error::Plan(format!(
                 "cannot tell the format of {}: use .csv, .parquet, .arrow, .arrows or .ipc",

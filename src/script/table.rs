@@ -25,16 +25,17 @@ use crate::expr::{
     DtNamespace, Expr, Fill, RankMethod, RankOptions, RollingKind, RollingOptions, Scalar,
     SortOptions, StrNamespace, Then, When,
 };
-use crate::frame::{full, ones, range, zeros, Column, DataFrame};
+use crate::frame::{Column, DataFrame};
 use crate::io::{
-    scan_csv, scan_csv_with, scan_ipc, scan_parquet, CsvOptions, IpcCompression, IpcWriteOptions,
-    ParquetCompression, ParquetWriteOptions, SinkFormat,
+    CsvOptions, IpcCompression, IpcWriteOptions, ParquetCompression, ParquetWriteOptions,
+    SinkFormat,
 };
 use crate::ml::{
     KMeans, KMeansModel, LazyKMeans, LazyLinearRegression, LazyMiniBatchKMeans, LazyPca,
     LinearModel, Lstsq, MiniBatchKMeans, Pca, PcaModel, PcaSolver, PowerIterationNormalizer, Svd,
 };
 use crate::plan::{concat, ExecOptions, JoinType, LazyFrame, LazyGroupBy};
+use crate::plan::{full, ones, range, scan_csv, scan_csv_with, scan_ipc, scan_parquet, zeros};
 
 /// Fill the registry.
 pub fn register(r: &mut Registry) {
@@ -523,5 +524,5 @@ pub fn register(r: &mut Registry) {
 
     // Plots (`df.plot().scatter(..)`, models' `plot`) live with the plot module.
     #[cfg(feature = "plot")]
-    crate::plot::script::register(r);
+    super::plot::register(r);
 }

@@ -20,7 +20,7 @@ use super::table::{GroupTable, Scratch};
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::kernels::agg::{vec_bytes, Groups, GroupsAccumulator};
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 
 /// One morsel's grouping.
 pub(crate) struct Partial {

@@ -39,11 +39,11 @@ use super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::eval::evaluate;
-use crate::exec::memory::array_bytes;
 use crate::exec::pipeline::{Carry, Running};
 use crate::exec::spill::{spill_frame, Fan, PartitionFiles, SpillFile};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
+use crate::memory::array_bytes;
 
 /// Each level partitions by this many bits of the key hash (32 files).
 const FAN_BITS: u32 = 5;

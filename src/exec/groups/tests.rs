@@ -223,10 +223,10 @@ fn physical_plans_of_groupings() {
 fn spilled_partitions_that_do_not_fit_are_split_again() {
     use super::{group_frame, key_spec, spill};
     use crate::exec::aggregate::AggSpecs;
-    use crate::exec::memory::MemoryPool;
     use crate::exec::pipeline::{Opened, Running};
     use crate::exec::spill::SpillDir;
     use crate::exec::{Context, Params};
+    use crate::memory::MemoryPool;
 
     let n = 100_000u64;
     let keys: Vec<Option<i64>> = (0..n)

@@ -18,10 +18,10 @@
 use arrow::datatypes::SchemaRef;
 
 use crate::error::Result;
-use crate::exec::memory::{frame_bytes, Reservation};
 use crate::exec::pipeline::{Carry, Opened, Running};
 use crate::exec::Context;
 use crate::frame::{fixed_width, DataFrame};
+use crate::memory::{frame_bytes, Reservation};
 use crate::physical::StreamOp;
 
 /// A join side's input, gathered.

@@ -17,7 +17,7 @@ pub(super) const NONE: u32 = u32::MAX;
 /// Bytes per row of `df` (its columns' bytes over its rows, rounded up): what an output row
 /// taken from it is reserved at before it is built.
 pub(super) fn row_bytes(df: &DataFrame) -> usize {
-    crate::exec::memory::frame_bytes(df).div_ceil(df.height().max(1))
+    crate::memory::frame_bytes(df).div_ceil(df.height().max(1))
 }
 
 /// Row positions as an index array, `NONE` as null.

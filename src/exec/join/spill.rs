@@ -52,13 +52,13 @@ use super::collect::Rest;
 use super::encode;
 use super::keys::{hash_word, KeyEncoder};
 use crate::error::{Error, Result};
-use crate::exec::memory::frame_bytes;
 use crate::exec::pipeline::{piece_rows, Opened, SequentialSource};
 use crate::exec::sort::{merge_runs, KeyRows, Merge};
 use crate::exec::spill::{Fan, PartitionFiles, SpillFile};
 use crate::exec::{frame_of_types, Context, Params};
 use crate::expr::{col, Expr, SortOptions};
 use crate::frame::DataFrame;
+use crate::memory::frame_bytes;
 use crate::physical::{JoinSpec, Side, StreamOp};
 use crate::plan::{JoinColumn, JoinType};
 

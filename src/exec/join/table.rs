@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::keys::{KeyValues, Keys};
 use crate::error::{Error, Result};
-use crate::exec::memory::Reservation;
+use crate::memory::Reservation;
 
 /// Build rows per partition a large build side aims at.
 const PARTITION_ROWS: usize = 1 << 18;
@@ -331,7 +331,7 @@ mod tests {
 
     use super::super::keys::KeyEncoder;
     use super::*;
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
 
     #[test]
     fn matches_come_in_build_row_order_in_every_partition() {

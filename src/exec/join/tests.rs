@@ -340,7 +340,7 @@ fn a_large_build_side_is_partitioned_and_keeps_its_order() {
 
 #[test]
 fn a_build_side_over_the_memory_budget_spills_unless_the_join_is_a_cross_join() {
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
     let n = 100_000i64;
     let big = DataFrame::new(vec![
         Column::new("k", (0..n).collect::<Vec<_>>()),

@@ -19,8 +19,8 @@ use arrow::datatypes::SchemaRef;
 
 use super::{Carry, Running};
 use crate::error::{Error, Result};
-use crate::exec::memory::{array_bytes, Reservation};
 use crate::frame::{fixed_width, join_nulls, write_values, ColumnBuffer, DataFrame};
+use crate::memory::{array_bytes, Reservation};
 use crate::physical::StreamOp;
 
 /// One morsel's slot in every buffered column (`None` for columns not buffered).

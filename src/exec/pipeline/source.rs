@@ -10,62 +10,18 @@
 use std::sync::Arc;
 
 use arrow::array::BooleanArray;
-use arrow::datatypes::{DataType, Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 
 use crate::error::{Error, Result};
 use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
 use crate::exec::join::{probe_morsel, BuiltSide};
-use crate::exec::memory::Reservation;
-use crate::exec::{Params, MORSEL_ROWS};
+use crate::exec::Params;
 use crate::frame::DataFrame;
 use crate::io::MorselSource;
+use crate::memory::Reservation;
+#[cfg(doc)]
+use crate::memory::{piece_rows, MORSEL_ROWS, PIECE_BYTES};
 use crate::physical::StreamOp;
-
-/// Bytes a piece aims at: large enough that per-piece overhead is small, small enough that a
-/// piece's intermediates stay in cache and a few per worker cost little memory. Typical
-/// tables (up to 16 eight-byte columns) keep [`MORSEL_ROWS`]-row pieces.
-pub const PIECE_BYTES: usize = 8 << 20;
-
-/// Rows per piece for a pipeline whose rows have these schemas (its source's and each
-/// operator's output): [`MORSEL_ROWS`], or fewer (a multiple of 64, at least 64) when the
-/// widest row times [`MORSEL_ROWS`] would pass [`PIECE_BYTES`].
-///
-/// A row's width is estimated from its types: fixed-width values by their width, booleans as
-/// one byte, text and binary as 16 bytes, anything nested as 32.
-pub fn piece_rows<'s>(schemas: impl IntoIterator<Item = &'s Schema>) -> usize {
-    let widest = schemas
-        .into_iter()
-        .map(|s| {
-            s.fields()
-                .iter()
-                .map(|f| value_width(f.data_type()))
-                .sum::<usize>()
-        })
-        .max()
-        .unwrap_or(0);
-    if widest == 0 {
-        return MORSEL_ROWS;
-    }
-    let rows = (PIECE_BYTES / widest) / 64 * 64;
-    rows.clamp(64, MORSEL_ROWS)
-}
-
-/// Estimated bytes of one value of `dt` (see [`piece_rows`]).
-fn value_width(dt: &DataType) -> usize {
-    match dt {
-        DataType::Null => 0,
-        DataType::Boolean => 1,
-        _ if dt.is_primitive() => dt.primitive_width().unwrap_or(8),
-        DataType::Utf8
-        | DataType::LargeUtf8
-        | DataType::Utf8View
-        | DataType::Binary
-        | DataType::LargeBinary
-        | DataType::BinaryView => 16,
-        DataType::Dictionary(k, _) => value_width(k),
-        _ => 32,
-    }
-}
 
 /// A source whose morsels must be asked for in increasing order, a wave at a time (the merge
 /// of a spilled sort's runs): each is made when asked for, and those asked for early are
@@ -298,34 +254,5 @@ pub(crate) fn filter_input(
             Ok((DataFrame::from_arrays(schema.clone(), cols)?, mask))
         }
         _ => Err(Error::Internal(format!("{op:?} is not a filter"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use arrow::datatypes::Field;
-
-    #[test]
-    fn pieces_are_sized_by_the_widest_row() {
-        let f64s = |n: usize| {
-            Schema::new(
-                (0..n)
-                    .map(|i| Field::new(format!("c{i}"), DataType::Float64, true))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        assert_eq!(piece_rows([&f64s(6)]), MORSEL_ROWS);
-        assert_eq!(piece_rows([&f64s(16)]), MORSEL_ROWS);
-        assert_eq!(piece_rows([&f64s(6), &f64s(32)]), 32_768);
-        let wide = Schema::new(
-            (0..10_000)
-                .map(|i| Field::new(format!("c{i}"), DataType::Float32, true))
-                .collect::<Vec<_>>(),
-        );
-        // 8 MiB / 40,000 bytes = 209 rows, down to a multiple of 64.
-        assert_eq!(piece_rows([&wide]), 192);
-        assert_eq!(piece_rows(std::iter::empty::<&Schema>()), MORSEL_ROWS);
-        assert_eq!(piece_rows([&f64s(2_000_000)]), 64);
     }
 }

@@ -85,7 +85,7 @@ mod tests {
     use super::super::tests::{context, frame, pool};
     use super::*;
     use crate::exec::kernels::sort::arg_sort_u32;
-    use crate::exec::memory::MemoryPool;
+    use crate::memory::MemoryPool;
     use crate::physical::{Pipeline, Source};
     use arrow::array::AsArray;
     use arrow::datatypes::{DataType, UInt64Type};

@@ -12,12 +12,12 @@ use arrow::row::{RowConverter, Rows, SortField};
 use super::{comparable, lost_rows};
 use crate::error::{Error, Result};
 use crate::exec::eval::evaluate;
-use crate::exec::memory::{frame_bytes, Reservation};
 use crate::exec::pipeline::SequentialSource;
 use crate::exec::spill::{SpillFile, SpillReader};
 use crate::exec::Params;
 use crate::expr::{Expr, SortOptions};
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 
 /// How a batch's sort keys become comparable rows.
 pub(crate) struct KeyRows {

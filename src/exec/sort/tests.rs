@@ -2,9 +2,9 @@
 //! generous to tiny.
 
 use super::*;
-use crate::exec::memory::MemoryPool;
 use crate::expr::col;
 use crate::frame::Column;
+use crate::memory::MemoryPool;
 use crate::physical::{Pipeline, Source};
 
 /// 200,003 rows: float keys with NaN, -0.0, nulls and many ties; an integer key; text; and
@@ -189,7 +189,7 @@ fn whole_column_keys() -> Vec<(Vec<Expr>, Vec<SortOptions>)> {
 #[test]
 fn materialized_inputs_spill_in_slices_and_equal_the_in_memory_sort() {
     let df = frame();
-    let bytes = crate::exec::memory::frame_bytes(&df);
+    let bytes = crate::memory::frame_bytes(&df);
     let temp = tempfile::tempdir().expect("tempdir");
     let input = PhysicalNode::Pipeline(Pipeline::new(Source::Frame(df.clone())));
     for (by, options) in whole_column_keys() {

@@ -24,10 +24,10 @@ use crate::error::Result;
 use crate::exec::eval::evaluate;
 use crate::exec::kernels::gather::take_u32;
 use crate::exec::kernels::sort::top_k_rows;
-use crate::exec::memory::{array_bytes, Reservation};
 use crate::exec::pipeline::{Carry, Running};
 use crate::exec::{frame_of_types, Context};
 use crate::frame::DataFrame;
+use crate::memory::{array_bytes, Reservation};
 use crate::physical::{PhysicalNode, TopColumn};
 
 /// The `k` largest (or smallest) rows of each of `columns` over `input`, as a frame of

@@ -19,11 +19,11 @@ use super::super::{encode, in_order_of_build, matched_pairs, BuiltSide};
 use super::{batch_bytes, cut, semi, FAN, OPERATOR};
 use crate::error::{Error, Result};
 use crate::exec::eval::filter_frame;
-use crate::exec::memory::{frame_bytes, Reservation};
 use crate::exec::sort::batch_rows_of;
 use crate::exec::spill::{PartitionFiles, SpillFile, SpillReader, SpillWriter};
 use crate::exec::{Context, Params, MORSEL_ROWS};
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 use crate::physical::{JoinSpec, Side};
 use crate::plan::JoinType;
 

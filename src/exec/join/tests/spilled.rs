@@ -10,9 +10,9 @@ use proptest::prelude::*;
 use super::{how, kind, matches_the_oracle, side};
 use crate::exec::join::spill::{join_forced, probe_at};
 use crate::exec::join::BuiltSide;
-use crate::exec::memory::MemoryPool;
 use crate::exec::pipeline::Running;
 use crate::exec::{open, open_pipeline, Context};
+use crate::memory::MemoryPool;
 use crate::physical::{lower_with, PhysicalNode, PhysicalPlan, Side};
 use crate::prelude::*;
 

@@ -2,13 +2,16 @@
 //! styling methods and the models' pictures, registered in the script interpreter's tables
 //! (see `script::table`) exactly as the Rust API spells them, so a script that ends with a
 //! plot is also valid Rust. The CLI writes such a script's picture with `--output fig.svg`.
+//!
+//! It lives with the scripts, not with the plots: scripts sit above `plot` in the crate's
+//! layers (the picture types know nothing of the interpreter).
 
-use super::{Plot, PlotBuilder};
+use super::dispatch::{methods, Registry};
+use super::value::{FromValue, IntoValue, Object, ScriptType, Value};
 use crate::frame::DataFrame;
 use crate::ml::{KMeansModel, PcaModel};
 use crate::plan::LazyFrame;
-use crate::script::dispatch::{methods, Registry};
-use crate::script::value::{FromValue, IntoValue, Object, ScriptType, Value};
+use crate::plot::{ImageFormat, Plot, PlotBuilder};
 
 /// `ScriptType` and the value conversions for the plot types.
 macro_rules! plot_types {
@@ -71,18 +74,18 @@ pub(crate) fn register(r: &mut Registry) {
 /// end with a plot is an error. `None` leaves the run to the table path (a plot's columns as
 /// CSV, JSON or a data file).
 pub(crate) fn run_picture(
-    ev: &crate::script::Evaluated,
-    options: &crate::script::run::RunOptions,
+    ev: &super::Evaluated,
+    options: &super::run::RunOptions,
     out: &mut dyn std::io::Write,
 ) -> Option<crate::Result<()>> {
+    use super::output::Format;
+    use super::Output;
     use crate::error::Error;
-    use crate::script::output::Format;
-    use crate::script::Output;
 
     let picture = options
         .output
         .as_deref()
-        .filter(|p| super::ImageFormat::from_path(p).is_some());
+        .filter(|p| ImageFormat::from_path(p).is_some());
     let Output::Plot(plot) = &ev.output else {
         return picture.map(|p| {
             Err(Error::Plan(format!(

@@ -1,3 +1,9 @@
+//! Where lazy queries start: a frame in memory ([`DataFrame::lazy`]), a file
+//! ([`scan_csv`], [`scan_parquet`], [`scan_ipc`]: a `Scan` node over a [`ScanSource`],
+//! nothing read until the query runs), or a generated frame (`range`, `zeros`, `ones`,
+//! `full`). They live in the plan layer because each builds a logical plan; the readers they
+//! name are in `io`, below.
+//!
 //! Generated sources (NumPy seed question 6): `range`, `zeros`, `ones`, `full`, each a
 //! `LazyFrame` over a frame built in memory.
 //!
@@ -7,15 +13,60 @@
 //! the value's type (`7` gives Int64, `7.0` Float64, `true` Boolean). A repeated column name
 //! is an error when the query is planned, as anywhere else.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array};
 use arrow::datatypes::{Field, Schema};
 
-use super::DataFrame;
-use crate::exec::value::scalar_to_array;
-use crate::expr::{col, Scalar};
-use crate::plan::LazyFrame;
+use super::{LazyFrame, LogicalPlan};
+use crate::expr::{col, scalar_array, Scalar};
+use crate::frame::DataFrame;
+use crate::io::{CsvOptions, FileFormat, ScanSource};
+
+impl DataFrame {
+    /// Start a lazy query over this frame.
+    pub fn lazy(self) -> LazyFrame {
+        LazyFrame::from_dataframe(self)
+    }
+}
+
+/// A lazy frame over the file at `path`; nothing is read until the query needs its schema.
+fn scan(path: impl AsRef<Path>, format: FileFormat) -> LazyFrame {
+    LazyFrame::from_plan(LogicalPlan::Scan {
+        source: Arc::new(ScanSource::new(path.as_ref(), format)),
+        projection: None,
+        predicate: None,
+        limit: None,
+    })
+}
+
+/// Scan a CSV file with default options (header row, comma, schema inferred from the first
+/// 1000 rows). Errors (missing file, bad rows) surface at `schema()` or `collect()`.
+pub fn scan_csv(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Csv(CsvOptions::default()))
+}
+
+/// Scan a CSV file with options.
+///
+/// ```no_run
+/// use fusedframe::prelude::*;
+/// let lf = scan_csv_with("datasets/stocks.csv", CsvOptions::new().date_format("date", "%b %d %Y"));
+/// ```
+pub fn scan_csv_with(path: impl AsRef<Path>, options: CsvOptions) -> LazyFrame {
+    scan(path, FileFormat::Csv(options))
+}
+
+/// Scan a Parquet file; row groups are decoded in parallel.
+pub fn scan_parquet(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Parquet)
+}
+
+/// Scan an Arrow IPC file (Feather v2) or stream (`.arrows`, `pyarrow.ipc.new_stream`),
+/// memory-mapped; the format is told by the file's first bytes.
+pub fn scan_ipc(path: impl AsRef<Path>) -> LazyFrame {
+    scan(path, FileFormat::Ipc)
+}
 
 /// One Int64 column named `"range"` holding `start, start + 1, .., end - 1` (empty when
 /// `end <= start`), like Python's `range` and NumPy's `arange`. Rename it with
@@ -83,7 +134,7 @@ where
     let names: Vec<String> = cols.into_iter().map(Into::into).collect();
     let arrays = names
         .iter()
-        .map(|_| scalar_to_array(&value, &value.data_type(), n))
+        .map(|_| scalar_array(&value, n))
         .collect::<crate::error::Result<Vec<_>>>();
     match arrays {
         Ok(arrays) => frame_of(n, names, arrays),

@@ -22,6 +22,12 @@
 //! RAM and the cgroup's limit, when there is one). Each run gets its own pool unless
 //! [`ExecOptions::memory_pool`](crate::plan::ExecOptions) shares one between runs.
 //!
+//! The sizes of the pieces operators pass ([`MORSEL_ROWS`], `piece_rows`) and the byte
+//! counts of frames ([`frame_bytes`]) live here too: the readers and writers (`io`), the
+//! physical plan's model fits and the executor all size what they hold by them, so this module
+//! sits low in the crate (above `frame`, below `io`; see the crate docs) and needs nothing
+//! above it. `exec::memory` is the same module under its older path.
+//!
 //! ```
 //! use fusedframe::exec::memory::MemoryPool;
 //! let pool = MemoryPool::new(1 << 20);
@@ -39,9 +45,62 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::{DataType, Schema};
 
+pub use crate::error::human_bytes;
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
+
+/// Rows per morsel piece at most: small enough for intermediates to stay in cache, large
+/// enough to amortize per-morsel overhead. Wide rows get fewer (`piece_rows` sizes pieces
+/// by bytes); fixed per schema, so results never depend on the thread count.
+pub const MORSEL_ROWS: usize = 1 << 16;
+
+/// Bytes a piece aims at: large enough that per-piece overhead is small, small enough that a
+/// piece's intermediates stay in cache and a few per worker cost little memory. Typical
+/// tables (up to 16 eight-byte columns) keep [`MORSEL_ROWS`]-row pieces.
+pub(crate) const PIECE_BYTES: usize = 8 << 20;
+
+/// Rows per piece for a pipeline whose rows have these schemas (its source's and each
+/// operator's output): [`MORSEL_ROWS`], or fewer (a multiple of 64, at least 64) when the
+/// widest row times [`MORSEL_ROWS`] would pass [`PIECE_BYTES`].
+///
+/// A row's width is estimated from its types: fixed-width values by their width, booleans as
+/// one byte, text and binary as 16 bytes, anything nested as 32.
+pub(crate) fn piece_rows<'s>(schemas: impl IntoIterator<Item = &'s Schema>) -> usize {
+    let widest = schemas
+        .into_iter()
+        .map(|s| {
+            s.fields()
+                .iter()
+                .map(|f| value_width(f.data_type()))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0);
+    if widest == 0 {
+        return MORSEL_ROWS;
+    }
+    let rows = (PIECE_BYTES / widest) / 64 * 64;
+    rows.clamp(64, MORSEL_ROWS)
+}
+
+/// Estimated bytes of one value of `dt` (see [`piece_rows`]).
+fn value_width(dt: &DataType) -> usize {
+    match dt {
+        DataType::Null => 0,
+        DataType::Boolean => 1,
+        _ if dt.is_primitive() => dt.primitive_width().unwrap_or(8),
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView => 16,
+        DataType::Dictionary(k, _) => value_width(k),
+        _ => 32,
+    }
+}
 
 /// The default budget, as a fraction of physical memory (DuckDB's default is 80% too).
 pub const DEFAULT_FRACTION: f64 = 0.8;
@@ -329,25 +388,10 @@ fn cgroup_limit() -> Option<usize> {
     })
 }
 
-/// `bytes` as people read it (`1.5 GiB`), for messages.
-pub fn human_bytes(bytes: usize) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::datatypes::Field;
 
     #[test]
     fn reservations_fail_past_the_limit_and_release_on_drop() {
@@ -412,5 +456,28 @@ mod tests {
     fn slices_count_only_their_rows() {
         let a: ArrayRef = std::sync::Arc::new(arrow::array::Float64Array::from(vec![1.0; 1000]));
         assert_eq!(array_bytes(&a.slice(0, 100)), 800);
+    }
+
+    #[test]
+    fn pieces_are_sized_by_the_widest_row() {
+        let f64s = |n: usize| {
+            Schema::new(
+                (0..n)
+                    .map(|i| Field::new(format!("c{i}"), DataType::Float64, true))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(piece_rows([&f64s(6)]), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(16)]), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(6), &f64s(32)]), 32_768);
+        let wide = Schema::new(
+            (0..10_000)
+                .map(|i| Field::new(format!("c{i}"), DataType::Float32, true))
+                .collect::<Vec<_>>(),
+        );
+        // 8 MiB / 40,000 bytes = 209 rows, down to a multiple of 64.
+        assert_eq!(piece_rows([&wide]), 192);
+        assert_eq!(piece_rows(std::iter::empty::<&Schema>()), MORSEL_ROWS);
+        assert_eq!(piece_rows([&f64s(2_000_000)]), 64);
     }
 }
