@@ -33,8 +33,8 @@ EXPECTED = [
 
 # A `:dep` cell that builds the crate (cold) takes minutes; one that finds it built, seconds.
 WARM_DEP_SECONDS = 60
-# Warm, the first table showed 17-21 s after the first cell started on a machine loaded with
-# three times more work than cores (README "Notebooks"): a limit for any machine.
+# Warm, the first table showed 14-25 s after the first cell started on 2 cores at load averages
+# of 6-9 (README "Notebooks"): a limit for a busy machine too.
 FIRST_TABLE_LIMIT_SECONDS = 30
 # The cells after `:dep` up to the first table took a fifth to a quarter of the `:dep` cell's
 # time, loaded or not; a first table that needs evcxr's type analysis (a `let` before it) takes
