@@ -20,7 +20,7 @@ const MAX_ROWS: usize = 10;
 const MAX_CELL: usize = 32;
 
 /// Format one cell as the table (and the CLI's table output) shows it.
-pub fn format_cell(array: &ArrayRef, row: usize) -> String {
+pub(crate) fn format_cell(array: &ArrayRef, row: usize) -> String {
     if array.is_null(row) {
         return "null".into();
     }

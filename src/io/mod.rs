@@ -21,8 +21,8 @@ mod parquet_columns;
 mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
-pub mod parquet_prune;
-pub mod sink;
+pub(crate) mod parquet_prune;
+pub(crate) mod sink;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -32,7 +32,7 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 pub use self::csv::CsvOptions;
 pub use self::ipc::{IpcCompression, IpcWriteOptions};
 pub use self::parquet::{ParquetCompression, ParquetWriteOptions};
-pub use self::sink::{PendingFile, SinkFormat};
+pub(crate) use self::sink::{PendingFile, SinkFormat};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -291,14 +291,14 @@ pub fn write_ipc_with(df: &DataFrame, path: &Path, options: &IpcWriteOptions) ->
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
 /// error the temporary file is removed and `path` is left as it was.
-pub fn write_atomic(path: &Path, f: impl FnOnce(&mut PendingFile) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, f: impl FnOnce(&mut PendingFile) -> Result<()>) -> Result<()> {
     let mut file = PendingFile::create(path)?;
     f(&mut file)?;
     file.commit()
 }
 
 /// A short schema listing (`name: type` per line) for `fusedframe schema FILE`.
-pub fn schema_text(schema: &SchemaRef) -> String {
+pub(crate) fn schema_text(schema: &SchemaRef) -> String {
     schema
         .fields()
         .iter()
