@@ -16,8 +16,10 @@ fusedframe give NaN (the start of a rolling window), and that is representation,
 Numbers agree within a relative tolerance (RTOL, 1e-9: loose enough for another summation
 order, tight enough to tell ddof 0 from ddof 1 at 10M rows, 5e-8 apart).
 
-Command line (used by run.sh):
+Command line:
   python benches/answers.py summarize FILE.arrow   the canonical line of an Arrow IPC file
+                                                   (run.sh, for the CLI's output)
+  python benches/answers.py selftest               check the comparison on small cases
 """
 import math, re, sys
 
@@ -142,8 +144,34 @@ def disagreement(workload, a, b):
     return None
 
 
+def selftest():
+    """The comparison's promises, on small cases (`python benches/answers.py selftest`)."""
+    import statistics
+    v = np.random.default_rng(0).normal(50, 10, 1_000_000)
+    ddof0, ddof1 = np.std(v), np.std(v, ddof=1)
+    line = lambda *xs: columns_line([[x] for x in xs])
+    # Another summation order agrees; ddof 0 against ddof 1 at 1M rows (5e-7 apart) does not.
+    assert disagreement("w", line(np.mean(v), ddof1), line(statistics.fmean(v), ddof1)) is None
+    assert disagreement("w", line(ddof1), line(ddof0)) is not None
+    # NaN agrees only with NaN (or null); a plain median over NaN is not the NaN-skipping one.
+    assert disagreement("w", line(float("nan")), line(None)) is None
+    assert disagreement("w", line(float("nan")), line(np.nanmedian(v))) is not None
+    # Column summaries: another shape or one more missing value differs.
+    a = np.where(np.arange(10) % 4 == 0, np.nan, np.arange(10.0))
+    assert columns_line([a]) == "10x1 | missing=3 sum=33.0 first=nan,1.0,2.0 last=9.0"
+    assert disagreement("w", columns_line([a]), columns_line([a, a])) is not None
+    assert disagreement("w", columns_line([a]), columns_line([np.where(a == 9, np.nan, a)])) is not None
+    # The seeded k-means compares its inertia only.
+    km = "kmeans_1Mx16_k8_auto"
+    assert disagreement(km, "n_iter=2 inertia=100.0", "n_iter=5 inertia=100.00001") is None
+    assert disagreement(km, "n_iter=2 inertia=100.0", "n_iter=2 inertia=101.0") is not None
+    print("ok")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "summarize":
+    if len(sys.argv) == 2 and sys.argv[1] == "selftest":
+        selftest()
+    elif len(sys.argv) == 3 and sys.argv[1] == "summarize":
         import pyarrow as pa
         with pa.memory_map(sys.argv[2]) as src:
             print(summarize(pa.ipc.open_file(src).read_all()))

@@ -79,7 +79,10 @@ def main(out, n, reps):
                 check_log.append(f"{w} {s}: {a}")
             if s == "fusedframe":
                 continue
-            why = "no answer line" if a is None or ff is None else disagreement(w, ff, a)
+            if a is None or ff is None:
+                why = f"no answer line from {s if a is None else 'fusedframe'}"
+            else:
+                why = disagreement(w, ff, a)
             if why is None:
                 agreeing.append(s)
             else:
@@ -105,11 +108,12 @@ def main(out, n, reps):
             a = answers.get((w, CLI))
             if a is not None:
                 check_log.append(f"{w} {CLI}: {a}")
-            ref = ff if ff is not None else next((answers[(w, s)] for s in agreeing), None)
+            # Without an in-process answer (unsupported there), a peer's answer is the reference.
+            ref = ff if ff is not None else next((answers[(w, s)] for s in peers if (w, s) in answers), None)
             why = "no answer line" if a is None or ref is None else disagreement(w, ref, a)
             if cli != "failed" and why is not None:
                 cli = "≠answer"
-                notes.append(f"{w}: CLI ≠ fusedframe in process ({why})")
+                notes.append(f"{w}: CLI ≠ {'fusedframe in process' if ff is not None else 'peers'} ({why})")
         rows.append([w] + [cells[s] for s in cols] + [ratio, cli, rss])
         peer = f"{NAMES.get(best, best)} {secs(w, best):.3f} s" if best else "-"
         ff_cell = f"{t_ff:.3f} s" if t_ff is not None else cells.get("fusedframe", "-")

@@ -60,6 +60,8 @@ fi
   echo "reps: $REPS (median reported)"
 } > "$OUT_DIR/machine.txt"
 
+echo "== answer comparison self-test (benches/answers.py)" >&2
+"$PYTHON" "$here/answers.py" selftest >&2
 echo "== building (cargo bench --no-run and the CLI, release profile)" >&2
 (cd "$repo" && cargo bench --bench engine --no-run && cargo build --release --bin fusedframe) >&2
 cli_bin="$repo/target/release/fusedframe"
