@@ -10,7 +10,8 @@
 #
 # Usage: benches/run.sh [GROUPS_OR_WORKLOADS]
 # Environment (all optional):
-#   DATA_DIR   data made by benches/gen_data.py (default /work/bench-data)
+#   DATA_DIR   data made by benches/gen_data.py (default /work/bench-data, or its seed/
+#              subdirectory when the seed table is there)
 #   N          seed table rows (default 10000000)
 #   REPS       timed runs per workload and system; the table shows their median (default 5)
 #   PYTHON     interpreter with numpy, polars, pyarrow, duckdb, scikit-learn (default
