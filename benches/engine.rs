@@ -1,10 +1,13 @@
 //! fusedframe's side of the peer comparison: the workloads of `benches/peers.py`, on the same
-//! files, timed the same way (best of 3 wall-clock runs, each building and collecting the lazy
-//! query), printed as the same `name<TAB>fusedframe<TAB>seconds` lines. A workload the engine
-//! cannot run yet prints `name<TAB>fusedframe<TAB>unsupported: <error>` instead, so the bench
-//! always runs to the end while kernels are still landing; a one-line `# check` of each result
-//! goes to stderr for comparing answers by eye. The `mem` group runs `filter_agg_parquet` once
-//! in a child process and reports its peak RSS (`VmHWM`) next to the bytes of the columns read.
+//! files, timed the same way (the median of `REPS` wall-clock runs, default 5, each building
+//! and collecting the lazy query), printed as the same
+//! `name<TAB>fusedframe<TAB>median<TAB>min<TAB>max` lines. A workload the engine cannot run yet
+//! prints `name<TAB>fusedframe<TAB>unsupported: <error>` instead, so the bench always runs to
+//! the end while kernels are still landing. Each result's answer goes to stderr as
+//! `# check <name> fusedframe: <line>` in the canonical format of `benches/answers.py`, which
+//! `benches/run.sh` compares with the peers' before it prints a ratio. The `mem` group runs
+//! `filter_agg_parquet` once in a child process and reports its peak RSS (`VmHWM`) next to the
+//! bytes of the columns read.
 //!
 //! Run: `cargo bench --bench engine -- DATA_DIR N [GROUPS_OR_WORKLOADS]` (or set
 //! `FUSEDFRAME_BENCH_DATA` / `FUSEDFRAME_BENCH_N`); `benches/run.sh` runs it next to the peers.
@@ -25,13 +28,14 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use arrow::array::{Array, ArrayRef, Float64Array};
+use arrow::compute::cast;
 use arrow::datatypes::TimeUnit;
-use arrow::util::display::array_value_to_string;
 use fusedframe::prelude::*;
 use ndarray::Array2;
 
-/// A timed run: the workload's result summarized in one line, or why it could not run.
-type Run = Result<String, String>;
+/// A timed run: the workload's result, or why it could not run.
+type Run = Result<Answer, String>;
 /// What a workload's setup hands back: the closure to time (setup itself is not timed).
 type Timed = Box<dyn FnMut() -> Run>;
 
@@ -77,38 +81,76 @@ impl Data {
     }
 }
 
-/// Collect `lf` and summarize the result.
-fn collect(lf: LazyFrame) -> Run {
-    let df = lf.collect().map_err(|e| e.to_string())?;
-    Ok(summary(&df))
+/// What a workload computed: a frame (summarized after the timing, so the summary's pass over
+/// the columns is not timed, as peers.py summarizes its results after timing them), or a
+/// fitted model's one-line summary.
+enum Answer {
+    Frame(DataFrame),
+    Model(String),
 }
 
-/// One line about a result: the values of a one-row frame, else its shape and the first
-/// column's first three and last values (peers.py prints the same for its results).
-fn summary(df: &DataFrame) -> String {
-    if df.height() != 1 {
-        let (h, w) = df.shape();
-        let Some(c) = df.columns().first().filter(|_| h > 3) else {
-            return format!("{h} rows x {w} columns");
-        };
-        let v = |i: usize| array_value_to_string(c.as_ref(), i).unwrap_or_else(|e| e.to_string());
-        return format!(
-            "{h} rows x {w} columns: {}, {}, {} .. {}",
-            v(0),
-            v(1),
-            v(2),
-            v(h - 1)
-        );
+impl Answer {
+    /// The canonical `# check` line.
+    fn line(&self) -> Result<String, String> {
+        match self {
+            Answer::Frame(df) => summary(df),
+            Answer::Model(s) => Ok(s.clone()),
+        }
     }
-    df.column_names()
-        .iter()
-        .zip(df.columns())
-        .map(|(name, c)| {
-            let v = array_value_to_string(c.as_ref(), 0).unwrap_or_else(|e| e.to_string());
-            format!("{name}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+}
+
+/// Collect `lf`.
+fn collect(lf: LazyFrame) -> Run {
+    lf.collect().map(Answer::Frame).map_err(|e| e.to_string())
+}
+
+/// A number as `benches/answers.py` prints it: NaN (and null) as `nan`.
+fn num(v: Option<f64>) -> String {
+    match v {
+        Some(v) if !v.is_nan() => format!("{v:?}"),
+        _ => "nan".into(),
+    }
+}
+
+/// A column as floats, nulls as `None` (indices and integers convert exactly below 2^53).
+fn floats(c: &ArrayRef) -> Result<Float64Array, String> {
+    let f = cast(c, &arrow::datatypes::DataType::Float64).map_err(|e| e.to_string())?;
+    f.as_any()
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .ok_or_else(|| "cast to Float64 gave another type".into())
+}
+
+/// A result's answer in `benches/answers.py`'s canonical line: the shape, then every value of
+/// a one-row frame, else per column the NaN-or-null count, the sum of the other values, the
+/// first three and the last value.
+fn summary(df: &DataFrame) -> Result<String, String> {
+    let (h, w) = df.shape();
+    let mut cells = vec![format!("{h}x{w}")];
+    for c in df.columns() {
+        let a = floats(c)?;
+        let get = |i: usize| a.is_valid(i).then(|| a.value(i));
+        if h == 1 {
+            cells.push(num(get(0)));
+            continue;
+        }
+        let (mut missing, mut sum) = (0usize, 0.0f64);
+        for i in 0..h {
+            match get(i) {
+                Some(v) if !v.is_nan() => sum += v,
+                _ => missing += 1,
+            }
+        }
+        let first: Vec<String> = (0..h.min(3)).map(|i| num(get(i))).collect();
+        let last = h.checked_sub(1).and_then(get);
+        cells.push(format!(
+            "missing={missing} sum={} first={} last={}",
+            num(Some(sum)),
+            first.join(","),
+            num(last)
+        ));
+    }
+    Ok(cells.join(" | "))
 }
 
 /// The CSV options that give the seed table its exact schema (as peers.py gives Polars).
@@ -133,14 +175,15 @@ fn pipeline(lf: LazyFrame) -> LazyFrame {
         .select([col("xr").arg_sort(SortOptions::default()).alias("order")])
 }
 
-/// Filter `z > 0`, then sum, mean, min and max of `x`.
+/// Filter `z > 0`, then sum, mean, min and max of `x`, skipping NaN: the answer every peer
+/// computes (plain aggregates propagate NaN here, and `x` holds some).
 fn filter_agg(lf: LazyFrame) -> LazyFrame {
     let x = col("x");
     lf.filter(col("z").gt(0.0)).select([
-        x.clone().sum().alias("sum"),
-        x.clone().mean().alias("mean"),
-        x.clone().min().alias("min"),
-        x.max().alias("max"),
+        x.clone().nan_sum().alias("sum"),
+        x.clone().nan_mean().alias("mean"),
+        x.clone().nan_min().alias("min"),
+        x.nan_max().alias("max"),
     ])
 }
 
@@ -166,11 +209,13 @@ fn pipeline_csv(d: &Data) -> Result<Timed, String> {
 fn describe_parquet(d: &Data) -> Result<Timed, String> {
     let p = d.parquet();
     Ok(Box::new(move || {
+        // NaN-skipping, as Polars' `fill_nan(None)` then mean/median/std and NumPy's nan*: the
+        // plain ones return NaN (x and y hold some) without a median to compute.
         let stats = ["x", "y"].into_iter().flat_map(|c| {
             [
-                col(c).mean().alias(format!("{c}_mean")),
-                col(c).median().alias(format!("{c}_median")),
-                col(c).std(1).alias(format!("{c}_std")),
+                col(c).nan_mean().alias(format!("{c}_mean")),
+                col(c).nan_median().alias(format!("{c}_median")),
+                col(c).nan_std(1).alias(format!("{c}_std")),
             ]
         });
         collect(scan_parquet(&p).select(stats))
@@ -193,9 +238,9 @@ fn agg_csv(d: &Data) -> Result<Timed, String> {
     let p = d.csv();
     Ok(Box::new(move || {
         collect(scan_csv_with(&p, seed_csv_options()).select([
-            col("x").mean(),
-            col("y").min(),
-            col("z").max(),
+            col("x").nan_mean(),
+            col("y").nan_min(),
+            col("z").nan_max(),
         ]))
     }))
 }
@@ -293,7 +338,7 @@ fn blobs(d: &Data) -> Result<DataFrame, String> {
 
 /// Summarize a fitted model for the `# check` line.
 fn fitted<M>(r: fusedframe::Result<M>, f: impl FnOnce(&M) -> String) -> Run {
-    r.map(|m| f(&m)).map_err(|e| e.to_string())
+    r.map(|m| Answer::Model(f(&m))).map_err(|e| e.to_string())
 }
 
 fn kmeans_20it(d: &Data) -> Result<Timed, String> {
@@ -303,7 +348,7 @@ fn kmeans_20it(d: &Data) -> Result<Timed, String> {
     Ok(Box::new(move || {
         let km = KMeans::new(8).init(init.clone()).max_iter(20).tol(0.0);
         fitted(x.clone().lazy().kmeans(km).fit(), |m| {
-            format!("n_iter={} inertia={:.6e}", m.n_iter, m.inertia)
+            format!("n_iter={} inertia={}", m.n_iter, num(Some(m.inertia)))
         })
     }))
 }
@@ -313,7 +358,7 @@ fn kmeans_auto(d: &Data) -> Result<Timed, String> {
     let x = blobs(d)?;
     Ok(Box::new(move || {
         fitted(x.clone().lazy().kmeans(KMeans::new(8).seed(0)).fit(), |m| {
-            format!("n_iter={} inertia={:.6e}", m.n_iter, m.inertia)
+            format!("n_iter={} inertia={}", m.n_iter, num(Some(m.inertia)))
         })
     }))
 }
@@ -323,7 +368,10 @@ fn pca_with(d: &Data, solver: PcaSolver) -> Result<Timed, String> {
     Ok(Box::new(move || {
         fitted(
             x.clone().lazy().pca(Pca::new(4).solver(solver)).fit(),
-            |m| format!("explained_variance[0]={:.6e}", m.explained_variance[0]),
+            |m| {
+                let ev: Vec<String> = m.explained_variance.iter().map(|&v| num(Some(v))).collect();
+                format!("explained_variance={}", ev.join(","))
+            },
         )
     }))
 }
@@ -384,23 +432,60 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     })
 }
 
-/// Best of `reps` timed runs, with the last run's summary.
-fn time_best(mut f: Timed, reps: usize) -> Result<(f64, String), String> {
-    let mut best = f64::INFINITY;
-    let mut check = String::new();
-    for _ in 0..reps {
+/// Seconds of timed runs: the median (the lower middle of an even count), min and max.
+struct Times {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+/// `reps` timed runs (at least one), with the last run's answer line.
+fn time_runs(mut f: Timed, reps: usize) -> Result<(Times, String), String> {
+    let mut secs = Vec::with_capacity(reps);
+    let mut last = None;
+    for _ in 0..reps.max(1) {
         let t0 = Instant::now();
-        check = guarded(&mut f)?;
-        best = best.min(t0.elapsed().as_secs_f64());
+        let answer = guarded(&mut f)?;
+        secs.push(t0.elapsed().as_secs_f64());
+        // Dropping the previous result here keeps its deallocation out of the timing.
+        last = Some(answer);
     }
-    Ok((best, check))
+    let check = match &last {
+        Some(a) => a.line()?,
+        None => String::new(),
+    };
+    secs.sort_by(f64::total_cmp);
+    let mid = secs.len() / 2;
+    // The same median as Python's statistics.median (peers.py): the mean of the middle two.
+    let median = if secs.len() % 2 == 0 {
+        (secs[mid - 1] + secs[mid]) / 2.0
+    } else {
+        secs[mid]
+    };
+    let times = Times {
+        median,
+        min: secs[0],
+        max: secs[secs.len() - 1],
+    };
+    Ok((times, check))
+}
+
+/// Runs per workload: `REPS`, default 5 (as peers.py).
+fn reps() -> usize {
+    std::env::var("REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
 }
 
 fn run_workload(w: &Workload, d: &Data) {
-    match guarded(|| (w.setup)(d)).and_then(|f| time_best(f, 3)) {
-        Ok((secs, check)) => {
-            println!("{}\tfusedframe\t{secs:.3}", w.name);
-            eprintln!("# check {}: {check}", w.name);
+    match guarded(|| (w.setup)(d)).and_then(|f| time_runs(f, reps())) {
+        Ok((t, check)) => {
+            println!(
+                "{}\tfusedframe\t{:.4}\t{:.4}\t{:.4}",
+                w.name, t.median, t.min, t.max
+            );
+            eprintln!("# check {} fusedframe: {check}", w.name);
         }
         Err(e) => println!(
             "{}\tfusedframe\tunsupported: {}",
@@ -425,7 +510,9 @@ fn peak_rss_child(name: &str, d: &Data) -> Result<(), String> {
         .find(|w| w.name == name)
         .ok_or_else(|| format!("no workload {name}"))?;
     let baseline = vm_hwm().ok_or("VmHWM unavailable (not Linux?)")?;
-    let check = guarded(|| (w.setup)(d)).and_then(|mut f| guarded(&mut f))?;
+    let check = guarded(|| (w.setup)(d))
+        .and_then(|mut f| guarded(&mut f))?
+        .line()?;
     let peak = vm_hwm().ok_or("VmHWM unavailable")?;
     println!("peak_rss:{name}\tfusedframe\t{peak}\t{baseline}");
     eprintln!("# check {name} (child): {check}");

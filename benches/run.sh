@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Run the peer comparison end to end: build fusedframe's engine bench (release), time the peers
-# (benches/peers.py: Polars, NumPy, DuckDB, scikit-learn) and fusedframe (benches/engine.rs) on
-# the same files, group by group in turn, and print one table: each workload's seconds per
-# system and the ratio fusedframe / best peer (below 1 means fusedframe is faster), then peak
-# memory.
+# Run the peer comparison end to end: build fusedframe's engine bench and CLI (release), time
+# the peers (benches/peers.py: Polars, NumPy, DuckDB, scikit-learn), fusedframe in process
+# (benches/engine.rs) and the fusedframe CLI in a fresh process per run (benches/queries/*.fq)
+# on the same files, group by group in turn, and print one table (benches/report.py): each
+# workload's median seconds per system, the ratio fusedframe / fastest peer whose answer agrees
+# (below 1 means fusedframe is faster; a peer whose answer differs shows `≠answer`), the CLI's
+# median seconds and peak RSS, then peak memory; and the same as a markdown table to paste
+# into README.md.
 #
 # Usage: benches/run.sh [GROUPS_OR_WORKLOADS]
 # Environment (all optional):
-#   DATA_DIR   data made by benches/gen_data.py (default /work/bench-data)
+#   DATA_DIR   data made by benches/gen_data.py (default /work/bench-data, or its seed/
+#              subdirectory when the seed table is there)
 #   N          seed table rows (default 10000000)
+#   REPS       timed runs per workload and system; the table shows their median (default 5)
 #   PYTHON     interpreter with numpy, polars, pyarrow, duckdb, scikit-learn (default
 #              /work/venv/bin/python, else python3)
 #   OUT_DIR    where the raw outputs go (default target/bench-results/<timestamp>)
 #   SKIP_PEERS=1        reuse peers.tsv from PEERS_TSV (or OUT_DIR) instead of re-running
-#   PEERS_TSV  a saved peers.py output to reuse with SKIP_PEERS=1
+#   PEERS_TSV  a saved peers.py output to reuse with SKIP_PEERS=1 (its answers: peers.err
+#              beside it)
+#   SKIP_CLI=1 leave out the fresh-process CLI runs
 # Groups: scan pipeline describe filter_agg ops csv kmeans pca mem (default: all).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-DATA_DIR="${DATA_DIR:-/work/bench-data}"
 N="${N:-10000000}"
+REPS="${REPS:-5}"
+export REPS
+if [[ -z "${DATA_DIR:-}" ]]; then
+  DATA_DIR=/work/bench-data
+  [[ -f "$DATA_DIR/seed_$N.parquet" || ! -f "$DATA_DIR/seed/seed_$N.parquet" ]] || DATA_DIR=/work/bench-data/seed
+fi
 if [[ -z "${PYTHON:-}" ]]; then
   if [[ -x /work/venv/bin/python ]]; then PYTHON=/work/venv/bin/python; else PYTHON=python3; fi
 fi
@@ -46,22 +58,88 @@ fi
   echo "peers: $("$PYTHON" -c 'import sys, polars, numpy, duckdb, sklearn, pyarrow; print("python", sys.version.split()[0], "polars", polars.__version__, "numpy", numpy.__version__, "duckdb", duckdb.__version__, "scikit-learn", sklearn.__version__, "pyarrow", pyarrow.__version__)' 2>&1)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "data: $DATA_DIR (N=$N)"
+  echo "reps: $REPS (median reported)"
 } > "$OUT_DIR/machine.txt"
 
-echo "== building (cargo bench --no-run, release profile)" >&2
-(cd "$repo" && cargo bench --bench engine --no-run) >&2
+echo "== answer comparison self-test (benches/answers.py)" >&2
+"$PYTHON" "$here/answers.py" selftest >&2
+echo "== building (cargo bench --no-run and the CLI, release profile)" >&2
+(cd "$repo" && cargo bench --bench engine --no-run && cargo build --release --bin fusedframe) >&2
+cli_bin="$repo/target/release/fusedframe"
 
 engine() {
   (cd "$repo" && cargo bench -q --bench engine -- "$DATA_DIR" "$N" "$1") \
     2> >(tee -a "$OUT_DIR/engine.err" >&2) | tee -a "$OUT_DIR/engine.tsv" >&2
 }
-: > "$OUT_DIR/engine.tsv"; : > "$OUT_DIR/engine.err"
+
+# Seconds since the epoch, microseconds (bash 5).
+now() { echo "${EPOCHREALTIME/,/.}"; }
+
+# One fresh-process run of a script: `seconds peak_bytes` on stdout. Peak RSS from GNU time,
+# else the largest waited-for child's ru_maxrss through a Python wrapper (which then floors at
+# the wrapper's own few MiB: a child inherits its parent's high-water mark across exec).
+cli_once() {
+  local script="$1" out="$2" rss="$OUT_DIR/cli-out/rss" t0 t1
+  t0="$(now)"
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f %M -o "$rss" "$cli_bin" run "$script" --output "$out" \
+      >/dev/null 2>>"$OUT_DIR/cli.err" || return 1
+  else
+    "$PYTHON" -c 'import resource, subprocess, sys
+code = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)' "$rss" "$cli_bin" run "$script" --output "$out" >/dev/null 2>>"$OUT_DIR/cli.err" \
+      || return 1
+  fi
+  t1="$(now)"
+  echo "$t0 $t1 $(tail -n1 "$rss")" | awk '{ printf "%.6f %d\n", $2 - $1, $3 * 1024 }'
+}
+
+# The CLI column: each workload with a script in benches/queries/ (made concrete for DATA_DIR
+# and N), REPS fresh processes, each writing the result to an Arrow file; the median seconds,
+# min, max and the largest peak RSS go to cli.tsv, the last output's answer to cli.err.
+cli() {
+  local w tmpl script out runs secs peak
+  [[ "${SKIP_CLI:-0}" == 1 ]] && return 0
+  mkdir -p "$OUT_DIR/queries" "$OUT_DIR/cli-out"
+  for w in "$@"; do
+    tmpl="$here/queries/$w.fq"
+    [[ -f "$tmpl" ]] || continue
+    script="$OUT_DIR/queries/$w.fq"
+    out="$OUT_DIR/cli-out/$w.arrow"
+    sed -e "s#@DATA@#$DATA_DIR#g" -e "s#@N@#$N#g" "$tmpl" > "$script"
+    runs=""
+    for ((r = 0; r < REPS; r++)); do
+      if ! runs+="$(cli_once "$script" "$out")"$'\n'; then
+        printf '%s\t%s\tfailed: see cli.err\n' "$w" fusedframe-cli | tee -a "$OUT_DIR/cli.tsv" >&2
+        continue 2
+      fi
+    done
+    secs="$(printf '%s' "$runs" | awk 'NF { print $1 }' | sort -g | awk '
+      { v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.4f\t%.4f\t%.4f", m, v[1], v[NR] }')"
+    peak="$(printf '%s' "$runs" | awk 'NF && $2 > p { p = $2 } END { print p + 0 }')"
+    printf '%s\t%s\t%s\t%s\n' "$w" fusedframe-cli "$secs" "$peak" | tee -a "$OUT_DIR/cli.tsv" >&2
+    echo "# check $w fusedframe-cli: $("$PYTHON" "$here/answers.py" summarize "$out" 2>&1)" \
+      | tee -a "$OUT_DIR/cli.err" >&2
+    rm -f "$out"
+  done
+}
+
+# The workloads engine.rs printed since line $1 of engine.tsv (to run their CLI scripts).
+engine_workloads_since() { tail -n "+$(($1 + 1))" "$OUT_DIR/engine.tsv" | grep -v '^peak_rss:' | cut -f1; }
+
+: > "$OUT_DIR/engine.tsv"; : > "$OUT_DIR/engine.err"; : > "$OUT_DIR/cli.tsv"; : > "$OUT_DIR/cli.err"
 if [[ "${SKIP_PEERS:-0}" == 1 ]]; then
   src="${PEERS_TSV:-$OUT_DIR/peers.tsv}"
   [[ -f "$src" ]] || { echo "SKIP_PEERS=1 but no $src" >&2; exit 1; }
   [[ "$src" -ef "$OUT_DIR/peers.tsv" ]] || cp "$src" "$OUT_DIR/peers.tsv"
-  echo "== peers: reusing $src; fusedframe (cargo bench --bench engine)" >&2
+  src_err="$(dirname "$src")/peers.err"
+  if [[ -f "$src_err" ]] && ! [[ "$src_err" -ef "$OUT_DIR/peers.err" ]]; then cp "$src_err" "$OUT_DIR/peers.err"; fi
+  echo "== peers: reusing $src; fusedframe (cargo bench --bench engine), then its CLI" >&2
   engine "$which"
+  mapfile -t ws < <(engine_workloads_since 0)
+  cli "${ws[@]}"
 else
   # Peers and fusedframe alternate group by group, so both see about the same machine load
   # (on a shared machine it drifts over minutes).
@@ -72,56 +150,16 @@ else
     echo "load at $g: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT_DIR/machine.txt"
     "$PYTHON" "$here/peers.py" "$DATA_DIR" "$N" "$g" \
       2> >(tee -a "$OUT_DIR/peers.err" >&2) | tee -a "$OUT_DIR/peers.tsv" >&2
+    before="$(wc -l < "$OUT_DIR/engine.tsv")"
     engine "$g"
+    mapfile -t ws < <(engine_workloads_since "$before")
+    cli "${ws[@]}"
   done
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT_DIR/machine.txt"
 
-# The table: one row per workload, one column per system, then the ratio.
-awk -F'\t' -v n="$N" '
-  FNR == 1 { file++ }
-  /^#/ || NF < 3 { next }
-  $1 ~ /^peak_rss:/ {
-    w = substr($1, 10); mem[w, $2] = $3; base[w, $2] = $4; memsys[$2] = 1; memw[w] = 1; next
-  }
-  {
-    if (!($1 in seen)) { seen[$1] = 1; order[++nw] = $1 }
-    if (!($2 in sys)) { sys[$2] = 1; sysorder[++ns] = $2 }
-    t[$1, $2] = $3
-  }
-  END {
-    # fusedframe last.
-    m = 0
-    for (i = 1; i <= ns; i++) if (sysorder[i] != "fusedframe") cols[++m] = sysorder[i]
-    if ("fusedframe" in sys) cols[++m] = "fusedframe"
-    printf "%-22s", "workload"
-    for (j = 1; j <= m; j++) printf " %11s", cols[j]
-    printf " %13s\n", "ff/best peer"
-    for (i = 1; i <= nw; i++) {
-      w = order[i]; best = ""
-      printf "%-22s", w
-      for (j = 1; j <= m; j++) {
-        v = ((w, cols[j]) in t) ? t[w, cols[j]] : "-"
-        if (v ~ /^unsupported/) v = "unsupp."
-        printf " %11s", v
-        if (cols[j] != "fusedframe" && v ~ /^[0-9.]+$/ && (best == "" || v + 0 < best + 0)) best = v
-      }
-      ff = ((w, "fusedframe") in t) ? t[w, "fusedframe"] : ""
-      if (ff ~ /^[0-9.]+$/ && best != "" && best + 0 > 0) printf " %12.2fx", ff / best
-      else printf " %13s", "-"
-      printf "\n"
-    }
-    for (w in memw) {
-      printf "\npeak RSS, %s (columns read: x, z = %.1f MiB):\n", w, n * 16 / 1048576
-      for (s in memsys) {
-        v = mem[w, s]
-        if (v ~ /^[0-9]+$/)
-          printf "  %-11s %8.1f MiB (import/startup baseline %6.1f MiB) = %.2fx the column bytes\n", s, v / 1048576, base[w, s] / 1048576, v / (n * 16)
-        else printf "  %-11s %s\n", s, v
-      }
-    }
-  }
-' "$OUT_DIR/peers.tsv" "$OUT_DIR/engine.tsv" | tee "$OUT_DIR/table.txt"
+# The table (answers compared before any ratio), as text and as markdown.
+"$PYTHON" "$here/report.py" "$OUT_DIR" "$N" "$REPS"
 
 echo >&2
 echo "raw outputs and machine info: $OUT_DIR" >&2
