@@ -6,9 +6,11 @@ all tables). A few cells must show the values the notebooks are about. No cell m
 error. Prints, per notebook, how long the `:dep` cell took, how long until the first table
 showed (from the first cell's start; nbclient records each cell's times) and how long the first
 cell binding a variable took (evcxr's one-time type analysis of the dependency graph), so the
-set-up cost is in the CI log. A warm run (the `:dep` cell under WARM_DEP_SECONDS: the crate was
-already built in target/evcxr) fails when its first table comes late (see `late_first_table`); a
-cold run only prints.
+set-up cost is in the CI log. A cell binding a variable before the first table fails the check
+(that is what would make the first table wait for the type analysis); a warm run (the `:dep`
+cell under WARM_DEP_SECONDS: the crate was already built in target/evcxr) whose first table
+still comes late (see `late_first_table`) gets a printed note, not a failure: timings on a
+shared machine are measurements, not tests.
 """
 
 import json
@@ -117,9 +119,18 @@ def check(path):
     print(f"{name}: :dep cell {dep:.1f} s ({'warm' if warm else 'cold'}), first table after "
           f"{'none' if first is None else f'{first:.1f} s'}, first `let` cell {let}, "
           f"all {len(cells)} code cells {total:.1f} s")
+    # What makes the first table quick is checked by structure (no cell binding a variable
+    # before it); its time is printed, with a note when late, but fails nothing: a timing on a
+    # shared 2-core CI machine is not a test.
+    if first_let is not None and first_table is not None:
+        if cells.index(first_let) < cells.index(first_table):
+            problems.append(
+                "a cell binding a variable comes before the first table: evcxr's type analysis "
+                "(seconds) then delays it; open with a table from an expression cell"
+            )
     late = late_first_table(dep, first) if warm and first is not None else None
     if late:
-        problems.append(f"warm run, but {late}")
+        print(f"{name}: note: warm run, but {late}")
     return [f"{name}: {p}" for p in problems]
 
 
