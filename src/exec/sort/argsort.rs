@@ -56,7 +56,8 @@ pub(crate) fn open(
         out,
         ctx,
         ctx.reserve("ARG_SORT"),
-    );
+    )
+    .of_row_numbers();
     let mut next_row = 0u64;
     stream(
         running,

@@ -35,7 +35,7 @@ pub(crate) use self::topk::top_k;
 
 use std::sync::Arc;
 
-use arrow::array::{new_null_array, ArrayRef, AsArray};
+use arrow::array::{new_null_array, ArrayRef, AsArray, UInt64Array};
 use arrow::compute::kernels::arity::unary;
 use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema, SchemaRef};
 use rayon::prelude::*;
@@ -243,6 +243,9 @@ struct Sorter<'a> {
     memory: Reservation,
     buffer: Vec<Buffered>,
     runs: Vec<Arc<SpillFile>>,
+    /// The output is the buffered rows' numbers, counted from 0 in buffer order (ARG_SORT):
+    /// sorted in memory, that is the sort's order itself, with nothing to gather.
+    row_numbers: bool,
 }
 
 impl<'a> Sorter<'a> {
@@ -263,7 +266,14 @@ impl<'a> Sorter<'a> {
             memory,
             buffer: vec![],
             runs: vec![],
+            row_numbers: false,
         }
+    }
+
+    /// The output is the row numbers of the buffered rows (see `row_numbers`).
+    fn of_row_numbers(mut self) -> Self {
+        self.row_numbers = true;
+        self
     }
 
     /// Twice `bytes` plus the order of `rows` rows: a buffered piece and room to sort it.
@@ -332,11 +342,26 @@ impl<'a> Sorter<'a> {
         let rows = piece_rows([self.out.as_ref()]);
         if self.runs.is_empty() {
             // The reservation already covers the sorted copy.
-            let order = sorted_order(&self.buffer, self.options)?;
-            let pieces = order
-                .par_chunks(rows)
-                .map(|c| Ok(vec![gather(&self.buffer, c, &self.out)?]))
-                .collect::<Result<Vec<_>>>()?;
+            let pieces = if self.row_numbers {
+                let order = key_order(&self.buffer, self.options)?;
+                order
+                    .par_chunks(rows)
+                    .map(|c| {
+                        let numbers =
+                            UInt64Array::from_iter_values(c.iter().map(|&r| u64::from(r)));
+                        Ok(vec![DataFrame::from_arrays(
+                            self.out.clone(),
+                            vec![Arc::new(numbers)],
+                        )?])
+                    })
+                    .collect::<Result<Vec<_>>>()?
+            } else {
+                let order = sorted_order(&self.buffer, self.options)?;
+                order
+                    .par_chunks(rows)
+                    .map(|c| Ok(vec![gather(&self.buffer, c, &self.out)?]))
+                    .collect::<Result<Vec<_>>>()?
+            };
             self.buffer.clear();
             let bytes = pieces.iter().flatten().map(frame_bytes).sum();
             self.memory.try_resize(bytes)?;
@@ -400,20 +425,24 @@ pub(crate) fn merge_runs(
     Merge::new(runs, keys, out, rows, memory)
 }
 
-/// The buffer's rows in sorted order, as (piece, row) positions.
-fn sorted_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<(usize, usize)>> {
+/// The buffer's rows in sorted order, as positions in the buffer counted from 0.
+fn key_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<u32>> {
     if buffer.is_empty() {
         return Ok(vec![]);
     }
-    let nkeys = options.len();
-    let keys = (0..nkeys)
+    let keys = (0..options.len())
         .map(|k| {
             let parts: Vec<&dyn arrow::array::Array> =
                 buffer.iter().map(|b| b.keys[k].as_ref()).collect();
             Ok(arrow::compute::concat(&parts)?)
         })
         .collect::<Result<Vec<_>>>()?;
-    let order = arg_sort_u32(&keys, options)?;
+    arg_sort_u32(&keys, options)
+}
+
+/// The buffer's rows in sorted order, as (piece, row) positions.
+fn sorted_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<(usize, usize)>> {
+    let order = key_order(buffer, options)?;
     let mut starts = Vec::with_capacity(buffer.len());
     let mut at = 0usize;
     for b in buffer {
