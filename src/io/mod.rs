@@ -291,7 +291,10 @@ pub fn write_ipc_with(df: &DataFrame, path: &Path, options: &IpcWriteOptions) ->
 
 /// Write through `f` into a temporary file next to `path`, then rename it over `path`; on any
 /// error the temporary file is removed and `path` is left as it was.
-pub(crate) fn write_atomic(path: &Path, f: impl FnOnce(&mut PendingFile) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut PendingFile) -> Result<()>,
+) -> Result<()> {
     let mut file = PendingFile::create(path)?;
     f(&mut file)?;
     file.commit()
