@@ -210,12 +210,10 @@ fn stream(running: &Running, model: &dyn ModelFit, held: &Reservation) -> Result
     held.try_grow(total.bytes() * (wave.min(n) + 1))?;
     let mut kept: Option<(Vec<DataFrame>, usize)> = (keep_rows > 0).then(|| (vec![], 0));
     let mut carry = Carry::default();
-    let mut next = 0;
-    while next < n {
-        let end = (next + wave).min(n);
+    for morsels in running.waves(0, wave) {
         let start = |_| Ok((new_state()?, keeping.load(Ordering::Relaxed).then(Vec::new)));
         let parts = running.run_morsels(
-            next..end,
+            morsels,
             &mut carry,
             false,
             &start,
@@ -250,7 +248,6 @@ fn stream(running: &Running, model: &dyn ModelFit, held: &Reservation) -> Result
                 }
             };
         }
-        next = end;
     }
     Ok(match total.finish()? {
         Some(m) => Streamed::Model(m),

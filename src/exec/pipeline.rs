@@ -133,6 +133,18 @@ impl<'a> Running<'a> {
         rayon::current_num_threads().max(1)
     }
 
+    /// Morsels `from..` as consecutive ranges of `width` (at least one morsel each): the waves
+    /// a driver runs one after another through [`Running::run_morsels`], holding one wave's
+    /// output at a time.
+    pub(crate) fn waves(
+        &self,
+        from: usize,
+        width: usize,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let (n, width) = (self.num_morsels(), width.max(1));
+        (from..n).step_by(width).map(move |s| s..(s + width).min(n))
+    }
+
     /// The parameters bound so far in this run.
     pub(crate) fn params(&self) -> &'a super::Params {
         &self.ctx.params
@@ -200,7 +212,7 @@ impl<'a> Running<'a> {
     }
 
     /// Morsels `range` in order, as pieces, each reserved from `memory` when given.
-    fn pieces(
+    pub(crate) fn pieces(
         &self,
         range: std::ops::Range<usize>,
         carry: &mut Carry,

@@ -139,13 +139,10 @@ impl RowChunks for Rescan<'_> {
 
     fn for_each_chunk(&self, f: &(dyn Fn(usize, &DataFrame) -> Result<()> + Sync)) -> Result<()> {
         use rayon::prelude::*;
-        let n = self.running.num_morsels();
         let wave = self.running.wave() * WAVE_WIDTHS;
         let mut pending: BTreeMap<usize, Vec<DataFrame>> = BTreeMap::new();
         let mut carry = Carry::default();
-        let mut next = 0;
-        while next < n {
-            let end = (next + wave).min(n);
+        for morsels in self.running.waves(0, wave) {
             let start = |i: usize| {
                 Ok(Cutter {
                     at: self.starts[i],
@@ -155,7 +152,7 @@ impl RowChunks for Rescan<'_> {
                 })
             };
             let cutters = self.running.run_morsels(
-                next..end,
+                morsels,
                 &mut carry,
                 false,
                 &start,
@@ -174,7 +171,6 @@ impl RowChunks for Rescan<'_> {
             ready
                 .par_iter()
                 .try_for_each(|(c, parts)| f(*c, &self.stitch(parts)?))?;
-            next = end;
         }
         if let Some(c) = pending.keys().next() {
             return Err(Error::Internal(format!(

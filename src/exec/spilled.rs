@@ -104,25 +104,11 @@ impl SpilledChunks {
             buf: vec![],
             buffered: 0,
         };
-        let n = running.num_morsels();
         let mut carry = Carry::default();
-        let mut next = 0;
-        while next < n {
-            let end = (next + running.wave()).min(n);
-            let morsels = running.run_morsels(
-                next..end,
-                &mut carry,
-                false,
-                &|_| Ok(Vec::new()),
-                &|pieces: &mut Vec<DataFrame>, piece, _| {
-                    pieces.push(piece);
-                    Ok(())
-                },
-            )?;
-            for piece in morsels.into_iter().flatten() {
+        for wave in running.waves(0, running.wave()) {
+            for piece in running.pieces(wave, &mut carry, None)? {
                 w.add(piece)?;
             }
-            next = end;
         }
         w.flush()?;
         w.writer.finish().map_err(|e| spill_error(&w.out.path, e))?;

@@ -27,6 +27,24 @@ fn same_pca(got: &PcaModel, want: &PcaModel, what: &str) {
     assert_eq!(got.solver, want.solver, "{what}");
 }
 
+/// `fit` under a budget of `bytes` (spill files in `temp`) on 1 and 2 threads gives `want`,
+/// as `same` compares them.
+fn same_under_budget<M>(
+    fit: impl Fn(&ExecOptions) -> fusedframe::Result<M>,
+    want: &M,
+    (bytes, temp): (usize, &Path),
+    same: fn(&M, &M, &str),
+    what: &str,
+) {
+    for threads in [1, 2] {
+        let what = format!("{what} {threads} threads");
+        match fit(&budget(bytes, threads, temp)) {
+            Ok(got) => same(&got, want, &what),
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
 fn same_kmeans(got: &KMeansModel, want: &KMeansModel, what: &str) {
     assert_eq!(got.centroids, want.centroids, "{what}");
     assert_eq!(got.labels, want.labels, "{what}");
@@ -54,12 +72,13 @@ fn randomized_pca_over_the_budget_reads_its_input_per_pass_with_the_same_bits() 
         let want = pca().fit_with(&unbounded()).expect("in memory");
         // The input (4.6 MB) fits 12 MiB, but not beside the sketches (two n x l and two d x l
         // matrices: 9.2 MB), so the fit gives the input up and reads it per pass.
-        for threads in [1, 2] {
-            let got = pca()
-                .fit_with(&budget(12 << 20, threads, temp.path()))
-                .expect("passes");
-            same_pca(&got, &want, &format!("{path:?} {threads}"));
-        }
+        same_under_budget(
+            |o| pca().fit_with(o),
+            &want,
+            (12 << 20, temp.path()),
+            same_pca,
+            &format!("{path:?}"),
+        );
         // A sorted input cannot be read again: it is spilled once.
         let sorted = || {
             scan(&path).sort("b", Default::default()).pca(
@@ -69,12 +88,13 @@ fn randomized_pca_over_the_budget_reads_its_input_per_pass_with_the_same_bits() 
             )
         };
         let want = sorted().fit_with(&unbounded()).expect("in memory");
-        for threads in [1, 2] {
-            let got = sorted()
-                .fit_with(&budget(12 << 20, threads, temp.path()))
-                .expect("spilled");
-            same_pca(&got, &want, &format!("sorted {path:?} {threads}"));
-        }
+        same_under_budget(
+            |o| sorted().fit_with(o),
+            &want,
+            (12 << 20, temp.path()),
+            same_pca,
+            &format!("sorted {path:?}"),
+        );
         assert_eq!(listing(temp.path()), Vec::<String>::new());
     }
 }
@@ -105,12 +125,13 @@ fn auto_picks_randomized_for_wide_data_and_streams_it_within_tolerance_of_the_fu
     let pca = || df.clone().lazy().pca(Pca::new(5));
     let want = pca().fit_with(&unbounded()).expect("in memory");
     assert_eq!(want.solver, PcaSolver::Randomized);
-    for threads in [1, 2] {
-        let got = pca()
-            .fit_with(&budget(1 << 20, threads, temp.path()))
-            .expect("passes");
-        same_pca(&got, &want, &format!("{threads} threads"));
-    }
+    same_under_budget(
+        |o| pca().fit_with(o),
+        &want,
+        (1 << 20, temp.path()),
+        same_pca,
+        "",
+    );
     let full = df
         .clone()
         .lazy()
@@ -135,12 +156,13 @@ fn kmeans_over_the_budget_spills_an_input_it_cannot_read_again() {
     };
     let want = km().fit_with(&unbounded()).expect("in memory");
     // 144,000 rows: k-means++ holds 5 distances a row (5.8 MB), more than the input.
-    for threads in [1, 2] {
-        let got = km()
-            .fit_with(&budget(8 << 20, threads, temp.path()))
-            .expect("spilled");
-        same_kmeans(&got, &want, &format!("{threads} threads"));
-    }
+    same_under_budget(
+        |o| km().fit_with(o),
+        &want,
+        (8 << 20, temp.path()),
+        same_kmeans,
+        "",
+    );
     assert_eq!(listing(temp.path()), Vec::<String>::new());
     // A bad value found in the spilled file names its row (in the sorted order) and leaves
     // nothing behind.
@@ -199,12 +221,13 @@ fn wide_kmeans_over_the_budget_reads_its_file_per_pass_with_the_same_bits() {
     let km = || scan_parquet(&path).kmeans(KMeans::new(4).seed(3));
     let want = km().fit_with(&unbounded()).expect("in memory");
     assert_eq!(want.sizes.iter().filter(|&&s| s > 4000).count(), 4);
-    for threads in [1, 2] {
-        let got = km()
-            .fit_with(&budget(1 << 20, threads, temp.path()))
-            .expect("passes");
-        same_kmeans(&got, &want, &format!("{threads} threads"));
-    }
+    same_under_budget(
+        |o| km().fit_with(o),
+        &want,
+        (1 << 20, temp.path()),
+        same_kmeans,
+        "",
+    );
     // A sorted input is spilled once and read from there.
     let sorted = || {
         scan_parquet(&path)
@@ -292,11 +315,12 @@ fn kmeans_over_the_budget_spills_a_join_output_once() {
         "{plan}"
     );
     let want = km().fit_with(&unbounded()).expect("in memory");
-    for threads in [1, 2] {
-        let got = km()
-            .fit_with(&budget(8 << 20, threads, temp.path()))
-            .expect("spilled");
-        same_kmeans(&got, &want, &format!("{threads} threads"));
-    }
+    same_under_budget(
+        |o| km().fit_with(o),
+        &want,
+        (8 << 20, temp.path()),
+        same_kmeans,
+        "",
+    );
     assert_eq!(listing(temp.path()), Vec::<String>::new());
 }

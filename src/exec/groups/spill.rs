@@ -114,13 +114,10 @@ impl Spilling<'_> {
         let p = self.pipeline;
         let params = p.params();
         let mut files = PartitionFiles::new(p.spill_dir(), "groups", self.fan.parts());
-        let (n, wave) = (p.num_morsels(), p.wave());
         let mut carry = Carry::default();
-        let mut next = 0;
-        while next < n {
-            let end = (next + wave).min(n);
+        for wave in p.waves(0, p.wave()) {
             let cuts = p.run_morsels(
-                next..end,
+                wave,
                 &mut carry,
                 false,
                 &|i| Ok((i as u64, 0u64, vec![], Cutter::default())),
@@ -149,7 +146,6 @@ impl Spilling<'_> {
                     files.write(q, &df)?;
                 }
             }
-            next = end;
         }
         files.finish()
     }

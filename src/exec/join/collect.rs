@@ -137,14 +137,13 @@ fn slot_bytes(running: &Running) -> Option<usize> {
 /// Gather the stream a wave at a time, each wave reserved once it is read.
 fn in_waves(running: Running, memory: Reservation) -> Result<Collected> {
     let schema = running.schema();
-    let (n, wave) = (running.num_morsels(), running.wave());
-    let mut held: Vec<Vec<DataFrame>> = Vec::with_capacity(n);
+    let mut held: Vec<Vec<DataFrame>> = Vec::with_capacity(running.num_morsels());
     let mut carry = Carry::default();
     let mut next = 0;
-    while next < n {
-        let end = (next + wave).min(n);
+    for wave in running.waves(0, running.wave()) {
+        next = wave.end;
         let parts = running.run_morsels(
-            next..end,
+            wave,
             &mut carry,
             false,
             &|_| Ok(vec![]),
@@ -155,7 +154,6 @@ fn in_waves(running: Running, memory: Reservation) -> Result<Collected> {
         )?;
         let bytes: usize = parts.iter().flatten().map(frame_bytes).sum();
         held.extend(parts);
-        next = end;
         if memory.try_grow(bytes).is_err() {
             return Ok(Collected::Over(Rest {
                 running,

@@ -291,12 +291,9 @@ fn partition(rest: Rest, keys: &[Expr], encoder: &KeyEncoder) -> Result<Partitio
         }
     }
     drop(memory);
-    let (n, wave) = (running.num_morsels(), running.wave());
-    let mut at = next;
-    while at < n {
-        let end = (at + wave).min(n);
+    for wave in running.waves(next, running.wave()) {
         let cuts = running.run_morsels(
-            at..end,
+            wave,
             &mut carry,
             false,
             &|i| Ok((i as u64, 0u64, vec![])),
@@ -308,7 +305,6 @@ fn partition(rest: Rest, keys: &[Expr], encoder: &KeyEncoder) -> Result<Partitio
         for (_, _, out) in cuts {
             write(out)?;
         }
-        at = end;
     }
     Ok(Partitioned {
         schema,

@@ -104,16 +104,13 @@ fn stream<T: Send>(
     piece: &(dyn Fn(DataFrame, &Params) -> Result<T> + Sync),
     mut buffer: impl FnMut(T) -> Result<Buffered>,
 ) -> Result<Opened> {
-    let (n, wave) = (running.num_morsels(), running.wave());
     let mut carry = Carry::default();
     let mut last_wave = 0;
-    let mut next = 0;
-    while next < n {
+    for wave in running.waves(0, running.wave()) {
         // Room for the coming wave, judged by the last one.
         sorter.make_room(last_wave)?;
-        let end = (next + wave).min(n);
         let parts = running.run_morsels(
-            next..end,
+            wave,
             &mut carry,
             false,
             &|_| Ok(vec![]),
@@ -128,7 +125,6 @@ fn stream<T: Send>(
             last_wave += b.bytes;
             sorter.push(b)?;
         }
-        next = end;
     }
     // The input's own holdings (a breaker's frame) go before the merge needs the budget.
     drop(running);

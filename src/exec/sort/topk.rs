@@ -47,14 +47,11 @@ pub(crate) fn top_k(
         columns,
         memory: &memory,
     };
-    let (n, wave) = (running.num_morsels(), running.wave());
     let mut carry = Carry::default();
     let mut kept: Option<Candidates> = None;
-    let mut next = 0;
-    while next < n {
-        let end = (next + wave).min(n);
+    for wave in running.waves(0, running.wave()) {
         let parts = running.run_morsels(
-            next..end,
+            wave,
             &mut carry,
             false,
             &|_| Ok(None),
@@ -75,7 +72,6 @@ pub(crate) fn top_k(
                 Some(before) => select.then(Some(before), p.columns.clone())?,
             });
         }
-        next = end;
     }
     let cols = match kept {
         Some(c) => c.columns.clone(),
