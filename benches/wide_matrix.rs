@@ -33,7 +33,7 @@ use arrow::array::{ArrayRef, Float32Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ipc::writer::FileWriter;
 use arrow::record_batch::RecordBatch;
-use fusedframe::exec::memory::parse_size;
+use fusedframe::memory::parse_size;
 use fusedframe::prelude::*;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;

@@ -26,10 +26,10 @@
 //! counts of frames ([`frame_bytes`]) live here too: the readers and writers (`io`), the
 //! physical plan's model fits and the executor all size what they hold by them, so this module
 //! sits low in the crate (above `frame`, below `io`; see the crate docs) and needs nothing
-//! above it. `exec::memory` is the same module under its older path.
+//! above it.
 //!
 //! ```
-//! use fusedframe::exec::memory::MemoryPool;
+//! use fusedframe::memory::MemoryPool;
 //! let pool = MemoryPool::new(1 << 20);
 //! let r = pool.reserve("SORT");
 //! r.try_grow(600 << 10)?;
@@ -298,7 +298,7 @@ pub fn default_limit() -> Result<usize> {
 /// bare `K`/`M`/`G`/`T` powers of 1024), or a percentage of physical memory (`50%`).
 ///
 /// ```
-/// use fusedframe::exec::memory::parse_size;
+/// use fusedframe::memory::parse_size;
 /// assert_eq!(parse_size("2GB").unwrap(), 2_000_000_000);
 /// assert_eq!(parse_size("256 MiB").unwrap(), 256 << 20);
 /// assert_eq!(parse_size("1.5k").unwrap(), 1536);

@@ -358,11 +358,10 @@ fn big_file(dir: &tempfile::TempDir) -> (PathBuf, usize) {
 fn results_do_not_depend_on_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let (p, rows) = big_file(&dir);
-    let opts = CsvOptions::default();
-    let schema = csv::infer_schema(&p, &opts).unwrap();
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let source = csv::open(&p, &opts, &schema, &names).unwrap();
-    assert!(source.num_morsels() >= 2, "{}", source.num_morsels());
+    // Morsels are byte ranges of about `MORSEL_BYTES`: this file is cut into at least two
+    // (the readers' own unit tests check that the morsels cover the rows in order).
+    let bytes = std::fs::metadata(&p).unwrap().len() as usize;
+    assert!(bytes > 2 * csv::MORSEL_BYTES, "{bytes}");
 
     let one = scan_csv(&p)
         .collect_with(&ExecOptions::new().threads(1))
@@ -387,12 +386,6 @@ fn results_do_not_depend_on_the_thread_count() {
     let notes = one.column("note").unwrap().as_string::<i32>();
     assert_eq!(notes.value(13), "two\nlines, \"quoted\"");
     assert!(notes.is_null(14));
-
-    // The pieces the executor stitches together are exactly the morsels, in order.
-    let total: usize = (0..source.num_morsels())
-        .map(|i| source.morsel(i).unwrap().height())
-        .sum();
-    assert_eq!(total, rows);
 
     let head = scan_csv(&p).head(3).collect().unwrap();
     assert!(head.equals(&one.head(3)));

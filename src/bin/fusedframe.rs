@@ -100,7 +100,7 @@ impl std::error::Error for Usage {}
 
 /// `--memory-limit`'s value, as the library reads sizes.
 fn parse_size(text: &str) -> Result<usize, String> {
-    fusedframe::exec::memory::parse_size(text)
+    fusedframe::memory::parse_size(text)
 }
 
 fn main() -> ExitCode {

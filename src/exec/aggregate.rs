@@ -26,7 +26,6 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::eval::evaluate;
 use super::kernels::agg::{new_accumulator, update_group, Groups, GroupsAccumulator};
-use super::memory::{frame_bytes, Reservation};
 use super::pipeline::{Carry, Opened, Running};
 use super::value::array_to_scalar;
 use super::{Context, Params};
@@ -34,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::expr::lookup::{DistinctExprs, NameIndex};
 use crate::expr::{col, AggFunc, Expr, Scalar};
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 
 /// One aggregate of an [`AggSpecs`]: its function, the positions of its inputs among the
 /// distinct inputs, and their declared types.

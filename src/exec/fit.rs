@@ -28,13 +28,13 @@
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::memory::{frame_bytes, Reservation};
 use super::pipeline::{Carry, Running};
 use super::rescan::Rescan;
 use super::spilled::SpilledChunks;
 use super::{close_pipeline, materialize, open_node, open_pipeline, streams_output, Context};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 use crate::physical::{FitState, ModelFit, PhysicalNode, Pipeline, Source, StreamOp};
 
 /// Morsels per wave, in pool widths: enough to keep every worker busy between merges.

@@ -37,9 +37,7 @@ mod spill;
 mod spilled;
 pub(crate) mod value;
 
-/// The memory budget, at its old path (it lives below every layer that reserves memory).
-pub use crate::memory;
-pub use crate::memory::MORSEL_ROWS;
+pub(crate) use crate::memory::MORSEL_ROWS;
 pub use alloc::tune_allocator;
 pub(crate) use sink::execute_sink;
 
@@ -49,12 +47,12 @@ use std::sync::Arc;
 use arrow::array::{Array, UInt64Array};
 
 use self::eval::{evaluate, evaluate_array, evaluate_full, evaluate_mask, filter_frame};
-use self::memory::{MemoryPool, Reservation};
 use self::pipeline::{Opened, Running};
 use self::spill::SpillDir;
 use crate::error::{Error, Result};
 use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
+use crate::memory::{self, MemoryPool, Reservation};
 use crate::physical::{
     GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp,
 };

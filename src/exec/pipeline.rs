@@ -18,10 +18,10 @@ use arrow::array::BooleanArray;
 use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
 
-use super::memory::{frame_bytes, Reservation};
 use super::Context;
 use crate::error::Result;
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 use crate::physical::StreamOp;
 
 /// A pipeline ready to run: its opened source, its operators and the run's context (bound
@@ -151,7 +151,7 @@ impl<'a> Running<'a> {
     }
 
     /// An empty reservation from the run's memory budget for `operator`.
-    pub(crate) fn reserve(&self, operator: &str) -> super::memory::Reservation {
+    pub(crate) fn reserve(&self, operator: &str) -> crate::memory::Reservation {
         self.ctx.reserve(operator)
     }
 

@@ -202,7 +202,11 @@ fn batch_rows(path: &Path, buf: &Buffer, block: &Block) -> Option<usize> {
 }
 
 /// Open `path` (memory-mapped; the file or the stream format) for the given columns.
-pub fn open(path: &Path, schema: &SchemaRef, columns: &[String]) -> Result<Box<dyn MorselSource>> {
+pub(crate) fn open(
+    path: &Path,
+    schema: &SchemaRef,
+    columns: &[String],
+) -> Result<Box<dyn MorselSource>> {
     let buf = map_file(path)?;
     let index = read_index(path, &buf)?;
     // Positions by name, first of equal names as `index_of` (a map: files can be 10,000

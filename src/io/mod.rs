@@ -1,7 +1,7 @@
 //! File sources and sinks: CSV, Parquet and Arrow IPC.
 //!
 //! A scan is described by a [`ScanSource`] (path, format, options; schema inferred once and
-//! cached). At run time it opens into a [`MorselSource`]: a fixed list of morsels (CSV byte
+//! cached). At run time it opens into a `MorselSource`: a fixed list of morsels (CSV byte
 //! ranges, Parquet row groups, IPC record batches) that the executor decodes in parallel and in
 //! any order, while results keep morsel order. Only projected columns are decoded. Sinks
 //! (`sink.rs`) write morsel by morsel to a temporary file in the target's folder and rename it
@@ -38,7 +38,7 @@ use crate::expr::Expr;
 use crate::frame::DataFrame;
 
 /// A decoded-on-demand list of morsels, each a frame of the projected columns.
-pub trait MorselSource: Send + Sync {
+pub(crate) trait MorselSource: Send + Sync {
     /// Schema of every morsel (the projection, in projection order).
     fn schema(&self) -> SchemaRef;
     /// How many morsels there are (fixed by the file, never by the thread count).
@@ -146,7 +146,7 @@ impl ScanSource {
     /// For a Parquet file and a predicate: how many row groups the statistics check keeps, of
     /// how many (`None` for other formats, without a predicate, or if the footer is unreadable,
     /// which the scan itself will then report).
-    pub fn row_groups_kept(&self, predicate: Option<&Expr>) -> Option<(usize, usize)> {
+    pub(crate) fn row_groups_kept(&self, predicate: Option<&Expr>) -> Option<(usize, usize)> {
         let predicate = predicate?;
         if !matches!(self.format, FileFormat::Parquet) {
             return None;
@@ -164,7 +164,7 @@ impl ScanSource {
     /// planner's choices (a join's build side): Parquet counts the rows of the row groups the
     /// predicate's statistics keep; CSV and IPC guess from the file's size. `None` when the
     /// file cannot be read (the scan itself will report it).
-    pub fn estimated_rows(&self, predicate: Option<&Expr>) -> Option<usize> {
+    pub(crate) fn estimated_rows(&self, predicate: Option<&Expr>) -> Option<usize> {
         let schema = self.schema().ok()?;
         if let FileFormat::Parquet = self.format {
             let meta = self
@@ -188,7 +188,7 @@ impl ScanSource {
     /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
     /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
     /// stop early.
-    pub fn open(
+    pub(crate) fn open(
         &self,
         projection: Option<&[String]>,
         predicate: Option<&Expr>,

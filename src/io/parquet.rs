@@ -200,7 +200,7 @@ struct ParquetMorsels {
 /// false, and (when `limit` is set) reading only the leading rows that cover it. With a
 /// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
 /// the executor then pulls row groups lazily.
-pub fn open(
+pub(crate) fn open(
     path: &Path,
     schema: &SchemaRef,
     columns: &[String],

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use fusedframe::exec::memory::MemoryPool;
+use fusedframe::memory::MemoryPool;
 use fusedframe::prelude::*;
 
 use super::{assert_no_files, budget, cli};
@@ -188,7 +188,7 @@ fn a_spilled_join_reads_each_input_once() {
                     [col("k")],
                     how,
                 );
-                let pool = fusedframe::exec::memory::MemoryPool::unbounded();
+                let pool = fusedframe::memory::MemoryPool::unbounded();
                 let want = lf
                     .clone()
                     .collect_with(&ExecOptions::new().memory_pool(pool.clone()).threads(2))

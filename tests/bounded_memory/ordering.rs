@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use fusedframe::exec::memory::MemoryPool;
+use fusedframe::memory::MemoryPool;
 use fusedframe::prelude::*;
 
 use super::{assert_no_files, budget, cli, listing, table, unbounded};

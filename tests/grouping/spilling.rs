@@ -26,7 +26,7 @@ fn groups_that_do_not_fit_the_budget_stop_with_the_typed_error() {
     }
     assert!(err.to_string().contains("COLLECT"), "{err}");
     // Within a budget that fits, the same query runs (and the budget is all released after).
-    let pool = fusedframe::exec::memory::MemoryPool::new(256 << 20);
+    let pool = fusedframe::memory::MemoryPool::new(256 << 20);
     let out = query()
         .collect_with(&ExecOptions::new().memory_pool(pool.clone()))
         .unwrap();
@@ -133,7 +133,7 @@ fn groupings_over_the_budget_spill_and_give_the_in_memory_bytes() {
         ),
     ];
     for (name, lf) in cases {
-        let pool = fusedframe::exec::memory::MemoryPool::unbounded();
+        let pool = fusedframe::memory::MemoryPool::unbounded();
         let options = ExecOptions::new().memory_pool(pool.clone()).threads(2);
         let want = lf.clone().collect_with(&options).unwrap();
         // Held in memory, the grouping needs more than the budget below.
@@ -222,7 +222,7 @@ proptest! {
             col("v").median().alias("median"),
             len(),
         ]);
-        let pool = fusedframe::exec::memory::MemoryPool::unbounded();
+        let pool = fusedframe::memory::MemoryPool::unbounded();
         let options = ExecOptions::new().memory_pool(pool.clone()).threads(threads);
         let want = lf.clone().collect_with(&options).unwrap();
         // In memory it would not fit the budget below: the bounded run spills.

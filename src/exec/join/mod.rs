@@ -45,10 +45,10 @@ use self::keys::{KeyEncoder, Keys};
 use self::output::{assemble, row_bytes, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};
-use super::memory::{frame_bytes, Reservation};
 use super::{Params, MORSEL_ROWS};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
+use crate::memory::{frame_bytes, Reservation};
 use crate::physical::JoinSpec;
 use crate::plan::JoinType;
 

@@ -44,13 +44,13 @@ use self::merge::Merger;
 use super::eval::{evaluate, evaluate_array};
 use super::kernels::argsort::f64_key;
 use super::kernels::sort::arg_sort_u32;
-use super::memory::{array_bytes, frame_bytes, Reservation};
 use super::pipeline::{piece_rows, Carry, Kept, Opened, Running};
 use super::spill::{SpillDir, SpillFile, SpillWriter};
 use super::{Context, Params};
 use crate::error::{Error, Result};
 use crate::expr::{col, Expr, SortOptions};
 use crate::frame::DataFrame;
+use crate::memory::{array_bytes, frame_bytes, Reservation};
 use crate::physical::{PhysicalNode, StreamOp};
 
 /// Sort `input` by `by`: its sorted pieces, or the merge of its spilled runs.

@@ -2,10 +2,10 @@
 //!
 //! Reading is two steps. [`infer_schema`] reads the header and the first
 //! `infer_schema_length` rows to find column types (the `infer` module has the rules), applying
-//! the user's formats and overrides. [`open`] maps the file, cuts its data rows into byte-range
+//! the user's formats and overrides. `open` maps the file, cuts its data rows into byte-range
 //! morsels of about [`MORSEL_BYTES`] each (boundaries moved to the next record start, aware of
 //! quoted newlines, fixed by the file's bytes so results never depend on the thread count),
-//! and returns a [`MorselSource`] whose `morsel(i)` parses only the projected columns of its
+//! and returns a `MorselSource` whose `morsel(i)` parses only the projected columns of its
 //! range straight into Arrow buffers. [`write()`] does the reverse.
 //!
 //! Semantics, as users of Polars and pandas expect them:
@@ -163,7 +163,7 @@ pub fn infer_schema(path: &Path, options: &CsvOptions) -> Result<SchemaRef> {
 }
 
 /// Open for reading the given columns (in this order), with the schema [`infer_schema`] gave.
-pub fn open(
+pub(crate) fn open(
     path: &Path,
     options: &CsvOptions,
     schema: &SchemaRef,
