@@ -8,6 +8,8 @@ DATA_DIR receives, when missing (deterministic: numpy.random.default_rng):
                                [0, 1), columns x0..x9999, one Arrow IPC record batch (400 MB)
   blobs_10000000x16.parquet    10M x 16 float64 points around 8 gaussian blobs, 1M-row row
                                groups (1.3 GB)
+and reads, when present, ../shared/bench/gen_data.py's blobs_1000000x16.parquet (1M x 16, one
+row group; not generated here: run gen_data.py, or point DATA_DIR at its output).
 Keep DATA_DIR out of git (e.g. the worktree's bench-data/, which is ignored) and delete it
 afterwards.
 
@@ -15,6 +17,9 @@ Workloads (comma list; default all):
   pca_wide_k3        PCA(3), solver auto (randomized for both), of the wide matrix
   kmeans_wide_k8     KMeans(8) (k-means++, one init, seeded) of the wide matrix
   minibatch_10Mx16   MiniBatchKMeans(8) (scikit-learn's defaults, seeded) of the 10M blobs
+  pca_1Mx16_k4       PCA(4), solver auto (covariance_eigh for both), of the 1M blobs
+  kmeans_1Mx16_k8    KMeans(8) (k-means++, one init, seeded) of the 1M blobs; the two sides'
+                     random streams differ, so they may stop in different local minima
 
 Each line: workload, system, best-of-3 seconds, peak RSS (MiB; a fresh process running the
 workload once: VmHWM for Python, GNU time's %M for the CLI), and a check of the result
@@ -35,6 +40,7 @@ import pyarrow.parquet as pq
 
 WIDE = "wide_10000x10000_f32.arrow"
 BLOBS = "blobs_10000000x16.parquet"
+BLOBS_1M = "blobs_1000000x16.parquet"
 
 
 def gen_wide(path, n=10_000, d=10_000):
@@ -82,6 +88,18 @@ def sk_kmeans(path):
     return f"n_iter={km.n_iter_} inertia={km.inertia_:.6e}"
 
 
+def sk_pca_blobs(path):
+    from sklearn.decomposition import PCA
+    p = PCA(4, random_state=0).fit(load_blobs(path))
+    return f"solver={p._fit_svd_solver} explained_variance={p.explained_variance_.tolist()}"
+
+
+def sk_kmeans_blobs(path):
+    from sklearn.cluster import KMeans
+    km = KMeans(8, random_state=0).fit(load_blobs(path))
+    return f"n_iter={km.n_iter_} inertia={km.inertia_:.6e}"
+
+
 def sk_minibatch(path):
     from sklearn.cluster import MiniBatchKMeans
     mb = MiniBatchKMeans(8, random_state=0).fit(load_blobs(path))
@@ -94,6 +112,9 @@ WORKLOADS = {
     "kmeans_wide_k8": (WIDE, sk_kmeans, 'scan_ipc("{p}").kmeans(KMeans::new(8).seed(0))'),
     "minibatch_10Mx16": (BLOBS, sk_minibatch,
                          'scan_parquet("{p}").mini_batch_kmeans(MiniBatchKMeans::new(8).seed(0))'),
+    "pca_1Mx16_k4": (BLOBS_1M, sk_pca_blobs, 'scan_parquet("{p}").pca(Pca::new(4))'),
+    "kmeans_1Mx16_k8": (BLOBS_1M, sk_kmeans_blobs,
+                        'scan_parquet("{p}").kmeans(KMeans::new(8).seed(0))'),
 }
 
 
@@ -148,6 +169,8 @@ def main():
         file, sk, script = WORKLOADS[name]
         path = os.path.join(data, file)
         if not os.path.exists(path):
+            if file == BLOBS_1M:
+                raise SystemExit(f"{path} is missing: run ../shared/bench/gen_data.py")
             print(f"# generating {path}", file=sys.stderr, flush=True)
             (gen_wide if file == WIDE else gen_blobs)(path)
         mib = os.path.getsize(path) / 2**20
