@@ -437,6 +437,79 @@ fn selectors_apply_per_column_and_keep_names() {
     );
 }
 
+/// A table wider than the planner's name-index threshold (32 columns), read from Parquet in
+/// several row groups: every column standardized at once gives what each column standardized
+/// alone in memory gives, float32 stays float32, and a projection in another order than the
+/// file's reads the right columns.
+#[test]
+fn wide_parquet_tables_scale_per_column() {
+    let width = 48;
+    let rows = 300;
+    let columns: Vec<Column> = (0..width)
+        .map(|j| {
+            let v: Vec<f32> = (0..rows)
+                .map(|i| (((i * 7 + j) % 53) as f32).sin() * (j + 1) as f32)
+                .collect();
+            Column::new(format!("c{j}"), v)
+        })
+        .collect();
+    let df = DataFrame::new(columns).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.parquet");
+    let mut file = std::fs::File::create(&path).unwrap();
+    fusedframe::io::parquet::write_with_row_groups(&df, &mut file, 128).unwrap();
+    drop(file);
+
+    let all = scan_parquet(&path)
+        .with_columns([all_numeric().standardize()])
+        .collect()
+        .unwrap();
+    assert_eq!(all.shape(), (rows, width));
+    for j in [0, 1, 31, 32, 33, width - 1] {
+        let name = format!("c{j}");
+        assert_eq!(all.column(&name).unwrap().data_type(), &DataType::Float32);
+        let alone = df
+            .clone()
+            .lazy()
+            .select([col(&name).standardize()])
+            .collect()
+            .unwrap();
+        let (got, want) = (
+            all.column_f64(&name).unwrap(),
+            alone.column_f64(&name).unwrap(),
+        );
+        for (g, w) in got.iter().zip(&want) {
+            match (g, w) {
+                (Some(g), Some(w)) if g.is_nan() || w.is_nan() => {
+                    assert!(g.is_nan() && w.is_nan(), "{name}: {g} vs {w}")
+                }
+                (Some(g), Some(w)) => assert!((g - w).abs() <= 1e-5, "{name}: {g} vs {w}"),
+                _ => assert_eq!(g, w, "{name}"),
+            }
+        }
+    }
+
+    let picked = scan_parquet(&path)
+        .select([col("c40"), col("c2"), col("c40").alias("again"), col("c35")])
+        .collect()
+        .unwrap();
+    assert_eq!(picked.column_names(), vec!["c40", "c2", "again", "c35"]);
+    for (out, src) in [
+        ("c40", "c40"),
+        ("c2", "c2"),
+        ("again", "c40"),
+        ("c35", "c35"),
+    ] {
+        let (a, b) = (picked.column_f64(out).unwrap(), df.column_f64(src).unwrap());
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.map(f64::to_bits) == y.map(f64::to_bits)),
+            "{out}"
+        );
+    }
+}
+
 #[test]
 fn map_columns_runs_a_column_closure() {
     let df = df!("a" => [1.0, 2.0, 3.0], "b" => [2, 4, 6]).unwrap();

@@ -59,7 +59,8 @@ impl<'a> NameIndex<'a> {
         }
     }
 
-    fn narrow(&self, e: &Expr) -> Option<Schema> {
+    /// The schema of the columns `e` reads (see [`narrow_schema`]).
+    pub(crate) fn narrow(&self, e: &Expr) -> Option<Schema> {
         narrow_schema(self.schema, e, |c| self.position(c))
     }
 }

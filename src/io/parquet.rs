@@ -209,10 +209,14 @@ pub(crate) fn open(
 ) -> Result<Box<dyn MorselSource>> {
     let meta = read_metadata(path)?;
     let file_schema = meta.schema().clone();
+    // Names looked up through maps, not `index_of` per column: a file may have 10,000 columns,
+    // and a scan of all of them would compare names 50 million times.
+    let in_file = name_positions(&file_schema);
+    let in_scan = name_positions(schema);
     let mut indices: Vec<usize> = columns
         .iter()
         .map(|c| {
-            file_schema.index_of(c).map_err(|_| {
+            in_file.get(c.as_str()).copied().ok_or_else(|| {
                 Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
             })
         })
@@ -222,7 +226,7 @@ pub(crate) fn open(
     indices.dedup();
     let order = requested
         .iter()
-        .map(|i| indices.iter().position(|j| j == i).unwrap_or(0))
+        .map(|i| indices.binary_search(i).unwrap_or(0))
         .collect();
     let mask = ProjectionMask::roots(
         meta.metadata().file_metadata().schema_descr(),
@@ -231,8 +235,14 @@ pub(crate) fn open(
     let out_schema = Arc::new(Schema::new(
         columns
             .iter()
-            .map(|c| schema.field_with_name(c).cloned())
-            .collect::<std::result::Result<Vec<_>, _>>()?,
+            .map(|c| match in_scan.get(c.as_str()) {
+                Some(&i) => Ok(schema.field(i).clone()),
+                None => Err(Error::column_not_found(
+                    c,
+                    schema.fields().iter().map(|f| f.name().as_str()),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?,
     ));
     let kept = super::parquet_prune::kept_row_groups(predicate, meta.metadata(), schema);
     let mut row_groups = Vec::with_capacity(kept.len());
@@ -257,6 +267,15 @@ pub(crate) fn open(
         order,
         row_groups,
     }))
+}
+
+/// Each column name's position (the first, should a file repeat a name, as `index_of` gives).
+fn name_positions(schema: &Schema) -> std::collections::HashMap<&str, usize> {
+    let mut at = std::collections::HashMap::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        at.entry(f.name().as_str()).or_insert(i);
+    }
+    at
 }
 
 impl ParquetMorsels {

@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::exec::eval::evaluate;
 use crate::exec::value::{array_to_scalar, Value};
 use crate::exec::Params;
+use crate::expr::lookup::NameIndex;
 use crate::expr::{BinaryOp, Expr, Scalar};
 use crate::frame::DataFrame;
 use crate::plan::LogicalPlan;
@@ -71,7 +72,11 @@ fn simplify_node(node: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         }
         LogicalPlan::Select { input, exprs } | LogicalPlan::WithColumns { input, exprs } => {
             let schema = input.schema()?;
-            let exprs = exprs.iter().map(|e| simplify_top(e, &schema)).collect();
+            let wide = Wide::new(&schema);
+            let exprs = exprs
+                .iter()
+                .map(|e| simplify_top(e, wide.narrow(e).as_ref().unwrap_or(&schema)))
+                .collect();
             match node.as_ref() {
                 LogicalPlan::Select { .. } => LogicalPlan::Select {
                     input: input.clone(),
@@ -89,11 +94,32 @@ fn simplify_node(node: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
             // Names and shapes of these expressions do not matter (sort keys, indices, one
             // value per aggregate), only their values.
             let schema = input.schema()?;
-            node.map_expressions(&mut |e| simplify(e, &schema))
+            let wide = Wide::new(&schema);
+            node.map_expressions(&mut |e| {
+                let narrow = wide.narrow(&e);
+                simplify(e, narrow.as_ref().unwrap_or(&schema))
+            })
         }
         _ => return Ok(node),
     };
     Ok(Arc::new(out))
+}
+
+/// A node's input schema, narrowed per expression when it is wide: simplifying types every
+/// subexpression, and each type resolves its columns by name, which over a 10,000-column
+/// schema (`with_columns([all_numeric().standardize()])`) is a scan per column per node.
+struct Wide<'a>(Option<NameIndex<'a>>);
+
+impl<'a> Wide<'a> {
+    fn new(schema: &'a Schema) -> Self {
+        Self((schema.fields().len() > 32).then(|| NameIndex::new(schema)))
+    }
+
+    /// A schema that types `e` as the whole one would (just the columns `e` reads), or `None`
+    /// to use the whole one (a narrow schema, or `e` reads a column it lacks).
+    fn narrow(&self, e: &Expr) -> Option<Schema> {
+        self.0.as_ref().and_then(|i| i.narrow(e))
+    }
 }
 
 /// Simplify a `select`/`with_columns` expression, keeping its name and its shape.
@@ -298,6 +324,31 @@ mod tests {
                   FILTER !col("a").gt(0.0)
                     DATAFRAME rows=4 width=4
             => unchanged
+            "#);
+    }
+
+    #[test]
+    fn wide_inputs_simplify_as_narrow_ones() {
+        // Over more than 32 columns each expression is typed against just the columns it
+        // reads; the rewrites must be the ones the whole schema gives.
+        let names: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let df = DataFrame::new(
+            names
+                .iter()
+                .map(|n| Column::new(n.as_str(), vec![1.0, -2.0]))
+                .collect(),
+        )
+        .unwrap();
+        let lf = df.lazy().with_columns([
+            (col("c39").gt(0.0) & lit(true)).alias("t"),
+            col("c38").cast(DataType::Float64) + (lit(1.0) + lit(1.0)),
+        ]);
+        insta::assert_snapshot!(show(&Simplify, &lf, None), @r#"
+            WITH_COLUMNS [(col("c39").gt(0.0) & true).alias("t"), (col("c38").cast(Float64) + (1.0 + 1.0))]
+              DATAFRAME rows=2 width=40
+            =>
+            WITH_COLUMNS [col("c39").gt(0.0).alias("t"), (col("c38") + 2.0)]
+              DATAFRAME rows=2 width=40
             "#);
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
 use crate::exec::join::{probe_morsel, BuiltSide};
 use crate::exec::Params;
+use crate::expr::Expr;
 use crate::frame::DataFrame;
 use crate::io::MorselSource;
 use crate::memory::Reservation;
@@ -167,6 +168,31 @@ impl Opened {
 pub(crate) type Builds = Vec<(usize, Arc<BuiltSide>)>;
 
 /// Apply `ops` (streaming operators, no windows) to one piece; join probes read `builds`.
+/// Where each of `exprs`' outputs goes in `schema`. Through a name map when there are many:
+/// `index_of` per expression compares names quadratically, which for `with_columns` over a
+/// 10,000-column matrix is billions of comparisons per morsel.
+fn output_positions(schema: &SchemaRef, exprs: &[Expr]) -> Result<Vec<usize>> {
+    if exprs.len() <= 32 {
+        return exprs
+            .iter()
+            .map(|e| Ok(schema.index_of(&e.output_name())?))
+            .collect();
+    }
+    let mut at = std::collections::HashMap::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        at.entry(f.name().as_str()).or_insert(i);
+    }
+    exprs
+        .iter()
+        .map(|e| {
+            let name = e.output_name();
+            at.get(name.as_str()).copied().ok_or_else(|| {
+                Error::Internal(format!("with_columns output {name} is not in its schema"))
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn apply(
     ops: &[(StreamOp, SchemaRef)],
     mut df: DataFrame,
@@ -204,9 +230,9 @@ pub(crate) fn apply(
             }
             StreamOp::WithColumns(exprs) => {
                 let mut cols = df.columns().to_vec();
-                for e in exprs {
+                let at = output_positions(schema, exprs)?;
+                for (e, i) in exprs.iter().zip(at) {
                     let a = evaluate_array(e, &df, false, params)?;
-                    let i = schema.index_of(&e.output_name())?;
                     if i < cols.len() {
                         cols[i] = a;
                     } else {
