@@ -32,6 +32,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::MorselSource;
 use crate::error::{Error, Result};
+use crate::expr::lookup::NameIndex;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 
@@ -211,12 +212,12 @@ pub(crate) fn open(
     let file_schema = meta.schema().clone();
     // Names looked up through maps, not `index_of` per column: a file may have 10,000 columns,
     // and a scan of all of them would compare names 50 million times.
-    let in_file = name_positions(&file_schema);
-    let in_scan = name_positions(schema);
+    let in_file = NameIndex::new(&file_schema);
+    let in_scan = NameIndex::new(schema);
     let mut indices: Vec<usize> = columns
         .iter()
         .map(|c| {
-            in_file.get(c.as_str()).copied().ok_or_else(|| {
+            in_file.position(c).ok_or_else(|| {
                 Error::column_not_found(c, schema.fields().iter().map(|f| f.name().as_str()))
             })
         })
@@ -235,8 +236,8 @@ pub(crate) fn open(
     let out_schema = Arc::new(Schema::new(
         columns
             .iter()
-            .map(|c| match in_scan.get(c.as_str()) {
-                Some(&i) => Ok(schema.field(i).clone()),
+            .map(|c| match in_scan.position(c) {
+                Some(i) => Ok(schema.field(i).clone()),
                 None => Err(Error::column_not_found(
                     c,
                     schema.fields().iter().map(|f| f.name().as_str()),
@@ -267,15 +268,6 @@ pub(crate) fn open(
         order,
         row_groups,
     }))
-}
-
-/// Each column name's position (the first, should a file repeat a name, as `index_of` gives).
-fn name_positions(schema: &Schema) -> std::collections::HashMap<&str, usize> {
-    let mut at = std::collections::HashMap::with_capacity(schema.fields().len());
-    for (i, f) in schema.fields().iter().enumerate() {
-        at.entry(f.name().as_str()).or_insert(i);
-    }
-    at
 }
 
 impl ParquetMorsels {

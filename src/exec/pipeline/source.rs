@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
 use crate::exec::join::{probe_morsel, BuiltSide};
 use crate::exec::Params;
+use crate::expr::lookup::NameIndex;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 use crate::io::MorselSource;
@@ -178,15 +179,12 @@ fn output_positions(schema: &SchemaRef, exprs: &[Expr]) -> Result<Vec<usize>> {
             .map(|e| Ok(schema.index_of(&e.output_name())?))
             .collect();
     }
-    let mut at = std::collections::HashMap::with_capacity(schema.fields().len());
-    for (i, f) in schema.fields().iter().enumerate() {
-        at.entry(f.name().as_str()).or_insert(i);
-    }
+    let at = NameIndex::new(schema);
     exprs
         .iter()
         .map(|e| {
             let name = e.output_name();
-            at.get(name.as_str()).copied().ok_or_else(|| {
+            at.position(&name).ok_or_else(|| {
                 Error::Internal(format!("with_columns output {name} is not in its schema"))
             })
         })
