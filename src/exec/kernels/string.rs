@@ -4,13 +4,14 @@
 //! the pattern compiled when the expression was built. Lengths and case mapping take a fast
 //! path when a column's bytes are all ASCII (one pass over the value buffer, offsets and nulls
 //! reused); otherwise they go string by string with Rust's Unicode functions, as Polars does.
-//! `Utf8View` input is read as `Utf8`.
+//! `Utf8View` input (Parquet's strings) is tested as it is; the functions that build strings or
+//! lengths read it as `Utf8`.
 
 use std::sync::Arc;
 
 use arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, BooleanArray, GenericStringArray,
-    GenericStringBuilder, OffsetSizeTrait, Scalar as ArrowScalar, UInt32Array,
+    GenericStringBuilder, OffsetSizeTrait, Scalar as ArrowScalar, StringViewArray, UInt32Array,
 };
 use arrow::buffer::{BooleanBuffer, Buffer};
 use arrow::compute::kernels::comparison;
@@ -29,6 +30,7 @@ impl Kernel for StringFunction {
                 DataType::Null => Ok(new_null_array(out, a.len())),
                 DataType::LargeUtf8 => apply::<i64>(self, a.as_string::<i64>()),
                 DataType::Utf8 => apply::<i32>(self, a.as_string::<i32>()),
+                DataType::Utf8View if self.reads_views() => apply_view(self, a.as_string_view()),
                 _ => {
                     let a = arrow::compute::cast(&a, &DataType::Utf8)?;
                     apply::<i32>(self, a.as_string::<i32>())
@@ -36,6 +38,45 @@ impl Kernel for StringFunction {
             }
         })
     }
+}
+
+impl StringFunction {
+    /// Tests that run on a view column as it is (Arrow's prefix, suffix and substring kernels
+    /// take views; the regex reads each string in place): the cast to `Utf8` copied every
+    /// string first.
+    fn reads_views(&self) -> bool {
+        matches!(
+            self,
+            StringFunction::StartsWith(_)
+                | StringFunction::EndsWith(_)
+                | StringFunction::Contains(_)
+                | StringFunction::ContainsRegex(_)
+        )
+    }
+}
+
+/// The `reads_views` tests on a view column.
+fn apply_view(f: &StringFunction, a: &StringViewArray) -> Result<ArrayRef> {
+    let pattern = |p: &str| ArrowScalar::new(StringViewArray::from(vec![p]));
+    Ok(match f {
+        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(a, &pattern(p))?),
+        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
+        StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
+        StringFunction::ContainsRegex(p) => {
+            let re = p.regex().map_err(|m| {
+                Error::Plan(format!("invalid regular expression {:?}: {m}", p.as_str()))
+            })?;
+            let values =
+                BooleanBuffer::collect_bool(a.len(), |i| a.is_valid(i) && re.is_match(a.value(i)));
+            Arc::new(BooleanArray::new(values, a.nulls().cloned()))
+        }
+        other => {
+            return Err(Error::Internal(format!(
+                "{} does not read string views",
+                other.name()
+            )))
+        }
+    })
 }
 
 fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> Result<ArrayRef> {
@@ -158,6 +199,43 @@ mod tests {
             .iter()
             .map(|s| s.map(str::to_string))
             .collect()
+    }
+
+    #[test]
+    fn view_columns_are_tested_in_place_with_the_same_answers() {
+        use crate::prelude::*;
+        use arrow::datatypes::{Field, Schema};
+        let words = vec![
+            Some("special packages requests"),
+            None,
+            Some("PROMO BRUSHED TIN"),
+            Some(""),
+            Some("STANDARD POLISHED"),
+            Some("PROMO"),
+            Some("furiously special requests"),
+            Some("ends in TIN"),
+        ];
+        let frame = |a: ArrayRef| {
+            let schema = Arc::new(Schema::new(vec![Field::new("s", a.data_type().clone(), true)]));
+            DataFrame::from_arrays(schema, vec![a]).unwrap()
+        };
+        let views = frame(Arc::new(StringViewArray::from(words.clone())));
+        let plain = frame(Arc::new(StringArray::from(words)));
+        let tests = || {
+            vec![
+                col("s").str().starts_with("PROMO").alias("a"),
+                col("s").str().ends_with("TIN").alias("b"),
+                col("s").str().contains("special").alias("c"),
+                col("s").str().contains_regex("special.*requests").alias("d"),
+                col("s").str().starts_with("").alias("e"),
+            ]
+        };
+        let got = views.lazy().select(tests()).collect().unwrap();
+        let want = plain.lazy().select(tests()).collect().unwrap();
+        assert!(got.equals(&want));
+        let d = got.column("d").unwrap();
+        let d: Vec<Option<bool>> = d.as_boolean().iter().collect();
+        assert_eq!(d[..3], [Some(true), None, Some(false)]);
     }
 
     #[test]
