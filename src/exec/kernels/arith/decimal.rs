@@ -79,11 +79,17 @@ impl Unscaled {
         }))
     }
 
-    /// The largest magnitude among the values, null slots included.
+    /// At least the largest magnitude among the values (null slots included), at most twice
+    /// it: one more than the bitwise or of `x ^ (x >> 127)`, which is `|x|` for `x >= 0` and
+    /// `|x| - 1` below. An or of lanes vectorizes where a 128-bit maximum did not (a third of
+    /// the fast path's time), and twice the maximum still rules out every overflow it must.
     fn bound(&self) -> u128 {
-        self.values
+        let or = self
+            .values
             .iter()
-            .fold(0u128, |m, &x| m.max(x.unsigned_abs()))
+            .fold(0u128, |m, &x| m | (x ^ (x >> 127)) as u128);
+        // The or is below 2^127, so adding one cannot wrap.
+        or + 1
     }
 }
 
@@ -252,7 +258,11 @@ mod tests {
     #[test]
     fn narrow_and_wide_values_agree_with_the_checked_kernels() {
         // Prices and rates as TPC-H stores them (i64 path), then values past 2^63 (i128 path).
-        for (max, seed) in [(10_000_000i128, 7u64), (10i128.pow(17), 11), (10i128.pow(18), 5)] {
+        for (max, seed) in [
+            (10_000_000i128, 7u64),
+            (10i128.pow(17), 11),
+            (10i128.pow(18), 5),
+        ] {
             let l = spread(300, max, seed);
             let r = spread(300, max, seed * 31);
             for op in OPS {
@@ -261,7 +271,12 @@ mod tests {
                     agrees(op, dec(l.clone(), 38, sl), dec(r.clone(), 15, sr), s);
                     // Broadcast scalars on either side: `1 - l_discount`, `price * 3`.
                     let one = Value::Scalar(Scalar::Int64(1));
-                    agrees(op, one.clone(), dec(r.clone(), 15, sr), out_scale(op, 0, sr));
+                    agrees(
+                        op,
+                        one.clone(),
+                        dec(r.clone(), 15, sr),
+                        out_scale(op, 0, sr),
+                    );
                     agrees(op, dec(l.clone(), 38, sl), one, out_scale(op, sl, 0));
                     let d = Value::Scalar(Scalar::Decimal128(-1234, 10, 3));
                     agrees(op, dec(l.clone(), 38, sl), d, out_scale(op, sl, 3));
@@ -271,6 +286,27 @@ mod tests {
         // Wide values whose sum still fits the i128 path: 10^37 + 10^37 < 10^38.
         let big = vec![Some(10i128.pow(37)), Some(-(10i128.pow(37))), None];
         agrees(BinaryOp::Add, dec(big.clone(), 38, 0), dec(big, 38, 0), 0);
+    }
+
+    #[test]
+    fn the_bound_covers_every_magnitude() {
+        for (values, at_least) in [
+            (vec![0i128], 0u128),
+            (vec![5, -8, 3], 8),
+            (vec![-1], 1),
+            (vec![i128::MIN + 1, 7], i128::MAX as u128),
+            (vec![i64::MIN as i128], 1u128 << 63),
+            (vec![-(10i128.pow(37)), 10i128.pow(36)], 10u128.pow(37)),
+        ] {
+            let u = Unscaled {
+                values: values.clone().into(),
+                nulls: None,
+                scale: 0,
+                scalar: false,
+            };
+            let b = u.bound();
+            assert!(b >= at_least && b <= 2 * at_least.max(1), "{values:?}: {b}");
+        }
     }
 
     #[test]
@@ -294,7 +330,10 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert!(matches!(v, Value::Scalar(Scalar::Decimal128(95, _, 2))), "{v:?}");
+        assert!(
+            matches!(v, Value::Scalar(Scalar::Decimal128(95, _, 2))),
+            "{v:?}"
+        );
     }
 
     #[test]
