@@ -124,10 +124,8 @@ fn regex_bits<'a>(
             value(i).is_some_and(|s| re.is_match(s))
         }));
     };
-    let finders: Vec<memchr::memmem::Finder> = pieces
-        .iter()
-        .map(|p| memchr::memmem::Finder::new(p))
-        .collect();
+    let finders: Vec<memchr::memmem::Finder> =
+        pieces.iter().map(memchr::memmem::Finder::new).collect();
     Ok(BooleanBuffer::collect_bool(len, |i| {
         let Some(s) = value(i) else { return false };
         let b = s.as_bytes();

@@ -131,7 +131,7 @@ pub(super) fn exact(op: BinaryOp, l: &Value, r: &Value, scale: i8) -> Result<Opt
         BinaryOp::Mul => ba.checked_mul(bb),
         _ => ba.checked_add(bb),
     };
-    if !bound.is_some_and(|x| x < LIMIT) {
+    if bound.is_none_or(|x| x >= LIMIT) {
         return Ok(None);
     }
     // Every operand, rescaled, and every result is below 10^38 < 2^127: nothing wraps below.
