@@ -6,7 +6,8 @@
 //!
 //! Both sides are first brought to one comparable form (`comparable`): numbers to the
 //! promoted type, decimals to a common scale (exact), dates and times to ticks of a common
-//! unit (a date is its midnight; zoned timestamps compare as instants).
+//! unit (a date is its midnight; zoned timestamps compare as instants); strings compare as
+//! views when either side is a view.
 
 use std::sync::Arc;
 
@@ -25,10 +26,22 @@ use crate::expr::BinaryOp;
 
 /// `l op r` as a boolean value.
 pub fn compare(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
+    if let Some(out) = decimal_against_float(op, &l, &r) {
+        return Ok(Value::Array(Arc::new(out)));
+    }
     let (lt, rt) = (l.data_type(), r.data_type());
     let both_scalar = matches!((&l, &r), (Value::Scalar(_), Value::Scalar(_)));
     let common = comparison_type(&lt, &rt)
         .ok_or_else(|| Error::Type(format!("cannot compare {lt} with {rt}")))?;
+    // A view column (Parquet strings) against a plain string (a literal) compares as views:
+    // the literal becomes one view, where the column cast to `Utf8` copied every string (a
+    // quarter of TPC-H's Q19). The order of bytes is the same in both forms.
+    let common = match common {
+        DataType::Utf8 if lt == DataType::Utf8View || rt == DataType::Utf8View => {
+            DataType::Utf8View
+        }
+        c => c,
+    };
     let (la, ls) = comparable(l, &common)?;
     let (ra, rs) = comparable(r, &common)?;
     let out: BooleanArray = match la.data_type() {
@@ -70,6 +83,77 @@ pub fn compare(op: BinaryOp, l: Value, r: Value) -> Result<Value> {
     } else {
         Ok(Value::Array(Arc::new(out)))
     }
+}
+
+/// A decimal column against a float literal (`l_discount >= 0.05`), answered on the unscaled
+/// integers, without the column's `Float64` copy, and the same as comparing that copy: the
+/// conversion `cast` does for values below 2^53 in magnitude, `v as f64 / 10^scale`, never
+/// decreases as `v` grows, so `float(v) > x` (or `>=`) holds exactly from some `v` up, found by
+/// a binary search that evaluates the conversion itself; `<`, `<=`, `==` and `!=` follow from
+/// the two thresholds. `None` when that does not apply (other shapes, scales beyond the
+/// conversion's fast path, a value, even under a null, of 2^53 or more).
+fn decimal_against_float(op: BinaryOp, l: &Value, r: &Value) -> Option<BooleanArray> {
+    let (a, x, op) = match (l, r) {
+        (Value::Array(a), Value::Scalar(crate::expr::Scalar::Float64(x))) => (a, *x, op),
+        (Value::Scalar(crate::expr::Scalar::Float64(x)), Value::Array(a)) => (a, *x, mirrored(op)?),
+        _ => return None,
+    };
+    let DataType::Decimal128(_, scale) = a.data_type() else {
+        return None;
+    };
+    if !(0..=22).contains(scale) {
+        return None;
+    }
+    const EXACT: i128 = 1 << 53;
+    let d = a.as_primitive::<Decimal128Type>();
+    let v = d.values();
+    if v.iter().any(|&v| !(-EXACT < v && v < EXACT)) {
+        return None;
+    }
+    let p = 10f64.powi(i32::from(*scale));
+    let float = |v: i128| (v as i64) as f64 / p;
+    // The least `v` in range where `test` holds (`EXACT` when none does), `test` monotone.
+    let least = |test: &dyn Fn(f64) -> bool| -> i128 {
+        let (mut lo, mut hi) = (-EXACT + 1, EXACT);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if test(float(mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    };
+    let (ge, gt) = (least(&|f| f >= x), least(&|f| f > x));
+    let n = v.len();
+    let values = if x.is_nan() {
+        // Every comparison with NaN is false but `!=`.
+        BooleanBuffer::collect_bool(n, |_| op == BinaryOp::NotEq)
+    } else {
+        match op {
+            BinaryOp::GtEq => BooleanBuffer::collect_bool(n, |i| v[i] >= ge),
+            BinaryOp::Gt => BooleanBuffer::collect_bool(n, |i| v[i] >= gt),
+            BinaryOp::Lt => BooleanBuffer::collect_bool(n, |i| v[i] < ge),
+            BinaryOp::LtEq => BooleanBuffer::collect_bool(n, |i| v[i] < gt),
+            BinaryOp::Eq => BooleanBuffer::collect_bool(n, |i| ge <= v[i] && v[i] < gt),
+            BinaryOp::NotEq => BooleanBuffer::collect_bool(n, |i| !(ge <= v[i] && v[i] < gt)),
+            _ => return None,
+        }
+    };
+    Some(BooleanArray::new(values, d.nulls().cloned()))
+}
+
+/// The operator that gives the same answer with the operands swapped.
+fn mirrored(op: BinaryOp) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::GtEq => BinaryOp::LtEq,
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::LtEq => BinaryOp::GtEq,
+        BinaryOp::Eq | BinaryOp::NotEq => op,
+        _ => return None,
+    })
 }
 
 /// `v` in the form values of the comparison type `common` are compared in (see
@@ -236,6 +320,119 @@ mod tests {
             out.as_boolean().iter().collect::<Vec<_>>(),
             vec![Some(false), Some(true)]
         );
+    }
+
+    #[test]
+    fn decimals_against_float_literals_answer_as_their_float_copies_do() {
+        let ops = [
+            BinaryOp::Eq,
+            BinaryOp::NotEq,
+            BinaryOp::Lt,
+            BinaryOp::LtEq,
+            BinaryOp::Gt,
+            BinaryOp::GtEq,
+        ];
+        let floats = [
+            0.05,
+            0.07,
+            24.0,
+            -1.5,
+            0.0,
+            -0.0,
+            1e-300,
+            0.1 + 0.2,
+            1e20,
+            -9.007_199_254_74e13,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut values: Vec<Option<i128>> = (-1200..1200).map(|v| Some(v as i128)).collect();
+        values.extend([
+            None,
+            Some((1 << 53) - 1),
+            Some(-(1 << 53) + 1),
+            Some(9_000_000_000_000_000),
+        ]);
+        for scale in [0i8, 1, 2, 4, 22] {
+            let a: ArrayRef = Arc::new(
+                arrow::array::Decimal128Array::from(values.clone())
+                    .with_precision_and_scale(38, scale)
+                    .unwrap(),
+            );
+            let copy = crate::exec::kernels::cast::cast(&a, &DataType::Float64).unwrap();
+            for x in floats {
+                for op in ops {
+                    let s = Value::Scalar(Scalar::Float64(x));
+                    let want = compare(op, Value::Array(copy.clone()), s.clone()).unwrap();
+                    let got = decimal_against_float(op, &Value::Array(a.clone()), &s).unwrap();
+                    let want: Vec<Option<bool>> =
+                        want.into_array(0).unwrap().as_boolean().iter().collect();
+                    assert_eq!(got.iter().collect::<Vec<_>>(), want, "{op:?} {x} {scale}");
+                    // The literal on the left.
+                    let want = compare(op, s.clone(), Value::Array(copy.clone())).unwrap();
+                    let got = compare(op, s, Value::Array(a.clone())).unwrap();
+                    assert_eq!(
+                        got.into_array(0).unwrap().as_boolean(),
+                        want.into_array(0).unwrap().as_boolean(),
+                        "{op:?} {x} {scale} mirrored"
+                    );
+                }
+            }
+        }
+        // A value of 2^53 or more (even under a null) leaves it to the float copy.
+        let big: ArrayRef = Arc::new(
+            arrow::array::Decimal128Array::from(vec![Some(1i128 << 53), Some(1)])
+                .with_precision_and_scale(38, 2)
+                .unwrap(),
+        );
+        let s = Value::Scalar(Scalar::Float64(0.5));
+        assert!(decimal_against_float(BinaryOp::Gt, &Value::Array(big), &s).is_none());
+    }
+
+    #[test]
+    fn view_columns_compare_with_plain_strings_without_changing_answers() {
+        let words = vec![
+            Some("MAIL"),
+            None,
+            Some("DELIVER IN PERSON"),
+            Some(""),
+            Some("DELIVER IN PERSOM"),
+            Some("AIR REG"),
+        ];
+        let views: ArrayRef = Arc::new(arrow::array::StringViewArray::from(words.clone()));
+        let plain: ArrayRef = Arc::new(arrow::array::StringArray::from(words));
+        let ops = [
+            BinaryOp::Eq,
+            BinaryOp::NotEq,
+            BinaryOp::Lt,
+            BinaryOp::LtEq,
+            BinaryOp::Gt,
+            BinaryOp::GtEq,
+        ];
+        let answer = |op, l: Value, r: Value| -> Vec<Option<bool>> {
+            let out = compare(op, l, r).unwrap().into_array(6).unwrap();
+            out.as_boolean().iter().collect()
+        };
+        for lit in ["DELIVER IN PERSON", "MAIL", "", "AIR"] {
+            let s = || Value::Scalar(Scalar::Utf8(lit.into()));
+            for op in ops {
+                let want = answer(op, Value::Array(plain.clone()), s());
+                assert_eq!(answer(op, Value::Array(views.clone()), s()), want);
+                let want = answer(op, s(), Value::Array(plain.clone()));
+                assert_eq!(answer(op, s(), Value::Array(views.clone())), want);
+            }
+        }
+        for op in ops {
+            let want = answer(op, Value::Array(plain.clone()), Value::Array(plain.clone()));
+            let got = answer(op, Value::Array(views.clone()), Value::Array(plain.clone()));
+            assert_eq!(got, want);
+        }
+        // A null string literal makes every row null.
+        let null = Value::Scalar(Scalar::Null);
+        assert!(answer(BinaryOp::Eq, Value::Array(views), null)
+            .iter()
+            .all(Option::is_none));
     }
 
     #[test]

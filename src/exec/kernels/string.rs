@@ -4,13 +4,14 @@
 //! the pattern compiled when the expression was built. Lengths and case mapping take a fast
 //! path when a column's bytes are all ASCII (one pass over the value buffer, offsets and nulls
 //! reused); otherwise they go string by string with Rust's Unicode functions, as Polars does.
-//! `Utf8View` input is read as `Utf8`.
+//! `Utf8View` input (Parquet's strings) is tested as it is; the functions that build strings or
+//! lengths read it as `Utf8`.
 
 use std::sync::Arc;
 
 use arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, BooleanArray, GenericStringArray,
-    GenericStringBuilder, OffsetSizeTrait, Scalar as ArrowScalar, UInt32Array,
+    GenericStringBuilder, OffsetSizeTrait, Scalar as ArrowScalar, StringViewArray, UInt32Array,
 };
 use arrow::buffer::{BooleanBuffer, Buffer};
 use arrow::compute::kernels::comparison;
@@ -19,7 +20,7 @@ use arrow::datatypes::DataType;
 use super::{first_array, scalar_in_scalar_out, Kernel};
 use crate::error::{Error, Result};
 use crate::exec::value::Value;
-use crate::expr::{FunctionFamily, StringFunction};
+use crate::expr::{FunctionFamily, Pattern, StringFunction};
 
 impl Kernel for StringFunction {
     fn invoke(&self, args: Vec<Value>, _rows: usize, out: &DataType) -> Result<Value> {
@@ -29,6 +30,7 @@ impl Kernel for StringFunction {
                 DataType::Null => Ok(new_null_array(out, a.len())),
                 DataType::LargeUtf8 => apply::<i64>(self, a.as_string::<i64>()),
                 DataType::Utf8 => apply::<i32>(self, a.as_string::<i32>()),
+                DataType::Utf8View if self.reads_views() => apply_view(self, a.as_string_view()),
                 _ => {
                     let a = arrow::compute::cast(&a, &DataType::Utf8)?;
                     apply::<i32>(self, a.as_string::<i32>())
@@ -38,6 +40,41 @@ impl Kernel for StringFunction {
     }
 }
 
+impl StringFunction {
+    /// Tests that run on a view column as it is (Arrow's prefix, suffix and substring kernels
+    /// take views; the regex reads each string in place): the cast to `Utf8` copied every
+    /// string first.
+    fn reads_views(&self) -> bool {
+        matches!(
+            self,
+            StringFunction::StartsWith(_)
+                | StringFunction::EndsWith(_)
+                | StringFunction::Contains(_)
+                | StringFunction::ContainsRegex(_)
+        )
+    }
+}
+
+/// The `reads_views` tests on a view column.
+fn apply_view(f: &StringFunction, a: &StringViewArray) -> Result<ArrayRef> {
+    let pattern = |p: &str| ArrowScalar::new(StringViewArray::from(vec![p]));
+    Ok(match f {
+        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(a, &pattern(p))?),
+        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
+        StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
+        StringFunction::ContainsRegex(p) => {
+            let values = regex_bits(p, a.len(), |i| a.is_valid(i).then(|| a.value(i)))?;
+            Arc::new(BooleanArray::new(values, a.nulls().cloned()))
+        }
+        other => {
+            return Err(Error::Internal(format!(
+                "{} does not read string views",
+                other.name()
+            )))
+        }
+    })
+}
+
 fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> Result<ArrayRef> {
     let pattern = |p: &str| ArrowScalar::new(GenericStringArray::<O>::from(vec![p]));
     Ok(match f {
@@ -45,11 +82,7 @@ fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> R
         StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
         StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
         StringFunction::ContainsRegex(p) => {
-            let re = p.regex().map_err(|m| {
-                Error::Plan(format!("invalid regular expression {:?}: {m}", p.as_str()))
-            })?;
-            let values =
-                BooleanBuffer::collect_bool(a.len(), |i| a.is_valid(i) && re.is_match(a.value(i)));
+            let values = regex_bits(p, a.len(), |i| a.is_valid(i).then(|| a.value(i)))?;
             Arc::new(BooleanArray::new(values, a.nulls().cloned()))
         }
         StringFunction::LenBytes => lengths(a, |s| s.len()),
@@ -69,6 +102,54 @@ fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> R
             })
         }
     })
+}
+
+/// Whether `p` matches somewhere in each string (`value(i)`, `None` for a null: false).
+///
+/// A pattern of plain literals joined by `.*` (SQL's `LIKE '%special%requests%'`, TPC-H's Q13
+/// and Q16) is answered by substring searches: the pieces occurring in order without
+/// overlapping, the first occurrence of each after the previous piece (the earliest place
+/// leaves the most room for the rest). `.` matches anything but `\n`, so this is the regex's
+/// answer exactly for strings without a newline; a string with one goes to the regex.
+fn regex_bits<'a>(
+    p: &Pattern,
+    len: usize,
+    value: impl Fn(usize) -> Option<&'a str>,
+) -> Result<BooleanBuffer> {
+    let re = p
+        .regex()
+        .map_err(|m| Error::Plan(format!("invalid regular expression {:?}: {m}", p.as_str())))?;
+    let Some(pieces) = literal_pieces(p.as_str()) else {
+        return Ok(BooleanBuffer::collect_bool(len, |i| {
+            value(i).is_some_and(|s| re.is_match(s))
+        }));
+    };
+    let finders: Vec<memchr::memmem::Finder> =
+        pieces.iter().map(memchr::memmem::Finder::new).collect();
+    Ok(BooleanBuffer::collect_bool(len, |i| {
+        let Some(s) = value(i) else { return false };
+        let b = s.as_bytes();
+        if memchr::memchr(b'\n', b).is_some() {
+            return re.is_match(s);
+        }
+        let mut at = 0;
+        finders.iter().all(|f| match f.find(&b[at..]) {
+            Some(k) => {
+                at += k + f.needle().len();
+                true
+            }
+            None => false,
+        })
+    }))
+}
+
+/// The literal pieces of a pattern that is nothing but literals joined by `.*`, at least two
+/// of them (a lone literal is the regex engine's own fast case); `None` when any piece holds
+/// a character with a meaning in a regex.
+fn literal_pieces(pattern: &str) -> Option<Vec<&str>> {
+    let pieces: Vec<&str> = pattern.split(".*").collect();
+    let meta = |c: char| "\\.+*?()|[]{}^$#&-~".contains(c);
+    (pieces.len() >= 2 && !pieces.iter().any(|p| p.contains(meta))).then_some(pieces)
 }
 
 /// True when the bytes the array's strings use are all ASCII (so characters are bytes).
@@ -158,6 +239,113 @@ mod tests {
             .iter()
             .map(|s| s.map(str::to_string))
             .collect()
+    }
+
+    #[test]
+    fn view_columns_are_tested_in_place_with_the_same_answers() {
+        use crate::prelude::*;
+        use arrow::datatypes::{Field, Schema};
+        let words = vec![
+            Some("special packages requests"),
+            None,
+            Some("PROMO BRUSHED TIN"),
+            Some(""),
+            Some("STANDARD POLISHED"),
+            Some("PROMO"),
+            Some("furiously special requests"),
+            Some("ends in TIN"),
+        ];
+        let frame = |a: ArrayRef| {
+            let schema = Arc::new(Schema::new(vec![Field::new(
+                "s",
+                a.data_type().clone(),
+                true,
+            )]));
+            DataFrame::from_arrays(schema, vec![a]).unwrap()
+        };
+        let views = frame(Arc::new(StringViewArray::from(words.clone())));
+        let plain = frame(Arc::new(StringArray::from(words)));
+        let tests = || {
+            vec![
+                col("s").str().starts_with("PROMO").alias("a"),
+                col("s").str().ends_with("TIN").alias("b"),
+                col("s").str().contains("special").alias("c"),
+                col("s")
+                    .str()
+                    .contains_regex("special.*requests")
+                    .alias("d"),
+                col("s").str().starts_with("").alias("e"),
+            ]
+        };
+        let got = views.lazy().select(tests()).collect().unwrap();
+        let want = plain.lazy().select(tests()).collect().unwrap();
+        assert!(got.equals(&want));
+        let d = got.column("d").unwrap();
+        let d: Vec<Option<bool>> = d.as_boolean().iter().collect();
+        assert_eq!(d[..3], [Some(true), None, Some(false)]);
+    }
+
+    #[test]
+    fn literals_joined_by_any_run_match_as_the_regex_does() {
+        use crate::prelude::*;
+        use arrow::datatypes::{Field, Schema};
+        let words = vec![
+            Some("special requests"),
+            Some("requests special"),
+            Some("special\nrequests"),
+            Some("special x\n special requests"),
+            None,
+            Some("specialrequests"),
+            Some("aaa"),
+            Some("aaaa"),
+            Some("x"),
+            Some(""),
+            Some("spécial ünïcode requests"),
+            Some("a.b"),
+            Some("a\nb"),
+        ];
+        let patterns = [
+            "special.*requests",
+            "aa.*aa",
+            ".*x",
+            "x.*",
+            "spécial.*ünï.*requests",
+            "a.*b",
+            // Not literal pieces: the regex engine answers.
+            "a\\..*b",
+            "(?s)a.*b",
+            "^special.*requests$",
+        ];
+        assert_eq!(
+            literal_pieces("special.*requests"),
+            Some(vec!["special", "requests"])
+        );
+        assert_eq!(literal_pieces("special"), None);
+        assert_eq!(literal_pieces("(?s)a.*b"), None);
+        for a in [
+            Arc::new(StringArray::from(words.clone())) as ArrayRef,
+            Arc::new(StringViewArray::from(words.clone())) as ArrayRef,
+        ] {
+            let schema = Arc::new(Schema::new(vec![Field::new(
+                "s",
+                a.data_type().clone(),
+                true,
+            )]));
+            let df = DataFrame::from_arrays(schema, vec![a]).unwrap();
+            for p in patterns {
+                let re = regex::Regex::new(p).unwrap();
+                let got = df
+                    .clone()
+                    .lazy()
+                    .select([col("s").str().contains_regex(p).alias("m")])
+                    .collect()
+                    .unwrap();
+                let got: Vec<Option<bool>> = got.column("m").unwrap().as_boolean().iter().collect();
+                let want: Vec<Option<bool>> =
+                    words.iter().map(|w| w.map(|w| re.is_match(w))).collect();
+                assert_eq!(got, want, "{p}");
+            }
+        }
     }
 
     #[test]
