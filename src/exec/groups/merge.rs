@@ -162,7 +162,9 @@ pub(crate) struct Grouped {
 
 /// Local groups per partition below which one sequence merges everything.
 const PARTITION_GROUPS: usize = 1 << 16;
-/// The most partitions.
+/// The most partitions. More (256, 1024) made db-benchmark's q10 no faster or slower: a
+/// partition's share of each partial is then sparser, so every key read from a partial is a
+/// TLB miss too.
 const MAX_PARTITIONS: usize = 64;
 
 /// The number of partitions for this many local groups in all (a power of two).
@@ -177,6 +179,17 @@ fn partitions(total: usize) -> usize {
 #[inline(always)]
 fn partition_of(h: u64, p: usize) -> usize {
     ((h >> 40) as usize) & (p - 1)
+}
+
+/// The groups a partition's table is expected to end with once the rest of the partials are
+/// in, judged by how many of the groups inserted after the first partial's were new (the
+/// first partial's groups are all new, as a partial's groups are distinct): reserving that
+/// once spares the table, its keys and hashes their doublings (a rehash and a copy each).
+fn expected_groups(now: usize, new_later: usize, seen_later: usize, remaining: usize) -> usize {
+    if seen_later == 0 {
+        return now;
+    }
+    now + (remaining as u128 * new_later as u128).div_ceil(seen_later as u128) as usize
 }
 
 /// Merge `partials` (in morsel order); `new_accs` makes empty accumulators for a partition;
@@ -227,19 +240,34 @@ pub(crate) fn merge(
             let mut origin = vec![];
             let mut targets = Vec::with_capacity(partials.len());
             let mut held = Held::of(mem, 0);
+            // The groups still to come after each partial, and how many of the groups after
+            // the first partial's were new (for `expected_groups`).
+            let mut remaining: usize = lists.iter().map(|l| l[q].len()).sum();
+            let (mut new_later, mut seen_later) = (0usize, 0usize);
             for (m, part) in partials.iter().enumerate() {
                 let from = &lists[m][q];
+                remaining -= from.len();
                 held.before(from.len(), part.size_per_group())?;
-                let to: Vec<u32> = from
-                    .iter()
-                    .map(|&l| {
-                        let (id, new) = table.insert_from(&part.table, l);
-                        if new {
-                            origin.push(base[m] + l as usize);
-                        }
-                        id
-                    })
-                    .collect();
+                if m == 0 {
+                    table.reserve(from.len(), part.table.key_bytes_per_group());
+                }
+                let before = table.len();
+                let mut to = Vec::with_capacity(from.len());
+                table.insert_all_from(&part.table, from, |i, id, new| {
+                    if new {
+                        origin.push(base[m] + from[i] as usize);
+                    }
+                    to.push(id);
+                });
+                if m > 0 && remaining > 0 {
+                    new_later += table.len() - before;
+                    seen_later += from.len();
+                    let want = expected_groups(table.len(), new_later, seen_later, remaining);
+                    if want > table.len() {
+                        held.before(want - table.len(), part.size_per_group())?;
+                        table.reserve(want - table.len(), part.table.key_bytes_per_group());
+                    }
+                }
                 for (a, pa) in accs.iter_mut().zip(&part.accs) {
                     a.merge(pa.as_ref(), from, &to, table.len())?;
                 }
