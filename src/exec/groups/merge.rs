@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 use super::keys::KeySpec;
-use super::table::{GroupTable, Scratch};
+use super::table::{keys_in_order, GroupTable, Scratch};
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::kernels::agg::{vec_bytes, Groups, GroupsAccumulator};
@@ -284,44 +284,62 @@ pub(crate) fn merge(
         part_base.push(n_groups);
         n_groups += t.len();
     }
-    let mut slots = vec![u32::MAX; total];
+    // Each group's (partition, id there), by first appearance.
+    let mut slots = vec![u64::MAX; total];
     for (q, (_, _, origin, _)) in merged.iter().enumerate() {
         for (j, o) in origin.iter().enumerate() {
-            slots[*o] = (part_base[q] + j) as u32;
+            slots[*o] = ((q as u64) << 32) | j as u64;
         }
     }
-    let order: Vec<u32> = slots.into_iter().filter(|s| *s != u32::MAX).collect();
-    if order.len() != n_groups {
+    let pairs: Vec<(u32, u32)> = slots
+        .into_iter()
+        .filter(|s| *s != u64::MAX)
+        .map(|s| ((s >> 32) as u32, s as u32))
+        .collect();
+    if pairs.len() != n_groups {
         return Err(Error::Internal("partitioned merge lost groups".into()));
     }
-    let order = UInt32Array::from(order);
-    // Keys and results of each partition, then in the final order.
-    let keys_by_part: Vec<Vec<ArrayRef>> = merged
-        .par_iter()
-        .map(|(t, ..)| t.keys())
-        .collect::<Result<_>>()?;
-    let mut merged = merged;
-    let results_by_part: Vec<Vec<ArrayRef>> = merged
-        .par_iter_mut()
-        .map(|(t, accs, ..)| {
-            let n = t.len();
-            accs.iter_mut()
-                .map(|a| a.evaluate(n))
-                .collect::<Result<Vec<_>>>()
-        })
-        .collect::<Result<_>>()?;
-    let reorder = |cols: Vec<Vec<ArrayRef>>| -> Result<Vec<ArrayRef>> {
-        let width = cols.first().map_or(0, Vec::len);
-        (0..width)
-            .map(|c| {
-                let parts: Vec<&dyn Array> = cols.iter().map(|p| p[c].as_ref()).collect();
-                let all = arrow::compute::concat(&parts)?;
-                Ok(arrow::compute::take(all.as_ref(), &order, None)?)
-            })
-            .collect()
-    };
-    let keys = reorder(keys_by_part)?;
-    let results = reorder(results_by_part)?;
+    // Where each group is in the partitions' results one after the other.
+    let order = UInt32Array::from(
+        pairs
+            .iter()
+            .map(|&(q, j)| (part_base[q as usize] + j as usize) as u32)
+            .collect::<Vec<_>>(),
+    );
+    let mut tables = Vec::with_capacity(p);
+    let mut states = Vec::with_capacity(p);
+    let mut targets = Vec::with_capacity(p);
+    for (t, accs, _, to) in merged {
+        tables.push(t);
+        states.push(accs);
+        targets.push(to);
+    }
+    // The keys straight into the final order, beside the results of each partition gathered
+    // into it.
+    let (keys, results) = rayon::join(
+        || keys_in_order(&tables.iter().collect::<Vec<_>>(), &pairs),
+        || -> Result<Vec<ArrayRef>> {
+            let by_part: Vec<Vec<ArrayRef>> = states
+                .par_iter_mut()
+                .zip(&tables)
+                .map(|(accs, t)| {
+                    let n = t.len();
+                    accs.iter_mut()
+                        .map(|a| a.evaluate(n))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<_>>()?;
+            let width = by_part.first().map_or(0, Vec::len);
+            (0..width)
+                .map(|c| {
+                    let parts: Vec<&dyn Array> = by_part.iter().map(|p| p[c].as_ref()).collect();
+                    let all = arrow::compute::concat(&parts)?;
+                    Ok(arrow::compute::take(all.as_ref(), &order, None)?)
+                })
+                .collect()
+        },
+    );
+    let (keys, results) = (keys?, results?);
     let row_ids = if rows {
         // The final id of group `j` of partition `q` is its position in `order`.
         let mut inverse = vec![0u32; n_groups];
@@ -331,7 +349,7 @@ pub(crate) fn merge(
         let mut out = Vec::with_capacity(partials.iter().map(|p| p.row_ids.len()).sum());
         for (m, part) in partials.iter_mut().enumerate() {
             let mut local = vec![0u32; part.table.len()];
-            for (q, (_, _, _, targets)) in merged.iter().enumerate() {
+            for (q, targets) in targets.iter().enumerate() {
                 for (l, t) in lists[m][q].iter().zip(&targets[m]) {
                     local[*l as usize] = inverse[part_base[q] + *t as usize];
                 }
@@ -353,7 +371,11 @@ pub(crate) fn merge(
 
 /// Merge everything into the first partial, one partial after the other (each let go once
 /// it is in).
-fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> Result<Grouped> {
+pub(super) fn merge_in_sequence(
+    partials: Vec<Partial>,
+    rows: bool,
+    mem: &Reservation,
+) -> Result<Grouped> {
     let mut seq = InSequence::new(rows, mem);
     for part in partials {
         seq.push(part)?;
