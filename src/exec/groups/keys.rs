@@ -479,19 +479,19 @@ pub(crate) fn decode_strings(
     }
 }
 
-/// The key columns of row-encoded keys (key `g` is `arena[ends[g - 1]..ends[g]]`), one array
-/// per column of `spec`.
-pub(crate) fn decode_rows(arena: &[u8], ends: &[usize], spec: &KeySpec) -> Result<Vec<ArrayRef>> {
-    let n = ends.len();
+/// The key columns of `n` row-encoded keys, one array per column of `spec`.
+pub(crate) fn decode_rows<'a>(
+    rows: impl Iterator<Item = &'a [u8]>,
+    n: usize,
+    spec: &KeySpec,
+) -> Result<Vec<ArrayRef>> {
     let ncols = spec.kinds.len();
     // Per column: validity, fixed bytes or string bytes and offsets.
     let mut valid: Vec<BooleanBufferBuilder> =
         (0..ncols).map(|_| BooleanBufferBuilder::new(n)).collect();
     let mut fixed: Vec<Vec<u8>> = vec![vec![]; ncols];
     let mut str_offs: Vec<Vec<i64>> = vec![vec![0]; ncols];
-    let mut start = 0;
-    for &end in ends {
-        let row = &arena[start..end];
+    for row in rows {
         let mut at = 0;
         for (c, kind) in spec.kinds.iter().enumerate() {
             let ok = row[at] == 1;
@@ -519,7 +519,6 @@ pub(crate) fn decode_rows(arena: &[u8], ends: &[usize], spec: &KeySpec) -> Resul
                 }
             }
         }
-        start = end;
     }
     let mut out = Vec::with_capacity(ncols);
     for (c, (kind, t)) in spec.kinds.iter().zip(&spec.types).enumerate() {

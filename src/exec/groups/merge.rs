@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 use super::keys::KeySpec;
-use super::table::{GroupTable, Scratch};
+use super::table::{keys_in_order, GroupTable, Scratch};
 use crate::error::{Error, Result};
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::kernels::agg::{vec_bytes, Groups, GroupsAccumulator};
@@ -162,7 +162,9 @@ pub(crate) struct Grouped {
 
 /// Local groups per partition below which one sequence merges everything.
 const PARTITION_GROUPS: usize = 1 << 16;
-/// The most partitions.
+/// The most partitions. More (256, 1024) made db-benchmark's q10 no faster or slower: a
+/// partition's share of each partial is then sparser, so every key read from a partial is a
+/// TLB miss too.
 const MAX_PARTITIONS: usize = 64;
 
 /// The number of partitions for this many local groups in all (a power of two).
@@ -177,6 +179,17 @@ fn partitions(total: usize) -> usize {
 #[inline(always)]
 fn partition_of(h: u64, p: usize) -> usize {
     ((h >> 40) as usize) & (p - 1)
+}
+
+/// The groups a partition's table is expected to end with once the rest of the partials are
+/// in, judged by how many of the groups inserted after the first partial's were new (the
+/// first partial's groups are all new, as a partial's groups are distinct): reserving that
+/// once spares the table, its keys and hashes their doublings (a rehash and a copy each).
+fn expected_groups(now: usize, new_later: usize, seen_later: usize, remaining: usize) -> usize {
+    if seen_later == 0 {
+        return now;
+    }
+    now + (remaining as u128 * new_later as u128).div_ceil(seen_later as u128) as usize
 }
 
 /// Merge `partials` (in morsel order); `new_accs` makes empty accumulators for a partition;
@@ -227,19 +240,34 @@ pub(crate) fn merge(
             let mut origin = vec![];
             let mut targets = Vec::with_capacity(partials.len());
             let mut held = Held::of(mem, 0);
+            // The groups still to come after each partial, and how many of the groups after
+            // the first partial's were new (for `expected_groups`).
+            let mut remaining: usize = lists.iter().map(|l| l[q].len()).sum();
+            let (mut new_later, mut seen_later) = (0usize, 0usize);
             for (m, part) in partials.iter().enumerate() {
                 let from = &lists[m][q];
+                remaining -= from.len();
                 held.before(from.len(), part.size_per_group())?;
-                let to: Vec<u32> = from
-                    .iter()
-                    .map(|&l| {
-                        let (id, new) = table.insert_from(&part.table, l);
-                        if new {
-                            origin.push(base[m] + l as usize);
-                        }
-                        id
-                    })
-                    .collect();
+                if m == 0 {
+                    table.reserve(from.len(), part.table.key_bytes_per_group());
+                }
+                let before = table.len();
+                let mut to = Vec::with_capacity(from.len());
+                table.insert_all_from(&part.table, from, |i, id, new| {
+                    if new {
+                        origin.push(base[m] + from[i] as usize);
+                    }
+                    to.push(id);
+                });
+                if m > 0 && remaining > 0 {
+                    new_later += table.len() - before;
+                    seen_later += from.len();
+                    let want = expected_groups(table.len(), new_later, seen_later, remaining);
+                    if want > table.len() {
+                        held.before(want - table.len(), part.size_per_group())?;
+                        table.reserve(want - table.len(), part.table.key_bytes_per_group());
+                    }
+                }
                 for (a, pa) in accs.iter_mut().zip(&part.accs) {
                     a.merge(pa.as_ref(), from, &to, table.len())?;
                 }
@@ -256,44 +284,62 @@ pub(crate) fn merge(
         part_base.push(n_groups);
         n_groups += t.len();
     }
-    let mut slots = vec![u32::MAX; total];
+    // Each group's (partition, id there), by first appearance.
+    let mut slots = vec![u64::MAX; total];
     for (q, (_, _, origin, _)) in merged.iter().enumerate() {
         for (j, o) in origin.iter().enumerate() {
-            slots[*o] = (part_base[q] + j) as u32;
+            slots[*o] = ((q as u64) << 32) | j as u64;
         }
     }
-    let order: Vec<u32> = slots.into_iter().filter(|s| *s != u32::MAX).collect();
-    if order.len() != n_groups {
+    let pairs: Vec<(u32, u32)> = slots
+        .into_iter()
+        .filter(|s| *s != u64::MAX)
+        .map(|s| ((s >> 32) as u32, s as u32))
+        .collect();
+    if pairs.len() != n_groups {
         return Err(Error::Internal("partitioned merge lost groups".into()));
     }
-    let order = UInt32Array::from(order);
-    // Keys and results of each partition, then in the final order.
-    let keys_by_part: Vec<Vec<ArrayRef>> = merged
-        .par_iter()
-        .map(|(t, ..)| t.keys())
-        .collect::<Result<_>>()?;
-    let mut merged = merged;
-    let results_by_part: Vec<Vec<ArrayRef>> = merged
-        .par_iter_mut()
-        .map(|(t, accs, ..)| {
-            let n = t.len();
-            accs.iter_mut()
-                .map(|a| a.evaluate(n))
-                .collect::<Result<Vec<_>>>()
-        })
-        .collect::<Result<_>>()?;
-    let reorder = |cols: Vec<Vec<ArrayRef>>| -> Result<Vec<ArrayRef>> {
-        let width = cols.first().map_or(0, Vec::len);
-        (0..width)
-            .map(|c| {
-                let parts: Vec<&dyn Array> = cols.iter().map(|p| p[c].as_ref()).collect();
-                let all = arrow::compute::concat(&parts)?;
-                Ok(arrow::compute::take(all.as_ref(), &order, None)?)
-            })
-            .collect()
-    };
-    let keys = reorder(keys_by_part)?;
-    let results = reorder(results_by_part)?;
+    // Where each group is in the partitions' results one after the other.
+    let order = UInt32Array::from(
+        pairs
+            .iter()
+            .map(|&(q, j)| (part_base[q as usize] + j as usize) as u32)
+            .collect::<Vec<_>>(),
+    );
+    let mut tables = Vec::with_capacity(p);
+    let mut states = Vec::with_capacity(p);
+    let mut targets = Vec::with_capacity(p);
+    for (t, accs, _, to) in merged {
+        tables.push(t);
+        states.push(accs);
+        targets.push(to);
+    }
+    // The keys straight into the final order, beside the results of each partition gathered
+    // into it.
+    let (keys, results) = rayon::join(
+        || keys_in_order(&tables.iter().collect::<Vec<_>>(), &pairs),
+        || -> Result<Vec<ArrayRef>> {
+            let by_part: Vec<Vec<ArrayRef>> = states
+                .par_iter_mut()
+                .zip(&tables)
+                .map(|(accs, t)| {
+                    let n = t.len();
+                    accs.iter_mut()
+                        .map(|a| a.evaluate(n))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<_>>()?;
+            let width = by_part.first().map_or(0, Vec::len);
+            (0..width)
+                .map(|c| {
+                    let parts: Vec<&dyn Array> = by_part.iter().map(|p| p[c].as_ref()).collect();
+                    let all = arrow::compute::concat(&parts)?;
+                    Ok(arrow::compute::take(all.as_ref(), &order, None)?)
+                })
+                .collect()
+        },
+    );
+    let (keys, results) = (keys?, results?);
     let row_ids = if rows {
         // The final id of group `j` of partition `q` is its position in `order`.
         let mut inverse = vec![0u32; n_groups];
@@ -303,7 +349,7 @@ pub(crate) fn merge(
         let mut out = Vec::with_capacity(partials.iter().map(|p| p.row_ids.len()).sum());
         for (m, part) in partials.iter_mut().enumerate() {
             let mut local = vec![0u32; part.table.len()];
-            for (q, (_, _, _, targets)) in merged.iter().enumerate() {
+            for (q, targets) in targets.iter().enumerate() {
                 for (l, t) in lists[m][q].iter().zip(&targets[m]) {
                     local[*l as usize] = inverse[part_base[q] + *t as usize];
                 }
@@ -325,7 +371,11 @@ pub(crate) fn merge(
 
 /// Merge everything into the first partial, one partial after the other (each let go once
 /// it is in).
-fn merge_in_sequence(partials: Vec<Partial>, rows: bool, mem: &Reservation) -> Result<Grouped> {
+pub(super) fn merge_in_sequence(
+    partials: Vec<Partial>,
+    rows: bool,
+    mem: &Reservation,
+) -> Result<Grouped> {
     let mut seq = InSequence::new(rows, mem);
     for part in partials {
         seq.push(part)?;

@@ -113,6 +113,28 @@ impl GroupTable {
         &self.spec
     }
 
+    /// Room for `groups` more groups of about `key_bytes` bytes of key each (`Str` and
+    /// `Rows` layouts), so they go in without the table growing on the way.
+    pub(crate) fn reserve(&mut self, groups: usize, key_bytes: usize) {
+        self.hashes.reserve(groups);
+        match self.spec.layout {
+            Layout::Word => {
+                self.word_map.reserve(groups, |&(k, _)| hash_word(k));
+                self.words.reserve(groups);
+            }
+            Layout::Str | Layout::Rows => {
+                self.map.reserve(groups, |s| s.hash);
+                self.arena.reserve(groups.saturating_mul(key_bytes));
+                self.ends.reserve(groups);
+            }
+        }
+    }
+
+    /// The bytes of key a group holds on average (`Str` and `Rows` layouts; 0 for words).
+    pub(crate) fn key_bytes_per_group(&self) -> usize {
+        self.arena.len().div_ceil(self.len().max(1))
+    }
+
     /// Group `g`'s hash.
     pub(crate) fn hash(&self, g: u32) -> u64 {
         self.hashes[g as usize]
@@ -281,6 +303,62 @@ impl GroupTable {
         }
     }
 
+    /// [`Self::insert_from`] for each of `other`'s groups `from` (ascending local ids, a
+    /// partition's share of a partial), giving `f` each one's position in `from`, its id here
+    /// and whether it is new.
+    ///
+    /// A partition's share is a sparse stride through `other`'s hashes and keys, each read a
+    /// cache (and TLB) miss that the insert it feeds has to wait for: the hash and key end of
+    /// the group `AHEAD` places on, and the key of the one half as far, are fetched while the
+    /// current one goes in, so the misses overlap instead of following one another.
+    pub(crate) fn insert_all_from(
+        &mut self,
+        other: &GroupTable,
+        from: &[u32],
+        mut f: impl FnMut(usize, u32, bool),
+    ) {
+        const AHEAD: usize = 16;
+        for (i, &g) in from.iter().enumerate() {
+            if let Some(&a) = from.get(i + AHEAD) {
+                other.prefetch_meta(a as usize);
+            }
+            if let Some(&b) = from.get(i + AHEAD / 2) {
+                other.prefetch_key(b as usize);
+            }
+            let (id, new) = self.insert_from(other, g);
+            f(i, id, new);
+        }
+    }
+
+    /// Fetch group `g`'s hash and where its key ends (or its word) into the cache.
+    #[inline(always)]
+    fn prefetch_meta(&self, g: usize) {
+        prefetch(self.hashes.as_ptr().wrapping_add(g));
+        match self.spec.layout {
+            Layout::Word => prefetch(self.words.as_ptr().wrapping_add(g)),
+            _ => prefetch(self.ends.as_ptr().wrapping_add(g.saturating_sub(1))),
+        }
+    }
+
+    /// Fetch group `g`'s key bytes into the cache (`Str` and `Rows` layouts).
+    #[inline(always)]
+    fn prefetch_key(&self, g: usize) {
+        if self.spec.layout == Layout::Word {
+            return;
+        }
+        let (Some(&end), start) = (
+            self.ends.get(g),
+            g.checked_sub(1).map_or(0, |p| self.ends[p]),
+        ) else {
+            return;
+        };
+        let at = self.arena.as_ptr();
+        prefetch(at.wrapping_add(start));
+        if end > start + 1 {
+            prefetch(at.wrapping_add(end - 1));
+        }
+    }
+
     /// The id of the row-encoded key `key` (a `Rows` table), inserting it when new; and
     /// whether it is new.
     pub(crate) fn insert_row(&mut self, key: &[u8]) -> (u32, bool) {
@@ -303,9 +381,66 @@ impl GroupTable {
                 self.null_group,
                 &spec.types[0],
             )?]),
-            Layout::Rows => decode_rows(&self.arena, &self.ends, spec),
+            Layout::Rows => decode_rows((0..self.len()).map(|g| self.bytes(g)), self.len(), spec),
         }
     }
+}
+
+/// The keys of the groups `order` names (a table of `tables`, all of one spec, and a group of
+/// it), in that order, as [`GroupTable::keys`] gives them: a partitioned merge's keys decoded
+/// straight into their final order, rather than decoded per partition, concatenated and
+/// gathered (two more copies of every key, a tenth of db-benchmark's q10).
+pub(crate) fn keys_in_order(tables: &[&GroupTable], order: &[(u32, u32)]) -> Result<Vec<ArrayRef>> {
+    let Some(first) = tables.first() else {
+        return Err(Error::Internal("keys of no tables".into()));
+    };
+    let spec = first.spec.clone();
+    let n = order.len();
+    let table = |t: u32| tables[t as usize];
+    let null = order
+        .iter()
+        .position(|&(t, g)| table(t).null_group == Some(g))
+        .map(|i| i as u32);
+    match spec.layout {
+        Layout::Word => {
+            let words: Vec<u64> = order
+                .iter()
+                .map(|&(t, g)| table(t).words[g as usize])
+                .collect();
+            Ok(vec![decode_words(
+                &words,
+                null,
+                &spec.types[0],
+                spec.kinds[0],
+            )?])
+        }
+        Layout::Str => {
+            let mut arena = Vec::new();
+            let mut ends = Vec::with_capacity(n);
+            for &(t, g) in order {
+                arena.extend_from_slice(table(t).bytes(g as usize));
+                ends.push(arena.len());
+            }
+            Ok(vec![decode_strings(&arena, &ends, null, &spec.types[0])?])
+        }
+        Layout::Rows => decode_rows(
+            order.iter().map(|&(t, g)| table(t).bytes(g as usize)),
+            n,
+            &spec,
+        ),
+    }
+}
+
+/// Ask the CPU to fetch the cache line at `p` (a hint: it reads nothing and never faults).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// The hash of every row of a piece whose key columns are `keys` (prepared for `spec`), into

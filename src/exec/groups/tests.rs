@@ -402,3 +402,103 @@ fn keys_by_column_codes_match_the_row_encoding() {
         }
     }
 }
+
+/// The partitioned merge of many groups (hash partitions merged apart, keys decoded straight
+/// into the final order, each table presized from how many groups were new) gives exactly
+/// what one sequence of merges gives: same groups in the same order, same bits, same group
+/// for every row; for one word key with nulls, one string key with nulls and two keys (rows).
+#[test]
+fn partitioned_merge_equals_merging_in_sequence() {
+    use super::key_spec;
+    use super::merge::{merge, merge_in_sequence, Partial, Piece, Work};
+    use super::table::prepare_keys;
+    use crate::exec::aggregate::AggSpecs;
+    use crate::exec::eval::evaluate;
+    use crate::exec::Params;
+    use crate::memory::MemoryPool;
+
+    let n = 400_000u64;
+    // Groups shared by every morsel, groups new in each, and nulls.
+    let ks: Vec<Option<i64>> = (0..n)
+        .map(|r| {
+            let k = if r % 3 == 0 {
+                r % 5_000
+            } else {
+                (r * 2_654_435_761) % 300_000
+            };
+            (k % 997 != 5).then_some(k as i64)
+        })
+        .collect();
+    let owned: Vec<Option<String>> = ks
+        .iter()
+        .map(|k| k.map(|k| format!("key-{k:07}-{}", "x".repeat((k % 13) as usize))))
+        .collect();
+    let ss: Vec<Option<&str>> = owned.iter().map(|s| s.as_deref()).collect();
+    let vals: Vec<f64> = (0..n)
+        .map(|r| ((r * 7919) % 1013) as f64 / 7.0 - 50.0)
+        .collect();
+    let df = DataFrame::new(vec![
+        Column::new("k", ks),
+        Column::new("s", ss),
+        Column::new("v", vals),
+    ])
+    .unwrap();
+    let params = Params::default();
+    let aggs = AggSpecs::new(
+        &[col("v").sum(), col("v").std(1), col("v").max(), len()],
+        df.schema(),
+    )
+    .unwrap();
+    for by in [
+        vec![col("k")],
+        vec![col("s")],
+        vec![col("s"), col("k") % lit(7i64)],
+    ] {
+        let spec = key_spec(&by, df.schema()).unwrap();
+        let pool = MemoryPool::unbounded();
+        let mem = pool.reserve("GROUP_BY");
+        // Five morsels of two pieces each.
+        let partials = || -> Vec<Partial> {
+            (0..5)
+                .map(|m| {
+                    let mut part = Partial::new(spec.clone(), &aggs).unwrap();
+                    let mut work = Work::default();
+                    for p in 0..2 {
+                        let piece = df.slice((m * 2 + p) * 40_000, 40_000);
+                        let karrs = by
+                            .iter()
+                            .map(|e| evaluate(e, &piece, &params)?.into_array(piece.height()))
+                            .collect::<crate::error::Result<Vec<_>>>()
+                            .unwrap();
+                        let keys = prepare_keys(&spec, karrs).unwrap();
+                        let values = aggs.eval_inputs(&piece, &params).unwrap();
+                        let piece = Piece {
+                            rows: piece.height(),
+                            keys: &keys,
+                            values: &values,
+                            room: None,
+                        };
+                        part.add(&mem, piece, &aggs, &mut work, true).unwrap();
+                    }
+                    for acc in &mut part.accs {
+                        acc.seal().unwrap();
+                    }
+                    part
+                })
+                .collect()
+        };
+        let got = merge(partials(), &|| aggs.accumulators(), true, &mem).unwrap();
+        let want = merge_in_sequence(partials(), true, &mem).unwrap();
+        assert!(got.n_groups > 150_000, "{} groups", got.n_groups);
+        assert_eq!(got.n_groups, want.n_groups);
+        for (g, w) in got
+            .keys
+            .iter()
+            .chain(&got.results)
+            .zip(want.keys.iter().chain(&want.results))
+        {
+            same_bits(g, w);
+        }
+        assert_eq!(got.row_ids, want.row_ids);
+    }
+}
