@@ -174,7 +174,12 @@ mod tests {
     }
 
     /// Values bits and validity of `kind` over `a` with bounds `b`.
-    fn run<B: Bounds>(a: &Float64Array, kind: RollingKind, ddof: u8, b: &B) -> (Vec<u64>, Vec<bool>) {
+    fn run<B: Bounds>(
+        a: &Float64Array,
+        kind: RollingKind,
+        ddof: u8,
+        b: &B,
+    ) -> (Vec<u64>, Vec<bool>) {
         let valid: Option<BooleanBuffer> = a
             .nulls()
             .filter(|nb| nb.null_count() > 0)
@@ -271,7 +276,10 @@ mod tests {
     /// The column's own nulls count for nothing: an all-null column and an empty one.
     #[test]
     fn empty_and_all_null_columns() {
-        for a in [Float64Array::from(Vec::<f64>::new()), Float64Array::new_null(70)] {
+        for a in [
+            Float64Array::from(Vec::<f64>::new()),
+            Float64Array::new_null(70),
+        ] {
             let g = Geometry {
                 n: a.len(),
                 w: 5,
@@ -280,7 +288,10 @@ mod tests {
             };
             let (_, valid) = run(&a, RollingKind::Mean, 0, &g);
             assert!(valid.iter().all(|v| !v));
-            assert_eq!(run(&a, RollingKind::Sum, 0, &g), run(&a, RollingKind::Sum, 0, &General(g)));
+            assert_eq!(
+                run(&a, RollingKind::Sum, 0, &g),
+                run(&a, RollingKind::Sum, 0, &General(g))
+            );
         }
     }
 }
