@@ -42,7 +42,7 @@ use rayon::prelude::*;
 
 use self::merge::Merger;
 use super::eval::{evaluate, evaluate_array};
-use super::kernels::argsort::f64_key;
+use super::kernels::argsort::{argsort_keys, f64_key};
 use super::kernels::sort::arg_sort_u32;
 use super::pipeline::{piece_rows, Carry, Kept, Opened, Running};
 use super::spill::{SpillDir, SpillFile, SpillWriter};
@@ -426,6 +426,9 @@ fn key_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<u32>> {
     if buffer.is_empty() {
         return Ok(vec![]);
     }
+    if let Some(order) = float_order_in_place(buffer, options) {
+        return Ok(order);
+    }
     let keys = (0..options.len())
         .map(|k| {
             let parts: Vec<&dyn arrow::array::Array> =
@@ -434,6 +437,46 @@ fn key_order(buffer: &[Buffered], options: &[SortOptions]) -> Result<Vec<u32>> {
         })
         .collect::<Result<Vec<_>>>()?;
     arg_sort_u32(&keys, options)
+}
+
+/// [`key_order`] for one Float64 key without nulls in pieces of one power-of-two length (the
+/// last may be shorter), as a streamed input's morsels are: the kernel's radix sort of the
+/// same keys in the same row order (so the same order), reading each key from its piece in
+/// place instead of from a concatenated copy of the whole column (a tenth of an in-memory
+/// `arg_sort`'s time). `None` when the buffer is not of that shape.
+fn float_order_in_place(buffer: &[Buffered], options: &[SortOptions]) -> Option<Vec<u32>> {
+    let [o] = options else {
+        return None;
+    };
+    let parts = buffer
+        .iter()
+        .map(|b| {
+            let k = b.keys.first()?;
+            (k.data_type() == &DataType::Float64 && k.null_count() == 0)
+                .then(|| k.as_primitive::<Float64Type>().values().as_ref())
+        })
+        .collect::<Option<Vec<&[f64]>>>()?;
+    let (last, full) = parts.split_last()?;
+    // One piece alone can have any length: read it as the first of pieces of the next power.
+    let len = full
+        .first()
+        .map_or(last.len().next_power_of_two(), |p| p.len());
+    if !len.is_power_of_two() || full.iter().any(|p| p.len() != len) || last.len() > len {
+        return None;
+    }
+    let n = full.len() * len + last.len();
+    if n > u32::MAX as usize {
+        return None; // the kernel reports it
+    }
+    let (shift, mask) = (len.trailing_zeros(), len - 1);
+    // As the kernel orders a float key: its order-preserving integer, every bit flipped for
+    // descending (equal keys keep their order either way).
+    let flip = if o.descending { u64::MAX } else { 0 };
+    Some(argsort_keys(
+        |i| f64_key(parts[i >> shift][i & mask]) ^ flip,
+        None,
+        n,
+    ))
 }
 
 /// The buffer's rows in sorted order, as (piece, row) positions.

@@ -267,3 +267,43 @@ fn a_key_that_is_a_column_is_counted_once() {
         "a computed key is held beside the piece"
     );
 }
+
+/// A float key without nulls is ordered from its pieces in place: the kernel's order over the
+/// concatenated key, ascending and descending, with NaN, `-0.0`, ties and a shorter last
+/// piece. Pieces of other shapes are left to the concatenation.
+#[test]
+fn float_keys_in_place_equal_the_kernel() {
+    let x: Vec<f64> = (0..10_000usize)
+        .map(|i| match i % 97 {
+            5 => f64::NAN,
+            7 => -0.0,
+            11 => 0.0,
+            _ => ((i * 7919) % 1013) as f64 * 0.5 - 200.0,
+        })
+        .collect();
+    let key: ArrayRef = Arc::new(arrow::array::Float64Array::from(x));
+    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+    let pieces = |len: usize| -> Vec<Buffered> {
+        (0..key.len())
+            .step_by(len)
+            .map(|at| {
+                let k = key.slice(at, len.min(key.len() - at));
+                let piece = DataFrame::from_arrays(schema.clone(), vec![k.clone()]).expect("piece");
+                Buffered::with_keys(piece, vec![k])
+            })
+            .collect()
+    };
+    for len in [1024, 4096, 16_384] {
+        for o in [
+            SortOptions::default(),
+            SortOptions::default().descending(true),
+        ] {
+            let want =
+                arg_sort_u32(std::slice::from_ref(&key), std::slice::from_ref(&o)).expect("kernel");
+            let got = float_order_in_place(&pieces(len), std::slice::from_ref(&o));
+            assert_eq!(got, Some(want), "pieces of {len}, {o:?}");
+        }
+    }
+    let o = [SortOptions::default()];
+    assert_eq!(float_order_in_place(&pieces(1000), &o), None);
+}

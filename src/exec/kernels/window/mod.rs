@@ -1,11 +1,13 @@
 //! Kernels of the window family (`expr::window`): rolling statistics in [`rolling`], with the
-//! order-statistic window states of `rolling_median` in `rolling_order`.
+//! order-statistic window states of `rolling_median` in `rolling_order` and the fast way to
+//! slide any state over a fixed window in `fixed`.
 //!
 //! Window kernels get the whole column and parallelize over fixed chunks that re-read the rows
 //! before them, so results never depend on the thread count. Windows by time are in
 //! `rolling_by` (the same window states over ranges found by time); `shift`, `diff`, the
 //! cumulative functions and `rank` in `rows`.
 
+mod fixed;
 pub mod rolling;
 mod rolling_by;
 mod rolling_order;

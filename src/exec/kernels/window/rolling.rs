@@ -27,6 +27,7 @@ use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
+use super::fixed::slide_fixed;
 use super::rolling_order::{MedianWin, SortedWin, SORTED_WINDOW_MAX};
 use crate::error::Result;
 use crate::exec::kernels::chunked::{f64_out, to_f64, zeroed_f64, CHUNK};
@@ -43,15 +44,30 @@ pub(super) trait Bounds: Sync {
     fn min_periods(&self) -> usize;
     /// The most rows a window spans (sizes the window states).
     fn width(&self) -> usize;
+    /// Slide `win` over the output rows `s..s + out.len()`: [`drive`], unless the bounds know
+    /// a faster way to make the same calls in the same order (so the same values to the bit).
+    #[inline(always)]
+    fn slide<W: Window, V: Fn(usize) -> bool + Copy>(
+        &self,
+        win: &mut W,
+        v: &[f64],
+        valid: V,
+        s: usize,
+        out: Out<'_>,
+    ) where
+        Self: Sized,
+    {
+        drive(win, v, valid, self, s, out)
+    }
 }
 
 /// A fixed window of `w` rows, shifted forward by `shift` when centred.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    n: usize,
-    w: usize,
-    shift: usize,
-    min_periods: usize,
+pub(super) struct Geometry {
+    pub(super) n: usize,
+    pub(super) w: usize,
+    pub(super) shift: usize,
+    pub(super) min_periods: usize,
 }
 
 impl Bounds for Geometry {
@@ -68,6 +84,17 @@ impl Bounds for Geometry {
     }
     fn width(&self) -> usize {
         self.w
+    }
+    #[inline(always)]
+    fn slide<W: Window, V: Fn(usize) -> bool + Copy>(
+        &self,
+        win: &mut W,
+        v: &[f64],
+        valid: V,
+        s: usize,
+        out: Out<'_>,
+    ) {
+        slide_fixed(win, v, valid, self, s, out)
     }
 }
 
@@ -134,8 +161,13 @@ pub(super) struct Out<'a> {
 }
 
 impl Out<'_> {
+    /// The chunk's rows.
     #[inline(always)]
-    fn set(&mut self, k: usize, x: f64) {
+    pub(super) fn len(&self) -> usize {
+        self.v.len()
+    }
+    #[inline(always)]
+    pub(super) fn set(&mut self, k: usize, x: f64) {
         self.v[k] = x;
         self.bits[k / 64] |= 1 << (k % 64);
     }
@@ -172,26 +204,26 @@ fn run_states<B: Bounds, V: Fn(usize) -> bool + Copy>(
     match kind {
         RollingKind::Sum | RollingKind::Mean => {
             let mut win = SumWin::new(kind == RollingKind::Mean);
-            drive(&mut win, v, valid, b, s, out)
+            b.slide(&mut win, v, valid, s, out)
         }
         RollingKind::Var | RollingKind::Std => {
             // The shift starts at the first value to enter (see `VarWin::add`).
             let mut win = VarWin::new(ddof, kind == RollingKind::Std, w);
-            drive(&mut win, v, valid, b, s, out)
+            b.slide(&mut win, v, valid, s, out)
         }
         RollingKind::Min | RollingKind::Max => {
             let mut win = MinMaxWin::new(kind == RollingKind::Max, w);
-            drive(&mut win, v, valid, b, s, out)
+            b.slide(&mut win, v, valid, s, out)
         }
         // Small windows: a sorted buffer (binary search, short memmove) beats a tree.
         RollingKind::Median if w <= SORTED_WINDOW_MAX => {
             let mut win = SortedWin::new(w);
-            drive(&mut win, v, valid, b, s, out)
+            b.slide(&mut win, v, valid, s, out)
         }
         RollingKind::Median => {
             let last = s + out.v.len().max(1) - 1;
             let mut win = MedianWin::new(v, valid, b.lo(s), b.hi(last));
-            drive(&mut win, v, valid, b, s, out)
+            b.slide(&mut win, v, valid, s, out)
         }
     }
 }
@@ -212,8 +244,10 @@ pub(super) trait Window {
     fn rebase(&mut self, _v: &[f64], _valid: &dyn Fn(usize) -> bool, _lo: usize, _hi: usize) {}
 }
 
+/// Slide `win` over the output rows from `s`: per row, the rows entering its window are
+/// added (in row order), then the rows leaving it removed, then the statistic read.
 #[inline(always)]
-fn drive<W: Window, B: Bounds, V: Fn(usize) -> bool + Copy>(
+pub(super) fn drive<W: Window, B: Bounds, V: Fn(usize) -> bool + Copy>(
     win: &mut W,
     v: &[f64],
     valid: V,
@@ -262,11 +296,15 @@ fn drive<W: Window, B: Bounds, V: Fn(usize) -> bool + Copy>(
 #[inline(always)]
 fn neumaier(sum: &mut f64, comp: &mut f64, x: f64) {
     let t = *sum + x;
-    if sum.abs() >= x.abs() {
-        *comp += (*sum - t) + x;
+    // What `t` lost is in the smaller operand: `(big - t) + small`. Choosing the operands
+    // first (a select, not two branches) computes exactly the same two operations; a window
+    // where values and sums are of similar size would mispredict a branch here.
+    let (big, small) = if sum.abs() >= x.abs() {
+        (*sum, x)
     } else {
-        *comp += (x - t) + *sum;
-    }
+        (x, *sum)
+    };
+    *comp += (big - t) + small;
     *sum = t;
 }
 
