@@ -585,3 +585,30 @@ pub(crate) fn take_frame(df: &DataFrame, idx: &UInt64Array) -> Result<DataFrame>
     }
     DataFrame::from_arrays(df.schema().clone(), cols)
 }
+
+/// Ask the CPU to fetch the cache line at `p` (a hint: it reads nothing and never faults).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[cfg(test)]
+mod prefetch_tests {
+    /// The hint is given for addresses a probe may compute past a table's end or from
+    /// nothing: none of them may fault.
+    #[test]
+    fn prefetch_never_faults() {
+        let v = vec![1u64, 2, 3];
+        super::prefetch(v.as_ptr());
+        super::prefetch(v.as_ptr().wrapping_add(1 << 40));
+        super::prefetch(std::ptr::null::<u8>());
+        super::prefetch(usize::MAX as *const u32);
+        assert_eq!(v, [1, 2, 3]);
+    }
+}

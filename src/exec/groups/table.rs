@@ -12,6 +12,7 @@
 //! appearance in the input.
 
 use crate::exec::kernels::agg::vec_bytes;
+use crate::exec::prefetch;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
@@ -429,18 +430,6 @@ pub(crate) fn keys_in_order(tables: &[&GroupTable], order: &[(u32, u32)]) -> Res
             &spec,
         ),
     }
-}
-
-/// Ask the CPU to fetch the cache line at `p` (a hint: it reads nothing and never faults).
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that reads nothing and cannot fault, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// The hash of every row of a piece whose key columns are `keys` (prepared for `spec`), into

@@ -148,15 +148,7 @@ impl JoinTable {
     pub(crate) fn prefetch(&self, probe: &Keys, i: usize) {
         let h = probe.hashes[i];
         let part = self.partition(h);
-        let slot: *const Slot = &part.slots[(h as usize) & part.mask];
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint that reads nothing and cannot fault; the pointer is
-        // to a live element of `part.slots` in any case.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(slot.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = slot;
+        crate::exec::prefetch(&part.slots[(h as usize) & part.mask]);
     }
 }
 
