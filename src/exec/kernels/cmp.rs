@@ -262,6 +262,16 @@ mod tests {
     use crate::expr::Scalar;
     use arrow::array::Float64Array;
 
+    /// Every comparison operator.
+    const COMPARISONS: [BinaryOp; 6] = [
+        BinaryOp::Eq,
+        BinaryOp::NotEq,
+        BinaryOp::Lt,
+        BinaryOp::LtEq,
+        BinaryOp::Gt,
+        BinaryOp::GtEq,
+    ];
+
     fn run(op: BinaryOp, vals: Vec<Option<f64>>, s: f64) -> Vec<Option<bool>> {
         let a: ArrayRef = Arc::new(Float64Array::from(vals));
         let out = compare(op, Value::Array(a), Value::Scalar(Scalar::Float64(s)))
@@ -324,14 +334,7 @@ mod tests {
 
     #[test]
     fn decimals_against_float_literals_answer_as_their_float_copies_do() {
-        let ops = [
-            BinaryOp::Eq,
-            BinaryOp::NotEq,
-            BinaryOp::Lt,
-            BinaryOp::LtEq,
-            BinaryOp::Gt,
-            BinaryOp::GtEq,
-        ];
+        let ops = COMPARISONS;
         let floats = [
             0.05,
             0.07,
@@ -402,14 +405,7 @@ mod tests {
         ];
         let views: ArrayRef = Arc::new(arrow::array::StringViewArray::from(words.clone()));
         let plain: ArrayRef = Arc::new(arrow::array::StringArray::from(words));
-        let ops = [
-            BinaryOp::Eq,
-            BinaryOp::NotEq,
-            BinaryOp::Lt,
-            BinaryOp::LtEq,
-            BinaryOp::Gt,
-            BinaryOp::GtEq,
-        ];
+        let ops = COMPARISONS;
         let answer = |op, l: Value, r: Value| -> Vec<Option<bool>> {
             let out = compare(op, l, r).unwrap().into_array(6).unwrap();
             out.as_boolean().iter().collect()

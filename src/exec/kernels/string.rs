@@ -58,17 +58,29 @@ impl StringFunction {
 /// The `reads_views` tests on a view column.
 fn apply_view(f: &StringFunction, a: &StringViewArray) -> Result<ArrayRef> {
     let pattern = |p: &str| ArrowScalar::new(StringViewArray::from(vec![p]));
+    test_strings(f, a, pattern, |i| a.is_valid(i).then(|| a.value(i)))
+}
+
+/// The string tests (`starts_with`, `ends_with`, `contains`, `contains_regex`) over a column
+/// of any string layout, with `pattern` a one-value column of that layout and `value` its
+/// `i`th string.
+fn test_strings<'a, P: arrow::array::Array>(
+    f: &StringFunction,
+    a: &dyn arrow::array::Array,
+    pattern: impl Fn(&str) -> ArrowScalar<P>,
+    value: impl Fn(usize) -> Option<&'a str>,
+) -> Result<ArrayRef> {
     Ok(match f {
-        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(a, &pattern(p))?),
-        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
-        StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
+        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(&a, &pattern(p))?),
+        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(&a, &pattern(p))?),
+        StringFunction::Contains(p) => Arc::new(comparison::contains(&a, &pattern(p))?),
         StringFunction::ContainsRegex(p) => {
-            let values = regex_bits(p, a.len(), |i| a.is_valid(i).then(|| a.value(i)))?;
+            let values = regex_bits(p, a.len(), value)?;
             Arc::new(BooleanArray::new(values, a.nulls().cloned()))
         }
         other => {
             return Err(Error::Internal(format!(
-                "{} does not read string views",
+                "{} is not a test of strings",
                 other.name()
             )))
         }
@@ -76,14 +88,13 @@ fn apply_view(f: &StringFunction, a: &StringViewArray) -> Result<ArrayRef> {
 }
 
 fn apply<O: OffsetSizeTrait>(f: &StringFunction, a: &GenericStringArray<O>) -> Result<ArrayRef> {
-    let pattern = |p: &str| ArrowScalar::new(GenericStringArray::<O>::from(vec![p]));
     Ok(match f {
-        StringFunction::StartsWith(p) => Arc::new(comparison::starts_with(a, &pattern(p))?),
-        StringFunction::EndsWith(p) => Arc::new(comparison::ends_with(a, &pattern(p))?),
-        StringFunction::Contains(p) => Arc::new(comparison::contains(a, &pattern(p))?),
-        StringFunction::ContainsRegex(p) => {
-            let values = regex_bits(p, a.len(), |i| a.is_valid(i).then(|| a.value(i)))?;
-            Arc::new(BooleanArray::new(values, a.nulls().cloned()))
+        StringFunction::StartsWith(_)
+        | StringFunction::EndsWith(_)
+        | StringFunction::Contains(_)
+        | StringFunction::ContainsRegex(_) => {
+            let pattern = |p: &str| ArrowScalar::new(GenericStringArray::<O>::from(vec![p]));
+            test_strings(f, a, pattern, |i| a.is_valid(i).then(|| a.value(i)))?
         }
         StringFunction::LenBytes => lengths(a, |s| s.len()),
         StringFunction::LenChars if is_ascii(a) => lengths(a, |s| s.len()),
