@@ -2,10 +2,11 @@
 //! key) pairs, so it runs within the memory budget whatever the input's length.
 //!
 //! The input streams in waves of morsels, as a sort's does. Each piece's key is evaluated in
-//! parallel; then, in row order, the piece gets the row numbers it covers (counted over the
-//! pipeline's output, so they are the rows of the materialized input), and the pairs go
-//! through the SORT operator's sorter: buffered while they fit, else sorted into runs that
-//! spill to Arrow IPC and are merged, the key riding along for the merge. The sorter is stable
+//! parallel and goes, in row order, through the SORT operator's sorter, which numbers the
+//! rows (counted over the pipeline's output, so they are the rows of the materialized input):
+//! buffered while they fit, and then the sorted order is the row numbers with nothing else to
+//! make; else sorted into runs of (row number, key) pairs that spill to Arrow IPC and are
+//! merged, the key riding along for the merge. The sorter is stable
 //! and orders keys as the in-memory kernel does (NaN after numbers, `-0.0 == 0.0`, nulls where
 //! the options say), so the row numbers come out exactly as the in-memory `arg_sort` gives
 //! them, for any thread count and any budget. The output is the row numbers (UInt64) alone,
@@ -13,7 +14,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, UInt64Array};
+use arrow::array::ArrayRef;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 
 use super::{stream, stream_input, Buffered, Sorter};
@@ -58,7 +59,7 @@ pub(crate) fn open(
         ctx.reserve("ARG_SORT"),
     )
     .of_row_numbers();
-    let mut next_row = 0u64;
+    let key_only: SchemaRef = Arc::new(Schema::new(vec![pairs.field(1).clone()]));
     stream(
         running,
         sorter,
@@ -71,11 +72,8 @@ pub(crate) fn open(
             }
         },
         |k: ArrayRef| {
-            let rows = k.len() as u64;
-            let numbers: ArrayRef =
-                Arc::new(UInt64Array::from_iter_values(next_row..next_row + rows));
-            next_row += rows;
-            let piece = DataFrame::from_arrays(pairs.clone(), vec![numbers, k.clone()])?;
+            // The row numbers are made only if the buffer spills (`Sorter::of_row_numbers`).
+            let piece = DataFrame::from_arrays(key_only.clone(), vec![k.clone()])?;
             Ok(Buffered::with_keys(piece, vec![k]))
         },
     )

@@ -239,9 +239,13 @@ struct Sorter<'a> {
     memory: Reservation,
     buffer: Vec<Buffered>,
     runs: Vec<Arc<SpillFile>>,
-    /// The output is the buffered rows' numbers, counted from 0 in buffer order (ARG_SORT):
-    /// sorted in memory, that is the sort's order itself, with nothing to gather.
+    /// The output is the rows' numbers, counted over every row pushed (ARG_SORT), and the
+    /// buffered pieces hold the key alone: sorted in memory, the numbers are the sort's order
+    /// itself, with nothing to gather; a spilled run gets them made from its order then (see
+    /// [`Sorter::spill`]), so the buffer never holds a column of them.
     row_numbers: bool,
+    /// Rows already written to runs: the number of the buffer's first row (ARG_SORT).
+    spilled_rows: u64,
 }
 
 impl<'a> Sorter<'a> {
@@ -263,10 +267,12 @@ impl<'a> Sorter<'a> {
             buffer: vec![],
             runs: vec![],
             row_numbers: false,
+            spilled_rows: 0,
         }
     }
 
-    /// The output is the row numbers of the buffered rows (see `row_numbers`).
+    /// The output is the numbers of the rows pushed, and pieces hold only the key (see
+    /// `row_numbers`).
     fn of_row_numbers(mut self) -> Self {
         self.row_numbers = true;
         self
@@ -315,18 +321,35 @@ impl<'a> Sorter<'a> {
             return Ok(());
         }
         let order = sorted_order(&self.buffer, self.options)?;
-        let rows = batch_rows(&self.buffer, spill_batch_bytes(self.memory.pool().limit()));
+        // ARG_SORT's runs carry the row numbers its buffer does not.
+        let numbers = if self.row_numbers { 8 } else { 0 };
+        let limit = self.memory.pool().limit();
+        let rows = batch_rows(&self.buffer, numbers, spill_batch_bytes(limit));
         let mut w = SpillWriter::new(&self.ctx.spill, "sort-run", &self.schema)?;
+        // Where each piece's rows are numbered from (ARG_SORT's pieces hold only the key).
+        let mut starts = Vec::with_capacity(self.buffer.len());
+        let mut next = self.spilled_rows;
+        for b in &self.buffer {
+            starts.push(next);
+            next += b.piece.height() as u64;
+        }
+        let run = |c: &[(usize, usize)]| {
+            if !self.row_numbers {
+                return gather(&self.buffer, c, &self.schema);
+            }
+            let numbers =
+                UInt64Array::from_iter_values(c.iter().map(|&(p, r)| starts[p] + r as u64));
+            let key = gather_column(&self.buffer, c, 0)?;
+            DataFrame::from_arrays(self.schema.clone(), vec![Arc::new(numbers), key])
+        };
         // A pool's width of batches at a time: made in parallel, written in order.
         for wave in order.chunks(rows * rayon::current_num_threads().max(1)) {
-            let batches = wave
-                .par_chunks(rows)
-                .map(|c| gather(&self.buffer, c, &self.schema))
-                .collect::<Result<Vec<_>>>()?;
+            let batches = wave.par_chunks(rows).map(run).collect::<Result<Vec<_>>>()?;
             for b in &batches {
                 w.write(b)?;
             }
         }
+        self.spilled_rows = next;
         self.runs.push(Arc::new(w.finish()?));
         self.buffer.clear();
         self.memory.free();
@@ -509,22 +532,26 @@ fn gather(
         return Ok(DataFrame::with_height(positions.len()));
     }
     let cols = (0..schema.fields().len())
-        .map(|c| {
-            let parts: Vec<&dyn arrow::array::Array> = buffer
-                .iter()
-                .map(|b| b.piece.columns()[c].as_ref())
-                .collect();
-            Ok(arrow::compute::interleave(&parts, positions)?)
-        })
+        .map(|c| gather_column(buffer, positions, c))
         .collect::<Result<Vec<_>>>()?;
     DataFrame::from_arrays(schema.clone(), cols)
 }
 
-/// Rows per spill batch of about `bytes`, from the buffer's bytes per row.
-fn batch_rows(buffer: &[Buffered], bytes: usize) -> usize {
+/// Column `c` of the buffer's pieces at `positions`.
+fn gather_column(buffer: &[Buffered], positions: &[(usize, usize)], c: usize) -> Result<ArrayRef> {
+    let parts: Vec<&dyn arrow::array::Array> = buffer
+        .iter()
+        .map(|b| b.piece.columns()[c].as_ref())
+        .collect();
+    Ok(arrow::compute::interleave(&parts, positions)?)
+}
+
+/// Rows per spill batch of about `bytes`, from the buffer's bytes per row and `extra_per_row`
+/// bytes a run adds to each.
+fn batch_rows(buffer: &[Buffered], extra_per_row: usize, bytes: usize) -> usize {
     let rows: usize = buffer.iter().map(|b| b.piece.height()).sum();
     let size: usize = buffer.iter().map(|b| frame_bytes(&b.piece)).sum();
-    (bytes / (size / rows.max(1)).max(1)).max(64)
+    (bytes / (size / rows.max(1) + extra_per_row).max(1)).max(64)
 }
 
 /// Rows per batch of about `bytes` for rows of `schema` (estimated from its types).
