@@ -1,8 +1,11 @@
 //! Join keys as values that hash and compare cheaply, encoded once per morsel (never per
 //! row): one integer-like key (any integer width, bool, date, time, timestamp, float) becomes
-//! a `u64` word per row; anything else (strings, decimals, several keys) becomes Arrow's row
-//! format, one byte string per row in a single buffer, which compares by bytes exactly when
-//! the values are equal.
+//! a `u64` word per row; a few integer-like keys (TPC-H's `(partkey, suppkey)`) become a
+//! tuple of such words per row, compared word by word; anything else (strings, decimals)
+//! becomes Arrow's row format, one byte string per row in a single buffer, which compares by
+//! bytes exactly when the values are equal. The choice depends on the key types alone, never
+//! on the data, so both sides of a join (and both sides' spill partitions, encoded apart)
+//! always encode alike.
 //!
 //! Both sides encode their keys in the same (common) types, so equal values give equal
 //! encodings. Floats are made canonical first: every NaN is the same NaN (NaN keys match)
@@ -27,8 +30,24 @@ pub(crate) struct Keys {
 /// The encoded values.
 pub(crate) enum KeyValues {
     Words(Vec<u64>),
+    /// `width` words per row, row after row.
+    Tuples {
+        words: Vec<u64>,
+        width: usize,
+    },
     Rows(Rows),
 }
+
+impl KeyValues {
+    /// Row `i`'s tuple (`Tuples` only).
+    #[inline]
+    pub(crate) fn tuple(words: &[u64], width: usize, i: usize) -> &[u64] {
+        &words[i * width..(i + 1) * width]
+    }
+}
+
+/// The most integer-like keys encoded as a tuple of words; more go through the row format.
+const MAX_TUPLE: usize = 4;
 
 impl Keys {
     pub(crate) fn len(&self) -> usize {
@@ -42,7 +61,7 @@ impl Keys {
     /// Bytes the keys hold.
     pub(crate) fn bytes(&self) -> usize {
         let values = match &self.values {
-            KeyValues::Words(w) => w.len() * 8,
+            KeyValues::Words(w) | KeyValues::Tuples { words: w, .. } => w.len() * 8,
             KeyValues::Rows(r) => r.size(),
         };
         values + self.hashes.len() * 8 + self.valid.as_ref().map_or(0, |v| v.len().div_ceil(8))
@@ -75,6 +94,7 @@ impl KeyEncoder {
     pub(crate) fn new(types: &[DataType]) -> Result<Self> {
         let rows = match types {
             [t] if word_type(t) => None,
+            ts if ts.len() <= MAX_TUPLE && ts.iter().all(word_type) => None,
             _ => Some(RowConverter::new(
                 types.iter().map(|t| SortField::new(t.clone())).collect(),
             )?),
@@ -106,6 +126,30 @@ impl KeyEncoder {
             valid = NullBuffer::union(valid.as_ref(), c.logical_nulls().as_ref());
         }
         let (values, hashes) = match &self.rows {
+            None if columns.len() > 1 => {
+                let width = columns.len();
+                let cols = columns.iter().map(words).collect::<Result<Vec<_>>>()?;
+                let mut tuples = Vec::with_capacity(len * width);
+                for i in 0..len {
+                    tuples.extend(cols.iter().map(|c| c[i]));
+                }
+                let hashes = if parallel {
+                    tuples
+                        .par_chunks(width)
+                        .with_min_len(1 << 12)
+                        .map(hash_tuple)
+                        .collect()
+                } else {
+                    tuples.chunks(width).map(hash_tuple).collect()
+                };
+                (
+                    KeyValues::Tuples {
+                        words: tuples,
+                        width,
+                    },
+                    hashes,
+                )
+            }
             None => {
                 let words = words(&columns[0])?;
                 let hashes = words
@@ -221,6 +265,15 @@ pub(crate) fn hash_word(v: u64) -> u64 {
     fold(v ^ SEED, MUL)
 }
 
+/// The hash of a tuple of word keys.
+#[inline]
+pub(crate) fn hash_tuple(t: &[u64]) -> u64 {
+    let h = t
+        .iter()
+        .fold(SEED ^ t.len() as u64, |h, &w| fold(h ^ w, MUL));
+    fold(h, SEED)
+}
+
 /// The hash of a row-encoded key.
 pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = SEED ^ b.len() as u64;
@@ -264,6 +317,41 @@ mod tests {
         assert_eq!((x[0], x[2]), (y[1], y[0]));
         assert_eq!((a.hashes[0], a.hashes[2]), (b.hashes[1], b.hashes[0]));
         assert!(a.is_valid(0) && !a.is_valid(1));
+    }
+
+    #[test]
+    fn several_number_keys_encode_as_tuples_of_words() {
+        let enc = KeyEncoder::new(&[DataType::Int64, DataType::Float64]).unwrap();
+        let a = enc
+            .encode(
+                &[
+                    Arc::new(Int32Array::from(vec![Some(1), Some(1), None, Some(2)])) as ArrayRef,
+                    Arc::new(Float64Array::from(vec![0.0, f64::NAN, 1.0, 0.0])) as ArrayRef,
+                ],
+                false,
+            )
+            .unwrap();
+        let b = enc
+            .encode(
+                &[
+                    Arc::new(Int64Array::from(vec![1, 2, 1])) as ArrayRef,
+                    Arc::new(Float64Array::from(vec![f64::NAN, -0.0, -0.0])) as ArrayRef,
+                ],
+                true,
+            )
+            .unwrap();
+        let (KeyValues::Tuples { words: x, width: 2 }, KeyValues::Tuples { words: y, width: 2 }) =
+            (&a.values, &b.values)
+        else {
+            panic!("tuple keys expected")
+        };
+        // (1, NaN), (2, 0.0) and (1, 0.0) on both sides, in other rows.
+        for (i, j) in [(1, 0), (3, 1), (0, 2)] {
+            assert_eq!(KeyValues::tuple(x, 2, i), KeyValues::tuple(y, 2, j));
+            assert_eq!(a.hashes[i], b.hashes[j]);
+        }
+        assert_ne!(KeyValues::tuple(x, 2, 0), KeyValues::tuple(x, 2, 3));
+        assert!(!a.is_valid(2) && a.is_valid(3));
     }
 
     #[test]

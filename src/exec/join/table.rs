@@ -47,7 +47,7 @@ struct Partition {
 /// A distinct key: what a probe compares and where its rows are, in one 16-byte read.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    /// The key itself for word keys, its hash for row-encoded ones.
+    /// The key itself for word keys, its hash for tuples and row-encoded ones.
     tag: u64,
     /// The one row when `n == 1` (most build sides have unique keys: no second read), else
     /// where the key's rows start in `rows`.
@@ -134,6 +134,12 @@ impl JoinTable {
         let part = self.partition(h);
         match (&self.keys.values, &probe.values) {
             (KeyValues::Words(_), KeyValues::Words(p)) => part.find(p[i], h, |_| true),
+            (KeyValues::Tuples { words: b, width }, KeyValues::Tuples { words: p, .. }) => {
+                let v = KeyValues::tuple(p, *width, i);
+                part.find(h, h, |first| {
+                    KeyValues::tuple(b, *width, first as usize) == v
+                })
+            }
             (KeyValues::Rows(b), KeyValues::Rows(p)) => {
                 let v = p.row(i);
                 part.find(h, h, |first| b.row(first as usize) == v)
@@ -240,6 +246,15 @@ impl Partition {
                 for &r in &rows {
                     let v = w[r as usize];
                     group_of.push(b.insert(keys.hashes[r as usize], v, r, |_| true));
+                }
+            }
+            KeyValues::Tuples { words, width } => {
+                for &r in &rows {
+                    let h = keys.hashes[r as usize];
+                    let v = KeyValues::tuple(words, *width, r as usize);
+                    group_of.push(b.insert(h, h, r, |f| {
+                        KeyValues::tuple(words, *width, f as usize) == v
+                    }));
                 }
             }
             KeyValues::Rows(k) => {

@@ -16,6 +16,8 @@ enum KeyKind {
     Float,
     Str,
     Two,
+    /// An integer and a float key (NaN, signed zeros): the tuple-of-words encoding.
+    TwoNumbers,
 }
 
 const FLOATS: [f64; 5] = [0.0, -0.0, 1.5, f64::NAN, 2.0];
@@ -61,13 +63,22 @@ fn frame(s: &SideKeys, kind: KeyKind, key: &str, v: &str) -> DataFrame {
         ),
     };
     let mut cols = vec![key_col];
-    if let KeyKind::Two = kind {
-        cols.push(Column::new(
+    match kind {
+        KeyKind::Two => cols.push(Column::new(
             format!("{key}2"),
             s.k2.iter()
                 .map(|c| c.map(|c| STRS[c as usize]))
                 .collect::<Vec<_>>(),
-        ));
+        )),
+        // The second code alone reaches only 0.0 and -0.0: adding the first reaches NaN too.
+        KeyKind::TwoNumbers => cols.push(Column::new(
+            format!("{key}2"),
+            s.k.iter()
+                .zip(&s.k2)
+                .map(|(a, b)| b.map(|b| FLOATS[(usize::from(b) + a.unwrap_or(0) as usize) % 5]))
+                .collect::<Vec<_>>(),
+        )),
+        _ => {}
     }
     cols.push(Column::new(v, (0..n as i64).collect::<Vec<_>>()));
     cols.push(Column::new(
@@ -201,6 +212,7 @@ fn kind() -> impl Strategy<Value = KeyKind> {
         KeyKind::Float,
         KeyKind::Str,
         KeyKind::Two,
+        KeyKind::TwoNumbers,
     ])
 }
 
@@ -239,7 +251,11 @@ fn matches_the_oracle(
 ) -> Result<(), TestCaseError> {
     let rk = if same_names { "k" } else { "rk" };
     let (ldf, rdf) = (frame(l, kind, "k", "lv"), frame(r, kind, rk, "rv"));
-    let nkeys = if matches!(kind, KeyKind::Two) { 2 } else { 1 };
+    let nkeys = if matches!(kind, KeyKind::Two | KeyKind::TwoNumbers) {
+        2
+    } else {
+        1
+    };
     let on = |k: &str| {
         let mut v = vec![col(k)];
         if nkeys == 2 {
