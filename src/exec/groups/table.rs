@@ -416,7 +416,8 @@ pub(crate) fn keys_in_order(tables: &[&GroupTable], order: &[(u32, u32)]) -> Res
             )?])
         }
         Layout::Str => {
-            let mut arena = Vec::new();
+            let bytes = order.iter().map(|&(t, g)| table(t).bytes(g as usize).len());
+            let mut arena = Vec::with_capacity(bytes.sum());
             let mut ends = Vec::with_capacity(n);
             for &(t, g) in order {
                 arena.extend_from_slice(table(t).bytes(g as usize));
