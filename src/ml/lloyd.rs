@@ -45,6 +45,36 @@ pub(crate) trait Points: Sync {
     ) -> (Vec<f64>, Vec<u64>);
     /// Squared distance of every point to its labelled centre, computed as `Σ (x - c)²`.
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64>;
+
+    /// For each of `targets` (row-major, `d` per target) write into `out[t]` every point's
+    /// squared distance to it, lowered to `floor[i]` where that is smaller (`v.min(floor)`),
+    /// and return each `out[t]`'s [`chunked_sum`]. Each `out[t]` has `n` entries; k-means++
+    /// keeps them from step to step, so no step allocates (or page-faults) new vectors.
+    fn min_dists_into(
+        &self,
+        targets: &[f64],
+        floor: Option<&[f64]>,
+        out: &mut [Vec<f64>],
+    ) -> Vec<f64> {
+        self.sq_dists_to(targets)
+            .into_iter()
+            .zip(out.iter_mut())
+            .map(|(mut dist, o)| {
+                if let Some(floor) = floor {
+                    dist.par_iter_mut()
+                        .zip(floor.par_iter())
+                        .for_each(|(v, c)| *v = v.min(*c));
+                }
+                *o = dist;
+                chunked_sum(o)
+            })
+            .collect()
+    }
+
+    /// The inertia of `labels` under `centres`: [`chunked_sum`] of [`Points::own_dists`].
+    fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
+        chunked_sum(&self.own_dists(centres, labels))
+    }
 }
 
 /// One k-means run's result (centres in centred coordinates, row-major).
@@ -111,9 +141,14 @@ pub(crate) fn kmeans_plusplus(
     let mut centres = Vec::with_capacity(k * d);
     let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
     p.push_row(first, &mut centres);
-    let mut closest = p.sq_dists_to(&centres).swap_remove(0);
-    let mut pot = chunked_sum(&closest);
+    // The distance vectors live for the whole seeding: a step writes its candidates'
+    // distances into `cand` and swaps the winner with `closest`.
+    let mut closest = vec![Vec::new()];
+    let mut pot = p.min_dists_into(&centres, None, &mut closest)[0];
+    let mut closest = closest.swap_remove(0);
+    let mut cand: Vec<Vec<f64>> = (0..trials).map(|_| Vec::new()).collect();
     let mut cumsum = vec![0.0; n];
+    let mut cands = Vec::with_capacity(trials * d);
     for _ in 1..k {
         let mut acc = 0.0;
         for (c, v) in cumsum.iter_mut().zip(&closest) {
@@ -127,26 +162,24 @@ pub(crate) fn kmeans_plusplus(
                 cumsum.partition_point(|&c| c < r).min(n - 1)
             })
             .collect();
-        let mut cands = Vec::with_capacity(trials * d);
+        cands.clear();
         for &id in &ids {
             p.push_row(id, &mut cands);
         }
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for (t, mut dist) in p.sq_dists_to(&cands).into_iter().enumerate() {
-            dist.par_iter_mut()
-                .zip(closest.par_iter())
-                .for_each(|(v, c)| *v = v.min(*c));
-            let pt = chunked_sum(&dist);
-            if best.as_ref().is_none_or(|(bp, _, _)| pt < *bp) {
-                best = Some((pt, t, dist));
+        let pots = p.min_dists_into(&cands, Some(&closest), &mut cand);
+        let mut best: Option<(f64, usize)> = None;
+        for (t, &pt) in pots.iter().enumerate() {
+            if best.is_none_or(|(bp, _)| pt < bp) {
+                best = Some((pt, t));
             }
         }
-        if let Some((pt, t, dist)) = best {
+        if let Some((pt, t)) = best {
             pot = pt;
-            closest = dist;
+            std::mem::swap(&mut closest, &mut cand[t]);
             p.push_row(ids[t], &mut centres);
         }
     }
+    drop((closest, cand, cumsum));
     budget.shrink(seeding_bytes(n, k));
     Ok(centres)
 }
@@ -254,7 +287,7 @@ pub(crate) fn lloyd(
         p.assign(&centres, k, &mut labels, false);
     }
     drop(labels_old);
-    let inertia = chunked_sum(&p.own_dists(&centres, &labels));
+    let inertia = p.inertia(&centres, &labels);
     budget.shrink(lloyd_bytes(n) - labels_bytes(n));
     Ok(Run {
         centres,
@@ -333,6 +366,68 @@ impl Points for RowMajor {
                 })
             })
             .collect()
+    }
+
+    /// One pass over the rows for all targets at once (each row is loaded once, not once per
+    /// target), writing in place; each chunk sums its own stretch of every output right after
+    /// writing it, while it is in cache, in the order [`chunked_sum`] does.
+    fn min_dists_into(
+        &self,
+        targets: &[f64],
+        floor: Option<&[f64]>,
+        out: &mut [Vec<f64>],
+    ) -> Vec<f64> {
+        let (n, d) = (self.n(), self.d);
+        let t = targets.len() / d.max(1);
+        for o in out.iter_mut() {
+            o.resize(n, 0.0);
+        }
+        // Chunk c of every output, as one list per chunk.
+        let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| vec![]).collect();
+        for o in out[..t].iter_mut() {
+            for (c, s) in o.chunks_mut(CHUNK).enumerate() {
+                per_chunk[c].push(s);
+            }
+        }
+        let parts: Vec<Vec<f64>> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(per_chunk.into_par_iter())
+            .enumerate()
+            .map(|(c, (xc, mut outs))| {
+                let fl = floor.map(|f| &f[c * CHUNK..c * CHUNK + xc.len() / d]);
+                for (i, r) in xc.chunks(d).enumerate() {
+                    for (o, tg) in outs.iter_mut().zip(targets.chunks(d)) {
+                        let v = kernels::sq_dist(r, tg);
+                        o[i] = match fl {
+                            Some(f) => v.min(f[i]),
+                            None => v,
+                        };
+                    }
+                }
+                outs.iter().map(|o| o.iter().sum()).collect()
+            })
+            .collect();
+        (0..t).map(|j| parts.iter().map(|p| p[j]).sum()).collect()
+    }
+
+    /// [`Points::own_dists`] summed chunk by chunk as they are computed, never stored.
+    fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
+        let d = self.d;
+        let parts: Vec<f64> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(labels.par_chunks(CHUNK))
+            .map(|(xc, lc)| {
+                xc.chunks(d)
+                    .zip(lc)
+                    .map(|(r, &l)| {
+                        kernels::sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d])
+                    })
+                    .sum()
+            })
+            .collect();
+        parts.iter().sum()
     }
 }
 
