@@ -75,6 +75,13 @@ pub(crate) trait Points: Sync {
     fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
         chunked_sum(&self.own_dists(centres, labels))
     }
+
+    /// Label every point with its nearest of `centres` ([`Points::assign`] without the sums)
+    /// and return the inertia of those labels ([`Points::inertia`]).
+    fn relabel_inertia(&self, centres: &[f64], k: usize, labels: &mut [u32]) -> f64 {
+        self.assign(centres, k, labels, false);
+        self.inertia(centres, labels)
+    }
 }
 
 /// One k-means run's result (centres in centred coordinates, row-major).
@@ -282,12 +289,13 @@ pub(crate) fn lloyd(
             None => labels_old = Some(labels.clone()),
         }
     }
-    if !strict {
-        // Re-run the E-step so the labels belong to the final centres.
-        p.assign(&centres, k, &mut labels, false);
-    }
     drop(labels_old);
-    let inertia = p.inertia(&centres, &labels);
+    let inertia = if strict {
+        p.inertia(&centres, &labels)
+    } else {
+        // Re-run the E-step so the labels belong to the final centres.
+        p.relabel_inertia(&centres, k, &mut labels)
+    };
     budget.shrink(lloyd_bytes(n) - labels_bytes(n));
     Ok(Run {
         centres,
@@ -411,6 +419,23 @@ impl Points for RowMajor {
         (0..t).map(|j| parts.iter().map(|p| p[j]).sum()).collect()
     }
 
+    /// Both in one pass: each chunk is labelled, then its distances summed while it is in
+    /// cache (the same arithmetic as the two passes, so the same bits).
+    fn relabel_inertia(&self, centres: &[f64], k: usize, labels: &mut [u32]) -> f64 {
+        let d = self.d;
+        let packed = PackedCentres::new(centres, k, d);
+        let parts: Vec<f64> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(labels.par_chunks_mut(CHUNK))
+            .map(|(xc, lc)| {
+                kernels::assign(self.isa, xc, &packed, lc, None);
+                chunk_inertia(xc, lc, centres, d)
+            })
+            .collect();
+        parts.iter().sum()
+    }
+
     /// [`Points::own_dists`] summed chunk by chunk as they are computed, never stored.
     fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
         let d = self.d;
@@ -418,17 +443,19 @@ impl Points for RowMajor {
             .x
             .par_chunks(CHUNK * d)
             .zip(labels.par_chunks(CHUNK))
-            .map(|(xc, lc)| {
-                xc.chunks(d)
-                    .zip(lc)
-                    .map(|(r, &l)| {
-                        kernels::sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d])
-                    })
-                    .sum()
-            })
+            .map(|(xc, lc)| chunk_inertia(xc, lc, centres, d))
             .collect();
         parts.iter().sum()
     }
+}
+
+/// `Σ (x - c)²` over the rows of a row-major chunk and their labelled centres, in row order
+/// (one chunk's part of [`chunked_sum`] over [`Points::own_dists`]).
+fn chunk_inertia(xc: &[f64], lc: &[u32], centres: &[f64], d: usize) -> f64 {
+    xc.chunks(d)
+        .zip(lc)
+        .map(|(r, &l)| kernels::sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d]))
+        .sum()
 }
 
 /// Label the rows of a row-major block `x` with the nearest of `centres` and, when `update`,
@@ -574,6 +601,78 @@ mod tests {
             lloyd(&p, init, 3, 300, 0.0, &short),
             Err(Error::MemoryLimit { .. })
         ));
+    }
+
+    /// Row-major points seen only through the required [`Points`] methods, so k-means++ and
+    /// Lloyd's run on the trait's default (unfused) passes.
+    struct Unfused(RowMajor);
+
+    impl Points for Unfused {
+        fn n(&self) -> usize {
+            self.0.n()
+        }
+        fn d(&self) -> usize {
+            self.0.d()
+        }
+        fn push_row(&self, i: usize, out: &mut Vec<f64>) {
+            self.0.push_row(i, out)
+        }
+        fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>> {
+            self.0.sq_dists_to(targets)
+        }
+        fn assign(
+            &self,
+            centres: &[f64],
+            k: usize,
+            labels: &mut [u32],
+            update: bool,
+        ) -> (Vec<f64>, Vec<u64>) {
+            self.0.assign(centres, k, labels, update)
+        }
+        fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
+            self.0.own_dists(centres, labels)
+        }
+    }
+
+    #[test]
+    fn fused_passes_give_the_unfused_bits() {
+        // Clustered rows, uniform rows and duplicates (zero distances), over several chunks.
+        let (n, d) = (3 * CHUNK + 77, 5);
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let clustered: Vec<f64> = (0..n * d)
+            .map(|i| ((i / d) % 7) as f64 * 40.0 * ((i % d) as f64 - 2.0) + noise())
+            .collect();
+        let uniform: Vec<f64> = (0..n * d).map(|_| noise() * 100.0).collect();
+        let dups: Vec<f64> = (0..n * d).map(|i| ((i / d) % 3) as f64).collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for x in [clustered, uniform, dups] {
+            for (k, seed, tol) in [(8, 0, 0.0), (3, 2, 1e-3), (20, 3, 0.0)] {
+                let fused = RowMajor {
+                    x: x.clone(),
+                    d,
+                    isa: Isa::detect(),
+                };
+                let budget = MemoryPool::unbounded().reserve("FIT");
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let a = kmeans_plusplus(&fused, k, &mut rng, &budget).expect("fused");
+                let ra = lloyd(&fused, a.clone(), k, 50, tol, &budget).expect("fused run");
+                let unfused = Unfused(fused);
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let b = kmeans_plusplus(&unfused, k, &mut rng, &budget).expect("unfused");
+                let rb = lloyd(&unfused, b.clone(), k, 50, tol, &budget).expect("unfused run");
+                assert_eq!(bits(&a), bits(&b), "k={k} seed={seed}");
+                assert_eq!(bits(&ra.centres), bits(&rb.centres), "k={k} seed={seed}");
+                assert_eq!(ra.labels, rb.labels);
+                assert_eq!(ra.inertia.to_bits(), rb.inertia.to_bits());
+                assert_eq!(ra.n_iter, rb.n_iter);
+            }
+        }
     }
 
     #[test]
