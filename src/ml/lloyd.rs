@@ -404,16 +404,7 @@ impl Points for RowMajor {
             .enumerate()
             .map(|(c, (xc, mut outs))| {
                 let fl = floor.map(|f| &f[c * CHUNK..c * CHUNK + xc.len() / d]);
-                for (i, r) in xc.chunks(d).enumerate() {
-                    for (o, tg) in outs.iter_mut().zip(targets.chunks(d)) {
-                        let v = kernels::sq_dist(r, tg);
-                        o[i] = match fl {
-                            Some(f) => v.min(f[i]),
-                            None => v,
-                        };
-                    }
-                }
-                outs.iter().map(|o| o.iter().sum()).collect()
+                kernels::min_dists(self.isa, xc, d, targets, fl, &mut outs)
             })
             .collect();
         (0..t).map(|j| parts.iter().map(|p| p[j]).sum()).collect()
@@ -430,7 +421,7 @@ impl Points for RowMajor {
             .zip(labels.par_chunks_mut(CHUNK))
             .map(|(xc, lc)| {
                 kernels::assign(self.isa, xc, &packed, lc, None);
-                chunk_inertia(xc, lc, centres, d)
+                kernels::labelled_sq_dist_sum(self.isa, xc, d, lc, centres)
             })
             .collect();
         parts.iter().sum()
@@ -443,19 +434,10 @@ impl Points for RowMajor {
             .x
             .par_chunks(CHUNK * d)
             .zip(labels.par_chunks(CHUNK))
-            .map(|(xc, lc)| chunk_inertia(xc, lc, centres, d))
+            .map(|(xc, lc)| kernels::labelled_sq_dist_sum(self.isa, xc, d, lc, centres))
             .collect();
         parts.iter().sum()
     }
-}
-
-/// `Σ (x - c)²` over the rows of a row-major chunk and their labelled centres, in row order
-/// (one chunk's part of [`chunked_sum`] over [`Points::own_dists`]).
-fn chunk_inertia(xc: &[f64], lc: &[u32], centres: &[f64], d: usize) -> f64 {
-    xc.chunks(d)
-        .zip(lc)
-        .map(|(r, &l)| kernels::sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d]))
-        .sum()
 }
 
 /// Label the rows of a row-major block `x` with the nearest of `centres` and, when `update`,
