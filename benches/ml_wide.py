@@ -13,13 +13,17 @@ row group; not generated here: run gen_data.py, or point DATA_DIR at its output)
 Keep DATA_DIR out of git (e.g. the worktree's bench-data/, which is ignored) and delete it
 afterwards.
 
-Workloads (comma list; default all):
+Workloads (comma list; default all but kmeans_seeds_1Mx16):
   pca_wide_k3        PCA(3), solver auto (randomized for both), of the wide matrix
   kmeans_wide_k8     KMeans(8) (k-means++, one init, seeded) of the wide matrix
   minibatch_10Mx16   MiniBatchKMeans(8) (scikit-learn's defaults, seeded) of the 10M blobs
   pca_1Mx16_k4       PCA(4), solver auto (covariance_eigh for both), of the 1M blobs
   kmeans_1Mx16_k8    KMeans(8) (k-means++, one init, seeded) of the 1M blobs; the two sides'
                      random streams differ, so they may stop in different local minima
+  kmeans_seeds_1Mx16 not timed: KMeans(8) of the 1M blobs seeded 0..SEEDS-1 (env SEEDS,
+                     default 10) on both sides, one line per seed with iterations and
+                     inertia, then how many seeds stopped above the best inertia seen (a
+                     k-means++ start that put two centres in one blob)
 
 Each line: workload, system, best-of-3 seconds, peak RSS (MiB; a fresh process running the
 workload once: VmHWM for Python, GNU time's %M for the CLI), and a check of the result
@@ -118,6 +122,30 @@ WORKLOADS = {
 }
 
 
+def kmeans_seeds(binary, path, seeds):
+    """Iterations and inertia of KMeans(8) per seed on both sides (each side's own random
+    stream: seed s is not the same start on the two sides), and how many runs stopped above
+    the lowest inertia seen (by more than 1e-6 relative)."""
+    from sklearn.cluster import KMeans
+    x = load_blobs(path)
+    rows = []
+    for s in range(seeds):
+        km = KMeans(8, random_state=s).fit(x)
+        out = subprocess.run([binary, "run", "-e",
+                              f'scan_parquet("{path}").kmeans(KMeans::new(8).seed({s}))'],
+                             check=True, capture_output=True, text=True).stdout
+        first = out.split("\n", 1)[0]
+        ff_iter = int(first.split("iterations=")[1].split(",")[0])
+        ff_inertia = float(first.split("inertia=")[1].split()[0])
+        rows.append((s, km.n_iter_, km.inertia_, ff_iter, ff_inertia))
+        print(f"kmeans_seeds\tseed {s}\tsklearn n_iter={km.n_iter_} inertia={km.inertia_:.6e}"
+              f"\tfusedframe iterations={ff_iter} inertia={ff_inertia:.6e}", flush=True)
+    best = min(min(r[2], r[4]) for r in rows)
+    worse = lambda i: sum(r[i] > best * (1 + 1e-6) for r in rows)
+    print(f"kmeans_seeds\tabove the best inertia {best:.6e}: sklearn {worse(2)}/{seeds}, "
+          f"fusedframe {worse(4)}/{seeds}", flush=True)
+
+
 def best_of(f, reps=3):
     ts, r = [], None
     for _ in range(reps):
@@ -166,6 +194,12 @@ def main():
     which = sys.argv[3].split(",") if len(sys.argv) > 3 else list(WORKLOADS)
     os.makedirs(data, exist_ok=True)
     for name in which:
+        if name == "kmeans_seeds_1Mx16":
+            path = os.path.join(data, BLOBS_1M)
+            if not os.path.exists(path):
+                raise SystemExit(f"{path} is missing: run ../shared/bench/gen_data.py")
+            kmeans_seeds(binary, path, int(os.environ.get("SEEDS", "10")))
+            continue
         file, sk, script = WORKLOADS[name]
         path = os.path.join(data, file)
         if not os.path.exists(path):

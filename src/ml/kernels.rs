@@ -113,6 +113,71 @@ pub(crate) fn assign(
     }
 }
 
+/// For every row `i` of the row-major block `x` (`d` features) and every target `t` (row-major,
+/// `d` per target): `outs[t][i] = sq_dist(row, target)`, lowered to `floor[i]` where that is
+/// smaller (`v.min(floor)`, k-means++'s potential); returns each output's sum in row order.
+/// Each row is loaded once for all targets.
+pub(crate) fn min_dists(
+    isa: Isa,
+    x: &[f64],
+    d: usize,
+    targets: &[f64],
+    floor: Option<&[f64]>,
+    outs: &mut [&mut [f64]],
+) -> Vec<f64> {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` returned this variant only after checking the CPU features.
+        Isa::Avx2 => unsafe { x86::min_dists_avx2(x, d, targets, floor, outs) },
+        _ => min_dists_rows(x, d, targets, floor, outs),
+    }
+}
+
+#[inline(always)]
+fn min_dists_rows(
+    x: &[f64],
+    d: usize,
+    targets: &[f64],
+    floor: Option<&[f64]>,
+    outs: &mut [&mut [f64]],
+) -> Vec<f64> {
+    for (i, r) in x.chunks(d).enumerate() {
+        for (o, tg) in outs.iter_mut().zip(targets.chunks(d)) {
+            let v = sq_dist(r, tg);
+            o[i] = match floor {
+                Some(f) => v.min(f[i]),
+                None => v,
+            };
+        }
+    }
+    outs.iter().map(|o| o.iter().sum()).collect()
+}
+
+/// `Σ |x - c(label)|²` over the rows of the row-major block `x` in row order (`centres`
+/// row-major, `d` per centre): a chunk's inertia.
+pub(crate) fn labelled_sq_dist_sum(
+    isa: Isa,
+    x: &[f64],
+    d: usize,
+    labels: &[u32],
+    centres: &[f64],
+) -> f64 {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` returned this variant only after checking the CPU features.
+        Isa::Avx2 => unsafe { x86::labelled_sq_dist_sum_avx2(x, d, labels, centres) },
+        _ => labelled_sq_dist_sum_rows(x, d, labels, centres),
+    }
+}
+
+#[inline(always)]
+fn labelled_sq_dist_sum_rows(x: &[f64], d: usize, labels: &[u32], centres: &[f64]) -> f64 {
+    x.chunks(d)
+        .zip(labels)
+        .map(|(r, &l)| sq_dist(r, &centres[l as usize * d..(l as usize + 1) * d]))
+        .sum()
+}
+
 /// Per row of a block: the smallest `||c||² - 2x·c` within one tile of centres and its lane
 /// (the lowest lane among equal minima).
 type TileMin = [(f64, u32); ROWS];
@@ -199,6 +264,30 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use super::{drive, PackedCentres, TileMin, ROWS};
+
+    // The distance loops compiled for AVX2 (four lanes of `sq_dist` in one register, not two
+    // SSE2 halves). Without FMA in the feature list nothing can be contracted, and the lanes
+    // do the same operations in the same order, so results equal the baseline build's bits.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn min_dists_avx2(
+        x: &[f64],
+        d: usize,
+        targets: &[f64],
+        floor: Option<&[f64]>,
+        outs: &mut [&mut [f64]],
+    ) -> Vec<f64> {
+        super::min_dists_rows(x, d, targets, floor, outs)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn labelled_sq_dist_sum_avx2(
+        x: &[f64],
+        d: usize,
+        labels: &[u32],
+        centres: &[f64],
+    ) -> f64 {
+        super::labelled_sq_dist_sum_rows(x, d, labels, centres)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn assign_avx2(

@@ -45,6 +45,43 @@ pub(crate) trait Points: Sync {
     ) -> (Vec<f64>, Vec<u64>);
     /// Squared distance of every point to its labelled centre, computed as `Σ (x - c)²`.
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64>;
+
+    /// For each of `targets` (row-major, `d` per target) write into `out[t]` every point's
+    /// squared distance to it, lowered to `floor[i]` where that is smaller (`v.min(floor)`),
+    /// and return each `out[t]`'s [`chunked_sum`]. Each `out[t]` has `n` entries; k-means++
+    /// keeps them from step to step, so no step allocates (or page-faults) new vectors.
+    fn min_dists_into(
+        &self,
+        targets: &[f64],
+        floor: Option<&[f64]>,
+        out: &mut [Vec<f64>],
+    ) -> Vec<f64> {
+        self.sq_dists_to(targets)
+            .into_iter()
+            .zip(out.iter_mut())
+            .map(|(mut dist, o)| {
+                if let Some(floor) = floor {
+                    dist.par_iter_mut()
+                        .zip(floor.par_iter())
+                        .for_each(|(v, c)| *v = v.min(*c));
+                }
+                *o = dist;
+                chunked_sum(o)
+            })
+            .collect()
+    }
+
+    /// The inertia of `labels` under `centres`: [`chunked_sum`] of [`Points::own_dists`].
+    fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
+        chunked_sum(&self.own_dists(centres, labels))
+    }
+
+    /// Label every point with its nearest of `centres` ([`Points::assign`] without the sums)
+    /// and return the inertia of those labels ([`Points::inertia`]).
+    fn relabel_inertia(&self, centres: &[f64], k: usize, labels: &mut [u32]) -> f64 {
+        self.assign(centres, k, labels, false);
+        self.inertia(centres, labels)
+    }
 }
 
 /// One k-means run's result (centres in centred coordinates, row-major).
@@ -111,9 +148,14 @@ pub(crate) fn kmeans_plusplus(
     let mut centres = Vec::with_capacity(k * d);
     let first = ((uniform(rng) * n as f64) as usize).min(n - 1);
     p.push_row(first, &mut centres);
-    let mut closest = p.sq_dists_to(&centres).swap_remove(0);
-    let mut pot = chunked_sum(&closest);
+    // The distance vectors live for the whole seeding: a step writes its candidates'
+    // distances into `cand` and swaps the winner with `closest`.
+    let mut closest = vec![Vec::new()];
+    let mut pot = p.min_dists_into(&centres, None, &mut closest)[0];
+    let mut closest = closest.swap_remove(0);
+    let mut cand: Vec<Vec<f64>> = (0..trials).map(|_| Vec::new()).collect();
     let mut cumsum = vec![0.0; n];
+    let mut cands = Vec::with_capacity(trials * d);
     for _ in 1..k {
         let mut acc = 0.0;
         for (c, v) in cumsum.iter_mut().zip(&closest) {
@@ -127,26 +169,24 @@ pub(crate) fn kmeans_plusplus(
                 cumsum.partition_point(|&c| c < r).min(n - 1)
             })
             .collect();
-        let mut cands = Vec::with_capacity(trials * d);
+        cands.clear();
         for &id in &ids {
             p.push_row(id, &mut cands);
         }
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for (t, mut dist) in p.sq_dists_to(&cands).into_iter().enumerate() {
-            dist.par_iter_mut()
-                .zip(closest.par_iter())
-                .for_each(|(v, c)| *v = v.min(*c));
-            let pt = chunked_sum(&dist);
-            if best.as_ref().is_none_or(|(bp, _, _)| pt < *bp) {
-                best = Some((pt, t, dist));
+        let pots = p.min_dists_into(&cands, Some(&closest), &mut cand);
+        let mut best: Option<(f64, usize)> = None;
+        for (t, &pt) in pots.iter().enumerate() {
+            if best.is_none_or(|(bp, _)| pt < bp) {
+                best = Some((pt, t));
             }
         }
-        if let Some((pt, t, dist)) = best {
+        if let Some((pt, t)) = best {
             pot = pt;
-            closest = dist;
+            std::mem::swap(&mut closest, &mut cand[t]);
             p.push_row(ids[t], &mut centres);
         }
     }
+    drop((closest, cand, cumsum));
     budget.shrink(seeding_bytes(n, k));
     Ok(centres)
 }
@@ -249,12 +289,13 @@ pub(crate) fn lloyd(
             None => labels_old = Some(labels.clone()),
         }
     }
-    if !strict {
-        // Re-run the E-step so the labels belong to the final centres.
-        p.assign(&centres, k, &mut labels, false);
-    }
     drop(labels_old);
-    let inertia = chunked_sum(&p.own_dists(&centres, &labels));
+    let inertia = if strict {
+        p.inertia(&centres, &labels)
+    } else {
+        // Re-run the E-step so the labels belong to the final centres.
+        p.relabel_inertia(&centres, k, &mut labels)
+    };
     budget.shrink(lloyd_bytes(n) - labels_bytes(n));
     Ok(Run {
         centres,
@@ -333,6 +374,69 @@ impl Points for RowMajor {
                 })
             })
             .collect()
+    }
+
+    /// One pass over the rows for all targets at once (each row is loaded once, not once per
+    /// target), writing in place; each chunk sums its own stretch of every output right after
+    /// writing it, while it is in cache, in the order [`chunked_sum`] does.
+    fn min_dists_into(
+        &self,
+        targets: &[f64],
+        floor: Option<&[f64]>,
+        out: &mut [Vec<f64>],
+    ) -> Vec<f64> {
+        let (n, d) = (self.n(), self.d);
+        let t = targets.len() / d.max(1);
+        for o in out.iter_mut() {
+            o.resize(n, 0.0);
+        }
+        // Chunk c of every output, as one list per chunk.
+        let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| vec![]).collect();
+        for o in out[..t].iter_mut() {
+            for (c, s) in o.chunks_mut(CHUNK).enumerate() {
+                per_chunk[c].push(s);
+            }
+        }
+        let parts: Vec<Vec<f64>> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(per_chunk.into_par_iter())
+            .enumerate()
+            .map(|(c, (xc, mut outs))| {
+                let fl = floor.map(|f| &f[c * CHUNK..c * CHUNK + xc.len() / d]);
+                kernels::min_dists(self.isa, xc, d, targets, fl, &mut outs)
+            })
+            .collect();
+        (0..t).map(|j| parts.iter().map(|p| p[j]).sum()).collect()
+    }
+
+    /// Both in one pass: each chunk is labelled, then its distances summed while it is in
+    /// cache (the same arithmetic as the two passes, so the same bits).
+    fn relabel_inertia(&self, centres: &[f64], k: usize, labels: &mut [u32]) -> f64 {
+        let d = self.d;
+        let packed = PackedCentres::new(centres, k, d);
+        let parts: Vec<f64> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(labels.par_chunks_mut(CHUNK))
+            .map(|(xc, lc)| {
+                kernels::assign(self.isa, xc, &packed, lc, None);
+                kernels::labelled_sq_dist_sum(self.isa, xc, d, lc, centres)
+            })
+            .collect();
+        parts.iter().sum()
+    }
+
+    /// [`Points::own_dists`] summed chunk by chunk as they are computed, never stored.
+    fn inertia(&self, centres: &[f64], labels: &[u32]) -> f64 {
+        let d = self.d;
+        let parts: Vec<f64> = self
+            .x
+            .par_chunks(CHUNK * d)
+            .zip(labels.par_chunks(CHUNK))
+            .map(|(xc, lc)| kernels::labelled_sq_dist_sum(self.isa, xc, d, lc, centres))
+            .collect();
+        parts.iter().sum()
     }
 }
 
@@ -479,6 +583,78 @@ mod tests {
             lloyd(&p, init, 3, 300, 0.0, &short),
             Err(Error::MemoryLimit { .. })
         ));
+    }
+
+    /// Row-major points seen only through the required [`Points`] methods, so k-means++ and
+    /// Lloyd's run on the trait's default (unfused) passes.
+    struct Unfused(RowMajor);
+
+    impl Points for Unfused {
+        fn n(&self) -> usize {
+            self.0.n()
+        }
+        fn d(&self) -> usize {
+            self.0.d()
+        }
+        fn push_row(&self, i: usize, out: &mut Vec<f64>) {
+            self.0.push_row(i, out)
+        }
+        fn sq_dists_to(&self, targets: &[f64]) -> Vec<Vec<f64>> {
+            self.0.sq_dists_to(targets)
+        }
+        fn assign(
+            &self,
+            centres: &[f64],
+            k: usize,
+            labels: &mut [u32],
+            update: bool,
+        ) -> (Vec<f64>, Vec<u64>) {
+            self.0.assign(centres, k, labels, update)
+        }
+        fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
+            self.0.own_dists(centres, labels)
+        }
+    }
+
+    #[test]
+    fn fused_passes_give_the_unfused_bits() {
+        // Clustered rows, uniform rows and duplicates (zero distances), over several chunks.
+        let (n, d) = (3 * CHUNK + 77, 5);
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let clustered: Vec<f64> = (0..n * d)
+            .map(|i| ((i / d) % 7) as f64 * 40.0 * ((i % d) as f64 - 2.0) + noise())
+            .collect();
+        let uniform: Vec<f64> = (0..n * d).map(|_| noise() * 100.0).collect();
+        let dups: Vec<f64> = (0..n * d).map(|i| ((i / d) % 3) as f64).collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for x in [clustered, uniform, dups] {
+            for (k, seed, tol) in [(8, 0, 0.0), (3, 2, 1e-3), (20, 3, 0.0)] {
+                let fused = RowMajor {
+                    x: x.clone(),
+                    d,
+                    isa: Isa::detect(),
+                };
+                let budget = MemoryPool::unbounded().reserve("FIT");
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let a = kmeans_plusplus(&fused, k, &mut rng, &budget).expect("fused");
+                let ra = lloyd(&fused, a.clone(), k, 50, tol, &budget).expect("fused run");
+                let unfused = Unfused(fused);
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let b = kmeans_plusplus(&unfused, k, &mut rng, &budget).expect("unfused");
+                let rb = lloyd(&unfused, b.clone(), k, 50, tol, &budget).expect("unfused run");
+                assert_eq!(bits(&a), bits(&b), "k={k} seed={seed}");
+                assert_eq!(bits(&ra.centres), bits(&rb.centres), "k={k} seed={seed}");
+                assert_eq!(ra.labels, rb.labels);
+                assert_eq!(ra.inertia.to_bits(), rb.inertia.to_bits());
+                assert_eq!(ra.n_iter, rb.n_iter);
+            }
+        }
     }
 
     #[test]
