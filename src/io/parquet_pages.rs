@@ -272,7 +272,8 @@ impl FastRowGroup {
             for start in (0..n).step_by(batch) {
                 let len = batch.min(n - start);
                 let piece = arrays.iter().map(|a| slice_piece(a, start, len));
-                f(piece.collect::<std::result::Result<_, _>>()
+                f(piece
+                    .collect::<std::result::Result<_, _>>()
                     .map_err(|e| fail("?", &e))?)?;
             }
         }
@@ -291,7 +292,9 @@ fn slice_piece(
     if piece.nulls().is_none() || piece.null_count() > 0 {
         return Ok(piece);
     }
-    Ok(make_array(piece.into_data().into_builder().nulls(None).build()?))
+    Ok(make_array(
+        piece.into_data().into_builder().nulls(None).build()?,
+    ))
 }
 
 /// A column decoder of any of the value types.

@@ -385,14 +385,21 @@ fn a_wide_short_row_group_is_decoded_at_once() {
         Arc::new(aa::Float32Array::from_iter_values(v)) as ArrayRef
     };
     let wide = batch((0..300).map(column).collect());
-    let (_dir, path) = write(&wide, props(Compression::SNAPPY).set_data_page_row_count_limit(2000));
+    let (_dir, path) = write(
+        &wide,
+        props(Compression::SNAPPY).set_data_page_row_count_limit(2000),
+    );
     let meta = read_metadata(&path).unwrap();
     let roots: Vec<usize> = (0..300).collect();
     let fast = plan(&meta, 0, &roots, meta.schema(), &roots).unwrap();
     assert!(fast.decodes_whole(1000, 64) && !fast.decodes_whole(1000, 1000));
     for by_piece in [false, true] {
         let (pieces, _) = fast_pieces_in(&path, (0, 1000, 64), None, by_piece).unwrap();
-        assert_eq!(pieces, arrow_pieces(&path, 0, 1000, 64), "by piece: {by_piece}");
+        assert_eq!(
+            pieces,
+            arrow_pieces(&path, 0, 1000, 64),
+            "by piece: {by_piece}"
+        );
         // Every page was used up, so the decoders gave their buffers back to the thread.
         assert!(chunk::spare_buffers() > 0);
     }
