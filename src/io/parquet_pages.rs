@@ -6,7 +6,10 @@
 //! per-record bookkeeping meant for nested data. Here pages are read with `pread`, parsed and
 //! decompressed into buffers each thread keeps, and values are appended straight into the
 //! output piece, whose buffer is taken back for the next piece once the consumer has let go of
-//! it (so it stays in cache). Anything else (other codecs or encodings, nested columns, other
+//! it (so it stays in cache). A short row group of a wide table is decoded at once instead
+//! and handed on in slices (`FastRowGroup::decodes_whole`): piece by piece, each of its
+//! thousands of columns would keep a dictionary and a page between pieces, more than the
+//! decoded rows take. Anything else (other codecs or encodings, nested columns, other
 //! logical or unsigned types, values the arrow reader would convert) keeps the arrow reader.
 //!
 //! The measurement behind it (`benches/RESULTS.md`, quiet 2-core machine, 10M-row seed file,
