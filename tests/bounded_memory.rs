@@ -492,3 +492,5 @@ mod joins;
 mod ordering;
 #[path = "bounded_memory/sorting.rs"]
 mod sorting;
+#[path = "bounded_memory/wide.rs"]
+mod wide;

@@ -6,7 +6,10 @@
 //! per-record bookkeeping meant for nested data. Here pages are read with `pread`, parsed and
 //! decompressed into buffers each thread keeps, and values are appended straight into the
 //! output piece, whose buffer is taken back for the next piece once the consumer has let go of
-//! it (so it stays in cache). Anything else (other codecs or encodings, nested columns, other
+//! it (so it stays in cache). A short row group of a wide table is decoded at once instead
+//! and handed on in slices (`FastRowGroup::decodes_whole`): piece by piece, each of its
+//! thousands of columns would keep a dictionary and a page between pieces, more than the
+//! decoded rows take. Anything else (other codecs or encodings, nested columns, other
 //! logical or unsigned types, values the arrow reader would convert) keeps the arrow reader.
 //!
 //! The measurement behind it (`benches/RESULTS.md`, quiet 2-core machine, 10M-row seed file,
@@ -98,6 +101,26 @@ pub(super) struct FastRowGroup {
     rg: usize,
     /// Leaf column and type of each decoded column, in file order.
     columns: Vec<(usize, DataType)>,
+    /// What decoding piece by piece holds between pieces, estimated from the footer: a page
+    /// per column (the whole chunk when it is one page), see [`page_state`].
+    state_bytes: usize,
+}
+
+/// Bytes a page holds at most, as writers cut them: parquet-rs, pyarrow and Spark end a data
+/// page at 1 MiB, parquet-rs also at 20,000 rows.
+const PAGE_BYTES: usize = 1 << 20;
+const PAGE_ROWS: usize = 20_000;
+
+/// What a column's decoder holds while a piece ends inside its page: the page (no more than
+/// its chunk, which for a short row group is all of it, dictionary included).
+fn page_state(chunk_bytes: i64, width: usize) -> usize {
+    let chunk = usize::try_from(chunk_bytes).unwrap_or(0);
+    chunk.min(PAGE_BYTES).min(PAGE_ROWS * width)
+}
+
+/// Bytes of one value of a decoded column.
+fn value_width(ty: &DataType) -> usize {
+    ty.primitive_width().unwrap_or(8)
 }
 
 #[allow(deprecated)] // BIT_PACKED: legacy level encoding, still listed by old writers
@@ -138,6 +161,7 @@ pub(super) fn plan(
         slot.get_or_insert(l);
     }
     let mut columns = Vec::with_capacity(roots.len());
+    let mut state_bytes = 0;
     for &root in roots {
         let (Some(leaf), false) = (*leaf_of.get(root)?, *nested.get(root)?) else {
             return None;
@@ -154,6 +178,7 @@ pub(super) fn plan(
         if !(flat && encodings_ok && codec_ok) {
             return None;
         }
+        state_bytes += page_state(chunk.uncompressed_size(), value_width(&ty));
         columns.push((leaf, ty));
     }
     let types_ok = out
@@ -165,10 +190,23 @@ pub(super) fn plan(
         meta: md.clone(),
         rg,
         columns,
+        state_bytes,
     })
 }
 
 impl FastRowGroup {
+    /// Whether the leading `rows` rows are decoded at once and handed on as slices rather
+    /// than `batch` rows at a time: when the decoded rows take no more memory than the pages
+    /// a piece-by-piece decode keeps between pieces. That is a wide table's short row group
+    /// (10,000 float32 columns of 1,000 rows: 40 MB decoded, against each column's
+    /// dictionary and page, 120 MB per thread); a tall row group keeps its pieces (each stays
+    /// in cache, and its buffer is reused for the next). Fixed by the footer, so the pieces
+    /// never depend on the thread count, and they are the same rows either way.
+    fn decodes_whole(&self, rows: usize, batch: usize) -> bool {
+        let width: usize = self.columns.iter().map(|(_, ty)| value_width(ty)).sum();
+        rows > batch && rows.saturating_mul(width) <= self.state_bytes
+    }
+
     /// Decode the leading `rows` rows in pieces of `batch` rows (the last may be shorter),
     /// handing each piece's arrays (file order) to `f`.
     pub(super) fn read(
@@ -205,9 +243,14 @@ impl FastRowGroup {
             readers.push((name, column, ty));
         }
         let batch = batch.max(1);
+        let step = if self.decodes_whole(rows, batch) {
+            rows
+        } else {
+            batch
+        };
         let mut done = 0;
         while done < rows {
-            let n = batch.min(rows - done);
+            let n = step.min(rows - done);
             // The piece's columns, side by side on the run's pool (`parquet_columns`).
             let arrays = super::parquet_columns::each_column(&mut readers, |(name, r, ty)| {
                 let a = r.piece(n).map_err(|m| fail(name, &m))?;
@@ -219,11 +262,42 @@ impl FastRowGroup {
                 let data = a.into_data().into_builder().data_type(ty.clone()).build();
                 Ok(make_array(data.map_err(|e| fail(name, &e))?))
             })?;
-            f(arrays)?;
             done += n;
+            if done == rows {
+                // The decoders' dictionaries and taken-back buffers go before the consumer
+                // runs on the last piece.
+                readers.clear();
+            }
+            if n <= batch {
+                f(arrays)?;
+                continue;
+            }
+            for start in (0..n).step_by(batch) {
+                let len = batch.min(n - start);
+                let piece = arrays.iter().map(|a| slice_piece(a, start, len));
+                f(piece
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| fail("?", &e))?)?;
+            }
         }
         Ok(())
     }
+}
+
+/// Rows `start..start + len` of a decoded column, as a piece decoded on its own would be: a
+/// validity bitmap only if one of them is null.
+fn slice_piece(
+    a: &ArrayRef,
+    start: usize,
+    len: usize,
+) -> std::result::Result<ArrayRef, arrow::error::ArrowError> {
+    let piece = a.slice(start, len);
+    if piece.nulls().is_none() || piece.null_count() > 0 {
+        return Ok(piece);
+    }
+    Ok(make_array(
+        piece.into_data().into_builder().nulls(None).build()?,
+    ))
 }
 
 /// A column decoder of any of the value types.
@@ -435,6 +509,15 @@ impl<T: Native> Piece for Column<'_, T> {
             }
             self.left -= k;
             self.rows += k;
+        }
+        if self.left == 0 {
+            // The page is used up: its buffers serve this thread's next column (a wide row
+            // group has thousands of decoders, each otherwise keeping its own), and a chunk
+            // that has ended keeps no dictionary.
+            self.pages.release();
+            if self.pages.next >= self.pages.end {
+                self.dict = None;
+            }
         }
         let nulls = nulls.map(|mut b| NullBuffer::new(b.finish()));
         let values = ScalarBuffer::from(out);

@@ -361,6 +361,12 @@ impl FileSink for IpcWriter<PendingFile> {
     }
 }
 
+/// Heap a Parquet column writer holds that its `memory_size` leaves out: its codec (snappy's
+/// table is 2 KiB), encoder, statistics and page bookkeeping. Measured with heaptrack on a
+/// 10,000-column row group: 42 MB at creation, 4.2 KB a column; the row group's metadata
+/// builder adds 2 KB a column when it closes.
+const WRITER_COLUMN_BYTES: usize = 6 << 10;
+
 /// A Parquet file being written, row group by row group.
 pub struct ParquetWriter<W: Write + Send> {
     writer: Option<SerializedFileWriter<W>>,
@@ -479,6 +485,15 @@ impl<W: Write + Send> ParquetWriter<W> {
         Ok(())
     }
 
+    /// Bytes the open row group holds: what its column writers report (their encoders' and
+    /// pages' buffers) and what they do not, [`WRITER_COLUMN_BYTES`] a column.
+    pub fn buffered(&self) -> usize {
+        self.columns.as_ref().map_or(0, |c| {
+            let reported: usize = c.iter().map(ArrowColumnWriter::memory_size).sum();
+            reported + c.len() * WRITER_COLUMN_BYTES
+        })
+    }
+
     /// Write the last row group and the footer; returns the writer.
     pub fn finish(mut self) -> Result<W> {
         self.end_row_group()?;
@@ -508,9 +523,7 @@ impl FileSink for ParquetWriter<PendingFile> {
     }
 
     fn buffered(&self) -> usize {
-        self.columns
-            .as_ref()
-            .map_or(0, |c| c.iter().map(ArrowColumnWriter::memory_size).sum())
+        ParquetWriter::buffered(self)
     }
 
     fn flush(&mut self) -> Result<()> {

@@ -74,7 +74,10 @@ impl From<&'static str> for PageError {
 }
 
 /// One column chunk's pages, read one at a time into buffers that only ever grow, so a page
-/// costs no allocation and no zero-fill once the largest page has been seen.
+/// costs no allocation and no zero-fill once the largest page has been seen. The buffers are
+/// the thread's ([`SPARE`]): taken when a page is read, the raw one given back once the page
+/// is decompressed and the other once the page is used up ([`release`](Self::release)), so a
+/// row group of 10,000 columns holds a page only for the columns stopped inside one.
 pub(super) struct Pages<'a> {
     file: &'a File,
     /// File offset of the next page header, and the chunk's end.
@@ -110,8 +113,8 @@ impl<'a> Pages<'a> {
             next,
             end,
             snappy: chunk.compression() == Compression::SNAPPY,
-            raw: spare_buffer(),
-            unpacked: spare_buffer(),
+            raw: Vec::new(),
+            unpacked: Vec::new(),
             in_unpacked: false,
             len: 0,
             snap: snap::raw::Decoder::new(),
@@ -138,6 +141,7 @@ impl<'a> Pages<'a> {
             let buf = if want <= small.len() {
                 small.get_mut(..want).unwrap_or_default()
             } else {
+                take_spare(&mut self.raw);
                 grow(&mut self.raw, want);
                 self.raw.get_mut(..want).unwrap_or_default()
             };
@@ -162,6 +166,7 @@ impl<'a> Pages<'a> {
         keep: usize,
         unpack: bool,
     ) -> Result<(), PageError> {
+        take_spare(&mut self.raw);
         grow(&mut self.raw, size);
         let raw = self.raw.get_mut(..size).unwrap_or_default();
         read_at(self.file, raw, at)?;
@@ -182,6 +187,7 @@ impl<'a> Pages<'a> {
         if want > packed.len().saturating_mul(32).saturating_add(64) {
             return Err(bad());
         }
+        take_spare(&mut self.unpacked);
         grow(&mut self.unpacked, full);
         let out = self.unpacked.get_mut(..full).unwrap_or_default();
         let (head, tail) = out.split_at_mut_checked(keep).ok_or_else(bad)?;
@@ -194,36 +200,58 @@ impl<'a> Pages<'a> {
             }
             self.snap.decompress(packed, tail).map_err(snappy_err)?;
         }
+        // The page is in `unpacked` now: the raw bytes can serve another column.
+        give_back(std::mem::take(&mut self.raw));
         Ok(())
+    }
+
+    /// Give the page buffers back to the thread once the current page is used up (the next
+    /// [`load`](Self::load) takes them again).
+    pub(super) fn release(&mut self) {
+        give_back(std::mem::take(&mut self.raw));
+        give_back(std::mem::take(&mut self.unpacked));
+        self.len = 0;
+        self.in_unpacked = false;
     }
 }
 
 thread_local! {
-    /// Page buffers kept by each thread from one column chunk to the next: fresh ones cost a
+    /// Page buffers kept by each thread from one page to the next: fresh ones cost a
     /// zero-fill (`grow`) per row group. At most 8, of at most 8 MiB each (pages are usually
     /// 1 MiB), so a wide scan or huge pages do not pin memory for good.
     static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn spare_buffer() -> Vec<u8> {
-    let spare = SPARE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()));
-    spare.unwrap_or_default()
+/// Give `v` a spare buffer of the thread's if it has none.
+fn take_spare(v: &mut Vec<u8>) {
+    if v.capacity() == 0 {
+        let spare = SPARE.with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()));
+        *v = spare.unwrap_or_default();
+    }
+}
+
+fn give_back(buf: Vec<u8>) {
+    if buf.capacity() == 0 {
+        return;
+    }
+    SPARE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.len() < 8 && buf.capacity() <= 8 << 20 {
+                s.push(buf);
+            }
+        }
+    });
+}
+
+/// Buffers in the thread's spare list (for tests: a used-up page gives its buffers back).
+#[cfg(test)]
+pub(super) fn spare_buffers() -> usize {
+    SPARE.with(|s| s.borrow().len())
 }
 
 impl Drop for Pages<'_> {
     fn drop(&mut self) {
-        for buf in [
-            std::mem::take(&mut self.raw),
-            std::mem::take(&mut self.unpacked),
-        ] {
-            SPARE.with(|s| {
-                if let Ok(mut s) = s.try_borrow_mut() {
-                    if s.len() < 8 && buf.capacity() <= 8 << 20 {
-                        s.push(buf);
-                    }
-                }
-            });
-        }
+        self.release();
     }
 }
 

@@ -123,12 +123,25 @@ fn arrow_pieces(path: &Path, rg: usize, rows: usize, batch: usize) -> Vec<Piece>
 /// piece before; with `data`, pages come from another file, taken to be so long.
 fn fast_pieces(
     path: &Path,
+    shape: (usize, usize, usize),
+    data: Option<(&Path, u64)>,
+) -> Result<(Vec<Piece>, usize)> {
+    fast_pieces_in(path, shape, data, false)
+}
+
+/// [`fast_pieces`], always piece by piece when `by_piece` (else as the footer decides).
+fn fast_pieces_in(
+    path: &Path,
     (rg, rows, batch): (usize, usize, usize),
     data: Option<(&Path, u64)>,
+    by_piece: bool,
 ) -> Result<(Vec<Piece>, usize)> {
     let meta = read_metadata(path)?;
     let roots: Vec<usize> = (0..meta.schema().fields().len()).collect();
-    let fast = plan(&meta, rg, &roots, meta.schema(), &roots).expect("eligible");
+    let mut fast = plan(&meta, rg, &roots, meta.schema(), &roots).expect("eligible");
+    if by_piece {
+        fast.state_bytes = 0;
+    }
     let (data, len) = data.unwrap_or((path, std::fs::metadata(path).unwrap().len()));
     let (mut pieces, mut last, mut reused) = (vec![], None, 0);
     fast.read(
@@ -153,14 +166,17 @@ fn check(path: &Path, ctx: &str) {
     let meta = read_metadata(path).unwrap();
     for rg in 0..meta.metadata().num_row_groups() {
         let rows = meta.metadata().row_group(rg).num_rows() as usize;
-        for (rows, batch) in [(rows, 1000), (rows - 333, 1000), (rows / 3, 7)] {
-            let (fast, reused) = fast_pieces(path, (rg, rows, batch), None).unwrap();
+        let shapes = [(rows, 1000), (rows - 333, 1000), (rows / 3, 7)];
+        for ((rows, batch), by_piece) in shapes.into_iter().flat_map(|s| [(s, true), (s, false)]) {
+            let shape = (rg, rows, batch);
+            let (fast, reused) = fast_pieces_in(path, shape, None, by_piece).unwrap();
+            // Piece by piece, each piece's buffer is the one before's, taken back.
             assert!(
-                reused + 1 >= fast.len(),
+                !by_piece || reused + 1 >= fast.len(),
                 "{reused} of {} reused",
                 fast.len()
             );
-            let ctx = format!("{ctx}: row group {rg}, {rows} rows by {batch}");
+            let ctx = format!("{ctx}: row group {rg}, {rows} rows by {batch}, {by_piece}");
             assert_eq!(
                 fast.len(),
                 arrow_pieces(path, rg, rows, batch).len(),
@@ -357,4 +373,39 @@ fn corrupt_or_truncated_pages_are_errors() {
             assert!(message.starts_with("row group 0, column \"c"), "{message}");
         }
     }
+}
+
+#[test]
+fn a_wide_short_row_group_is_decoded_at_once() {
+    // 300 float32 columns of 1,000 rows: one dictionary and one data page per column, in
+    // 64-row pieces. Piece by piece, every column would keep its dictionary and page between
+    // pieces; the 1,000 decoded rows take less.
+    let column = |j: usize| {
+        let v = (0..1000).map(move |i| ((i * 7919 + j * 104_729) % 100_003) as f32 / 7.0);
+        Arc::new(aa::Float32Array::from_iter_values(v)) as ArrayRef
+    };
+    let wide = batch((0..300).map(column).collect());
+    let (_dir, path) = write(
+        &wide,
+        props(Compression::SNAPPY).set_data_page_row_count_limit(2000),
+    );
+    let meta = read_metadata(&path).unwrap();
+    let roots: Vec<usize> = (0..300).collect();
+    let fast = plan(&meta, 0, &roots, meta.schema(), &roots).unwrap();
+    assert!(fast.decodes_whole(1000, 64) && !fast.decodes_whole(1000, 1000));
+    for by_piece in [false, true] {
+        let (pieces, _) = fast_pieces_in(&path, (0, 1000, 64), None, by_piece).unwrap();
+        assert_eq!(
+            pieces,
+            arrow_pieces(&path, 0, 1000, 64),
+            "by piece: {by_piece}"
+        );
+        // Every page was used up, so the decoders gave their buffers back to the thread.
+        assert!(chunk::spare_buffers() > 0);
+    }
+    // A tall row group (pages of at most 20,000 rows) stays piece by piece.
+    let (_dir, tall) = write(&data(60_000, true), Props::builder());
+    let meta = read_metadata(&tall).unwrap();
+    let fast = plan(&meta, 0, &[0, 1, 2, 3], meta.schema(), &[0, 1, 2, 3]).unwrap();
+    assert!(!fast.decodes_whole(60_000, 8192));
 }
