@@ -5,7 +5,10 @@
 //! row group's start, and for each piece every projected column decodes its next `batch` rows
 //! as a separate task; the piece is handed on once all its columns are done. So the pieces
 //! (boundaries and bytes) are the same for any thread count, and memory stays one piece of
-//! every column (as a sequential decode holds), never a whole row group's columns at once.
+//! every column (as a sequential decode holds). The one exception is the flat-column
+//! decoder's short row group of a wide table, decoded whole and handed on in slices because
+//! that holds less than every column's page state between pieces would
+//! (`parquet_pages::FastRowGroup`); the choice depends on the file alone.
 //! Pages of one column are not split between threads: a column's decoder is sequential (its
 //! dictionary, its position in the current page), and cutting it at page boundaries needs the
 //! offset index, which most files' readers here do not load; a scan of one column of a
