@@ -6,6 +6,8 @@
 
 #[path = "golden_support/mod.rs"]
 mod golden;
+#[path = "grouping/dictionary.rs"]
+mod dictionary;
 #[path = "grouping/spilling.rs"]
 mod spilling;
 

@@ -184,15 +184,28 @@ impl ScanSource {
         Some(bytes / (8 * schema.fields().len().max(1)))
     }
 
-    /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
-    /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
-    /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
-    /// stop early.
+    /// [`Self::open_coded`] with every column read as its type.
+    #[cfg(test)]
     pub(crate) fn open(
         &self,
         projection: Option<&[String]>,
         predicate: Option<&Expr>,
         limit: Option<usize>,
+    ) -> Result<Box<dyn MorselSource>> {
+        self.open_coded(projection, predicate, limit, &[])
+    }
+
+    /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
+    /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
+    /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
+    /// stop early. The string columns named in `coded` are read as dictionary codes
+    /// (`parquet::coded_strings`; Parquet only, where the plan groups by them).
+    pub(crate) fn open_coded(
+        &self,
+        projection: Option<&[String]>,
+        predicate: Option<&Expr>,
+        limit: Option<usize>,
+        coded: &[String],
     ) -> Result<Box<dyn MorselSource>> {
         let schema = self.schema()?;
         let columns: Vec<String> = match projection {
@@ -212,7 +225,9 @@ impl ScanSource {
         }
         let inner = guard::catch(self.format_label(), &self.path, || match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
-            FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate, limit),
+            FileFormat::Parquet => {
+                parquet::open(&self.path, &schema, &columns, predicate, limit, coded)
+            },
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;
         Ok(Box::new(guard::Guarded {

@@ -20,6 +20,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -197,16 +198,62 @@ struct ParquetMorsels {
     row_groups: Vec<(usize, usize)>,
 }
 
+/// The type a string column is read as when the plan groups by its dictionary codes
+/// (`coded` columns of [`open`]).
+pub(crate) fn coded_strings() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// `meta` with the string columns named in `coded` read as [`coded_strings`]: parquet's arrow
+/// reader then hands a dictionary-encoded chunk as its dictionary and codes, without decoding
+/// every row's string (a chunk that fell back to PLAIN pages it encodes into a dictionary
+/// itself). `None` when no column is coded, or the reader refuses the hint (the scan then
+/// reads strings and encodes them, see `ParquetMorsels::conform`).
+fn with_coded_strings(meta: &ArrowReaderMetadata, coded: &[String]) -> Option<ArrowReaderMetadata> {
+    if coded.is_empty() {
+        return None;
+    }
+    let file = meta.schema();
+    let mut changed = false;
+    let fields: Vec<Field> = file
+        .fields()
+        .iter()
+        .map(|f| {
+            let string = matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            );
+            if string && coded.iter().any(|c| c == f.name()) {
+                changed = true;
+                f.as_ref().clone().with_data_type(coded_strings())
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    if !changed {
+        return None;
+    }
+    let hinted = Arc::new(Schema::new_with_metadata(fields, file.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        meta.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hinted),
+    )
+    .ok()
+}
+
 /// Open `path` for the given columns, skipping row groups where `predicate` is provably
 /// false, and (when `limit` is set) reading only the leading rows that cover it. With a
 /// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
-/// the executor then pulls row groups lazily.
+/// the executor then pulls row groups lazily. The string columns named in `coded` are read as
+/// [`coded_strings`] (dictionary codes), whatever `schema` says.
 pub(crate) fn open(
     path: &Path,
     schema: &SchemaRef,
     columns: &[String],
     predicate: Option<&Expr>,
     limit: Option<usize>,
+    coded: &[String],
 ) -> Result<Box<dyn MorselSource>> {
     let meta = read_metadata(path)?;
     let file_schema = meta.schema().clone();
@@ -237,6 +284,9 @@ pub(crate) fn open(
         columns
             .iter()
             .map(|c| match in_scan.position(c) {
+                Some(i) if coded.contains(c) => {
+                    Ok(schema.field(i).clone().with_data_type(coded_strings()))
+                }
                 Some(i) => Ok(schema.field(i).clone()),
                 None => Err(Error::column_not_found(
                     c,
@@ -259,6 +309,7 @@ pub(crate) fn open(
         row_groups.push((rg, rows.min(left)));
         left = left.saturating_sub(rows);
     }
+    let meta = with_coded_strings(&meta, coded).unwrap_or(meta);
     Ok(Box::new(ParquetMorsels {
         path: path.to_path_buf(),
         meta,
@@ -271,6 +322,18 @@ pub(crate) fn open(
 }
 
 impl ParquetMorsels {
+    /// A piece's columns as a frame of the scan's schema: a column to be read as dictionary
+    /// codes that came as strings (the reader refused the hint, or a decoder that reads
+    /// strings took the row group) is encoded here.
+    fn conform(&self, mut cols: Vec<ArrayRef>) -> Result<DataFrame> {
+        for (c, f) in cols.iter_mut().zip(self.schema.fields()) {
+            if c.data_type() != f.data_type() && *f.data_type() == coded_strings() {
+                *c = arrow::compute::cast(c, f.data_type())?;
+            }
+        }
+        DataFrame::from_arrays(self.schema.clone(), cols)
+    }
+
     /// Decode morsel `i` (its row group's needed rows) in batches of `batch` rows.
     fn batches(
         &self,
@@ -321,7 +384,7 @@ impl ParquetMorsels {
                 batch,
                 &mut |arrays| {
                     let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                    f(self.conform(cols.collect())?)
                 },
             );
         }
@@ -341,7 +404,7 @@ impl ParquetMorsels {
                 open,
                 &mut |arrays| {
                     let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                    f(self.conform(cols.collect())?)
                 },
             );
         }
@@ -357,7 +420,7 @@ impl ParquetMorsels {
         for b in reader {
             let b = b.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
             let cols = self.order.iter().map(|&j| b.column(j).clone()).collect();
-            f(DataFrame::from_arrays(self.schema.clone(), cols)?)?;
+            f(self.conform(cols)?)?;
         }
         Ok(())
     }
