@@ -226,7 +226,7 @@ impl ScanSource {
         let inner = guard::catch(self.format_label(), &self.path, || match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
             FileFormat::Parquet => {
-                parquet::open(&self.path, &schema, &columns, predicate, limit, coded)
+                parquet::open_coded(&self.path, &schema, &columns, predicate, limit, coded)
             },
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;

@@ -199,7 +199,7 @@ struct ParquetMorsels {
 }
 
 /// The type a string column is read as when the plan groups by its dictionary codes
-/// (`coded` columns of [`open`]).
+/// (`coded` columns of [`open_coded`]).
 pub(crate) fn coded_strings() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
@@ -242,12 +242,24 @@ fn with_coded_strings(meta: &ArrowReaderMetadata, coded: &[String]) -> Option<Ar
     .ok()
 }
 
+/// [`open_coded`] with every column read as `schema` says.
+#[cfg(test)]
+pub(crate) fn open(
+    path: &Path,
+    schema: &SchemaRef,
+    columns: &[String],
+    predicate: Option<&Expr>,
+    limit: Option<usize>,
+) -> Result<Box<dyn MorselSource>> {
+    open_coded(path, schema, columns, predicate, limit, &[])
+}
+
 /// Open `path` for the given columns, skipping row groups where `predicate` is provably
 /// false, and (when `limit` is set) reading only the leading rows that cover it. With a
 /// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
 /// the executor then pulls row groups lazily. The string columns named in `coded` are read as
 /// [`coded_strings`] (dictionary codes), whatever `schema` says.
-pub(crate) fn open(
+pub(crate) fn open_coded(
     path: &Path,
     schema: &SchemaRef,
     columns: &[String],

@@ -205,3 +205,105 @@ impl<'a> StrColumn<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, ArrayRef, DictionaryArray, Int32Array, StringArray};
+    use arrow::datatypes::{DataType, Int32Type};
+
+    use super::super::keys::KeySpec;
+    use super::super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
+
+    /// Pieces of codes into dictionaries: two pieces (one a slice) share a dictionary, the
+    /// next has another with a null value and values no row uses, and rows are null too.
+    fn pieces() -> Vec<ArrayRef> {
+        let first: ArrayRef = Arc::new(StringArray::from(vec!["b", "a", "c", "zz-long-value-1"]));
+        let second: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("c"),
+            None,
+            Some("unused"),
+            Some("d"),
+            Some("a"),
+            Some("zz-long-value-2"),
+        ]));
+        let dict = |codes: Vec<Option<i32>>, values: &ArrayRef| -> ArrayRef {
+            let d = DictionaryArray::<Int32Type>::try_new(Int32Array::from(codes), values.clone())
+                .unwrap();
+            Arc::new(d)
+        };
+        let shared = dict(vec![Some(1), Some(1), Some(3), Some(0), Some(1)], &first);
+        vec![
+            shared.slice(1, 4),
+            dict(vec![Some(2), None, Some(0), Some(2), Some(3)], &first),
+            dict(vec![Some(4), Some(1), None, Some(3), Some(0), Some(5), Some(1)], &second),
+            dict(vec![None, None], &second),
+            dict(vec![Some(3), Some(2)], &first.slice(0, 4)).slice(0, 0),
+            dict(vec![Some(3), Some(0), Some(2)], &first),
+        ]
+    }
+
+    /// Interning every piece as codes gives the ids, keys and hashes interning its strings
+    /// gives, for one string key and for a string and an integer key (with the table of
+    /// column codes and without).
+    #[test]
+    fn codes_group_as_their_strings() {
+        let plain = |a: &ArrayRef| arrow::compute::cast(a, &DataType::Utf8).unwrap();
+        for width in [1, 2] {
+            let types = [DataType::Utf8, DataType::Int32][..width].to_vec();
+            let spec = Arc::new(KeySpec::new(types).unwrap());
+            let tables = |codes: bool| {
+                let t = GroupTable::new(spec.clone());
+                if codes || width == 1 {
+                    t
+                } else {
+                    t.without_codes()
+                }
+            };
+            for with_codes in [true, false] {
+                let (mut coded, mut strings) = (tables(with_codes), tables(with_codes));
+                let (mut a, mut b, mut scratch) = (vec![], vec![], Scratch::default());
+                let (mut ha, mut hb) = (vec![], vec![]);
+                for (i, p) in pieces().iter().enumerate() {
+                    let other: ArrayRef =
+                        Arc::new(Int32Array::from_iter_values((0..p.len() as i32).map(|r| r % 2)));
+                    let keys = prepare_keys(&spec, vec![p.clone(), other.clone()][..width].to_vec())
+                        .unwrap();
+                    assert_eq!(keys[0].data_type(), p.data_type(), "kept as codes");
+                    let texts = prepare_keys(&spec, vec![plain(p), other][..width].to_vec()).unwrap();
+                    coded.intern(&keys, &mut a, &mut scratch).unwrap();
+                    strings.intern(&texts, &mut b, &mut scratch).unwrap();
+                    assert_eq!(a, b, "width {width}, piece {i}");
+                    hash_rows(&spec, &keys, &mut scratch, &mut ha).unwrap();
+                    hash_rows(&spec, &texts, &mut scratch, &mut hb).unwrap();
+                    assert_eq!(ha, hb, "width {width}, piece {i}");
+                }
+                assert_eq!(coded.len(), strings.len());
+                for g in 0..coded.len() as u32 {
+                    assert_eq!(coded.hash(g), strings.hash(g));
+                }
+                let (ka, kb) = (coded.keys().unwrap(), strings.keys().unwrap());
+                assert_eq!(ka.len(), kb.len());
+                for (x, y) in ka.iter().zip(&kb) {
+                    assert_eq!(x.to_data(), y.to_data());
+                }
+            }
+        }
+    }
+
+    /// A code outside its dictionary is an error, never a panic.
+    #[test]
+    fn a_code_outside_the_dictionary_is_an_error() {
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+        let keys = Int32Array::from(vec![0, 7]);
+        // Built unchecked on purpose: a reader that skipped validation.
+        let d = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values) };
+        let spec = Arc::new(KeySpec::new(vec![DataType::Utf8]).unwrap());
+        let mut t = GroupTable::new(spec);
+        let err = t
+            .intern(&[Arc::new(d) as ArrayRef], &mut vec![], &mut Scratch::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("outside"), "{err}");
+    }
+}
