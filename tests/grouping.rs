@@ -4,10 +4,10 @@
 //! tests that results do not depend on the thread count or on how the input is cut into
 //! morsels.
 
-#[path = "golden_support/mod.rs"]
-mod golden;
 #[path = "grouping/dictionary.rs"]
 mod dictionary;
+#[path = "golden_support/mod.rs"]
+mod golden;
 #[path = "grouping/spilling.rs"]
 mod spilling;
 

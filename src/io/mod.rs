@@ -160,6 +160,27 @@ impl ScanSource {
         Some((kept.len(), meta.metadata().num_row_groups()))
     }
 
+    /// Whether `column` of a Parquet file is dictionary-encoded in every row group the
+    /// predicate's statistics keep, as the footer says (`parquet::dictionary_encoded`);
+    /// false for other formats.
+    pub(crate) fn dictionary_encoded(&self, column: &str, predicate: Option<&Expr>) -> bool {
+        if !matches!(self.format, FileFormat::Parquet) {
+            return false;
+        }
+        let Some(meta) = self
+            .parquet_meta
+            .get_or_init(|| parquet::read_metadata(&self.path).ok())
+            .as_ref()
+        else {
+            return false;
+        };
+        let Ok(schema) = self.schema() else {
+            return false;
+        };
+        let kept = parquet_prune::kept_row_groups(predicate, meta.metadata(), &schema);
+        parquet::dictionary_encoded(meta.metadata(), column, &kept)
+    }
+
     /// About how many rows a scan with this predicate gives, from metadata alone, for the
     /// planner's choices (a join's build side): Parquet counts the rows of the row groups the
     /// predicate's statistics keep; CSV and IPC guess from the file's size. `None` when the
@@ -227,7 +248,7 @@ impl ScanSource {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
             FileFormat::Parquet => {
                 parquet::open_coded(&self.path, &schema, &columns, predicate, limit, coded)
-            },
+            }
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;
         Ok(Box::new(guard::Guarded {

@@ -92,9 +92,12 @@ pub(crate) fn intern(
     group: &mut dyn FnMut(Option<&[u8]>) -> u32,
 ) -> Result<()> {
     let values = d.values();
-    let strings: &StringArray = values
-        .as_string_opt::<i32>()
-        .ok_or_else(|| Error::Internal(format!("dictionary of {} as string keys", values.data_type())))?;
+    let strings: &StringArray = values.as_string_opt::<i32>().ok_or_else(|| {
+        Error::Internal(format!(
+            "dictionary of {} as string keys",
+            values.data_type()
+        ))
+    })?;
     if !slot.as_ref().is_some_and(|m| m.is_for(values)) {
         *slot = Some(DictionaryGroups {
             values: values.clone(),
@@ -237,7 +240,10 @@ mod tests {
         vec![
             shared.slice(1, 4),
             dict(vec![Some(2), None, Some(0), Some(2), Some(3)], &first),
-            dict(vec![Some(4), Some(1), None, Some(3), Some(0), Some(5), Some(1)], &second),
+            dict(
+                vec![Some(4), Some(1), None, Some(3), Some(0), Some(5), Some(1)],
+                &second,
+            ),
             dict(vec![None, None], &second),
             dict(vec![Some(3), Some(2)], &first.slice(0, 4)).slice(0, 0),
             dict(vec![Some(3), Some(0), Some(2)], &first),
@@ -266,12 +272,15 @@ mod tests {
                 let (mut a, mut b, mut scratch) = (vec![], vec![], Scratch::default());
                 let (mut ha, mut hb) = (vec![], vec![]);
                 for (i, p) in pieces().iter().enumerate() {
-                    let other: ArrayRef =
-                        Arc::new(Int32Array::from_iter_values((0..p.len() as i32).map(|r| r % 2)));
-                    let keys = prepare_keys(&spec, vec![p.clone(), other.clone()][..width].to_vec())
-                        .unwrap();
+                    let other: ArrayRef = Arc::new(Int32Array::from_iter_values(
+                        (0..p.len() as i32).map(|r| r % 2),
+                    ));
+                    let keys =
+                        prepare_keys(&spec, vec![p.clone(), other.clone()][..width].to_vec())
+                            .unwrap();
                     assert_eq!(keys[0].data_type(), p.data_type(), "kept as codes");
-                    let texts = prepare_keys(&spec, vec![plain(p), other][..width].to_vec()).unwrap();
+                    let texts =
+                        prepare_keys(&spec, vec![plain(p), other][..width].to_vec()).unwrap();
                     coded.intern(&keys, &mut a, &mut scratch).unwrap();
                     strings.intern(&texts, &mut b, &mut scratch).unwrap();
                     assert_eq!(a, b, "width {width}, piece {i}");
@@ -302,7 +311,11 @@ mod tests {
         let spec = Arc::new(KeySpec::new(vec![DataType::Utf8]).unwrap());
         let mut t = GroupTable::new(spec);
         let err = t
-            .intern(&[Arc::new(d) as ArrayRef], &mut vec![], &mut Scratch::default())
+            .intern(
+                &[Arc::new(d) as ArrayRef],
+                &mut vec![],
+                &mut Scratch::default(),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("outside"), "{err}");
     }
