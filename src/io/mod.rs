@@ -18,6 +18,7 @@ mod guard;
 pub mod ipc;
 pub mod parquet;
 mod parquet_columns;
+mod parquet_dictionary;
 mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
