@@ -4,6 +4,8 @@
 //! tests that results do not depend on the thread count or on how the input is cut into
 //! morsels.
 
+#[path = "grouping/dictionary.rs"]
+mod dictionary;
 #[path = "golden_support/mod.rs"]
 mod golden;
 #[path = "grouping/spilling.rs"]

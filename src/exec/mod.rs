@@ -216,11 +216,13 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
             columns,
             predicate,
             limit,
+            coded,
             ..
-        } => Opened::Morsels(Arc::from(source.open(
+        } => Opened::Morsels(Arc::from(source.open_coded(
             columns.as_deref(),
             predicate.as_ref(),
             *limit,
+            coded,
         )?)),
         Source::Frame(df) => Opened::Frame(df.clone()),
         Source::Node(node) => open_node(node, ctx)?,

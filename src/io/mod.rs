@@ -18,6 +18,7 @@ mod guard;
 pub mod ipc;
 pub mod parquet;
 mod parquet_columns;
+mod parquet_dictionary;
 mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
@@ -160,6 +161,27 @@ impl ScanSource {
         Some((kept.len(), meta.metadata().num_row_groups()))
     }
 
+    /// Whether `column` of a Parquet file is dictionary-encoded in every row group the
+    /// predicate's statistics keep, as the footer says (`parquet::dictionary_encoded`);
+    /// false for other formats.
+    pub(crate) fn dictionary_encoded(&self, column: &str, predicate: Option<&Expr>) -> bool {
+        if !matches!(self.format, FileFormat::Parquet) {
+            return false;
+        }
+        let Some(meta) = self
+            .parquet_meta
+            .get_or_init(|| parquet::read_metadata(&self.path).ok())
+            .as_ref()
+        else {
+            return false;
+        };
+        let Ok(schema) = self.schema() else {
+            return false;
+        };
+        let kept = parquet_prune::kept_row_groups(predicate, meta.metadata(), &schema);
+        parquet::dictionary_encoded(meta.metadata(), column, &kept)
+    }
+
     /// About how many rows a scan with this predicate gives, from metadata alone, for the
     /// planner's choices (a join's build side): Parquet counts the rows of the row groups the
     /// predicate's statistics keep; CSV and IPC guess from the file's size. `None` when the
@@ -184,15 +206,28 @@ impl ScanSource {
         Some(bytes / (8 * schema.fields().len().max(1)))
     }
 
-    /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
-    /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
-    /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
-    /// stop early.
+    /// [`Self::open_coded`] with every column read as its type.
+    #[cfg(test)]
     pub(crate) fn open(
         &self,
         projection: Option<&[String]>,
         predicate: Option<&Expr>,
         limit: Option<usize>,
+    ) -> Result<Box<dyn MorselSource>> {
+        self.open_coded(projection, predicate, limit, &[])
+    }
+
+    /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
+    /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
+    /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
+    /// stop early. The string columns named in `coded` are read as dictionary codes
+    /// (`parquet::coded_strings`; Parquet only, where the plan groups by them).
+    pub(crate) fn open_coded(
+        &self,
+        projection: Option<&[String]>,
+        predicate: Option<&Expr>,
+        limit: Option<usize>,
+        coded: &[String],
     ) -> Result<Box<dyn MorselSource>> {
         let schema = self.schema()?;
         let columns: Vec<String> = match projection {
@@ -212,7 +247,9 @@ impl ScanSource {
         }
         let inner = guard::catch(self.format_label(), &self.path, || match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
-            FileFormat::Parquet => parquet::open(&self.path, &schema, &columns, predicate, limit),
+            FileFormat::Parquet => {
+                parquet::open_coded(&self.path, &schema, &columns, predicate, limit, coded)
+            }
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;
         Ok(Box::new(guard::Guarded {

@@ -20,6 +20,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -30,6 +31,8 @@ use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use super::parquet_dictionary::with_coded_strings;
+pub(crate) use super::parquet_dictionary::{coded_strings, dictionary_encoded};
 use super::MorselSource;
 use crate::error::{Error, Result};
 use crate::expr::lookup::NameIndex;
@@ -197,16 +200,30 @@ struct ParquetMorsels {
     row_groups: Vec<(usize, usize)>,
 }
 
-/// Open `path` for the given columns, skipping row groups where `predicate` is provably
-/// false, and (when `limit` is set) reading only the leading rows that cover it. With a
-/// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
-/// the executor then pulls row groups lazily.
+/// [`open_coded`] with every column read as `schema` says.
+#[cfg(test)]
 pub(crate) fn open(
     path: &Path,
     schema: &SchemaRef,
     columns: &[String],
     predicate: Option<&Expr>,
     limit: Option<usize>,
+) -> Result<Box<dyn MorselSource>> {
+    open_coded(path, schema, columns, predicate, limit, &[])
+}
+
+/// Open `path` for the given columns, skipping row groups where `predicate` is provably
+/// false, and (when `limit` is set) reading only the leading rows that cover it. With a
+/// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
+/// the executor then pulls row groups lazily. The string columns named in `coded` are read as
+/// [`coded_strings`] (dictionary codes), whatever `schema` says.
+pub(crate) fn open_coded(
+    path: &Path,
+    schema: &SchemaRef,
+    columns: &[String],
+    predicate: Option<&Expr>,
+    limit: Option<usize>,
+    coded: &[String],
 ) -> Result<Box<dyn MorselSource>> {
     let meta = read_metadata(path)?;
     let file_schema = meta.schema().clone();
@@ -237,6 +254,9 @@ pub(crate) fn open(
         columns
             .iter()
             .map(|c| match in_scan.position(c) {
+                Some(i) if coded.contains(c) => {
+                    Ok(schema.field(i).clone().with_data_type(coded_strings()))
+                }
                 Some(i) => Ok(schema.field(i).clone()),
                 None => Err(Error::column_not_found(
                     c,
@@ -259,6 +279,7 @@ pub(crate) fn open(
         row_groups.push((rg, rows.min(left)));
         left = left.saturating_sub(rows);
     }
+    let meta = with_coded_strings(&meta, coded).unwrap_or(meta);
     Ok(Box::new(ParquetMorsels {
         path: path.to_path_buf(),
         meta,
@@ -271,6 +292,18 @@ pub(crate) fn open(
 }
 
 impl ParquetMorsels {
+    /// A piece's columns as a frame of the scan's schema: a column to be read as dictionary
+    /// codes that came as strings (the reader refused the hint, or a decoder that reads
+    /// strings took the row group) is encoded here.
+    fn conform(&self, mut cols: Vec<ArrayRef>) -> Result<DataFrame> {
+        for (c, f) in cols.iter_mut().zip(self.schema.fields()) {
+            if c.data_type() != f.data_type() && *f.data_type() == coded_strings() {
+                *c = arrow::compute::cast(c, f.data_type())?;
+            }
+        }
+        DataFrame::from_arrays(self.schema.clone(), cols)
+    }
+
     /// Decode morsel `i` (its row group's needed rows) in batches of `batch` rows.
     fn batches(
         &self,
@@ -321,7 +354,7 @@ impl ParquetMorsels {
                 batch,
                 &mut |arrays| {
                     let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                    f(self.conform(cols.collect())?)
                 },
             );
         }
@@ -341,7 +374,7 @@ impl ParquetMorsels {
                 open,
                 &mut |arrays| {
                     let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(DataFrame::from_arrays(self.schema.clone(), cols.collect())?)
+                    f(self.conform(cols.collect())?)
                 },
             );
         }
@@ -357,7 +390,7 @@ impl ParquetMorsels {
         for b in reader {
             let b = b.map_err(|e| perr(&self.path, format!("row group {rg}: {e}")))?;
             let cols = self.order.iter().map(|&j| b.column(j).clone()).collect();
-            f(DataFrame::from_arrays(self.schema.clone(), cols)?)?;
+            f(self.conform(cols)?)?;
         }
         Ok(())
     }

@@ -184,15 +184,19 @@ impl Pipeline {
                 columns,
                 predicate,
                 limit,
+                coded,
                 ..
             } => {
-                let text = LogicalPlan::Scan {
+                let mut text = LogicalPlan::Scan {
                     source: source.clone(),
                     projection: columns.clone(),
                     predicate: predicate.clone(),
                     limit: *limit,
                 }
                 .node_text();
+                if !coded.is_empty() {
+                    text.push_str(&format!(" dictionary=[{}]", coded.join(", ")));
+                }
                 line(out, d, &text);
             }
             Source::Frame(df) => {

@@ -120,6 +120,7 @@ fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> 
                 columns,
                 predicate: predicate.clone(),
                 limit: *limit,
+                coded: vec![],
                 schema: read.clone(),
             });
             if let Some(pred) = predicate {
@@ -364,10 +365,13 @@ fn lower_group(
             o.alias(f.name())
         });
     }
+    let aggs = aggs.into_vec();
+    let mut input = into_pipeline(input);
+    super::dictionary::code_keys(&mut input, &keys, &aggs);
     Ok(PhysicalNode::GroupBy {
-        input: into_pipeline(input),
+        input,
         keys,
-        aggs: aggs.into_vec(),
+        aggs,
         outputs,
         schema: out,
     })

@@ -55,6 +55,7 @@
 //! [`Join`]: PhysicalNode::Join
 //! [`Concat`]: PhysicalNode::Concat
 
+mod dictionary;
 mod estimate;
 mod explain;
 mod join;
@@ -248,12 +249,14 @@ impl PhysicalNode {
 pub(crate) enum Source {
     /// A file, opened when the pipeline runs; `columns` are those read (the output's and the
     /// predicate's), `predicate` lets the reader skip morsels by statistics, `limit` lets it
-    /// stop early.
+    /// stop early; the string columns named in `coded` are read as dictionary codes for the
+    /// grouping above (`dictionary.rs`), as `schema` says.
     Scan {
         source: Arc<ScanSource>,
         columns: Option<Vec<String>>,
         predicate: Option<Expr>,
         limit: Option<usize>,
+        coded: Vec<String>,
         schema: SchemaRef,
     },
     /// A frame in memory, cut into fixed 64K-row morsels (zero-copy slices).

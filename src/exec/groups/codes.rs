@@ -107,7 +107,7 @@ impl Codes {
                     // may be a group an earlier merge put in the main table).
                     if !encoded {
                         let spec = table.spec().clone();
-                        encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends);
+                        encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends)?;
                         encoded = true;
                     }
                     let start = if r == 0 { 0 } else { scratch.ends[r - 1] };

@@ -8,7 +8,8 @@
 //!
 //! The keys of a table take one of three [`Layout`]s:
 //! - [`Layout::Word`]: one fixed-width column of at most 8 bytes; each key is a `u64`.
-//! - [`Layout::Str`]: one string column; each key is its bytes.
+//! - [`Layout::Str`]: one string column; each key is its bytes (a dictionary-encoded column
+//!   is looked up once per distinct value, by its codes: `dictionary.rs`).
 //! - [`Layout::Rows`]: anything else (several columns, wide values); each key is its columns
 //!   encoded one after the other: per column a validity byte, then (when valid) the value's
 //!   bytes, strings prefixed by their length. The encoding is written column by column into one
@@ -26,6 +27,7 @@ use arrow::array::{
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::DataType;
 
+use super::dictionary::{is_code_type, StrColumn};
 use crate::error::{Error, Result};
 
 /// How one key column's values are compared and stored.
@@ -120,10 +122,12 @@ impl KeySpec {
         Ok(s)
     }
 
-    /// A key column as the array the encoders read: strings as Utf8, booleans as is, other
-    /// fixed-width values in their own type.
+    /// A key column as the array the encoders read: strings as Utf8 (or, when they come
+    /// as Int32 codes into Utf8 values, as they are: grouped by their codes, `dictionary.rs`),
+    /// booleans as is, other fixed-width values in their own type.
     pub(crate) fn prepare(&self, col: usize, a: &ArrayRef) -> Result<ArrayRef> {
         let want = match self.kinds[col] {
+            KeyKind::Str if is_code_type(a.data_type()) => return Ok(a.clone()),
             KeyKind::Str => DataType::Utf8,
             _ => self.types[col].clone(),
         };
@@ -312,7 +316,7 @@ pub(crate) fn encode_rows(
     kinds: &[KeyKind],
     buf: &mut Vec<u8>,
     ends: &mut Vec<usize>,
-) {
+) -> Result<()> {
     let n = cols.first().map_or(0, |c| c.len());
     // Each row's length, then its start, so each column writes into place.
     let mut starts = vec![0usize; n + 1];
@@ -327,13 +331,9 @@ pub(crate) fn encode_rows(
                 }
             }
             KeyKind::Str => {
-                let offs = c.as_string::<i32>().value_offsets();
+                let strs = StrColumn::of(c.as_ref())?;
                 for (r, s) in starts[1..].iter_mut().enumerate() {
-                    *s += 1 + if valid(r) {
-                        4 + (offs[r + 1] - offs[r]) as usize
-                    } else {
-                        0
-                    };
+                    *s += 1 + if valid(r) { 4 + strs.bytes(r).len() } else { 0 };
                 }
             }
         }
@@ -375,14 +375,13 @@ pub(crate) fn encode_rows(
                 }
             }
             KeyKind::Str => {
-                let s = c.as_string::<i32>();
-                let (offs, data) = (s.value_offsets(), s.value_data());
+                let strs = StrColumn::of(c.as_ref())?;
                 for (r, a) in at.iter_mut().enumerate() {
                     if !valid(r) {
                         *a += 1;
                         continue;
                     }
-                    let v = &data[offs[r] as usize..offs[r + 1] as usize];
+                    let v = strs.bytes(r);
                     buf[*a] = 1;
                     buf[*a + 1..*a + 5].copy_from_slice(&(v.len() as u32).to_le_bytes());
                     buf[*a + 5..*a + 5 + v.len()].copy_from_slice(v);
@@ -393,6 +392,7 @@ pub(crate) fn encode_rows(
     }
     ends.clear();
     ends.extend_from_slice(&starts[1..]);
+    Ok(())
 }
 
 /// A fixed-width or boolean column of type `t` from its values' little-endian words (one per

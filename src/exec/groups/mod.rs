@@ -15,6 +15,7 @@
 //!   (`ops.rs`, `window.rs`).
 
 mod codes;
+mod dictionary;
 mod keys;
 mod merge;
 mod ops;
@@ -32,7 +33,7 @@ pub(crate) use table::{GroupTable, Scratch};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, UInt32Array};
-use arrow::datatypes::Schema;
+use arrow::datatypes::{DataType, Schema};
 use rayon::prelude::*;
 
 use self::merge::{merge, Partial, Piece, Work};
@@ -46,10 +47,20 @@ use crate::expr::Expr;
 use crate::frame::DataFrame;
 
 /// The key spec of `keys` over rows of `schema`.
+///
+/// A key of dictionary-encoded strings gives its groups' keys as plain strings (of the
+/// dictionary's value type): the dictionary a scan hands for grouping by codes is the
+/// executor's choice, never the query's type, and every caller that outputs keys casts them to
+/// the type its schema declares.
 pub(crate) fn key_spec(keys: &[Expr], schema: &Schema) -> Result<Arc<KeySpec>> {
     let types = keys
         .iter()
-        .map(|k| k.data_type(schema))
+        .map(|k| {
+            Ok(match k.data_type(schema)? {
+                DataType::Dictionary(_, v) if key_kind(&v)? == KeyKind::Str => *v,
+                t => t,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Arc::new(KeySpec::new(types)?))
 }

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, UInt32Array, UInt64Array};
 use arrow::datatypes::UInt64Type;
 
+use super::dictionary::is_code_type;
 use super::keys::KeySpec;
 use super::merge::{Grouped, InSequence, Partial, Piece, Work, MIN_GROUP_BYTES};
 use super::table::{hash_rows, prepare_keys, GroupTable, Scratch};
@@ -44,6 +45,15 @@ use crate::exec::spill::{spill_frame, Fan, PartitionFiles, SpillFile};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
 use crate::memory::array_bytes;
+
+/// `a` with dictionary-encoded strings decoded to Utf8.
+fn plain(a: ArrayRef) -> Result<ArrayRef> {
+    if is_code_type(a.data_type()) {
+        Ok(arrow::compute::cast(&a, &arrow::datatypes::DataType::Utf8)?)
+    } else {
+        Ok(a)
+    }
+}
 
 /// Each level partitions by this many bits of the key hash (32 files).
 const FAN_BITS: u32 = 5;
@@ -126,10 +136,12 @@ impl Spilling<'_> {
                     if h == 0 {
                         return Ok(());
                     }
+                    // Dictionary keys are written as their strings: a spill file holds one
+                    // dictionary per column, and every piece has its own.
                     let mut cols = self
                         .keys
                         .iter()
-                        .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                        .map(|e| plain(evaluate(e, &piece, params)?.into_array(h)?))
                         .collect::<Result<Vec<_>>>()?;
                     cols.extend(self.aggs.eval_inputs(&piece, params)?);
                     let base = (*morsel << 32) + *seen;
@@ -159,7 +171,7 @@ impl Spilling<'_> {
     ) -> Result<Vec<(usize, DataFrame)>> {
         let nk = self.keys.len();
         let keys = prepare_keys(&self.spec, df.columns()[..nk].to_vec())?;
-        hash_rows(&self.spec, &keys, &mut cutter.scratch, &mut cutter.hashes);
+        hash_rows(&self.spec, &keys, &mut cutter.scratch, &mut cutter.hashes)?;
         self.fan.cut(df, &cutter.hashes, level)
     }
 

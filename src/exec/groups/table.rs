@@ -20,6 +20,7 @@ use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 use super::codes::Codes;
+use super::dictionary::{self, as_codes, DictionaryGroups, StrColumn};
 use super::keys::{
     decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, head_words,
     same_bytes, words, KeySpec, Layout, NULL_HASH,
@@ -59,6 +60,9 @@ pub(crate) struct GroupTable {
     /// `Layout::Rows` of a few one-word or string columns: the front table by column codes
     /// (`codes.rs`), until it stops paying.
     codes: Option<Codes>,
+    /// `Layout::Str` keys that come dictionary-encoded: the group of each value of the last
+    /// dictionary (`dictionary.rs`).
+    dictionary: Option<DictionaryGroups>,
 }
 
 impl GroupTable {
@@ -74,6 +78,7 @@ impl GroupTable {
             arena: vec![],
             ends: vec![],
             null_group: None,
+            dictionary: None,
         }
     }
 
@@ -107,6 +112,7 @@ impl GroupTable {
             + vec_bytes(&self.arena)
             + vec_bytes(&self.ends)
             + self.codes.as_ref().map_or(0, Codes::size)
+            + self.dictionary.as_ref().map_or(0, DictionaryGroups::size)
     }
 
     /// The keys' spec.
@@ -258,6 +264,15 @@ impl GroupTable {
                 }
             }
             Layout::Str => {
+                if let Some(d) = as_codes(keys[0].as_ref()) {
+                    let mut map = self.dictionary.take();
+                    let done = dictionary::intern(&mut map, d, ids, &mut |v| match v {
+                        Some(v) => self.bytes_id(v, hash_bytes(v)).0,
+                        None => self.null_id(),
+                    });
+                    self.dictionary = map;
+                    return done;
+                }
                 let s = keys[0].as_string::<i32>();
                 let (offs, data) = (s.value_offsets(), s.value_data());
                 let nulls = s.nulls().filter(|n| n.null_count() > 0);
@@ -277,7 +292,7 @@ impl GroupTable {
                     }
                 }
                 None => {
-                    encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends);
+                    encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends)?;
                     let mut start = 0;
                     for &end in &scratch.ends {
                         let v = &scratch.buf[start..end];
@@ -441,7 +456,7 @@ pub(crate) fn hash_rows(
     keys: &[ArrayRef],
     scratch: &mut Scratch,
     out: &mut Vec<u64>,
-) {
+) -> Result<()> {
     out.clear();
     let n = keys.first().map_or(0, |k| k.len());
     out.reserve(n);
@@ -459,19 +474,19 @@ pub(crate) fn hash_rows(
             }));
         }
         Layout::Str => {
-            let s = keys[0].as_string::<i32>();
-            let (offs, data) = (s.value_offsets(), s.value_data());
-            let nulls = s.nulls().filter(|n| n.null_count() > 0);
+            // Logical nulls: a dictionary's row is null where its code or its value is.
+            let strs = StrColumn::of(keys[0].as_ref())?;
+            let nulls = keys[0].logical_nulls().filter(|n| n.null_count() > 0);
             out.extend((0..n).map(|r| {
-                if nulls.is_some_and(|nl| nl.is_null(r)) {
+                if nulls.as_ref().is_some_and(|nl| nl.is_null(r)) {
                     NULL_HASH
                 } else {
-                    hash_bytes(&data[offs[r] as usize..offs[r + 1] as usize])
+                    hash_bytes(strs.bytes(r))
                 }
             }));
         }
         Layout::Rows => {
-            encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends);
+            encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends)?;
             let mut start = 0;
             for &end in &scratch.ends {
                 out.push(hash_bytes(&scratch.buf[start..end]));
@@ -479,6 +494,7 @@ pub(crate) fn hash_rows(
             }
         }
     }
+    Ok(())
 }
 
 /// The key columns of a piece, evaluated and prepared for a table of `spec`; errors name a
