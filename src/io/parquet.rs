@@ -32,7 +32,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::parquet_dictionary::with_coded_strings;
-pub(crate) use super::parquet_dictionary::{coded_strings, dictionary_encoded};
+pub(crate) use super::parquet_dictionary::{coded_strings, dictionary_encoded, with_coded_columns};
 use super::MorselSource;
 use crate::error::{Error, Result};
 use crate::expr::lookup::NameIndex;

@@ -8,10 +8,29 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::file::metadata::ParquetMetaData;
 use std::sync::Arc;
 
+use crate::expr::types::is_string;
+
 /// The type a string column is read as when the plan groups by its dictionary codes
 /// (`coded` columns of [`open_coded`](super::parquet::open_coded)).
 pub(crate) fn coded_strings() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// `schema` with its string columns named in `coded` of type [`coded_strings`]: the reader's
+/// hint, and the schemas of the operators the codes pass through.
+pub(crate) fn with_coded_columns(schema: &Schema, coded: &[String]) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if is_string(f.data_type()) && coded.contains(f.name()) {
+                f.as_ref().clone().with_data_type(coded_strings())
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
 }
 
 /// Whether the footer says every data page of top-level column `name` in the row groups
@@ -71,27 +90,14 @@ pub(super) fn with_coded_strings(
         return None;
     }
     let file = meta.schema();
-    let mut changed = false;
-    let fields: Vec<Field> = file
-        .fields()
-        .iter()
-        .map(|f| {
-            let string = matches!(
-                f.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            );
-            if string && coded.iter().any(|c| c == f.name()) {
-                changed = true;
-                f.as_ref().clone().with_data_type(coded_strings())
-            } else {
-                f.as_ref().clone()
-            }
-        })
-        .collect();
-    if !changed {
+    let string = |c: &String| {
+        file.field_with_name(c)
+            .is_ok_and(|f| is_string(f.data_type()))
+    };
+    if !coded.iter().any(string) {
         return None;
     }
-    let hinted = Arc::new(Schema::new_with_metadata(fields, file.metadata().clone()));
+    let hinted = Arc::new(with_coded_columns(file, coded));
     ArrowReaderMetadata::try_new(
         meta.metadata().clone(),
         ArrowReaderOptions::new().with_schema(hinted),

@@ -20,11 +20,12 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::Schema;
 
 use super::{Pipeline, Source, StreamOp};
+use crate::expr::types::is_string;
 use crate::expr::Expr;
-use crate::io::parquet::coded_strings;
+use crate::io::parquet::with_coded_columns;
 use crate::io::FileFormat;
 
 /// Have the scan of `input` read as dictionary codes each string key column of a hash
@@ -46,14 +47,8 @@ pub(super) fn code_keys(input: &mut Pipeline, keys: &[Expr], aggs: &[Expr]) {
         return;
     }
     let out = input.schema();
-    let is_string = |s: &Schema, c: &str| {
-        s.field_with_name(c).is_ok_and(|f| {
-            matches!(
-                f.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            )
-        })
-    };
+    let string_in =
+        |s: &Schema, c: &str| s.field_with_name(c).is_ok_and(|f| is_string(f.data_type()));
     let mut coded: Vec<String> = vec![];
     for k in keys {
         let Expr::Column(c) = k else { continue };
@@ -61,8 +56,8 @@ pub(super) fn code_keys(input: &mut Pipeline, keys: &[Expr], aggs: &[Expr]) {
             || aggs.iter().any(|a| a.columns_used().contains(c));
         if read_elsewhere
             || coded.contains(c)
-            || !is_string(&out, c)
-            || !is_string(schema, c)
+            || !string_in(&out, c)
+            || !string_in(schema, c)
             || !input.ops.iter().all(|(op, _)| passes_through(op, c))
             || !source.dictionary_encoded(c, predicate.as_ref())
         {
@@ -74,7 +69,7 @@ pub(super) fn code_keys(input: &mut Pipeline, keys: &[Expr], aggs: &[Expr]) {
         return;
     }
     for (_, s) in &mut input.ops {
-        *s = recoded(s, &coded);
+        *s = Arc::new(with_coded_columns(s, &coded));
     }
     if let Source::Scan {
         schema,
@@ -82,7 +77,7 @@ pub(super) fn code_keys(input: &mut Pipeline, keys: &[Expr], aggs: &[Expr]) {
         ..
     } = &mut input.source
     {
-        *schema = recoded(schema, &coded);
+        *schema = Arc::new(with_coded_columns(schema, &coded));
         *scan_coded = coded;
     }
 }
@@ -99,22 +94,6 @@ fn passes_through(op: &StreamOp, c: &String) -> bool {
         StreamOp::WithColumns(es) => es.iter().all(|e| !reads(e) && e.output_name() != *c),
         StreamOp::Probe(_) | StreamOp::Window { .. } => false,
     }
-}
-
-/// `schema` with the columns named in `coded` of the dictionary type.
-fn recoded(schema: &SchemaRef, coded: &[String]) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            if coded.contains(f.name()) {
-                f.as_ref().clone().with_data_type(coded_strings())
-            } else {
-                f.as_ref().clone()
-            }
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 #[cfg(test)]
