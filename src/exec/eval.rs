@@ -26,6 +26,20 @@ pub fn evaluate(expr: &Expr, df: &DataFrame, params: &Params) -> Result<Value> {
     eval_with(expr, df, params, &mut |e, df| evaluate(e, df, params))
 }
 
+/// [`evaluate`] with the expression's output type given: a pipeline operator knows it from
+/// its output schema once the piece's columns are of the types the plan was typed with, and
+/// then the top node's type rules need not run again per piece (a 10,000-column
+/// `with_columns` would otherwise build a one-column schema and run the rules 10,000 times a
+/// piece). Aliases pass the type to the node they name.
+pub fn evaluate_as(expr: &Expr, df: &DataFrame, params: &Params, out: &DataType) -> Result<Value> {
+    match expr {
+        Expr::Alias(e, _) => evaluate_as(e, df, params, out),
+        _ => eval_node(expr, df, params, Some(out), &mut |e, df| {
+            evaluate(e, df, params)
+        }),
+    }
+}
+
 /// Evaluate `expr` over all of `df`, in parallel where the expression allows.
 pub fn evaluate_full(expr: &Expr, df: &DataFrame, params: &Params) -> Result<Value> {
     // A bare column is already there: splitting it into morsels would only copy it (whole-
@@ -123,6 +137,22 @@ fn eval_with(
     params: &Params,
     rec: &mut dyn FnMut(&Expr, &DataFrame) -> Result<Value>,
 ) -> Result<Value> {
+    eval_node(expr, df, params, None, rec)
+}
+
+/// One node of `expr`, its inputs through `rec`; `known` is the node's output type if the
+/// caller has it.
+fn eval_node(
+    expr: &Expr,
+    df: &DataFrame,
+    params: &Params,
+    known: Option<&DataType>,
+    rec: &mut dyn FnMut(&Expr, &DataFrame) -> Result<Value>,
+) -> Result<Value> {
+    let out_type = |e: &Expr, df: &DataFrame| match known {
+        Some(t) => Ok(t.clone()),
+        None => out_type(e, df),
+    };
     match expr {
         Expr::Column(c) => Ok(Value::Array(df.column(c)?.clone())),
         Expr::Literal(s) => Ok(Value::Scalar(s.clone())),

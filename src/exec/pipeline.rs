@@ -34,6 +34,8 @@ pub(crate) struct Running<'a> {
     done: AtomicUsize,
     /// Rows per piece (see [`piece_rows`]).
     pub(crate) piece_rows: usize,
+    /// The source's schema: the first operator's expressions were typed with it.
+    source_schema: SchemaRef,
 }
 
 /// A consumer's per-piece step: its state for the morsel, the piece, and the final filter's
@@ -60,6 +62,7 @@ impl<'a> Running<'a> {
             ctx,
             done: AtomicUsize::new(0),
             piece_rows,
+            source_schema,
         }
     }
 
@@ -180,7 +183,13 @@ impl<'a> Running<'a> {
 
     /// Apply `ops` (a prefix of the pipeline's operators, or all of them) to one piece.
     fn apply(&self, ops: &[(StreamOp, SchemaRef)], df: DataFrame) -> Result<DataFrame> {
-        apply(ops, df, &self.ctx.params, &self.ctx.builds)
+        apply(
+            &self.source_schema,
+            ops,
+            df,
+            &self.ctx.params,
+            &self.ctx.builds,
+        )
     }
 
     /// Apply `ops` to a piece and hand the result to `f`. With `masked`, a final filter is

@@ -7,10 +7,10 @@
 //! bit-identical for any thread count. Scaling is then one parallel elementwise pass that
 //! keeps the input's validity; NaN stays NaN through the arithmetic.
 
-use arrow::array::{Array, ArrayRef};
+use arrow::array::ArrayRef;
 use arrow::datatypes::DataType;
 
-use super::chunked::{f64_out, par_chunks_nan_masked, par_map, to_f64};
+use super::chunked::{map_values, par_chunks_nan_masked, to_f64};
 use super::stats::Compensated;
 use super::{broadcast, first_of, Kernel};
 use crate::error::{Error, Result};
@@ -282,23 +282,20 @@ pub fn min_max_scale_with(
     hi: f64,
     out: &DataType,
 ) -> Result<ArrayRef> {
-    let f = to_f64(a)?;
-    let nulls = f.nulls().cloned();
     let Some((mn, mx)) = range else {
         // No valid value: every non-null value is NaN already.
-        return f64_out(f.values().to_vec(), nulls, out);
+        return map_values(a, out, |x| x);
     };
-    let values = if mn == mx && mn.is_finite() {
-        par_map(&f, |x| if x.is_nan() { x } else { lo })
+    if mn == mx && mn.is_finite() {
+        map_values(a, out, |x| if x.is_nan() { x } else { lo })
     } else if lo == 0.0 && hi == 1.0 {
         // The exact formula of the docs, so results match NumPy bit for bit.
         let range = mx - mn;
-        par_map(&f, |x| (x - mn) / range)
+        map_values(a, out, |x| (x - mn) / range)
     } else {
         let (range, span) = (mx - mn, hi - lo);
-        par_map(&f, |x| lo + (x - mn) / range * span)
-    };
-    f64_out(values, nulls, out)
+        map_values(a, out, |x| lo + (x - mn) / range * span)
+    }
 }
 
 /// `(x - mean) / std(ddof 0)`; constant columns give 0.
@@ -315,14 +312,11 @@ fn standardize_by(
     stats: Option<(f64, f64, bool)>,
     out: &DataType,
 ) -> Result<ArrayRef> {
-    let f = to_f64(a)?;
-    let nulls = f.nulls().cloned();
-    let values = match stats {
-        None => f.values().to_vec(),
-        Some((_, _, true)) => par_map(&f, |x| if x.is_nan() { x } else { 0.0 }),
-        Some((mean, std, false)) => par_map(&f, |x| (x - mean) / std),
-    };
-    f64_out(values, nulls, out)
+    match stats {
+        None => map_values(a, out, |x| x),
+        Some((_, _, true)) => map_values(a, out, |x| if x.is_nan() { x } else { 0.0 }),
+        Some((mean, std, false)) => map_values(a, out, |x| (x - mean) / std),
+    }
 }
 
 /// `standardize_with(x, mean, std, min, max)`: the statistics are scalars (no broadcast).

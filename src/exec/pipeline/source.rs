@@ -13,7 +13,7 @@ use arrow::array::BooleanArray;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{Error, Result};
-use crate::exec::eval::{evaluate, evaluate_array, evaluate_mask, filter_frame};
+use crate::exec::eval::{evaluate, evaluate_array, evaluate_as, evaluate_mask, filter_frame};
 use crate::exec::join::{probe_morsel, BuiltSide};
 use crate::exec::Params;
 use crate::expr::lookup::NameIndex;
@@ -157,9 +157,12 @@ impl Opened {
             // Frame morsels are one piece already.
             Opened::Frame(df) | Opened::HeldFrame(df, _) => f(df.slice(i * rows, rows)),
             Opened::Pieces(k) => k.morsels[i].iter().try_for_each(|piece| f(piece.clone())),
-            Opened::Through(t) => t.source.for_each_piece(i, t.piece_rows, &mut |piece| {
-                f(apply(&t.ops, piece, &t.params, &t.builds)?)
-            }),
+            Opened::Through(t) => {
+                let input = t.source.schema();
+                t.source.for_each_piece(i, t.piece_rows, &mut |piece| {
+                    f(apply(&input, &t.ops, piece, &t.params, &t.builds)?)
+                })
+            }
             Opened::Sequential(s) => f(s.morsel(i)?),
         }
     }
@@ -173,25 +176,46 @@ pub(crate) type Builds = Vec<(usize, Arc<BuiltSide>)>;
 /// `index_of` per expression compares names quadratically, which for `with_columns` over a
 /// 10,000-column matrix is billions of comparisons per morsel.
 fn output_positions(schema: &SchemaRef, exprs: &[Expr]) -> Result<Vec<usize>> {
-    if exprs.len() <= 32 {
-        return exprs
+    // Most outputs replace a column in place or append in order: the k-th expression's
+    // column is then where the previous one's was, plus one, or at the same place as in a
+    // full-width rewrite. Look there first; a name index is built only on a miss (it is
+    // O(width) a piece, which a 10,000-column `with_columns` pays for every piece otherwise).
+    let mut index: Option<NameIndex> = None;
+    let mut at = Vec::with_capacity(exprs.len());
+    for (k, e) in exprs.iter().enumerate() {
+        let name = e.output_name();
+        let guess = [at.last().map_or(0, |&p: &usize| p + 1), k];
+        if let Some(&p) = guess
             .iter()
-            .map(|e| Ok(schema.index_of(&e.output_name())?))
-            .collect();
+            .find(|&&p| schema.fields().get(p).is_some_and(|f| *f.name() == name))
+        {
+            at.push(p);
+            continue;
+        }
+        let index = index.get_or_insert_with(|| NameIndex::new(schema));
+        at.push(index.position(&name).ok_or_else(|| {
+            Error::Internal(format!("with_columns output {name} is not in its schema"))
+        })?);
     }
-    let at = NameIndex::new(schema);
-    exprs
-        .iter()
-        .map(|e| {
-            let name = e.output_name();
-            at.position(&name).ok_or_else(|| {
-                Error::Internal(format!("with_columns output {name} is not in its schema"))
-            })
-        })
-        .collect()
+    Ok(at)
+}
+
+/// Whether `df`'s columns have the names and types of `schema`, the schema the plan typed
+/// the next operator's expressions with: then their output types are the operator's output
+/// schema's, and need not be worked out again for the piece.
+fn typed_as(df: &DataFrame, schema: &SchemaRef) -> bool {
+    let have = df.schema();
+    Arc::ptr_eq(have, schema)
+        || (have.fields().len() == schema.fields().len()
+            && have
+                .fields()
+                .iter()
+                .zip(schema.fields())
+                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type()))
 }
 
 pub(crate) fn apply(
+    source: &SchemaRef,
     ops: &[(StreamOp, SchemaRef)],
     mut df: DataFrame,
     params: &Params,
@@ -206,18 +230,28 @@ pub(crate) fn apply(
                 if builds.iter().any(|(id, b)| *id == s.id && b.is_spilled()))
         })
         .map_or(0, |k| k + 1);
-    for (op, schema) in &ops[done..] {
+    for (k, (op, schema)) in ops.iter().enumerate().skip(done) {
+        let input = match k.checked_sub(1).and_then(|j| ops.get(j)) {
+            Some((_, s)) => s,
+            None => source,
+        };
         df = match op {
             StreamOp::Filter(_) | StreamOp::FilterKeep(..) => {
                 let (kept, mask) = filter_input(op, schema, &df, params)?;
                 filter_frame(&kept, &mask)?
             }
             StreamOp::Select(exprs) => {
+                let typed = typed_as(&df, input);
                 let cols = exprs
                     .iter()
                     .zip(schema.fields())
                     .map(|(e, f)| {
-                        evaluate(e, &df, params)?.into_array_of(f.data_type(), df.height())
+                        let v = if typed {
+                            evaluate_as(e, &df, params, f.data_type())?
+                        } else {
+                            evaluate(e, &df, params)?
+                        };
+                        v.into_array_of(f.data_type(), df.height())
                     })
                     .collect::<Result<Vec<_>>>()?;
                 if cols.is_empty() {
@@ -229,8 +263,14 @@ pub(crate) fn apply(
             StreamOp::WithColumns(exprs) => {
                 let mut cols = df.columns().to_vec();
                 let at = output_positions(schema, exprs)?;
+                let typed = typed_as(&df, input);
                 for (e, i) in exprs.iter().zip(at) {
-                    let a = evaluate_array(e, &df, false, params)?;
+                    let a = match schema.fields().get(i) {
+                        Some(f) if typed => {
+                            evaluate_as(e, &df, params, f.data_type())?.into_array(df.height())?
+                        }
+                        _ => evaluate_array(e, &df, false, params)?,
+                    };
                     if i < cols.len() {
                         cols[i] = a;
                     } else {
@@ -278,5 +318,72 @@ pub(crate) fn filter_input(
             Ok((DataFrame::from_arrays(schema.clone(), cols)?, mask))
         }
         _ => Err(Error::Internal(format!("{op:?} is not a filter"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{col, lit};
+    use arrow::array::{ArrayRef, Float32Array, Float64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    fn schema(names: &[&str]) -> SchemaRef {
+        Arc::new(Schema::new(
+            names
+                .iter()
+                .map(|n| Field::new(*n, DataType::Float64, true))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// Outputs in place, appended, or anywhere else are found, whatever the guesses say.
+    #[test]
+    fn output_positions_in_place_appended_and_moved() {
+        let out = schema(&["a", "b", "c", "d"]);
+        let exprs = [
+            col("b") * lit(2.0),
+            (col("a") + lit(1.0)).alias("d"),
+            col("c"),
+        ];
+        assert_eq!(output_positions(&out, &exprs).unwrap(), vec![1, 3, 2]);
+        let wide: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let names: Vec<&str> = wide.iter().map(String::as_str).collect();
+        let out = schema(&names);
+        let mut exprs: Vec<Expr> = names.iter().rev().map(|n| col(*n)).collect();
+        exprs.swap(0, 5);
+        let want: Vec<usize> = exprs
+            .iter()
+            .map(|e| out.index_of(&e.output_name()).unwrap())
+            .collect();
+        assert_eq!(output_positions(&out, &exprs).unwrap(), want);
+        assert!(output_positions(&out, &[col("nope")]).is_err());
+    }
+
+    /// A piece whose column types differ from the plan's is evaluated with its own types
+    /// (never with the output schema's), and one that agrees takes the output schema's.
+    #[test]
+    fn expressions_are_typed_from_the_plan_only_when_the_piece_agrees() {
+        let plan_input = schema(&["x"]);
+        let out = schema(&["x"]);
+        let ops = vec![(StreamOp::WithColumns(vec![col("x") * lit(2.0)]), out)];
+        let params = Params::default();
+        let f64_piece = DataFrame::from_arrays(
+            plan_input.clone(),
+            vec![Arc::new(Float64Array::from(vec![1.5, 2.0])) as ArrayRef],
+        )
+        .unwrap();
+        assert!(typed_as(&f64_piece, &plan_input));
+        let got = apply(&plan_input, &ops, f64_piece, &params, &[]).unwrap();
+        assert_eq!(got.column_f64("x").unwrap(), vec![Some(3.0), Some(4.0)]);
+        let f32_schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float32, true)]));
+        let f32_piece = DataFrame::from_arrays(
+            f32_schema,
+            vec![Arc::new(Float32Array::from(vec![1.5f32, 2.0])) as ArrayRef],
+        )
+        .unwrap();
+        assert!(!typed_as(&f32_piece, &plan_input));
+        let got = apply(&plan_input, &ops, f32_piece, &params, &[]).unwrap();
+        assert_eq!(got.column_f64("x").unwrap(), vec![Some(3.0), Some(4.0)]);
     }
 }
