@@ -251,7 +251,9 @@ impl ScanSource {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
             FileFormat::Parquet => {
                 let memory = memory.cloned();
-                parquet::open_coded(&self.path, &schema, &columns, predicate, limit, coded, memory)
+                parquet::open_coded(
+                    &self.path, &schema, &columns, predicate, limit, coded, memory,
+                )
             }
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;

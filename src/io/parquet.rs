@@ -353,17 +353,19 @@ impl ParquetMorsels {
         if let Some(fast) =
             super::parquet_pages::plan(&self.meta, rg, &self.roots, &self.schema, &self.order)
         {
-            return fast.in_scan(self.row_groups.len(), self.memory.clone()).read(
-                &file.file,
-                file.len,
-                &self.path,
-                rows,
-                batch,
-                &mut |arrays| {
-                    let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(self.conform(cols.collect())?)
-                },
-            );
+            return fast
+                .in_scan(self.row_groups.len(), self.memory.clone())
+                .read(
+                    &file.file,
+                    file.len,
+                    &self.path,
+                    rows,
+                    batch,
+                    &mut |arrays| {
+                        let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
+                        f(self.conform(cols.collect())?)
+                    },
+                );
         }
         // Columns side by side when the pool has threads to spare (`parquet_columns`); one
         // reader for all columns otherwise, as it reads fastest on one thread.

@@ -285,12 +285,17 @@ impl FastRowGroup {
         let width: usize = self.columns.iter().map(|(_, ty)| value_width(ty)).sum();
         let whole_bytes = rows.saturating_mul(width + self.columns.len().div_ceil(8));
         let (whole, _held) = match self.decodes_whole(rows, batch) {
-            true => self.reserve(whole_bytes).map_or((false, None), |r| (true, r)),
+            true => self
+                .reserve(whole_bytes)
+                .map_or((false, None), |r| (true, r)),
             false => (false, None),
         };
         if !whole && ranges::worth_splitting(self.columns.len(), self.scan_row_groups) {
             let chunks = row_group.map(|g| g.columns()).unwrap_or_default();
-            let chunks = self.columns.iter().filter_map(|(leaf, _)| chunks.get(*leaf));
+            let chunks = self
+                .columns
+                .iter()
+                .filter_map(|(leaf, _)| chunks.get(*leaf));
             let shape = (rows, batch, self.range_bytes);
             let split = ranges::Split::plan(file, file_len, chunks, &mut readers, shape, &fail)?;
             // Ranges decoded ahead wait for the consumer: reserved, else piece by piece.
@@ -558,7 +563,9 @@ impl<'a, T: Native + Send + Sync> Piece<'a> for Column<'a, T> {
         }
         let (h, body) = self.pages.header()?;
         let (size, full) = (h.ints.count(3)?, h.ints.count(2)?);
-        let stop = body.checked_add(size as u64).filter(|&s| s <= self.pages.end);
+        let stop = body
+            .checked_add(size as u64)
+            .filter(|&s| s <= self.pages.end);
         match (h.ints.int(1)?, &h.sub) {
             (2, Some((7, d))) => {
                 self.pages.next = stop.ok_or("page runs past the end of its column chunk")?;

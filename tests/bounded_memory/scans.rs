@@ -10,8 +10,12 @@ use fusedframe::memory::MemoryPool;
 /// peak.
 fn run(lf: LazyFrame, limit: Option<usize>, threads: usize) -> (DataFrame, usize) {
     let pool = limit.map_or_else(MemoryPool::unbounded, MemoryPool::new);
-    let options = ExecOptions::new().memory_pool(pool.clone()).threads(threads);
-    let df = lf.collect_with(&options).expect("fits, piece by piece if need be");
+    let options = ExecOptions::new()
+        .memory_pool(pool.clone())
+        .threads(threads);
+    let df = lf
+        .collect_with(&options)
+        .expect("fits, piece by piece if need be");
     (df, pool.peak())
 }
 
@@ -29,7 +33,10 @@ fn page_ranges_decoded_ahead_are_reserved_or_not_decoded_ahead() {
     // Two threads, one column: ranges decoded ahead, a few MiB reserved.
     let (two, peak) = run(sum(), None, 2);
     assert_eq!(two, one);
-    assert!(peak >= 3 << 20, "the ranges decoded ahead went unseen: peak {peak} B");
+    assert!(
+        peak >= 3 << 20,
+        "the ranges decoded ahead went unseen: peak {peak} B"
+    );
     // Without room for them, piece by piece: the same sum, within the budget.
     let (tight, peak) = run(sum(), Some(1 << 20), 2);
     assert_eq!(tight, one);
@@ -58,7 +65,10 @@ fn a_wide_short_row_group_decoded_whole_is_reserved_or_read_piece_by_piece() {
         .expect("sink");
     let sums = || scan_parquet(&path).select([all_numeric().sum()]);
     let (all, peak) = run(sums(), None, 2);
-    assert!(peak >= columns * 1_000 * 4, "the whole row group went unseen: peak {peak} B");
+    assert!(
+        peak >= columns * 1_000 * 4,
+        "the whole row group went unseen: peak {peak} B"
+    );
     let (tight, peak) = run(sums(), Some(4 << 20), 2);
     assert_eq!(tight, all);
     assert!(peak <= 4 << 20, "peak {peak} B");

@@ -92,7 +92,8 @@ impl Split {
         for (column, (chunk, (name, reader, ty))) in chunks.zip(readers.iter_mut()).enumerate() {
             let first = reader.load_dictionary().map_err(|m| fail(name, &m))?;
             let pages = page_starts(file, file_len, chunk, first);
-            let cuts = pages.map_or_else(Vec::new, |p| cut(&p, rows, range_bytes / value_width(ty)));
+            let cuts =
+                pages.map_or_else(Vec::new, |p| cut(&p, rows, range_bytes / value_width(ty)));
             split |= cuts.len() > 1;
             // A column without page locations (or with one range) is one range from the
             // first page after its dictionary.
@@ -279,7 +280,10 @@ fn offset_index(file: &File, chunk: &ColumnChunkMetaData, first: u64) -> Option<
     let (_, end) = chunk.byte_range();
     let mut out: Vec<(u64, usize)> = Vec::with_capacity(index.page_locations().len());
     for (k, p) in index.page_locations().iter().enumerate() {
-        let (at, row) = (u64::try_from(p.offset).ok()?, usize::try_from(p.first_row_index).ok()?);
+        let (at, row) = (
+            u64::try_from(p.offset).ok()?,
+            usize::try_from(p.first_row_index).ok()?,
+        );
         let at = if k == 0 { first } else { at };
         let sound = match out.last() {
             None => row == 0,
@@ -442,7 +446,10 @@ impl Slots {
                 if let Some(r) = slot.take() {
                     return r;
                 }
-                done = self.ready.wait(done).unwrap_or_else(PoisonError::into_inner);
+                done = self
+                    .ready
+                    .wait(done)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         }
     }

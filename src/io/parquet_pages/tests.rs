@@ -535,18 +535,28 @@ fn page_locations_that_disagree_with_the_pages_are_an_error() {
     bytes[at..at + to.len()].copy_from_slice(&to);
     std::fs::write(&path, &bytes).unwrap();
     let shifted = read_metadata(&path).unwrap();
-    let range = shifted.metadata().row_group(0).column(0).offset_index_range();
+    let range = shifted
+        .metadata()
+        .row_group(0)
+        .column(0)
+        .offset_index_range();
     let index = &bytes[range.unwrap().start as usize..];
     let locations = decode_offset_index(index).unwrap();
     assert_eq!(locations.page_locations()[1].first_row_index, row + 1);
     // One thread reads the pages alone; more split them where the index says, and the
     // range that ends a row late is caught.
     let want = arrow_pieces(&path, 0, n, 1000);
-    assert_eq!(ranged_pieces(&path, &[0], (n, 1000), 1, 64).unwrap().0, want);
+    assert_eq!(
+        ranged_pieces(&path, &[0], (n, 1000), 1, 64).unwrap().0,
+        want
+    );
     let Err(Error::File { message, .. }) = ranged_pieces(&path, &[0], (n, 1000), 2, 64) else {
         panic!("no error")
     };
-    assert!(message.contains("column \"c0\"") && message.contains("page locations"), "{message}");
+    assert!(
+        message.contains("column \"c0\"") && message.contains("page locations"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -566,7 +576,11 @@ fn a_sum_over_one_row_group_is_the_same_on_any_pool() {
     let (_dir, path) = write(&data, Props::builder().set_max_row_group_row_count(None));
     let run = |threads| {
         scan_parquet(&path)
-            .select([col("c0").sum(), col("c1").sum(), col("c0").count().alias("n")])
+            .select([
+                col("c0").sum(),
+                col("c1").sum(),
+                col("c0").count().alias("n"),
+            ])
             .collect_with(&ExecOptions::new().threads(threads))
             .unwrap()
     };
