@@ -490,6 +490,8 @@ mod fits;
 mod joins;
 #[path = "bounded_memory/ordering.rs"]
 mod ordering;
+#[path = "bounded_memory/scans.rs"]
+mod scans;
 #[path = "bounded_memory/sorting.rs"]
 mod sorting;
 #[path = "bounded_memory/wide.rs"]

@@ -223,6 +223,7 @@ fn open(source: &Source, ctx: &mut Context) -> Result<Opened> {
             predicate.as_ref(),
             *limit,
             coded,
+            Some(&ctx.memory),
         )?)),
         Source::Frame(df) => Opened::Frame(df.clone()),
         Source::Node(node) => open_node(node, ctx)?,

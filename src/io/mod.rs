@@ -214,20 +214,22 @@ impl ScanSource {
         predicate: Option<&Expr>,
         limit: Option<usize>,
     ) -> Result<Box<dyn MorselSource>> {
-        self.open_coded(projection, predicate, limit, &[])
+        self.open_coded(projection, predicate, limit, &[], None)
     }
 
     /// Open for reading the given columns (all when `None`). `predicate` may be used to skip
     /// whole morsels (Parquet row-group statistics); rows are still filtered by the executor.
     /// `limit`: only the first `limit` rows passing the predicate are needed, so a reader may
     /// stop early. The string columns named in `coded` are read as dictionary codes
-    /// (`parquet::coded_strings`; Parquet only, where the plan groups by them).
+    /// (`parquet::coded_strings`; Parquet only, where the plan groups by them). The Parquet
+    /// reader reserves what it decodes ahead from `memory`.
     pub(crate) fn open_coded(
         &self,
         projection: Option<&[String]>,
         predicate: Option<&Expr>,
         limit: Option<usize>,
         coded: &[String],
+        memory: Option<&std::sync::Arc<crate::memory::MemoryPool>>,
     ) -> Result<Box<dyn MorselSource>> {
         let schema = self.schema()?;
         let columns: Vec<String> = match projection {
@@ -248,7 +250,10 @@ impl ScanSource {
         let inner = guard::catch(self.format_label(), &self.path, || match &self.format {
             FileFormat::Csv(o) => csv::open(&self.path, o, &schema, &columns),
             FileFormat::Parquet => {
-                parquet::open_coded(&self.path, &schema, &columns, predicate, limit, coded)
+                let memory = memory.cloned();
+                parquet::open_coded(
+                    &self.path, &schema, &columns, predicate, limit, coded, memory,
+                )
             }
             FileFormat::Ipc => ipc::open(&self.path, &schema, &columns),
         })?;

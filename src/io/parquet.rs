@@ -1,9 +1,10 @@
 //! Parquet reader and writer. A morsel is a row group; only projected columns are decoded,
 //! and row groups are decoded in parallel by the executor, the columns of each side by side
-//! when the pool has threads to spare (`parquet_columns`). Row groups whose statistics prove
-//! the scan predicate false are skipped (`parquet_prune`), and a scan limit stops decoding
-//! once enough rows are read. Flat numeric columns are decoded by `parquet_pages` rather than
-//! parquet's arrow reader.
+//! when the pool has threads to spare (`parquet_columns`), and the pages of a flat numeric
+//! column in ranges when there are more threads than columns and row groups
+//! (`parquet_pages::ranges`). Row groups whose statistics prove the scan predicate false are
+//! skipped (`parquet_prune`), and a scan limit stops decoding once enough rows are read. Flat
+//! numeric columns are decoded by `parquet_pages` rather than parquet's arrow reader.
 //!
 //! Files from other writers: every codec pyarrow reads (snappy, gzip, brotli, lz4, lz4_raw,
 //! zstd) reads here and [`ParquetWriteOptions`] writes each. Nested columns (lists, structs,
@@ -38,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::expr::lookup::NameIndex;
 use crate::expr::Expr;
 use crate::frame::DataFrame;
+use crate::memory::MemoryPool;
 
 fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::File {
@@ -198,6 +200,8 @@ struct ParquetMorsels {
     /// The row groups to read, each with how many of its leading rows are needed (all of
     /// them unless a limit cuts the last one short).
     row_groups: Vec<(usize, usize)>,
+    /// The run's budget, for what the decoder holds beyond a piece per column.
+    memory: Option<Arc<MemoryPool>>,
 }
 
 /// [`open_coded`] with every column read as `schema` says.
@@ -209,14 +213,15 @@ pub(crate) fn open(
     predicate: Option<&Expr>,
     limit: Option<usize>,
 ) -> Result<Box<dyn MorselSource>> {
-    open_coded(path, schema, columns, predicate, limit, &[])
+    open_coded(path, schema, columns, predicate, limit, &[], None)
 }
 
 /// Open `path` for the given columns, skipping row groups where `predicate` is provably
 /// false, and (when `limit` is set) reading only the leading rows that cover it. With a
 /// predicate the limit counts passing rows, unknown before decoding, so it trims nothing here;
 /// the executor then pulls row groups lazily. The string columns named in `coded` are read as
-/// [`coded_strings`] (dictionary codes), whatever `schema` says.
+/// [`coded_strings`] (dictionary codes), whatever `schema` says. What the decoder holds
+/// beyond a piece per column is reserved from `memory` first (see `parquet_pages`).
 pub(crate) fn open_coded(
     path: &Path,
     schema: &SchemaRef,
@@ -224,6 +229,7 @@ pub(crate) fn open_coded(
     predicate: Option<&Expr>,
     limit: Option<usize>,
     coded: &[String],
+    memory: Option<Arc<MemoryPool>>,
 ) -> Result<Box<dyn MorselSource>> {
     let meta = read_metadata(path)?;
     let file_schema = meta.schema().clone();
@@ -288,6 +294,7 @@ pub(crate) fn open_coded(
         roots: indices,
         order,
         row_groups,
+        memory,
     }))
 }
 
@@ -346,17 +353,19 @@ impl ParquetMorsels {
         if let Some(fast) =
             super::parquet_pages::plan(&self.meta, rg, &self.roots, &self.schema, &self.order)
         {
-            return fast.read(
-                &file.file,
-                file.len,
-                &self.path,
-                rows,
-                batch,
-                &mut |arrays| {
-                    let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
-                    f(self.conform(cols.collect())?)
-                },
-            );
+            return fast
+                .in_scan(self.row_groups.len(), self.memory.clone())
+                .read(
+                    &file.file,
+                    file.len,
+                    &self.path,
+                    rows,
+                    batch,
+                    &mut |arrays| {
+                        let cols = self.order.iter().filter_map(|&j| arrays.get(j).cloned());
+                        f(self.conform(cols.collect())?)
+                    },
+                );
         }
         // Columns side by side when the pool has threads to spare (`parquet_columns`); one
         // reader for all columns otherwise, as it reads fastest on one thread.

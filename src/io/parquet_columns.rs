@@ -9,10 +9,11 @@
 //! decoder's short row group of a wide table, decoded whole and handed on in slices because
 //! that holds less than every column's page state between pieces would
 //! (`parquet_pages::FastRowGroup`); the choice depends on the file alone.
-//! Pages of one column are not split between threads: a column's decoder is sequential (its
-//! dictionary, its position in the current page), and cutting it at page boundaries needs the
-//! offset index, which most files' readers here do not load; a scan of one column of a
-//! one-row-group file therefore still decodes on one core.
+//! The flat-column decoder goes further when the pool has more threads than the scan has
+//! columns and row groups: it decodes each column's pages in ranges side by side
+//! (`parquet_pages::ranges`), so a scan of one numeric column of a one-row-group file uses
+//! every core. Columns read through parquet's arrow reader (strings, nested, other codecs)
+//! are not split below the column: its decoders start at a chunk's first page only.
 //!
 //! Work fans out only from a worker of a pool with more than one thread: called from any
 //! other thread, rayon would start its global pool, and a library must not start threads of

@@ -9,8 +9,10 @@
 //! it (so it stays in cache). A short row group of a wide table is decoded at once instead
 //! and handed on in slices (`FastRowGroup::decodes_whole`): piece by piece, each of its
 //! thousands of columns would keep a dictionary and a page between pieces, more than the
-//! decoded rows take. Anything else (other codecs or encodings, nested columns, other
-//! logical or unsigned types, values the arrow reader would convert) keeps the arrow reader.
+//! decoded rows take. A tall row group read by more threads than the scan has columns is
+//! decoded in page ranges side by side (`ranges`), with the same pieces. Anything else (other
+//! codecs or encodings, nested columns, other logical or unsigned types, values the arrow
+//! reader would convert) keeps the arrow reader.
 //!
 //! The measurement behind it (`benches/RESULTS.md`, quiet 2-core machine, 10M-row seed file,
 //! snappy, 1M-row row groups): memset was 8-10% of the arrow reader's profile and is under
@@ -32,9 +34,11 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::schema::types::ColumnDescriptor;
 
 use crate::error::{Error, Result};
+use crate::memory::{MemoryPool, Reservation};
 
 mod chunk;
-use chunk::{Hybrid, PageError, Pages};
+mod ranges;
+use chunk::{Hybrid, Ints, PageError, Pages};
 
 /// The decodable column types; each is its Arrow type's native value, stored little-endian.
 trait Native: dt::ArrowNativeType + Default {
@@ -104,7 +108,18 @@ pub(super) struct FastRowGroup {
     /// What decoding piece by piece holds between pieces, estimated from the footer: a page
     /// per column (the whole chunk when it is one page), see [`page_state`].
     state_bytes: usize,
+    /// Row groups the scan reads: with fewer than the pool has threads, a column's pages may
+    /// be decoded in ranges side by side (`ranges`).
+    scan_row_groups: usize,
+    /// Decoded bytes a page range aims at ([`ranges::RANGE_BYTES`]; tests make it small).
+    range_bytes: usize,
+    /// The run's budget: what the decoder holds beyond a piece per column (a row group
+    /// decoded whole, page ranges decoded ahead) is reserved from it first.
+    memory: Option<Arc<MemoryPool>>,
 }
+
+/// The name a scan's reservations carry in the budget (and in its errors).
+pub(super) const SCAN: &str = "SCAN";
 
 /// Bytes a page holds at most, as writers cut them: parquet-rs, pyarrow and Spark end a data
 /// page at 1 MiB, parquet-rs also at 20,000 rows.
@@ -191,6 +206,9 @@ pub(super) fn plan(
         rg,
         columns,
         state_bytes,
+        scan_row_groups: 1,
+        range_bytes: ranges::RANGE_BYTES,
+        memory: None,
     })
 }
 
@@ -205,6 +223,25 @@ impl FastRowGroup {
     fn decodes_whole(&self, rows: usize, batch: usize) -> bool {
         let width: usize = self.columns.iter().map(|(_, ty)| value_width(ty)).sum();
         rows > batch && rows.saturating_mul(width) <= self.state_bytes
+    }
+
+    /// The same row group, read by a scan of `n` row groups (see [`ranges`]) within the
+    /// budget `memory`.
+    pub(super) fn in_scan(mut self, n: usize, memory: Option<Arc<MemoryPool>>) -> Self {
+        self.scan_row_groups = n;
+        self.memory = memory;
+        self
+    }
+
+    /// A reservation of `bytes` from the budget, or `None` when they do not fit (the caller
+    /// then decodes piece by piece, which holds a piece per column); an empty one without a
+    /// budget.
+    fn reserve(&self, bytes: usize) -> Option<Option<Reservation>> {
+        let Some(pool) = &self.memory else {
+            return Some(None);
+        };
+        let r = pool.reserve(SCAN);
+        r.try_grow(bytes).ok().map(|()| Some(r))
     }
 
     /// Decode the leading `rows` rows in pieces of `batch` rows (the last may be shorter),
@@ -232,7 +269,7 @@ impl FastRowGroup {
             let name = chunk.column_path().string();
             let pages = Pages::new(file, file_len, chunk).map_err(|m| fail(&name, &m))?;
             let max_def = chunk.column_descr().max_def_level();
-            let column: Box<dyn Piece + Send + '_> = match ty {
+            let column: Box<dyn Piece<'_> + '_> = match ty {
                 DataType::Float64 => Box::new(Column::<f64>::new(pages, max_def)),
                 DataType::Float32 => Box::new(Column::<f32>::new(pages, max_def)),
                 DataType::Int64 | DataType::Timestamp(..) => {
@@ -243,24 +280,39 @@ impl FastRowGroup {
             readers.push((name, column, ty));
         }
         let batch = batch.max(1);
-        let step = if self.decodes_whole(rows, batch) {
-            rows
-        } else {
-            batch
+        // A row group decoded whole is held whole (values and validity) until its last
+        // slice is handed on: without room in the budget, piece by piece instead.
+        let width: usize = self.columns.iter().map(|(_, ty)| value_width(ty)).sum();
+        let whole_bytes = rows.saturating_mul(width + self.columns.len().div_ceil(8));
+        let (whole, _held) = match self.decodes_whole(rows, batch) {
+            true => self
+                .reserve(whole_bytes)
+                .map_or((false, None), |r| (true, r)),
+            false => (false, None),
         };
+        if !whole && ranges::worth_splitting(self.columns.len(), self.scan_row_groups) {
+            let chunks = row_group.map(|g| g.columns()).unwrap_or_default();
+            let chunks = self
+                .columns
+                .iter()
+                .filter_map(|(leaf, _)| chunks.get(*leaf));
+            let shape = (rows, batch, self.range_bytes);
+            let split = ranges::Split::plan(file, file_len, chunks, &mut readers, shape, &fail)?;
+            // Ranges decoded ahead wait for the consumer: reserved, else piece by piece.
+            if let Some(split) = split {
+                if let Some(_held) = self.reserve(split.held_bytes()) {
+                    return split.read(&readers, &fail, f);
+                }
+            }
+        }
+        let step = if whole { rows } else { batch };
         let mut done = 0;
         while done < rows {
             let n = step.min(rows - done);
             // The piece's columns, side by side on the run's pool (`parquet_columns`).
             let arrays = super::parquet_columns::each_column(&mut readers, |(name, r, ty)| {
                 let a = r.piece(n).map_err(|m| fail(name, &m))?;
-                if a.data_type() == *ty {
-                    return Ok(a);
-                }
-                // Dates and timestamps: the same integers, under their Arrow type (the
-                // buffers are shared, so the piece's buffer can still be taken back).
-                let data = a.into_data().into_builder().data_type(ty.clone()).build();
-                Ok(make_array(data.map_err(|e| fail(name, &e))?))
+                as_type(a, ty).map_err(|e| fail(name, &e))
             })?;
             done += n;
             if done == rows {
@@ -284,6 +336,19 @@ impl FastRowGroup {
     }
 }
 
+/// A decoded column under its Arrow type: dates and timestamps are the same integers (the
+/// buffers are shared, so the piece's buffer can still be taken back).
+fn as_type(a: ArrayRef, ty: &DataType) -> std::result::Result<ArrayRef, arrow::error::ArrowError> {
+    if a.data_type() == ty {
+        return Ok(a);
+    }
+    let data = a.into_data().into_builder().data_type(ty.clone()).build()?;
+    Ok(make_array(data))
+}
+
+/// A column's name, its decoder and its Arrow type.
+type Reader<'a> = (String, Box<dyn Piece<'a> + 'a>, &'a DataType);
+
 /// Rows `start..start + len` of a decoded column, as a piece decoded on its own would be: a
 /// validity bitmap only if one of them is null.
 fn slice_piece(
@@ -301,9 +366,18 @@ fn slice_piece(
 }
 
 /// A column decoder of any of the value types.
-trait Piece {
+trait Piece<'a>: Send + Sync {
     /// The next `n` rows; a validity bitmap only if one of them is null.
     fn piece(&mut self, n: usize) -> Result<ArrayRef, PageError>;
+    /// Read the chunk's dictionary page, if it starts with one; returns the offset of the
+    /// first page after it.
+    fn load_dictionary(&mut self) -> Result<u64, PageError>;
+    /// A decoder of the same chunk from the page header at `at`, taken to start at row
+    /// `row`, with this decoder's dictionary (a dictionary page met there is an error: only
+    /// the chunk's first page may be one).
+    fn fork(&self, at: u64, row: usize) -> Box<dyn Piece<'a> + 'a>;
+    /// Whether the decoder has used up its page and the next one starts at `at`.
+    fn ends_before(&self, at: u64) -> bool;
 }
 
 const PLAIN: i32 = 0;
@@ -316,7 +390,10 @@ const RLE_DICTIONARY: i32 = 8;
 struct Column<'a, T: Native> {
     pages: Pages<'a>,
     max_def: i16,
-    dict: Option<Vec<T>>,
+    /// Shared with the decoders of the chunk's other page ranges.
+    dict: Option<Arc<Vec<T>>>,
+    /// Started inside the chunk (`Piece::fork`), so a dictionary page is out of place.
+    forked: bool,
     /// Levels (= rows, the column being flat) left in the current page.
     left: usize,
     rows: usize,
@@ -338,6 +415,7 @@ impl<'a, T: Native> Column<'a, T> {
             pages,
             max_def,
             dict: None,
+            forked: false,
             left: 0,
             rows: 0,
             def: None,
@@ -360,23 +438,10 @@ impl<'a, T: Native> Column<'a, T> {
             self.pages.next = stop.ok_or("page runs past the end of its column chunk")?;
             let snappy = self.pages.snappy;
             match (h.ints.int(1)?, &h.sub) {
-                (2, Some((7, d))) => {
-                    let code = d.int(2)?;
-                    if !matches!(code, PLAIN | PLAIN_DICTIONARY) {
-                        let what = "dictionary page encoding";
-                        return Err(PageError::Encoding { what, code });
-                    }
-                    self.pages.load(body, size, full, 0, snappy)?;
-                    let need = d
-                        .count(1)?
-                        .checked_mul(T::SIZE)
-                        .ok_or("dictionary too large")?;
-                    let bytes = self.pages.page().get(..need);
-                    let mut dict = self.dict.take().unwrap_or_default();
-                    dict.clear();
-                    T::extend_le(&mut dict, bytes.ok_or("dictionary page too short")?);
-                    self.dict = Some(dict);
+                (2, Some((7, _))) if self.forked => {
+                    return Err("a dictionary page after the chunk's first page".into())
                 }
+                (2, Some((7, d))) => self.dictionary_page(d, body, size, full)?,
                 (0, Some((5, d))) => {
                     self.pages.load(body, size, full, 0, snappy)?;
                     return self.start_values(d.count(1)?, d.int(2)?, Some(d.int(3)?), 0);
@@ -394,6 +459,35 @@ impl<'a, T: Native> Column<'a, T> {
                 (kind, _) => return Err(PageError::PageType { kind }),
             }
         }
+    }
+
+    /// Load the dictionary page whose header is `d`, its body `size` bytes at `body`
+    /// (`full` decompressed).
+    fn dictionary_page(
+        &mut self,
+        d: &Ints,
+        body: u64,
+        size: usize,
+        full: usize,
+    ) -> Result<(), PageError> {
+        let code = d.int(2)?;
+        if !matches!(code, PLAIN | PLAIN_DICTIONARY) {
+            let what = "dictionary page encoding";
+            return Err(PageError::Encoding { what, code });
+        }
+        self.pages.load(body, size, full, 0, self.pages.snappy)?;
+        let need = d
+            .count(1)?
+            .checked_mul(T::SIZE)
+            .ok_or("dictionary too large")?;
+        let bytes = self.pages.page().get(..need);
+        // The old dictionary's allocation is reused unless a forked decoder shares it.
+        let old = self.dict.take().and_then(|d| Arc::try_unwrap(d).ok());
+        let mut dict = old.unwrap_or_default();
+        dict.clear();
+        T::extend_le(&mut dict, bytes.ok_or("dictionary page too short")?);
+        self.dict = Some(Arc::new(dict));
+        Ok(())
     }
 
     /// Set up the loaded data page's level and value decoders: `count` levels, values in
@@ -461,7 +555,46 @@ impl<'a, T: Native> Column<'a, T> {
     }
 }
 
-impl<T: Native> Piece for Column<'_, T> {
+impl<'a, T: Native + Send + Sync> Piece<'a> for Column<'a, T> {
+    fn load_dictionary(&mut self) -> Result<u64, PageError> {
+        let at = self.pages.next;
+        if at >= self.pages.end {
+            return Ok(at);
+        }
+        let (h, body) = self.pages.header()?;
+        let (size, full) = (h.ints.count(3)?, h.ints.count(2)?);
+        let stop = body
+            .checked_add(size as u64)
+            .filter(|&s| s <= self.pages.end);
+        match (h.ints.int(1)?, &h.sub) {
+            (2, Some((7, d))) => {
+                self.pages.next = stop.ok_or("page runs past the end of its column chunk")?;
+                self.dictionary_page(d, body, size, full)?;
+                self.pages.release();
+            }
+            _ => self.pages.next = at,
+        }
+        Ok(self.pages.next)
+    }
+
+    fn fork(&self, at: u64, row: usize) -> Box<dyn Piece<'a> + 'a> {
+        Box::new(Column::<T> {
+            pages: self.pages.starting_at(at),
+            max_def: self.max_def,
+            dict: self.dict.clone(),
+            forked: true,
+            left: 0,
+            rows: row,
+            def: None,
+            values: Values::Plain(0),
+            spare: None,
+        })
+    }
+
+    fn ends_before(&self, at: u64) -> bool {
+        self.left == 0 && self.pages.next == at
+    }
+
     fn piece(&mut self, n: usize) -> Result<ArrayRef, PageError> {
         let spare = self.spare.take().map(|b| b.into_inner().into_vec::<T>());
         let mut out: Vec<T> = match spare {
@@ -492,7 +625,8 @@ impl<T: Native> Piece for Column<'_, T> {
                         *pos += k * T::SIZE;
                     }
                     Values::Dict(h) => {
-                        h.gather(page, k, self.dict.as_deref().unwrap_or(&[]), &mut out)?
+                        let dict = self.dict.as_deref().map_or(&[][..], Vec::as_slice);
+                        h.gather(page, k, dict, &mut out)?
                     }
                 }
                 if let Some(b) = &mut nulls {

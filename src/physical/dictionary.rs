@@ -138,8 +138,8 @@ mod tests {
         let meta = read_metadata(&path).unwrap();
         assert!(!dictionary_encoded(meta.metadata(), "w", &[0, 1, 2]));
         let columns = vec!["w".to_string()];
-        let plain = open_coded(&path, &schema, &columns, None, None, &[]).unwrap();
-        let coded = open_coded(&path, &schema, &columns, None, None, &columns).unwrap();
+        let plain = open_coded(&path, &schema, &columns, None, None, &[], None).unwrap();
+        let coded = open_coded(&path, &schema, &columns, None, None, &columns, None).unwrap();
         assert_eq!(coded.schema().field(0).data_type(), &coded_strings());
         assert_eq!(coded.num_morsels(), 3);
         for m in 0..3 {

@@ -121,6 +121,21 @@ impl<'a> Pages<'a> {
         })
     }
 
+    /// The same chunk's pages from the page header at `at` on, with buffers of their own.
+    pub(super) fn starting_at(&self, at: u64) -> Self {
+        Self {
+            file: self.file,
+            next: at,
+            end: self.end,
+            snappy: self.snappy,
+            raw: Vec::new(),
+            unpacked: Vec::new(),
+            in_unpacked: false,
+            len: 0,
+            snap: snap::raw::Decoder::new(),
+        }
+    }
+
     pub(super) fn page(&self) -> &[u8] {
         let buf = if self.in_unpacked {
             &self.unpacked

@@ -7,6 +7,7 @@ use arrow::array::{self as aa, Array, AsArray, RecordBatch};
 use arrow::datatypes::Field;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
+use parquet::file::page_index::index_reader::decode_offset_index;
 use parquet::file::properties::WriterVersion;
 use parquet::file::properties::{WriterProperties as Props, WriterPropertiesBuilder};
 use std::path::PathBuf;
@@ -408,4 +409,183 @@ fn a_wide_short_row_group_is_decoded_at_once() {
     let meta = read_metadata(&tall).unwrap();
     let fast = plan(&meta, 0, &[0, 1, 2, 3], meta.schema(), &[0, 1, 2, 3]).unwrap();
     assert!(!fast.decodes_whole(60_000, 8192));
+}
+
+/// This decoder's pieces of columns `cols` of row group 0 (its leading `rows` rows in pieces
+/// of `batch`), decoded on a pool of `threads` with page ranges of about `range_bytes`
+/// decoded, and whether the row group was decoded in page ranges (or else at once).
+fn ranged_pieces(
+    path: &Path,
+    cols: &[usize],
+    (rows, batch): (usize, usize),
+    threads: usize,
+    range_bytes: usize,
+) -> Result<(Vec<Piece>, bool)> {
+    let meta = read_metadata(path)?;
+    let fields = cols.iter().map(|&c| meta.schema().field(c).clone());
+    let out = Schema::new(fields.collect::<Vec<_>>());
+    let order: Vec<usize> = (0..cols.len()).collect();
+    let mut fast = plan(&meta, 0, cols, &out, &order).expect("eligible");
+    fast.range_bytes = range_bytes;
+    let len = std::fs::metadata(path).unwrap().len();
+    let file = File::open(path).unwrap();
+    crate::exec::pool::thread_pool(Some(threads))?.install(|| {
+        let before = ranges::SPLITS.with(|n| n.get());
+        let mut pieces = vec![];
+        fast.read(&file, len, path, rows, batch, &mut |a| {
+            pieces.push(snap(&a));
+            Ok(())
+        })?;
+        let split = ranges::SPLITS.with(|n| n.get()) > before;
+        // A short enough row group is decoded at once instead.
+        let whole = fast.decodes_whole(rows, batch);
+        assert!(!(split && whole));
+        Ok((pieces, split || whole))
+    })
+}
+
+#[test]
+fn page_ranges_of_one_row_group_match_the_arrow_reader_on_any_pool() {
+    let n = 30_000;
+    for codec in [Compression::SNAPPY, Compression::UNCOMPRESSED] {
+        for (nullable, v2, offset_index) in [
+            (true, false, true),
+            (true, false, false),
+            (false, true, true),
+            (true, true, false),
+        ] {
+            // One row group of pages of at most 300 rows; the dictionary page comes first,
+            // then dictionary-indexed pages, then PLAIN ones once the dictionary overflows.
+            let mut p = props(codec)
+                .set_max_row_group_row_count(None)
+                .set_offset_index_disabled(!offset_index);
+            if !offset_index {
+                p = p.set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
+            }
+            if v2 {
+                p = p
+                    .set_writer_version(WriterVersion::PARQUET_2_0)
+                    .set_encoding(Encoding::PLAIN);
+            }
+            let (_dir, path) = write(&data(n, nullable), p);
+            let meta = read_metadata(&path).unwrap();
+            assert_eq!(meta.metadata().num_row_groups(), 1);
+            let chunk = meta.metadata().row_group(0).column(0);
+            assert_eq!(chunk.offset_index_range().is_some(), offset_index);
+            let enc: Vec<_> = chunk.encodings().collect();
+            assert!(enc.contains(&Encoding::PLAIN) && enc.contains(&Encoding::RLE_DICTIONARY));
+            let ctx = format!("{codec:?}, nullable {nullable}, V2 {v2}, index {offset_index}");
+            for (rows, batch) in [(n, 1000), (n - 333, 4096), (n / 3, 77), (n, 25_000)] {
+                let arrow = arrow_pieces(&path, 0, rows, batch);
+                for cols in [&[0][..], &[3], &[1, 2]] {
+                    let want: Vec<Piece> = arrow
+                        .iter()
+                        .map(|p| cols.iter().map(|&c| p[c].clone()).collect())
+                        .collect();
+                    for threads in [1, 2, 3] {
+                        for range_bytes in [4096, 64 << 10] {
+                            let shape = (rows, batch);
+                            let (got, split) =
+                                ranged_pieces(&path, cols, shape, threads, range_bytes).unwrap();
+                            let ctx = format!(
+                                "{ctx}, {rows} rows by {batch}, columns {cols:?}, {threads} \
+                                 threads, ranges of {range_bytes} bytes"
+                            );
+                            assert_eq!(split, threads > cols.len() || rows * 8 < 1 << 17, "{ctx}");
+                            assert_eq!(got, want, "{ctx}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn page_locations_that_disagree_with_the_pages_are_an_error() {
+    let n = 6000;
+    let (_dir, path) = write(
+        &data(n, false).project(&[0]).unwrap(),
+        props(Compression::UNCOMPRESSED).set_max_row_group_row_count(None),
+    );
+    let meta = read_metadata(&path).unwrap();
+    let range = meta.metadata().row_group(0).column(0).offset_index_range();
+    let range = range.expect("an offset index");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let index = &bytes[range.start as usize..range.end as usize];
+    let locations = decode_offset_index(index).unwrap();
+    // The second page's first row, a Thrift i64 field (zigzag varint), one row later.
+    let row = locations.page_locations()[1].first_row_index;
+    let varint = |v: i64| {
+        let (mut z, mut out) = (((v << 1) ^ (v >> 63)) as u64, vec![0x16]);
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+        out
+    };
+    let (from, to) = (varint(row), varint(row + 1));
+    assert_eq!(from.len(), to.len());
+    let at: Vec<usize> = (0..index.len() - from.len())
+        .filter(|&i| index[i..].starts_with(&from))
+        .collect();
+    assert_eq!(at.len(), 1, "{row}");
+    let at = range.start as usize + at[0];
+    bytes[at..at + to.len()].copy_from_slice(&to);
+    std::fs::write(&path, &bytes).unwrap();
+    let shifted = read_metadata(&path).unwrap();
+    let range = shifted
+        .metadata()
+        .row_group(0)
+        .column(0)
+        .offset_index_range();
+    let index = &bytes[range.unwrap().start as usize..];
+    let locations = decode_offset_index(index).unwrap();
+    assert_eq!(locations.page_locations()[1].first_row_index, row + 1);
+    // One thread reads the pages alone; more split them where the index says, and the
+    // range that ends a row late is caught.
+    let want = arrow_pieces(&path, 0, n, 1000);
+    assert_eq!(
+        ranged_pieces(&path, &[0], (n, 1000), 1, 64).unwrap().0,
+        want
+    );
+    let Err(Error::File { message, .. }) = ranged_pieces(&path, &[0], (n, 1000), 2, 64) else {
+        panic!("no error")
+    };
+    assert!(
+        message.contains("column \"c0\"") && message.contains("page locations"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_sum_over_one_row_group_is_the_same_on_any_pool() {
+    use crate::expr::col;
+    use crate::plan::{scan_parquet, ExecOptions};
+    // Four ranges of the default size per column: 2^20 float64 rows, pages of 1 MiB.
+    let n = 1 << 20;
+    let data = batch(vec![
+        Arc::new(aa::Float64Array::from_iter((0..n).map(|i| {
+            (i % 13 != 5).then(|| (i as f64 * 0.37).sin() * 1e3 + (i % 1000) as f64 * 1e-7)
+        }))),
+        Arc::new(aa::Int64Array::from_iter_values(
+            (0..n).map(|i| (i as i64 * 7919) % 100_003),
+        )),
+    ]);
+    let (_dir, path) = write(&data, Props::builder().set_max_row_group_row_count(None));
+    let run = |threads| {
+        scan_parquet(&path)
+            .select([
+                col("c0").sum(),
+                col("c1").sum(),
+                col("c0").count().alias("n"),
+            ])
+            .collect_with(&ExecOptions::new().threads(threads))
+            .unwrap()
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
 }
