@@ -266,11 +266,11 @@ impl GroupsAccumulator for NUniqueWords {
             if e - r <= RUN_ASIDE && self.held(gi) == 0 {
                 // A short run of a group with no values yet: its distinct values, aside.
                 run.clear();
-                for k in r..e {
+                for (k, &v) in (r..e).zip(&w[r..e]) {
                     if is_null(k) {
                         self.insert_null(gi);
                     } else {
-                        run.push(w[k]);
+                        run.push(v);
                     }
                 }
                 if !run.is_empty() {
@@ -286,11 +286,11 @@ impl GroupsAccumulator for NUniqueWords {
                 }
             } else {
                 self.settle(gi);
-                for k in r..e {
+                for (k, &v) in (r..e).zip(&w[r..e]) {
                     if is_null(k) {
                         self.insert_null(gi);
                     } else {
-                        self.insert(g, w[k]);
+                        self.insert(g, v);
                     }
                 }
             }
@@ -447,10 +447,14 @@ mod tests {
     fn oracle(groups: &[u32], values: &[Option<f64>]) -> HashMap<u32, usize> {
         let mut sets: HashMap<u32, HashSet<Option<u64>>> = HashMap::new();
         for (g, v) in groups.iter().zip(values) {
-            let w = v.map(|x| match x {
-                x if x.is_nan() => u64::MAX,
-                x if x == 0.0 => 0,
-                x => x.to_bits(),
+            let w = v.map(|x| {
+                if x.is_nan() {
+                    u64::MAX
+                } else if x == 0.0 {
+                    0
+                } else {
+                    x.to_bits()
+                }
             });
             sets.entry(*g).or_default().insert(w);
         }
@@ -503,7 +507,10 @@ mod tests {
 
     fn check(acc: &mut NUniqueWords, order: &[u32], want: &HashMap<u32, usize>, what: &str) {
         let out = acc.evaluate(order.len()).unwrap();
-        let out = out.as_any().downcast_ref::<arrow::array::UInt64Array>().unwrap();
+        let out = out
+            .as_any()
+            .downcast_ref::<arrow::array::UInt64Array>()
+            .unwrap();
         assert_eq!(order.len(), want.len(), "{what}");
         for (k, g) in order.iter().enumerate() {
             assert_eq!(out.value(k) as usize, want[g], "{what}: group {g}");
@@ -518,7 +525,11 @@ mod tests {
         let n = 6000;
         let (groups, values) = rows(n);
         let want = oracle(&groups, &values);
-        for cuts in [vec![0, n], vec![0, 1000, 2500, n], vec![0, 17, 3001, 3002, n]] {
+        for cuts in [
+            vec![0, n],
+            vec![0, 1000, 2500, n],
+            vec![0, 17, 3001, 3002, n],
+        ] {
             for piece in [1, 29, 500] {
                 let mut parts: Vec<(NUniqueWords, Vec<u32>)> = cuts
                     .windows(2)
@@ -557,7 +568,10 @@ mod tests {
                     .update(&[a], Groups::Ids(&[g0, gn]), order.len() + 1)
                     .unwrap();
                 let out = first.evaluate(order.len() + 1).unwrap();
-                let out = out.as_any().downcast_ref::<arrow::array::UInt64Array>().unwrap();
+                let out = out
+                    .as_any()
+                    .downcast_ref::<arrow::array::UInt64Array>()
+                    .unwrap();
                 assert_eq!(out.value(0) as usize, want[&order[0]] + 1, "{what}");
                 assert_eq!(out.value(order.len()), 1, "{what}");
             }
