@@ -16,6 +16,7 @@ mod cse;
 mod predicate_pushdown;
 mod projection_inlining;
 mod projection_pushdown;
+mod semi_join_transfer;
 mod simplify;
 mod slice_pushdown;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use cse::CommonSubexpressions;
 pub use predicate_pushdown::PredicatePushdown;
 pub use projection_inlining::ProjectionInlining;
 pub use projection_pushdown::ProjectionPushdown;
+pub use semi_join_transfer::SemiJoinTransfer;
 pub use simplify::Simplify;
 pub use slice_pushdown::SlicePushdown;
 
@@ -84,16 +86,19 @@ pub trait OptimizerRule: Send + Sync {
 ///    `filter(lit(true))` is gone before anything tries to push it).
 /// 2. `predicate_pushdown` next: filters move towards the scans (and into them) while the
 ///    plan still has its original shape, before slices are pinned to scans.
-/// 3. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
+/// 3. `semi_join_transfer` once filters sit in the scans, so that it sees which tables are
+///    filtered (a semi join against a filtered scan restricts a group-by on the other side
+///    of a join before it groups).
+/// 4. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
 ///    settled, a slice moves down through row-preserving nodes only.
-/// 4. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
+/// 5. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
 ///    which the node is elementwise and its repeated subexpressions are visible to CSE.
-/// 5. `cse` then computes repeated subexpressions once, as temporary columns.
-/// 6. `projection_pushdown` after every rule that adds or removes expressions, so scans read
+/// 6. `cse` then computes repeated subexpressions once, as temporary columns.
+/// 7. `projection_pushdown` after every rule that adds or removes expressions, so scans read
 ///    exactly the columns the final expressions use (including the temporaries and the
 ///    inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
 ///    reads into `select`s, which is the shape the next rule looks for.
-/// 7. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
+/// 8. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
 ///    them and into the `select` above, so its columns are never materialized.
 ///
 /// There is no fusion rule: lowering (`crate::physical`) turns every chain of elementwise
@@ -102,6 +107,7 @@ pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
     vec![
         Box::new(Simplify),
         Box::new(PredicatePushdown),
+        Box::new(SemiJoinTransfer),
         Box::new(SlicePushdown),
         Box::new(AggregateHoisting),
         Box::new(CommonSubexpressions),
@@ -301,6 +307,8 @@ mod tests {
 
             pass 1 / predicate_pushdown: unchanged
 
+            pass 1 / semi_join_transfer: unchanged
+
             pass 1 / slice_pushdown: unchanged
 
             pass 1 / aggregate_hoisting: unchanged
@@ -317,6 +325,8 @@ mod tests {
             pass 2 / simplify: unchanged
 
             pass 2 / predicate_pushdown: unchanged
+
+            pass 2 / semi_join_transfer: unchanged
 
             pass 2 / slice_pushdown: unchanged
 

@@ -408,6 +408,52 @@ fn keys_by_column_codes_match_the_row_encoding() {
     }
 }
 
+/// Word keys in runs (a repeated key takes the previous row's id unhashed) get the ids
+/// interning row by row gives: runs broken by nulls, NaN and both zeros in runs, a run going
+/// on into the next piece, keys coming back after other keys.
+#[test]
+fn word_keys_in_runs_get_the_ids_of_row_by_row_interning() {
+    use super::keys::KeySpec;
+    use super::table::{GroupTable, Scratch};
+    use arrow::array::{Array, ArrayRef, Float64Array};
+    use arrow::datatypes::DataType;
+    use std::sync::Arc;
+
+    let values: Vec<Option<f64>> = (0..2000usize)
+        .map(|r| match (r / 3) % 11 {
+            0 => None,
+            1 => Some(f64::NAN),
+            2 => Some(if r % 2 == 0 { -0.0 } else { 0.0 }),
+            k if r % 17 == 0 => Some(k as f64),
+            _ => Some((r / 5 % 40) as f64),
+        })
+        .collect();
+    let all: ArrayRef = Arc::new(Float64Array::from(values));
+    let spec = Arc::new(KeySpec::new(vec![DataType::Float64]).unwrap());
+    let mut runs = GroupTable::new(spec.clone());
+    let mut one_by_one = GroupTable::new(spec);
+    let (mut a, mut b, mut scratch) = (vec![], vec![], Scratch::default());
+    let (mut got, mut want) = (vec![], vec![]);
+    for (start, len) in [(0, 700), (700, 1), (701, 999), (1700, 300)] {
+        runs.intern(&[all.slice(start, len)], &mut a, &mut scratch)
+            .unwrap();
+        got.extend_from_slice(&a);
+        for r in start..start + len {
+            one_by_one
+                .intern(&[all.slice(r, 1)], &mut b, &mut scratch)
+                .unwrap();
+            want.extend_from_slice(&b);
+        }
+    }
+    assert_eq!(got, want);
+    assert_eq!(runs.len(), one_by_one.len());
+    let (ka, kb) = (runs.keys().unwrap(), one_by_one.keys().unwrap());
+    for (x, y) in ka.iter().zip(&kb) {
+        same_bits(x, y);
+    }
+    assert!(all.null_count() > 0);
+}
+
 /// The partitioned merge of many groups (hash partitions merged apart, keys decoded straight
 /// into the final order, each table presized from how many groups were new) gives exactly
 /// what one sequence of merges gives: same groups in the same order, same bits, same group

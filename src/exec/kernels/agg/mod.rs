@@ -36,6 +36,7 @@ use crate::expr::AggFunc;
 
 mod count;
 mod distinct;
+mod distinct_words;
 mod extreme;
 mod moments;
 mod position;
