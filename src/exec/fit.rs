@@ -148,10 +148,11 @@ fn write_rows(
     let mut cols = Vec::with_capacity(features.len());
     for f in features {
         match schema.index_of(f) {
-            Ok(j) if matches!(
-                schema.field(j).data_type(),
-                DataType::Float64 | DataType::Float32
-            ) =>
+            Ok(j)
+                if matches!(
+                    schema.field(j).data_type(),
+                    DataType::Float64 | DataType::Float32
+                ) =>
             {
                 cols.push(j)
             }

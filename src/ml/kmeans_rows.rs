@@ -36,7 +36,12 @@ impl KMeans {
         for (j, m) in means.iter().enumerate() {
             if !m.is_finite() {
                 if let Some(i) = (0..n).find(|&i| !x[i * d + j].is_finite()) {
-                    return Err(non_finite_error("kmeans", &names[j], i, x[i * d + j].is_nan()));
+                    return Err(non_finite_error(
+                        "kmeans",
+                        &names[j],
+                        i,
+                        x[i * d + j].is_nan(),
+                    ));
                 }
             }
         }
@@ -130,13 +135,60 @@ mod tests {
         let config = KMeans::new(4).seed(3).n_init(2);
         let budget = MemoryPool::unbounded().reserve("FIT");
         let want = config.fit_features(&f, &budget).expect("columns");
-        let got = config
-            .fit_row_major(&f.names, rows, &budget)
-            .expect("rows");
+        let got = config.fit_row_major(&f.names, rows, &budget).expect("rows");
         assert_eq!(got.centroids, want.centroids);
         assert_eq!(got.labels, want.labels);
         assert_eq!(got.inertia, want.inertia);
         assert_eq!(got.n_iter, want.n_iter);
+    }
+
+    #[test]
+    fn a_scan_written_as_rows_fits_as_the_frame_does() {
+        // Three row groups (morsels written into their own rows), a Float32 feature beside
+        // Float64 ones, for 1 and 3 threads; a null makes the executor fall back to the
+        // in-memory fit, which names it.
+        let n = 3 * CHUNK + 77;
+        let a: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1009) as f64 / 13.0).collect();
+        let b: Vec<f32> = (0..n).map(|i| ((i * 104_729) % 997) as f32 / 7.0).collect();
+        let df = crate::frame::DataFrame::new(vec![
+            crate::frame::Column::new("a", a.clone()),
+            crate::frame::Column::new("b", b),
+        ])
+        .expect("frame");
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("x.parquet");
+        crate::io::write_parquet_with_row_groups(&df, &path, CHUNK + 5).expect("write");
+        let config = KMeans::new(3).seed(7);
+        let want = df
+            .clone()
+            .lazy()
+            .kmeans(config.clone())
+            .fit()
+            .expect("frame");
+        for threads in [1, 3] {
+            let opts = crate::plan::ExecOptions::new().threads(threads);
+            let got = crate::plan::scan_parquet(&path)
+                .kmeans(config.clone())
+                .fit_with(&opts)
+                .expect("scan");
+            assert_eq!(got.centroids, want.centroids);
+            assert_eq!(got.labels, want.labels);
+            assert_eq!(got.inertia, want.inertia);
+        }
+        let with_null = crate::frame::DataFrame::new(vec![crate::frame::Column::new(
+            "a",
+            a.iter()
+                .enumerate()
+                .map(|(i, &v)| (i != CHUNK + 9).then_some(v))
+                .collect::<Vec<_>>(),
+        )])
+        .expect("frame");
+        crate::io::write_parquet_with_row_groups(&with_null, &path, CHUNK + 5).expect("write");
+        let e = crate::plan::scan_parquet(&path)
+            .kmeans(config)
+            .fit()
+            .expect_err("null");
+        assert!(e.to_string().contains("first at row 4105"), "{e}");
     }
 
     #[test]
@@ -148,6 +200,9 @@ mod tests {
         let e = KMeans::new(1)
             .fit_row_major(&names, rows, &budget)
             .expect_err("NaN");
-        assert!(e.to_string().contains("\"b\" has NaN (first at row 1)"), "{e}");
+        assert!(
+            e.to_string().contains("\"b\" has NaN (first at row 1)"),
+            "{e}"
+        );
     }
 }

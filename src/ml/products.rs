@@ -62,7 +62,14 @@ fn prefetch<T>(v: &[T]) {
 /// `c = a b` in `T` (a block's part of a product, added up later).
 fn product<T: Elem>(c: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     let out = MatMut::from_column_major_slice_mut(c, a.nrows(), b.ncols());
-    faer::linalg::matmul::matmul(out, Accum::Replace, a, b, T::from_f64_rounded(1.0), Par::Seq);
+    faer::linalg::matmul::matmul(
+        out,
+        Accum::Replace,
+        a,
+        b,
+        T::from_f64_rounded(1.0),
+        Par::Seq,
+    );
 }
 
 /// `acc += a b` in `f64` (faer's matmul straight into the accumulator).
@@ -289,7 +296,11 @@ impl<T: Elem> Cols<'_, T> {
     /// These rows' `Y = Xc Q` (rows x l, as [`Cols::centred_mul`] gives them, up to the
     /// blocking) and their part of `Xcᵀ Y` (d x l, on the rounded means: see [`tmul_total`]):
     /// blocks of [`FUSED_ROWS`] rows in parallel waves, each block's part added in block order.
-    pub(crate) fn mul_tmul_part(&self, mean: &[f64], q: &ColMajor<f64>) -> (ColMajor<f64>, Vec<f64>) {
+    pub(crate) fn mul_tmul_part(
+        &self,
+        mean: &[f64],
+        q: &ColMajor<f64>,
+    ) -> (ColMajor<f64>, Vec<f64>) {
         let (n, d, l) = (self.n, self.d(), q.ncols);
         debug_assert_eq!(q.nrows, d);
         let centre = Centre::<T>::new(mean);
@@ -330,7 +341,8 @@ impl<T: Elem> Cols<'_, T> {
             let cols = (c0 + PANEL).min(d) - c0;
             let panel = &w[c0 * l..(c0 + cols) * l];
             for j in 0..l {
-                out[j * d + c0..j * d + c0 + cols].copy_from_slice(&panel[j * cols..(j + 1) * cols]);
+                out[j * d + c0..j * d + c0 + cols]
+                    .copy_from_slice(&panel[j * cols..(j + 1) * cols]);
             }
         }
         let y = ColMajor {
@@ -364,11 +376,18 @@ impl<T: Elem> Cols<'_, T> {
             let mut yb = vec![0.0; rows * l];
             for c0 in (0..d).step_by(PANEL) {
                 let c1 = (c0 + PANEL).min(d);
-                T::add_product(&mut yb, panel(c0, c1), subrows(qt, d, l, c0, c1 - c0), &mut tmp);
+                T::add_product(
+                    &mut yb,
+                    panel(c0, c1),
+                    subrows(qt, d, l, c0, c1 - c0),
+                    &mut tmp,
+                );
             }
             if let Some(fix) = fix {
                 for (j, c) in fix.iter().enumerate() {
-                    yb[j * rows..(j + 1) * rows].iter_mut().for_each(|v| *v -= c);
+                    yb[j * rows..(j + 1) * rows]
+                        .iter_mut()
+                        .for_each(|v| *v -= c);
                 }
             }
             let yt: Vec<T> = yb.iter().map(|&v| T::from_f64_rounded(v)).collect();
@@ -462,7 +481,7 @@ mod tests {
     #[test]
     fn products_match_naive_across_blocks() {
         // Sizes that leave partial row blocks and panels.
-        let (n, d, l) = (ROWS * 2 + 37, PANEL + 45, 3);
+        let (n, d, l) = (CHUNK + ROWS * 2 + 37, PANEL + 45, 3);
         let x =
             ndarray::Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 23) as f64 * 0.25);
         let f = Features::from_ndarray(&x, "t").expect("features");
@@ -482,6 +501,15 @@ mod tests {
         let z = c.centred_tmul(&mean, &y);
         let want = xc.t().dot(&want);
         for (a, b) in z.to_array(|v| v).iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        // Both products in one pass: the same as one after the other (up to the blocking of
+        // the sums), across chunks.
+        let (y2, z2) = c.centred_mul_tmul(&mean, &q);
+        for (a, b) in y2.data.iter().zip(&y.data) {
+            assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        for (a, b) in z2.data.iter().zip(&z.data) {
             assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
         }
         // The f32 path agrees to f32 precision.

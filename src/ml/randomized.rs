@@ -390,6 +390,33 @@ mod tests {
     }
 
     #[test]
+    fn lu_factors_multiply_back_and_solve_the_deferred_normalization() {
+        let y = mat(40, 4, |i, j| {
+            ((i * 13 + j * 7) % 17) as f64 - 8.0 + (i * j) as f64 * 0.01
+        });
+        let (pl, u) = lu_factors(y.clone());
+        let (m, l) = (40, 4);
+        for i in 0..m {
+            for c in 0..l {
+                let v: f64 = (0..l).map(|j| pl.data[j * m + i] * u.data[c * l + j]).sum();
+                assert!(
+                    (v - y.data[c * m + i]).abs() < 1e-12,
+                    "{v} vs {}",
+                    y.data[c * m + i]
+                );
+            }
+        }
+        // (W) U⁻¹ with W = Y gives P L back.
+        let x = solve_upper_right(y, &u).expect("full rank");
+        for (a, b) in x.data.iter().zip(&pl.data) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        // A zero pivot has no solve: the fit takes the second pass instead.
+        let flat = mat(5, 2, |i, _| i as f64);
+        assert!(solve_upper_right(flat.clone(), &lu_factors(flat).1).is_none());
+    }
+
+    #[test]
     fn normal_draws_look_normal() {
         let mut rng = Pcg64::seed_from_u64(3);
         let m = normal_matrix(&mut rng, 20_000, 1);
