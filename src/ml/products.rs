@@ -33,7 +33,7 @@ pub(crate) const PANEL: usize = 64;
 /// read twice, so they must stay in cache (5 MiB of `f32` for 10,000 features). A divisor of
 /// [`CHUNK`], so chunks read one by one cut the same blocks.
 pub(crate) const FUSED_ROWS: usize = 128;
-const _: () = assert!(CHUNK % FUSED_ROWS == 0);
+const _: () = assert!(CHUNK.is_multiple_of(FUSED_ROWS));
 
 /// How far ahead (in bytes of the columns' stretches) a pack asks the memory for the columns
 /// after the one it copies: each column's stretch of a block is only a few cache lines, too
