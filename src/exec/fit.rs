@@ -15,6 +15,10 @@
 //! output, a group-by's) over the budget, or a model that needs its input in memory after all
 //! (the full PCA solver), stops with the `FIT` error.
 //!
+//! A model that fits on a row-major copy of its input (narrow k-means) gets it without the
+//! columns: a file's scan writes each morsel's pieces straight into their rows of that matrix
+//! ([`ModelFit::row_major_features`]), which is all the fit holds of its input.
+//!
 //! A fit reserves what it holds beside its input (k-means' labels and k-means++'s distances,
 //! randomized PCA's sketches, a mini-batch fit's samples) under the `FIT` operator's name,
 //! from the same reservation as its materialized input: when the input fits but that does not,

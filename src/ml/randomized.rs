@@ -9,6 +9,11 @@
 //! 3. `Q` = an orthonormal basis of `M Q`; `B = Qᵀ M`; the SVD of the small `B` gives the
 //!    singular values and (through `Q` when transposed) the right singular vectors.
 //!
+//! With the LU normalizer (the default) or none, a power iteration's two products are one pass
+//! over the data ([`CentredProducts::mul_tmul`]): `Mᵀ (P L)` is computed as `(Mᵀ Y) U⁻¹` from
+//! `Y = M Q = (P L) U`, equal in exact arithmetic (the last digits differ from the two-pass
+//! order; a zero pivot takes the second pass on `P L`).
+//!
 //! `M` is the centred matrix, transposed when it has fewer rows than columns (as scikit-learn
 //! does, so the random matrix has the smaller dimension's rows). Every product with `M` is a
 //! pass over the data ([`Cols::centred_mul`] / [`Cols::centred_tmul`]: the input is read in
