@@ -15,6 +15,10 @@
 //! output, a group-by's) over the budget, or a model that needs its input in memory after all
 //! (the full PCA solver), stops with the `FIT` error.
 //!
+//! A model that fits on a row-major copy of its input (narrow k-means) gets it without the
+//! columns: a file's scan writes each morsel's pieces straight into their rows of that matrix
+//! ([`ModelFit::row_major_features`]), which is all the fit holds of its input.
+//!
 //! A fit reserves what it holds beside its input (k-means' labels and k-means++'s distances,
 //! randomized PCA's sketches, a mini-batch fit's samples) under the `FIT` operator's name,
 //! from the same reservation as its materialized input: when the input fits but that does not,
@@ -26,7 +30,12 @@
 //! again, or read chunk by chunk as above.
 
 use std::any::Any;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use arrow::array::{Array, ArrayRef, Float32Array, Float64Array};
+use arrow::datatypes::DataType;
 
 use super::pipeline::{Carry, Running};
 use super::rescan::Rescan;
@@ -48,6 +57,9 @@ pub(super) fn fit(
 ) -> Result<Box<dyn Any + Send>> {
     let name = format!("FIT ({})", model.text());
     if model.stream().is_none() {
+        if let Some(fitted) = rows_streamed(input, model, ctx, &name)? {
+            return fitted;
+        }
         return in_memory(input, model, ctx, &name);
     }
     let (source, ops, pipeline) = match input {
@@ -89,6 +101,166 @@ pub(super) fn fit(
         Streamed::NeedsInput => {
             drop(held);
             in_memory(input, model, ctx, &name)
+        }
+    }
+}
+
+/// A model that takes its input as one row-major matrix ([`ModelFit::row_major_features`])
+/// gets it written piece by piece as a file's scan streams, each morsel into its own rows
+/// (the morsels' heights are known before decoding), never held as columns. `None` (nothing
+/// fitted, the pipeline closed again) where that does not apply: another source, unknown
+/// heights, features other than Float64 and Float32, a null among them (the in-memory fit then
+/// reads the input again and reports it), or a matrix over the budget.
+fn rows_streamed(
+    input: &PhysicalNode,
+    model: &dyn ModelFit,
+    ctx: &mut Context,
+    name: &str,
+) -> Result<Option<Result<Box<dyn Any + Send>>>> {
+    let (Some(features), PhysicalNode::Pipeline(p)) = (model.row_major_features(), input) else {
+        return Ok(None);
+    };
+    if !matches!(p.source, Source::Scan { .. }) {
+        return Ok(None);
+    }
+    let source = open_pipeline(p, ctx)?;
+    let running = Running::new(source, &p.ops, ctx);
+    let held = ctx.reserve(name);
+    let x = write_rows(&running, features, &held);
+    drop(running);
+    close_pipeline(p, ctx);
+    let Some(x) = x? else {
+        return Ok(None);
+    };
+    Ok(Some(match model.fit_row_major(x, &held) {
+        Err(e) if is_over(&e, name) => {
+            drop(held);
+            over_budget(input, model, ctx, name, e)
+        }
+        fitted => fitted,
+    }))
+}
+
+/// The features of every row of `running`'s output, row-major, reserved from `held`; `None`
+/// when they cannot be written so (see [`rows_streamed`]).
+fn write_rows(
+    running: &Running,
+    features: &[String],
+    held: &Reservation,
+) -> Result<Option<Vec<f64>>> {
+    let schema = running.schema();
+    let mut cols = Vec::with_capacity(features.len());
+    for f in features {
+        match schema.index_of(f) {
+            Ok(j)
+                if matches!(
+                    schema.field(j).data_type(),
+                    DataType::Float64 | DataType::Float32
+                ) =>
+            {
+                cols.push(j)
+            }
+            _ => return Ok(None),
+        }
+    }
+    let Some(heights) = running.known_heights() else {
+        return Ok(None);
+    };
+    let (n, d) = (heights.iter().sum::<usize>(), cols.len());
+    if n == 0 || d == 0 || held.try_grow(n * d * std::mem::size_of::<f64>()).is_err() {
+        return Ok(None);
+    }
+    let mut x: Vec<f64> = Vec::with_capacity(n * d);
+    // Each morsel's rows, taken by the morsel when it starts.
+    let mut rest = &mut x.spare_capacity_mut()[..n * d];
+    let mut slots = Vec::with_capacity(heights.len());
+    for h in &heights {
+        let (mine, others) = std::mem::take(&mut rest).split_at_mut(h * d);
+        slots.push(Mutex::new(Some(mine)));
+        rest = others;
+    }
+    let clean = AtomicBool::new(true);
+    let parts = running.run_morsels(
+        0..heights.len(),
+        &mut Carry::default(),
+        false,
+        &|i| {
+            let slot = slots[i]
+                .lock()
+                .map_err(|_| Error::Internal("row slot lock poisoned".into()))?
+                .take()
+                .ok_or_else(|| Error::Internal(format!("morsel {i} ran twice")))?;
+            Ok((slot, 0usize))
+        },
+        &|(slot, row), piece, _| {
+            let h = piece.height();
+            if !clean.load(Ordering::Relaxed) || *row + h > slot.len() / d {
+                clean.store(false, Ordering::Relaxed);
+                return Ok(());
+            }
+            let columns: Vec<&ArrayRef> = cols.iter().map(|&j| &piece.columns()[j]).collect();
+            if columns.iter().any(|c| c.null_count() > 0) {
+                clean.store(false, Ordering::Relaxed);
+                return Ok(());
+            }
+            let mut typed = Vec::with_capacity(d);
+            for c in &columns {
+                if let Some(a) = c.as_any().downcast_ref::<Float64Array>() {
+                    typed.push(Feature::F64(a.values()));
+                } else if let Some(a) = c.as_any().downcast_ref::<Float32Array>() {
+                    typed.push(Feature::F32(a.values()));
+                } else {
+                    clean.store(false, Ordering::Relaxed);
+                    return Ok(());
+                }
+            }
+            write_piece(&typed, &mut slot[*row * d..(*row + h) * d]);
+            *row += h;
+            Ok(())
+        },
+    )?;
+    let complete = parts
+        .iter()
+        .zip(&heights)
+        .all(|((slot, row), h)| *row == *h && slot.len() == h * d);
+    if !complete || !clean.load(Ordering::Relaxed) {
+        held.shrink(n * d * std::mem::size_of::<f64>());
+        return Ok(None);
+    }
+    drop((parts, slots));
+    // SAFETY: the slots tile `0..n * d` (split in morsel order by the known heights), and every
+    // morsel wrote all `h * d` values of its slot: `row == h` means its pieces covered rows
+    // `0..h`, each piece writing every feature `f < d` of each of its rows.
+    unsafe { x.set_len(n * d) };
+    Ok(Some(x))
+}
+
+/// A feature column of a piece, in its own type.
+enum Feature<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+}
+
+/// Write a piece's features into its rows of the row-major `out`, a tile of rows at a time
+/// (every feature of a tile while its rows are in L1: column by column over the whole piece
+/// would sweep its rows once per feature).
+fn write_piece(features: &[Feature], out: &mut [MaybeUninit<f64>]) {
+    const TILE: usize = 256;
+    let d = features.len();
+    let rows = out.len() / d.max(1);
+    for t0 in (0..rows).step_by(TILE) {
+        let t1 = (t0 + TILE).min(rows);
+        let tile = &mut out[t0 * d..t1 * d];
+        for (f, feature) in features.iter().enumerate() {
+            let dst = tile[f..].iter_mut().step_by(d);
+            match feature {
+                Feature::F64(v) => dst.zip(&v[t0..t1]).for_each(|(o, &v)| {
+                    o.write(v);
+                }),
+                Feature::F32(v) => dst.zip(&v[t0..t1]).for_each(|(o, &v)| {
+                    o.write(f64::from(v));
+                }),
+            }
         }
     }
 }

@@ -48,6 +48,14 @@ pub(crate) trait Elem:
         b: faer::MatRef<'_, Self>,
         tmp: &mut Vec<Self>,
     );
+    /// `f` on this thread's packed-block buffer (kept from call to call: a block of a few
+    /// MiB allocated afresh each time would be faulted in page by page every time).
+    fn with_block_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+}
+
+thread_local! {
+    static BLOCK_F64: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    static BLOCK_F32: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Elem for f64 {
@@ -68,6 +76,9 @@ impl Elem for f64 {
     ) {
         super::products::add_product_f64(acc, a, b);
     }
+    fn with_block_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+        BLOCK_F64.with(|c| f(&mut c.borrow_mut()))
+    }
 }
 
 impl Elem for f32 {
@@ -87,6 +98,9 @@ impl Elem for f32 {
         tmp: &mut Vec<f32>,
     ) {
         super::products::add_product_via(acc, a, b, tmp);
+    }
+    fn with_block_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+        BLOCK_F32.with(|c| f(&mut c.borrow_mut()))
     }
 }
 

@@ -141,6 +141,55 @@ fn min_dists_rows(
     floor: Option<&[f64]>,
     outs: &mut [&mut [f64]],
 ) -> Vec<f64> {
+    // k-means++ measures `2 + ln k` candidates at a time: a fixed count keeps each output's
+    // running sum in a register, summed as the rows go (the same additions in the same order
+    // as summing each output afterwards, but the sums' dependency chains now overlap).
+    match outs.len() {
+        1 => min_dists_fixed::<1>(x, d, targets, floor, outs),
+        2 => min_dists_fixed::<2>(x, d, targets, floor, outs),
+        3 => min_dists_fixed::<3>(x, d, targets, floor, outs),
+        4 => min_dists_fixed::<4>(x, d, targets, floor, outs),
+        5 => min_dists_fixed::<5>(x, d, targets, floor, outs),
+        6 => min_dists_fixed::<6>(x, d, targets, floor, outs),
+        _ => min_dists_any(x, d, targets, floor, outs),
+    }
+}
+
+/// [`min_dists_rows`] for `N` targets, summing each output in row order as it is written.
+#[inline(always)]
+fn min_dists_fixed<const N: usize>(
+    x: &[f64],
+    d: usize,
+    targets: &[f64],
+    floor: Option<&[f64]>,
+    outs: &mut [&mut [f64]],
+) -> Vec<f64> {
+    // From -0.0, as `Iterator::sum` starts.
+    let mut sums = [-0.0f64; N];
+    let targets: [&[f64]; N] = std::array::from_fn(|t| &targets[t * d..(t + 1) * d]);
+    for (i, r) in x.chunks(d).enumerate() {
+        let fl = floor.map(|f| f[i]);
+        for t in 0..N {
+            let v = sq_dist(r, targets[t]);
+            let v = match fl {
+                Some(f) => v.min(f),
+                None => v,
+            };
+            outs[t][i] = v;
+            sums[t] += v;
+        }
+    }
+    sums.to_vec()
+}
+
+#[inline(always)]
+fn min_dists_any(
+    x: &[f64],
+    d: usize,
+    targets: &[f64],
+    floor: Option<&[f64]>,
+    outs: &mut [&mut [f64]],
+) -> Vec<f64> {
     for (i, r) in x.chunks(d).enumerate() {
         for (o, tg) in outs.iter_mut().zip(targets.chunks(d)) {
             let v = sq_dist(r, tg);

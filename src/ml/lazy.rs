@@ -131,6 +131,18 @@ impl ModelFit for KMeansFit {
         let f = Features::from_frame(input, &self.features, "kmeans")?;
         Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
+    /// Narrow data is fitted on a centred row-major copy anyway: the executor can write the
+    /// input into it directly.
+    fn row_major_features(&self) -> Option<&[String]> {
+        (self.features.len() < super::kmeans::WIDE).then_some(&self.features[..])
+    }
+    fn fit_row_major(&self, x: Vec<f64>, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
+        Ok(Box::new(self.config.fit_row_major(
+            &self.features,
+            x,
+            budget,
+        )?))
+    }
     fn rescan_chunk_rows(&self) -> Option<usize> {
         Some(kmeans_stream::STREAM_CHUNK)
     }

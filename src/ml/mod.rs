@@ -16,6 +16,7 @@ mod data;
 mod decompose;
 mod kernels;
 mod kmeans;
+mod kmeans_rows;
 mod kmeans_stream;
 mod kmeans_wide;
 mod lazy;

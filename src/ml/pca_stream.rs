@@ -120,6 +120,51 @@ impl CentredProducts for Chunked<'_> {
             tmul_total::<f64>(total, mean, y)
         })
     }
+
+    /// Both products in one pass: each chunk gives its rows of `Y` and its part of `Xcᵀ Y`
+    /// ([`Cols::mul_tmul_part`](super::data::Cols)), the parts added in chunk order, as in
+    /// memory.
+    fn mul_tmul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<(ColMajor<f64>, ColMajor<f64>)> {
+        let (n, d, l, cr) = (self.n(), self.d(), q.ncols, self.rows.chunk_rows());
+        let y = Mutex::new(vec![0.0; n * l]);
+        let sum: Mutex<Ordered> = Mutex::new((0, vec![0.0; d * l], BTreeMap::new()));
+        self.rows.for_each_chunk(&|c, df| {
+            let f = Features::from_frame(df, self.names, "pca")?;
+            let (part_y, part_w) = with_cols!(f, x => x.mul_tmul_part(mean, q));
+            {
+                let mut y = y.lock().map_err(|_| poisoned())?;
+                let (lo, rows) = (c * cr, part_y.nrows);
+                for j in 0..l {
+                    y[j * n + lo..j * n + lo + rows].copy_from_slice(part_y.col(j));
+                }
+            }
+            let mut guard = sum.lock().map_err(|_| poisoned())?;
+            let (next, total, waiting) = &mut *guard;
+            waiting.insert(c, part_w);
+            while let Some(p) = waiting.remove(next) {
+                total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
+                *next += 1;
+            }
+            Ok(())
+        })?;
+        let (next, total, _) = sum.into_inner().map_err(|_| poisoned())?;
+        if next != n.div_ceil(cr) {
+            return Err(Error::Internal(
+                "a chunk of a re-read input is missing".into(),
+            ));
+        }
+        let y = ColMajor {
+            data: y.into_inner().map_err(|_| poisoned())?,
+            nrows: n,
+            ncols: l,
+        };
+        let w = if self.f32 {
+            tmul_total::<f32>(total, mean, &y)
+        } else {
+            tmul_total::<f64>(total, mean, &y)
+        };
+        Ok((y, w))
+    }
 }
 
 fn poisoned() -> Error {

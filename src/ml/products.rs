@@ -11,6 +11,12 @@
 //! adds the parts in chunk order. Every entry is thus summed in the same order for any thread
 //! count, and a fit that reads its input chunk by chunk (`super::pca_stream`) gets the same
 //! bits.
+//!
+//! A power iteration's two products, `Y = Xc Q` and then `Xcᵀ Y`, also run as one pass
+//! ([`Cols::centred_mul_tmul`]): each block of [`FUSED_ROWS`] rows is packed once (all its
+//! columns, a few MiB that stay in cache), gives its rows of `Y`, and right away its part of
+//! `Xcᵀ Y` from those rows. The matrix is read from memory once instead of twice, which is
+//! what these passes are bound by.
 
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
@@ -22,6 +28,49 @@ use super::linalg::ColMajor;
 pub(crate) const ROWS: usize = 1024;
 /// Columns per packed block (a block is then 256 KiB of `f32`, L2-resident).
 pub(crate) const PANEL: usize = 64;
+
+/// Rows per block of the fused pass: a block's packed columns (`FUSED_ROWS x d` values) are
+/// read twice, so they must stay in cache (5 MiB of `f32` for 10,000 features). A divisor of
+/// [`CHUNK`], so chunks read one by one cut the same blocks.
+pub(crate) const FUSED_ROWS: usize = 128;
+const _: () = assert!(CHUNK.is_multiple_of(FUSED_ROWS));
+
+/// How far ahead (in bytes of the columns' stretches) a pack asks the memory for the columns
+/// after the one it copies: each column's stretch of a block is only a few cache lines, too
+/// short for the hardware prefetcher to start on, so without this a pack waits for memory
+/// column after column.
+const PREFETCH_BYTES: usize = 8192;
+
+/// Ask for the cache lines of `v` without waiting for them.
+#[inline(always)]
+fn prefetch<T>(v: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = std::mem::size_of_val(v);
+        let p = v.as_ptr().cast::<i8>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch never faults and changes nothing but the caches; the address
+            // lies inside `v` anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(off)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
+/// `c = a b` in `T` (a block's part of a product, added up later).
+fn product<T: Elem>(c: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
+    let out = MatMut::from_column_major_slice_mut(c, a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(
+        out,
+        Accum::Replace,
+        a,
+        b,
+        T::from_f64_rounded(1.0),
+        Par::Seq,
+    );
+}
 
 /// `acc += a b` in `f64` (faer's matmul straight into the accumulator).
 pub(crate) fn add_product_f64(acc: &mut [f64], a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
@@ -104,7 +153,11 @@ impl<T: Elem> Cols<'_, T> {
         if buf.len() < len {
             buf.resize(len, T::default());
         }
+        let ahead = (PREFETCH_BYTES / (rows * std::mem::size_of::<T>()).max(1)).max(1);
         for (dst, j) in buf[..len].chunks_exact_mut(rows).zip(c0..c1) {
+            if j + ahead < c1 {
+                prefetch(&self.col(j + ahead)[r0..r1]);
+            }
             let m = centre.rounded[j];
             for (o, &v) in dst.iter_mut().zip(&self.col(j)[r0..r1]) {
                 *o = v - m;
@@ -212,6 +265,142 @@ impl<T: Elem> Cols<'_, T> {
         out
     }
 
+    /// `Y = Xc Q` (n x l) and `Xcᵀ Y` (d x l) for a d x l `q`, in one pass over the data:
+    /// [`Cols::mul_tmul_part`] per [`CHUNK`] of rows, the parts of `Xcᵀ Y` added in chunk
+    /// order (as a fit reading chunk by chunk adds them).
+    pub(crate) fn centred_mul_tmul(
+        &self,
+        mean: &[f64],
+        q: &ColMajor<f64>,
+    ) -> (ColMajor<f64>, ColMajor<f64>) {
+        let (n, d, l) = (self.n, self.d(), q.ncols);
+        let mut y = vec![0.0; n * l];
+        let mut w = vec![0.0; d * l];
+        for lo in (0..n).step_by(CHUNK) {
+            let hi = (lo + CHUNK).min(n);
+            let (yc, wc) = self.rows(lo, hi).mul_tmul_part(mean, q);
+            for j in 0..l {
+                y[j * n + lo..j * n + hi].copy_from_slice(yc.col(j));
+            }
+            w.iter_mut().zip(wc).for_each(|(t, v)| *t += v);
+        }
+        let y = ColMajor {
+            data: y,
+            nrows: n,
+            ncols: l,
+        };
+        let w = tmul_total::<T>(w, mean, &y);
+        (y, w)
+    }
+
+    /// These rows' `Y = Xc Q` (rows x l, as [`Cols::centred_mul`] gives them, up to the
+    /// blocking) and their part of `Xcᵀ Y` (d x l, on the rounded means: see [`tmul_total`]):
+    /// blocks of [`FUSED_ROWS`] rows in parallel waves, each block's part added in block order.
+    pub(crate) fn mul_tmul_part(
+        &self,
+        mean: &[f64],
+        q: &ColMajor<f64>,
+    ) -> (ColMajor<f64>, Vec<f64>) {
+        let (n, d, l) = (self.n, self.d(), q.ncols);
+        debug_assert_eq!(q.nrows, d);
+        let centre = Centre::<T>::new(mean);
+        let qt = rounded::<T>(q);
+        // `centred_mul`'s correction for the means' rounding, per column of `Y`.
+        let fix: Option<Vec<f64>> = centre.inexact().then(|| {
+            (0..l)
+                .map(|j| centre.rest.iter().zip(q.col(j)).map(|(a, b)| a * b).sum())
+                .collect()
+        });
+        let blocks = n.div_ceil(FUSED_ROWS);
+        // A few blocks per thread at a time: each holds a d x l part until it is added.
+        let wave = 2 * rayon::current_num_threads().max(1);
+        let mut y = vec![0.0; n * l];
+        let mut w = vec![0.0; d * l];
+        for b0 in (0..blocks).step_by(wave) {
+            let parts: Vec<(Vec<f64>, Vec<T>)> = (b0..(b0 + wave).min(blocks))
+                .into_par_iter()
+                .map(|b| self.fused_block(&centre, &qt, fix.as_deref(), b, l))
+                .collect();
+            for (b, (yb, _)) in (b0..).zip(&parts) {
+                let (r0, rows) = (b * FUSED_ROWS, yb.len() / l.max(1));
+                for j in 0..l {
+                    y[j * n + r0..j * n + r0 + rows].copy_from_slice(&yb[j * rows..(j + 1) * rows]);
+                }
+            }
+            // The blocks' parts added in block order, entry by entry (entries in parallel).
+            w.par_chunks_mut(CHUNK).enumerate().for_each(|(c, wc)| {
+                for (_, wb) in &parts {
+                    let src = &wb[c * CHUNK..c * CHUNK + wc.len()];
+                    wc.iter_mut().zip(src).for_each(|(t, v)| *t += v.into_f64());
+                }
+            });
+        }
+        // Panel-major (each panel's `cols x l` together) to column-major d x l.
+        let mut out = vec![0.0; d * l];
+        for c0 in (0..d).step_by(PANEL) {
+            let cols = (c0 + PANEL).min(d) - c0;
+            let panel = &w[c0 * l..(c0 + cols) * l];
+            for j in 0..l {
+                out[j * d + c0..j * d + c0 + cols]
+                    .copy_from_slice(&panel[j * cols..(j + 1) * cols]);
+            }
+        }
+        let y = ColMajor {
+            data: y,
+            nrows: n,
+            ncols: l,
+        };
+        (y, out)
+    }
+
+    /// Block `b` of [`Cols::mul_tmul_part`]: its rows of `Y` (rows x l, column-major) and its
+    /// part of `Xcᵀ Y` in `T` (panel-major: panel by panel, each `cols x l` column-major).
+    fn fused_block(
+        &self,
+        centre: &Centre<T>,
+        qt: &[T],
+        fix: Option<&[f64]>,
+        b: usize,
+        l: usize,
+    ) -> (Vec<f64>, Vec<T>) {
+        let (n, d) = (self.n, self.d());
+        let (r0, r1) = (b * FUSED_ROWS, ((b + 1) * FUSED_ROWS).min(n));
+        let rows = r1 - r0;
+        T::with_block_buffer(|buf| {
+            // All columns of the block, column-major: panel `c0..c1` is `buf[c0 * rows..]`.
+            self.pack(centre, (r0, r1), (0, d), buf);
+            let panel = |c0: usize, c1: usize| {
+                MatRef::from_column_major_slice(&buf[c0 * rows..c1 * rows], rows, c1 - c0)
+            };
+            let mut tmp = Vec::new();
+            let mut yb = vec![0.0; rows * l];
+            for c0 in (0..d).step_by(PANEL) {
+                let c1 = (c0 + PANEL).min(d);
+                T::add_product(
+                    &mut yb,
+                    panel(c0, c1),
+                    subrows(qt, d, l, c0, c1 - c0),
+                    &mut tmp,
+                );
+            }
+            if let Some(fix) = fix {
+                for (j, c) in fix.iter().enumerate() {
+                    yb[j * rows..(j + 1) * rows]
+                        .iter_mut()
+                        .for_each(|v| *v -= c);
+                }
+            }
+            let yt: Vec<T> = yb.iter().map(|&v| T::from_f64_rounded(v)).collect();
+            let yt = MatRef::from_column_major_slice(&yt, rows, l);
+            let mut wb = vec![T::default(); d * l];
+            for c0 in (0..d).step_by(PANEL) {
+                let c1 = (c0 + PANEL).min(d);
+                product(&mut wb[c0 * l..c1 * l], panel(c0, c1).transpose(), yt);
+            }
+            (yb, wb)
+        })
+    }
+
     /// The centred matrix itself, column-major in `T` (the full SVD's input).
     pub(crate) fn centred_copy(&self, mean: &[f64]) -> ColMajor<T> {
         let (n, d) = (self.n, self.d());
@@ -292,7 +481,7 @@ mod tests {
     #[test]
     fn products_match_naive_across_blocks() {
         // Sizes that leave partial row blocks and panels.
-        let (n, d, l) = (ROWS * 2 + 37, PANEL + 45, 3);
+        let (n, d, l) = (CHUNK + ROWS * 2 + 37, PANEL + 45, 3);
         let x =
             ndarray::Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 23) as f64 * 0.25);
         let f = Features::from_ndarray(&x, "t").expect("features");
@@ -312,6 +501,15 @@ mod tests {
         let z = c.centred_tmul(&mean, &y);
         let want = xc.t().dot(&want);
         for (a, b) in z.to_array(|v| v).iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        // Both products in one pass: the same as one after the other (up to the blocking of
+        // the sums), across chunks.
+        let (y2, z2) = c.centred_mul_tmul(&mean, &q);
+        for (a, b) in y2.data.iter().zip(&y.data) {
+            assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        for (a, b) in z2.data.iter().zip(&z.data) {
             assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
         }
         // The f32 path agrees to f32 precision.

@@ -9,6 +9,11 @@
 //! 3. `Q` = an orthonormal basis of `M Q`; `B = Qᵀ M`; the SVD of the small `B` gives the
 //!    singular values and (through `Q` when transposed) the right singular vectors.
 //!
+//! With the LU normalizer (the default) or none, a power iteration's two products are one pass
+//! over the data ([`CentredProducts::mul_tmul`]): `Mᵀ (P L)` is computed as `(Mᵀ Y) U⁻¹` from
+//! `Y = M Q = (P L) U`, equal in exact arithmetic (the last digits differ from the two-pass
+//! order; a zero pivot takes the second pass on `P L`).
+//!
 //! `M` is the centred matrix, transposed when it has fewer rows than columns (as scikit-learn
 //! does, so the random matrix has the smaller dimension's rows). Every product with `M` is a
 //! pass over the data ([`Cols::centred_mul`] / [`Cols::centred_tmul`]: the input is read in
@@ -49,6 +54,13 @@ pub(crate) trait CentredProducts {
     fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>>;
     /// `Xcᵀ Y` for an n x l `y`: d x l.
     fn tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> Result<ColMajor<f64>>;
+    /// `Y = Xc Q` and `Xcᵀ Y`, in one pass over the data where the store can (the
+    /// default makes the two passes).
+    fn mul_tmul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<(ColMajor<f64>, ColMajor<f64>)> {
+        let y = self.mul(mean, q)?;
+        let w = self.tmul(mean, &y)?;
+        Ok((y, w))
+    }
 }
 
 impl<T: Elem> CentredProducts for Cols<'_, T> {
@@ -63,6 +75,9 @@ impl<T: Elem> CentredProducts for Cols<'_, T> {
     }
     fn tmul(&self, mean: &[f64], y: &ColMajor<f64>) -> Result<ColMajor<f64>> {
         Ok(self.centred_tmul(mean, y))
+    }
+    fn mul_tmul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<(ColMajor<f64>, ColMajor<f64>)> {
+        Ok(self.centred_mul_tmul(mean, q))
     }
 }
 
@@ -119,8 +134,27 @@ pub(crate) fn randomized_svd(
     let mut rng = Pcg64::seed_from_u64(o.seed);
     let mut q = normal_matrix(&mut rng, if transpose { n } else { d }, l);
     for _ in 0..n_iter {
-        q = normalize(m_mul(&q)?, normalizer);
-        q = normalize(mt_mul(&q)?, normalizer);
+        q = match normalizer {
+            // One pass for both products (`Mᵀ M Q`): the LU factor of `Y = M Q` is `P L = Y
+            // U⁻¹`, so `Mᵀ (P L) = (Mᵀ Y) U⁻¹`, solved after the pass. Only a zero pivot (a
+            // sketch of lower rank) takes the second pass on `P L` itself.
+            PowerIterationNormalizer::Lu | PowerIterationNormalizer::None if !transpose => {
+                let (y, w) = c.mul_tmul(mean, &q)?;
+                if normalizer == PowerIterationNormalizer::None {
+                    w
+                } else {
+                    let (pl, u) = lu_factors(y);
+                    match solve_upper_right(w, &u) {
+                        Some(x) => lu_permuted_l(x),
+                        None => lu_permuted_l(mt_mul(&pl)?),
+                    }
+                }
+            }
+            _ => {
+                let y = normalize(m_mul(&q)?, normalizer);
+                normalize(mt_mul(&y)?, normalizer)
+            }
+        };
     }
     let q = orthonormal(m_mul(&q)?);
     // Bᵀ = Mᵀ Q (columns of M x l): its thin SVD is B's, with U and V swapped.
@@ -179,7 +213,40 @@ fn normalize(y: ColMajor<f64>, how: PowerIterationNormalizer) -> ColMajor<f64> {
 /// SciPy's `lu(y, permute_l=True)[0]`: `P L` from LU with partial pivoting of the tall `y`
 /// (m x l, m >= l), a well-conditioned basis of `y`'s column space that is cheaper than QR.
 /// A zero pivot column (rank deficiency) is left as zeros below the diagonal.
-fn lu_permuted_l(mut y: ColMajor<f64>) -> ColMajor<f64> {
+fn lu_permuted_l(y: ColMajor<f64>) -> ColMajor<f64> {
+    lu_factors(y).0
+}
+
+/// `X = W U⁻¹` for an upper-triangular l x l `u` (column-major), by columns: `None` when a
+/// diagonal entry is zero.
+fn solve_upper_right(mut w: ColMajor<f64>, u: &ColMajor<f64>) -> Option<ColMajor<f64>> {
+    let (m, l) = (w.nrows, w.ncols);
+    if u.nrows != l || u.ncols != l {
+        return None;
+    }
+    for c in 0..l {
+        let diag = u.data[c * l + c];
+        if diag == 0.0 {
+            return None;
+        }
+        let (done, rest) = w.data.split_at_mut(c * m);
+        let col = &mut rest[..m];
+        for j in 0..c {
+            let f = u.data[c * l + j];
+            if f != 0.0 {
+                for (v, x) in col.iter_mut().zip(&done[j * m..(j + 1) * m]) {
+                    *v -= f * x;
+                }
+            }
+        }
+        col.iter_mut().for_each(|v| *v /= diag);
+    }
+    Some(w)
+}
+
+/// LU with partial pivoting of the tall `y` (m x l): `P L` as [`lu_permuted_l`] gives it, and
+/// `U` (min(m, l) x l, column-major, upper triangular), so that `y = (P L) U`.
+fn lu_factors(mut y: ColMajor<f64>) -> (ColMajor<f64>, ColMajor<f64>) {
     let (m, l) = (y.nrows, y.ncols);
     let r = m.min(l);
     // `rows[i]`: which original row sits at position i after the swaps.
@@ -223,11 +290,27 @@ fn lu_permuted_l(mut y: ColMajor<f64>) -> ColMajor<f64> {
             out[j * m + rows[i]] = v;
         }
     }
-    ColMajor {
-        data: out,
-        nrows: m,
-        ncols: r,
+    // U: the eliminated rows' upper triangle.
+    let mut u = vec![0.0; r * l];
+    for c in 0..l {
+        for i in 0..=c.min(r.saturating_sub(1)) {
+            if i < r {
+                u[c * r + i] = a[c * m + i];
+            }
+        }
     }
+    (
+        ColMajor {
+            data: out,
+            nrows: m,
+            ncols: r,
+        },
+        ColMajor {
+            data: u,
+            nrows: r,
+            ncols: l,
+        },
+    )
 }
 
 /// An orthonormal basis of the columns of `y` (m x l): classical Gram-Schmidt run twice per
@@ -309,6 +392,33 @@ mod tests {
         }
         // Unit diagonal on the pivot rows, every entry at most 1 in magnitude (partial pivoting).
         assert!(pl.data.iter().all(|v| v.abs() <= 1.0 + 1e-15));
+    }
+
+    #[test]
+    fn lu_factors_multiply_back_and_solve_the_deferred_normalization() {
+        let y = mat(40, 4, |i, j| {
+            ((i * 13 + j * 7) % 17) as f64 - 8.0 + (i * j) as f64 * 0.01
+        });
+        let (pl, u) = lu_factors(y.clone());
+        let (m, l) = (40, 4);
+        for i in 0..m {
+            for c in 0..l {
+                let v: f64 = (0..l).map(|j| pl.data[j * m + i] * u.data[c * l + j]).sum();
+                assert!(
+                    (v - y.data[c * m + i]).abs() < 1e-12,
+                    "{v} vs {}",
+                    y.data[c * m + i]
+                );
+            }
+        }
+        // (W) U⁻¹ with W = Y gives P L back.
+        let x = solve_upper_right(y, &u).expect("full rank");
+        for (a, b) in x.data.iter().zip(&pl.data) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        // A zero pivot has no solve: the fit takes the second pass instead.
+        let flat = mat(5, 2, |i, _| i as f64);
+        assert!(solve_upper_right(flat.clone(), &lu_factors(flat).1).is_none());
     }
 
     #[test]

@@ -372,6 +372,22 @@ pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     fn keep_rows(&self) -> usize {
         0
     }
+    /// The features of a fit that takes its input as one row-major `f64` matrix (narrow
+    /// k-means), when it takes it so: the executor then writes the input's pieces straight
+    /// into that matrix as they stream, never holding the input as columns
+    /// ([`ModelFit::fit_row_major`]).
+    fn row_major_features(&self) -> Option<&[String]> {
+        None
+    }
+    /// Fit on `x`: every input row's [`ModelFit::row_major_features`], row after row (`x`
+    /// is reserved from `budget` already; the fit reserves what it holds beside it).
+    fn fit_row_major(&self, x: Vec<f64>, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
+        let _ = (x, budget);
+        Err(crate::error::Error::Internal(format!(
+            "{} has no fit on rows",
+            self.text()
+        )))
+    }
     /// Rows per chunk of a fit that reads its input again on every pass, chunk by chunk
     /// ([`ModelFit::fit_rescanning`]), when the model has one: the executor uses it when the
     /// input is over the memory budget, reading a re-readable input again on every pass and
