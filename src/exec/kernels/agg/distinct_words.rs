@@ -491,17 +491,7 @@ mod tests {
 
     /// Fold `part` (groups `local`, global ids) into `target`, whose groups are `order`.
     fn fold(target: &mut NUniqueWords, order: &mut Vec<u32>, part: &NUniqueWords, local: &[u32]) {
-        let from: Vec<u32> = (0..local.len() as u32).collect();
-        let to: Vec<u32> = local
-            .iter()
-            .map(|g| match order.iter().position(|x| x == g) {
-                Some(p) => p as u32,
-                None => {
-                    order.push(*g);
-                    order.len() as u32 - 1
-                }
-            })
-            .collect();
+        let (from, to) = super::super::tests::merge_targets(order, local);
         target.merge(part, &from, &to, order.len()).unwrap();
     }
 

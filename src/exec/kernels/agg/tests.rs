@@ -293,17 +293,7 @@ fn grouped_accumulators_equal_each_group_alone() {
                 (acc, local)
             };
             let (second, local2) = partials.remove(0);
-            let from: Vec<u32> = (0..local2.len() as u32).collect();
-            let to: Vec<u32> = local2
-                .iter()
-                .map(|g| match order.iter().position(|x| x == g) {
-                    Some(p) => p as u32,
-                    None => {
-                        order.push(*g);
-                        order.len() as u32 - 1
-                    }
-                })
-                .collect();
+            let (from, to) = merge_targets(&mut order, &local2);
             total
                 .merge(second.as_ref(), &from, &to, order.len())
                 .unwrap();
@@ -325,4 +315,21 @@ fn grouped_accumulators_equal_each_group_alone() {
             }
         }
     }
+}
+
+/// A partial's groups (`local`: their global ids, in the partial's order) as a merge's `from`
+/// and `to`: each global id's position in `order`, appended to it at first sight.
+pub(super) fn merge_targets(order: &mut Vec<u32>, local: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let from = (0..local.len() as u32).collect();
+    let to = local
+        .iter()
+        .map(|g| match order.iter().position(|x| x == g) {
+            Some(p) => p as u32,
+            None => {
+                order.push(*g);
+                order.len() as u32 - 1
+            }
+        })
+        .collect();
+    (from, to)
 }
