@@ -16,6 +16,24 @@ pub use crate::expr::{dtype_name, format_float};
 
 /// Rows shown before eliding the middle (like Polars' default of 10: five head, five tail).
 const MAX_ROWS: usize = 10;
+/// Columns shown before eliding the middle (Polars' default of 8: four first, four last), so a
+/// wide frame (a model's 10,000 components) prints as a table a terminal can show.
+const MAX_COLS: usize = 8;
+
+/// Which of `n` items (rows or columns) to show: all of them, or the first and last `max / 2`
+/// around a gap (`None`, printed as `…`).
+pub(crate) fn shown(n: usize, max: usize) -> Vec<Option<usize>> {
+    if n <= max {
+        (0..n).map(Some).collect()
+    } else {
+        let half = max / 2;
+        (0..half)
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain((n - half..n).map(Some))
+            .collect()
+    }
+}
 /// Cells longer than this are cut with an ellipsis.
 const MAX_CELL: usize = 32;
 
@@ -148,17 +166,15 @@ impl fmt::Display for DataFrame {
         if w == 0 {
             return write!(f, "┌┐\n└┘");
         }
-        let rows: Vec<Option<usize>> = if h > MAX_ROWS {
-            (0..MAX_ROWS / 2)
-                .map(Some)
-                .chain(std::iter::once(None))
-                .chain((h - MAX_ROWS / 2..h).map(Some))
-                .collect()
-        } else {
-            (0..h).map(Some).collect()
-        };
-        let mut cols: Vec<Vec<String>> = Vec::with_capacity(w);
-        for (field, array) in self.schema().fields().iter().zip(self.columns()) {
+        let rows = shown(h, MAX_ROWS);
+        let schema = self.schema();
+        let mut cols: Vec<Vec<String>> = Vec::with_capacity(MAX_COLS + 1);
+        for i in shown(w, MAX_COLS) {
+            let Some(i) = i else {
+                cols.push(vec!["…".into(); 3 + rows.len()]);
+                continue;
+            };
+            let (field, array) = (schema.field(i), &self.columns()[i]);
             let mut c = vec![
                 field.name().clone(),
                 "---".into(),
@@ -226,5 +242,25 @@ mod tests {
         assert!(s.contains("│ …   │"), "{s}");
         assert!(s.contains("│ 99  │"), "{s}");
         assert!(!s.contains("│ 50  │"), "{s}");
+    }
+
+    #[test]
+    fn display_elides_middle_columns() {
+        let columns = (0..12)
+            .map(|i| crate::frame::Column::new(format!("c{i}"), vec![1i64]))
+            .collect();
+        let df = crate::frame::DataFrame::new(columns).unwrap();
+        let s = df.to_string();
+        assert_eq!(
+            s,
+            "shape: (1, 12)
+┌─────┬─────┬─────┬─────┬───┬─────┬─────┬─────┬─────┐
+│ c0  ┆ c1  ┆ c2  ┆ c3  ┆ … ┆ c8  ┆ c9  ┆ c10 ┆ c11 │
+│ --- ┆ --- ┆ --- ┆ --- ┆ … ┆ --- ┆ --- ┆ --- ┆ --- │
+│ i64 ┆ i64 ┆ i64 ┆ i64 ┆ … ┆ i64 ┆ i64 ┆ i64 ┆ i64 │
+╞═════╪═════╪═════╪═════╪═══╪═════╪═════╪═════╪═════╡
+│ 1   ┆ 1   ┆ 1   ┆ 1   ┆ … ┆ 1   ┆ 1   ┆ 1   ┆ 1   │
+└─────┴─────┴─────┴─────┴───┴─────┴─────┴─────┴─────┘"
+        );
     }
 }

@@ -25,6 +25,7 @@ mod linear;
 mod lloyd;
 mod minibatch;
 mod moments;
+mod numpy_random;
 mod pca;
 mod pca_model;
 mod pca_stream;

@@ -71,6 +71,10 @@ impl CentredProducts for Chunked<'_> {
         self.names.len()
     }
 
+    fn is_f32(&self) -> bool {
+        self.f32
+    }
+
     fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>> {
         let (n, l, cr) = (self.n(), q.ncols, self.rows.chunk_rows());
         let out = Mutex::new(vec![0.0; n * l]);

@@ -3,7 +3,8 @@
 //! algorithm 4.4), step for step as scikit-learn's `randomized_svd`:
 //!
 //! 1. `Q` = a (columns of M) x `l` standard normal matrix, `l = n_components + n_oversamples`
-//!    (at most min(n, d)), drawn from the portable seeded `Pcg64` by Box-Muller;
+//!    (at most min(n, d)), drawn from NumPy's `RandomState(seed).normal` stream
+//!    ([`NumpyNormal`]), so the same seed starts from scikit-learn's matrix;
 //! 2. `n_iter` times: `Q = normalize(M Q)`, `Q = normalize(Mᵀ Q)` with the power-iteration
 //!    normalizer (LU with partial pivoting by default, QR, or none);
 //! 3. `Q` = an orthonormal basis of `M Q`; `B = Qᵀ M`; the SVD of the small `B` gives the
@@ -19,16 +20,14 @@
 //! pass over the data ([`Cols::centred_mul`] / [`Cols::centred_tmul`]: the input is read in
 //! place, never copied, and an `f32` input is multiplied in `f32`); everything else works on
 //! `l`-column matrices, at most two n x l and two d x l of them at once
-//! ([`sketch_bytes`], reserved from the fit's budget before the first product). NumPy's
-//! generator differs, so the random start, and with it the last
-//! digits of the result, differ from scikit-learn's for the same seed; with enough power
-//! iterations both converge to the exact decomposition.
-
-use rand_core::{Rng, SeedableRng};
-use rand_pcg::Pcg64;
+//! ([`sketch_bytes`], reserved from the fit's budget before the first product). With the same
+//! seed as scikit-learn's `random_state`, the start is the same matrix and the results agree
+//! to rounding (the products' order of summation differs); with enough power iterations any
+//! start converges to the exact decomposition.
 
 use super::data::{Cols, Elem};
 use super::linalg::{self, ColMajor};
+use super::numpy_random::NumpyNormal;
 use super::pca::PowerIterationNormalizer;
 use crate::error::Result;
 use crate::memory::Reservation;
@@ -50,6 +49,8 @@ pub(crate) trait CentredProducts {
     fn n(&self) -> usize;
     /// Features.
     fn d(&self) -> usize;
+    /// Whether the data are `f32` (the random start is rounded to it, as scikit-learn does).
+    fn is_f32(&self) -> bool;
     /// `Xc Q` for a d x l `q`: n x l.
     fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>>;
     /// `Xcᵀ Y` for an n x l `y`: d x l.
@@ -69,6 +70,9 @@ impl<T: Elem> CentredProducts for Cols<'_, T> {
     }
     fn d(&self) -> usize {
         Cols::d(self)
+    }
+    fn is_f32(&self) -> bool {
+        std::mem::size_of::<T>() == 4
     }
     fn mul(&self, mean: &[f64], q: &ColMajor<f64>) -> Result<ColMajor<f64>> {
         Ok(self.centred_mul(mean, q))
@@ -131,8 +135,7 @@ pub(crate) fn randomized_svd(
             c.tmul(mean, q)
         }
     };
-    let mut rng = Pcg64::seed_from_u64(o.seed);
-    let mut q = normal_matrix(&mut rng, if transpose { n } else { d }, l);
+    let mut q = normal_matrix(o.seed, if transpose { n } else { d }, l, c.is_f32());
     for _ in 0..n_iter {
         q = match normalizer {
             // One pass for both products (`Mᵀ M Q`): the LU factor of `Y = M Q` is `P L = Y
@@ -175,25 +178,18 @@ pub(crate) fn randomized_svd(
     Ok((svd.s[..k].to_vec(), vt))
 }
 
-/// A uniform value in [0, 1) from the top 53 bits of the generator's next u64.
-fn uniform(rng: &mut Pcg64) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-/// A `rows x cols` standard normal matrix (Box-Muller, both values of each pair used),
-/// filled column by column.
-fn normal_matrix(rng: &mut Pcg64, rows: usize, cols: usize) -> ColMajor<f64> {
-    let len = rows * cols;
-    let mut data = Vec::with_capacity(len + 1);
-    while data.len() < len {
-        let u1 = 1.0 - uniform(rng); // (0, 1]: the logarithm stays finite
-        let u2 = uniform(rng);
-        let r = (-2.0 * u1.ln()).sqrt();
-        let t = std::f64::consts::TAU * u2;
-        data.push(r * t.cos());
-        data.push(r * t.sin());
+/// scikit-learn's random start: `RandomState(seed).normal(size=(rows, cols))`, drawn row by
+/// row (NumPy's C order) into a column-major matrix, and rounded to `f32` when the data are
+/// `f32` (scikit-learn casts the start to the data's type).
+fn normal_matrix(seed: u64, rows: usize, cols: usize, f32_data: bool) -> ColMajor<f64> {
+    let mut stream = NumpyNormal::new(seed);
+    let mut data = vec![0.0; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = stream.next_normal();
+            data[c * rows + r] = if f32_data { f64::from(v as f32) } else { v };
+        }
     }
-    data.truncate(len);
     ColMajor {
         data,
         nrows: rows,
@@ -421,15 +417,21 @@ mod tests {
         assert!(solve_upper_right(flat.clone(), &lu_factors(flat).1).is_none());
     }
 
+    /// `RandomState(12345).normal(size=(2, 3))` is drawn in C order: row 0 first.
     #[test]
-    fn normal_draws_look_normal() {
-        let mut rng = Pcg64::seed_from_u64(3);
-        let m = normal_matrix(&mut rng, 20_000, 1);
-        let mean = m.data.iter().sum::<f64>() / 20_000.0;
-        let var = m.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 20_000.0;
-        assert!(
-            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
-            "{mean} {var}"
-        );
+    fn the_start_is_numpys_matrix_in_c_order() {
+        let m = normal_matrix(12345, 2, 3, false);
+        let want = [
+            -0.20470765948471295,
+            -0.55573030434749,
+            0.47894333805754824,
+            1.9657805725027142,
+            -0.5194387150567381,
+            1.3934058329729904,
+        ];
+        assert_eq!(m.data, want);
+        let rounded = normal_matrix(12345, 2, 3, true);
+        let want32: Vec<f64> = want.iter().map(|&v| f64::from(v as f32)).collect();
+        assert_eq!(rounded.data, want32);
     }
 }

@@ -9,7 +9,7 @@
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, SchemaRef};
 
-use crate::frame::display::{dtype_name, format_cell};
+use crate::frame::display::{dtype_name, format_cell, shown};
 use crate::frame::DataFrame;
 use crate::ml::{KMeansModel, LinearModel, PcaModel};
 use crate::plan::LazyFrame;
@@ -46,21 +46,6 @@ pub fn escape(s: &str) -> String {
 /// True for the types whose cells are right-aligned.
 fn is_numeric(dt: &DataType) -> bool {
     dt.is_numeric()
-}
-
-/// Which of `n` items to show: all of them, or the first and last `max / 2` around a gap
-/// (`None`).
-fn shown(n: usize, max: usize) -> Vec<Option<usize>> {
-    if n <= max {
-        (0..n).map(Some).collect()
-    } else {
-        let half = max / 2;
-        (0..half)
-            .map(Some)
-            .chain(std::iter::once(None))
-            .chain((n - half..n).map(Some))
-            .collect()
-    }
 }
 
 /// The frame as an HTML table: `shape: (rows, columns)`, then the table.
