@@ -629,14 +629,27 @@ fn lcg_uniform(n: usize, d: usize) -> Array2<f64> {
 fn flat_spectrum_matches_sklearns_randomized_pca() {
     let x = lcg_uniform(300, 200);
     let cases: [(u64, [f64; 3]); 2] = [
-        (0, [0.25994479555597294, 0.2527860927708303, 0.2457759235548141]),
-        (7, [0.26076559106206154, 0.25617289199792714, 0.24666315115459156]),
+        (
+            0,
+            [0.25994479555597294, 0.2527860927708303, 0.2457759235548141],
+        ),
+        (
+            7,
+            [
+                0.26076559106206154,
+                0.25617289199792714,
+                0.24666315115459156,
+            ],
+        ),
     ];
     let pca = |seed| Pca::new(3).svd_solver(PcaSolver::Randomized).seed(seed);
     for (seed, want) in cases {
         let m = pca(seed).fit_ndarray(&x).expect("fit");
         for (got, want) in m.explained_variance.iter().zip(want) {
-            assert!((got - want).abs() <= 1e-9 * want, "seed {seed}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-9 * want,
+                "seed {seed}: {got} vs {want}"
+            );
         }
     }
     let m = pca(0).fit_ndarray(&x.mapv(|v| v as f32)).expect("fit f32");

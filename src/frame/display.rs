@@ -16,9 +16,11 @@ pub use crate::expr::{dtype_name, format_float};
 
 /// Rows shown before eliding the middle (like Polars' default of 10: five head, five tail).
 const MAX_ROWS: usize = 10;
-/// Columns shown before eliding the middle (Polars' default of 8: four first, four last), so a
-/// wide frame (a model's 10,000 components) prints as a table a terminal can show.
-const MAX_COLS: usize = 8;
+/// Columns shown before eliding the middle (the first and last ten), so a wide frame (a
+/// model's 10,000 components) prints as a table a terminal can show. Polars elides past 8;
+/// more are kept here because a job's printed table is often its result (a per-group summary
+/// of a dozen aggregates), and the notebook table shows as many.
+pub(crate) const MAX_COLS: usize = 20;
 
 /// Which of `n` items (rows or columns) to show: all of them, or the first and last `max / 2`
 /// around a gap (`None`, printed as `…`).
@@ -246,21 +248,21 @@ mod tests {
 
     #[test]
     fn display_elides_middle_columns() {
-        let columns = (0..12)
+        let columns = (0..24)
             .map(|i| crate::frame::Column::new(format!("c{i}"), vec![1i64]))
             .collect();
         let df = crate::frame::DataFrame::new(columns).unwrap();
         let s = df.to_string();
         assert_eq!(
             s,
-            "shape: (1, 12)
-┌─────┬─────┬─────┬─────┬───┬─────┬─────┬─────┬─────┐
-│ c0  ┆ c1  ┆ c2  ┆ c3  ┆ … ┆ c8  ┆ c9  ┆ c10 ┆ c11 │
-│ --- ┆ --- ┆ --- ┆ --- ┆ … ┆ --- ┆ --- ┆ --- ┆ --- │
-│ i64 ┆ i64 ┆ i64 ┆ i64 ┆ … ┆ i64 ┆ i64 ┆ i64 ┆ i64 │
-╞═════╪═════╪═════╪═════╪═══╪═════╪═════╪═════╪═════╡
-│ 1   ┆ 1   ┆ 1   ┆ 1   ┆ … ┆ 1   ┆ 1   ┆ 1   ┆ 1   │
-└─────┴─────┴─────┴─────┴───┴─────┴─────┴─────┴─────┘"
+            "shape: (1, 24)
+┌─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬───┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┐
+│ c0  ┆ c1  ┆ c2  ┆ c3  ┆ c4  ┆ c5  ┆ c6  ┆ c7  ┆ c8  ┆ c9  ┆ … ┆ c14 ┆ c15 ┆ c16 ┆ c17 ┆ c18 ┆ c19 ┆ c20 ┆ c21 ┆ c22 ┆ c23 │
+│ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ … ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- ┆ --- │
+│ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ … ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 ┆ i64 │
+╞═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═══╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╪═════╡
+│ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ … ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   ┆ 1   │
+└─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴───┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┘"
         );
     }
 }

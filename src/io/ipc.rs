@@ -560,7 +560,10 @@ mod tests {
             drop(first);
             let next = (i + 1 < m.num_morsels()).then(|| m.morsel(i + 1).unwrap());
             drop(next);
-            assert!(second.equals(&df.slice(offset, second.height())), "batch {i}");
+            assert!(
+                second.equals(&df.slice(offset, second.height())),
+                "batch {i}"
+            );
             offset += second.height();
         }
         assert_eq!(offset, n);

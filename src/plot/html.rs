@@ -9,7 +9,7 @@
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, SchemaRef};
 
-use crate::frame::display::{dtype_name, format_cell, shown};
+use crate::frame::display::{dtype_name, format_cell, shown, MAX_COLS};
 use crate::frame::DataFrame;
 use crate::ml::{KMeansModel, LinearModel, PcaModel};
 use crate::plan::LazyFrame;
@@ -17,8 +17,6 @@ use crate::plan::LazyFrame;
 /// Rows shown before the middle is elided: five from the head, five from the tail (Polars'
 /// default of ten).
 pub(crate) const MAX_ROWS: usize = 10;
-/// Columns shown before the middle is elided (first and last ten).
-pub(crate) const MAX_COLS: usize = 20;
 
 const TABLE: &str = "border-collapse:collapse;font-size:12px;font-family:monospace";
 const CELL: &str = "padding:2px 8px;border-bottom:1px solid #ddd;white-space:pre";
