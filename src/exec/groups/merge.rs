@@ -224,59 +224,52 @@ pub(crate) fn merge(
         acc += part.table.len();
     }
     let spec = partials[0].table.spec().clone();
-    // Each partition: its table, states, each group's first appearance, and where each
-    // partial's listed groups went.
-    type Merged = (
-        GroupTable,
-        Vec<Box<dyn GroupsAccumulator>>,
-        Vec<usize>,
-        Vec<Vec<u32>>,
-    );
-    let merged: Vec<Merged> = (0..p)
-        .into_par_iter()
+    // The room a new group takes is judged as the partials' groups took it, index included.
+    let per_group: Vec<usize> = partials.iter().map(Partial::size_per_group).collect();
+    // A partial is only read from now on (its groups' hashes and keys): its index goes, and
+    // its vectors give back their spare room (a tenth of q10's memory, 10M groups).
+    partials.par_iter_mut().for_each(|p| p.table.drop_index());
+    for part in &mut partials {
+        let now = part.size();
+        mem.shrink(part.held.saturating_sub(now));
+        part.held = part.held.min(now);
+    }
+    let mut states = (0..p)
         .map(|q| {
-            let mut table = GroupTable::new(spec.clone());
-            let mut accs = new_accs()?;
-            let mut origin = vec![];
-            let mut targets = Vec::with_capacity(partials.len());
-            let mut held = Held::of(mem, 0);
-            // The groups still to come after each partial, and how many of the groups after
-            // the first partial's were new (for `expected_groups`).
-            let mut remaining: usize = lists.iter().map(|l| l[q].len()).sum();
-            let (mut new_later, mut seen_later) = (0usize, 0usize);
-            for (m, part) in partials.iter().enumerate() {
-                let from = &lists[m][q];
-                remaining -= from.len();
-                held.before(from.len(), part.size_per_group())?;
-                if m == 0 {
-                    table.reserve(from.len(), part.table.key_bytes_per_group());
-                }
-                let before = table.len();
-                let mut to = Vec::with_capacity(from.len());
-                table.insert_all_from(&part.table, from, |i, id, new| {
-                    if new {
-                        origin.push(base[m] + from[i] as usize);
-                    }
-                    to.push(id);
-                });
-                if m > 0 && remaining > 0 {
-                    new_later += table.len() - before;
-                    seen_later += from.len();
-                    let want = expected_groups(table.len(), new_later, seen_later, remaining);
-                    if want > table.len() {
-                        held.before(want - table.len(), part.size_per_group())?;
-                        table.reserve(want - table.len(), part.table.key_bytes_per_group());
-                    }
-                }
-                for (a, pa) in accs.iter_mut().zip(&part.accs) {
-                    a.merge(pa.as_ref(), from, &to, table.len())?;
-                }
-                held.settle(state_size(&table, &accs))?;
-                targets.push(if rows { to } else { vec![] });
-            }
-            Ok((table, accs, origin, targets))
+            Ok(PartitionState {
+                table: GroupTable::new(spec.clone()),
+                accs: new_accs()?,
+                origin: vec![],
+                targets: Vec::with_capacity(partials.len()),
+                held: 0,
+                remaining: lists.iter().map(|l| l[q].len()).sum(),
+                new_later: 0,
+                seen_later: 0,
+            })
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()?;
+    // Partial after partial, every partition takes its share in parallel; a partial is let go
+    // once all have (its rows' local groups kept when asked for): the partials and the merged
+    // states are never all held at once.
+    let mut kept: Vec<(usize, Vec<u32>)> = Vec::with_capacity(partials.len());
+    for (m, mut part) in partials.into_iter().enumerate() {
+        states.par_iter_mut().enumerate().try_for_each(|(q, st)| {
+            let share = Share {
+                m,
+                from: &lists[m][q],
+                base: base[m],
+                per_group: per_group[m],
+            };
+            st.take(&part, share, rows, mem)
+        })?;
+        let row_ids = std::mem::take(&mut part.row_ids);
+        mem.shrink(part.held.saturating_sub(vec_bytes(&row_ids)));
+        kept.push((part.table.len(), row_ids));
+    }
+    let merged: Vec<Merged> = states
+        .into_iter()
+        .map(|st| (st.table, st.accs, st.origin, st.targets))
+        .collect();
     // The final order: partitions' groups by first appearance.
     let mut part_base = Vec::with_capacity(p);
     let mut n_groups = 0usize;
@@ -346,16 +339,16 @@ pub(crate) fn merge(
         for (i, o) in order.values().iter().enumerate() {
             inverse[*o as usize] = i as u32;
         }
-        let mut out = Vec::with_capacity(partials.iter().map(|p| p.row_ids.len()).sum());
-        for (m, part) in partials.iter_mut().enumerate() {
-            let mut local = vec![0u32; part.table.len()];
+        let mut out = Vec::with_capacity(kept.iter().map(|(_, r)| r.len()).sum());
+        for (m, (len, row_ids)) in kept.iter_mut().enumerate() {
+            let mut local = vec![0u32; *len];
             for (q, targets) in targets.iter().enumerate() {
                 for (l, t) in lists[m][q].iter().zip(&targets[m]) {
                     local[*l as usize] = inverse[part_base[q] + *t as usize];
                 }
             }
-            out.extend(part.row_ids.iter().map(|l| local[*l as usize]));
-            part.row_ids = vec![];
+            out.extend(row_ids.iter().map(|l| local[*l as usize]));
+            *row_ids = vec![];
         }
         Some(out)
     } else {
@@ -367,6 +360,85 @@ pub(crate) fn merge(
         results,
         row_ids,
     })
+}
+
+/// A partition's table, states, each group's first appearance, and where each partial's
+/// listed groups went.
+type Merged = (
+    GroupTable,
+    Vec<Box<dyn GroupsAccumulator>>,
+    Vec<usize>,
+    Vec<Vec<u32>>,
+);
+
+/// Partial `m`'s groups `from` that fall in one partition; `base`: the partial's first group
+/// counted over all partials; `per_group`: the bytes a group of it took.
+struct Share<'a> {
+    m: usize,
+    from: &'a [u32],
+    base: usize,
+    per_group: usize,
+}
+
+/// One partition of a partitioned merge while the partials go in.
+struct PartitionState {
+    table: GroupTable,
+    accs: Vec<Box<dyn GroupsAccumulator>>,
+    /// Each group's first appearance: its partial's first local id, counted over all partials.
+    origin: Vec<usize>,
+    /// Per partial taken, the id here of each of its listed groups (when rows are asked for).
+    targets: Vec<Vec<u32>>,
+    /// The bytes it holds of the reservation.
+    held: usize,
+    /// The partition's groups in the partials still to come, and how many of the groups
+    /// after the first partial's were new (for `expected_groups`).
+    remaining: usize,
+    new_later: usize,
+    seen_later: usize,
+}
+
+impl PartitionState {
+    /// Take partial `share.m`'s share of this partition.
+    fn take(&mut self, part: &Partial, share: Share, rows: bool, mem: &Reservation) -> Result<()> {
+        let Share {
+            m,
+            from,
+            base,
+            per_group,
+        } = share;
+        let mut held = Held::of(mem, self.held);
+        let table = &mut self.table;
+        self.remaining -= from.len();
+        held.before(from.len(), per_group)?;
+        if m == 0 {
+            table.reserve(from.len(), part.table.key_bytes_per_group());
+        }
+        let before = table.len();
+        let mut to = Vec::with_capacity(from.len());
+        let origin = &mut self.origin;
+        table.insert_all_from(&part.table, from, |i, id, new| {
+            if new {
+                origin.push(base + from[i] as usize);
+            }
+            to.push(id);
+        });
+        if m > 0 && self.remaining > 0 {
+            self.new_later += table.len() - before;
+            self.seen_later += from.len();
+            let want =
+                expected_groups(table.len(), self.new_later, self.seen_later, self.remaining);
+            if want > table.len() {
+                held.before(want - table.len(), per_group)?;
+                table.reserve(want - table.len(), part.table.key_bytes_per_group());
+            }
+        }
+        for (a, pa) in self.accs.iter_mut().zip(&part.accs) {
+            a.merge(pa.as_ref(), from, &to, table.len())?;
+        }
+        self.held = held.settle(state_size(table, &self.accs))?;
+        self.targets.push(if rows { to } else { vec![] });
+        Ok(())
+    }
 }
 
 /// Merge everything into the first partial, one partial after the other (each let go once

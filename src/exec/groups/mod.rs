@@ -16,6 +16,7 @@
 
 mod codes;
 mod dictionary;
+mod index;
 mod keys;
 mod merge;
 mod ops;

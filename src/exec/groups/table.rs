@@ -2,10 +2,10 @@
 //! first appearance, with the keys stored columnar (a `Vec<u64>` of words, or one byte arena
 //! with the end of each key) and each group's hash kept for partitioning and merging.
 //!
-//! A byte key's table entry ([`Slot`]) carries its full hash, its length and its first 16
-//! bytes, so a lookup compares in the table itself: a short key (db-benchmark's string ids
+//! A byte key's index entry (`index.rs`) carries its full hash, its length and its first 16
+//! bytes, so a lookup compares in the index itself: a short key (db-benchmark's string ids
 //! are 5 and 12 bytes) never touches the arena, a long one only once the hash, length and
-//! head agree.
+//! head agree. A piece's rows are hashed first and their entries fetched a few rows ahead.
 //!
 //! A morsel interns its rows into its own table; tables are then merged in morsel order
 //! ([`GroupTable::insert_from`]), so a group's id in the merged table follows its first
@@ -21,27 +21,23 @@ use hashbrown::HashTable;
 
 use super::codes::Codes;
 use super::dictionary::{self, as_codes, DictionaryGroups, StrColumn};
+use super::index::{ByteIndex, Probe};
 use super::keys::{
     decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, head_words,
     same_bytes, words, KeySpec, Layout, NULL_HASH,
 };
 use crate::error::{Error, Result};
 
+/// How many rows ahead a piece's interning fetches a row's slot.
+const AHEAD: usize = 8;
+
 /// Buffers reused across the pieces of a morsel.
 #[derive(Default)]
 pub(crate) struct Scratch {
     words: Vec<u64>,
+    hashes: Vec<u64>,
     pub(super) buf: Vec<u8>,
     pub(super) ends: Vec<usize>,
-}
-
-/// A byte key's entry: see the module docs.
-#[derive(Clone, Copy)]
-struct Slot {
-    hash: u64,
-    id: u32,
-    len: u32,
-    head: [u64; 2],
 }
 
 /// See the module docs.
@@ -52,7 +48,7 @@ pub(crate) struct GroupTable {
     word_map: HashTable<(u64, u32)>,
     words: Vec<u64>,
     /// `Layout::Str` / `Layout::Rows`: group `g`'s key is `arena[start(g)..ends[g]]`.
-    map: HashTable<Slot>,
+    index: ByteIndex,
     arena: Vec<u8>,
     ends: Vec<usize>,
     /// The group of the null key (`Word` and `Str`; rows encode nulls in their bytes).
@@ -74,7 +70,7 @@ impl GroupTable {
             hashes: vec![],
             word_map: HashTable::new(),
             words: vec![],
-            map: HashTable::new(),
+            index: ByteIndex::default(),
             arena: vec![],
             ends: vec![],
             null_group: None,
@@ -104,8 +100,8 @@ impl GroupTable {
     /// The bytes the table holds (its vectors' and hash tables' capacities), for the memory
     /// budget.
     pub(crate) fn size(&self) -> usize {
-        let slots = self.word_map.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
-            + self.map.capacity() * (std::mem::size_of::<Slot>() + 1);
+        let slots =
+            self.word_map.capacity() * (std::mem::size_of::<(u64, u32)>() + 1) + self.index.size();
         slots
             + vec_bytes(&self.hashes)
             + vec_bytes(&self.words)
@@ -113,6 +109,20 @@ impl GroupTable {
             + vec_bytes(&self.ends)
             + self.codes.as_ref().map_or(0, Codes::size)
             + self.dictionary.as_ref().map_or(0, DictionaryGroups::size)
+    }
+
+    /// Let go of the index (and the codes): the table then only gives its groups' hashes and
+    /// keys (a partial being merged into partitions), and its vectors give back their spare
+    /// room. Interning into it again would make new groups of known keys.
+    pub(crate) fn drop_index(&mut self) {
+        self.word_map = HashTable::new();
+        self.index = ByteIndex::default();
+        self.codes = None;
+        self.dictionary = None;
+        self.hashes.shrink_to_fit();
+        self.words.shrink_to_fit();
+        self.arena.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     /// The keys' spec.
@@ -130,7 +140,7 @@ impl GroupTable {
                 self.words.reserve(groups);
             }
             Layout::Str | Layout::Rows => {
-                self.map.reserve(groups, |s| s.hash);
+                self.index.reserve(groups);
                 self.arena.reserve(groups.saturating_mul(key_bytes));
                 self.ends.reserve(groups);
             }
@@ -209,39 +219,29 @@ impl GroupTable {
     pub(super) fn bytes_id(&mut self, key: &[u8], h: u64) -> (u32, bool) {
         let next = self.hashes.len() as u32;
         let Self {
-            map,
+            index,
             arena,
             ends,
             hashes,
             ..
         } = self;
-        let len = key.len() as u32;
-        let hd = head_words(key);
-        let eq = |s: &Slot| {
-            s.hash == h
-                && s.len == len
-                && s.head == hd
-                && (len <= 16 || {
-                    // The rest, past the head.
-                    let end = ends[s.id as usize];
-                    same_bytes(&arena[end - key.len() + 16..end], &key[16..])
-                })
+        let probe = Probe {
+            hash: h,
+            len: key.len() as u32,
+            head: head_words(key),
+            rest_equal: |id: u32| {
+                // The rest, past the head.
+                let end = ends[id as usize];
+                same_bytes(&arena[end - key.len() + 16..end], &key[16..])
+            },
         };
-        match map.entry(h, eq, |s| s.hash) {
-            Entry::Occupied(e) => (e.get().id, false),
-            Entry::Vacant(e) => {
-                e.insert(Slot {
-                    hash: h,
-                    id: next,
-                    len,
-                    head: hd,
-                });
-                arena.extend_from_slice(key);
-                ends.push(arena.len());
-                hashes.push(h);
-                (next, true)
-            }
+        let (id, new) = index.find_or_insert(probe, next);
+        if new {
+            arena.extend_from_slice(key);
+            ends.push(arena.len());
+            hashes.push(h);
         }
+        (id, new)
     }
 
     /// The group id of every row of a piece whose key columns are `keys` (prepared by
@@ -294,13 +294,20 @@ impl GroupTable {
                 let s = keys[0].as_string::<i32>();
                 let (offs, data) = (s.value_offsets(), s.value_data());
                 let nulls = s.nulls().filter(|n| n.null_count() > 0);
+                let value = |r: usize| &data[offs[r] as usize..offs[r + 1] as usize];
+                // Hashed first, so each row's slot is fetched a few rows ahead.
+                let hs = &mut scratch.hashes;
+                hs.clear();
+                hs.extend((0..n).map(|r| hash_bytes(value(r))));
                 for r in 0..n {
+                    if let Some(&ha) = hs.get(r + AHEAD) {
+                        self.index.prefetch(ha);
+                    }
                     if nulls.is_some_and(|nl| nl.is_null(r)) {
                         ids.push(self.null_id());
                         continue;
                     }
-                    let v = &data[offs[r] as usize..offs[r + 1] as usize];
-                    ids.push(self.bytes_id(v, hash_bytes(v)).0);
+                    ids.push(self.bytes_id(value(r), hs[r]).0);
                 }
             }
             Layout::Rows => match self.codes.take() {
@@ -311,11 +318,17 @@ impl GroupTable {
                 }
                 None => {
                     encode_rows(keys, &self.spec.kinds, &mut scratch.buf, &mut scratch.ends)?;
-                    let mut start = 0;
-                    for &end in &scratch.ends {
-                        let v = &scratch.buf[start..end];
-                        ids.push(self.bytes_id(v, hash_bytes(v)).0);
-                        start = end;
+                    let (buf, ends) = (&scratch.buf, &scratch.ends);
+                    let row = |r: usize| &buf[if r == 0 { 0 } else { ends[r - 1] }..ends[r]];
+                    // Hashed first, so each row's slot is fetched a few rows ahead.
+                    let hs = &mut scratch.hashes;
+                    hs.clear();
+                    hs.extend((0..ends.len()).map(|r| hash_bytes(row(r))));
+                    for (r, &h) in hs.iter().enumerate() {
+                        if let Some(&ha) = hs.get(r + AHEAD) {
+                            self.index.prefetch(ha);
+                        }
+                        ids.push(self.bytes_id(row(r), h).0);
                     }
                 }
             },
@@ -358,6 +371,10 @@ impl GroupTable {
             }
             if let Some(&b) = from.get(i + AHEAD / 2) {
                 other.prefetch_key(b as usize);
+                // Its hash came in with the meta fetched `AHEAD / 2` groups ago.
+                if self.spec.layout != Layout::Word && other.null_group != Some(b) {
+                    self.index.prefetch(other.hashes[b as usize]);
+                }
             }
             let (id, new) = self.insert_from(other, g);
             f(i, id, new);
@@ -452,18 +469,34 @@ pub(crate) fn keys_in_order(tables: &[&GroupTable], order: &[(u32, u32)]) -> Res
             let bytes = order.iter().map(|&(t, g)| table(t).bytes(g as usize).len());
             let mut arena = Vec::with_capacity(bytes.sum());
             let mut ends = Vec::with_capacity(n);
-            for &(t, g) in order {
-                arena.extend_from_slice(table(t).bytes(g as usize));
+            for key in keys_prefetched(tables, order) {
+                arena.extend_from_slice(key);
                 ends.push(arena.len());
             }
             Ok(vec![decode_strings(&arena, &ends, null, &spec.types[0])?])
         }
-        Layout::Rows => decode_rows(
-            order.iter().map(|&(t, g)| table(t).bytes(g as usize)),
-            n,
-            &spec,
-        ),
+        Layout::Rows => decode_rows(keys_prefetched(tables, order), n, &spec),
     }
+}
+
+/// The key bytes of the groups `order` names, in that order. Consecutive groups sit in
+/// unrelated places of different tables, so each read is a cache miss on where the key ends
+/// and another on its bytes: both are fetched a few groups ahead, so the misses overlap.
+fn keys_prefetched<'a>(
+    tables: &'a [&'a GroupTable],
+    order: &'a [(u32, u32)],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    const AHEAD: usize = 16;
+    order.iter().enumerate().map(move |(i, &(t, g))| {
+        if let Some(&(ta, ga)) = order.get(i + AHEAD) {
+            let ends = &tables[ta as usize].ends;
+            prefetch(ends.as_ptr().wrapping_add((ga as usize).saturating_sub(1)));
+        }
+        if let Some(&(tb, gb)) = order.get(i + AHEAD / 2) {
+            tables[tb as usize].prefetch_key(gb as usize);
+        }
+        tables[t as usize].bytes(g as usize)
+    })
 }
 
 /// The hash of every row of a piece whose key columns are `keys` (prepared for `spec`), into

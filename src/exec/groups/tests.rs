@@ -457,7 +457,8 @@ fn word_keys_in_runs_get_the_ids_of_row_by_row_interning() {
 /// The partitioned merge of many groups (hash partitions merged apart, keys decoded straight
 /// into the final order, each table presized from how many groups were new) gives exactly
 /// what one sequence of merges gives: same groups in the same order, same bits, same group
-/// for every row; for one word key with nulls, one string key with nulls and two keys (rows).
+/// for every row; for one word key with nulls, one string key with nulls, two keys (rows)
+/// and five keys with nulls, NaN and -0.0 (rows too many to look up by codes).
 #[test]
 fn partitioned_merge_equals_merging_in_sequence() {
     use super::key_spec;
@@ -488,10 +489,22 @@ fn partitioned_merge_equals_merging_in_sequence() {
     let vals: Vec<f64> = (0..n)
         .map(|r| ((r * 7919) % 1013) as f64 / 7.0 - 50.0)
         .collect();
+    // Floats where every NaN is one key, -0.0 is 0.0 and nulls are their own key.
+    let fs: Vec<Option<f64>> = (0..n)
+        .map(|r| match r % 31 {
+            0 => Some(f64::NAN),
+            1 => Some(-f64::NAN),
+            2 => Some(-0.0),
+            3 => Some(0.0),
+            4 => None,
+            _ => Some((r % 3) as f64),
+        })
+        .collect();
     let df = DataFrame::new(vec![
-        Column::new("k", ks),
+        Column::new("k", ks.clone()),
         Column::new("s", ss),
         Column::new("v", vals),
+        Column::new("f", fs.clone()),
     ])
     .unwrap();
     let params = Params::default();
@@ -504,6 +517,13 @@ fn partitioned_merge_equals_merging_in_sequence() {
         vec![col("k")],
         vec![col("s")],
         vec![col("s"), col("k") % lit(7i64)],
+        vec![
+            col("s"),
+            col("k"),
+            col("f"),
+            col("k") % lit(11i64),
+            col("s").str().len_chars(),
+        ],
     ] {
         let spec = key_spec(&by, df.schema()).unwrap();
         let pool = MemoryPool::unbounded();
@@ -541,6 +561,23 @@ fn partitioned_merge_equals_merging_in_sequence() {
         let got = merge(partials(), &|| aggs.accumulators(), true, &mem).unwrap();
         let want = merge_in_sequence(partials(), true, &mem).unwrap();
         assert!(got.n_groups > 150_000, "{} groups", got.n_groups);
+        if by.len() == 5 {
+            // The groups a set of the rows' tuples gives (every NaN one value, -0.0 as 0.0):
+            // the index tells apart exactly the keys that differ.
+            let norm = |f: Option<f64>| {
+                f.map(|x| {
+                    if x.is_nan() {
+                        u64::MAX
+                    } else {
+                        (x + 0.0).to_bits()
+                    }
+                })
+            };
+            let tuples: std::collections::HashSet<_> = (0..n as usize)
+                .map(|r| (ks[r], owned[r].clone(), norm(fs[r]), ks[r].map(|k| k % 11)))
+                .collect();
+            assert_eq!(got.n_groups, tuples.len());
+        }
         same_groups(&got, &want);
         assert_eq!(got.row_ids, want.row_ids);
     }
