@@ -23,6 +23,7 @@ mod parquet_footer;
 #[cfg(unix)]
 mod parquet_pages;
 pub(crate) mod parquet_prune;
+mod parquet_writer;
 pub(crate) mod sink;
 
 use std::path::{Path, PathBuf};

@@ -34,6 +34,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::parquet_dictionary::with_coded_strings;
 pub(crate) use super::parquet_dictionary::{coded_strings, dictionary_encoded, with_coded_columns};
+use super::parquet_footer::FooterByRowGroup;
 use super::MorselSource;
 use crate::error::{Error, Result};
 use crate::expr::lookup::NameIndex;
@@ -41,7 +42,7 @@ use crate::expr::Expr;
 use crate::frame::DataFrame;
 use crate::memory::MemoryPool;
 
-fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
+pub(super) fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::File {
         format: "Parquet",
         path: path.to_path_buf(),
@@ -49,7 +50,7 @@ fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-fn open_file(path: &Path) -> Result<File> {
+pub(super) fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::io(path, e))
 }
 
@@ -61,6 +62,11 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
         Err(strict) => lenient_metadata(path, &file).map_err(|_| perr(path, strict))?,
     };
     check_chunks(path, &file, &meta)?;
+    arrow_metadata(path, meta)
+}
+
+/// A footer's metadata as the Arrow reader takes it (row count fixed, INT96 as microseconds).
+pub(super) fn arrow_metadata(path: &Path, meta: ParquetMetaData) -> Result<ArrowReaderMetadata> {
     let meta = Arc::new(with_row_count(meta));
     let plain = ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new())
         .map_err(|e| perr(path, e))?;
@@ -75,7 +81,7 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
 
 /// Every column chunk must lie inside the file: parquet's reader asserts on negative offsets
 /// and sizes (a panic) and reads out of range otherwise.
-fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
+pub(super) fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as i64;
     for (r, rg) in meta.row_groups().iter().enumerate() {
         for (c, chunk) in rg.columns().iter().enumerate() {
@@ -123,6 +129,13 @@ fn with_row_count(meta: ParquetMetaData) -> ParquetMetaData {
 
 /// The footer read again through `parquet_footer::sanitize` (see there for what it forgives).
 fn lenient_metadata(path: &Path, file: &File) -> Result<ParquetMetaData> {
+    let (_, footer) = footer_bytes(path, file)?;
+    let fixed = super::parquet_footer::sanitize(&footer).map_err(|e| perr(path, e))?;
+    ParquetMetaDataReader::decode_metadata(&fixed).map_err(|e| perr(path, e))
+}
+
+/// The footer's serialized bytes, and where they start in the file.
+pub(super) fn footer_bytes(path: &Path, file: &File) -> Result<(u64, Vec<u8>)> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = file;
     let io = |e| Error::io(path, e);
@@ -141,8 +154,7 @@ fn lenient_metadata(path: &Path, file: &File) -> Result<ParquetMetaData> {
     let mut footer = vec![0u8; footer_len as usize];
     file.seek(SeekFrom::Start(start)).map_err(io)?;
     file.read_exact(&mut footer).map_err(io)?;
-    let fixed = super::parquet_footer::sanitize(&footer).map_err(|e| perr(path, e))?;
-    ParquetMetaDataReader::decode_metadata(&fixed).map_err(|e| perr(path, e))
+    Ok((start, footer))
 }
 
 /// The Arrow schema with top-level INT96 columns as microsecond timestamps (see the module
@@ -190,7 +202,11 @@ pub fn read_schema(path: &Path) -> Result<SchemaRef> {
 
 struct ParquetMorsels {
     path: PathBuf,
+    /// The footer, held decoded; or, when `by_row_group` is set, without its row groups.
     meta: ArrowReaderMetadata,
+    by_row_group: Option<FooterByRowGroup>,
+    /// Each row group's compressed bytes, by morsel.
+    compressed: Vec<usize>,
     schema: SchemaRef,
     mask: ProjectionMask,
     /// The decoded root columns, in file order.
@@ -285,10 +301,29 @@ pub(crate) fn open_coded(
         row_groups.push((rg, rows.min(left)));
         left = left.saturating_sub(rows);
     }
-    let meta = with_coded_strings(&meta, coded).unwrap_or(meta);
+    let compressed = row_groups
+        .iter()
+        .map(|&(rg, _)| meta.metadata().row_group(rg).compressed_size().max(0) as usize)
+        .collect();
+    let by_row_group = FooterByRowGroup::new(path, meta.metadata(), coded)?;
+    let meta = match by_row_group {
+        // Only the schema is kept: the row groups are decoded again one at a time.
+        Some(_) => {
+            let md = meta.metadata();
+            let skeleton = ParquetMetaData::new(md.file_metadata().clone(), vec![]);
+            ArrowReaderMetadata::try_new(
+                Arc::new(skeleton),
+                ArrowReaderOptions::new().with_schema(meta.schema().clone()),
+            )
+            .map_err(|e| perr(path, e))?
+        }
+        None => with_coded_strings(&meta, coded).unwrap_or(meta),
+    };
     Ok(Box::new(ParquetMorsels {
         path: path.to_path_buf(),
         meta,
+        by_row_group,
+        compressed,
         schema: out_schema,
         mask,
         roots: indices,
@@ -342,6 +377,15 @@ impl ParquetMorsels {
         f: &mut dyn FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
         let (rg, rows) = self.row_groups[i];
+        // The footer of this row group, and its index there.
+        let held;
+        let (meta, at) = match &self.by_row_group {
+            Some(footer) => {
+                held = footer.row_group(&self.path, rg)?;
+                (&held, 0)
+            }
+            None => (&self.meta, rg),
+        };
         // A file handle per morsel; the decoder reads page by page, so each page is
         // decompressed and decoded while still in cache. Tried and measured slower on the seed
         // file: a memory map (mapping and unmapping pages cost more than the copy) and reading
@@ -351,7 +395,7 @@ impl ParquetMorsels {
         // Flat numeric columns skip the arrow reader (see `parquet_pages` for why).
         #[cfg(unix)]
         if let Some(fast) =
-            super::parquet_pages::plan(&self.meta, rg, &self.roots, &self.schema, &self.order)
+            super::parquet_pages::plan(meta, at, &self.roots, &self.schema, &self.order)
         {
             return fast
                 .in_scan(self.row_groups.len(), self.memory.clone())
@@ -374,10 +418,10 @@ impl ParquetMorsels {
             let open = || PageFile::open(&self.path);
             #[cfg(not(unix))]
             let open = || open_file(&self.path);
-            let shape = (rg, rows, batch);
+            let shape = (at, rows, batch);
             return super::parquet_columns::read_by_column(
                 &self.path,
-                &self.meta,
+                meta,
                 shape,
                 &self.roots,
                 open,
@@ -389,9 +433,9 @@ impl ParquetMorsels {
         }
         #[cfg(not(unix))]
         let file = open_file(&self.path)?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
             .with_projection(self.mask.clone())
-            .with_row_groups(vec![rg])
+            .with_row_groups(vec![at])
             .with_batch_size(batch.max(1))
             .with_limit(rows)
             .build()
@@ -516,8 +560,8 @@ impl MorselSource for ParquetMorsels {
         // The executor allocates the morsel's output from this count before decoding: a
         // corrupt footer's count that no page could hold is not passed on (the decode then
         // reports the mismatch).
-        let (rg, rows) = *self.row_groups.get(i)?;
-        let bytes = self.meta.metadata().row_group(rg).compressed_size().max(0) as usize;
+        let (_, rows) = *self.row_groups.get(i)?;
+        let bytes = self.compressed[i];
         (rows <= bytes.saturating_mul(8192).saturating_add(1 << 16)).then_some(rows)
     }
 

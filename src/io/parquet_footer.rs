@@ -12,7 +12,19 @@
 //! the strict decoder again; a footer that is broken beyond that still fails there.
 //!
 //! Every read is bounds-checked and recursion is capped, so hostile bytes give an error.
+//!
+//! [`row_group_spans`] finds where each row group lies in a footer, so a scan of a footer with
+//! many column chunks (10 row groups of 10,000 columns decode to 42 MB) can keep the footer's
+//! bytes without its row groups and decode one row group's footer ([`one_row_group`]) when
+//! it reads that row group.
 
+use std::path::Path;
+
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::file::metadata::ParquetMetaData;
+
+use super::parquet::{arrow_metadata, check_chunks, footer_bytes, open_file, perr};
+use super::parquet_dictionary::with_coded_strings;
 use crate::error::{Error, Result};
 
 /// Compact-protocol wire types.
@@ -329,6 +341,150 @@ pub(crate) fn sanitize(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(w.out)
 }
 
+/// Where a footer's row groups lie: where the list's header starts (after every field before
+/// `row_groups` and the list's field header), each row group's struct, and where the bytes
+/// after the list start.
+pub(crate) struct RowGroupSpans {
+    pub(crate) head: usize,
+    pub(crate) groups: Vec<std::ops::Range<usize>>,
+    pub(crate) tail_start: usize,
+}
+
+/// Find the row groups (`FileMetaData` field 4, a list of structs) in the footer `bytes`.
+pub(crate) fn row_group_spans(bytes: &[u8]) -> Result<RowGroupSpans> {
+    let mut w = Walk {
+        input: bytes,
+        pos: 0,
+        out: Vec::new(),
+    };
+    let mut last = 0i16;
+    loop {
+        let at = w.pos;
+        let h = w.byte()?;
+        let t = h & 15;
+        if t == STOP {
+            return Err(bad("no row groups", at));
+        }
+        let id = match h >> 4 {
+            0 => i16::try_from(w.zigzag()?).map_err(|_| bad("field id", at))?,
+            d => last
+                .checked_add(i16::from(d))
+                .ok_or_else(|| bad("field id", at))?,
+        };
+        last = id;
+        if id == 4 && t == LIST {
+            let head = w.pos;
+            let (n, et) = w.list_header()?;
+            if et != STRUCT && n > 0 {
+                return Err(bad("row groups that are not structs", at));
+            }
+            let mut groups = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let start = w.pos;
+                w.value(STRUCT, Kind::Other, 1, false)?;
+                groups.push(start..w.pos);
+            }
+            return Ok(RowGroupSpans {
+                head,
+                groups,
+                tail_start: w.pos,
+            });
+        }
+        w.value(t, Kind::Other, 1, false)?;
+    }
+}
+
+/// A footer with one row group: `head` (the bytes before the list's header), a list header
+/// of one struct, the row group's struct and `tail` (the bytes after the list). Field headers
+/// stay valid: they encode ids as deltas, and the field ids around the list do not change.
+pub(crate) fn one_row_group(head: &[u8], group: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len() + 1 + group.len() + tail.len());
+    out.extend_from_slice(head);
+    out.push((1 << 4) | STRUCT);
+    out.extend_from_slice(group);
+    out.extend_from_slice(tail);
+    out
+}
+
+/// Footers with this many column chunks or more (over more than one row group) are not held
+/// decoded by a scan: 10 row groups of 10,000 columns decode to 42 MB, held for the whole
+/// scan beside the row groups being read. The scan keeps the footer's bytes without its row
+/// groups and decodes each row group's part when it reads that row group (a tenth of the
+/// footer there, once per row group).
+pub(super) const HELD_FOOTER_CHUNKS: usize = 20_000;
+
+/// A footer decoded a row group at a time (see [`HELD_FOOTER_CHUNKS`]).
+pub(super) struct FooterByRowGroup {
+    /// The footer's bytes before its row groups' list header, and after the list.
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    /// Each row group's struct in the file: offset and length.
+    groups: Vec<(u64, usize)>,
+    /// Columns read as dictionary codes (see [`with_coded_strings`]).
+    coded: Vec<String>,
+}
+
+impl FooterByRowGroup {
+    /// The footer of `path` (already decoded once as `meta`) split at its row groups, when it
+    /// is large enough to be worth it.
+    pub(super) fn new(
+        path: &Path,
+        meta: &ParquetMetaData,
+        coded: &[String],
+    ) -> Result<Option<Self>> {
+        let chunks: usize = meta.row_groups().iter().map(|rg| rg.num_columns()).sum();
+        if meta.num_row_groups() < 2 || chunks < HELD_FOOTER_CHUNKS {
+            return Ok(None);
+        }
+        Self::split(path, meta, coded)
+    }
+
+    /// The footer of `path` split at its row groups, whatever its size; `None` when it cannot
+    /// be walked (a footer only the lenient reading reads).
+    fn split(path: &Path, meta: &ParquetMetaData, coded: &[String]) -> Result<Option<Self>> {
+        let (start, footer) = footer_bytes(path, &open_file(path)?)?;
+        // A footer the strict decoder read is walked here; one it did not (read leniently) is
+        // held decoded as before.
+        let Ok(spans) = row_group_spans(&footer) else {
+            return Ok(None);
+        };
+        if spans.groups.len() != meta.num_row_groups() {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            head: footer[..spans.head].to_vec(),
+            tail: footer[spans.tail_start..].to_vec(),
+            groups: spans
+                .groups
+                .iter()
+                .map(|g| (start + g.start as u64, g.len()))
+                .collect(),
+            coded: coded.to_vec(),
+        }))
+    }
+
+    /// Row group `rg`'s footer: the file's with that row group alone (its index 0).
+    pub(super) fn row_group(&self, path: &Path, rg: usize) -> Result<ArrowReaderMetadata> {
+        use std::io::{Read, Seek, SeekFrom};
+        let (at, len) = *self
+            .groups
+            .get(rg)
+            .ok_or_else(|| Error::Internal(format!("no row group {rg} in the footer")))?;
+        let file = open_file(path)?;
+        let mut group = vec![0u8; len];
+        (&file)
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| (&file).read_exact(&mut group))
+            .map_err(|e| Error::io(path, e))?;
+        let bytes = one_row_group(&self.head, &group, &self.tail);
+        let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes)
+            .map_err(|e| perr(path, e))?;
+        check_chunks(path, &file, &meta)?;
+        let meta = arrow_metadata(path, meta)?;
+        Ok(with_coded_strings(&meta, &self.coded).unwrap_or(meta))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +526,40 @@ mod tests {
             out,
             [0x49, 0x1c, 0x19, 0x1c, 0x3c, 0x96, 0xc8, 0x01, 0x00, 0x00, 0x00, 0x00]
         );
+    }
+
+    /// Each row group's footer, cut out of the whole, decodes to that row group's metadata
+    /// with the file's schema.
+    #[test]
+    fn a_footer_splits_into_its_row_groups() {
+        use crate::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("groups.parquet");
+        let df = range(0, 1_000)
+            .with_columns([
+                (col("range") * 3).cast(DataType::Float32).alias("x"),
+                col("range").cast(DataType::Utf8).alias("s"),
+            ])
+            .collect()
+            .unwrap();
+        let mut file = std::fs::File::create(&path).unwrap();
+        crate::io::parquet::write_with_row_groups(&df, &mut file, 300).unwrap();
+        let whole = crate::io::parquet::read_metadata(&path).unwrap();
+        let footer = FooterByRowGroup::split(&path, whole.metadata(), &[])
+            .unwrap()
+            .unwrap();
+        assert_eq!(footer.groups.len(), 4);
+        for rg in 0..4 {
+            let one = footer.row_group(&path, rg).unwrap();
+            assert_eq!(one.metadata().num_row_groups(), 1);
+            assert_eq!(one.metadata().row_group(0), whole.metadata().row_group(rg));
+            assert_eq!(one.schema(), whole.schema());
+        }
+        assert!(footer.row_group(&path, 4).is_err());
+        // Small footers stay whole.
+        assert!(FooterByRowGroup::new(&path, whole.metadata(), &[])
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -7,11 +7,11 @@
 //! that (an error in any morsel, a full disk) removes it, so a failed query never leaves a
 //! partial file, and an existing file at the target stays as it was.
 //!
-//! - Parquet ([`ParquetWriter`]): row groups of 64 MiB of Arrow data by default
-//!   ([`ParquetWriteOptions`]: a row count can cap them too), each column of a row group
+//! - Parquet ([`ParquetWriter`], in `parquet_writer`): row groups of 64 MiB of Arrow data by
+//!   default (`ParquetWriteOptions`: a row count can cap them too), each column of a row group
 //!   encoded on its own worker, with the chosen codec and min/max statistics (which predicate
-//!   pushdown reads back). A row group is written out when it is full; only its encoded pages
-//!   are held until then.
+//!   pushdown reads back). A row group is written out when it is full; until then only its
+//!   encoded pages are held, or, for a wide schema, its Arrow columns.
 //! - Arrow IPC ([`IpcWriter`], file or stream format): record batches of a fixed number of
 //!   rows per schema (the executor's `piece_rows`), so a reader gets batches sized by bytes
 //!   whatever pieces the query made; optionally LZ4- or zstd-compressed.
@@ -25,13 +25,10 @@ use std::path::{Path, PathBuf};
 
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::writer::{FileWriter, IpcWriteOptions as ArrowIpcOptions, StreamWriter};
-use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
-use parquet::arrow::ArrowWriter;
-use parquet::file::writer::SerializedFileWriter;
-use rayon::prelude::*;
 
 use super::ipc::{IpcCompression, IpcWriteOptions};
 use super::parquet::ParquetWriteOptions;
+pub use super::parquet_writer::ParquetWriter;
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 
@@ -358,159 +355,6 @@ impl FileSink for IpcWriter<PendingFile> {
 
     fn finish(self: Box<Self>) -> Result<()> {
         IpcWriter::finish(*self)?.commit()
-    }
-}
-
-/// Heap a Parquet column writer holds that its `memory_size` leaves out: its codec (snappy's
-/// table is 2 KiB), encoder, statistics and page bookkeeping. Measured with heaptrack on a
-/// 10,000-column row group: 42 MB at creation, 4.2 KB a column; the row group's metadata
-/// builder adds 2 KB a column when it closes.
-const WRITER_COLUMN_BYTES: usize = 6 << 10;
-
-/// A Parquet file being written, row group by row group.
-pub struct ParquetWriter<W: Write + Send> {
-    writer: Option<SerializedFileWriter<W>>,
-    factory: ArrowRowGroupWriterFactory,
-    schema: SchemaRef,
-    limits: (usize, Option<usize>),
-    path: PathBuf,
-    /// The open row group's column writers (one per leaf column), rows and Arrow bytes.
-    columns: Option<Vec<ArrowColumnWriter>>,
-    row_groups: usize,
-    rows: usize,
-    bytes: usize,
-}
-
-impl<W: Write + Send> ParquetWriter<W> {
-    /// Start writing rows of `schema` to `w` (`path` names it in errors).
-    pub fn new(w: W, schema: &SchemaRef, o: &ParquetWriteOptions, path: &Path) -> Result<Self> {
-        let (writer, factory) =
-            ArrowWriter::try_new(w, schema.clone(), Some(o.properties(schema)?))
-                .and_then(ArrowWriter::into_serialized_writer)
-                .map_err(|e| parquet_error(path, e))?;
-        Ok(Self {
-            writer: Some(writer),
-            factory,
-            schema: schema.clone(),
-            limits: o.row_group_limits(),
-            path: path.to_path_buf(),
-            columns: None,
-            row_groups: 0,
-            rows: 0,
-            bytes: 0,
-        })
-    }
-
-    /// Encode `df` into the open row group (every column on its own worker).
-    fn encode(&mut self, df: &DataFrame) -> Result<()> {
-        let path = self.path.clone();
-        if self.columns.is_none() {
-            self.columns = Some(
-                self.factory
-                    .create_column_writers(self.row_groups)
-                    .map_err(|e| parquet_error(&path, e))?,
-            );
-        }
-        let mut leaves = Vec::with_capacity(df.width());
-        for (field, column) in self.schema.fields().iter().zip(df.columns()) {
-            leaves.extend(compute_leaves(field, column).map_err(|e| parquet_error(&path, e))?);
-        }
-        let columns = self
-            .columns
-            .as_mut()
-            .ok_or_else(|| Error::Internal("parquet row group not open".into()))?;
-        columns
-            .par_iter_mut()
-            .zip(leaves.par_iter())
-            .try_for_each(|(w, leaf)| w.write(leaf))
-            .map_err(|e| parquet_error(&path, e))?;
-        self.rows += df.height();
-        self.bytes += crate::memory::frame_bytes(df);
-        Ok(())
-    }
-
-    /// Close the open row group and write it out.
-    fn end_row_group(&mut self) -> Result<()> {
-        let Some(columns) = self.columns.take() else {
-            return Ok(());
-        };
-        let path = self.path.clone();
-        let chunks = columns
-            .into_par_iter()
-            .map(ArrowColumnWriter::close)
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| parquet_error(&path, e))?;
-        let writer = self
-            .writer
-            .as_mut()
-            .ok_or_else(|| Error::Internal("parquet writer closed".into()))?;
-        let mut rg = writer
-            .next_row_group()
-            .map_err(|e| parquet_error(&path, e))?;
-        for c in chunks {
-            c.append_to_row_group(&mut rg)
-                .map_err(|e| parquet_error(&path, e))?;
-        }
-        rg.close().map_err(|e| parquet_error(&path, e))?;
-        self.row_groups += 1;
-        self.rows = 0;
-        self.bytes = 0;
-        Ok(())
-    }
-
-    /// Rows of `df` (from `start`) that still fit in the open row group.
-    fn fitting(&self, df: &DataFrame, start: usize) -> usize {
-        let left = df.height() - start;
-        let (max_bytes, max_rows) = self.limits;
-        let by_rows = max_rows.map_or(left, |r| r.saturating_sub(self.rows));
-        let per_row = crate::memory::frame_bytes(df).div_ceil(df.height().max(1));
-        let by_bytes = max_bytes.saturating_sub(self.bytes) / per_row.max(1);
-        // A row group takes at least one row.
-        left.min(by_rows).min(by_bytes.max(1))
-    }
-
-    /// Write the next rows, ending row groups where they are full.
-    pub fn write_frame(&mut self, df: &DataFrame) -> Result<()> {
-        let mut start = 0;
-        while start < df.height() {
-            let n = self.fitting(df, start);
-            self.encode(&df.slice(start, n))?;
-            start += n;
-            let (max_bytes, max_rows) = self.limits;
-            let full_rows = max_rows.is_some_and(|r| self.rows >= r);
-            if full_rows || self.bytes >= max_bytes || start < df.height() {
-                self.end_row_group()?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Bytes the open row group holds: what its column writers report (their encoders' and
-    /// pages' buffers) and what they do not, [`WRITER_COLUMN_BYTES`] a column.
-    pub fn buffered(&self) -> usize {
-        self.columns.as_ref().map_or(0, |c| {
-            let reported: usize = c.iter().map(ArrowColumnWriter::memory_size).sum();
-            reported + c.len() * WRITER_COLUMN_BYTES
-        })
-    }
-
-    /// Write the last row group and the footer; returns the writer.
-    pub fn finish(mut self) -> Result<W> {
-        self.end_row_group()?;
-        let path = self.path.clone();
-        let writer = self
-            .writer
-            .take()
-            .ok_or_else(|| Error::Internal("parquet writer closed".into()))?;
-        writer.into_inner().map_err(|e| parquet_error(&path, e))
-    }
-}
-
-fn parquet_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
-    Error::File {
-        format: "Parquet",
-        path: path.to_path_buf(),
-        message: e.to_string(),
     }
 }
 

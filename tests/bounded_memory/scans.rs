@@ -74,3 +74,55 @@ fn a_wide_short_row_group_decoded_whole_is_reserved_or_read_piece_by_piece() {
     assert!(peak <= 4 << 20, "peak {peak} B");
     assert_eq!(run(sums(), Some(4 << 20), 1).0, all);
 }
+
+#[test]
+fn a_wide_file_with_many_row_groups_reads_its_footer_a_row_group_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("wide_groups.parquet");
+    // 2,100 columns in 10 row groups: 21,000 column chunks, past the count whose footer a scan
+    // holds decoded, so each row group's part is decoded as it is read.
+    let columns = 2_100;
+    let frame = range(0, 500)
+        .with_columns((0..columns).map(|j| {
+            ((col("range") * 7919 + lit(j as i64 * 104_729)) % 1009)
+                .cast(DataType::Float32)
+                .alias(format!("c{j}"))
+        }))
+        .with_columns([(col("range") % 7).cast(DataType::Utf8).alias("s")])
+        .collect_with(&unbounded())
+        .expect("collect");
+    frame
+        .clone()
+        .lazy()
+        .sink_parquet_with(
+            &path,
+            &ParquetWriteOptions::default().row_group_rows(50),
+            &unbounded(),
+        )
+        .expect("sink");
+    for threads in [1, 2] {
+        let options = ExecOptions::new().threads(threads);
+        let all = scan_parquet(&path).collect_with(&options).expect("scan");
+        assert_eq!(all, frame);
+        // Pruned by statistics, a few columns, string keys read as dictionary codes.
+        let filtered = || {
+            scan_parquet(&path)
+                .filter(col("range").ge(lit(420_i64)))
+                .group_by([col("s")])
+                .agg([col("c7").sum(), col("c2099").max()])
+                .sort("s", SortOptions::new())
+        };
+        let want = frame
+            .clone()
+            .lazy()
+            .filter(col("range").ge(lit(420_i64)))
+            .group_by([col("s")])
+            .agg([col("c7").sum(), col("c2099").max()])
+            .sort("s", SortOptions::new())
+            .collect()
+            .expect("in memory");
+        assert_eq!(filtered().collect_with(&options).expect("scan"), want);
+        let head = scan_parquet(&path).slice(120, 30).collect_with(&options);
+        assert_eq!(head.expect("scan"), frame.slice(120, 30));
+    }
+}
