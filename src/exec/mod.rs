@@ -54,7 +54,7 @@ use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
 use crate::memory::{self, MemoryPool, Reservation};
 use crate::physical::{
-    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp,
+    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, SharedInput, Source, WholeOp,
 };
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
@@ -88,6 +88,9 @@ pub(crate) struct Context {
     pub(crate) memory: Arc<MemoryPool>,
     /// Where spill files go (a directory of this run's, removed when the run ends).
     pub(crate) spill: SpillDir,
+    /// The frames of shared subplans run so far, by number, with the uses served and the
+    /// memory they hold (see `PhysicalNode::Shared`).
+    shared: std::collections::HashMap<usize, (DataFrame, usize, Reservation)>,
 }
 
 impl Default for Context {
@@ -100,6 +103,7 @@ impl Default for Context {
             builds: vec![],
             memory: MemoryPool::unbounded(),
             spill: SpillDir::new(std::env::temp_dir()),
+            shared: Default::default(),
         }
     }
 }
@@ -123,6 +127,7 @@ impl Context {
             builds: vec![],
             memory,
             spill: SpillDir::new(temp_dir),
+            shared: Default::default(),
         })
     }
 
@@ -278,6 +283,7 @@ fn node_name(node: &PhysicalNode) -> &'static str {
         PhysicalNode::Fit { .. } => "FIT",
         PhysicalNode::Join { .. } => "HASH_JOIN",
         PhysicalNode::Concat { .. } => "CONCAT",
+        PhysicalNode::Shared { .. } => "SHARED",
         PhysicalNode::GroupBy { .. } => "GROUP_BY",
         PhysicalNode::Grouped {
             op: GroupedOp::Head(_),
@@ -417,6 +423,7 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             let source = join::open_ordered(build, probe, spec, ctx)?;
             return Running::new(source, &[], ctx).collect(memory);
         }
+        PhysicalNode::Shared { id, input } => shared(*id, input, ctx)?,
         PhysicalNode::Concat { inputs, schema } => {
             let frames = inputs
                 .iter()
@@ -438,6 +445,27 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
         memory.try_grow(memory::frame_bytes(&out))?;
     }
     Ok(out)
+}
+
+/// The frame of shared subplan `id`: run at its first use and kept (reserved as `SHARED`)
+/// until every other place that holds it has had it.
+fn shared(id: usize, input: &SharedInput, ctx: &mut Context) -> Result<DataFrame> {
+    let uses = input.uses.load(std::sync::atomic::Ordering::Relaxed);
+    if let Some((df, served, _)) = ctx.shared.get_mut(&id) {
+        let df = df.clone();
+        *served += 1;
+        if *served >= uses {
+            ctx.shared.remove(&id);
+        }
+        return Ok(df);
+    }
+    let df = run(&input.node, ctx)?;
+    if uses > 1 {
+        let memory = ctx.reserve("SHARED");
+        memory.try_grow(memory::frame_bytes(&df))?;
+        ctx.shared.insert(id, (df.clone(), 1, memory));
+    }
+    Ok(df)
 }
 
 /// A frame of `schema` from columns in its order, each cast to its field's type where it
