@@ -110,11 +110,11 @@ pub trait OptimizerRule: Send + Sync {
 ///    which the node is elementwise and its repeated subexpressions are visible to CSE.
 /// 9. `cse` then computes repeated subexpressions once, as temporary columns.
 /// 10. `projection_pushdown` after every rule that adds or removes expressions, so scans read
-///    exactly the columns the final expressions use (including the temporaries and the
-///    inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
-///    reads into `select`s, which is the shape the next rule looks for.
+///     exactly the columns the final expressions use (including the temporaries and the
+///     inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
+///     reads into `select`s, which is the shape the next rule looks for.
 /// 11. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
-///    them and into the `select` above, so its columns are never materialized.
+///     them and into the `select` above, so its columns are never materialized.
 ///
 /// There is no fusion rule: lowering (`crate::physical`) turns every chain of elementwise
 /// nodes over a source into one pipeline, which `explain_physical` shows.
