@@ -88,9 +88,11 @@ pub(crate) struct Context {
     pub(crate) memory: Arc<MemoryPool>,
     /// Where spill files go (a directory of this run's, removed when the run ends).
     pub(crate) spill: SpillDir,
-    /// The frames of shared subplans run so far, by number, with the uses served and the
-    /// memory they hold (see `PhysicalNode::Shared`).
-    shared: std::collections::HashMap<usize, (DataFrame, usize, Reservation)>,
+    /// The frames of shared subplans kept for their next uses, by number, with the memory
+    /// they hold (see `PhysicalNode::Shared`)...
+    shared: std::collections::HashMap<usize, (DataFrame, Reservation)>,
+    /// ...and how many of each one's uses have run.
+    shared_served: std::collections::HashMap<usize, usize>,
 }
 
 impl Default for Context {
@@ -104,6 +106,7 @@ impl Default for Context {
             memory: MemoryPool::unbounded(),
             spill: SpillDir::new(std::env::temp_dir()),
             shared: Default::default(),
+            shared_served: Default::default(),
         }
     }
 }
@@ -128,6 +131,7 @@ impl Context {
             memory,
             spill: SpillDir::new(temp_dir),
             shared: Default::default(),
+            shared_served: Default::default(),
         })
     }
 
@@ -448,22 +452,26 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
 }
 
 /// The frame of shared subplan `id`: run at its first use and kept (reserved as `SHARED`)
-/// until every other place that holds it has had it.
+/// until every other place that holds it has had it. When the budget has no room to keep it,
+/// it is not kept: the next use runs it again (the same frame, only slower), never an error.
 fn shared(id: usize, input: &SharedInput, ctx: &mut Context) -> Result<DataFrame> {
     let uses = input.uses.load(std::sync::atomic::Ordering::Relaxed);
-    if let Some((df, served, _)) = ctx.shared.get_mut(&id) {
+    let served = ctx.shared_served.entry(id).or_insert(0);
+    *served += 1;
+    let served = *served;
+    if let Some((df, _)) = ctx.shared.get(&id) {
         let df = df.clone();
-        *served += 1;
-        if *served >= uses {
+        if served >= uses {
             ctx.shared.remove(&id);
         }
         return Ok(df);
     }
     let df = run(&input.node, ctx)?;
-    if uses > 1 {
+    if served < uses {
         let memory = ctx.reserve("SHARED");
-        memory.try_grow(memory::frame_bytes(&df))?;
-        ctx.shared.insert(id, (df.clone(), 1, memory));
+        if memory.try_grow(memory::frame_bytes(&df)).is_ok() {
+            ctx.shared.insert(id, (df.clone(), memory));
+        }
     }
     Ok(df)
 }
