@@ -54,7 +54,7 @@ use crate::expr::{Expr, Scalar};
 use crate::frame::DataFrame;
 use crate::memory::{self, MemoryPool, Reservation};
 use crate::physical::{
-    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, Source, WholeOp,
+    GroupedOp, OrderingOp, PhysicalNode, PhysicalPlan, Pipeline, SharedInput, Source, WholeOp,
 };
 use crate::plan::{ExecOptions, LogicalPlan, ProgressFn};
 
@@ -88,6 +88,11 @@ pub(crate) struct Context {
     pub(crate) memory: Arc<MemoryPool>,
     /// Where spill files go (a directory of this run's, removed when the run ends).
     pub(crate) spill: SpillDir,
+    /// The frames of shared subplans kept for their next uses, by number, with the memory
+    /// they hold (see `PhysicalNode::Shared`)...
+    shared: std::collections::HashMap<usize, (DataFrame, Reservation)>,
+    /// ...and how many of each one's uses have run.
+    shared_served: std::collections::HashMap<usize, usize>,
 }
 
 impl Default for Context {
@@ -100,6 +105,8 @@ impl Default for Context {
             builds: vec![],
             memory: MemoryPool::unbounded(),
             spill: SpillDir::new(std::env::temp_dir()),
+            shared: Default::default(),
+            shared_served: Default::default(),
         }
     }
 }
@@ -123,6 +130,8 @@ impl Context {
             builds: vec![],
             memory,
             spill: SpillDir::new(temp_dir),
+            shared: Default::default(),
+            shared_served: Default::default(),
         })
     }
 
@@ -278,6 +287,7 @@ fn node_name(node: &PhysicalNode) -> &'static str {
         PhysicalNode::Fit { .. } => "FIT",
         PhysicalNode::Join { .. } => "HASH_JOIN",
         PhysicalNode::Concat { .. } => "CONCAT",
+        PhysicalNode::Shared { .. } => "SHARED",
         PhysicalNode::GroupBy { .. } => "GROUP_BY",
         PhysicalNode::Grouped {
             op: GroupedOp::Head(_),
@@ -417,6 +427,7 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
             let source = join::open_ordered(build, probe, spec, ctx)?;
             return Running::new(source, &[], ctx).collect(memory);
         }
+        PhysicalNode::Shared { id, input } => shared(*id, input, ctx)?,
         PhysicalNode::Concat { inputs, schema } => {
             let frames = inputs
                 .iter()
@@ -438,6 +449,31 @@ fn run_into(node: &PhysicalNode, ctx: &mut Context, memory: &Reservation) -> Res
         memory.try_grow(memory::frame_bytes(&out))?;
     }
     Ok(out)
+}
+
+/// The frame of shared subplan `id`: run at its first use and kept (reserved as `SHARED`)
+/// until every other place that holds it has had it. When the budget has no room to keep it,
+/// it is not kept: the next use runs it again (the same frame, only slower), never an error.
+fn shared(id: usize, input: &SharedInput, ctx: &mut Context) -> Result<DataFrame> {
+    let uses = input.uses.load(std::sync::atomic::Ordering::Relaxed);
+    let served = ctx.shared_served.entry(id).or_insert(0);
+    *served += 1;
+    let served = *served;
+    if let Some((df, _)) = ctx.shared.get(&id) {
+        let df = df.clone();
+        if served >= uses {
+            ctx.shared.remove(&id);
+        }
+        return Ok(df);
+    }
+    let df = run(&input.node, ctx)?;
+    if served < uses {
+        let memory = ctx.reserve("SHARED");
+        if memory.try_grow(memory::frame_bytes(&df)).is_ok() {
+            ctx.shared.insert(id, (df.clone(), memory));
+        }
+    }
+    Ok(df)
 }
 
 /// A frame of `schema` from columns in its order, each cast to its field's type where it

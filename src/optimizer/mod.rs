@@ -13,9 +13,12 @@
 
 mod aggregate_hoisting;
 mod cse;
+mod implied_join_filters;
 mod predicate_pushdown;
 mod projection_inlining;
 mod projection_pushdown;
+mod selective_joins_first;
+mod semi_join_pushdown;
 mod semi_join_transfer;
 mod simplify;
 mod slice_pushdown;
@@ -24,9 +27,12 @@ pub(crate) mod test_util;
 
 pub use aggregate_hoisting::AggregateHoisting;
 pub use cse::CommonSubexpressions;
+pub use implied_join_filters::ImpliedJoinFilters;
 pub use predicate_pushdown::PredicatePushdown;
 pub use projection_inlining::ProjectionInlining;
 pub use projection_pushdown::ProjectionPushdown;
+pub use selective_joins_first::SelectiveJoinsFirst;
+pub use semi_join_pushdown::SemiJoinPushdown;
 pub use semi_join_transfer::SemiJoinTransfer;
 pub use simplify::Simplify;
 pub use slice_pushdown::SlicePushdown;
@@ -84,29 +90,41 @@ pub trait OptimizerRule: Send + Sync {
 ///
 /// 1. `simplify` first, so every later rule sees folded constants and plain predicates (a
 ///    `filter(lit(true))` is gone before anything tries to push it).
-/// 2. `predicate_pushdown` next: filters move towards the scans (and into them) while the
+/// 2. `implied_join_filters` before predicate pushdown: the filters a disjunction over a
+///    join implies for its inputs are added right below the join, and predicate pushdown
+///    then moves them into the inputs' scans in the same pass.
+/// 3. `predicate_pushdown` next: filters move towards the scans (and into them) while the
 ///    plan still has its original shape, before slices are pinned to scans.
-/// 3. `semi_join_transfer` once filters sit in the scans, so that it sees which tables are
+/// 4. `semi_join_pushdown` once filters have settled: a semi join over an inner join moves
+///    into the inner join's right input, which makes that input a small filtered table...
+/// 5. ...which `selective_joins_first` recognises (a cheap, filtered table estimated
+///    smaller than the semi joins' tables) and joins before its left input's semi joins.
+///    Both run before `semi_join_transfer`, which matches joins with a group-by input
+///    that these two never create or move.
+/// 6. `semi_join_transfer` once filters sit in the scans, so that it sees which tables are
 ///    filtered (a semi join against a filtered scan restricts a group-by on the other side
 ///    of a join before it groups).
-/// 4. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
+/// 7. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
 ///    settled, a slice moves down through row-preserving nodes only.
-/// 5. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
+/// 8. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
 ///    which the node is elementwise and its repeated subexpressions are visible to CSE.
-/// 6. `cse` then computes repeated subexpressions once, as temporary columns.
-/// 7. `projection_pushdown` after every rule that adds or removes expressions, so scans read
-///    exactly the columns the final expressions use (including the temporaries and the
-///    inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
-///    reads into `select`s, which is the shape the next rule looks for.
-/// 8. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
-///    them and into the `select` above, so its columns are never materialized.
+/// 9. `cse` then computes repeated subexpressions once, as temporary columns.
+/// 10. `projection_pushdown` after every rule that adds or removes expressions, so scans read
+///     exactly the columns the final expressions use (including the temporaries and the
+///     inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
+///     reads into `select`s, which is the shape the next rule looks for.
+/// 11. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
+///     them and into the `select` above, so its columns are never materialized.
 ///
 /// There is no fusion rule: lowering (`crate::physical`) turns every chain of elementwise
 /// nodes over a source into one pipeline, which `explain_physical` shows.
 pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
     vec![
         Box::new(Simplify),
+        Box::new(ImpliedJoinFilters),
         Box::new(PredicatePushdown),
+        Box::new(SemiJoinPushdown),
+        Box::new(SelectiveJoinsFirst),
         Box::new(SemiJoinTransfer),
         Box::new(SlicePushdown),
         Box::new(AggregateHoisting),
@@ -305,7 +323,13 @@ mod tests {
               FILTER col("a").gt(2.0)
                 DATAFRAME rows=4 width=4
 
+            pass 1 / implied_join_filters: unchanged
+
             pass 1 / predicate_pushdown: unchanged
+
+            pass 1 / semi_join_pushdown: unchanged
+
+            pass 1 / selective_joins_first: unchanged
 
             pass 1 / semi_join_transfer: unchanged
 
@@ -324,7 +348,13 @@ mod tests {
 
             pass 2 / simplify: unchanged
 
+            pass 2 / implied_join_filters: unchanged
+
             pass 2 / predicate_pushdown: unchanged
+
+            pass 2 / semi_join_pushdown: unchanged
+
+            pass 2 / selective_joins_first: unchanged
 
             pass 2 / semi_join_transfer: unchanged
 

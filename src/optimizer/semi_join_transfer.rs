@@ -15,6 +15,10 @@
 //! the groups left keep their rows, their order of first appearance and their aggregates.
 //! Both inner and semi joins above qualify (the group-by's rows only matter by matching).
 //!
+//! The same holds when the other side is a plain table `R` (scans, filters, projections):
+//! `JOIN inner (SEMI(L, S) on a) with R on c` becomes `.. with SEMI(R, S) on c`, when `R`
+//! is estimated larger than `S`: the join's other table shrinks to the rows that can match.
+//!
 //! Cost: `S` is computed twice, so it must be cheap and selective: a chain of scans, filters
 //! and projections (no join, no group-by) with a filter or a scan predicate in it. The
 //! rule fires once per (group-by, key, `S` key): it does not when the group-by's input already
@@ -26,6 +30,7 @@ use std::sync::Arc;
 use super::{transform_up, OptimizerRule, Transformed};
 use crate::error::Result;
 use crate::expr::Expr;
+use crate::physical::estimated_rows;
 use crate::plan::{JoinType, LogicalPlan};
 
 /// Copies a cheap semi join on one side of a join into the other side's group-by input.
@@ -103,16 +108,16 @@ fn restricted(
     else {
         return Ok(None);
     };
+    let ([Expr::Column(a)], [s_key]) = (s_left.as_slice(), s_right.as_slice()) else {
+        return Ok(None);
+    };
     let LogicalPlan::GroupBy {
         input,
         keys,
         output,
     } = grouped.as_ref()
     else {
-        return Ok(None);
-    };
-    let ([Expr::Column(a)], [s_key]) = (s_left.as_slice(), s_right.as_slice()) else {
-        return Ok(None);
+        return restricted_table(inner, s, a, s_key, grouped, semi_side_on, grouped_side_on);
     };
     if !cheap_and_filtered(s) {
         return Ok(None);
@@ -148,6 +153,65 @@ fn restricted(
         keys: keys.clone(),
         output: output.clone(),
     })))
+}
+
+/// `table` (a plain table on one side of a join: scans, filters, projections) restricted
+/// by the other side's `SEMI(inner, s) on a`, when `s` is cheap, the join pairs `a` with a
+/// column `c` of `table` of `a`'s type, `table` is estimated larger than `s` (so the copy
+/// of `s` pays: TPC-H's Q09 builds its table over 43,000 part-supplier rows of "green"
+/// parts instead of all 800,000) and `table` has no such semi join yet.
+fn restricted_table(
+    inner: &Arc<LogicalPlan>,
+    s: &Arc<LogicalPlan>,
+    a: &str,
+    s_key: &Expr,
+    table: &Arc<LogicalPlan>,
+    semi_side_on: &[Expr],
+    table_side_on: &[Expr],
+) -> Result<Option<Arc<LogicalPlan>>> {
+    if !cheap_and_filtered(s) || !cheap(table) {
+        return Ok(None);
+    }
+    let Some(i) = semi_side_on
+        .iter()
+        .position(|e| matches!(e, Expr::Column(x) if x == a))
+    else {
+        return Ok(None);
+    };
+    let Some(Expr::Column(c)) = table_side_on.get(i) else {
+        return Ok(None);
+    };
+    let (a_type, c_type) = (
+        inner.schema()?.field_with_name(a)?.data_type().clone(),
+        table.schema()?.field_with_name(c)?.data_type().clone(),
+    );
+    if a_type != c_type || has_semi_on(table, c, s_key) {
+        return Ok(None);
+    }
+    match (estimated_rows(table), estimated_rows(s)) {
+        (Some(t), Some(s)) if t > s => {}
+        _ => return Ok(None),
+    }
+    Ok(Some(Arc::new(LogicalPlan::Join {
+        left: table.clone(),
+        right: s.clone(),
+        left_on: vec![Expr::Column(c.clone())],
+        right_on: vec![s_key.clone()],
+        how: JoinType::Semi,
+    })))
+}
+
+/// Whether `plan` is scans (or frames in memory), filters and projections only.
+fn cheap(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Scan { .. } | LogicalPlan::InMemory { .. } => true,
+        LogicalPlan::Filter { input, .. }
+        | LogicalPlan::Select { input, .. }
+        | LogicalPlan::WithColumns { input, .. }
+        | LogicalPlan::Drop { input, .. }
+        | LogicalPlan::Rename { input, .. } => cheap(input),
+        _ => false,
+    }
 }
 
 /// Whether `plan` is scans (or frames in memory), filters and projections only, with a filter
@@ -379,5 +443,64 @@ mod tests {
             [col("ps_part")],
             JoinType::Left,
         ));
+    }
+
+    #[test]
+    fn a_filtered_semi_join_restricts_a_larger_plain_table() {
+        // Q09's shape: line items of "f" parts joined with part-supplier rows on (part,
+        // supplier); the part-supplier table takes the parts' semi join on its part column.
+        let (ps, part, li) = tables();
+        let forest = part.filter(col("p_name").str().starts_with("f"));
+        let lf = li
+            .clone()
+            .join(
+                forest.clone(),
+                [col("l_part")],
+                [col("p_part")],
+                JoinType::Semi,
+            )
+            .join(
+                ps.clone(),
+                [col("l_supp"), col("l_part")],
+                [col("ps_supp"), col("ps_part")],
+                JoinType::Inner,
+            );
+        insta::assert_snapshot!(show(&SemiJoinTransfer, &lf, None), @r#"
+        JOIN type=inner left_on=[col("l_supp"), col("l_part")] right_on=[col("ps_supp"), col("ps_part")]
+          JOIN type=semi left_on=[col("l_part")] right_on=[col("p_part")]
+            DATAFRAME rows=7 width=3
+            FILTER col("p_name").str().starts_with("f")
+              DATAFRAME rows=5 width=2
+          DATAFRAME rows=5 width=3
+        =>
+        JOIN type=inner left_on=[col("l_supp"), col("l_part")] right_on=[col("ps_supp"), col("ps_part")]
+          JOIN type=semi left_on=[col("l_part")] right_on=[col("p_part")]
+            DATAFRAME rows=7 width=3
+            FILTER col("p_name").str().starts_with("f")
+              DATAFRAME rows=5 width=2
+          JOIN type=semi left_on=[col("ps_part")] right_on=[col("p_part")]
+            DATAFRAME rows=5 width=3
+            FILTER col("p_name").str().starts_with("f")
+              DATAFRAME rows=5 width=2
+        "#);
+        assert_same_results(&lf);
+        let optimized = crate::optimizer::optimize(lf.logical_plan()).unwrap();
+        assert_eq!(optimized.display_indent().matches("type=semi").count(), 2);
+        // Not into a table estimated smaller than the semi join's (7 parts against 5
+        // part-supplier rows), nor into a grouped one.
+        let parts = DataFrame::new(vec![
+            Column::new("p_part", (1..=7i64).collect::<Vec<_>>()),
+            Column::new("p_name", vec!["fa", "gb", "fc", "fd", "ge", "fx", "fy"]),
+        ])
+        .unwrap()
+        .lazy()
+        .filter(col("p_name").str().starts_with("f") | col("p_name").str().ends_with("b"));
+        let lf = li
+            .clone()
+            .join(parts, [col("l_part")], [col("p_part")], JoinType::Semi)
+            .join(ps, [col("l_part")], [col("ps_part")], JoinType::Inner);
+        let t = show(&SemiJoinTransfer, &lf, None);
+        assert!(t.ends_with("=> unchanged"), "{t}");
+        assert_same_results(&lf);
     }
 }

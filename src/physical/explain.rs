@@ -147,6 +147,11 @@ impl PhysicalNode {
                 build.write(out, depth + 2);
                 probe.write(out, depth + 1);
             }
+            PhysicalNode::Shared { id, input } => {
+                let uses = input.uses.load(std::sync::atomic::Ordering::Relaxed);
+                line(out, depth, &format!("SHARED #{id} uses={uses}"));
+                input.node.write(out, depth + 1);
+            }
             PhysicalNode::Concat { inputs, .. } => {
                 line(out, depth, "CONCAT");
                 for i in inputs {

@@ -8,13 +8,16 @@
 
 use arrow::datatypes::{DataType, SchemaRef};
 
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::estimate::estimated_rows;
 use super::ordering::{lower_select, sort_of_gather, streamed_select};
+use super::shared::repeated_subplans;
 use super::{
-    windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, Side, Source,
-    StreamOp, WholeOp,
+    windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, SharedInput, Side,
+    Source, StreamOp, WholeOp,
 };
 use crate::error::{Error, Result};
 use crate::expr::lookup::{DistinctExprs, NameIndex};
@@ -42,6 +45,8 @@ pub(crate) fn lower_with(plan: &LogicalPlan, build: Option<Side>) -> Result<Phys
     let mut state = Lowering {
         builds: 0,
         force: build,
+        repeated: repeated_subplans(plan),
+        shared: HashMap::new(),
     };
     Ok(PhysicalPlan {
         root: lower_node(plan, &mut state)?,
@@ -53,6 +58,10 @@ struct Lowering {
     /// Join builds lowered so far (each gets its own number).
     builds: usize,
     force: Option<Side>,
+    /// Plan text of the subplans that appear more than once and are worth computing once.
+    repeated: HashSet<String>,
+    /// Those lowered so far, by plan text: their shared node's number and input.
+    shared: HashMap<String, (usize, Arc<SharedInput>)>,
 }
 
 /// The node as a pipeline: a pipeline stays one; a breaker becomes the source of a new one.
@@ -71,6 +80,31 @@ pub(super) fn extend(node: PhysicalNode, op: StreamOp, schema: SchemaRef) -> Phy
 }
 
 fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> {
+    if matches!(plan, LogicalPlan::GroupBy { .. }) && !state.repeated.is_empty() {
+        let text = plan.display_indent();
+        if state.repeated.contains(&text) {
+            if let Some((id, input)) = state.shared.get(&text) {
+                input.uses.fetch_add(1, Ordering::Relaxed);
+                return Ok(PhysicalNode::Shared {
+                    id: *id,
+                    input: input.clone(),
+                });
+            }
+            let node = lower_plain(plan, state)?;
+            let id = state.shared.len();
+            let input = Arc::new(SharedInput {
+                node,
+                uses: AtomicUsize::new(1),
+            });
+            state.shared.insert(text, (id, input.clone()));
+            return Ok(PhysicalNode::Shared { id, input });
+        }
+    }
+    lower_plain(plan, state)
+}
+
+/// [`lower_node`] of a node lowered where it stands (not shared).
+fn lower_plain(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> {
     let inputs = plan
         .inputs()
         .into_iter()

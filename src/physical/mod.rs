@@ -54,6 +54,12 @@
 //! [`Fit`]: PhysicalNode::Fit
 //! [`Join`]: PhysicalNode::Join
 //! [`Concat`]: PhysicalNode::Concat
+//!
+//! A subplan that appears more than once (the same grouping of the same scans, written twice
+//! by the query) is lowered once, as a [`Shared`] node every place holds: the executor runs it
+//! at its first use and hands its frame to the others.
+//!
+//! [`Shared`]: PhysicalNode::Shared
 
 mod dictionary;
 mod estimate;
@@ -61,6 +67,7 @@ mod explain;
 mod join;
 mod lower;
 mod ordering;
+mod shared;
 mod windows;
 
 use std::any::Any;
@@ -74,6 +81,7 @@ use crate::frame::DataFrame;
 use crate::io::ScanSource;
 use crate::memory::Reservation;
 
+pub(crate) use estimate::estimated_rows;
 pub(crate) use join::{JoinSpec, Side};
 pub(crate) use lower::lower;
 #[cfg(test)]
@@ -175,6 +183,19 @@ pub(crate) enum PhysicalNode {
         inputs: Vec<PhysicalNode>,
         schema: SchemaRef,
     },
+    /// A subplan the plan holds more than once (TPC-H's Q15 groups a quarter of line items
+    /// by supplier for its join and again for the largest revenue): every place it appears
+    /// holds this node with the same `id` and input, which runs once, at its first use; its
+    /// frame is kept for the other uses and let go after the last.
+    Shared { id: usize, input: Arc<SharedInput> },
+}
+
+/// The input of a [`PhysicalNode::Shared`] and how many places read it.
+#[derive(Debug)]
+pub(crate) struct SharedInput {
+    pub(crate) node: PhysicalNode,
+    /// Places in the plan that hold it (counted while lowering).
+    pub(crate) uses: std::sync::atomic::AtomicUsize,
 }
 
 /// What an [`PhysicalNode::Evaluate`] computes over whole columns.
@@ -240,6 +261,7 @@ impl PhysicalNode {
             | PhysicalNode::Fit { input, .. } => input.schema(),
             PhysicalNode::Join { spec, .. } => spec.layout.schema.clone(),
             PhysicalNode::Concat { schema, .. } => schema.clone(),
+            PhysicalNode::Shared { input, .. } => input.node.schema(),
         }
     }
 }
