@@ -9,12 +9,14 @@
 //! (Polars, DuckDB) reuse such memory; with glibc, `mallopt` gets the same: no `mmap` for
 //! large blocks (they come from the heaps and are reused) and no trimming of freed memory.
 //!
-//! Allocations are also kept in glibc's main arena (one arena for all threads). A thread's own
-//! arena lives in heaps of at most 64 MB, so a larger block requested from a worker thread
-//! (every output column above 8M rows of 8 bytes) is mapped fresh with `mmap` whatever the
-//! settings above: measured on a 10M-row `min_max_scale`, 44 ms with per-thread arenas against
-//! 13 ms with one. The engine allocates per column piece (64K rows), not per value, so the
-//! shared arena's lock is taken rarely.
+//! Threads keep glibc's per-thread arenas. A thread's own arena lives in heaps of at most
+//! 64 MB, so a larger block requested from a worker (an output column above 8M rows of 8
+//! bytes) is still mapped fresh with `mmap` whatever the settings. Earlier the tuning also set one arena for all threads (a 10M-row `min_max_scale` took 44 ms
+//! with per-thread arenas and `mmap` allowed, 13 ms with one arena), but a wide frame allocates
+//! per column of every piece (10,000 small arrays per piece), and on one arena both workers
+//! then wait on its lock: the 10,000 x 10,000 float32 standardize through the CLI took 17.0 s
+//! with one arena against 7.8 s without (2026-12-07, 2 cores), TPC-H Q01/Q09 0.49/0.49 s
+//! against 0.34/0.36 s, the seed pipeline 0.27 s against 0.32 s.
 //!
 //! The cost is that the process keeps its peak heap size instead of shrinking after a large
 //! query. These settings are process-wide, so the library never applies them by itself: an
@@ -23,7 +25,7 @@
 //! nothing on other platforms or C libraries.
 
 /// Tune glibc's allocator for large column buffers (see the module docs): no `mmap` for large
-/// blocks, no trimming, one arena. Process-wide, so only applications call it (the CLI does);
+/// blocks, no trimming. Process-wide, so only applications call it (the CLI does);
 /// idempotent, and a no-op when `FUSEDFRAME_MALLOC_TUNING=0` or off glibc.
 ///
 /// ```
@@ -48,7 +50,6 @@ mod glibc {
     // From glibc's <malloc.h>.
     const M_TRIM_THRESHOLD: c_int = -1;
     const M_MMAP_MAX: c_int = -4;
-    const M_ARENA_MAX: c_int = -8;
 
     extern "C" {
         fn mallopt(param: c_int, value: c_int) -> c_int;
@@ -60,7 +61,6 @@ mod glibc {
         unsafe {
             mallopt(M_MMAP_MAX, 0);
             mallopt(M_TRIM_THRESHOLD, c_int::MAX);
-            mallopt(M_ARENA_MAX, 1);
         }
     }
 }
