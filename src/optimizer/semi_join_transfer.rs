@@ -122,13 +122,7 @@ fn restricted(
     if !cheap_and_filtered(s) {
         return Ok(None);
     }
-    let Some(i) = semi_side_on
-        .iter()
-        .position(|e| matches!(e, Expr::Column(x) if x == a))
-    else {
-        return Ok(None);
-    };
-    let Some(Expr::Column(c)) = grouped_side_on.get(i) else {
+    let Some(c) = paired_column(a, semi_side_on, grouped_side_on) else {
         return Ok(None);
     };
     if !keys.iter().any(|k| matches!(k, Expr::Column(x) if x == c)) {
@@ -172,13 +166,7 @@ fn restricted_table(
     if !cheap_and_filtered(s) || !cheap(table) {
         return Ok(None);
     }
-    let Some(i) = semi_side_on
-        .iter()
-        .position(|e| matches!(e, Expr::Column(x) if x == a))
-    else {
-        return Ok(None);
-    };
-    let Some(Expr::Column(c)) = table_side_on.get(i) else {
+    let Some(c) = paired_column(a, semi_side_on, table_side_on) else {
         return Ok(None);
     };
     let (a_type, c_type) = (
@@ -257,6 +245,22 @@ fn has_semi_on(plan: &LogicalPlan, c: &str, s_key: &Expr) -> bool {
         }
     }
     plan.inputs().into_iter().any(|i| has_semi_on(i, c, s_key))
+}
+
+/// The plain column paired, across the join, with the key column `a` of the semi join's side:
+/// `other_side_on[i]` where `semi_side_on[i]` is `a`.
+fn paired_column<'e>(
+    a: &str,
+    semi_side_on: &[Expr],
+    other_side_on: &'e [Expr],
+) -> Option<&'e String> {
+    let i = semi_side_on
+        .iter()
+        .position(|e| matches!(e, Expr::Column(x) if x == a))?;
+    match other_side_on.get(i) {
+        Some(Expr::Column(c)) => Some(c),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
