@@ -184,7 +184,9 @@ impl Pca {
         self.power_iteration_normalizer = how;
         self
     }
-    /// Randomized solver: the seed of the random start (scikit-learn's `random_state`).
+    /// Randomized solver: the seed of the random start (scikit-learn's `random_state`: the
+    /// start is drawn from NumPy's `RandomState(seed).normal` stream, so the same seed gives
+    /// scikit-learn's result to rounding).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
