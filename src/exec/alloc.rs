@@ -43,6 +43,25 @@ pub fn tune_allocator() {
     });
 }
 
+/// `n` copies of `value`, with every page of the vector already written.
+///
+/// `vec![0; n]` asks for zeroed memory, which the allocator takes fresh from the kernel without
+/// writing it. A table that is read before it is written (a hash table's empty slots, counters
+/// bumped with `+=`) then maps the kernel's shared zero page on the first read of each page
+/// and faults again on the first write, which copies the page and flushes the TLB of every
+/// core the process runs on (an inter-processor interrupt per page). On the 10M-group
+/// group-by that was a fifth of the CPU time. Writing one value per page up front faults each
+/// page in once, writable.
+pub(crate) fn written_vec<T: Copy>(n: usize, value: T) -> Vec<T> {
+    let mut v = vec![value; n];
+    let step = (4096 / std::mem::size_of::<T>().max(1)).max(1);
+    for i in (0..n).step_by(step) {
+        // `black_box` keeps the store: the compiler may know the memory already holds zeros.
+        v[i] = std::hint::black_box(value);
+    }
+    v
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod glibc {
     use std::ffi::c_int;
@@ -88,5 +107,16 @@ mod tests {
         .join()
         .expect("worker");
         assert_eq!(total, 3);
+    }
+
+    #[test]
+    fn written_vec_holds_its_value() {
+        for n in [0, 1, 511, 512, 513, 1 << 20] {
+            let v = super::written_vec(n, 0u64);
+            assert_eq!(v.len(), n);
+            assert!(v.iter().all(|&x| x == 0));
+            let w = super::written_vec(n, [7u32; 3]);
+            assert!(w.iter().all(|&x| x == [7; 3]));
+        }
     }
 }

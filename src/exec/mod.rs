@@ -39,6 +39,7 @@ pub(crate) mod value;
 
 pub(crate) use crate::memory::MORSEL_ROWS;
 pub use alloc::tune_allocator;
+pub(crate) use alloc::written_vec;
 pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;

@@ -13,7 +13,7 @@
 //! words, all zero when empty (ids are stored plus one), so a new array is zeroed memory the
 //! allocator hands untouched.
 
-use crate::exec::prefetch;
+use crate::exec::{prefetch, written_vec};
 
 /// A slot: the key's full hash, its group id plus one (0: empty) and its length, and its
 /// first 16 bytes (zero-padded).
@@ -70,7 +70,7 @@ impl ByteIndex {
         if cap <= self.slots.len() {
             return;
         }
-        let old = std::mem::replace(&mut self.slots, vec![[0u64; 4]; cap]);
+        let old = std::mem::replace(&mut self.slots, written_vec(cap, [0u64; 4]));
         let mask = cap - 1;
         for s in old.into_iter().filter(|s| s[1] != 0) {
             let mut i = (s[0] as usize) & mask;

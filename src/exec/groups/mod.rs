@@ -42,7 +42,7 @@ use self::table::prepare_keys;
 use super::aggregate::AggSpecs;
 use super::eval::evaluate;
 use super::pipeline::{Carry, Opened, Running};
-use super::{Context, Params};
+use super::{written_vec, Context, Params};
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::frame::DataFrame;
@@ -167,7 +167,7 @@ pub(crate) struct ByGroup {
 impl ByGroup {
     /// A stable counting sort of rows by their group ids.
     pub(crate) fn new(row_ids: &[u32], n_groups: usize) -> Self {
-        let mut offsets = vec![0usize; n_groups + 1];
+        let mut offsets = written_vec(n_groups + 1, 0usize);
         for g in row_ids {
             offsets[*g as usize + 1] += 1;
         }

@@ -89,7 +89,7 @@ pub(crate) fn group_head(
     let grouped = group_frame(df, keys, &none, true, params)?;
     let row_ids = grouped.row_ids.unwrap_or_default();
     // The first `n` rows of each group, then group after group.
-    let mut seen = vec![0usize; grouped.n_groups];
+    let mut seen = crate::exec::written_vec(grouped.n_groups, 0usize);
     let (mut rows, mut groups) = (vec![], vec![]);
     for (r, g) in row_ids.iter().enumerate() {
         let s = &mut seen[*g as usize];

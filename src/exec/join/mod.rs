@@ -46,7 +46,7 @@ use self::keys::{KeyEncoder, Keys};
 use self::output::{assemble, row_bytes, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};
-use super::{Params, MORSEL_ROWS};
+use super::{written_vec, Params, MORSEL_ROWS};
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::memory::{frame_bytes, Reservation};
@@ -355,7 +355,7 @@ fn in_order_of_build(
     build_rows: usize,
     keep_unmatched: bool,
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut start = vec![0u32; build_rows + 1];
+    let mut start = written_vec(build_rows + 1, 0u32);
     for (_, b) in chunks {
         for &r in b {
             if r != NONE {

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::keys::{KeyValues, Keys};
 use crate::error::{Error, Result};
+use crate::exec::written_vec;
 use crate::memory::Reservation;
 
 /// Build rows per partition a large build side aims at.
@@ -235,7 +236,7 @@ impl Partition {
         let cap = Self::capacity(rows.len());
         let mut b = Building {
             mask: cap - 1,
-            slots: vec![0; cap],
+            slots: written_vec(cap, 0),
             tag: vec![],
             hash: vec![],
             first: vec![],
@@ -266,7 +267,7 @@ impl Partition {
         }
         // Rows grouped by key, each group's rows in ascending order (a counting sort).
         let groups = b.tag.len();
-        let mut offsets = vec![0u32; groups + 1];
+        let mut offsets = written_vec(groups + 1, 0u32);
         for &g in &group_of {
             offsets[g as usize + 1] += 1;
         }

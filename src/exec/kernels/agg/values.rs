@@ -51,7 +51,7 @@ impl ValuesAcc {
         if self.offsets.is_some() || !self.grouped {
             return;
         }
-        let mut offsets = vec![0usize; n_groups + 1];
+        let mut offsets = crate::exec::written_vec(n_groups + 1, 0usize);
         for g in &self.groups {
             offsets[*g as usize + 1] += 1;
         }
