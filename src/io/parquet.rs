@@ -61,7 +61,7 @@ pub fn read_metadata(path: &Path) -> Result<ArrowReaderMetadata> {
         Ok(m) => m,
         Err(strict) => lenient_metadata(path, &file).map_err(|_| perr(path, strict))?,
     };
-    check_chunks(path, &file, &meta)?;
+    check_chunks(path, &file, &meta, 0)?;
     arrow_metadata(path, meta)
 }
 
@@ -80,8 +80,14 @@ pub(super) fn arrow_metadata(path: &Path, meta: ParquetMetaData) -> Result<Arrow
 }
 
 /// Every column chunk must lie inside the file: parquet's reader asserts on negative offsets
-/// and sizes (a panic) and reads out of range otherwise.
-pub(super) fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
+/// and sizes (a panic) and reads out of range otherwise. Errors number `meta`'s row groups
+/// from `first` (a footer decoded for one row group holds it as its row group 0).
+pub(super) fn check_chunks(
+    path: &Path,
+    file: &File,
+    meta: &ParquetMetaData,
+    first: usize,
+) -> Result<()> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as i64;
     for (r, rg) in meta.row_groups().iter().enumerate() {
         for (c, chunk) in rg.columns().iter().enumerate() {
@@ -93,8 +99,9 @@ pub(super) fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> 
                 return Err(perr(
                     path,
                     format!(
-                        "row group {r}, column {c}: a {size}-byte chunk at byte {start} lies \
-                         outside the {len}-byte file"
+                        "row group {}, column {c}: a {size}-byte chunk at byte {start} lies \
+                         outside the {len}-byte file",
+                        first + r
                     ),
                 ));
             }
@@ -399,6 +406,7 @@ impl ParquetMorsels {
         {
             return fast
                 .in_scan(self.row_groups.len(), self.memory.clone())
+                .numbered(rg)
                 .read(
                     &file.file,
                     file.len,
@@ -418,7 +426,7 @@ impl ParquetMorsels {
             let open = || PageFile::open(&self.path);
             #[cfg(not(unix))]
             let open = || open_file(&self.path);
-            let shape = (at, rows, batch);
+            let shape = (at, rg, rows, batch);
             return super::parquet_columns::read_by_column(
                 &self.path,
                 meta,

@@ -53,11 +53,12 @@ pub(super) fn each_column<C: Send, T: Send>(
 
 /// The leading `rows` rows of row group `rg`'s root columns `roots` (file order), through
 /// parquet's arrow reader with one reader per column (each on its own handle from `open`),
-/// in pieces of `batch` rows handed to `f` (arrays in `roots` order).
+/// in pieces of `batch` rows handed to `f` (arrays in `roots` order). Errors name the row
+/// group `number` (the file's; `rg` is its index in `meta`, 0 in a one-row-group footer).
 pub(super) fn read_by_column<R: ChunkReader + 'static>(
     path: &Path,
     meta: &ArrowReaderMetadata,
-    (rg, rows, batch): (usize, usize, usize),
+    (rg, number, rows, batch): (usize, usize, usize, usize),
     roots: &[usize],
     open: impl Fn() -> Result<R>,
     f: &mut dyn FnMut(Vec<ArrayRef>) -> Result<()>,
@@ -65,7 +66,7 @@ pub(super) fn read_by_column<R: ChunkReader + 'static>(
     let fail = |name: &str, e: &dyn std::fmt::Display| Error::File {
         format: "Parquet",
         path: path.to_path_buf(),
-        message: format!("row group {rg}, column \"{name}\": {e}"),
+        message: format!("row group {number}, column \"{name}\": {e}"),
     };
     let descr = meta.metadata().file_metadata().schema_descr();
     let mut readers: Vec<(String, ParquetRecordBatchReader)> = Vec::with_capacity(roots.len());

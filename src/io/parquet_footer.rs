@@ -479,7 +479,7 @@ impl FooterByRowGroup {
         let bytes = one_row_group(&self.head, &group, &self.tail);
         let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes)
             .map_err(|e| perr(path, e))?;
-        check_chunks(path, &file, &meta)?;
+        check_chunks(path, &file, &meta, rg)?;
         let meta = arrow_metadata(path, meta)?;
         Ok(with_coded_strings(&meta, &self.coded).unwrap_or(meta))
     }
@@ -560,6 +560,42 @@ mod tests {
         assert!(FooterByRowGroup::new(&path, whole.metadata(), &[])
             .unwrap()
             .is_none());
+    }
+
+    /// A scan that decodes the footer a row group at a time names the file's row group in its
+    /// errors, not the index (0) it has in the one-row-group footer.
+    #[test]
+    fn a_damaged_row_group_is_named_by_its_number_in_the_file() {
+        use crate::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.parquet");
+        // 2 row groups of 10,000 columns: the footer is read a row group at a time.
+        let columns = HELD_FOOTER_CHUNKS / 2;
+        let exprs: Vec<Expr> = (0..columns)
+            .map(|c| {
+                (col("range") + c as i64)
+                    .cast(DataType::Float32)
+                    .alias(format!("c{c}"))
+            })
+            .collect();
+        let df = range(0, 4).select(exprs).collect().unwrap();
+        let mut file = std::fs::File::create(&path).unwrap();
+        crate::io::parquet::write_with_row_groups(&df, &mut file, 2).unwrap();
+        drop(file);
+        let whole = crate::io::parquet::read_metadata(&path).unwrap();
+        assert!(FooterByRowGroup::new(&path, whole.metadata(), &[])
+            .unwrap()
+            .is_some());
+        // Row group 1's column c7: its first page header overwritten with bytes thrift rejects.
+        let chunk = whole.metadata().row_group(1).column(7);
+        let at = chunk
+            .dictionary_page_offset()
+            .unwrap_or(chunk.data_page_offset()) as usize;
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[at..at + 8].fill(0xff);
+        std::fs::write(&path, &bytes).unwrap();
+        let err = scan_parquet(&path).collect().unwrap_err().to_string();
+        assert!(err.contains("row group 1, column \"c7\""), "{err}");
     }
 
     #[test]

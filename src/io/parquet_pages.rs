@@ -103,6 +103,9 @@ fn arrow_type(c: &ColumnDescriptor, file: &DataType) -> Option<DataType> {
 pub(super) struct FastRowGroup {
     meta: Arc<ParquetMetaData>,
     rg: usize,
+    /// The row group's number in the file, for errors (`rg` is its index in `meta`, 0 when
+    /// `meta` is a footer decoded for this row group alone).
+    number: usize,
     /// Leaf column and type of each decoded column, in file order.
     columns: Vec<(usize, DataType)>,
     /// What decoding piece by piece holds between pieces, estimated from the footer: a page
@@ -204,6 +207,7 @@ pub(super) fn plan(
     types_ok.then(|| FastRowGroup {
         meta: md.clone(),
         rg,
+        number: rg,
         columns,
         state_bytes,
         scan_row_groups: 1,
@@ -233,6 +237,12 @@ impl FastRowGroup {
         self
     }
 
+    /// The same row group, named `number` in errors (its number in the file).
+    pub(super) fn numbered(mut self, number: usize) -> Self {
+        self.number = number;
+        self
+    }
+
     /// A reservation of `bytes` from the budget, or `None` when they do not fit (the caller
     /// then decodes piece by piece, which holds a piece per column); an empty one without a
     /// budget.
@@ -258,7 +268,7 @@ impl FastRowGroup {
         let fail = |name: &str, m: &dyn std::fmt::Display| Error::File {
             format: "Parquet",
             path: path.to_path_buf(),
-            message: format!("row group {}, column \"{name}\": {m}", self.rg),
+            message: format!("row group {}, column \"{name}\": {m}", self.number),
         };
         let row_group = self.meta.row_groups().get(self.rg);
         let mut readers = Vec::with_capacity(self.columns.len());
