@@ -405,6 +405,33 @@ mod tests {
         DataFrame::from_arrays(Arc::new(Schema::new(fields)), arrays).unwrap()
     }
 
+    /// Chunks of at most a page carry their statistics without a page index; chunks of several
+    /// pages keep it (the scan splits such chunks by it).
+    #[test]
+    fn a_page_index_only_for_chunks_of_several_pages() {
+        let footer = |df: &DataFrame, o: &ParquetWriteOptions| {
+            let mut bytes = vec![];
+            crate::io::parquet::write_with(df, &mut bytes, o).unwrap();
+            parquet::file::metadata::ParquetMetaDataReader::new()
+                .parse_and_finish(&bytes::Bytes::from(bytes))
+                .unwrap()
+        };
+        let df = mixed(3000, 70);
+        // 64 MiB over 70 fields' 98 leaves: under a page each.
+        let meta = footer(&df, &ParquetWriteOptions::default());
+        let chunk = meta.row_group(0).column(0);
+        assert!(chunk.offset_index_range().is_none());
+        let stats = chunk.statistics().expect("chunk statistics");
+        assert!(stats.min_bytes_opt().is_some() && stats.max_bytes_opt().is_some());
+        // Two leaves: 32 MiB each; statistics off: neither.
+        let narrow = mixed(3000, 2);
+        let meta = footer(&narrow, &ParquetWriteOptions::default());
+        let chunk = meta.row_group(0).column(0);
+        assert!(chunk.offset_index_range().is_some() && chunk.statistics().is_some());
+        let meta = footer(&df, &ParquetWriteOptions::default().statistics(false));
+        assert!(meta.row_group(0).column(0).statistics().is_none());
+    }
+
     /// `df` written in pieces of the given sizes (cycling), holding row groups or not.
     fn write_pieces(
         df: &DataFrame,
