@@ -134,6 +134,70 @@ fn wide_kmeans_and_randomized_pca_are_identical_for_any_thread_count() {
 }
 
 #[test]
+fn wide_kmeans_over_several_chunks_is_exact_in_f32_and_f64_for_any_thread_count() {
+    // 130 features (wide: columns read in place, a Lloyd step one fused pass per block of
+    // rows) over two full 4096-row chunks and a partial one: three blobs, found from given
+    // centres off their true places. The Float32 and Float64 fits find the same clusters,
+    // centres agree to f32 precision, and 1 and 2 threads give the same bits.
+    let (n, d) = (2 * 4096 + 300, 130);
+    let blob = |i: usize| (i * 7) % 3;
+    let value = |i: usize, j: usize| {
+        blob(i) as f64 * 4.0 + ((i * 7919 + j * 104_729) % 1009) as f64 / 1009.0 - 0.5
+    };
+    let x64 = Array2::from_shape_fn((n, d), |(i, j)| value(i, j));
+    let x32 = x64.mapv(|v| v as f32);
+    let init = Array2::from_shape_fn((3, d), |(c, j)| c as f64 * 4.0 + 0.8 + (j % 3) as f64 * 0.1);
+    let names: Vec<String> = (0..d).map(|j| format!("f{j}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let frames = [
+        DataFrame::from_ndarray(&x64, &refs).expect("f64 frame"),
+        DataFrame::from_ndarray(&x32, &refs).expect("f32 frame"),
+    ];
+    let fit = |df: &DataFrame, threads: usize, km: KMeans| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| df.clone().lazy().kmeans(km).fit().expect("kmeans"))
+    };
+    let mut fitted = vec![];
+    for df in &frames {
+        for km in [KMeans::new(3).init(init.clone()), KMeans::new(3).seed(5)] {
+            let (a, b) = (fit(df, 1, km.clone()), fit(df, 2, km));
+            assert_eq!(a.labels, b.labels);
+            assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
+            assert_eq!(a.centroids, b.centroids);
+            assert_eq!(a.n_iter, b.n_iter);
+            fitted.push(a);
+        }
+    }
+    let truth: Vec<u32> = (0..n).map(|i| blob(i) as u32).collect();
+    let (f64_given, f32_given) = (&fitted[0], &fitted[2]);
+    assert_eq!(f64_given.labels, truth);
+    assert_eq!(f32_given.labels, truth);
+    for (a, b) in f64_given.centroids.iter().zip(f32_given.centroids.iter()) {
+        assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    // Each centre is its blob's mean.
+    for c in 0..3 {
+        for j in [0, 64, d - 1] {
+            let rows: Vec<usize> = (0..n).filter(|&i| blob(i) == c).collect();
+            let mean = rows.iter().map(|&i| value(i, j)).sum::<f64>() / rows.len() as f64;
+            assert!((f64_given.centroids[[c, j]] - mean).abs() < 1e-9, "{c} {j}");
+        }
+    }
+    assert!((f64_given.inertia - f32_given.inertia).abs() < 1e-5 * f64_given.inertia);
+    // k-means++ finds the same three blobs in both types (up to the clusters' order).
+    for m in [&fitted[1], &fitted[3]] {
+        let mut seen = std::collections::HashMap::new();
+        for (&l, &t) in m.labels.iter().zip(&truth) {
+            assert_eq!(*seen.entry(t).or_insert(l), l, "blob {t} split");
+        }
+        assert_eq!(seen.len(), 3);
+    }
+}
+
+#[test]
 fn pca_streaming_pass_is_identical_for_any_thread_count() {
     let df = synthetic(30_000);
     let fit = |threads: usize| {

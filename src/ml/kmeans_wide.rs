@@ -2,14 +2,16 @@
 //! row-major copy (an `f32` input stays `f32`), and the distances of all points to all centres
 //! (or k-means++ candidates) come from one blocked product `Xc Cᵀ` ([`Cols::centred_mul`])
 //! through `|x|² - 2 x·c + |c|²` on centred data, as scikit-learn computes them. Centre sums
-//! are a second product, `Xcᵀ M` with the cluster indicator `M`; distances to the own centre
-//! and the inertia are exact column passes.
+//! are a second product, `Xcᵀ M` with the cluster indicator `M`, fused with the first in a
+//! Lloyd step ([`Cols::mul_map_tmul_part`]): each small block of rows is packed once, gives its
+//! distances and labels, and its part of the sums from the packed block still in cache, so a
+//! step reads the matrix once (these passes are bound by reading it). Distances to the own
+//! centre and the inertia are exact column passes.
 //!
 //! Every pass works chunk by chunk ([`WideChunks`]: consecutive [`CHUNK`]-row chunks cut by
-//! row number): a chunk's products cover its own rows, its part of the centre sums is
-//! [`Cols::tmul_part`] of its rows, and the parts add up in chunk order before the one
-//! correction for the means' rounding to `f32` ([`centred_total`]), exactly as
-//! [`Cols::centred_tmul`] sums them. The chunks come from the input in memory ([`InMemory`]:
+//! row number): a chunk's products cover its own rows, its part of the centre sums is the
+//! fused pass's part for its rows, and the parts add up in chunk order before the one
+//! correction for the means' rounding to `f32` ([`centred_total`]). The chunks come from the input in memory ([`InMemory`]:
 //! slices of its columns, in parallel) or from the input read again on every pass
 //! (`super::kmeans_stream`, when it is over the memory budget); both run this same code on the
 //! same rows, so they give the same bits for any thread count. A pass holds a chunk's products
@@ -20,7 +22,7 @@ use rayon::prelude::*;
 use super::data::{Cols, Elem, CHUNK};
 use super::linalg::ColMajor;
 use super::lloyd::{merge_assigned, per_target, Points};
-use super::products::centred_total;
+use super::products::{centred_total, prefetch, PREFETCH_BYTES};
 
 /// One chunk of wide points: rows of the feature columns, centred on `mean` as they are read.
 pub(crate) struct Block<'a, T> {
@@ -122,52 +124,88 @@ impl<T: Elem> ChunkOps for Block<'_, T> {
         update: bool,
     ) -> (Vec<f64>, Vec<u64>) {
         let (rows, k) = (self.cols.n, norms.len());
-        let dots = self.dots(centres);
-        for (i, l) in labels.iter_mut().enumerate() {
-            let mut best = (f64::INFINITY, 0u32);
-            for (j, cn) in norms.iter().enumerate() {
-                let v = cn - 2.0 * dots.data[j * rows + i];
-                if v < best.0 {
-                    best = (v, j as u32);
-                }
-            }
-            *l = best.1;
-        }
         if !update {
+            let dots = self.dots(centres);
+            for (i, l) in labels.iter_mut().enumerate() {
+                *l = nearest(norms, &dots.data, rows, i);
+            }
             return (vec![], vec![]);
         }
-        // Per-cluster sums as one more product: Xcᵀ M with M the rows x k cluster indicator.
-        let mut counts = vec![0u64; k];
-        let mut onehot = vec![0.0; rows * k];
-        for (i, &l) in labels.iter().enumerate() {
-            counts[l as usize] += 1;
-            onehot[l as usize * rows + i] = 1.0;
-        }
-        let indicator = ColMajor {
-            data: onehot,
-            nrows: rows,
+        // One pass: each block of rows, packed once, gives its distances, its labels, and its
+        // part of the per-cluster sums `Xcᵀ M` (M the rows x k cluster indicator) right away.
+        let d = self.cols.d();
+        let tt = ColMajor {
+            data: centres.to_vec(),
+            nrows: d,
             ncols: k,
         };
-        (self.cols.tmul_part(self.mean, &indicator), counts)
+        let indicator = |yb: &[f64], rows: usize| {
+            let mut onehot = vec![T::default(); rows * k];
+            let one = T::from_f64_rounded(1.0);
+            for i in 0..rows {
+                onehot[nearest(norms, yb, rows, i) as usize * rows + i] = one;
+            }
+            onehot
+        };
+        let (dots, sums) = self.cols.mul_map_tmul_part(self.mean, &tt, k, &indicator);
+        // The same labels the blocks' indicators were built from (the same values, the same
+        // comparisons), now for the whole chunk.
+        let mut counts = vec![0u64; k];
+        for (i, l) in labels.iter_mut().enumerate() {
+            *l = nearest(norms, &dots.data, rows, i);
+            counts[*l as usize] += 1;
+        }
+        (sums, counts)
     }
 
     fn own_dists(&self, centres: &[f64], labels: &[u32]) -> Vec<f64> {
         let d = self.mean.len();
         let k = centres.len() / d.max(1);
-        let mut acc = vec![0.0; self.cols.n];
-        // Feature j of every centre, shifted by the mean: one small table per column.
-        let mut cj = vec![0.0; k];
+        // The centres shifted by the mean, feature-major: feature j of every centre together.
+        let mut shifted = vec![0.0; d * k];
         for (j, &m) in self.mean.iter().enumerate() {
-            for (c, v) in cj.iter_mut().enumerate() {
-                *v = centres[c * d + j] + m;
+            for c in 0..k {
+                shifted[j * k + c] = centres[c * d + j] + m;
             }
-            for ((a, v), &l) in acc.iter_mut().zip(self.cols.col(j)).zip(labels) {
-                let t = v.into_f64() - cj[l as usize];
-                *a += t * t;
+        }
+        let mut acc = vec![0.0; self.cols.n];
+        // A tile of rows at a time, over every feature: the tile's sums, labels and column
+        // stretches stay in L1 (whole chunks per feature would stream them all from L2 once
+        // per feature). Each row still sums its features in order.
+        // Columns' stretches are too short for the hardware prefetcher to start on: ask for
+        // the one a few columns ahead while summing this one (as the packing passes do).
+        const TILE: usize = 512;
+        for (t, (acc, labels)) in acc.chunks_mut(TILE).zip(labels.chunks(TILE)).enumerate() {
+            let (r0, r1) = (t * TILE, t * TILE + acc.len());
+            let ahead = (PREFETCH_BYTES / ((r1 - r0) * std::mem::size_of::<T>()).max(1)).max(1);
+            for (j, cj) in shifted.chunks_exact(k.max(1)).enumerate() {
+                if j + ahead < d {
+                    prefetch(&self.cols.col(j + ahead)[r0..r1]);
+                }
+                let col = &self.cols.col(j)[r0..r1];
+                for ((a, v), &l) in acc.iter_mut().zip(col).zip(labels) {
+                    let t = v.into_f64() - cj[l as usize];
+                    *a += t * t;
+                }
             }
         }
         acc
     }
+}
+
+/// The centre nearest to row `i` (lowest index on ties) given the rows' dot products with the
+/// centres (`dots`, rows x k column-major) and the centres' squared norms: the smallest
+/// `|c|² - 2 x·c` (the row's own `|x|²` is the same for every centre).
+#[inline]
+fn nearest(norms: &[f64], dots: &[f64], rows: usize, i: usize) -> u32 {
+    let mut best = (f64::INFINITY, 0u32);
+    for (j, cn) in norms.iter().enumerate() {
+        let v = cn - 2.0 * dots[j * rows + i];
+        if v < best.0 {
+            best = (v, j as u32);
+        }
+    }
+    best.1
 }
 
 /// Wide points as consecutive chunks of rows, in memory ([`InMemory`]) or read again on
@@ -396,9 +434,10 @@ mod tests {
     }
 
     #[test]
-    fn chunked_sums_are_the_whole_products_bits() {
-        // The centre sums merged chunk by chunk are `Cols::centred_tmul` of the indicator,
-        // f32 means' rounding correction included.
+    fn chunked_sums_are_the_whole_products() {
+        // The centre sums of the fused pass, merged chunk by chunk, are `Cols::centred_tmul`
+        // of the indicator (up to the blocking of the f32 sums), f32 means' rounding
+        // correction included.
         let (n, d, k) = (2 * CHUNK + 300, 130, 3);
         let x = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
             (1000.0 + ((i * 31 + j * 17) % 101) as f64 / 7.0) as f32
@@ -418,7 +457,9 @@ mod tests {
                 onehot[l as usize * n + i] = 1.0;
             }
             let y = ColMajor { data: onehot, nrows: n, ncols: k };
-            assert_eq!(sums, c.centred_tmul(&mean, &y).data);
+            for (a, b) in sums.iter().zip(c.centred_tmul(&mean, &y).data) {
+                assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} vs {b}");
+            }
         });
     }
 }

@@ -39,11 +39,11 @@ const _: () = assert!(CHUNK.is_multiple_of(FUSED_ROWS));
 /// after the one it copies: each column's stretch of a block is only a few cache lines, too
 /// short for the hardware prefetcher to start on, so without this a pack waits for memory
 /// column after column.
-const PREFETCH_BYTES: usize = 8192;
+pub(crate) const PREFETCH_BYTES: usize = 8192;
 
 /// Ask for the cache lines of `v` without waiting for them.
 #[inline(always)]
-fn prefetch<T>(v: &[T]) {
+pub(crate) fn prefetch<T>(v: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -301,6 +301,25 @@ impl<T: Elem> Cols<'_, T> {
         mean: &[f64],
         q: &ColMajor<f64>,
     ) -> (ColMajor<f64>, Vec<f64>) {
+        let l = q.ncols;
+        self.mul_map_tmul_part(mean, q, l, &|yb, _| {
+            yb.iter().map(|&v| T::from_f64_rounded(v)).collect()
+        })
+    }
+
+    /// These rows' `Y = Xc Q` (rows x l) and their part of `Xcᵀ Z` (d x m, on the rounded
+    /// means: see [`tmul_total`]), where each block's rows of `Z` (rows x m, column-major) are
+    /// `z(block's rows of Y, rows)`: for PCA `Z = Y` rounded to `T`, for k-means the cluster
+    /// indicator of the labels the block's distances give. Each block of [`FUSED_ROWS`] rows is
+    /// packed once and serves both products from cache: one read of the matrix instead of two.
+    /// Blocks run in parallel waves, their parts added in block order.
+    pub(crate) fn mul_map_tmul_part(
+        &self,
+        mean: &[f64],
+        q: &ColMajor<f64>,
+        m: usize,
+        z: &(dyn Fn(&[f64], usize) -> Vec<T> + Sync),
+    ) -> (ColMajor<f64>, Vec<f64>) {
         let (n, d, l) = (self.n, self.d(), q.ncols);
         debug_assert_eq!(q.nrows, d);
         let centre = Centre::<T>::new(mean);
@@ -312,14 +331,14 @@ impl<T: Elem> Cols<'_, T> {
                 .collect()
         });
         let blocks = n.div_ceil(FUSED_ROWS);
-        // A few blocks per thread at a time: each holds a d x l part until it is added.
+        // A few blocks per thread at a time: each holds a d x m part until it is added.
         let wave = 2 * rayon::current_num_threads().max(1);
         let mut y = vec![0.0; n * l];
-        let mut w = vec![0.0; d * l];
+        let mut w = vec![0.0; d * m];
         for b0 in (0..blocks).step_by(wave) {
             let parts: Vec<(Vec<f64>, Vec<T>)> = (b0..(b0 + wave).min(blocks))
                 .into_par_iter()
-                .map(|b| self.fused_block(&centre, &qt, fix.as_deref(), b, l))
+                .map(|b| self.fused_block(&centre, &qt, fix.as_deref(), b, (l, m), z))
                 .collect();
             for (b, (yb, _)) in (b0..).zip(&parts) {
                 let (r0, rows) = (b * FUSED_ROWS, yb.len() / l.max(1));
@@ -335,12 +354,12 @@ impl<T: Elem> Cols<'_, T> {
                 }
             });
         }
-        // Panel-major (each panel's `cols x l` together) to column-major d x l.
-        let mut out = vec![0.0; d * l];
+        // Panel-major (each panel's `cols x m` together) to column-major d x m.
+        let mut out = vec![0.0; d * m];
         for c0 in (0..d).step_by(PANEL) {
             let cols = (c0 + PANEL).min(d) - c0;
-            let panel = &w[c0 * l..(c0 + cols) * l];
-            for j in 0..l {
+            let panel = &w[c0 * m..(c0 + cols) * m];
+            for j in 0..m {
                 out[j * d + c0..j * d + c0 + cols]
                     .copy_from_slice(&panel[j * cols..(j + 1) * cols]);
             }
@@ -353,15 +372,16 @@ impl<T: Elem> Cols<'_, T> {
         (y, out)
     }
 
-    /// Block `b` of [`Cols::mul_tmul_part`]: its rows of `Y` (rows x l, column-major) and its
-    /// part of `Xcᵀ Y` in `T` (panel-major: panel by panel, each `cols x l` column-major).
+    /// Block `b` of [`Cols::mul_map_tmul_part`]: its rows of `Y` (rows x l, column-major) and
+    /// its part of `Xcᵀ Z` in `T` (panel-major: panel by panel, each `cols x m` column-major).
     fn fused_block(
         &self,
         centre: &Centre<T>,
         qt: &[T],
         fix: Option<&[f64]>,
         b: usize,
-        l: usize,
+        (l, m): (usize, usize),
+        z: &(dyn Fn(&[f64], usize) -> Vec<T> + Sync),
     ) -> (Vec<f64>, Vec<T>) {
         let (n, d) = (self.n, self.d());
         let (r0, r1) = (b * FUSED_ROWS, ((b + 1) * FUSED_ROWS).min(n));
@@ -390,12 +410,12 @@ impl<T: Elem> Cols<'_, T> {
                         .for_each(|v| *v -= c);
                 }
             }
-            let yt: Vec<T> = yb.iter().map(|&v| T::from_f64_rounded(v)).collect();
-            let yt = MatRef::from_column_major_slice(&yt, rows, l);
-            let mut wb = vec![T::default(); d * l];
+            let zt = z(&yb, rows);
+            let zt = MatRef::from_column_major_slice(&zt, rows, m);
+            let mut wb = vec![T::default(); d * m];
             for c0 in (0..d).step_by(PANEL) {
                 let c1 = (c0 + PANEL).min(d);
-                product(&mut wb[c0 * l..c1 * l], panel(c0, c1).transpose(), yt);
+                product(&mut wb[c0 * m..c1 * m], panel(c0, c1).transpose(), zt);
             }
             (yb, wb)
         })
