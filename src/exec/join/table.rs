@@ -43,6 +43,25 @@ pub(crate) struct JoinTable {
     parts: Vec<Partition>,
     /// Set for word keys within a narrow range: then `parts` is empty.
     direct: Option<Direct>,
+    /// For word keys within a range a little wider: the values present.
+    present: Option<Present>,
+}
+
+/// One bit per value of `min..min + bits.len() * 64`, set for the values the build side holds.
+struct Present {
+    min: u64,
+    bits: Vec<u64>,
+}
+
+impl Present {
+    /// Whether the word key `v` may match: false only when no build row holds it.
+    #[inline]
+    fn may_hold(&self, v: u64) -> bool {
+        let k = v.wrapping_sub(self.min);
+        self.bits
+            .get((k >> 6) as usize)
+            .is_some_and(|w| w & (1 << (k & 63)) != 0)
+    }
 }
 
 /// The build rows of every word key value in `min..min + spans.len()`.
@@ -55,8 +74,15 @@ struct Direct {
 }
 
 /// A direct table is used when the key range is at most this many values per build row
-/// (plus [`DIRECT_SLACK`]): its spans then take no more than a hash table's slots.
-const DIRECT_PER_ROW: usize = 2;
+/// (plus [`DIRECT_SLACK`]): its 8-byte spans then take about what a hash table's slots do
+/// (16 bytes each, 1.5 to 3 per row).
+const DIRECT_PER_ROW: usize = 4;
+/// A hashed table of word keys also keeps a bitmap of the values present when the range is at
+/// most this many values per build row (a bit each, 8 bytes a row at most): a probe key
+/// whose bit is clear matches nothing, without touching the slots. Semi joins and selective
+/// joins (TPC-H's orders against filtered line items) miss most of the time, and the bitmap
+/// stays in cache where the slots do not.
+const PRESENT_PER_ROW: usize = 64;
 /// Values a direct table may span whatever the build side's size (64 KiB of spans).
 const DIRECT_SLACK: usize = 1 << 13;
 
@@ -71,7 +97,7 @@ struct Partition {
 /// A distinct key: what a probe compares and where its rows are, in one 16-byte read.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    /// The key itself for word keys, its hash for tuples and row-encoded ones.
+    /// The key itself for word keys, its hash for tuples, strings and row-encoded keys.
     tag: u64,
     /// The one row when `n == 1` (most build sides have unique keys: no second read), else
     /// where the key's rows start in `rows`.
@@ -102,17 +128,23 @@ impl JoinTable {
             )));
         }
         let base = mem.size();
-        if let Some(range) = direct_range(&keys) {
+        let range = word_range(&keys);
+        if let Some(range) = range.filter(|(_, span)| *span <= narrow(n, DIRECT_PER_ROW)) {
             let direct = Direct::build(&keys, range, mem)?;
             let table = Self {
                 keys,
                 bits: 0,
                 parts: vec![],
                 direct: Some(direct),
+                present: None,
             };
             mem.try_resize(base + table.bytes())?;
             return Ok(table);
         }
+        let present = match range.filter(|(_, span)| *span <= narrow(n, PRESENT_PER_ROW)) {
+            Some(range) => Some(Present::build(&keys, range, mem)?),
+            None => None,
+        };
         let parts_wanted = (n / PARTITION_ROWS).next_power_of_two().min(MAX_PARTITIONS);
         let bits = parts_wanted.trailing_zeros();
         // The rows of each partition (and, when there are several, the chunks' lists).
@@ -133,6 +165,7 @@ impl JoinTable {
             bits,
             parts,
             direct: None,
+            present,
         };
         mem.try_resize(base + table.bytes())?;
         Ok(table)
@@ -150,12 +183,19 @@ impl JoinTable {
                 .direct
                 .as_ref()
                 .map_or(0, |d| d.spans.len() * 8 + d.rows.len() * 4)
+            + self.present.as_ref().map_or(0, |p| p.bits.len() * 8)
     }
 
     /// Whether the table is a direct one (word keys in a narrow range).
     #[cfg(test)]
     pub(crate) fn is_direct(&self) -> bool {
         self.direct.is_some()
+    }
+
+    /// Whether a hashed table keeps the bitmap of the values present.
+    #[cfg(test)]
+    pub(crate) fn has_bitmap(&self) -> bool {
+        self.present.is_some()
     }
 
     /// The partitions' count (1 for a small build side).
@@ -186,6 +226,11 @@ impl JoinTable {
                 _ => &[],
             };
         }
+        if let (Some(present), KeyValues::Words(p)) = (&self.present, &probe.values) {
+            if !present.may_hold(p[i]) {
+                return &[];
+            }
+        }
         let h = probe.hashes[i];
         let part = self.partition(h);
         match (&self.keys.values, &probe.values) {
@@ -199,6 +244,10 @@ impl JoinTable {
             (KeyValues::Rows(b), KeyValues::Rows(p)) => {
                 let v = p.row(i);
                 part.find(h, h, |first| b.row(first as usize) == v)
+            }
+            (KeyValues::Strings(b), KeyValues::Strings(p)) => {
+                let v = p.value(i);
+                part.find(h, h, |first| b.value(first as usize) == v)
             }
             _ => &[],
         }
@@ -222,9 +271,14 @@ impl JoinTable {
     }
 }
 
-/// The `(min, values)` of word keys whose valid values span few enough values for a direct
-/// table (see [`DIRECT_PER_ROW`]); `None` for other keys.
-fn direct_range(keys: &Keys) -> Option<(u64, usize)> {
+/// Values a range may span for `rows` build rows at `per_row` values a row.
+fn narrow(rows: usize, per_row: usize) -> usize {
+    rows.saturating_mul(per_row).saturating_add(DIRECT_SLACK)
+}
+
+/// The `(min, values)` of word keys: the smallest valid value and how many values up to the
+/// largest (`(0, 0)` when none is valid); `None` for other keys or a range past `usize`.
+fn word_range(keys: &Keys) -> Option<(u64, usize)> {
     let KeyValues::Words(w) = &keys.values else {
         return None;
     };
@@ -240,8 +294,26 @@ fn direct_range(keys: &Keys) -> Option<(u64, usize)> {
         return Some((0, 0));
     }
     let span = usize::try_from(hi - lo).ok()?.checked_add(1)?;
-    (span <= w.len().saturating_mul(DIRECT_PER_ROW).saturating_add(DIRECT_SLACK))
-        .then_some((lo, span))
+    Some((lo, span))
+}
+
+impl Present {
+    /// The bitmap of word `keys`' valid values in `min..min + span`, reserved in `mem` first.
+    fn build(keys: &Keys, (min, span): (u64, usize), mem: &Reservation) -> Result<Self> {
+        let KeyValues::Words(w) = &keys.values else {
+            return Err(Error::Internal("a join key bitmap over non-word keys".into()));
+        };
+        let words = span.div_ceil(64);
+        mem.try_grow(words * 8)?;
+        let mut bits = written_vec(words, 0u64);
+        for (r, &v) in w.iter().enumerate() {
+            if keys.is_valid(r) {
+                let k = v - min;
+                bits[(k >> 6) as usize] |= 1 << (k & 63);
+            }
+        }
+        Ok(Self { min, bits })
+    }
 }
 
 impl Direct {
@@ -404,6 +476,12 @@ impl Partition {
                     group_of.push(b.insert(h, h, r, |f| k.row(f as usize) == v));
                 }
             }
+            KeyValues::Strings(k) => {
+                for &r in &rows {
+                    let (h, v) = (keys.hashes[r as usize], k.value(r as usize));
+                    group_of.push(b.insert(h, h, r, |f| k.value(f as usize) == v));
+                }
+            }
         }
         // Rows grouped by key, each group's rows in ascending order (a counting sort).
         let groups = b.tag.len();
@@ -558,6 +636,28 @@ mod tests {
         let empty = JoinTable::new(nulls, &pool.reserve("HASH_JOIN")).unwrap();
         assert!(empty.is_direct());
         assert!((0..probes.len()).all(|i| empty.matches(&p, i).is_empty()));
+        // Keys ten apart over 2,000 rows: hashed, with the bitmap of the values present
+        // turning away the probes between them, the same matches.
+        let spaced: Vec<Option<i64>> = (0..2_000)
+            .map(|i| (i % 9 != 4).then_some(100 + 10 * (i % 1_900)))
+            .collect();
+        let keys = enc
+            .encode(&[Arc::new(Int64Array::from(spaced.clone())) as ArrayRef], true)
+            .unwrap();
+        let mem = pool.reserve("HASH_JOIN");
+        let table = JoinTable::new(keys, &mem).unwrap();
+        assert!(!table.is_direct() && table.has_bitmap());
+        assert_eq!(mem.size(), table.bytes());
+        let probes: Vec<Option<i64>> = (0..20_000).step_by(7).map(Some).collect();
+        let p = enc
+            .encode(&[Arc::new(Int64Array::from(probes.clone())) as ArrayRef], false)
+            .unwrap();
+        for (i, want) in probes.iter().enumerate() {
+            let expected: Vec<u32> = (0..spaced.len() as u32)
+                .filter(|&r| spaced[r as usize] == *want)
+                .collect();
+            assert_eq!(table.matches(&p, i), expected.as_slice(), "probe {want:?}");
+        }
         // A wide range of values is hashed.
         let wide = enc
             .encode(&[Arc::new(Int64Array::from(vec![1, 1 << 40])) as ArrayRef], true)

@@ -115,7 +115,7 @@ fn gathered_output_is_the_probes_output_for_every_key_and_join_kind() {
             let names: Vec<Expr> = pieces
                 .column_names()
                 .iter()
-                .filter(|n| *n != "after")
+                .filter(|n| **n != "after")
                 .map(|n| col(n.to_string()))
                 .collect();
             let want = pieces.lazy().select(names).collect().unwrap();
