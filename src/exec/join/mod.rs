@@ -194,11 +194,12 @@ fn probe_charged(
             // Packed straight into bits, fetching slots ahead as `matched_pairs` does: the
             // probes of TPC-H's Q21 (millions of rows against a table of orders) waited on
             // memory at every row.
+            let fetch = !table.holds_from_bits();
             let bits = BooleanBuffer::collect_bool(n, |i| {
-                if i + PREFETCH < n {
+                if fetch && i + PREFETCH < n {
                     table.prefetch(&keys, i + PREFETCH);
                 }
-                table.matches(&keys, i).is_empty() != want
+                table.holds(&keys, i) == want
             });
             let mask = BooleanArray::new(bits, None);
             charge(out, mask.true_count() * row_bytes(morsel))?;

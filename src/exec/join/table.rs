@@ -253,6 +253,22 @@ impl JoinTable {
         }
     }
 
+    /// Whether some build row's key equals the key of row `i` of `probe` (a semi join's
+    /// question): for word keys in a range, one bit of the bitmap (exact: its bits are set
+    /// for every value held, and only those).
+    #[inline]
+    pub(crate) fn holds(&self, probe: &Keys, i: usize) -> bool {
+        match (&self.present, &probe.values) {
+            (Some(present), KeyValues::Words(p)) => probe.is_valid(i) && present.may_hold(p[i]),
+            _ => !self.matches(probe, i).is_empty(),
+        }
+    }
+
+    /// Whether [`holds`](Self::holds) answers from the bitmap (in cache, nothing to fetch).
+    pub(crate) fn holds_from_bits(&self) -> bool {
+        self.present.is_some()
+    }
+
     /// Ask the CPU to fetch the slot row `i` of `probe` will read first (a probe reads
     /// slots at random, so fetching a few rows ahead hides most of the memory latency).
     #[inline]
@@ -657,6 +673,7 @@ mod tests {
                 .filter(|&r| spaced[r as usize] == *want)
                 .collect();
             assert_eq!(table.matches(&p, i), expected.as_slice(), "probe {want:?}");
+            assert_eq!(table.holds(&p, i), !expected.is_empty(), "probe {want:?}");
         }
         // A wide range of values is hashed.
         let wide = enc
