@@ -14,7 +14,7 @@ mod polars_conv;
 pub use column::{Column, IntoArray};
 pub(crate) use concat::concat as concat_arrays;
 pub(crate) use concat::{
-    fixed_width, gather_values, join_nulls, write_values, ColumnBuffer, NO_ROW,
+    fixed_width, gather_strings, gather_values, join_nulls, write_values, ColumnBuffer, NO_ROW,
 };
 pub use ndarray_conv::NdElement;
 

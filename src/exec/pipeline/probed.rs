@@ -9,8 +9,9 @@
 //! operators before the probe left it) and its matched row positions; once every morsel is
 //! probed the heights are known, each fixed-width output column is allocated once at its
 //! final size, and every morsel gathers its values from its piece (or the build side) into
-//! its own slot, in parallel. Other columns (strings, booleans) are picked per morsel as the
-//! probe picks them and concatenated as before.
+//! its own slot, in parallel; `Utf8` columns likewise (their offsets and bytes sized first).
+//! Other columns (booleans, nested types) are picked per morsel as the probe picks them and
+//! concatenated as before.
 //!
 //! The output is the probe's, value for value: the same rows in the same order (positions
 //! come from the same `matched_pairs`), the same validity (a missing build row is null).
@@ -18,13 +19,15 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use rayon::prelude::*;
 
 use super::{Carry, Running};
 use crate::error::{Error, Result};
 use crate::exec::join::{pairs_give_output, pick, probe_pairs, BuiltSide};
-use crate::frame::{fixed_width, gather_values, join_nulls, write_values, ColumnBuffer, DataFrame};
+use crate::frame::{
+    fixed_width, gather_strings, gather_values, join_nulls, write_values, ColumnBuffer, DataFrame,
+};
 use crate::memory::{array_bytes, frame_bytes, Reservation};
 use crate::physical::{JoinSpec, Side, StreamOp};
 use crate::plan::JoinColumn;
@@ -151,6 +154,11 @@ fn gather(
                 memory.try_grow(w * total)?;
                 gather_fixed(built, probed, from, field.data_type(), w, &heights, total)?
             }
+            _ if *field.data_type() == DataType::Utf8
+                && source_type(from).as_ref() == Some(field.data_type()) =>
+            {
+                gather_utf8(built, probed, from, memory)?
+            }
             _ => picked(built, probed, from, field.data_type(), memory)?,
         };
         columns.push(column);
@@ -190,6 +198,30 @@ fn gather_fixed(
     // the buffer, and each was written in full (`gather_values` and `write_values` fail
     // unless the slot is exactly their values' size).
     unsafe { buffer.finish(dt, nulls) }
+}
+
+/// One `Utf8` column of column `from`, gathered into its final offsets and bytes.
+fn gather_utf8(
+    built: &BuiltSide,
+    probed: &[Probed],
+    from: From,
+    memory: &Reservation,
+) -> Result<ArrayRef> {
+    let parts = probed
+        .iter()
+        .map(|p| {
+            let (c, idx) = source(built, p, from)?;
+            let s = c
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .ok_or_else(|| Error::Internal("a Utf8 column that is no StringArray".into()))?;
+            Ok((s, idx))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if parts.is_empty() {
+        return Ok(arrow::array::new_empty_array(&DataType::Utf8));
+    }
+    gather_strings(&parts, &|bytes| memory.try_grow(bytes))
 }
 
 /// One column of column `from` picked piece by piece as the probe picks it, then
