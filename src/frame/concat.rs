@@ -285,9 +285,8 @@ pub(crate) fn gather_strings(
     parts: &[(&arrow::array::StringArray, Option<&[u32]>)],
     reserve: &dyn Fn(usize) -> Result<()>,
 ) -> Result<ArrayRef> {
-    let rows_of = |(a, idx): &(&arrow::array::StringArray, Option<&[u32]>)| {
-        idx.map_or(a.len(), <[u32]>::len)
-    };
+    let rows_of =
+        |(a, idx): &(&arrow::array::StringArray, Option<&[u32]>)| idx.map_or(a.len(), <[u32]>::len);
     let heights: Vec<usize> = parts.iter().map(rows_of).collect();
     let total: usize = heights.iter().sum();
     // Each part's bytes: the lengths of the strings it gives.
@@ -306,9 +305,8 @@ pub(crate) fn gather_strings(
         })
         .collect();
     let bytes: usize = sizes.iter().sum();
-    let end = i32::try_from(bytes).map_err(|_| {
-        Error::Internal(format!("{bytes} bytes of strings overflow a Utf8 column"))
-    })?;
+    let end = i32::try_from(bytes)
+        .map_err(|_| Error::Internal(format!("{bytes} bytes of strings overflow a Utf8 column")))?;
     let mut starts = Vec::with_capacity(parts.len());
     let mut at = 0usize;
     for s in &sizes {
@@ -360,12 +358,13 @@ pub(crate) fn gather_strings(
             Ok(match idx {
                 None => src,
                 Some(idx) if src.is_none() && !idx.contains(&NO_ROW) => None,
-                Some(idx) => Some(NullBuffer::new(
-                    arrow::buffer::BooleanBuffer::collect_bool(idx.len(), |k| {
+                Some(idx) => Some(NullBuffer::new(arrow::buffer::BooleanBuffer::collect_bool(
+                    idx.len(),
+                    |k| {
                         let i = idx[k];
                         i != NO_ROW && src.as_ref().is_none_or(|n| n.is_valid(i as usize))
-                    }),
-                )),
+                    },
+                ))),
             })
         })
         .collect::<Result<Vec<Option<NullBuffer>>>>()?;

@@ -42,8 +42,8 @@ use arrow::buffer::BooleanBuffer;
 use rayon::prelude::*;
 
 pub(crate) use self::driver::{build, open_ordered, Build};
-pub(crate) use self::output::pick;
 use self::keys::{KeyEncoder, Keys};
+pub(crate) use self::output::pick;
 use self::output::{assemble, row_bytes, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};

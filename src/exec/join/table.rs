@@ -317,7 +317,9 @@ impl Present {
     /// The bitmap of word `keys`' valid values in `min..min + span`, reserved in `mem` first.
     fn build(keys: &Keys, (min, span): (u64, usize), mem: &Reservation) -> Result<Self> {
         let KeyValues::Words(w) = &keys.values else {
-            return Err(Error::Internal("a join key bitmap over non-word keys".into()));
+            return Err(Error::Internal(
+                "a join key bitmap over non-word keys".into(),
+            ));
         };
         let words = span.div_ceil(64);
         mem.try_grow(words * 8)?;
@@ -337,7 +339,9 @@ impl Direct {
     /// growing `mem` before allocating (its spans, the rows, a counter per value a while).
     fn build(keys: &Keys, (min, span): (u64, usize), mem: &Reservation) -> Result<Self> {
         let KeyValues::Words(w) = &keys.values else {
-            return Err(Error::Internal("a direct join table over non-word keys".into()));
+            return Err(Error::Internal(
+                "a direct join table over non-word keys".into(),
+            ));
         };
         mem.try_grow(span * 12 + w.len() * 4)?;
         // Rows per value, then where each value's rows start (a counting sort by value,
@@ -608,7 +612,10 @@ mod tests {
         assert_eq!(small.reserved(), 0);
         let wanted = [Some(3), None, Some(5000), Some(999)].map(|k| k.map(spread));
         let probe = enc
-            .encode(&[Arc::new(Int64Array::from(wanted.to_vec())) as ArrayRef], false)
+            .encode(
+                &[Arc::new(Int64Array::from(wanted.to_vec())) as ArrayRef],
+                false,
+            )
             .unwrap();
         for (i, want) in wanted.into_iter().enumerate() {
             let expected: Vec<u32> = (0..n as u32)
@@ -627,7 +634,10 @@ mod tests {
             .collect();
         let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
         let keys = enc
-            .encode(&[Arc::new(Int32Array::from(build.clone())) as ArrayRef], true)
+            .encode(
+                &[Arc::new(Int32Array::from(build.clone())) as ArrayRef],
+                true,
+            )
             .unwrap();
         let pool = MemoryPool::unbounded();
         let mem = pool.reserve("HASH_JOIN");
@@ -636,7 +646,10 @@ mod tests {
         assert_eq!(mem.size(), table.bytes());
         let probes: Vec<Option<i64>> = (-3..30).map(Some).chain([None, Some(i64::MIN)]).collect();
         let p = enc
-            .encode(&[Arc::new(Int64Array::from(probes.clone())) as ArrayRef], false)
+            .encode(
+                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
+                false,
+            )
             .unwrap();
         for (i, want) in probes.iter().enumerate() {
             let expected: Vec<u32> = (0..build.len() as u32)
@@ -647,7 +660,10 @@ mod tests {
         }
         // Every build key null: nothing matches.
         let nulls = enc
-            .encode(&[Arc::new(Int64Array::from(vec![None::<i64>; 3])) as ArrayRef], true)
+            .encode(
+                &[Arc::new(Int64Array::from(vec![None::<i64>; 3])) as ArrayRef],
+                true,
+            )
             .unwrap();
         let empty = JoinTable::new(nulls, &pool.reserve("HASH_JOIN")).unwrap();
         assert!(empty.is_direct());
@@ -658,7 +674,10 @@ mod tests {
             .map(|i| (i % 9 != 4).then_some(100 + 10 * (i % 1_900)))
             .collect();
         let keys = enc
-            .encode(&[Arc::new(Int64Array::from(spaced.clone())) as ArrayRef], true)
+            .encode(
+                &[Arc::new(Int64Array::from(spaced.clone())) as ArrayRef],
+                true,
+            )
             .unwrap();
         let mem = pool.reserve("HASH_JOIN");
         let table = JoinTable::new(keys, &mem).unwrap();
@@ -666,7 +685,10 @@ mod tests {
         assert_eq!(mem.size(), table.bytes());
         let probes: Vec<Option<i64>> = (0..20_000).step_by(7).map(Some).collect();
         let p = enc
-            .encode(&[Arc::new(Int64Array::from(probes.clone())) as ArrayRef], false)
+            .encode(
+                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
+                false,
+            )
             .unwrap();
         for (i, want) in probes.iter().enumerate() {
             let expected: Vec<u32> = (0..spaced.len() as u32)
@@ -677,7 +699,10 @@ mod tests {
         }
         // A wide range of values is hashed.
         let wide = enc
-            .encode(&[Arc::new(Int64Array::from(vec![1, 1 << 40])) as ArrayRef], true)
+            .encode(
+                &[Arc::new(Int64Array::from(vec![1, 1 << 40])) as ArrayRef],
+                true,
+            )
             .unwrap();
         assert!(!JoinTable::new(wide, &pool.reserve("HASH_JOIN"))
             .unwrap()

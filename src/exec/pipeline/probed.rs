@@ -32,17 +32,19 @@ use crate::memory::{array_bytes, frame_bytes, Reservation};
 use crate::physical::{JoinSpec, Side, StreamOp};
 use crate::plan::JoinColumn;
 
-/// A probed piece: the probe's input rows, and the positions of its output rows in them
-/// (`None`: every row once, in order) and in the build side.
+/// A probed piece: the columns of the probe's input rows (each let go once the output has
+/// taken what it needs of it), and the positions of its output rows in them (`None`: every
+/// row once, in order) and in the build side.
 struct Probed {
-    piece: DataFrame,
+    cols: Vec<Option<ArrayRef>>,
     o: Option<Vec<u32>>,
     t: Vec<u32>,
 }
 
 impl Probed {
     fn bytes(&self) -> usize {
-        frame_bytes(&self.piece) + 4 * (self.o.as_ref().map_or(0, Vec::len) + self.t.len())
+        let cols: usize = self.cols.iter().flatten().map(array_bytes).sum();
+        cols + 4 * (self.o.as_ref().map_or(0, Vec::len) + self.t.len())
     }
 }
 
@@ -95,14 +97,15 @@ impl Running<'_> {
             &|_| Ok(vec![]),
             &|out: &mut Vec<Probed>, piece, _| {
                 let (o, t) = probe_pairs(spec, built, &piece, params)?;
-                let p = Probed { piece, o, t };
+                let cols = piece.columns().iter().cloned().map(Some).collect();
+                let p = Probed { cols, o, t };
                 memory.try_grow(p.bytes())?;
                 out.push(p);
                 Ok(())
             },
         )?;
-        let probed: Vec<Probed> = parts.into_iter().flatten().collect();
-        let out = gather(spec, built, &schema, &probed, memory)?;
+        let mut probed: Vec<Probed> = parts.into_iter().flatten().collect();
+        let out = gather(spec, built, &schema, &mut probed, memory)?;
         drop(probed);
         memory.try_resize(base + frame_bytes(&out))?;
         Ok(out)
@@ -114,7 +117,7 @@ fn gather(
     spec: &JoinSpec,
     built: &BuiltSide,
     schema: &SchemaRef,
-    probed: &[Probed],
+    probed: &mut [Probed],
     memory: &Reservation,
 ) -> Result<DataFrame> {
     let heights: Vec<usize> = probed.iter().map(|p| p.t.len()).collect();
@@ -138,30 +141,50 @@ fn gather(
             )),
         })
         .collect::<Result<Vec<From>>>()?;
-    let source_type = |from: From| match from {
+    let source_type = |from: &From| match *from {
         From::Piece(i) => probed
             .first()
-            .and_then(|p| p.piece.columns().get(i))
+            .and_then(|p| p.cols.get(i)?.as_ref())
             .map(|c| c.data_type().clone()),
-        From::Built(j) => built.frame().columns().get(j).map(|c| c.data_type().clone()),
+        From::Built(j) => built
+            .frame()
+            .columns()
+            .get(j)
+            .map(|c| c.data_type().clone()),
     };
+    let types: Vec<Option<arrow::datatypes::DataType>> = froms.iter().map(source_type).collect();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(froms.len());
-    for (&from, field) in froms.iter().zip(schema.fields()) {
-        let width = fixed_width(field.data_type())
-            .filter(|_| source_type(from).as_ref() == Some(field.data_type()));
+    for (c, (&from, field)) in froms.iter().zip(schema.fields()).enumerate() {
+        let width =
+            fixed_width(field.data_type()).filter(|_| types[c].as_ref() == Some(field.data_type()));
         let column = match width {
             Some(w) if !probed.is_empty() => {
                 memory.try_grow(w * total)?;
                 gather_fixed(built, probed, from, field.data_type(), w, &heights, total)?
             }
             _ if *field.data_type() == DataType::Utf8
-                && source_type(from).as_ref() == Some(field.data_type()) =>
+                && types[c].as_ref() == Some(field.data_type()) =>
             {
                 gather_utf8(built, probed, from, memory)?
             }
             _ => picked(built, probed, from, field.data_type(), memory)?,
         };
         columns.push(column);
+        // A probe-side column no later output column reads is let go (and its reservation
+        // with it): the output's columns take its place one by one.
+        if let From::Piece(i) = from {
+            if !froms[c + 1..]
+                .iter()
+                .any(|f| matches!(f, From::Piece(j) if *j == i))
+            {
+                let freed: usize = probed
+                    .iter_mut()
+                    .filter_map(|p| p.cols.get_mut(i)?.take())
+                    .map(|a| array_bytes(&a))
+                    .sum();
+                memory.shrink(freed);
+            }
+        }
     }
     crate::exec::frame_of_types(schema, columns)
 }
@@ -258,7 +281,10 @@ fn source<'p>(
 ) -> Result<(&'p ArrayRef, Option<&'p [u32]>)> {
     let missing = || Error::Internal("a join output column past its side's columns".into());
     Ok(match from {
-        From::Piece(i) => (p.piece.columns().get(i).ok_or_else(missing)?, p.o.as_deref()),
+        From::Piece(i) => (
+            p.cols.get(i).and_then(Option::as_ref).ok_or_else(missing)?,
+            p.o.as_deref(),
+        ),
         From::Built(j) => (
             built.frame().columns().get(j).ok_or_else(missing)?,
             Some(&p.t[..]),

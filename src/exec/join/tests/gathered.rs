@@ -137,9 +137,12 @@ fn right_joins_and_a_spilled_build_side_give_the_same_rows() {
     let mut f = std::fs::File::create(&path).unwrap();
     crate::io::parquet::write_with_row_groups(&probe_side(), &mut f, 5_000).unwrap();
     // The table on the left (build) side, the right side streaming: a right join's probe.
-    let lf = build_side(3_000, 900)
-        .lazy()
-        .join(scan_parquet(&path), [col("k")], [col("k")], JoinType::Right);
+    let lf = build_side(3_000, 900).lazy().join(
+        scan_parquet(&path),
+        [col("k")],
+        [col("k")],
+        JoinType::Right,
+    );
     let plan = crate::optimizer::optimize(lf.logical_plan()).unwrap();
     let physical = lower_with(&plan, Some(Side::Left)).unwrap();
     let run = |options: &ExecOptions| crate::exec::execute_physical(&physical, options).unwrap();
