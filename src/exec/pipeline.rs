@@ -5,6 +5,7 @@
 //! aggregates and sinks drive the same morsel loop (`run_morsels`) from `exec::aggregate` and
 //! `exec::sink`.
 
+mod probed;
 mod slots;
 mod source;
 mod windows;
@@ -248,6 +249,9 @@ impl<'a> Running<'a> {
                 memory.try_grow(held.free())?;
             }
             return Ok(df.clone());
+        }
+        if let Some((spec, built)) = self.gathered_probe() {
+            return self.collect_probed(&spec, &built, memory);
         }
         if !schema.fields().is_empty() {
             if let Some(heights) = self.known_heights() {

@@ -13,7 +13,9 @@ mod polars_conv;
 
 pub use column::{Column, IntoArray};
 pub(crate) use concat::concat as concat_arrays;
-pub(crate) use concat::{fixed_width, join_nulls, write_values, ColumnBuffer};
+pub(crate) use concat::{
+    fixed_width, gather_strings, gather_values, join_nulls, write_values, ColumnBuffer, NO_ROW,
+};
 pub use ndarray_conv::NdElement;
 
 use std::collections::HashMap;

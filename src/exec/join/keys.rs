@@ -1,8 +1,10 @@
 //! Join keys as values that hash and compare cheaply, encoded once per morsel (never per
 //! row): one integer-like key (any integer width, bool, date, time, timestamp, float) becomes
 //! a `u64` word per row; a few integer-like keys (TPC-H's `(partkey, suppkey)`) become a
-//! tuple of such words per row, compared word by word; anything else (strings, decimals)
-//! becomes Arrow's row format, one byte string per row in a single buffer, which compares by
+//! tuple of such words per row, compared word by word; one string key is kept as the strings
+//! themselves (hashed and compared by their bytes: Arrow's row format copied every string in
+//! 32-byte blocks, most of db-benchmark's j4 probe); anything else (several keys with a
+//! string, decimals) becomes Arrow's row format, one byte string per row in a single buffer, which compares by
 //! bytes exactly when the values are equal. The choice depends on the key types alone, never
 //! on the data, so both sides of a join (and both sides' spill partitions, encoded apart)
 //! always encode alike.
@@ -36,6 +38,8 @@ pub(crate) enum KeyValues {
         width: usize,
     },
     Rows(Rows),
+    /// One `Utf8` key: the strings.
+    Strings(arrow::array::StringArray),
 }
 
 impl KeyValues {
@@ -63,6 +67,7 @@ impl Keys {
         let values = match &self.values {
             KeyValues::Words(w) | KeyValues::Tuples { words: w, .. } => w.len() * 8,
             KeyValues::Rows(r) => r.size(),
+            KeyValues::Strings(a) => a.get_array_memory_size(),
         };
         values + self.hashes.len() * 8 + self.valid.as_ref().map_or(0, |v| v.len().div_ceil(8))
     }
@@ -93,7 +98,7 @@ fn word_type(dt: &DataType) -> bool {
 impl KeyEncoder {
     pub(crate) fn new(types: &[DataType]) -> Result<Self> {
         let rows = match types {
-            [t] if word_type(t) => None,
+            [t] if word_type(t) || *t == DataType::Utf8 => None,
             ts if ts.len() <= MAX_TUPLE && ts.iter().all(word_type) => None,
             _ => Some(RowConverter::new(
                 types.iter().map(|t| SortField::new(t.clone())).collect(),
@@ -149,6 +154,20 @@ impl KeyEncoder {
                     },
                     hashes,
                 )
+            }
+            None if self.types[..] == [DataType::Utf8] => {
+                let strings = columns[0].as_string::<i32>().clone();
+                let hash = |i: usize| hash_bytes(strings.value(i).as_bytes());
+                let hashes = if parallel {
+                    (0..len)
+                        .into_par_iter()
+                        .with_min_len(1 << 12)
+                        .map(hash)
+                        .collect()
+                } else {
+                    (0..len).map(hash).collect()
+                };
+                (KeyValues::Strings(strings), hashes)
             }
             None => {
                 let words = words(&columns[0])?;

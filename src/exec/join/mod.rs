@@ -43,6 +43,7 @@ use rayon::prelude::*;
 
 pub(crate) use self::driver::{build, open_ordered, Build};
 use self::keys::{KeyEncoder, Keys};
+pub(crate) use self::output::pick;
 use self::output::{assemble, row_bytes, NONE};
 use self::table::JoinTable;
 use super::eval::{evaluate_array, filter_frame};
@@ -130,6 +131,11 @@ impl BuiltSide {
             .ok_or_else(|| Error::Internal("a keyed join without a hash table".into()))
     }
 
+    /// The frame the table was built over.
+    pub(crate) fn frame(&self) -> &DataFrame {
+        &self.df
+    }
+
     /// Rows of the build side.
     pub(crate) fn height(&self) -> usize {
         self.df.height()
@@ -188,25 +194,68 @@ fn probe_charged(
             // Packed straight into bits, fetching slots ahead as `matched_pairs` does: the
             // probes of TPC-H's Q21 (millions of rows against a table of orders) waited on
             // memory at every row.
+            let fetch = !table.holds_from_bits();
             let bits = BooleanBuffer::collect_bool(n, |i| {
-                if i + PREFETCH < n {
+                if fetch && i + PREFETCH < n {
                     table.prefetch(&keys, i + PREFETCH);
                 }
-                table.matches(&keys, i).is_empty() != want
+                table.holds(&keys, i) == want
             });
             let mask = BooleanArray::new(bits, None);
             charge(out, mask.true_count() * row_bytes(morsel))?;
             filter_frame(morsel, &mask)
         }
         _ => {
-            let keep = matches!(spec.how, JoinType::Left | JoinType::Right);
-            let (o, t) = matched_pairs(table, &keys, 0..n, keep);
-            // Every row matched once: the morsel's columns are output as they are.
-            let identity = o.len() == n && o.iter().enumerate().all(|(k, &v)| k as u32 == v);
+            let (o, t) = pairs_of(spec, table, &keys, n);
             charge(out, t.len() * (row_bytes(morsel) + row_bytes(&built.df)))?;
-            assemble(spec, morsel, (!identity).then_some(o), &built.df, t)
+            assemble(spec, morsel, o, &built.df, t)
         }
     }
+}
+
+/// Whether [`probe_pairs`] gives the output of `spec`'s streaming probe: a keyed join that
+/// outputs rows of both sides (inner, left, right) and did not spill. Semi, anti and cross
+/// joins, and full joins (which coalesce keys), assemble their output in the probe.
+pub(crate) fn pairs_give_output(spec: &JoinSpec, built: &BuiltSide) -> bool {
+    matches!(spec.how, JoinType::Inner | JoinType::Left | JoinType::Right)
+        && !built.is_spilled()
+        && built.table.is_some()
+        && spec
+            .layout
+            .columns
+            .iter()
+            .all(|c| !matches!(c, crate::plan::JoinColumn::Coalesced { .. }))
+}
+
+/// The rows [`probe_morsel`] would output for `morsel` (a join [`pairs_give_output`]
+/// accepts), as positions: of the morsel's rows (`None`: every row once, in order), and of
+/// the build side's (`NONE` where a left or right join keeps a row without match). The
+/// collection of a pipeline ending in the probe gathers its output columns from them
+/// straight into their final place (`frame::gather`), instead of a piece per morsel copied
+/// again at the end.
+pub(crate) fn probe_pairs(
+    spec: &JoinSpec,
+    built: &BuiltSide,
+    morsel: &DataFrame,
+    params: &Params,
+) -> Result<(Option<Vec<u32>>, Vec<u32>)> {
+    let (encoder, table) = built.table()?;
+    let keys = encode(encoder, spec.keys(spec.order_side()), morsel, false, params)?;
+    Ok(pairs_of(spec, table, &keys, morsel.height()))
+}
+
+/// The matched pairs of the `n` probe rows of `keys` for an inner, left or right join, the
+/// probe rows `None` when every row matched once (its columns are output as they are).
+fn pairs_of(
+    spec: &JoinSpec,
+    table: &JoinTable,
+    keys: &Keys,
+    n: usize,
+) -> (Option<Vec<u32>>, Vec<u32>) {
+    let keep = matches!(spec.how, JoinType::Left | JoinType::Right);
+    let (o, t) = matched_pairs(table, keys, 0..n, keep);
+    let identity = o.len() == n && o.iter().enumerate().all(|(k, &v)| k as u32 == v);
+    ((!identity).then_some(o), t)
 }
 
 /// Reserve `bytes` in `out`, when given: an output's, before it is built (its rows times the

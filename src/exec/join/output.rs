@@ -12,7 +12,7 @@ use crate::physical::{JoinSpec, Side};
 use crate::plan::JoinColumn;
 
 /// "No row on this side".
-pub(super) const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = crate::frame::NO_ROW;
 
 /// Bytes per row of `df` (its columns' bytes over its rows, rounded up): what an output row
 /// taken from it is reserved at before it is built.
@@ -122,4 +122,15 @@ pub(super) fn assemble(
         return Ok(DataFrame::with_height(rows));
     }
     crate::exec::frame_of_types(&schema, cols)
+}
+
+/// One column of a join's output for one probed morsel, from the column `c` of a side at
+/// rows `idx`: the order side's rows (`None`: all, in order) are selected as `assemble`
+/// selects them, the other side's taken (`NONE` rows null).
+pub(crate) fn pick(c: &ArrayRef, idx: Option<&[u32]>, order_side: bool) -> Result<ArrayRef> {
+    match idx {
+        None => Ok(c.clone()),
+        Some(idx) if order_side => Rows::new(idx.to_vec(), c.len()).of(c),
+        Some(idx) => Rows::Take(index_array(idx.to_vec())).of(c),
+    }
 }

@@ -9,6 +9,12 @@
 //! build-row order, which is what the documented output order needs. Rows with a null key are
 //! in no slot.
 //!
+//! Integer-like keys whose values span a range not much wider than the build side (ids
+//! numbered from 1, db-benchmark's and TPC-H's keys) need no hashing at all: a direct table
+//! holds, per value of the range, where its rows are (as a slot does), and a probe is one
+//! subtraction, one comparison and one read. For a small build side (db-benchmark's j1 joins
+//! 10M rows against 10) the per-row cost of the hash probe was most of the join's own time.
+//!
 //! A large build side is split into up to [`MAX_PARTITIONS`] partitions built in parallel,
 //! each small enough to stay mostly in cache while it is built. The memory a build needs is
 //! reserved from the run's budget before it is allocated (the transient arrays of building,
@@ -35,7 +41,50 @@ pub(crate) struct JoinTable {
     /// Partition of a hash: its top `bits` bits.
     bits: u32,
     parts: Vec<Partition>,
+    /// Set for word keys within a narrow range: then `parts` is empty.
+    direct: Option<Direct>,
+    /// For word keys within a range a little wider: the values present.
+    present: Option<Present>,
 }
+
+/// One bit per value of `min..min + bits.len() * 64`, set for the values the build side holds.
+struct Present {
+    min: u64,
+    bits: Vec<u64>,
+}
+
+impl Present {
+    /// Whether the word key `v` may match: false only when no build row holds it.
+    #[inline]
+    fn may_hold(&self, v: u64) -> bool {
+        let k = v.wrapping_sub(self.min);
+        self.bits
+            .get((k >> 6) as usize)
+            .is_some_and(|w| w & (1 << (k & 63)) != 0)
+    }
+}
+
+/// The build rows of every word key value in `min..min + spans.len()`.
+struct Direct {
+    min: u64,
+    /// Per value (`value - min`): `[at, n]` as in a [`Slot`] (`n == 0`: no row).
+    spans: Vec<[u32; 2]>,
+    /// The rows of values held by several rows, grouped by value, ascending within a value.
+    rows: Vec<u32>,
+}
+
+/// A direct table is used when the key range is at most this many values per build row
+/// (plus [`DIRECT_SLACK`]): its 8-byte spans then take about what a hash table's slots do
+/// (16 bytes each, 1.5 to 3 per row).
+const DIRECT_PER_ROW: usize = 4;
+/// A hashed table of word keys also keeps a bitmap of the values present when the range is at
+/// most this many values per build row (a bit each, 8 bytes a row at most): a probe key
+/// whose bit is clear matches nothing, without touching the slots. Semi joins and selective
+/// joins (TPC-H's orders against filtered line items) miss most of the time, and the bitmap
+/// stays in cache where the slots do not.
+const PRESENT_PER_ROW: usize = 64;
+/// Values a direct table may span whatever the build side's size (64 KiB of spans).
+const DIRECT_SLACK: usize = 1 << 13;
 
 struct Partition {
     mask: usize,
@@ -48,7 +97,7 @@ struct Partition {
 /// A distinct key: what a probe compares and where its rows are, in one 16-byte read.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    /// The key itself for word keys, its hash for tuples and row-encoded ones.
+    /// The key itself for word keys, its hash for tuples, strings and row-encoded keys.
     tag: u64,
     /// The one row when `n == 1` (most build sides have unique keys: no second read), else
     /// where the key's rows start in `rows`.
@@ -79,6 +128,23 @@ impl JoinTable {
             )));
         }
         let base = mem.size();
+        let range = word_range(&keys);
+        if let Some(range) = range.filter(|(_, span)| *span <= narrow(n, DIRECT_PER_ROW)) {
+            let direct = Direct::build(&keys, range, mem)?;
+            let table = Self {
+                keys,
+                bits: 0,
+                parts: vec![],
+                direct: Some(direct),
+                present: None,
+            };
+            mem.try_resize(base + table.bytes())?;
+            return Ok(table);
+        }
+        let present = match range.filter(|(_, span)| *span <= narrow(n, PRESENT_PER_ROW)) {
+            Some(range) => Some(Present::build(&keys, range, mem)?),
+            None => None,
+        };
         let parts_wanted = (n / PARTITION_ROWS).next_power_of_two().min(MAX_PARTITIONS);
         let bits = parts_wanted.trailing_zeros();
         // The rows of each partition (and, when there are several, the chunks' lists).
@@ -94,7 +160,13 @@ impl JoinTable {
             .into_par_iter()
             .map(|rows| Partition::build(&keys, rows))
             .collect();
-        let table = Self { keys, bits, parts };
+        let table = Self {
+            keys,
+            bits,
+            parts,
+            direct: None,
+            present,
+        };
         mem.try_resize(base + table.bytes())?;
         Ok(table)
     }
@@ -107,6 +179,23 @@ impl JoinTable {
                 .iter()
                 .map(|p| p.slots.len() * size_of::<Slot>() + p.rows.len() * 4)
                 .sum::<usize>()
+            + self
+                .direct
+                .as_ref()
+                .map_or(0, |d| d.spans.len() * 8 + d.rows.len() * 4)
+            + self.present.as_ref().map_or(0, |p| p.bits.len() * 8)
+    }
+
+    /// Whether the table is a direct one (word keys in a narrow range).
+    #[cfg(test)]
+    pub(crate) fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Whether a hashed table keeps the bitmap of the values present.
+    #[cfg(test)]
+    pub(crate) fn has_bitmap(&self) -> bool {
+        self.present.is_some()
     }
 
     /// The partitions' count (1 for a small build side).
@@ -131,6 +220,17 @@ impl JoinTable {
         if !probe.is_valid(i) {
             return &[];
         }
+        if let Some(d) = &self.direct {
+            return match &probe.values {
+                KeyValues::Words(p) => d.matches(p[i]),
+                _ => &[],
+            };
+        }
+        if let (Some(present), KeyValues::Words(p)) = (&self.present, &probe.values) {
+            if !present.may_hold(p[i]) {
+                return &[];
+            }
+        }
         let h = probe.hashes[i];
         let part = self.partition(h);
         match (&self.keys.values, &probe.values) {
@@ -145,17 +245,149 @@ impl JoinTable {
                 let v = p.row(i);
                 part.find(h, h, |first| b.row(first as usize) == v)
             }
+            (KeyValues::Strings(b), KeyValues::Strings(p)) => {
+                let v = p.value(i);
+                part.find(h, h, |first| b.value(first as usize) == v)
+            }
             _ => &[],
         }
+    }
+
+    /// Whether some build row's key equals the key of row `i` of `probe` (a semi join's
+    /// question): for word keys in a range, one bit of the bitmap (exact: its bits are set
+    /// for every value held, and only those).
+    #[inline]
+    pub(crate) fn holds(&self, probe: &Keys, i: usize) -> bool {
+        match (&self.present, &probe.values) {
+            (Some(present), KeyValues::Words(p)) => probe.is_valid(i) && present.may_hold(p[i]),
+            _ => !self.matches(probe, i).is_empty(),
+        }
+    }
+
+    /// Whether [`holds`](Self::holds) answers from the bitmap (in cache, nothing to fetch).
+    pub(crate) fn holds_from_bits(&self) -> bool {
+        self.present.is_some()
     }
 
     /// Ask the CPU to fetch the slot row `i` of `probe` will read first (a probe reads
     /// slots at random, so fetching a few rows ahead hides most of the memory latency).
     #[inline]
     pub(crate) fn prefetch(&self, probe: &Keys, i: usize) {
+        if let Some(d) = &self.direct {
+            if let KeyValues::Words(p) = &probe.values {
+                if let Some(s) = d.spans.get(p[i].wrapping_sub(d.min) as usize) {
+                    crate::exec::prefetch(s);
+                }
+            }
+            return;
+        }
         let h = probe.hashes[i];
         let part = self.partition(h);
         crate::exec::prefetch(&part.slots[(h as usize) & part.mask]);
+    }
+}
+
+/// Values a range may span for `rows` build rows at `per_row` values a row.
+fn narrow(rows: usize, per_row: usize) -> usize {
+    rows.saturating_mul(per_row).saturating_add(DIRECT_SLACK)
+}
+
+/// The `(min, values)` of word keys: the smallest valid value and how many values up to the
+/// largest (`(0, 0)` when none is valid); `None` for other keys or a range past `usize`.
+fn word_range(keys: &Keys) -> Option<(u64, usize)> {
+    let KeyValues::Words(w) = &keys.values else {
+        return None;
+    };
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for (r, &v) in w.iter().enumerate() {
+        if keys.is_valid(r) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if lo > hi {
+        // No valid key: an empty direct table matches nothing.
+        return Some((0, 0));
+    }
+    let span = usize::try_from(hi - lo).ok()?.checked_add(1)?;
+    Some((lo, span))
+}
+
+impl Present {
+    /// The bitmap of word `keys`' valid values in `min..min + span`, reserved in `mem` first.
+    fn build(keys: &Keys, (min, span): (u64, usize), mem: &Reservation) -> Result<Self> {
+        let KeyValues::Words(w) = &keys.values else {
+            return Err(Error::Internal(
+                "a join key bitmap over non-word keys".into(),
+            ));
+        };
+        let words = span.div_ceil(64);
+        mem.try_grow(words * 8)?;
+        let mut bits = written_vec(words, 0u64);
+        for (r, &v) in w.iter().enumerate() {
+            if keys.is_valid(r) {
+                let k = v - min;
+                bits[(k >> 6) as usize] |= 1 << (k & 63);
+            }
+        }
+        Ok(Self { min, bits })
+    }
+}
+
+impl Direct {
+    /// The direct table over word `keys` whose valid values lie in `min..min + span`,
+    /// growing `mem` before allocating (its spans, the rows, a counter per value a while).
+    fn build(keys: &Keys, (min, span): (u64, usize), mem: &Reservation) -> Result<Self> {
+        let KeyValues::Words(w) = &keys.values else {
+            return Err(Error::Internal(
+                "a direct join table over non-word keys".into(),
+            ));
+        };
+        mem.try_grow(span * 12 + w.len() * 4)?;
+        // Rows per value, then where each value's rows start (a counting sort by value,
+        // rows ascending within a value).
+        let mut spans = written_vec(span, [0u32; 2]);
+        for (r, &v) in w.iter().enumerate() {
+            if keys.is_valid(r) {
+                spans[(v - min) as usize][1] += 1;
+            }
+        }
+        let mut next = Vec::with_capacity(span);
+        let mut at = 0u32;
+        for s in &spans {
+            next.push(at);
+            if s[1] > 1 {
+                at += s[1];
+            }
+        }
+        let mut rows = vec![0u32; at as usize];
+        for (r, &v) in w.iter().enumerate() {
+            if keys.is_valid(r) {
+                let k = (v - min) as usize;
+                if spans[k][1] == 1 {
+                    spans[k][0] = r as u32;
+                } else {
+                    rows[next[k] as usize] = r as u32;
+                    next[k] += 1;
+                }
+            }
+        }
+        for (s, end) in spans.iter_mut().zip(&next) {
+            if s[1] > 1 {
+                s[0] = end - s[1];
+            }
+        }
+        Ok(Self { min, spans, rows })
+    }
+
+    /// The build rows holding the word key `v`, ascending.
+    #[inline]
+    fn matches(&self, v: u64) -> &[u32] {
+        match self.spans.get(v.wrapping_sub(self.min) as usize) {
+            None | Some([_, 0]) => &[],
+            Some(s @ [_, 1]) => std::slice::from_ref(&s[0]),
+            Some(&[at, n]) => &self.rows[at as usize..(at + n) as usize],
+        }
     }
 }
 
@@ -264,6 +496,12 @@ impl Partition {
                     group_of.push(b.insert(h, h, r, |f| k.row(f as usize) == v));
                 }
             }
+            KeyValues::Strings(k) => {
+                for &r in &rows {
+                    let (h, v) = (keys.hashes[r as usize], k.value(r as usize));
+                    group_of.push(b.insert(h, h, r, |f| k.value(f as usize) == v));
+                }
+            }
         }
         // Rows grouped by key, each group's rows in ascending order (a counting sort).
         let groups = b.tag.len();
@@ -334,7 +572,7 @@ impl Building {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, Int64Array, StringArray};
+    use arrow::array::{ArrayRef, Int32Array, Int64Array, StringArray};
     use arrow::datatypes::DataType;
 
     use super::super::keys::KeyEncoder;
@@ -343,11 +581,13 @@ mod tests {
 
     #[test]
     fn matches_come_in_build_row_order_in_every_partition() {
-        // Enough rows for several partitions; key = row % 1000, so each key has many rows.
+        // Enough rows for several partitions; key = (row % 1000) spread far apart (so the
+        // table hashes rather than indexing a narrow range), each key on many rows.
         let n = PARTITION_ROWS * 3 + 5;
+        let spread = |k: i64| k * 1_000_000_007;
         let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
         let build: Vec<Option<i64>> = (0..n as i64)
-            .map(|i| (i % 97 != 0).then_some(i % 1000))
+            .map(|i| (i % 97 != 0).then_some(spread(i % 1000)))
             .collect();
         let keys = || {
             enc.encode(
@@ -359,7 +599,7 @@ mod tests {
         let pool = MemoryPool::unbounded();
         let mem = pool.reserve("HASH_JOIN");
         let table = JoinTable::new(keys(), &mem).unwrap();
-        assert!(table.partitions() > 1);
+        assert!(table.partitions() > 1 && !table.is_direct());
         // What stays reserved is what the table holds; building needed more for a while.
         assert_eq!(mem.size(), table.bytes());
         assert!(pool.peak() > table.bytes());
@@ -370,24 +610,103 @@ mod tests {
             .unwrap();
         assert!(matches!(err, Error::MemoryLimit { ref operator, .. } if operator == "HASH_JOIN"));
         assert_eq!(small.reserved(), 0);
+        let wanted = [Some(3), None, Some(5000), Some(999)].map(|k| k.map(spread));
         let probe = enc
             .encode(
-                &[
-                    Arc::new(Int64Array::from(vec![Some(3), None, Some(5000), Some(999)]))
-                        as ArrayRef,
-                ],
+                &[Arc::new(Int64Array::from(wanted.to_vec())) as ArrayRef],
                 false,
             )
             .unwrap();
-        for (i, want) in [Some(3), None, Some(5000), Some(999)]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, want) in wanted.into_iter().enumerate() {
             let expected: Vec<u32> = (0..n as u32)
                 .filter(|&r| want.is_some() && build[r as usize] == want)
                 .collect();
             assert_eq!(table.matches(&probe, i), expected.as_slice());
         }
+    }
+
+    #[test]
+    fn narrow_integer_keys_index_a_direct_table_with_the_same_matches() {
+        // Keys 5..=24 with nulls, one row or many per key (a range this narrow is indexed,
+        // not hashed); probes below, inside and above the range, and null.
+        let build: Vec<Option<i32>> = (0..300)
+            .map(|i| (i % 7 != 0).then_some(if i % 3 == 0 { 5 + i % 20 } else { 24 - i / 50 }))
+            .collect();
+        let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
+        let keys = enc
+            .encode(
+                &[Arc::new(Int32Array::from(build.clone())) as ArrayRef],
+                true,
+            )
+            .unwrap();
+        let pool = MemoryPool::unbounded();
+        let mem = pool.reserve("HASH_JOIN");
+        let table = JoinTable::new(keys, &mem).unwrap();
+        assert!(table.is_direct());
+        assert_eq!(mem.size(), table.bytes());
+        let probes: Vec<Option<i64>> = (-3..30).map(Some).chain([None, Some(i64::MIN)]).collect();
+        let p = enc
+            .encode(
+                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
+                false,
+            )
+            .unwrap();
+        for (i, want) in probes.iter().enumerate() {
+            let expected: Vec<u32> = (0..build.len() as u32)
+                .filter(|&r| want.is_some() && build[r as usize].map(i64::from) == *want)
+                .collect();
+            assert_eq!(table.matches(&p, i), expected.as_slice(), "probe {want:?}");
+            table.prefetch(&p, i);
+        }
+        // Every build key null: nothing matches.
+        let nulls = enc
+            .encode(
+                &[Arc::new(Int64Array::from(vec![None::<i64>; 3])) as ArrayRef],
+                true,
+            )
+            .unwrap();
+        let empty = JoinTable::new(nulls, &pool.reserve("HASH_JOIN")).unwrap();
+        assert!(empty.is_direct());
+        assert!((0..probes.len()).all(|i| empty.matches(&p, i).is_empty()));
+        // Keys ten apart over 2,000 rows: hashed, with the bitmap of the values present
+        // turning away the probes between them, the same matches.
+        let spaced: Vec<Option<i64>> = (0..2_000)
+            .map(|i| (i % 9 != 4).then_some(100 + 10 * (i % 1_900)))
+            .collect();
+        let keys = enc
+            .encode(
+                &[Arc::new(Int64Array::from(spaced.clone())) as ArrayRef],
+                true,
+            )
+            .unwrap();
+        let mem = pool.reserve("HASH_JOIN");
+        let table = JoinTable::new(keys, &mem).unwrap();
+        assert!(!table.is_direct() && table.has_bitmap());
+        assert_eq!(mem.size(), table.bytes());
+        let probes: Vec<Option<i64>> = (0..20_000).step_by(7).map(Some).collect();
+        let p = enc
+            .encode(
+                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
+                false,
+            )
+            .unwrap();
+        for (i, want) in probes.iter().enumerate() {
+            let expected: Vec<u32> = (0..spaced.len() as u32)
+                .filter(|&r| spaced[r as usize] == *want)
+                .collect();
+            assert_eq!(table.matches(&p, i), expected.as_slice(), "probe {want:?}");
+            assert_eq!(table.holds(&p, i), !expected.is_empty(), "probe {want:?}");
+        }
+        // A wide range of values is hashed.
+        let wide = enc
+            .encode(
+                &[Arc::new(Int64Array::from(vec![1, 1 << 40])) as ArrayRef],
+                true,
+            )
+            .unwrap();
+        assert!(!JoinTable::new(wide, &pool.reserve("HASH_JOIN"))
+            .unwrap()
+            .is_direct());
     }
 
     #[test]

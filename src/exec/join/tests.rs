@@ -397,3 +397,5 @@ fn a_build_side_over_the_memory_budget_spills_unless_the_join_is_a_cross_join() 
 }
 
 mod spilled;
+
+mod gathered;
