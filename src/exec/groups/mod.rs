@@ -153,7 +153,7 @@ fn group_in_memory(
                 for acc in &mut part.accs {
                     acc.seal()?;
                 }
-                morsels.push(radix::Morsel::Partial(part));
+                morsels.push(radix::Morsel::Partial(Box::new(part)));
             }
         }
     }
@@ -163,7 +163,7 @@ fn group_in_memory(
     let partials: Vec<Partial> = morsels
         .into_iter()
         .filter_map(|m| match m {
-            radix::Morsel::Partial(p) => Some(p),
+            radix::Morsel::Partial(p) => Some(*p),
             radix::Morsel::Rows(_) => None,
         })
         .collect();

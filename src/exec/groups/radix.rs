@@ -213,7 +213,7 @@ enum Share<'a> {
 /// A morsel of a radix-partitioned grouping: grouped into its own partial (its keys looked
 /// like they repeat), or cut into partitions.
 pub(super) enum Morsel {
-    Partial(Partial),
+    Partial(Box<Partial>),
     Rows(Scatter),
 }
 
@@ -268,14 +268,14 @@ pub(super) fn group(morsels: Vec<Morsel>, aggs: &AggSpecs, mem: &Reservation) ->
             if let Morsel::Partial(part) = morsel {
                 let list = &lists[m][q];
                 if !list.is_empty() {
-                    sh.push((m, Share::Partial(part, list)));
+                    sh.push((m, Share::Partial(part.as_ref(), list)));
                 }
             }
         }
         sh.sort_by_key(|(m, _)| *m);
         shares.push(sh);
     }
-    let done: Vec<(GroupTable, Vec<Box<dyn GroupsAccumulator>>, Vec<usize>)> = shares
+    let done: Vec<Grouping> = shares
         .into_par_iter()
         .map(|shares| {
             let mut part = Partition {
@@ -348,6 +348,9 @@ fn aggs_spec(morsels: &[Morsel]) -> Result<std::sync::Arc<KeySpec>> {
         })
         .ok_or_else(|| Error::Internal("a radix grouping without cut morsels".into()))
 }
+
+/// A partition's table, states, and each group's first appearance.
+type Grouping = (GroupTable, Vec<Box<dyn GroupsAccumulator>>, Vec<usize>);
 
 /// One partition's grouping while its shares go in.
 struct Partition<'a> {
