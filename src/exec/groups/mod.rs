@@ -7,6 +7,8 @@
 //! stored and hashed without an allocation per row, `keys.rs`) and updates its own columnar
 //! accumulators (`kernels::agg`) with the rows' local group ids; the partials then merge in
 //! morsel order, partitioned by hash when there are many groups (`merge.rs`).
+//! A morsel whose keys rarely repeat skips its partial: its rows are cut by hash into
+//! partitions that are then grouped on their own, with the same results (`radix.rs`).
 //!
 //! - [`group_pipeline`] groups a pipeline's output as it streams (the `GROUP_BY` operator
 //!   consumes its input morsel by morsel and keeps only the tables and states);

@@ -3,22 +3,22 @@
 //!
 //! The general path interns every row into its morsel's partial table and then every partial
 //! group again into the merged table: when nearly every group is new, each is inserted twice
-//! (the second time into a table far larger than the cache), its key copied three times, and
-//! the partials and the merged tables are held at once. Here, once the first morsel's partial
-//! has about as many groups as rows, every later morsel's rows are row-encoded once and
-//! scattered by bits of their hash ([`partition_of`], the partitioned merge's) into one chunk
-//! per partition: key bytes, hash, row number in the morsel and the aggregates' inputs. Then
-//! the partitions are grouped in parallel, each into a table of its own that stays small.
+//! (the second time into a table far larger than the cache). Here each morsel judges its first
+//! piece ([`piece_looks_distinct`]); a morsel whose keys look distinct has its rows
+//! row-encoded once and cut by bits of their hash ([`partition_of`], the partitioned merge's)
+//! into [`PARTITIONS`] segments per piece: key bytes, hash, row number in the morsel and the
+//! aggregates' inputs. A morsel whose keys repeat keeps its partial. Then the partitions are
+//! grouped in parallel, each into a table of its own.
 //!
 //! The results are those of the general path to the bit. A partition holds every row of its
-//! groups, and takes them as the general path does: first the first morsel's partial (its
-//! share of it, in local order), then each later morsel's chunk in morsel order. A chunk's rows
-//! update fresh states by chunk-local group ids (numbered in row order, as the morsel's partial
-//! numbers them), which are sealed and merged into the partition's states: every group's state
-//! is made from the same rows in the same order and merged with the same partials in the same
-//! order as in the general path (a group's state depends only on its own rows). Groups are put
-//! back in order of first appearance by where each first appeared: its local id in the first
-//! morsel, its row after it; a slot per possible place sorts them in one pass.
+//! groups, and takes its share of every morsel in morsel order: a partial's groups as the
+//! partitioned merge takes them, a cut morsel's rows into fresh states by morsel-local ids
+//! (numbered in row order, as the morsel's partial would number them), sealed and merged in.
+//! Every group's state is thus made from the same rows in the same order and merged with the
+//! same partials in the same order as on the general path (a group's state depends only on its
+//! own rows). Groups are put back in order of first appearance by where each first appeared:
+//! a partial's group at its morsel's start plus its local id, a cut row at its morsel's start
+//! plus its row; a slot per possible place sorts them in one pass.
 
 use arrow::array::{ArrayRef, UInt32Array};
 use rayon::prelude::*;
@@ -35,8 +35,9 @@ use crate::memory::{array_bytes, Reservation};
 
 /// The number of partitions (a power of two: `partition_of`), the same for every morsel
 /// whatever its size, as each morsel chooses its path alone. 10M groups make partitions of
-/// 80K, whose table, keys and states two cores' partitions at once keep within the shared
-/// cache; 64 partitions were slower, and a small input's short segments cost little.
+/// 80K, whose tables, keys and states (~12 MB) two cores work on at once within the 32 MB
+/// shared cache; a small input's short segments cost little. (Not tuned: other counts were
+/// not measured.)
 pub(super) const PARTITIONS: usize = 128;
 
 /// How many rows ahead a segment's rows fetch their index slot.
