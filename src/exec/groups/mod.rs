@@ -23,6 +23,8 @@ mod keys;
 mod merge;
 mod ops;
 mod radix;
+#[cfg(test)]
+mod radix_tests;
 mod spill;
 mod table;
 #[cfg(test)]

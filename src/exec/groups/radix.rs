@@ -467,7 +467,3 @@ impl Partition<'_> {
         Ok(())
     }
 }
-
-#[cfg(test)]
-#[path = "radix_tests.rs"]
-mod tests;

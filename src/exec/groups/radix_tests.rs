@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::CUT_MORSELS;
+use super::radix::CUT_MORSELS;
 use crate::exec::aggregate::AggSpecs;
 use crate::exec::groups::merge::Grouped;
 use crate::exec::groups::tests::same_groups;
