@@ -112,7 +112,7 @@ impl Partial {
 pub(crate) const MIN_GROUP_BYTES: usize = 64;
 
 /// The bytes a table and its states hold.
-fn state_size(table: &GroupTable, accs: &[Box<dyn GroupsAccumulator>]) -> usize {
+pub(super) fn state_size(table: &GroupTable, accs: &[Box<dyn GroupsAccumulator>]) -> usize {
     table.size() + accs.iter().map(|a| a.size()).sum::<usize>()
 }
 
@@ -177,7 +177,7 @@ fn partitions(total: usize) -> usize {
 /// The partition of a group of hash `h` among `p` (a power of two): bits the hash table uses
 /// for neither its bucket (low bits) nor its tag (top seven).
 #[inline(always)]
-fn partition_of(h: u64, p: usize) -> usize {
+pub(super) fn partition_of(h: u64, p: usize) -> usize {
     ((h >> 40) as usize) & (p - 1)
 }
 
@@ -270,69 +270,20 @@ pub(crate) fn merge(
         .into_iter()
         .map(|st| (st.table, st.accs, st.origin, st.targets))
         .collect();
-    // The final order: partitions' groups by first appearance.
-    let mut part_base = Vec::with_capacity(p);
-    let mut n_groups = 0usize;
-    for (t, ..) in &merged {
-        part_base.push(n_groups);
-        n_groups += t.len();
-    }
-    // Each group's (partition, id there), by first appearance.
-    let mut slots = vec![u64::MAX; total];
-    for (q, (_, _, origin, _)) in merged.iter().enumerate() {
-        for (j, o) in origin.iter().enumerate() {
-            slots[*o] = ((q as u64) << 32) | j as u64;
-        }
-    }
-    let pairs: Vec<(u32, u32)> = slots
-        .into_iter()
-        .filter(|s| *s != u64::MAX)
-        .map(|s| ((s >> 32) as u32, s as u32))
-        .collect();
-    if pairs.len() != n_groups {
-        return Err(Error::Internal("partitioned merge lost groups".into()));
-    }
-    // Where each group is in the partitions' results one after the other.
-    let order = UInt32Array::from(
-        pairs
-            .iter()
-            .map(|&(q, j)| (part_base[q as usize] + j as usize) as u32)
-            .collect::<Vec<_>>(),
-    );
     let mut tables = Vec::with_capacity(p);
     let mut states = Vec::with_capacity(p);
     let mut targets = Vec::with_capacity(p);
-    for (t, accs, _, to) in merged {
+    let mut origins = Vec::with_capacity(p);
+    for (t, accs, origin, to) in merged {
         tables.push(t);
         states.push(accs);
         targets.push(to);
+        origins.push(origin);
     }
-    // The keys straight into the final order, beside the results of each partition gathered
-    // into it.
-    let (keys, results) = rayon::join(
-        || keys_in_order(&tables.iter().collect::<Vec<_>>(), &pairs),
-        || -> Result<Vec<ArrayRef>> {
-            let by_part: Vec<Vec<ArrayRef>> = states
-                .par_iter_mut()
-                .zip(&tables)
-                .map(|(accs, t)| {
-                    let n = t.len();
-                    accs.iter_mut()
-                        .map(|a| a.evaluate(n))
-                        .collect::<Result<Vec<_>>>()
-                })
-                .collect::<Result<_>>()?;
-            let width = by_part.first().map_or(0, Vec::len);
-            (0..width)
-                .map(|c| {
-                    let parts: Vec<&dyn Array> = by_part.iter().map(|p| p[c].as_ref()).collect();
-                    let all = arrow::compute::concat(&parts)?;
-                    Ok(arrow::compute::take(all.as_ref(), &order, None)?)
-                })
-                .collect()
-        },
-    );
-    let (keys, results) = (keys?, results?);
+    let pairs = first_appearance(&origins, total)?;
+    let part_base = bases(&tables);
+    let n_groups = pairs.len();
+    let (keys, results, order) = gather(&tables, &mut states, &pairs)?;
     let row_ids = if rows {
         // The final id of group `j` of partition `q` is its position in `order`.
         let mut inverse = vec![0u32; n_groups];
@@ -360,6 +311,89 @@ pub(crate) fn merge(
         results,
         row_ids,
     })
+}
+
+/// Each partition's first group counted over all partitions, one after the other.
+fn bases(tables: &[GroupTable]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(tables.len());
+    let mut n = 0usize;
+    for t in tables {
+        out.push(n);
+        n += t.len();
+    }
+    out
+}
+
+/// Every partition's groups as (partition, id there) in order of first appearance, from each
+/// group's first appearance (`origins[q][j]`, distinct, below `slots`): one pass over a slot
+/// per possible appearance, as each partition's list is already in order.
+pub(super) fn first_appearance(origins: &[Vec<usize>], slots: usize) -> Result<Vec<(u32, u32)>> {
+    let mut at = vec![u64::MAX; slots];
+    for (q, origin) in origins.iter().enumerate() {
+        for (j, o) in origin.iter().enumerate() {
+            let s = at
+                .get_mut(*o)
+                .ok_or_else(|| Error::Internal("a group appears past its input".into()))?;
+            *s = ((q as u64) << 32) | j as u64;
+        }
+    }
+    let pairs: Vec<(u32, u32)> = at
+        .into_iter()
+        .filter(|s| *s != u64::MAX)
+        .map(|s| ((s >> 32) as u32, s as u32))
+        .collect();
+    if pairs.len() != origins.iter().map(Vec::len).sum::<usize>() {
+        return Err(Error::Internal("partitioned grouping lost groups".into()));
+    }
+    Ok(pairs)
+}
+
+/// The keys and results of partitions' groups (`tables` and their `states`) in the order
+/// `pairs` gives, and where each group is in the partitions' groups one after the other.
+pub(super) fn gather(
+    tables: &[GroupTable],
+    states: &mut [Vec<Box<dyn GroupsAccumulator>>],
+    pairs: &[(u32, u32)],
+) -> Result<(Vec<ArrayRef>, Vec<ArrayRef>, UInt32Array)> {
+    let part_base = bases(tables);
+    // Where each group is in the partitions' results one after the other.
+    let order = UInt32Array::from(
+        pairs
+            .iter()
+            .map(|&(q, j)| (part_base[q as usize] + j as usize) as u32)
+            .collect::<Vec<_>>(),
+    );
+    // The keys straight into the final order, beside the results of each partition gathered
+    // into it.
+    let (keys, results) = rayon::join(
+        || keys_in_order(&tables.iter().collect::<Vec<_>>(), pairs),
+        || -> Result<Vec<ArrayRef>> {
+            let by_part: Vec<Vec<ArrayRef>> = states
+                .par_iter_mut()
+                .zip(tables)
+                .map(|(accs, t)| {
+                    let n = t.len();
+                    accs.iter_mut()
+                        .map(|a| a.evaluate(n))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<_>>()?;
+            let width = by_part.first().map_or(0, Vec::len);
+            // Straight from each partition's results into the final order (a concatenation
+            // then a gather copied every result twice).
+            let at: Vec<(usize, usize)> = pairs
+                .iter()
+                .map(|&(q, j)| (q as usize, j as usize))
+                .collect();
+            (0..width)
+                .map(|c| {
+                    let parts: Vec<&dyn Array> = by_part.iter().map(|p| p[c].as_ref()).collect();
+                    Ok(arrow::compute::interleave(&parts, &at)?)
+                })
+                .collect()
+        },
+    );
+    Ok((keys?, results?, order))
 }
 
 /// A partition's table, states, each group's first appearance, and where each partial's

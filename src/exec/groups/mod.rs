@@ -7,6 +7,8 @@
 //! stored and hashed without an allocation per row, `keys.rs`) and updates its own columnar
 //! accumulators (`kernels::agg`) with the rows' local group ids; the partials then merge in
 //! morsel order, partitioned by hash when there are many groups (`merge.rs`).
+//! A morsel whose keys rarely repeat skips its partial: its rows are cut by hash into
+//! partitions that are then grouped on their own, with the same results (`radix.rs`).
 //!
 //! - [`group_pipeline`] groups a pipeline's output as it streams (the `GROUP_BY` operator
 //!   consumes its input morsel by morsel and keeps only the tables and states);
@@ -20,12 +22,16 @@ mod index;
 mod keys;
 mod merge;
 mod ops;
+mod radix;
+#[cfg(test)]
+mod radix_tests;
 mod spill;
 mod table;
 #[cfg(test)]
 mod tests;
 pub(crate) mod window;
 
+use keys::Layout;
 pub(crate) use keys::{hash_word, key_kind, words, KeyKind, KeySpec};
 pub(crate) use merge::Grouped;
 pub(crate) use ops::{group_by, group_evaluate, group_head};
@@ -102,41 +108,69 @@ fn group_in_memory(
 ) -> Result<Grouped> {
     let params = pipeline.params();
     let mem = pipeline.reserve("GROUP_BY");
-    let start = |_| Ok((Partial::new(spec.clone(), aggs)?, Work::default()));
-    let mut partials: Vec<Partial> = pipeline
-        .run_morsels(
-            0..pipeline.num_morsels(),
-            &mut Carry::default(),
-            false,
-            &start,
-            &|(part, work), piece, _| {
-                let h = piece.height();
-                let karrs = keys
-                    .iter()
-                    .map(|e| evaluate(e, &piece, params)?.into_array(h))
-                    .collect::<Result<Vec<_>>>()?;
-                let keys = prepare_keys(spec, karrs)?;
-                let values = aggs.eval_inputs(&piece, params)?;
-                let piece = Piece {
-                    rows: h,
-                    keys: &keys,
-                    values: &values,
-                    room: None,
-                };
-                part.add(&mem, piece, aggs, work, rows)
-            },
-        )?
-        .into_iter()
-        .map(|(part, _)| part)
-        .collect();
-    if partials.is_empty() {
-        partials.push(start(0)?.0);
+    let new_partial = || Partial::new(spec.clone(), aggs);
+    // Each morsel judges its first piece: keys that rarely repeat (db-benchmark's q10) are
+    // cut into partitions instead of grouped into the morsel's partial (`radix.rs`).
+    let judge = !rows && pipeline.num_morsels() > 1 && spec.layout == Layout::Rows;
+    let start = |_| Ok((new_partial()?, Work::default(), None::<radix::Scatter>));
+    let mut states = pipeline.run_morsels(
+        0..pipeline.num_morsels(),
+        &mut Carry::default(),
+        false,
+        &start,
+        &|(part, work, cut), piece, _| {
+            let h = piece.height();
+            let karrs = keys
+                .iter()
+                .map(|e| evaluate(e, &piece, params)?.into_array(h))
+                .collect::<Result<Vec<_>>>()?;
+            let keys = prepare_keys(spec, karrs)?;
+            let values = aggs.eval_inputs(&piece, params)?;
+            if judge
+                && cut.is_none()
+                && part.table.len() == 0
+                && radix::piece_looks_distinct(spec, &keys)?
+            {
+                *cut = Some(radix::Scatter::new(spec.clone(), radix::PARTITIONS));
+            }
+            if let Some(cut) = cut {
+                return cut.add(&keys, &values, &mem);
+            }
+            let piece = Piece {
+                rows: h,
+                keys: &keys,
+                values: &values,
+                room: None,
+            };
+            part.add(&mem, piece, aggs, work, rows)
+        },
+    )?;
+    if states.is_empty() {
+        states.push(start(0)?);
     }
-    for p in &mut partials {
-        for acc in &mut p.accs {
-            acc.seal()?;
+    let any_cut = states.iter().any(|(_, _, c)| c.is_some());
+    let mut morsels = Vec::with_capacity(states.len());
+    for (mut part, _, cut) in states {
+        match cut {
+            Some(c) => morsels.push(radix::Morsel::Rows(c)),
+            None => {
+                for acc in &mut part.accs {
+                    acc.seal()?;
+                }
+                morsels.push(radix::Morsel::Partial(Box::new(part)));
+            }
         }
     }
+    if any_cut {
+        return radix::group(morsels, aggs, &mem);
+    }
+    let partials: Vec<Partial> = morsels
+        .into_iter()
+        .filter_map(|m| match m {
+            radix::Morsel::Partial(p) => Some(*p),
+            radix::Morsel::Rows(_) => None,
+        })
+        .collect();
     merge(partials, &|| aggs.accumulators(), rows, &mem)
 }
 

@@ -79,8 +79,7 @@ impl GroupTable {
     }
 
     /// The table without its front table of column codes: every row row-encoded (the tests'
-    /// reference for the codes).
-    #[cfg(test)]
+    /// reference for the codes, and a partition of rows already encoded, `radix.rs`).
     pub(crate) fn without_codes(mut self) -> Self {
         self.codes = None;
         self
@@ -150,6 +149,13 @@ impl GroupTable {
     /// The bytes of key a group holds on average (`Str` and `Rows` layouts; 0 for words).
     pub(crate) fn key_bytes_per_group(&self) -> usize {
         self.arena.len().div_ceil(self.len().max(1))
+    }
+
+    /// Fetch the index slot where a byte key of hash `h` starts probing into the cache
+    /// (`Str` and `Rows` layouts), a few rows before it is looked up.
+    #[inline(always)]
+    pub(super) fn prefetch_slot(&self, h: u64) {
+        self.index.prefetch(h);
     }
 
     /// Group `g`'s hash.

@@ -264,7 +264,7 @@ fn spilled_partitions_that_do_not_fit_are_split_again() {
 }
 
 /// The same groups: count, keys and results, floats to the bit.
-fn same_groups(got: &super::merge::Grouped, want: &super::merge::Grouped) {
+pub(super) fn same_groups(got: &super::merge::Grouped, want: &super::merge::Grouped) {
     assert_eq!(got.n_groups, want.n_groups);
     for (g, w) in got
         .keys
@@ -277,7 +277,7 @@ fn same_groups(got: &super::merge::Grouped, want: &super::merge::Grouped) {
 }
 
 /// Equal arrays, floats to the bit (NaN included).
-fn same_bits(a: &arrow::array::ArrayRef, b: &arrow::array::ArrayRef) {
+pub(super) fn same_bits(a: &arrow::array::ArrayRef, b: &arrow::array::ArrayRef) {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Float64Type;
     assert_eq!(a.data_type(), b.data_type());
