@@ -29,12 +29,11 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
-use parquet::file::properties::{EnabledStatistics, WriterProperties, DEFAULT_PAGE_SIZE};
-use parquet::schema::types::ColumnPath;
 
 use super::parquet_dictionary::with_coded_strings;
 pub(crate) use super::parquet_dictionary::{coded_strings, dictionary_encoded, with_coded_columns};
 use super::parquet_footer::FooterByRowGroup;
+pub use super::parquet_writer::ParquetWriteOptions;
 use super::MorselSource;
 use crate::error::{Error, Result};
 use crate::expr::lookup::NameIndex;
@@ -670,118 +669,6 @@ impl ParquetCompression {
             (Self::Zstd, None) => Compression::ZSTD(ZstdLevel::default()),
             (Self::Zstd, Some(l)) => Compression::ZSTD(ZstdLevel::try_new(l).map_err(bad)?),
         })
-    }
-}
-
-/// How a Parquet sink writes: codec (and its level), row-group size (by bytes of Arrow data,
-/// 64 MiB by default, and optionally by rows) and statistics (min/max and null counts per row
-/// group and page, on by default: predicate pushdown reads them to skip row groups).
-///
-/// ```
-/// use fusedframe::io::{ParquetCompression, ParquetWriteOptions};
-/// let opts = ParquetWriteOptions::new()
-///     .compression(ParquetCompression::Zstd)
-///     .compression_level(9)
-///     .row_group_rows(100_000);
-/// assert_eq!(opts.codec(), ParquetCompression::Zstd);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParquetWriteOptions {
-    compression: ParquetCompression,
-    level: Option<i32>,
-    row_group_bytes: usize,
-    row_group_rows: Option<usize>,
-    statistics: bool,
-}
-
-impl Default for ParquetWriteOptions {
-    fn default() -> Self {
-        Self {
-            compression: ParquetCompression::Snappy,
-            level: None,
-            row_group_bytes: 64 << 20,
-            row_group_rows: None,
-            statistics: true,
-        }
-    }
-}
-
-impl ParquetWriteOptions {
-    /// Snappy, row groups of 64 MiB of Arrow data, statistics on.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The compression codec.
-    pub fn compression(mut self, compression: ParquetCompression) -> Self {
-        self.compression = compression;
-        self
-    }
-
-    /// The codec's level (gzip 0-10, brotli 0-11, zstd 1-22; ignored by the others).
-    pub fn compression_level(mut self, level: i32) -> Self {
-        self.level = Some(level);
-        self
-    }
-
-    /// End a row group once it holds `bytes` of Arrow data.
-    pub fn row_group_bytes(mut self, bytes: usize) -> Self {
-        self.row_group_bytes = bytes.max(1);
-        self
-    }
-
-    /// End a row group at `rows` rows too.
-    pub fn row_group_rows(mut self, rows: usize) -> Self {
-        self.row_group_rows = Some(rows.max(1));
-        self
-    }
-
-    /// Write statistics (on by default) or not.
-    pub fn statistics(mut self, on: bool) -> Self {
-        self.statistics = on;
-        self
-    }
-
-    /// The codec these options write with.
-    pub fn codec(&self) -> ParquetCompression {
-        self.compression
-    }
-
-    /// The writer properties these options give.
-    pub(crate) fn properties(&self, schema: &Schema) -> Result<WriterProperties> {
-        // A page index (each page's min/max and offset) only says more than the chunk's own
-        // statistics when a column chunk spans several pages. When a row group's bytes spread
-        // over its leaf columns come to one page or less each (about 64 columns and more at
-        // the 64 MiB default), it repeats them: on the 10,000-column matrix the writer held it
-        // for every chunk until the footer (13 MB of peak RSS) and wrote 3.7 MB more file.
-        let leaves = parquet::arrow::ArrowSchemaConverter::new()
-            .convert(schema)
-            .map_or(schema.fields().len(), |d| d.num_columns());
-        let one_page_chunks = self.row_group_bytes / leaves.max(1) <= DEFAULT_PAGE_SIZE;
-        let stats = match (self.statistics, one_page_chunks) {
-            (false, _) => EnabledStatistics::None,
-            (true, true) => EnabledStatistics::Chunk,
-            (true, false) => EnabledStatistics::Page,
-        };
-        let mut builder = WriterProperties::builder()
-            .set_compression(self.compression.codec_at(self.level)?)
-            .set_statistics_enabled(stats)
-            .set_offset_index_disabled(one_page_chunks);
-        // Floats rarely repeat, so a dictionary only costs: each column's encoder fills up to
-        // a 1 MiB dictionary before falling back to plain pages, per column at once, which on
-        // a 10,000-column matrix is gigabytes of buffers and most of the writing time.
-        for f in schema.fields() {
-            if matches!(f.data_type(), DataType::Float32 | DataType::Float64) {
-                builder = builder
-                    .set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
-            }
-        }
-        Ok(builder.build())
-    }
-
-    /// The row-group limits: bytes of Arrow data, and rows if set.
-    pub(crate) fn row_group_limits(&self) -> (usize, Option<usize>) {
-        (self.row_group_bytes, self.row_group_rows)
     }
 }
 
