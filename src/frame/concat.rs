@@ -376,13 +376,7 @@ pub(crate) fn gather_strings(
     // value slots the bytes of the strings each part gives (`sizes`, summed the way they are
     // copied): both tile their buffers, and every row wrote its offset and its bytes above.
     let (offsets, values) = unsafe { (offsets.into_buffer(), values.into_buffer()) };
-    let data = ArrayData::builder(DataType::Utf8)
-        .len(total)
-        .add_buffer(offsets)
-        .add_buffer(values)
-        .nulls(nulls)
-        .build()?;
-    Ok(make_array(data))
+    utf8_array(total, offsets, values, nulls)
 }
 
 /// `parts`, all `Utf8`, as one array: the offsets rebased and the string bytes copied into
@@ -450,6 +444,16 @@ fn concat_strings(parts: &[&dyn Array], total: usize) -> Result<ArrayRef> {
     // in full above (a part of `len` rows has `len + 1` offsets, more than its slot's `len`;
     // the byte span copied has the slot's length).
     let (offsets, values) = unsafe { (offsets.into_buffer(), values.into_buffer()) };
+    utf8_array(total, offsets, values, nulls)
+}
+
+/// A `Utf8` array of `total` rows from its finished offsets and string bytes.
+fn utf8_array(
+    total: usize,
+    offsets: Buffer,
+    values: Buffer,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
     let data = ArrayData::builder(DataType::Utf8)
         .len(total)
         .add_buffer(offsets)

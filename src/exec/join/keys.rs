@@ -157,16 +157,7 @@ impl KeyEncoder {
             }
             None if self.types[..] == [DataType::Utf8] => {
                 let strings = columns[0].as_string::<i32>().clone();
-                let hash = |i: usize| hash_bytes(strings.value(i).as_bytes());
-                let hashes = if parallel {
-                    (0..len)
-                        .into_par_iter()
-                        .with_min_len(1 << 12)
-                        .map(hash)
-                        .collect()
-                } else {
-                    (0..len).map(hash).collect()
-                };
+                let hashes = hash_rows(len, parallel, |i| hash_bytes(strings.value(i).as_bytes()));
                 (KeyValues::Strings(strings), hashes)
             }
             None => {
@@ -180,16 +171,7 @@ impl KeyEncoder {
             }
             Some(conv) => {
                 let rows = conv.convert_columns(&columns)?;
-                let hash = |i: usize| hash_bytes(rows.row(i).as_ref());
-                let hashes = if parallel {
-                    (0..len)
-                        .into_par_iter()
-                        .with_min_len(1 << 12)
-                        .map(hash)
-                        .collect()
-                } else {
-                    (0..len).map(hash).collect()
-                };
+                let hashes = hash_rows(len, parallel, |i| hash_bytes(rows.row(i).as_ref()));
                 (KeyValues::Rows(rows), hashes)
             }
         };
@@ -309,6 +291,19 @@ pub(crate) fn hash_bytes(b: &[u8]) -> u64 {
         h = fold(h ^ u64::from_le_bytes(w), MUL);
     }
     fold(h, SEED)
+}
+
+/// `hash(i)` of rows `0..len`, spread over the pool when `parallel`.
+fn hash_rows(len: usize, parallel: bool, hash: impl Fn(usize) -> u64 + Sync + Send) -> Vec<u64> {
+    if parallel {
+        (0..len)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(hash)
+            .collect()
+    } else {
+        (0..len).map(hash).collect()
+    }
 }
 
 #[cfg(test)]
