@@ -485,6 +485,11 @@ mod tests {
         assert_eq!(got.to_data(), whole.to_data());
     }
 
+    /// `idx` as `take` indices, `NO_ROW` as a null (a row of nulls).
+    fn missing_as_null(idx: &[u32]) -> arrow::array::UInt32Array {
+        idx.iter().map(|&i| (i != NO_ROW).then_some(i)).collect()
+    }
+
     #[test]
     fn parallel_copy_equals_the_input_with_nulls_and_odd_piece_sizes() {
         let n = PARALLEL_ROWS * 3 + 17;
@@ -529,16 +534,7 @@ mod tests {
         drop(slots);
         // SAFETY: the one slot covers every row and was written in full above.
         let got = unsafe { buf.finish(&DataType::Int64, nulls) }.expect("finish");
-        let want = arrow::compute::take(
-            &a,
-            &arrow::array::UInt32Array::from(
-                idx.iter()
-                    .map(|&i| (i != NO_ROW).then_some(i))
-                    .collect::<Vec<_>>(),
-            ),
-            None,
-        )
-        .expect("take");
+        let want = arrow::compute::take(&a, &missing_as_null(&idx), None).expect("take");
         assert_eq!(got.to_data(), want.to_data());
         // All valid and every row present: no validity at all.
         let f = Float64Array::from(vec![0.5, f64::NAN]);
@@ -570,16 +566,7 @@ mod tests {
             Ok(())
         })
         .expect("gather");
-        let taken = arrow::compute::take(
-            tail,
-            &arrow::array::UInt32Array::from(
-                idx.iter()
-                    .map(|&i| (i != NO_ROW).then_some(i))
-                    .collect::<Vec<_>>(),
-            ),
-            None,
-        )
-        .expect("take");
+        let taken = arrow::compute::take(tail, &missing_as_null(&idx), None).expect("take");
         let want = arrow::compute::concat(&[head as &dyn Array, taken.as_ref()]).expect("concat");
         assert_eq!(got.to_data(), want.to_data());
         assert!(asked.into_inner() > 0);

@@ -633,6 +633,10 @@ mod tests {
             .map(|i| (i % 7 != 0).then_some(if i % 3 == 0 { 5 + i % 20 } else { 24 - i / 50 }))
             .collect();
         let enc = KeyEncoder::new(&[DataType::Int64]).unwrap();
+        let int64_keys = |values: Vec<Option<i64>>, build: bool| {
+            enc.encode(&[Arc::new(Int64Array::from(values)) as ArrayRef], build)
+                .unwrap()
+        };
         let keys = enc
             .encode(
                 &[Arc::new(Int32Array::from(build.clone())) as ArrayRef],
@@ -645,12 +649,7 @@ mod tests {
         assert!(table.is_direct());
         assert_eq!(mem.size(), table.bytes());
         let probes: Vec<Option<i64>> = (-3..30).map(Some).chain([None, Some(i64::MIN)]).collect();
-        let p = enc
-            .encode(
-                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
-                false,
-            )
-            .unwrap();
+        let p = int64_keys(probes.clone(), false);
         for (i, want) in probes.iter().enumerate() {
             let expected: Vec<u32> = (0..build.len() as u32)
                 .filter(|&r| want.is_some() && build[r as usize].map(i64::from) == *want)
@@ -659,12 +658,7 @@ mod tests {
             table.prefetch(&p, i);
         }
         // Every build key null: nothing matches.
-        let nulls = enc
-            .encode(
-                &[Arc::new(Int64Array::from(vec![None::<i64>; 3])) as ArrayRef],
-                true,
-            )
-            .unwrap();
+        let nulls = int64_keys(vec![None::<i64>; 3], true);
         let empty = JoinTable::new(nulls, &pool.reserve("HASH_JOIN")).unwrap();
         assert!(empty.is_direct());
         assert!((0..probes.len()).all(|i| empty.matches(&p, i).is_empty()));
@@ -673,23 +667,13 @@ mod tests {
         let spaced: Vec<Option<i64>> = (0..2_000)
             .map(|i| (i % 9 != 4).then_some(100 + 10 * (i % 1_900)))
             .collect();
-        let keys = enc
-            .encode(
-                &[Arc::new(Int64Array::from(spaced.clone())) as ArrayRef],
-                true,
-            )
-            .unwrap();
+        let keys = int64_keys(spaced.clone(), true);
         let mem = pool.reserve("HASH_JOIN");
         let table = JoinTable::new(keys, &mem).unwrap();
         assert!(!table.is_direct() && table.has_bitmap());
         assert_eq!(mem.size(), table.bytes());
         let probes: Vec<Option<i64>> = (0..20_000).step_by(7).map(Some).collect();
-        let p = enc
-            .encode(
-                &[Arc::new(Int64Array::from(probes.clone())) as ArrayRef],
-                false,
-            )
-            .unwrap();
+        let p = int64_keys(probes.clone(), false);
         for (i, want) in probes.iter().enumerate() {
             let expected: Vec<u32> = (0..spaced.len() as u32)
                 .filter(|&r| spaced[r as usize] == *want)
@@ -698,12 +682,7 @@ mod tests {
             assert_eq!(table.holds(&p, i), !expected.is_empty(), "probe {want:?}");
         }
         // A wide range of values is hashed.
-        let wide = enc
-            .encode(
-                &[Arc::new(Int64Array::from(vec![1, 1 << 40])) as ArrayRef],
-                true,
-            )
-            .unwrap();
+        let wide = int64_keys(vec![Some(1), Some(1 << 40)], true);
         assert!(!JoinTable::new(wide, &pool.reserve("HASH_JOIN"))
             .unwrap()
             .is_direct());
