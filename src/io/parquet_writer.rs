@@ -38,7 +38,8 @@ const WIDE_SHARE: usize = 16;
 
 /// How a Parquet sink writes: codec (and its level), row-group size (by bytes of Arrow data,
 /// 64 MiB by default, and optionally by rows) and statistics (min/max and null counts per row
-/// group and page, on by default: predicate pushdown reads them to skip row groups).
+/// group, on by default: predicate pushdown reads them to skip row groups; per page too, as a
+/// page index, when a column chunk is likely to span several pages).
 ///
 /// ```
 /// use fusedframe::io::{ParquetCompression, ParquetWriteOptions};
