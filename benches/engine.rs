@@ -659,3 +659,7 @@ fn main() {
         peak_rss(&d);
     }
 }
+
+/// Column-sized buffers reused between runs instead of mapped afresh, as the CLI has them.
+#[global_allocator]
+static ALLOCATOR: fusedframe::ColumnAllocator = fusedframe::ColumnAllocator::new();

@@ -122,3 +122,7 @@ fn main() {
         }
     }
 }
+
+/// Column-sized buffers reused between runs instead of mapped afresh, as the CLI has them.
+#[global_allocator]
+static ALLOCATOR: fusedframe::ColumnAllocator = fusedframe::ColumnAllocator::new();

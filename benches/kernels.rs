@@ -124,3 +124,7 @@ fn csv_parse(c: &mut Criterion) {
 
 criterion_group!(benches, filter_sum, parquet_scan, csv_parse);
 criterion_main!(benches);
+
+/// Column-sized buffers reused between runs instead of mapped afresh, as the CLI has them.
+#[global_allocator]
+static ALLOCATOR: fusedframe::ColumnAllocator = fusedframe::ColumnAllocator::new();

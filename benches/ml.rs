@@ -151,3 +151,7 @@ fn wide_benches(dir: &std::path::Path) {
         );
     }
 }
+
+/// Column-sized buffers reused between runs instead of mapped afresh, as the CLI has them.
+#[global_allocator]
+static ALLOCATOR: fusedframe::ColumnAllocator = fusedframe::ColumnAllocator::new();

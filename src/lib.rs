@@ -64,7 +64,7 @@ pub mod plot;
 pub mod script;
 
 pub use error::{Error, Result};
-pub use exec::tune_allocator;
+pub use exec::{tune_allocator, ColumnAllocator};
 
 /// Everything a query needs: `use fusedframe::prelude::*;`.
 pub mod prelude {

@@ -103,6 +103,11 @@ fn parse_size(text: &str) -> Result<usize, String> {
     fusedframe::memory::parse_size(text)
 }
 
+/// Column-sized buffers reused, not mapped and faulted in afresh by every
+/// operator that allocates one (see `fusedframe::ColumnAllocator`).
+#[global_allocator]
+static ALLOCATOR: fusedframe::ColumnAllocator = fusedframe::ColumnAllocator::new();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The CLI owns its process: reuse large column buffers instead of mapping them afresh

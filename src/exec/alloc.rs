@@ -11,12 +11,15 @@
 //!
 //! Threads keep glibc's per-thread arenas. A thread's own arena lives in heaps of at most
 //! 64 MB, so a larger block requested from a worker (an output column above 8M rows of 8
-//! bytes) is still mapped fresh with `mmap` whatever the settings. Earlier the tuning also set one arena for all threads (a 10M-row `min_max_scale` took 44 ms
-//! with per-thread arenas and `mmap` allowed, 13 ms with one arena), but a wide frame allocates
-//! per column of every piece (10,000 small arrays per piece), and on one arena both workers
-//! then wait on its lock: the 10,000 x 10,000 float32 standardize through the CLI took 17.0 s
-//! with one arena against 7.8 s without (2026-12-07, 2 cores), TPC-H Q01/Q09 0.49/0.49 s
-//! against 0.34/0.36 s, the seed pipeline 0.27 s against 0.32 s.
+//! bytes) is still mapped fresh with `mmap` whatever the settings;
+//! [`ColumnAllocator`](super::ColumnAllocator) takes such blocks out of glibc's hands for the
+//! applications that declare it. Earlier the tuning also set one arena for all threads (a
+//! 10M-row `min_max_scale` took 44 ms with per-thread arenas and `mmap` allowed, 13 ms with
+//! one arena), but a wide frame allocates per column of every piece (10,000 small arrays per
+//! piece), and on one arena both workers then wait on its lock: the 10,000 x 10,000 float32
+//! standardize through the CLI took 17.0 s with one arena against 7.8 s without (2026-12-07,
+//! 2 cores), TPC-H Q01/Q09 0.49/0.49 s against 0.34/0.36 s, the seed pipeline 0.27 s against
+//! 0.32 s.
 //!
 //! The cost is that the process keeps its peak heap size instead of shrinking after a large
 //! query. These settings are process-wide, so the library never applies them by itself: an

@@ -28,6 +28,7 @@ pub(crate) mod groups;
 mod hoisted;
 mod join;
 pub(crate) mod kernels;
+mod large_blocks;
 mod pipeline;
 pub(crate) mod pool;
 mod rescan;
@@ -40,6 +41,7 @@ pub(crate) mod value;
 pub(crate) use crate::memory::MORSEL_ROWS;
 pub use alloc::tune_allocator;
 pub(crate) use alloc::written_vec;
+pub use large_blocks::ColumnAllocator;
 pub(crate) use sink::execute_sink;
 
 use std::path::PathBuf;
