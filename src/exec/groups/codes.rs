@@ -19,7 +19,7 @@ use arrow::array::ArrayRef;
 use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
-use super::keys::{encode_rows, fold_mul, hash_bytes, KeyKind, KeySpec, Layout, K1, K2};
+use super::keys::{fold_mul, hash_bytes, KeyKind, KeySpec, Layout, RowEncoder, K1, K2};
 use super::table::{GroupTable, Scratch};
 use crate::error::Result;
 use crate::exec::kernels::agg::vec_bytes;
@@ -90,7 +90,7 @@ impl Codes {
         for (c, column) in self.columns.iter_mut().enumerate() {
             column.intern(&keys[c..c + 1], &mut self.column_ids[c], scratch)?;
         }
-        let mut encoded = false;
+        let mut encoder = None;
         let mut new = 0;
         for r in 0..n {
             let mut tuple = 0u128;
@@ -103,15 +103,17 @@ impl Codes {
             {
                 Entry::Occupied(e) => ids.push(e.get().1),
                 Entry::Vacant(e) => {
-                    // A tuple new to the front table: its group through the row encoding (it
-                    // may be a group an earlier merge put in the main table).
-                    if !encoded {
-                        let spec = table.spec().clone();
-                        encode_rows(keys, &spec.kinds, &mut scratch.buf, &mut scratch.ends)?;
-                        encoded = true;
-                    }
-                    let start = if r == 0 { 0 } else { scratch.ends[r - 1] };
-                    let key = &scratch.buf[start..scratch.ends[r]];
+                    // A tuple new to the front table: its group through its row's encoding
+                    // (it may be a group an earlier merge put in the main table). Only such
+                    // rows are encoded: a piece's first rows in a new table are most of its
+                    // tuples, a later piece's a handful.
+                    let rows = match &mut encoder {
+                        Some(e) => e,
+                        None => encoder.insert(RowEncoder::new(keys, &table.spec().kinds)?),
+                    };
+                    scratch.buf.clear();
+                    rows.encode(r, &mut scratch.buf);
+                    let key = &scratch.buf[..];
                     let id = table.bytes_id(key, hash_bytes(key)).0;
                     e.insert((tuple, id));
                     ids.push(id);

@@ -395,6 +395,76 @@ pub(crate) fn encode_rows(
     Ok(())
 }
 
+/// A piece's prepared key columns, ready to encode any one row as [`encode_rows`] encodes it
+/// (the same bytes): for the few rows of a piece whose key a front table has not seen
+/// (`codes.rs`), where encoding the whole piece would waste most of its work.
+pub(crate) struct RowEncoder<'a> {
+    columns: Vec<(Option<NullBuffer>, ColumnBytes<'a>)>,
+}
+
+/// One key column's values as [`RowEncoder`] reads them.
+enum ColumnBytes<'a> {
+    Null,
+    Boolean(&'a BooleanArray),
+    Fixed {
+        bytes: Buffer,
+        width: usize,
+        float: Float,
+    },
+    Str(StrColumn<'a>),
+}
+
+impl<'a> RowEncoder<'a> {
+    /// An encoder of rows of `cols` (prepared key columns of kinds `kinds`).
+    pub(crate) fn new(cols: &'a [ArrayRef], kinds: &[KeyKind]) -> Result<Self> {
+        let columns = cols
+            .iter()
+            .zip(kinds)
+            .map(|(c, kind)| {
+                let bytes = match kind {
+                    KeyKind::Null => ColumnBytes::Null,
+                    KeyKind::Fixed { .. } if *c.data_type() == DataType::Boolean => {
+                        ColumnBytes::Boolean(c.as_boolean())
+                    }
+                    KeyKind::Fixed { width, float } => ColumnBytes::Fixed {
+                        bytes: fixed_bytes(c.as_ref(), *width),
+                        width: *width,
+                        float: *float,
+                    },
+                    KeyKind::Str => ColumnBytes::Str(StrColumn::of(c.as_ref())?),
+                };
+                Ok((c.logical_nulls(), bytes))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { columns })
+    }
+
+    /// Row `r`'s encoding, appended to `out`.
+    pub(crate) fn encode(&self, r: usize, out: &mut Vec<u8>) {
+        for (nulls, column) in &self.columns {
+            if matches!(column, ColumnBytes::Null) || nulls.as_ref().is_some_and(|n| n.is_null(r)) {
+                out.push(0);
+                continue;
+            }
+            out.push(1);
+            match column {
+                ColumnBytes::Null => {}
+                ColumnBytes::Boolean(b) => out.push(u8::from(b.value(r))),
+                ColumnBytes::Fixed {
+                    bytes,
+                    width,
+                    float,
+                } => push_fixed(out, &bytes[r * width..(r + 1) * width], *float),
+                ColumnBytes::Str(strs) => {
+                    let v = strs.bytes(r);
+                    out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+    }
+}
+
 /// A fixed-width or boolean column of type `t` from its values' little-endian words (one per
 /// group; `null` is the group whose key is null, if any).
 pub(crate) fn decode_words(

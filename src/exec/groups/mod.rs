@@ -18,6 +18,9 @@
 
 mod codes;
 mod dictionary;
+mod direct;
+#[cfg(test)]
+mod direct_tests;
 mod index;
 mod keys;
 mod merge;

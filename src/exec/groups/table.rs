@@ -7,6 +7,9 @@
 //! are 5 and 12 bytes) never touches the arena, a long one only once the hash, length and
 //! head agree. A piece's rows are hashed first and their entries fetched a few rows ahead.
 //!
+//! One integer word key spanning a small range skips the hash table: its groups are found by
+//! value in a direct table (`direct.rs`) until a key falls too far out.
+//!
 //! A morsel interns its rows into its own table; tables are then merged in morsel order
 //! ([`GroupTable::insert_from`]), so a group's id in the merged table follows its first
 //! appearance in the input.
@@ -21,6 +24,7 @@ use hashbrown::HashTable;
 
 use super::codes::Codes;
 use super::dictionary::{self, as_codes, DictionaryGroups, StrColumn};
+use super::direct::{self, Direct};
 use super::index::{ByteIndex, Probe};
 use super::keys::{
     decode_rows, decode_strings, decode_words, encode_rows, hash_bytes, hash_word, head_words,
@@ -59,6 +63,9 @@ pub(crate) struct GroupTable {
     /// `Layout::Str` keys that come dictionary-encoded: the group of each value of the last
     /// dictionary (`dictionary.rs`).
     dictionary: Option<DictionaryGroups>,
+    /// `Layout::Word` integer keys while they span a small range: each value's group by its
+    /// value (`direct.rs`), in place of `word_map`.
+    direct: Option<Direct>,
 }
 
 impl GroupTable {
@@ -66,6 +73,7 @@ impl GroupTable {
     pub(crate) fn new(spec: Arc<KeySpec>) -> Self {
         Self {
             codes: Codes::new(&spec),
+            direct: Direct::for_spec(&spec),
             spec,
             hashes: vec![],
             word_map: HashTable::new(),
@@ -83,6 +91,30 @@ impl GroupTable {
     pub(crate) fn without_codes(mut self) -> Self {
         self.codes = None;
         self
+    }
+
+    /// The table hashing its word keys whatever their range: the tests' reference for the
+    /// direct table.
+    #[cfg(test)]
+    pub(crate) fn without_direct(mut self) -> Self {
+        self.direct = None;
+        self
+    }
+
+    /// Whether the table still finds word keys' groups by their value (`direct.rs`).
+    pub(crate) fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// The first and last rank (`direct.rs`) its direct table covers, while it has one.
+    pub(crate) fn direct_window(&self) -> Option<(u64, u64)> {
+        self.direct.as_ref().and_then(Direct::window)
+    }
+
+    /// Make its direct table cover ranks `lo..=hi` when that spans at most `limit` slots
+    /// (a merge target about to take partials' groups of that range); whether it does.
+    pub(crate) fn cover_direct(&mut self, lo: u64, hi: u64, limit: usize) -> bool {
+        self.direct.as_mut().is_some_and(|d| d.cover(lo, hi, limit))
     }
 
     /// Whether the table still looks rows up by their columns' codes.
@@ -108,6 +140,7 @@ impl GroupTable {
             + vec_bytes(&self.ends)
             + self.codes.as_ref().map_or(0, Codes::size)
             + self.dictionary.as_ref().map_or(0, DictionaryGroups::size)
+            + self.direct.as_ref().map_or(0, Direct::size)
     }
 
     /// Let go of the index (and the codes): the table then only gives its groups' hashes and
@@ -118,6 +151,7 @@ impl GroupTable {
         self.index = ByteIndex::default();
         self.codes = None;
         self.dictionary = None;
+        self.direct = None;
         self.hashes.shrink_to_fit();
         self.words.shrink_to_fit();
         self.arena.shrink_to_fit();
@@ -135,7 +169,9 @@ impl GroupTable {
         self.hashes.reserve(groups);
         match self.spec.layout {
             Layout::Word => {
-                self.word_map.reserve(groups, |&(k, _)| hash_word(k));
+                if self.direct.is_none() {
+                    self.word_map.reserve(groups, |&(k, _)| hash_word(k));
+                }
                 self.words.reserve(groups);
             }
             Layout::Str | Layout::Rows => {
@@ -173,7 +209,6 @@ impl GroupTable {
         self.bytes(g as usize)
     }
 
-    /// A new group for the null key (`Word`, `Str`).
     /// The id of word key `w`, which `last` (the previous key and its id) gives without a
     /// look-up when the key repeats; `last` becomes `w`'s.
     #[inline(always)]
@@ -188,6 +223,7 @@ impl GroupTable {
         }
     }
 
+    /// The group of the null key (a new one the first time).
     fn null_id(&mut self) -> u32 {
         if let Some(g) = self.null_group {
             return g;
@@ -202,9 +238,26 @@ impl GroupTable {
         g
     }
 
-    /// The id of the word key `k` of hash `h`, and whether it is new.
+    /// The id of the word key `k` of hash `h`, and whether it is new: by its value while the
+    /// table is direct and the window can take it, else hashed (the table leaving the direct
+    /// path for good when the window cannot).
     #[inline(always)]
     fn word_id(&mut self, k: u64, h: u64) -> (u32, bool) {
+        if let Some(d) = self.direct.as_mut() {
+            let r = d.rank(k);
+            if d.fit(r, r, 1) {
+                let s = d.slot(r);
+                if *s != direct::NONE {
+                    return (*s, false);
+                }
+                let next = self.hashes.len() as u32;
+                *s = next;
+                self.words.push(k);
+                self.hashes.push(h);
+                return (next, true);
+            }
+            self.leave_direct();
+        }
         let next = self.hashes.len() as u32;
         match self
             .word_map
@@ -218,6 +271,107 @@ impl GroupTable {
                 (next, true)
             }
         }
+    }
+
+    /// Stop finding groups by value: the hash table takes every group so far (the null
+    /// group is never in it).
+    #[cold]
+    fn leave_direct(&mut self) {
+        self.direct = None;
+        let Self {
+            word_map,
+            words,
+            hashes,
+            null_group,
+            ..
+        } = self;
+        word_map.reserve(words.len(), |&(k, _)| hash_word(k));
+        for (g, (&k, &h)) in words.iter().zip(hashes.iter()).enumerate() {
+            if *null_group != Some(g as u32) {
+                word_map.insert_unique(h, (k, g as u32), |&(kk, _)| hash_word(kk));
+            }
+        }
+    }
+
+    /// The group of every row of a piece of word keys `ws` (nulls where `nulls` says) by
+    /// their values, into `ids`; `false` (nothing done) when the window cannot take the
+    /// piece's range, and the table has left the direct path.
+    fn intern_direct(
+        &mut self,
+        ws: &[u64],
+        nulls: Option<&arrow::buffer::NullBuffer>,
+        ids: &mut Vec<u32>,
+    ) -> bool {
+        let Some(d) = self.direct.as_mut() else {
+            return false;
+        };
+        let Some((lo, hi)) = d.range(ws, nulls) else {
+            // Only null rows (or none).
+            ids.extend(ws.iter().map(|_| self.null_id()));
+            return true;
+        };
+        if !d.fit(lo, hi, ws.len()) {
+            self.leave_direct();
+            return false;
+        }
+        let Self {
+            direct: Some(d),
+            words,
+            hashes,
+            null_group,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        // A key's first row: its group, hashed as the hash table would (for partitions).
+        #[inline(always)]
+        fn new_group(k: u64, s: &mut u32, words: &mut Vec<u64>, hashes: &mut Vec<u64>) -> u32 {
+            let next = hashes.len() as u32;
+            *s = next;
+            words.push(k);
+            hashes.push(hash_word(k));
+            next
+        }
+        match nulls {
+            None => {
+                for &w in ws {
+                    let r = d.rank(w);
+                    let s = d.slot(r);
+                    ids.push(if *s != direct::NONE {
+                        *s
+                    } else {
+                        new_group(w, s, words, hashes)
+                    });
+                }
+            }
+            Some(nulls) => {
+                for (i, &w) in ws.iter().enumerate() {
+                    if nulls.is_null(i) {
+                        let g = match *null_group {
+                            Some(g) => g,
+                            None => {
+                                let g = hashes.len() as u32;
+                                hashes.push(NULL_HASH);
+                                words.push(0);
+                                *null_group = Some(g);
+                                g
+                            }
+                        };
+                        ids.push(g);
+                        continue;
+                    }
+                    let r = d.rank(w);
+                    let s = d.slot(r);
+                    ids.push(if *s != direct::NONE {
+                        *s
+                    } else {
+                        new_group(w, s, words, hashes)
+                    });
+                }
+            }
+        }
+        true
     }
 
     /// The id of the byte key `key` of hash `h`, and whether it is new.
@@ -266,6 +420,9 @@ impl GroupTable {
                 let k = &keys[0];
                 words(k, self.spec.kinds[0], &mut scratch.words);
                 let nulls = k.logical_nulls().filter(|n| n.null_count() > 0);
+                if self.intern_direct(&scratch.words, nulls.as_ref(), ids) {
+                    return Ok(());
+                }
                 // A row with the previous valid row's key takes its id unhashed: input
                 // ordered by the key (TPC-H's lineitem by order, four rows an order) repeats
                 // most keys in runs; elsewhere it costs one compare a row.

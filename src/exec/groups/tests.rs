@@ -582,3 +582,71 @@ fn partitioned_merge_equals_merging_in_sequence() {
         assert_eq!(got.row_ids, want.row_ids);
     }
 }
+
+/// One row encoded alone (the rows a front table of codes misses) has the bytes encoding the
+/// whole piece gives it: every kind of key column, nulls, NaN, -0.0, sliced arrays and
+/// dictionary codes.
+#[test]
+fn one_row_encodes_as_in_its_piece() {
+    use super::keys::{encode_rows, KeySpec, RowEncoder};
+    use super::table::prepare_keys;
+    use arrow::array::{
+        ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float32Array, Float64Array,
+        Int32Array, NullArray, StringArray,
+    };
+    use arrow::datatypes::{DataType, Int32Type};
+    use std::sync::Arc;
+
+    let n = 300usize;
+    let strs: StringArray = (0..n + 7)
+        .map(|r| (r % 7 != 2).then(|| "ab".repeat(r % 5)))
+        .collect();
+    let values: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None, Some("long-value")]));
+    let codes = Int32Array::from_iter((0..n).map(|r| (r % 11 != 0).then_some((r % 3) as i32)));
+    let dict = DictionaryArray::<Int32Type>::try_new(codes, values).unwrap();
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter(
+            (0..n).map(|r| (r % 4 != 1).then_some(r as i32 - 50)),
+        )),
+        Arc::new(Float64Array::from_iter((0..n).map(|r| match r % 6 {
+            0 => None,
+            1 => Some(f64::NAN),
+            2 => Some(-0.0),
+            _ => Some(r as f64 * 0.5),
+        }))),
+        Arc::new(BooleanArray::from_iter(
+            (0..n).map(|r| (r % 5 != 3).then_some(r % 2 == 0)),
+        )),
+        Arc::new(strs.slice(7, n)),
+        Arc::new(dict),
+        Arc::new(NullArray::new(n)),
+        Arc::new(Float32Array::from_iter(
+            (0..n).map(|r| (r % 9 != 0).then_some(-(r as f32))),
+        )),
+        Arc::new(Date32Array::from_iter_values((0..n).map(|r| r as i32 * 3))),
+    ];
+    let spec = KeySpec::new(
+        cols.iter()
+            .map(|c| c.data_type().clone())
+            .map(|t| match t {
+                DataType::Dictionary(_, v) => *v,
+                t => t,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let keys = prepare_keys(&spec, cols).unwrap();
+    for start in [0, 1, 37] {
+        let piece: Vec<ArrayRef> = keys.iter().map(|k| k.slice(start, n - start)).collect();
+        let (mut buf, mut ends) = (vec![], vec![]);
+        encode_rows(&piece, &spec.kinds, &mut buf, &mut ends).unwrap();
+        let encoder = RowEncoder::new(&piece, &spec.kinds).unwrap();
+        let mut one = vec![];
+        for r in 0..n - start {
+            one.clear();
+            encoder.encode(r, &mut one);
+            let from = if r == 0 { 0 } else { ends[r - 1] };
+            assert_eq!(one, &buf[from..ends[r]], "row {r} from {start}");
+        }
+    }
+}
