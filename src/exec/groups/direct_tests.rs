@@ -242,7 +242,7 @@ fn direct_partials_merge_as_hashed_partials() {
     let df = frame();
     let aggs = aggs(&df);
     // Each table's window may span this many keys for its first piece: 100,000 fit.
-    assert!(40_000 * SLOTS_PER_ROW > 100_000);
+    const { assert!(40_000 * SLOTS_PER_ROW > 100_000) };
     for (key, all_direct) in [("k", true), ("far", false)] {
         let pool = MemoryPool::unbounded();
         let mem = pool.reserve("GROUP_BY");
