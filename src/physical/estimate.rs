@@ -53,6 +53,73 @@ pub(crate) fn estimated_rows(plan: &LogicalPlan) -> Option<f64> {
     }
 }
 
+/// About what fraction of its widest source's rows `plan` keeps (`None`: unknown): filters
+/// and scan predicates keep their selectivity; a semi join keeps its left input's fraction
+/// times its right input's (a left row's key is about as likely to be among the right's
+/// kept keys as a right row is to be kept); an inner join its larger input's fraction times
+/// the smaller's (key to foreign key: each row of the larger side matches one row of the
+/// smaller, which survives with the smaller's fraction). A dimension table filtered to a tenth
+/// thus makes a fact table joined with it a tenth, where [`estimated_rows`] keeps the fact
+/// table whole (what picking a build side needs, not what telling a reduced join needs).
+pub(crate) fn kept_fraction(plan: &LogicalPlan) -> Option<f64> {
+    let first = || plan.inputs().first().and_then(|i| kept_fraction(i));
+    match plan {
+        LogicalPlan::Scan {
+            predicate, limit, ..
+        } => match limit {
+            Some(_) => None,
+            None => Some(predicate.as_ref().map_or(1.0, selectivity)),
+        },
+        LogicalPlan::InMemory { .. } => Some(1.0),
+        LogicalPlan::Filter { predicate, .. } => Some(first()? * selectivity(predicate)),
+        LogicalPlan::Select { exprs, .. } if exprs.iter().any(Expr::is_scalar) => None,
+        LogicalPlan::Select { .. }
+        | LogicalPlan::WithColumns { .. }
+        | LogicalPlan::Drop { .. }
+        | LogicalPlan::Rename { .. } => first(),
+        LogicalPlan::Join {
+            left, right, how, ..
+        } => {
+            let (l, r) = (kept_fraction(left)?, kept_fraction(right)?);
+            match how {
+                JoinType::Semi => Some(l * r),
+                JoinType::Anti | JoinType::Left => Some(l),
+                JoinType::Inner => Some(l * r),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// About how many rows `plan` gives, with inner and semi joins estimated as
+/// [`kept_fraction`] does (the larger input's rows times the smaller's kept fraction) where
+/// [`estimated_rows`] keeps the larger input whole.
+pub(crate) fn kept_rows(plan: &LogicalPlan) -> Option<f64> {
+    match plan {
+        LogicalPlan::Join {
+            left,
+            right,
+            how: JoinType::Inner,
+            ..
+        } => {
+            let (l, r) = (kept_rows(left)?, kept_rows(right)?);
+            Some(if l >= r {
+                l * kept_fraction(right)?
+            } else {
+                r * kept_fraction(left)?
+            })
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            how: JoinType::Semi,
+            ..
+        } => Some(kept_rows(left)? * kept_fraction(right)?),
+        _ => estimated_rows(plan),
+    }
+}
+
 /// The fraction of rows a predicate is guessed to keep.
 fn selectivity(p: &Expr) -> f64 {
     match p {

@@ -81,7 +81,7 @@ use crate::frame::DataFrame;
 use crate::io::ScanSource;
 use crate::memory::Reservation;
 
-pub(crate) use estimate::estimated_rows;
+pub(crate) use estimate::{estimated_rows, kept_fraction, kept_rows};
 pub(crate) use join::{JoinSpec, Side};
 pub(crate) use lower::lower;
 #[cfg(test)]
