@@ -140,3 +140,72 @@ fn selectivity(p: &Expr) -> f64 {
         _ => 0.5,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{Column, DataFrame};
+    use crate::prelude::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn a_fact_table_joined_with_a_filtered_dimension_keeps_the_dimensions_fraction() {
+        let facts = DataFrame::new(vec![
+            Column::new("k", (0..1000i64).map(|i| i % 10).collect::<Vec<_>>()),
+            Column::new("v", (0..1000i64).collect::<Vec<_>>()),
+        ])
+        .unwrap()
+        .lazy();
+        let dim = DataFrame::new(vec![
+            Column::new("d", (0..10i64).collect::<Vec<_>>()),
+            Column::new("name", (0..10).map(|i| format!("n{i}")).collect::<Vec<_>>()),
+        ])
+        .unwrap()
+        .lazy();
+        let few = dim.clone().filter(col("name").eq("n3"));
+        let plan = |lf: LazyFrame| crate::optimizer::resolve(lf.logical_plan()).unwrap();
+        let inner = plan(
+            facts
+                .clone()
+                .join(few.clone(), [col("k")], [col("d")], JoinType::Inner),
+        );
+        // The plain estimate keeps the fact table whole; the kept one takes a tenth of it.
+        assert!(close(estimated_rows(&inner), 1000.0));
+        assert!(close(kept_fraction(&inner), 0.1));
+        assert!(close(kept_rows(&inner), 100.0));
+        // Either side may be the larger.
+        let flipped =
+            plan(
+                few.clone()
+                    .join(facts.clone(), [col("d")], [col("k")], JoinType::Inner),
+            );
+        assert!(close(kept_rows(&flipped), 100.0));
+        let semi = plan(facts.clone().filter(col("v").gt(5)).join(
+            few.clone(),
+            [col("k")],
+            [col("d")],
+            JoinType::Semi,
+        ));
+        assert!(close(kept_fraction(&semi), 0.05));
+        assert!(close(kept_rows(&semi), 50.0));
+        // A left join keeps its left rows; an unfiltered dimension keeps every fact row.
+        let left = plan(
+            facts
+                .clone()
+                .join(few, [col("k")], [col("d")], JoinType::Left),
+        );
+        assert!(close(kept_fraction(&left), 1.0));
+        let whole = plan(
+            facts
+                .clone()
+                .join(dim, [col("k")], [col("d")], JoinType::Inner),
+        );
+        assert!(close(kept_fraction(&whole), 1.0));
+        // A slice or an aggregate is not a fraction of a source.
+        assert!(kept_fraction(&plan(facts.clone().head(5))).is_none());
+        assert!(kept_fraction(&plan(facts.select([col("v").sum()]))).is_none());
+    }
+}
