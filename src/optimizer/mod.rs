@@ -19,6 +19,7 @@ mod projection_inlining;
 mod projection_pushdown;
 mod selective_joins_first;
 mod semi_join_pushdown;
+mod semi_join_reduction;
 mod semi_join_transfer;
 mod simplify;
 mod slice_pushdown;
@@ -33,6 +34,7 @@ pub use projection_inlining::ProjectionInlining;
 pub use projection_pushdown::ProjectionPushdown;
 pub use selective_joins_first::SelectiveJoinsFirst;
 pub use semi_join_pushdown::SemiJoinPushdown;
+pub use semi_join_reduction::SemiJoinReduction;
 pub use semi_join_transfer::SemiJoinTransfer;
 pub use simplify::Simplify;
 pub use slice_pushdown::SlicePushdown;
@@ -104,16 +106,19 @@ pub trait OptimizerRule: Send + Sync {
 /// 6. `semi_join_transfer` once filters sit in the scans, so that it sees which tables are
 ///    filtered (a semi join against a filtered scan restricts a group-by on the other side
 ///    of a join before it groups).
-/// 7. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
+/// 7. `semi_join_reduction` after them: it restricts a group-by joined on its keys to the
+///    keys of the other side's reduced join result, the shape `semi_join_pushdown` and
+///    `selective_joins_first` leave (the selective join first, the semi joins over it).
+/// 8. `slice_pushdown` after it, because a slice must never pass a filter: once filters have
 ///    settled, a slice moves down through row-preserving nodes only.
-/// 8. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
+/// 9. `aggregate_hoisting` before `cse`: it turns `x - x.mean()` into `x - $x_mean`, after
 ///    which the node is elementwise and its repeated subexpressions are visible to CSE.
-/// 9. `cse` then computes repeated subexpressions once, as temporary columns.
-/// 10. `projection_pushdown` after every rule that adds or removes expressions, so scans read
+/// 10. `cse` then computes repeated subexpressions once, as temporary columns.
+/// 11. `projection_pushdown` after every rule that adds or removes expressions, so scans read
 ///     exactly the columns the final expressions use (including the temporaries and the
 ///     inputs of hoisted aggregates); it also turns `with_columns` whose extra columns nobody
 ///     reads into `select`s, which is the shape the next rule looks for.
-/// 11. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
+/// 12. `projection_inlining` then writes an elementwise `select` below hoisted aggregates into
 ///     them and into the `select` above, so its columns are never materialized.
 ///
 /// There is no fusion rule: lowering (`crate::physical`) turns every chain of elementwise
@@ -126,6 +131,7 @@ pub fn rules() -> Vec<Box<dyn OptimizerRule>> {
         Box::new(SemiJoinPushdown),
         Box::new(SelectiveJoinsFirst),
         Box::new(SemiJoinTransfer),
+        Box::new(SemiJoinReduction),
         Box::new(SlicePushdown),
         Box::new(AggregateHoisting),
         Box::new(CommonSubexpressions),
@@ -333,6 +339,8 @@ mod tests {
 
             pass 1 / semi_join_transfer: unchanged
 
+            pass 1 / semi_join_reduction: unchanged
+
             pass 1 / slice_pushdown: unchanged
 
             pass 1 / aggregate_hoisting: unchanged
@@ -357,6 +365,8 @@ mod tests {
             pass 2 / selective_joins_first: unchanged
 
             pass 2 / semi_join_transfer: unchanged
+
+            pass 2 / semi_join_reduction: unchanged
 
             pass 2 / slice_pushdown: unchanged
 

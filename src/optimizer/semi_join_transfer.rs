@@ -230,7 +230,7 @@ fn cheap_and_filtered(plan: &LogicalPlan) -> bool {
 
 /// Whether `plan` holds a semi join of column `c` on the right key `s_key` (this rule's
 /// work, wherever later rules moved it).
-fn has_semi_on(plan: &LogicalPlan, c: &str, s_key: &Expr) -> bool {
+pub(super) fn has_semi_on(plan: &LogicalPlan, c: &str, s_key: &Expr) -> bool {
     if let LogicalPlan::Join {
         left_on,
         right_on,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::estimate::estimated_rows;
 use super::ordering::{lower_select, sort_of_gather, streamed_select};
-use super::shared::repeated_subplans;
+use super::shared::{repeated_subplans, widen_repeated_joins, worth_sharing};
 use super::{
     windows, Build, GroupedOp, JoinSpec, PhysicalNode, PhysicalPlan, Pipeline, SharedInput, Side,
     Source, StreamOp, WholeOp,
@@ -42,14 +42,15 @@ pub(crate) fn lower(plan: &LogicalPlan) -> Result<PhysicalPlan> {
 /// Lower, building every keyed join's hash table on `build` when it is given instead of on
 /// the side estimated smaller (tests run each join both ways).
 pub(crate) fn lower_with(plan: &LogicalPlan, build: Option<Side>) -> Result<PhysicalPlan> {
+    let plan = widen_repeated_joins(&Arc::new(plan.clone()))?;
     let mut state = Lowering {
         builds: 0,
         force: build,
-        repeated: repeated_subplans(plan),
+        repeated: repeated_subplans(&plan),
         shared: HashMap::new(),
     };
     Ok(PhysicalPlan {
-        root: lower_node(plan, &mut state)?,
+        root: lower_node(&plan, &mut state)?,
     })
 }
 
@@ -80,7 +81,7 @@ pub(super) fn extend(node: PhysicalNode, op: StreamOp, schema: SchemaRef) -> Phy
 }
 
 fn lower_node(plan: &LogicalPlan, state: &mut Lowering) -> Result<PhysicalNode> {
-    if matches!(plan, LogicalPlan::GroupBy { .. }) && !state.repeated.is_empty() {
+    if !state.repeated.is_empty() && worth_sharing(plan) {
         let text = plan.display_indent();
         if state.repeated.contains(&text) {
             if let Some((id, input)) = state.shared.get(&text) {

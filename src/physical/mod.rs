@@ -55,9 +55,10 @@
 //! [`Join`]: PhysicalNode::Join
 //! [`Concat`]: PhysicalNode::Concat
 //!
-//! A subplan that appears more than once (the same grouping of the same scans, written twice
-//! by the query) is lowered once, as a [`Shared`] node every place holds: the executor runs it
-//! at its first use and hands its frame to the others.
+//! A subplan that appears more than once (the same grouping of the same scans, or a join
+//! that keeps few rows, written twice by the query or copied by the optimizer) is lowered
+//! once, as a [`Shared`] node every place holds: the executor runs it at its first use and
+//! hands its frame to the others.
 //!
 //! [`Shared`]: PhysicalNode::Shared
 
@@ -81,7 +82,7 @@ use crate::frame::DataFrame;
 use crate::io::ScanSource;
 use crate::memory::Reservation;
 
-pub(crate) use estimate::estimated_rows;
+pub(crate) use estimate::{estimated_rows, kept_fraction, kept_rows};
 pub(crate) use join::{JoinSpec, Side};
 pub(crate) use lower::lower;
 #[cfg(test)]

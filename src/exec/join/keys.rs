@@ -26,7 +26,10 @@ pub(crate) struct Keys {
     pub(crate) values: KeyValues,
     /// Rows whose keys are all non-null (`None`: every row).
     pub(crate) valid: Option<NullBuffer>,
+    /// One per row, or none for probe keys of one word encoded for a table that does not
+    /// hash (see [`KeyEncoder::encode_unhashed`]).
     pub(crate) hashes: Vec<u64>,
+    len: usize,
 }
 
 /// The encoded values.
@@ -55,7 +58,7 @@ const MAX_TUPLE: usize = 4;
 
 impl Keys {
     pub(crate) fn len(&self) -> usize {
-        self.hashes.len()
+        self.len
     }
 
     pub(crate) fn is_valid(&self, i: usize) -> bool {
@@ -113,6 +116,17 @@ impl KeyEncoder {
     /// Encode `columns` (one per key, of any type that casts to the key's type), hashing in
     /// parallel when `parallel` (a whole build side; a morsel is already one task).
     pub(crate) fn encode(&self, columns: &[ArrayRef], parallel: bool) -> Result<Keys> {
+        self.encode_hashed(columns, parallel, true)
+    }
+
+    /// [`encode`](Self::encode) without hashing keys of one word: probe keys for a table
+    /// that finds them without their hash (a direct table, or a semi join's bitmap); keys of
+    /// other kinds are hashed all the same.
+    pub(crate) fn encode_unhashed(&self, columns: &[ArrayRef]) -> Result<Keys> {
+        self.encode_hashed(columns, false, false)
+    }
+
+    fn encode_hashed(&self, columns: &[ArrayRef], parallel: bool, hash: bool) -> Result<Keys> {
         let columns = columns
             .iter()
             .zip(&self.types)
@@ -162,11 +176,15 @@ impl KeyEncoder {
             }
             None => {
                 let words = words(&columns[0])?;
-                let hashes = words
-                    .par_iter()
-                    .with_min_len(1 << 14)
-                    .map(|w| hash_word(*w))
-                    .collect();
+                let hashes = if hash {
+                    words
+                        .par_iter()
+                        .with_min_len(1 << 14)
+                        .map(|w| hash_word(*w))
+                        .collect()
+                } else {
+                    vec![]
+                };
                 (KeyValues::Words(words), hashes)
             }
             Some(conv) => {
@@ -179,6 +197,7 @@ impl KeyEncoder {
             values,
             valid,
             hashes,
+            len,
         })
     }
 }

@@ -157,6 +157,27 @@ fn encode(
     encoder.encode(&cols, full)
 }
 
+/// The keys of a morsel of the order side, to probe `table` with (`semi`: asking only
+/// whether a key is held), hashed only when the table needs it.
+fn encode_probe(
+    encoder: &KeyEncoder,
+    table: &JoinTable,
+    semi: bool,
+    spec: &JoinSpec,
+    morsel: &DataFrame,
+    params: &Params,
+) -> Result<Keys> {
+    if table.probes_hash(semi) {
+        return encode(encoder, spec.keys(spec.order_side()), morsel, false, params);
+    }
+    let cols = spec
+        .keys(spec.order_side())
+        .iter()
+        .map(|e| evaluate_array(e, morsel, false, params))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    encoder.encode_unhashed(&cols)
+}
+
 /// The join's rows for one morsel of its order side, probed against the table on the other
 /// side (`built`): the morsel's rows in order, each with its matches in build order.
 pub(crate) fn probe_morsel(
@@ -187,7 +208,8 @@ fn probe_charged(
         return assemble(spec, morsel, Some(o), &built.df, t);
     }
     let (encoder, table) = built.table()?;
-    let keys = encode(encoder, spec.keys(spec.order_side()), morsel, false, params)?;
+    let semi = matches!(spec.how, JoinType::Semi | JoinType::Anti);
+    let keys = encode_probe(encoder, table, semi, spec, morsel, params)?;
     match spec.how {
         JoinType::Semi | JoinType::Anti => {
             let want = spec.how == JoinType::Semi;
@@ -240,7 +262,7 @@ pub(crate) fn probe_pairs(
     params: &Params,
 ) -> Result<(Option<Vec<u32>>, Vec<u32>)> {
     let (encoder, table) = built.table()?;
-    let keys = encode(encoder, spec.keys(spec.order_side()), morsel, false, params)?;
+    let keys = encode_probe(encoder, table, false, spec, morsel, params)?;
     Ok(pairs_of(spec, table, &keys, morsel.height()))
 }
 
