@@ -26,8 +26,8 @@ Workloads (comma list; default all but kmeans_seeds_1Mx16):
                      k-means++ start that put two centres in one blob)
 
 Each line: workload, system, best-of-3 seconds, peak RSS (MiB; a fresh process running the
-workload once: VmHWM for Python, GNU time's %M for the CLI), and a check of the result
-(explained variance / inertia). fusedframe's figure is the CLI end to end in a fresh process
+workload once: VmHWM for Python, GNU time's %M for the CLI), the CPU seconds (user + system,
+all threads) of the best run, and a check of the result (explained variance / inertia). fusedframe's figure is the CLI end to end in a fresh process
 (`fusedframe run -e '<script>'`, printing the model's summary); scikit-learn's is load + fit in process.
 The machine is shared: say so when quoting these numbers.
 """
@@ -76,7 +76,10 @@ def load_wide(path):
 
 
 def load_blobs(path):
-    return pq.read_table(path).to_pandas().to_numpy()
+    # Without pandas (not every environment has it): one C-order float64 matrix, as
+    # scikit-learn's check_array would make of a DataFrame.
+    t = pq.read_table(path)
+    return np.column_stack([c.to_numpy() for c in t.columns])
 
 
 def sk_pca(path):
@@ -147,12 +150,15 @@ def kmeans_seeds(binary, path, seeds):
 
 
 def best_of(f, reps=3):
+    """Best wall seconds of `reps` runs, that run's CPU seconds (this process, all threads),
+    and the last result."""
     ts, r = [], None
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts), r
+        ts.append((time.perf_counter() - t0, time.process_time() - c0))
+    best = min(ts)
+    return best[0], best[1], r
 
 
 def python_peak(fn_name, path):
@@ -173,20 +179,22 @@ def cli_run(binary, script, tmp):
     out_path, err_path = os.path.join(tmp, "out.txt"), os.path.join(tmp, "err.txt")
     with open(out_path, "w") as out, open(err_path, "w") as err:
         t0 = time.perf_counter()
-        status = subprocess.call(["/usr/bin/time", "-f", "peak_kb=%M", binary, "run", "-e", script],
-                                 stdout=out, stderr=err)
+        status = subprocess.call(["/usr/bin/time", "-f", "peak_kb=%M cpu=%U+%S", binary, "run",
+                                  "-e", script], stdout=out, stderr=err)
         secs = time.perf_counter() - t0
     err_text = open(err_path).read()
     if status != 0:
         raise SystemExit(f"fusedframe failed: {err_text}")
     peak = int(err_text.rsplit("peak_kb=", 1)[1].split()[0]) * 1024
+    user, system = err_text.rsplit("cpu=", 1)[1].split()[0].split("+")
+    cpu = float(user) + float(system)
     with open(out_path) as f:
         first = f.readline().strip()
     # Drop the feature list (10,000 names) from k-means' summary line.
     if "features=[" in first:
         head, rest = first.split("features=[", 1)
         first = head + rest.split("], ", 1)[-1]
-    return secs, peak, first
+    return secs, peak, first, cpu
 
 
 def main():
@@ -208,14 +216,17 @@ def main():
             print(f"# generating {path}", file=sys.stderr, flush=True)
             (gen_wide if file == WIDE else gen_blobs)(path)
         mib = os.path.getsize(path) / 2**20
-        t_sk, check = best_of(lambda: sk(path))
+        t_sk, cpu_sk, check = best_of(lambda: sk(path))
         rss_sk = python_peak(sk.__name__, path)
-        print(f"{name}\tsklearn\t{t_sk:.3f}\t{rss_sk / 2**20:.0f} MiB\t{check}", flush=True)
+        print(f"{name}\tsklearn\t{t_sk:.3f}\t{rss_sk / 2**20:.0f} MiB\tcpu {cpu_sk:.2f} s\t{check}",
+              flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             runs = [cli_run(binary, script.format(p=path), tmp) for _ in range(3)]
-        t_ff = min(r[0] for r in runs)
+        best = min(runs)
+        t_ff, cpu_ff = best[0], best[3]
         rss_ff = max(r[1] for r in runs)
-        print(f"{name}\tfusedframe\t{t_ff:.3f}\t{rss_ff / 2**20:.0f} MiB\t{runs[0][2]}", flush=True)
+        print(f"{name}\tfusedframe\t{t_ff:.3f}\t{rss_ff / 2**20:.0f} MiB\tcpu {cpu_ff:.2f} s\t"
+              f"{runs[0][2]}", flush=True)
         print(f"{name}\tratio\t{t_ff / t_sk:.2f}x\tinput {mib:.0f} MiB on disk, "
               f"fusedframe peak RSS {rss_ff / 2**20 / mib:.2f}x that", flush=True)
 

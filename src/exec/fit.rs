@@ -6,7 +6,9 @@
 //! thread count and memory budget.
 //!
 //! A model whose fit makes many passes (k-means, randomized PCA) gets its input materialized
-//! while it fits the budget; past that, when the input is a re-readable pipeline (a file or a
+//! while it fits the budget: a pipeline over a file or a frame hands the fit its output pieces
+//! as they come (a mapped IPC file's batches, a frame's slices, a Parquet scan's decoded
+//! pieces), never copied into one frame, which the model reads in place (`ml::segments`); past that, when the input is a re-readable pipeline (a file or a
 //! frame through streaming operators), it reads the input again on every pass, in fixed
 //! chunks of rows (`rescan.rs`); any other streamable input (a pipeline over a sort or with
 //! windows, a sort's, an arg_sort's or a join's output) is spilled once to a file of such
@@ -83,21 +85,13 @@ pub(super) fn fit(
     };
     match streamed {
         Streamed::Model(m) => Ok(m),
-        Streamed::Kept(pieces) => {
-            let schema = input.schema();
-            let df = if pieces.is_empty() {
-                DataFrame::empty(schema)
-            } else {
-                DataFrame::vstack(schema, &pieces)?
-            };
-            match model.fit(&df, &held) {
-                Err(e) if is_over(&e, &name) => {
-                    drop((df, pieces, held));
-                    over_budget(input, model, ctx, &name, e)
-                }
-                fitted => fitted,
+        Streamed::Kept(pieces) => match model.fit(&input.schema(), pieces, &held) {
+            Err(e) if is_over(&e, &name) => {
+                drop(held);
+                over_budget(input, model, ctx, &name, e)
             }
-        }
+            fitted => fitted,
+        },
         Streamed::NeedsInput => {
             drop(held);
             in_memory(input, model, ctx, &name)
@@ -278,15 +272,45 @@ fn in_memory(
     ctx: &mut Context,
     name: &str,
 ) -> Result<Box<dyn Any + Send>> {
-    match materialize(input, ctx, name) {
-        Ok((df, held)) => match model.fit(&df, &held) {
+    match input_pieces(input, ctx, name) {
+        Ok((pieces, held)) => match model.fit(&input.schema(), pieces, &held) {
             Err(e) if is_over(&e, name) => {
-                drop((df, held));
+                drop(held);
                 over_budget(input, model, ctx, name, e)
             }
             fitted => fitted,
         },
         Err(e) => over_budget(input, model, ctx, name, e),
+    }
+}
+
+/// The input's rows as pieces in order, reserved from the returned reservation: a pipeline
+/// over a file or a frame gives its output pieces as they are (zero-copy for a mapped IPC
+/// batch or a frame's slices: the fit reads them in place); any other input is materialized
+/// into one frame.
+fn input_pieces(
+    input: &PhysicalNode,
+    ctx: &mut Context,
+    name: &str,
+) -> Result<(Vec<DataFrame>, Reservation)> {
+    match input {
+        PhysicalNode::Pipeline(p) if matches!(p.source, Source::Scan { .. } | Source::Frame(_)) => {
+            let held = ctx.reserve(name);
+            // A frame's own slices are no new memory (as collecting it shares it).
+            let own_slices = matches!(p.source, Source::Frame(_)) && p.ops.is_empty();
+            let source = open_pipeline(p, ctx)?;
+            let running = Running::new(source, &p.ops, ctx);
+            let all = 0..running.num_morsels();
+            let memory = (!own_slices).then_some(&held);
+            let pieces = running.pieces(all, &mut Carry::default(), memory);
+            drop(running);
+            close_pipeline(p, ctx);
+            Ok((pieces?, held))
+        }
+        other => {
+            let (df, held) = materialize(other, ctx, name)?;
+            Ok((vec![df], held))
+        }
     }
 }
 

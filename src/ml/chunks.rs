@@ -7,8 +7,7 @@ use std::sync::OnceLock;
 use arrow::array::Array;
 
 use super::data::{
-    first_non_finite, means_and_sq_devs, merge, non_finite_error, null_error, with_cols, Elem,
-    Features, View,
+    means_and_sq_devs, merge, non_finite_error, null_error, with_cols, Elem, Features, View,
 };
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
@@ -89,8 +88,8 @@ pub(crate) fn check_finite(
         }
         let firsts = per_chunk(rows, &|c, df| {
             let f = Features::from_frame(df, &names[j..=j], model)?;
-            Ok(with_cols!(f, col => first_non_finite(col.col(0))
-                .map(|i| (c * rows.chunk_rows() + i, col.col(0)[i].into_f64().is_nan()))))
+            Ok(with_cols!(f, col => col.first_non_finite(0)
+                .map(|i| (c * rows.chunk_rows() + i, col.value(0, i).into_f64().is_nan()))))
         })?;
         if let Some((row, nan)) = firsts.into_iter().flatten().next() {
             return Err(non_finite_error(model, &names[j], row, nan));

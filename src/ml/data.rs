@@ -9,6 +9,12 @@
 //!
 //! Every pass cuts rows into fixed [`CHUNK`]-row pieces processed in parallel and merges the
 //! per-chunk partial results in chunk order, so results are identical for any thread count.
+//!
+//! The columns may lie in several segments of rows (the executor's pieces, e.g. the record
+//! batches of a mapped Arrow IPC file, taken as they are instead of copied into one frame:
+//! `super::segments`). Every pass walks a column's stretch of rows segment by segment and
+//! adds its values in the same order, into the same partial sums, as over one contiguous
+//! column, so the results do not depend on where the segments are cut.
 
 use std::collections::HashMap;
 
@@ -104,9 +110,10 @@ impl Elem for f32 {
     }
 }
 
-/// The feature columns' buffers.
+/// The feature columns' buffers, segment-major: segment `s`'s stretch of feature `j` is entry
+/// `s * d + j`.
 #[derive(Debug)]
-enum Data {
+pub(super) enum Data {
     F64(Vec<PrimitiveArray<Float64Type>>),
     F32(Vec<PrimitiveArray<Float32Type>>),
 }
@@ -118,16 +125,28 @@ enum Data {
 pub(crate) struct Features {
     pub names: Vec<String>,
     pub n: usize,
-    data: Data,
+    /// The first row of each segment, then `n` (`[0, n]` for one segment, `[0]` for none).
+    pub(super) starts: Vec<usize>,
+    pub(super) data: Data,
 }
 
-/// Borrowed feature columns of one element type: what the fitting passes run on.
+/// Borrowed feature columns of one element type: what the fitting passes run on. The rows lie
+/// in one or more segments (see the module docs).
 #[derive(Clone, Debug)]
 pub(crate) struct Cols<'a, T> {
     pub names: &'a [String],
     pub n: usize,
-    cols: Vec<&'a [T]>,
+    /// Features.
+    d: usize,
+    /// The first row of each segment, then `n`.
+    starts: Vec<usize>,
+    /// Segment-major: segment `s`'s stretch of feature `j` is `segs[s * d + j]`.
+    segs: Vec<&'a [T]>,
 }
+
+/// Where a stretch of rows lies: per segment it touches, in row order, the segment and the
+/// range of offsets inside it.
+pub(crate) type Span = Vec<(usize, usize, usize)>;
 
 /// [`Features`] seen with their element type.
 pub(crate) enum View<'a> {
@@ -172,9 +191,21 @@ impl Features {
         } else {
             Data::F64(typed::<Float64Type>(&columns, names, model)?)
         };
+        let n = df.height();
+        let (starts, data) = if n == 0 {
+            // No segment at all: a pass over no rows touches none.
+            let empty = match data {
+                Data::F32(_) => Data::F32(vec![]),
+                Data::F64(_) => Data::F64(vec![]),
+            };
+            (vec![0], empty)
+        } else {
+            (vec![0, n], data)
+        };
         Ok(Self {
             names: names.to_vec(),
-            n: df.height(),
+            n,
+            starts,
             data,
         })
     }
@@ -192,17 +223,18 @@ impl Features {
 
     /// The columns with their element type.
     pub(crate) fn view(&self) -> View<'_> {
+        fn cols<'a, T>(f: &'a Features, segs: Vec<&'a [T]>) -> Cols<'a, T> {
+            Cols {
+                names: &f.names,
+                n: f.n,
+                d: f.names.len(),
+                starts: f.starts.clone(),
+                segs,
+            }
+        }
         match &self.data {
-            Data::F64(a) => View::F64(Cols {
-                names: &self.names,
-                n: self.n,
-                cols: a.iter().map(|c| c.values().as_ref()).collect(),
-            }),
-            Data::F32(a) => View::F32(Cols {
-                names: &self.names,
-                n: self.n,
-                cols: a.iter().map(|c| c.values().as_ref()).collect(),
-            }),
+            Data::F64(a) => View::F64(cols(self, a.iter().map(|c| c.values().as_ref()).collect())),
+            Data::F32(a) => View::F32(cols(self, a.iter().map(|c| c.values().as_ref()).collect())),
         }
     }
 
@@ -219,6 +251,7 @@ impl Features {
         Features {
             names: self.names.clone(),
             n: self.n,
+            starts: self.starts.clone(),
             data,
         }
     }
@@ -271,13 +304,68 @@ fn typed<P: ArrowPrimitiveType>(
 impl<'a, T: Elem> Cols<'a, T> {
     /// Number of features.
     pub(crate) fn d(&self) -> usize {
-        self.cols.len()
+        self.d
     }
 
-    /// The values of feature `j`.
+    /// Where rows `lo..hi` lie (see [`Span`]).
+    pub(crate) fn span(&self, lo: usize, hi: usize) -> Span {
+        let mut out = Vec::with_capacity(1);
+        if lo >= hi {
+            return out;
+        }
+        // The segment holding row `lo`: the last one starting at or before it.
+        let first = self.starts.partition_point(|&s| s <= lo) - 1;
+        for s in first..self.starts.len() - 1 {
+            let (s0, s1) = (self.starts[s], self.starts[s + 1]);
+            if s0 >= hi {
+                break;
+            }
+            out.push((s, lo.max(s0) - s0, hi.min(s1) - s0));
+        }
+        out
+    }
+
+    /// Feature `j`'s values at offsets `a..b` of segment `s` (an entry of a [`Span`]).
     #[inline]
-    pub(crate) fn col(&self, j: usize) -> &'a [T] {
-        self.cols[j]
+    pub(crate) fn piece(&self, s: usize, j: usize, a: usize, b: usize) -> &'a [T] {
+        &self.segs[s * self.d + j][a..b]
+    }
+
+    /// Feature `j`'s values over `span`, stretch by stretch in row order.
+    #[inline]
+    pub(crate) fn pieces<'s>(
+        &'s self,
+        j: usize,
+        span: &'s [(usize, usize, usize)],
+    ) -> impl Iterator<Item = &'a [T]> + 's {
+        span.iter().map(move |&(s, a, b)| self.piece(s, j, a, b))
+    }
+
+    /// Feature `j`'s values of every row, in row order.
+    pub(crate) fn values(&self, j: usize) -> impl Iterator<Item = T> + '_ {
+        (0..self.starts.len() - 1).flat_map(move |s| self.segs[s * self.d + j].iter().copied())
+    }
+
+    /// Feature `j`'s values as one slice, when the rows lie in one segment (or none).
+    pub(crate) fn whole(&self, j: usize) -> Option<&'a [T]> {
+        match self.starts.len() {
+            1 => Some(&[]),
+            2 => Some(self.segs[j]),
+            _ => None,
+        }
+    }
+
+    /// Feature `j`'s value in row `i`.
+    #[inline]
+    pub(crate) fn value(&self, j: usize, i: usize) -> T {
+        let s = self.starts.partition_point(|&s| s <= i) - 1;
+        self.segs[s * self.d + j][i - self.starts[s]]
+    }
+
+    /// The row of feature `j`'s first NaN or infinite value, if any.
+    pub(crate) fn first_non_finite(&self, j: usize) -> Option<usize> {
+        (0..self.starts.len() - 1)
+            .find_map(|s| first_non_finite(self.segs[s * self.d + j]).map(|i| self.starts[s] + i))
     }
 
     /// Given per-column sums (or means) of the data, report the first NaN or infinite value of
@@ -287,12 +375,18 @@ impl<'a, T: Elem> Cols<'a, T> {
             if s.is_finite() {
                 continue;
             }
-            if let Some(i) = first_non_finite(self.col(j)) {
-                let v = self.col(j)[i].into_f64();
+            if let Some(i) = self.first_non_finite(j) {
+                let v = self.value(j, i).into_f64();
                 return Err(non_finite_error(model, &self.names[j], i, v.is_nan()));
             }
         }
         Ok(())
+    }
+
+    /// Feature `j`'s sum over all rows, as [`sum4`] adds a contiguous column.
+    pub(crate) fn sum(&self, j: usize) -> f64 {
+        let span = self.span(0, self.n);
+        super::segments::sum4_pieces(self.pieces(j, &span), self.n)
     }
 
     /// Column means, summed chunk by chunk (in `f64`) and merged in chunk order.
@@ -305,7 +399,10 @@ impl<'a, T: Elem> Cols<'a, T> {
             .into_par_iter()
             .map(|c| {
                 let (lo, hi) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
-                (0..d).map(|j| sum4(&self.col(j)[lo..hi])).collect()
+                let span = self.span(lo, hi);
+                (0..d)
+                    .map(|j| super::segments::sum4_pieces(self.pieces(j, &span), hi - lo))
+                    .collect()
             })
             .collect();
         merge(parts, d).iter().map(|s| s / n as f64).collect()
@@ -332,15 +429,27 @@ impl<'a, T: Elem> Cols<'a, T> {
 
     /// The first row's values (the provisional means of [`Cols::means_and_sq_devs`]).
     pub(crate) fn first_row(&self) -> Vec<f64> {
-        (0..self.d()).map(|j| self.col(j)[0].into_f64()).collect()
+        (0..self.d()).map(|j| self.value(j, 0).into_f64()).collect()
     }
 
     /// Rows `lo..hi` (zero-copy).
     pub(crate) fn rows(&self, lo: usize, hi: usize) -> Cols<'a, T> {
+        let span = self.span(lo, hi);
+        let mut starts = Vec::with_capacity(span.len() + 1);
+        let mut segs = Vec::with_capacity(span.len() * self.d);
+        let mut row = 0;
+        for &(s, a, b) in &span {
+            starts.push(row);
+            row += b - a;
+            segs.extend((0..self.d).map(|j| self.piece(s, j, a, b)));
+        }
+        starts.push(row);
         Cols {
             names: self.names,
             n: hi - lo,
-            cols: self.cols.iter().map(|&c| &c[lo..hi]).collect(),
+            d: self.d,
+            starts,
+            segs,
         }
     }
 
@@ -348,9 +457,11 @@ impl<'a, T: Elem> Cols<'a, T> {
     /// then of `(x - shift)²`.
     pub(crate) fn shifted_part(&self, shift: &[f64]) -> Vec<f64> {
         let d = self.d();
+        let span = self.span(0, self.n);
         let mut out = vec![0.0; 2 * d];
         for j in 0..d {
-            let (s, q) = shifted_sums(self.col(j), shift[j]);
+            let (s, q) =
+                super::segments::shifted_sums_pieces(self.pieces(j, &span), self.n, shift[j]);
             out[j] = s;
             out[d + j] = q;
         }
@@ -379,14 +490,17 @@ impl<'a, T: Elem> Cols<'a, T> {
                 let mut acc = vec![[0.0f64; 4]; d];
                 for t0 in (0..rows).step_by(TILE) {
                     let t1 = (t0 + TILE).min(rows);
+                    let span = self.span(lo + t0, lo + t1);
                     for (j, a) in acc.iter_mut().enumerate() {
-                        let col = &self.col(j)[lo + t0..lo + t1];
                         let s = shift[j];
-                        for (k, v) in col.iter().enumerate() {
-                            let i = t0 + k;
-                            let t = v.into_f64() - s;
-                            block[i * d + j].write(t);
-                            a[i % 4] += t * t;
+                        let mut i = t0;
+                        for col in self.pieces(j, &span) {
+                            for v in col {
+                                let t = v.into_f64() - s;
+                                block[i * d + j].write(t);
+                                a[i % 4] += t * t;
+                                i += 1;
+                            }
                         }
                     }
                 }
@@ -469,7 +583,7 @@ pub(crate) fn sum4<T: Elem>(v: &[T]) -> f64 {
 }
 
 /// `(Σ (x - s), Σ (x - s)²)` with four partial sums each.
-fn shifted_sums<T: Elem>(v: &[T], s: f64) -> (f64, f64) {
+pub(crate) fn shifted_sums<T: Elem>(v: &[T], s: f64) -> (f64, f64) {
     let (mut a, mut q) = ([0.0f64; 4], [0.0f64; 4]);
     let mut it = v.chunks_exact(4);
     for c in &mut it {

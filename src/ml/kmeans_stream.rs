@@ -20,7 +20,7 @@
 use std::sync::Mutex;
 
 use super::chunks::{check_finite, checked_parts, means_and_devs, per_chunk};
-use super::data::{merge, sum4, with_cols, Features, CHUNK};
+use super::data::{merge, with_cols, Features, CHUNK};
 use super::kernels::Isa;
 use super::kmeans::WIDE;
 use super::kmeans_wide::{Block, ChunkOps, Wide, WideChunks};
@@ -93,7 +93,7 @@ fn means(names: &[String], rows: &dyn RowChunks) -> Result<Vec<f64>> {
         "kmeans",
         names,
         rows,
-        &|f| with_cols!(f, c => (0..d).map(|j| sum4(c.col(j))).collect()),
+        &|f| with_cols!(f, c => (0..d).map(|j| c.sum(j)).collect()),
     )?;
     let means: Vec<f64> = merge(parts, d).iter().map(|s| s / n as f64).collect();
     check_finite("kmeans", names, rows, &means)?;

@@ -78,14 +78,14 @@ impl<T: Elem> ChunkOps for Block<'_, T> {
             self.mean
                 .iter()
                 .enumerate()
-                .map(|(j, m)| self.cols.col(j)[r].into_f64() - m),
+                .map(|(j, m)| self.cols.value(j, r).into_f64() - m),
         );
     }
 
     fn sq_norms(&self) -> Vec<f64> {
         let mut acc = vec![0.0; self.cols.n];
         for (j, &m) in self.mean.iter().enumerate() {
-            for (a, v) in acc.iter_mut().zip(self.cols.col(j)) {
+            for (a, v) in acc.iter_mut().zip(self.cols.values(j)) {
                 let t = v.into_f64() - m;
                 *a += t * t;
             }
@@ -178,14 +178,19 @@ impl<T: Elem> ChunkOps for Block<'_, T> {
         for (t, (acc, labels)) in acc.chunks_mut(TILE).zip(labels.chunks(TILE)).enumerate() {
             let (r0, r1) = (t * TILE, t * TILE + acc.len());
             let ahead = (PREFETCH_BYTES / ((r1 - r0) * std::mem::size_of::<T>()).max(1)).max(1);
+            let span = self.cols.span(r0, r1);
             for (j, cj) in shifted.chunks_exact(k.max(1)).enumerate() {
                 if j + ahead < d {
-                    prefetch(&self.cols.col(j + ahead)[r0..r1]);
+                    self.cols.pieces(j + ahead, &span).for_each(prefetch);
                 }
-                let col = &self.cols.col(j)[r0..r1];
-                for ((a, v), &l) in acc.iter_mut().zip(col).zip(labels) {
-                    let t = v.into_f64() - cj[l as usize];
-                    *a += t * t;
+                let mut at = 0;
+                for col in self.cols.pieces(j, &span) {
+                    let rows = at..at + col.len();
+                    for ((a, v), &l) in acc[rows.clone()].iter_mut().zip(col).zip(&labels[rows]) {
+                        let t = v.into_f64() - cj[l as usize];
+                        *a += t * t;
+                    }
+                    at += col.len();
                 }
             }
         }

@@ -21,6 +21,7 @@ use crate::frame::DataFrame;
 use crate::memory::Reservation;
 use crate::physical::{FitState, ModelFit, PhysicalNode, PhysicalPlan, RowChunks};
 use crate::plan::{ExecOptions, LazyFrame};
+use arrow::datatypes::Schema;
 
 impl LazyFrame {
     /// k-means on this query's output (every numeric column unless `KMeans::features` names
@@ -127,8 +128,13 @@ impl ModelFit for KMeansFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
-        let f = Features::from_frame(input, &self.features, "kmeans")?;
+    fn fit(
+        &self,
+        schema: &Schema,
+        pieces: Vec<DataFrame>,
+        budget: &Reservation,
+    ) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_pieces(schema, pieces, &self.features, "kmeans")?;
         Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
     /// Narrow data is fitted on a centred row-major copy anyway: the executor can write the
@@ -167,8 +173,15 @@ impl ModelFit for MiniBatchKMeansFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
-        let f = Features::from_frame(input, &self.features, "mini_batch_kmeans")?;
+    /// Mini-batches read rows at random: the features are joined into one segment each.
+    fn fit(
+        &self,
+        schema: &Schema,
+        pieces: Vec<DataFrame>,
+        budget: &Reservation,
+    ) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_pieces(schema, pieces, &self.features, "mini_batch_kmeans")?
+            .contiguous()?;
         Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
 }
@@ -184,8 +197,13 @@ impl ModelFit for PcaFit {
     fn text(&self) -> String {
         self.config.node_text(&self.features)
     }
-    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>> {
-        let f = Features::from_frame(input, &self.features, "pca")?;
+    fn fit(
+        &self,
+        schema: &Schema,
+        pieces: Vec<DataFrame>,
+        budget: &Reservation,
+    ) -> Result<Box<dyn Any + Send>> {
+        let f = Features::from_pieces(schema, pieces, &self.features, "pca")?;
         Ok(Box::new(self.config.fit_features(&f, budget)?))
     }
     /// The covariance solver, and `auto` where it can pick it (at most 1000 features),
@@ -233,9 +251,17 @@ impl ModelFit for LinearFit {
     fn text(&self) -> String {
         self.config.node_text()
     }
-    fn fit(&self, input: &DataFrame, _budget: &Reservation) -> Result<Box<dyn Any + Send>> {
-        let target = Features::from_frame(input, &self.columns[..1], "linear_regression")?;
-        let features = Features::from_frame(input, &self.columns[1..], "linear_regression")?;
+    /// The residuals read rows by index: the columns are joined into one segment each.
+    fn fit(
+        &self,
+        schema: &Schema,
+        pieces: Vec<DataFrame>,
+        _budget: &Reservation,
+    ) -> Result<Box<dyn Any + Send>> {
+        let model = "linear_regression";
+        let target = Features::from_pieces(schema, pieces.clone(), &self.columns[..1], model)?;
+        let features = Features::from_pieces(schema, pieces, &self.columns[1..], model)?;
+        let (target, features) = (target.contiguous()?, features.contiguous()?);
         Ok(Box::new(self.config.fit_features(&features, &target)?))
     }
     fn stream(&self) -> Option<Box<dyn FitState>> {

@@ -79,7 +79,12 @@ impl LinearRegression {
         self.check_shape(n)?;
         let means = f.means();
         f.check_finite(&means, "linear_regression")?;
-        let y = target.col(0);
+        fn whole<'a>(c: &super::data::Cols<'a, f64>, j: usize) -> Result<&'a [f64]> {
+            c.whole(j).ok_or_else(|| {
+                Error::Internal("least squares over features in several segments".into())
+            })
+        }
+        let y = whole(&target, 0)?;
         let y_mean = target.means()[0];
         target.check_finite(&[y_mean], "linear_regression")?;
         let xc = Array2::from_shape_vec((n, d), f.row_major_minus(&means).0)
@@ -87,9 +92,10 @@ impl LinearRegression {
         let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
         let coef = linalg::lstsq_qr(&xc, &yc, f.names)?;
         let intercept = y_mean - means.iter().zip(&coef).map(|(m, c)| m * c).sum::<f64>();
+        let cols = (0..d).map(|j| whole(&f, j)).collect::<Result<Vec<_>>>()?;
         let (mut ss_res, mut ss_tot) = (0.0, 0.0);
         for (i, &yi) in y.iter().enumerate().take(n) {
-            let pred = intercept + (0..d).map(|j| f.col(j)[i] * coef[j]).sum::<f64>();
+            let pred = intercept + (0..d).map(|j| cols[j][i] * coef[j]).sum::<f64>();
             ss_res += (yi - pred).powi(2);
             ss_tot += (yi - y_mean).powi(2);
         }

@@ -474,9 +474,17 @@ fn gather<T: Elem>(f: &Cols<'_, T>, means: &[f64], idx: &[usize]) -> Vec<f64> {
     let d = f.d();
     let mut out = vec![0.0; idx.len() * d];
     for (j, &m) in means.iter().enumerate() {
-        let col = f.col(j);
-        for (r, &i) in idx.iter().enumerate() {
-            out[r * d + j] = col[i].into_f64() - m;
+        match f.whole(j) {
+            Some(col) => {
+                for (r, &i) in idx.iter().enumerate() {
+                    out[r * d + j] = col[i].into_f64() - m;
+                }
+            }
+            None => {
+                for (r, &i) in idx.iter().enumerate() {
+                    out[r * d + j] = f.value(j, i).into_f64() - m;
+                }
+            }
         }
     }
     out

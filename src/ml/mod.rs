@@ -31,6 +31,7 @@ mod pca_model;
 mod pca_stream;
 mod products;
 mod randomized;
+mod segments;
 mod stream;
 
 pub use decompose::{lstsq, solve, svd, Lstsq, Rhs, Svd};

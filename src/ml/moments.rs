@@ -80,8 +80,11 @@ fn fill_block<T: Elem>(c: &Cols<'_, T>, lo: usize, hi: usize, out: &mut Vec<f64>
     let rows = hi - lo;
     out.clear();
     out.reserve(rows * c.d());
+    let span = c.span(lo, hi);
     for j in 0..c.d() {
-        out.extend(c.col(j)[lo..hi].iter().map(|v| v.into_f64()));
+        for p in c.pieces(j, &span) {
+            out.extend(p.iter().map(|v| v.into_f64()));
+        }
     }
 }
 

@@ -154,13 +154,18 @@ impl<T: Elem> Cols<'_, T> {
             buf.resize(len, T::default());
         }
         let ahead = (PREFETCH_BYTES / (rows * std::mem::size_of::<T>()).max(1)).max(1);
+        let span = self.span(r0, r1);
         for (dst, j) in buf[..len].chunks_exact_mut(rows).zip(c0..c1) {
             if j + ahead < c1 {
-                prefetch(&self.col(j + ahead)[r0..r1]);
+                self.pieces(j + ahead, &span).for_each(prefetch);
             }
             let m = centre.rounded[j];
-            for (o, &v) in dst.iter_mut().zip(&self.col(j)[r0..r1]) {
-                *o = v - m;
+            let mut at = 0;
+            for src in self.pieces(j, &span) {
+                for (o, &v) in dst[at..at + src.len()].iter_mut().zip(src) {
+                    *o = v - m;
+                }
+                at += src.len();
             }
         }
     }
@@ -427,9 +432,8 @@ impl<T: Elem> Cols<'_, T> {
         let mut data: Vec<T> = Vec::with_capacity(n * d);
         data.par_extend((0..d).into_par_iter().flat_map_iter(|j| {
             let m = mean[j];
-            self.col(j)
-                .iter()
-                .map(move |&v| T::from_f64_rounded(v.into_f64() - m))
+            self.values(j)
+                .map(move |v| T::from_f64_rounded(v.into_f64() - m))
         }));
         ColMajor {
             data,

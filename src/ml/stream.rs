@@ -13,9 +13,7 @@ use std::any::Any;
 
 use arrow::array::Array;
 
-use super::data::{
-    first_non_finite, non_finite_error, null_error, with_cols, Cols, Elem, Features,
-};
+use super::data::{non_finite_error, null_error, with_cols, Cols, Elem, Features};
 use super::moments::{stats_of, BlockStats, Moments, QrMoments};
 use super::{LinearRegression, Pca};
 use crate::error::{Error, Result};
@@ -66,8 +64,8 @@ impl Faults {
             if m.is_finite() || self.bad[j].is_some() {
                 continue;
             }
-            if let Some(i) = first_non_finite(c.col(j)) {
-                self.bad[j] = Some((self.rows + i, c.col(j)[i].into_f64().is_nan()));
+            if let Some(i) = c.first_non_finite(j) {
+                self.bad[j] = Some((self.rows + i, c.value(j, i).into_f64().is_nan()));
             }
         }
     }

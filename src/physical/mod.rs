@@ -74,7 +74,7 @@ mod windows;
 use std::any::Any;
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 
 use crate::error::Result;
 use crate::expr::{Expr, SortOptions};
@@ -381,9 +381,17 @@ impl Pipeline {
 pub(crate) trait ModelFit: Send + Sync + std::fmt::Debug {
     /// The operator's line in plan text (`KMEANS k=3 features=[a, b] seed=42`).
     fn text(&self) -> String;
-    /// Fit on the input, on the current rayon pool, reserving what the fit holds beside the
-    /// input from `budget` (the `FIT` operator's reservation) before it allocates it.
-    fn fit(&self, input: &DataFrame, budget: &Reservation) -> Result<Box<dyn Any + Send>>;
+    /// Fit on the input, the rows of `pieces` in order (each of `schema`, taken as the input's
+    /// operators gave them: a model reads them in place, never stacked into one frame, and lets
+    /// go of what it does not need), on
+    /// the current rayon pool, reserving what the fit holds beside the input from `budget`
+    /// (the `FIT` operator's reservation) before it allocates it.
+    fn fit(
+        &self,
+        schema: &Schema,
+        pieces: Vec<DataFrame>,
+        budget: &Reservation,
+    ) -> Result<Box<dyn Any + Send>>;
     /// An empty state for a fit in one pass over the input's pieces, when the model has one:
     /// the executor then streams the input through it instead of materializing it
     /// (`exec::fit`).
