@@ -271,6 +271,25 @@ impl Features {
     }
 }
 
+/// Feature column `a` (named `name`) cast to `P` (a no-op when it already is); a column that
+/// does not cast is reported as not numeric.
+pub(super) fn cast_feature<P: ArrowPrimitiveType>(
+    a: &ArrayRef,
+    name: &str,
+    model: &str,
+) -> Result<PrimitiveArray<P>> {
+    let c = arrow::compute::cast(a, &P::DATA_TYPE).map_err(|_| {
+        Error::Model(format!(
+            "{model}: feature column \"{name}\" is {}, not numeric",
+            crate::frame::display::dtype_name(a.data_type())
+        ))
+    })?;
+    c.as_any()
+        .downcast_ref::<PrimitiveArray<P>>()
+        .cloned()
+        .ok_or_else(|| Error::Internal("cast gave another type".into()))
+}
+
 /// Cast each column to `P` (a no-op when it already is) and check for nulls.
 fn typed<P: ArrowPrimitiveType>(
     columns: &[&ArrayRef],
@@ -281,17 +300,7 @@ fn typed<P: ArrowPrimitiveType>(
         .iter()
         .zip(names)
         .map(|(a, name)| {
-            let c = arrow::compute::cast(a, &P::DATA_TYPE).map_err(|_| {
-                Error::Model(format!(
-                    "{model}: feature column \"{name}\" is {}, not numeric",
-                    crate::frame::display::dtype_name(a.data_type())
-                ))
-            })?;
-            let c = c
-                .as_any()
-                .downcast_ref::<PrimitiveArray<P>>()
-                .ok_or_else(|| Error::Internal("cast gave another type".into()))?
-                .clone();
+            let c = cast_feature::<P>(a, name, model)?;
             if c.null_count() > 0 {
                 let first = (0..c.len()).find(|&i| c.is_null(i)).unwrap_or(0);
                 return Err(null_error(model, name, c.null_count(), first));

@@ -268,17 +268,7 @@ fn segments<P: ArrowPrimitiveType>(
             let a = piece[j]
                 .take()
                 .ok_or_else(|| Error::Internal(format!("feature {name} taken twice")))?;
-            let c = arrow::compute::cast(&a, &P::DATA_TYPE).map_err(|_| {
-                Error::Model(format!(
-                    "{model}: feature column \"{name}\" is {}, not numeric",
-                    crate::frame::display::dtype_name(a.data_type())
-                ))
-            })?;
-            let c = c
-                .as_any()
-                .downcast_ref::<PrimitiveArray<P>>()
-                .ok_or_else(|| Error::Internal("cast gave another type".into()))?
-                .clone();
+            let c = super::data::cast_feature::<P>(&a, name, model)?;
             if c.null_count() > 0 {
                 nulls += c.null_count();
                 first = first.or_else(|| (0..c.len()).find(|&r| c.is_null(r)).map(|r| row + r));
